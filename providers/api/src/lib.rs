@@ -1,0 +1,53 @@
+//! The provider API: the `Provider` trait every cloud integration implements and the
+//! provider-neutral records a scan returns. No cloud SDK is imported here.
+
+pub mod error;
+pub mod operation;
+pub mod records;
+
+pub use error::{ProviderError, ProviderErrorKind};
+pub use operation::{Operation, OperationOutcome};
+pub use records::{
+    Cloud, Image, ImageState, LaunchTemplate, ScaleGroup, ScanProblem, ScanResult, Tags, Vm,
+    VmState,
+};
+
+use async_trait::async_trait;
+
+/// Progress of a scan, reported per scope (account × region, subscription × location).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanProgress {
+    /// Which provider reports (its context name).
+    pub provider: String,
+    /// The scope that finished or started, e.g. `prod/eu-west-1`.
+    pub scope: String,
+    /// Scopes finished so far.
+    pub done: usize,
+    /// Scopes in all.
+    pub total: usize,
+}
+
+/// Receives scan progress; called from whichever task finished a scope.
+pub type ProgressSink<'a> = &'a (dyn Fn(ScanProgress) + Send + Sync);
+
+/// A cloud integration: reads the inventory and applies mutations.
+///
+/// Mutations must only be reached through drydock's mutation gate; a provider applies what
+/// it is given and honours `dry_run` by validating without changing anything.
+#[async_trait]
+pub trait Provider: Send + Sync {
+    /// The context name this provider was configured under (e.g. `prod-aws`).
+    fn name(&self) -> &str;
+
+    /// Which cloud this provider talks to.
+    fn cloud(&self) -> Cloud;
+
+    /// Reads VMs, images, scale groups and launch templates. Partial failures (one region
+    /// unreachable) are returned as `ScanResult::problems`, not as an error.
+    async fn scan(&self, progress: ProgressSink<'_>) -> Result<ScanResult, ProviderError>;
+
+    /// Applies one mutation. With `dry_run` the provider checks that the call would succeed
+    /// (permissions, resource exists) and changes nothing.
+    async fn apply(&self, op: &Operation, dry_run: bool)
+        -> Result<OperationOutcome, ProviderError>;
+}

@@ -1,0 +1,85 @@
+//! Every mutation a provider can apply, as one enum, so that drydock's mutation gate sees
+//! all of them in one place.
+
+use crate::records::Tags;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A change to a cloud. Providers apply these; only the mutation gate hands them out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Operation {
+    /// Bake a new image from a VM; `tags` carry the provenance (`drydock:family`, ...).
+    CreateImage {
+        source_vm: String,
+        name: String,
+        tags: Tags,
+        /// Idempotency key: a repeated call with the same token returns the same image.
+        client_token: String,
+    },
+    /// Add or overwrite tags on a VM or image.
+    Tag { resource: String, tags: Tags },
+    /// Mark an image deprecated from `at` on.
+    Deprecate { image: String, at: DateTime<Utc> },
+    /// Make an image unusable for new launches.
+    Disable { image: String },
+    /// Remove an image (and delete its backing snapshots).
+    Deregister { image: String },
+    /// Launch a VM like `replaces` but from `image`; tagged `drydock:replaces`.
+    LaunchReplacement {
+        replaces: String,
+        image: String,
+        client_token: String,
+    },
+    /// Terminate a VM.
+    Terminate { vm: String },
+    /// Point a scale group at `image` and start replacing its members.
+    StartRollingUpgrade { scale_group: String, image: String },
+}
+
+impl Operation {
+    /// A short verb for logs and confirmations.
+    pub fn verb(&self) -> &'static str {
+        match self {
+            Operation::CreateImage { .. } => "create image",
+            Operation::Tag { .. } => "tag",
+            Operation::Deprecate { .. } => "deprecate",
+            Operation::Disable { .. } => "disable",
+            Operation::Deregister { .. } => "deregister",
+            Operation::LaunchReplacement { .. } => "launch replacement",
+            Operation::Terminate { .. } => "terminate",
+            Operation::StartRollingUpgrade { .. } => "start rolling upgrade",
+        }
+    }
+
+    /// The resource the operation acts on.
+    pub fn target(&self) -> &str {
+        match self {
+            Operation::CreateImage { source_vm, .. } => source_vm,
+            Operation::Tag { resource, .. } => resource,
+            Operation::Deprecate { image, .. }
+            | Operation::Disable { image }
+            | Operation::Deregister { image } => image,
+            Operation::LaunchReplacement { replaces, .. } => replaces,
+            Operation::Terminate { vm } => vm,
+            Operation::StartRollingUpgrade { scale_group, .. } => scale_group,
+        }
+    }
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.verb(), self.target())
+    }
+}
+
+/// What an applied operation produced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum OperationOutcome {
+    /// The change was made; `created` names a new resource if one was made.
+    Done { created: Option<String> },
+    /// Dry run: the call would have succeeded.
+    WouldSucceed,
+}

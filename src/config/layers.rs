@@ -1,0 +1,186 @@
+//! Loading and layering: each layer is checked on its own (so an error names its file,
+//! line and key), then merged over the ones below it.
+
+use super::error::{ConfigError, Origin};
+use super::{paths, Config, DEFAULT_CONFIG};
+use std::path::{Path, PathBuf};
+use toml::{Table, Value};
+
+/// Where the effective configuration came from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sources {
+    /// The config file read, if any.
+    pub file: Option<PathBuf>,
+    /// `DRYDOCK_*` variables applied.
+    pub env: Vec<String>,
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+fn describe<E: serde::de::Error + std::fmt::Display>(
+    err: serde_path_to_error::Error<E>,
+) -> (Option<String>, String, E) {
+    let path = err.path().to_string();
+    let inner = err.into_inner();
+    let message = inner.to_string();
+    (
+        (!path.is_empty() && path != ".").then_some(path),
+        message,
+        inner,
+    )
+}
+
+/// Adds the offending name of an "unknown field `x`" error to the key path.
+fn full_key(path: Option<String>, message: &str) -> Option<String> {
+    let unknown = message
+        .strip_prefix("unknown field `")
+        .and_then(|rest| rest.split('`').next());
+    match (path, unknown) {
+        (Some(p), Some(u)) => Some(format!("{p}.{u}")),
+        (None, Some(u)) => Some(u.to_string()),
+        (p, None) => p,
+    }
+}
+
+/// Parses one TOML layer and checks it against the schema.
+pub(super) fn parse_layer(text: &str, origin: Origin) -> Result<Table, ConfigError> {
+    let de = toml::Deserializer::new(text);
+    if let Err(err) = serde_path_to_error::deserialize::<_, Config>(de) {
+        let (path, _, inner) = describe(err);
+        let message = inner.message().trim().to_string();
+        return Err(ConfigError {
+            origin,
+            line: inner.span().map(|s| line_of(text, s.start)),
+            key: full_key(path, &message),
+            message,
+        });
+    }
+    toml::from_str(text).map_err(|e| ConfigError {
+        origin,
+        line: e.span().map(|s| line_of(text, s.start)),
+        key: None,
+        message: e.message().to_string(),
+    })
+}
+
+fn check_value(table: &Table, origin: Origin) -> Result<(), ConfigError> {
+    serde_path_to_error::deserialize::<_, Config>(Value::Table(table.clone()))
+        .map(|_| ())
+        .map_err(|err| {
+            let (path, message, _) = describe(err);
+            ConfigError {
+                origin,
+                line: None,
+                key: full_key(path, &message),
+                message,
+            }
+        })
+}
+
+/// Merges `over` into `base`: tables key by key; arrays of named tables (family rules) by
+/// `name`, with `over`'s rules first so they take precedence; anything else is replaced.
+pub(super) fn merge(base: &mut Table, over: Table) {
+    for (key, value) in over {
+        match (base.get_mut(&key), value) {
+            (Some(Value::Table(b)), Value::Table(o)) => merge(b, o),
+            (Some(Value::Array(b)), Value::Array(o)) if named(b) && named(&o) => {
+                let mut merged = Vec::with_capacity(b.len() + o.len());
+                for item in o {
+                    let name = item.get("name").cloned();
+                    match b.iter().position(|x| x.get("name") == name.as_ref()) {
+                        Some(i) => {
+                            let mut base_item = b.remove(i);
+                            if let (Value::Table(bt), Value::Table(ot)) = (&mut base_item, item) {
+                                merge(bt, ot);
+                            }
+                            merged.push(base_item);
+                        }
+                        None => merged.push(item),
+                    }
+                }
+                merged.append(b);
+                *b = merged;
+            }
+            (_, value) => {
+                base.insert(key, value);
+            }
+        }
+    }
+}
+
+fn named(items: &[Value]) -> bool {
+    items
+        .iter()
+        .all(|v| v.as_table().is_some_and(|t| t.contains_key("name")))
+}
+
+/// Turns `DRYDOCK_POLICY__DEFAULTS__MAX_AGE_DAYS=60` into `policy.defaults.max_age_days = 60`.
+fn env_layer(var: &str, raw: &str) -> Option<Table> {
+    let path = var.strip_prefix("DRYDOCK_")?;
+    if !path.contains("__") {
+        return None;
+    }
+    let keys: Vec<String> = path.split("__").map(|k| k.to_ascii_lowercase()).collect();
+    let value = toml::from_str::<Table>(&format!("v = {raw}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| Value::String(raw.to_string()));
+    let mut table = Table::new();
+    table.insert(keys.last()?.clone(), value);
+    for key in keys.iter().rev().skip(1) {
+        let mut outer = Table::new();
+        outer.insert(key.clone(), Value::Table(table));
+        table = outer;
+    }
+    Some(table)
+}
+
+/// Loads the layered configuration. `explicit` is `--config`; `env` is the process
+/// environment (passed in so tests control it).
+pub fn load(
+    explicit: Option<&Path>,
+    env: &[(String, String)],
+) -> Result<(Config, Sources), ConfigError> {
+    let mut merged = parse_layer(DEFAULT_CONFIG, Origin::Embedded)?;
+    let mut sources = Sources::default();
+    let from_env = env
+        .iter()
+        .find(|(k, _)| k == "DRYDOCK_CONFIG")
+        .map(|(_, v)| PathBuf::from(v));
+    let file = match explicit.map(Path::to_path_buf).or(from_env) {
+        Some(path) => Some(path),
+        None => paths::config_file().filter(|p| p.is_file()),
+    };
+    if let Some(path) = file {
+        let text = std::fs::read_to_string(&path).map_err(|e| ConfigError {
+            origin: Origin::File(path.clone()),
+            line: None,
+            key: None,
+            message: format!("cannot read it: {e}"),
+        })?;
+        merge(&mut merged, parse_layer(&text, Origin::File(path.clone()))?);
+        sources.file = Some(path);
+    }
+    let mut vars: Vec<_> = env.iter().collect();
+    vars.sort();
+    for (var, raw) in vars {
+        if let Some(layer) = env_layer(var, raw) {
+            check_value(&layer, Origin::Env(var.clone()))?;
+            merge(&mut merged, layer);
+            sources.env.push(var.clone());
+        }
+    }
+    let origin = sources.file.clone().map_or(Origin::Embedded, Origin::File);
+    let config = serde_path_to_error::deserialize(Value::Table(merged.clone())).map_err(|err| {
+        let (path, message, _) = describe(err);
+        ConfigError {
+            origin,
+            line: None,
+            key: full_key(path, &message),
+            message,
+        }
+    })?;
+    Ok((config, sources))
+}

@@ -1,0 +1,98 @@
+//! Configuration: the typed settings and their layering — embedded `config/default.toml`
+//! → config file → `DRYDOCK_*` environment → flags. Errors name file, line and key.
+
+mod error;
+mod layers;
+pub mod paths;
+
+pub use error::ConfigError;
+pub use layers::{load, Sources};
+
+use crate::drift::Policy;
+use serde::{Deserialize, Serialize};
+
+/// The embedded defaults.
+pub const DEFAULT_CONFIG: &str = include_str!("../../config/default.toml");
+
+/// When to colour output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum ColorChoice {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+/// Log verbosity for the log file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLevel {
+    Trace,
+    Debug,
+    #[default]
+    Info,
+    Warn,
+    Error,
+}
+
+impl LogLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogLevel::Trace => "trace",
+            LogLevel::Debug => "debug",
+            LogLevel::Info => "info",
+            LogLevel::Warn => "warn",
+            LogLevel::Error => "error",
+        }
+    }
+}
+
+/// `[general]`
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct General {
+    pub color: ColorChoice,
+    pub readonly: bool,
+    pub log_level: LogLevel,
+}
+
+/// `[demo]`: how the simulated clouds behave.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DemoConfig {
+    pub latency_ms: u64,
+    #[serde(deserialize_with = "fraction")]
+    pub fault_rate: f64,
+    pub seed: u64,
+}
+
+impl Default for DemoConfig {
+    fn default() -> Self {
+        DemoConfig {
+            latency_ms: 0,
+            fault_rate: 0.0,
+            seed: 7,
+        }
+    }
+}
+
+fn fraction<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    let v = f64::deserialize(d)?;
+    if (0.0..=1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "{v} is not a fraction; allowed: 0.0 to 1.0"
+        )))
+    }
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub general: General,
+    pub policy: Policy,
+    pub demo: DemoConfig,
+}

@@ -1,0 +1,145 @@
+//! The drift engine: (inventory, policy, now) → a verdict with a readable reason for every
+//! image and every VM. Pure: no I/O, no clock of its own.
+
+pub mod catalog;
+mod judge;
+pub mod lineage;
+pub mod policy;
+pub mod provenance;
+pub mod verdict;
+pub mod version;
+
+pub use policy::{Defaults, FamilyRule, Glob, Policy};
+pub use provenance::Provenance;
+pub use verdict::Verdict;
+
+use crate::model::{ImageState, Inventory};
+use catalog::Catalog;
+use chrono::{DateTime, Utc};
+use std::borrow::Cow;
+
+/// How one image stands against the policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageAssessment {
+    /// The policy family, `None` when unmanaged.
+    pub family: Option<String>,
+    pub version: Option<String>,
+    pub provenance: Provenance,
+    pub verdict: Verdict,
+    /// Why, in words: "2 versions behind web-base 2026.11.3; image 97 days old > 90".
+    pub reason: String,
+    /// Whole days since the image was created.
+    pub age_days: i64,
+    pub versions_behind: usize,
+    /// The newest usable version of the family.
+    pub latest: Option<String>,
+    /// Ancestors, parent first (indexes into `Inventory::images`).
+    pub lineage: Vec<usize>,
+    /// Problems with the image's metadata (malformed tags, lineage cycles, missing parents).
+    pub issues: Vec<String>,
+    /// VMs launched from this image.
+    pub vm_count: usize,
+}
+
+/// How one VM stands: the verdict of its image, or `unknown` if that cannot be resolved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VmAssessment {
+    /// Index into `Inventory::images`, `None` when the image cannot be resolved.
+    pub image: Option<usize>,
+    pub verdict: Verdict,
+}
+
+/// The verdicts for a whole inventory, index-aligned with its `images` and `vms`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assessment {
+    pub now: DateTime<Utc>,
+    pub images: Vec<ImageAssessment>,
+    pub vms: Vec<VmAssessment>,
+}
+
+impl Assessment {
+    /// The reason for VM `i`'s verdict.
+    pub fn vm_reason<'a>(&'a self, inv: &Inventory, i: usize) -> Cow<'a, str> {
+        match self.vms[i].image {
+            Some(img) => Cow::Borrowed(&self.images[img].reason),
+            None => Cow::Owned(unknown_reason(&inv.vms[i].image_id)),
+        }
+    }
+
+    /// VM counts per verdict, least severe first.
+    pub fn vm_counts(&self) -> [usize; Verdict::ALL.len()] {
+        let mut counts = [0; Verdict::ALL.len()];
+        for vm in &self.vms {
+            counts[vm.verdict as usize] += 1;
+        }
+        counts
+    }
+}
+
+fn unknown_reason(image_id: &str) -> String {
+    let _ = image_id;
+    "image cannot be resolved: not found in any scanned account (deleted, or shared from an account drydock cannot read)".to_string()
+}
+
+/// True when the image may still be launched and counts as a version of its family.
+fn usable(img: &crate::model::Image, prov: &Provenance, now: DateTime<Utc>) -> bool {
+    img.state == ImageState::Available
+        && img.deprecation_time.is_none_or(|t| t > now)
+        && prov.revoked.is_none()
+}
+
+/// Assesses every image and VM of `inv` under `policy` at `now`.
+pub fn evaluate(inv: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Assessment {
+    let index = inv.image_index();
+    let provs: Vec<Provenance> = inv
+        .images
+        .iter()
+        .map(|img| Provenance::from_tags(&img.tags))
+        .collect();
+    let classes: Vec<_> = inv
+        .images
+        .iter()
+        .zip(&provs)
+        .map(|(img, p)| policy.classify(&img.name, p.family.as_deref(), p.version.as_deref()))
+        .collect();
+    let mut catalog = Catalog::default();
+    for ((img, prov), class) in inv.images.iter().zip(&provs).zip(&classes) {
+        if let (Some(fam), true) = (&class.family, usable(img, prov, now)) {
+            let version = judge::version_key(class.version.as_deref(), img.created);
+            catalog.add(fam, &version, img.created);
+        }
+    }
+    catalog.finish();
+    let lineages: Vec<_> = (0..inv.images.len())
+        .map(|i| lineage::ancestors(inv, &index, &provs, i))
+        .collect();
+    let mut images: Vec<ImageAssessment> = (0..inv.images.len())
+        .map(|i| {
+            let ctx = judge::Context {
+                inv,
+                provs: &provs,
+                catalog: &catalog,
+                now,
+            };
+            judge::image(&ctx, i, &classes[i], &lineages[i])
+        })
+        .collect();
+    let vms = inv
+        .vms
+        .iter()
+        .map(|vm| match index.get(vm.image_id.as_str()) {
+            Some(&i) => {
+                images[i].vm_count += 1;
+                VmAssessment {
+                    image: Some(i),
+                    verdict: images[i].verdict,
+                }
+            }
+            None => VmAssessment {
+                image: None,
+                verdict: Verdict::Unknown,
+            },
+        })
+        .collect();
+    Assessment { now, images, vms }
+}

@@ -1,0 +1,8 @@
+//! drydock: the lifecycle of VM images across clouds. This library holds the domain
+//! (inventory, drift, reports, config); `main.rs` is the command-line edge.
+
+pub mod config;
+pub mod drift;
+pub mod model;
+pub mod report;
+pub mod scan;

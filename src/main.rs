@@ -1,0 +1,258 @@
+//! The `drydock` binary: parses the command line, loads the layered config, sets up the
+//! log file and runs a command. Errors print one line to stderr and exit 2.
+
+mod cli;
+
+use anyhow::{anyhow, bail, Context, Result};
+use chrono::{DateTime, Utc};
+use clap::Parser;
+use cli::{Cli, Command, DemoCommand, InfoArgs, ReportArgs, ScanArgs, Source};
+use drydock::config::{self, paths, ColorChoice, Config, Sources};
+use drydock::drift;
+use drydock::model::{snapshot, Inventory};
+use drydock::report::{diff, Exit, Filter, Format, Report, ReportOptions};
+use drydock_api::{Provider, ScanProgress};
+use drydock_sim::{GenerateSpec, SimSettings};
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(exit) => ExitCode::from(exit as u8),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(Exit::Error as u8)
+        }
+    }
+}
+
+struct Ctx {
+    config: Config,
+    sources: Sources,
+    now: DateTime<Utc>,
+    color: ColorChoice,
+}
+
+fn run(cli: Cli) -> Result<Exit> {
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    let (mut config, sources) = config::load(cli.config.as_deref(), &env)?;
+    if cli.readonly {
+        config.general.readonly = true;
+    }
+    let color = cli.color.unwrap_or(config.general.color);
+    let now = match &cli.now {
+        Some(s) => DateTime::parse_from_rfc3339(s)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| anyhow!("--now / DRYDOCK_NOW {s:?} is not an RFC 3339 time: {e}"))?,
+        None => Utc::now(),
+    };
+    let _log = init_logging(&config);
+    let ctx = Ctx {
+        config,
+        sources,
+        now,
+        color,
+    };
+    match cli.command {
+        Some(Command::Report(args)) => report(&ctx, args),
+        None => report(
+            &ctx,
+            ReportArgs {
+                source: Source {
+                    demo: true,
+                    snapshot: None,
+                },
+                diff: None,
+                format: Format::Table,
+                fail_on: None,
+                group_by: None,
+                filter: None,
+                images: false,
+            },
+        ),
+        Some(Command::Scan(args)) => scan(&ctx, args),
+        Some(Command::Demo(DemoCommand::Generate {
+            vms,
+            images,
+            seed,
+            output,
+        })) => {
+            let inv = drydock_sim::generate(GenerateSpec { vms, images, seed }, ctx.now);
+            let inv = Inventory::from_scan(ctx.now, vec![format!("generated (seed {seed})")], inv);
+            snapshot::write(&output, &inv)?;
+            eprintln!(
+                "wrote {} VMs and {} images to {}",
+                inv.vms.len(),
+                inv.images.len(),
+                output.display()
+            );
+            Ok(Exit::Clean)
+        }
+        Some(Command::Info(args)) => info(&ctx, args),
+    }
+}
+
+/// Logs go to a file under the XDG state directory, never to the terminal.
+fn init_logging(config: &Config) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    let path = paths::log_file()?;
+    let dir = path.parent()?;
+    std::fs::create_dir_all(dir).ok()?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .ok()?;
+    let (writer, guard) = tracing_appender::non_blocking(file);
+    let filter = tracing_subscriber::EnvFilter::try_from_env("DRYDOCK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(config.general.log_level.as_str()));
+    tracing_subscriber::fmt()
+        .with_writer(writer)
+        .with_ansi(false)
+        .with_env_filter(filter)
+        .try_init()
+        .ok()?;
+    Some(guard)
+}
+
+fn use_color(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::env::var("TERM").map_or(true, |t| t != "dumb")
+        }
+    }
+}
+
+fn demo_providers(ctx: &Ctx) -> Vec<Arc<dyn Provider>> {
+    let d = &ctx.config.demo;
+    let settings = SimSettings {
+        latency: Duration::from_millis(d.latency_ms),
+        fault_rate: d.fault_rate,
+        seed: d.seed,
+    };
+    drydock_sim::demo_clouds(ctx.now, settings)
+        .into_iter()
+        .map(|c| Arc::new(c) as Arc<dyn Provider>)
+        .collect()
+}
+
+fn scan_providers(
+    ctx: &Ctx,
+    providers: Vec<Arc<dyn Provider>>,
+    show_progress: bool,
+) -> Result<Inventory> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let progress: Arc<dyn Fn(ScanProgress) + Send + Sync> = Arc::new(move |p: ScanProgress| {
+        tracing::info!(provider = %p.provider, scope = %p.scope, "scanned {}/{}", p.done, p.total);
+        if show_progress {
+            eprintln!(
+                "scanned {} {} ({}/{})",
+                p.provider, p.scope, p.done, p.total
+            );
+        }
+    });
+    let now = ctx.now;
+    Ok(rt.block_on(drydock::scan::scan_all(&providers, progress, move || now)))
+}
+
+fn load_inventory(ctx: &Ctx, source: &Source) -> Result<Inventory> {
+    if let Some(path) = &source.snapshot {
+        return Ok(snapshot::read(path)?);
+    }
+    if source.demo {
+        return scan_providers(ctx, demo_providers(ctx), false);
+    }
+    bail!("no inventory to report on: pass --demo for the embedded demo fleet or --snapshot FILE (cloud accounts are not configured)")
+}
+
+fn report(ctx: &Ctx, args: ReportArgs) -> Result<Exit> {
+    let filter = Filter::parse(args.filter.as_deref().unwrap_or(""))?;
+    let policy = &ctx.config.policy;
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    if let Some(paths) = &args.diff {
+        let old = snapshot::read(&paths[0])?;
+        let new = snapshot::read(&paths[1])?;
+        let old_a = drift::evaluate(&old, policy, old.scanned_at);
+        let new_a = drift::evaluate(&new, policy, new.scanned_at);
+        let d = diff::diff((&old, &old_a), (&new, &new_a), &filter, args.fail_on);
+        write_out(d.write(args.format, &mut out))?;
+        write_out(out.flush())?;
+        return Ok(d.exit());
+    }
+    let inv = load_inventory(ctx, &args.source)?;
+    let assessment = drift::evaluate(&inv, policy, ctx.now);
+    let opts = ReportOptions {
+        format: args.format,
+        group_by: args.group_by,
+        filter,
+        fail_on: args.fail_on,
+        color: args.format == Format::Table && use_color(ctx.color),
+        images: args.images,
+    };
+    let report = Report::build(&inv, &assessment, &opts);
+    write_out(report.write(&opts, &mut out))?;
+    write_out(out.flush())?;
+    Ok(report.exit(&opts))
+}
+
+/// A closed pipe (`drydock report | head`) is not an error worth a message.
+fn write_out(r: std::io::Result<()>) -> Result<()> {
+    match r {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        r => r.context("cannot write the report to stdout"),
+    }
+}
+
+fn scan(ctx: &Ctx, args: ScanArgs) -> Result<Exit> {
+    if !args.demo {
+        bail!("no cloud accounts are configured; pass --demo to scan the simulated demo clouds");
+    }
+    let inv = scan_providers(ctx, demo_providers(ctx), true)?;
+    snapshot::write(&args.output, &inv)?;
+    eprintln!(
+        "wrote {} VMs, {} images, {} scale groups to {}",
+        inv.vms.len(),
+        inv.images.len(),
+        inv.scale_groups.len(),
+        args.output.display()
+    );
+    Ok(Exit::Clean)
+}
+
+fn info(ctx: &Ctx, args: InfoArgs) -> Result<Exit> {
+    let show = |p: Option<std::path::PathBuf>| {
+        p.map_or_else(|| "(no home directory)".into(), |p| p.display().to_string())
+    };
+    let file = match &ctx.sources.file {
+        Some(f) => format!("{} (read)", f.display()),
+        None => format!(
+            "{} (not present; built-in defaults in use)",
+            show(paths::config_file())
+        ),
+    };
+    println!("config file:  {file}");
+    if !ctx.sources.env.is_empty() {
+        println!("config env:   {}", ctx.sources.env.join(", "));
+    }
+    println!("log file:     {}", show(paths::log_file()));
+    println!("data dir:     {}", show(paths::data_dir()));
+    println!("state dir:    {}", show(paths::state_dir()));
+    println!("readonly:     {}", ctx.config.general.readonly);
+    if args.show_config {
+        println!(
+            "\n# effective configuration\n{}",
+            toml::to_string_pretty(&ctx.config)?
+        );
+    }
+    Ok(Exit::Clean)
+}

@@ -1,0 +1,135 @@
+//! Inventory snapshots on disk: a versioned JSON document, written atomically.
+
+use super::Inventory;
+use serde::{Deserialize, Serialize};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+/// The schema tag every snapshot carries; readers refuse other major versions.
+pub const SNAPSHOT_SCHEMA: &str = "drydock.snapshot/v1";
+
+#[derive(Debug, Error)]
+pub enum SnapshotError {
+    #[error("cannot read snapshot {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("snapshot {path} is not valid (line {line}, column {column}): {message}")]
+    Parse {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("snapshot {path} has schema `{found}`; this drydock reads `{SNAPSHOT_SCHEMA}`")]
+    Schema { path: PathBuf, found: String },
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+#[derive(Serialize)]
+struct SnapshotOut<'a> {
+    schema: &'a str,
+    #[serde(flatten)]
+    inventory: &'a Inventory,
+}
+
+#[derive(Deserialize)]
+struct SnapshotIn {
+    schema: String,
+    #[serde(flatten)]
+    inventory: Inventory,
+}
+
+#[derive(Deserialize)]
+struct SchemaOnly {
+    schema: Option<String>,
+}
+
+/// Reads a snapshot file.
+pub fn read(path: &Path) -> Result<Inventory, SnapshotError> {
+    let bytes = std::fs::read(path).map_err(|source| SnapshotError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let parse_err = |e: serde_json::Error| SnapshotError::Parse {
+        path: path.to_path_buf(),
+        line: e.line(),
+        column: e.column(),
+        message: e.to_string(),
+    };
+    let schema_error = |found: Option<String>| SnapshotError::Schema {
+        path: path.to_path_buf(),
+        found: found.unwrap_or_else(|| "(none)".into()),
+    };
+    let snap: SnapshotIn = match serde_json::from_slice(&bytes) {
+        Ok(snap) => snap,
+        // A file of another schema fails to parse too; say which schema it has.
+        Err(e) => match serde_json::from_slice::<SchemaOnly>(&bytes) {
+            Ok(head) if head.schema.as_deref() != Some(SNAPSHOT_SCHEMA) => {
+                return Err(schema_error(head.schema))
+            }
+            _ => return Err(parse_err(e)),
+        },
+    };
+    if snap.schema != SNAPSHOT_SCHEMA {
+        return Err(schema_error(Some(snap.schema)));
+    }
+    Ok(snap.inventory)
+}
+
+/// Writes a snapshot atomically (temp file in the same directory, fsync, rename).
+pub fn write(path: &Path, inventory: &Inventory) -> Result<(), SnapshotError> {
+    write_atomic(path, |w| {
+        serde_json::to_writer(
+            &mut *w,
+            &SnapshotOut {
+                schema: SNAPSHOT_SCHEMA,
+                inventory,
+            },
+        )
+        .map_err(std::io::Error::other)
+    })
+    .map_err(|source| SnapshotError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Writes a file through `fill` into a temp file beside `path`, then renames it into place,
+/// so a reader never sees a half-written file and a failure leaves the old file intact.
+pub fn write_atomic(
+    path: &Path,
+    fill: impl FnOnce(&mut BufWriter<std::fs::File>) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::other("output path has no file name"))?;
+    let tmp = dir.join(format!(
+        ".{}.tmp.{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let result = (|| {
+        let file = std::fs::File::create(&tmp)?;
+        let mut w = BufWriter::with_capacity(1 << 20, file);
+        fill(&mut w)?;
+        w.flush()?;
+        let file = w.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}

@@ -1,0 +1,230 @@
+//! Filter expressions shared by the report and the TUI: whitespace-separated terms, all of
+//! which must hold. `field:value` matches a field against a glob (`*`, `?`), case-insensitive,
+//! with `a,b` for alternatives; `tag:key=value` or `tag:key` tests tags; a bare word matches
+//! name, id, image or family as a substring; `!` before a term negates it.
+
+use glob::{MatchOptions, Pattern};
+use std::fmt;
+
+/// A field a filter term can name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Name,
+    Id,
+    Cloud,
+    Account,
+    Region,
+    State,
+    Size,
+    Image,
+    Family,
+    Version,
+    Verdict,
+    Owner,
+    Group,
+}
+
+const FIELDS: [(&str, Field); 13] = [
+    ("name", Field::Name),
+    ("id", Field::Id),
+    ("cloud", Field::Cloud),
+    ("account", Field::Account),
+    ("region", Field::Region),
+    ("state", Field::State),
+    ("size", Field::Size),
+    ("image", Field::Image),
+    ("family", Field::Family),
+    ("version", Field::Version),
+    ("verdict", Field::Verdict),
+    ("owner", Field::Owner),
+    ("group", Field::Group),
+];
+
+/// What a filter needs from a row.
+pub trait Filterable {
+    /// The values of `field` (empty when the row has none).
+    fn values(&self, field: Field) -> Vec<&str>;
+    fn tag(&self, key: &str) -> Option<&str>;
+}
+
+#[derive(Debug, Clone)]
+enum Test {
+    Field(Field, Vec<Pattern>),
+    /// Tag key (exact) and an optional value pattern.
+    Tag(String, Option<Pattern>),
+    Text(String),
+}
+
+#[derive(Debug, Clone)]
+struct Term {
+    negate: bool,
+    test: Test,
+}
+
+/// A parsed filter expression. The empty filter matches everything.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    terms: Vec<Term>,
+    source: String,
+}
+
+/// A filter expression that cannot be parsed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("bad filter term `{term}`: {message}")]
+pub struct FilterError {
+    pub term: String,
+    pub message: String,
+}
+
+const OPTS: MatchOptions = MatchOptions {
+    case_sensitive: false,
+    require_literal_separator: false,
+    require_literal_leading_dot: false,
+};
+
+fn pattern(term: &str, s: &str) -> Result<Pattern, FilterError> {
+    Pattern::new(s).map_err(|e| FilterError {
+        term: term.to_string(),
+        message: format!("invalid pattern: {}", e.msg),
+    })
+}
+
+impl Filter {
+    /// Parses an expression such as `verdict:outdated family:web-* !region:us-*`.
+    pub fn parse(expr: &str) -> Result<Filter, FilterError> {
+        let mut terms = Vec::new();
+        for raw in expr.split_whitespace() {
+            let (negate, body) = match raw.strip_prefix('!') {
+                Some(rest) => (true, rest),
+                None => (false, raw),
+            };
+            if body.is_empty() {
+                return Err(FilterError {
+                    term: raw.into(),
+                    message: "`!` needs a term after it".into(),
+                });
+            }
+            let test = match body.split_once(':') {
+                Some(("tag", kv)) => {
+                    let (k, v) = match kv.split_once('=') {
+                        Some((k, v)) => (k, Some(pattern(raw, v)?)),
+                        None => (kv, None),
+                    };
+                    Test::Tag(k.to_string(), v)
+                }
+                Some((name, value)) => {
+                    let field = FIELDS
+                        .iter()
+                        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                        .map(|&(_, f)| f)
+                        .ok_or_else(|| FilterError {
+                            term: raw.into(),
+                            message: format!(
+                                "unknown field `{name}`; fields are {}, tag",
+                                FIELDS.map(|(n, _)| n).join(", ")
+                            ),
+                        })?;
+                    let alts = value
+                        .split(',')
+                        .map(|v| pattern(raw, v))
+                        .collect::<Result<_, _>>()?;
+                    Test::Field(field, alts)
+                }
+                None => Test::Text(body.to_lowercase()),
+            };
+            terms.push(Term { negate, test });
+        }
+        Ok(Filter {
+            terms,
+            source: expr.trim().to_string(),
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.terms.is_empty()
+    }
+
+    /// True when every term holds for `row`.
+    pub fn matches(&self, row: &dyn Filterable) -> bool {
+        self.terms.iter().all(|t| t.negate != t.test.holds(row))
+    }
+}
+
+impl Test {
+    fn holds(&self, row: &dyn Filterable) -> bool {
+        match self {
+            Test::Field(field, alts) => row
+                .values(*field)
+                .iter()
+                .any(|v| alts.iter().any(|p| p.matches_with(v, OPTS))),
+            Test::Tag(key, value) => row
+                .tag(key)
+                .is_some_and(|v| value.as_ref().is_none_or(|p| p.matches_with(v, OPTS))),
+            Test::Text(needle) => [Field::Name, Field::Id, Field::Image, Field::Family]
+                .iter()
+                .flat_map(|&f| row.values(f))
+                .any(|v| contains_ci(v, needle)),
+        }
+    }
+}
+
+fn contains_ci(hay: &str, needle_lower: &str) -> bool {
+    hay.to_lowercase().contains(needle_lower)
+}
+
+impl fmt::Display for Filter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.source)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    struct Row(BTreeMap<&'static str, &'static str>);
+
+    impl Filterable for Row {
+        fn values(&self, field: Field) -> Vec<&str> {
+            let name = FIELDS.iter().find(|(_, f)| *f == field).unwrap().0;
+            self.0.get(name).into_iter().copied().collect()
+        }
+        fn tag(&self, key: &str) -> Option<&str> {
+            (key == "env").then_some("prod")
+        }
+    }
+
+    fn row() -> Row {
+        Row(BTreeMap::from([
+            ("name", "web-001"),
+            ("verdict", "outdated"),
+            ("family", "web-base-ubuntu22"),
+            ("region", "eu-west-1"),
+        ]))
+    }
+
+    #[test]
+    fn terms_globs_negation_and_alternatives() {
+        let m = |e: &str| Filter::parse(e).unwrap().matches(&row());
+        assert!(m(""));
+        assert!(m("verdict:outdated family:web-* region:eu-*"));
+        assert!(m("VERDICT:Outdated"));
+        assert!(!m("verdict:outdated !region:eu-*"));
+        assert!(m("verdict:eol,outdated"));
+        assert!(m("web-0"));
+        assert!(!m("checkout"));
+        assert!(m("tag:env=prod") && m("tag:env") && !m("tag:env=dev") && !m("tag:team"));
+        assert!(!m("size:*"), "a missing field matches nothing");
+        assert!(m("!size:*"));
+    }
+
+    #[test]
+    fn bad_terms_are_errors() {
+        let e = Filter::parse("colour:red").unwrap_err();
+        assert!(e.message.contains("unknown field `colour`"), "{e}");
+        assert!(e.message.contains("verdict"));
+        assert!(Filter::parse("!").is_err());
+        assert!(Filter::parse("name:[").is_err());
+    }
+}

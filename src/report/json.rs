@@ -1,0 +1,70 @@
+//! The JSON report (`drydock.report/v1`, documented in the README).
+
+use super::{Counts, Report, ReportOptions, REPORT_SCHEMA};
+use crate::drift::Verdict;
+use serde::Serialize;
+use std::io::{self, Write};
+
+#[derive(Serialize)]
+struct Summary<'a> {
+    vms: usize,
+    images: usize,
+    verdicts: &'a Counts,
+    failing: usize,
+}
+
+#[derive(Serialize)]
+struct GroupOut<'a> {
+    key: &'a str,
+    vms: usize,
+    verdicts: &'a Counts,
+}
+
+#[derive(Serialize)]
+struct Document<'a> {
+    schema: &'static str,
+    generated_at: String,
+    scanned_at: String,
+    sources: &'a [String],
+    filter: Option<String>,
+    fail_on: Option<Verdict>,
+    group_by: Option<&'static str>,
+    summary: Summary<'a>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    groups: Vec<GroupOut<'a>>,
+    vms: &'a [super::VmRow<'a>],
+    images: &'a [super::ImageRow<'a>],
+    problems: &'a [crate::model::ScanProblem],
+}
+
+pub(super) fn write(r: &Report<'_>, opts: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
+    let doc = Document {
+        schema: REPORT_SCHEMA,
+        generated_at: r.assessment.now.to_rfc3339(),
+        scanned_at: r.inventory.scanned_at.to_rfc3339(),
+        sources: &r.inventory.sources,
+        filter: (!opts.filter.is_empty()).then(|| opts.filter.to_string()),
+        fail_on: opts.fail_on,
+        group_by: opts.group_by.map(|g| g.as_str()),
+        summary: Summary {
+            vms: r.vms.len(),
+            images: r.images.len(),
+            verdicts: &r.counts,
+            failing: r.failing,
+        },
+        groups: r
+            .groups
+            .iter()
+            .map(|g| GroupOut {
+                key: &g.key,
+                vms: g.total,
+                verdicts: &g.counts,
+            })
+            .collect(),
+        vms: &r.vms,
+        images: &r.images,
+        problems: &r.inventory.problems,
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
+    out.write_all(b"\n")
+}

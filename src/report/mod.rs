@@ -1,0 +1,184 @@
+//! Report mode: filters, groups and sorts the assessed inventory, renders it as a table,
+//! JSON, CSV or Markdown, and decides the exit code. Writes data only to the writer given.
+
+pub mod diff;
+pub mod filter;
+mod json;
+pub mod rows;
+mod text;
+
+pub use filter::{Filter, FilterError};
+pub use rows::{ImageRow, VmRow};
+
+use crate::drift::{Assessment, Verdict};
+use crate::model::Inventory;
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+/// The versioned JSON report schema; see the README.
+pub const REPORT_SCHEMA: &str = "drydock.report/v1";
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+    Markdown,
+}
+
+/// What VMs are grouped by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GroupBy {
+    Family,
+    Account,
+    Region,
+}
+
+impl GroupBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupBy::Family => "family",
+            GroupBy::Account => "account",
+            GroupBy::Region => "region",
+        }
+    }
+
+    fn key<'a>(self, row: &VmRow<'a>) -> &'a str {
+        match self {
+            GroupBy::Family => row.family.unwrap_or(match row.verdict {
+                Verdict::Unknown => "(unresolved image)",
+                _ => "(no family)",
+            }),
+            GroupBy::Account => row.account,
+            GroupBy::Region => row.region,
+        }
+    }
+}
+
+/// Exit codes, in the style of grep: 0 clean, 1 drift at or over `--fail-on`, 2 error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Clean = 0,
+    Drift = 1,
+    Error = 2,
+}
+
+/// How to render a report.
+#[derive(Debug, Clone)]
+pub struct ReportOptions {
+    pub format: Format,
+    pub group_by: Option<GroupBy>,
+    pub filter: Filter,
+    pub fail_on: Option<Verdict>,
+    /// Colour and box drawing for terminals; off for pipes and NO_COLOR.
+    pub color: bool,
+    /// List images instead of VMs (table, csv, markdown; JSON always has both).
+    pub images: bool,
+}
+
+/// VM counts per verdict.
+pub type Counts = BTreeMap<Verdict, usize>;
+
+/// One group's VM counts.
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub key: String,
+    pub counts: Counts,
+    pub total: usize,
+}
+
+/// A filtered, sorted view of an assessed inventory, ready to render.
+pub struct Report<'a> {
+    pub inventory: &'a Inventory,
+    pub assessment: &'a Assessment,
+    pub vms: Vec<VmRow<'a>>,
+    pub images: Vec<ImageRow<'a>>,
+    pub counts: Counts,
+    pub groups: Vec<Group>,
+    /// VMs at or above `fail_on`.
+    pub failing: usize,
+}
+
+fn count<'r>(verdicts: impl Iterator<Item = &'r Verdict>) -> Counts {
+    let mut counts: Counts = Verdict::ALL.iter().map(|&v| (v, 0)).collect();
+    for v in verdicts {
+        *counts.entry(*v).or_default() += 1;
+    }
+    counts
+}
+
+impl<'a> Report<'a> {
+    /// Filters, groups and sorts (group, then most severe first, then name).
+    pub fn build(inv: &'a Inventory, a: &'a Assessment, opts: &ReportOptions) -> Report<'a> {
+        let mut vms: Vec<VmRow<'a>> = rows::vm_rows(inv, a)
+            .into_iter()
+            .filter(|r| opts.filter.matches(r))
+            .collect();
+        let group_key = |r: &VmRow<'a>| opts.group_by.map(|g| g.key(r)).unwrap_or("");
+        vms.sort_by(|x, y| {
+            group_key(x)
+                .cmp(group_key(y))
+                .then(y.verdict.cmp(&x.verdict))
+                .then(x.name.cmp(y.name))
+                .then(x.id.cmp(y.id))
+        });
+        let mut images: Vec<ImageRow<'a>> = rows::image_rows(inv, a)
+            .into_iter()
+            .filter(|r| opts.filter.matches(r))
+            .collect();
+        images.sort_by(|x, y| {
+            y.verdict
+                .cmp(&x.verdict)
+                .then(x.family.cmp(&y.family))
+                .then(x.name.cmp(y.name))
+                .then(x.id.cmp(y.id))
+        });
+        let mut groups: Vec<Group> = Vec::new();
+        if let Some(g) = opts.group_by {
+            for row in &vms {
+                let key = g.key(row);
+                if groups.last().is_none_or(|last| last.key != key) {
+                    groups.push(Group {
+                        key: key.to_string(),
+                        counts: count(std::iter::empty()),
+                        total: 0,
+                    });
+                }
+                let last = groups.last_mut().expect("pushed above");
+                *last.counts.entry(row.verdict).or_default() += 1;
+                last.total += 1;
+            }
+        }
+        let failing = opts
+            .fail_on
+            .map_or(0, |level| vms.iter().filter(|r| r.verdict >= level).count());
+        Report {
+            inventory: inv,
+            assessment: a,
+            counts: count(vms.iter().map(|r| &r.verdict)),
+            vms,
+            images,
+            groups,
+            failing,
+        }
+    }
+
+    /// The exit code the report asks for.
+    pub fn exit(&self, opts: &ReportOptions) -> Exit {
+        if opts.fail_on.is_some() && self.failing > 0 {
+            Exit::Drift
+        } else {
+            Exit::Clean
+        }
+    }
+
+    /// Renders the report in `opts.format`.
+    pub fn write(&self, opts: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
+        match opts.format {
+            Format::Json => json::write(self, opts, out),
+            Format::Csv => text::csv(self, opts, out),
+            Format::Table | Format::Markdown => text::tables(self, opts, out),
+        }
+    }
+}

@@ -1,0 +1,176 @@
+//! Report rows: one flat, serialisable record per VM or image, borrowing from the inventory
+//! and its assessment. Every writer (json, csv, table, markdown) renders these.
+
+use super::filter::{Field, Filterable};
+use crate::drift::{Assessment, Verdict};
+use crate::model::{Inventory, Tags};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::borrow::Cow;
+
+/// One VM with its image and verdict.
+#[derive(Debug, Clone, Serialize)]
+pub struct VmRow<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub cloud: &'a str,
+    pub account: &'a str,
+    pub region: &'a str,
+    pub state: &'a str,
+    pub size: &'a str,
+    pub launched_at: DateTime<Utc>,
+    pub image_id: &'a str,
+    pub image_name: Option<&'a str>,
+    pub family: Option<&'a str>,
+    pub version: Option<&'a str>,
+    pub image_age_days: Option<i64>,
+    pub verdict: Verdict,
+    pub reason: Cow<'a, str>,
+    pub scale_group: Option<&'a str>,
+    pub tags: &'a Tags,
+}
+
+/// One image with its verdict.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImageRow<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub cloud: &'a str,
+    pub account: &'a str,
+    pub region: &'a str,
+    pub owner: &'a str,
+    pub vendor: bool,
+    pub state: &'a str,
+    pub created: DateTime<Utc>,
+    pub age_days: i64,
+    pub family: Option<&'a str>,
+    pub version: Option<&'a str>,
+    pub latest_version: Option<&'a str>,
+    pub versions_behind: usize,
+    pub verdict: Verdict,
+    pub reason: &'a str,
+    /// Ancestor image ids, parent first.
+    pub lineage: Vec<&'a str>,
+    pub issues: &'a [String],
+    pub vm_count: usize,
+    pub tags: &'a Tags,
+}
+
+/// Builds the VM rows, in inventory order.
+pub fn vm_rows<'a>(inv: &'a Inventory, a: &'a Assessment) -> Vec<VmRow<'a>> {
+    inv.vms
+        .iter()
+        .zip(&a.vms)
+        .enumerate()
+        .map(|(i, (vm, va))| {
+            let img = va.image.map(|k| (&inv.images[k], &a.images[k]));
+            VmRow {
+                id: &vm.id,
+                name: &vm.name,
+                cloud: vm.cloud.as_str(),
+                account: &vm.account,
+                region: &vm.region,
+                state: vm.state.as_str(),
+                size: &vm.size,
+                launched_at: vm.launched_at,
+                image_id: &vm.image_id,
+                image_name: img.map(|(im, _)| im.name.as_str()),
+                family: img.and_then(|(_, ia)| ia.family.as_deref()),
+                version: img.and_then(|(_, ia)| ia.version.as_deref()),
+                image_age_days: img.map(|(_, ia)| ia.age_days),
+                verdict: va.verdict,
+                reason: a.vm_reason(inv, i),
+                scale_group: vm.scale_group.as_deref(),
+                tags: &vm.tags,
+            }
+        })
+        .collect()
+}
+
+/// Builds the image rows, in inventory order.
+pub fn image_rows<'a>(inv: &'a Inventory, a: &'a Assessment) -> Vec<ImageRow<'a>> {
+    inv.images
+        .iter()
+        .zip(&a.images)
+        .map(|(img, ia)| ImageRow {
+            id: &img.id,
+            name: &img.name,
+            cloud: img.cloud.as_str(),
+            account: &img.account,
+            region: &img.region,
+            owner: &img.owner,
+            vendor: img.vendor,
+            state: img.state.as_str(),
+            created: img.created,
+            age_days: ia.age_days,
+            family: ia.family.as_deref(),
+            version: ia.version.as_deref(),
+            latest_version: ia.latest.as_deref(),
+            versions_behind: ia.versions_behind,
+            verdict: ia.verdict,
+            reason: &ia.reason,
+            lineage: ia
+                .lineage
+                .iter()
+                .map(|&k| inv.images[k].id.as_str())
+                .collect(),
+            issues: &ia.issues,
+            vm_count: ia.vm_count,
+            tags: &img.tags,
+        })
+        .collect()
+}
+
+impl Filterable for VmRow<'_> {
+    fn values(&self, field: Field) -> Vec<&str> {
+        fn one(s: &str) -> Vec<&str> {
+            vec![s]
+        }
+        match field {
+            Field::Name => one(self.name),
+            Field::Id => one(self.id),
+            Field::Cloud => one(self.cloud),
+            Field::Account => one(self.account),
+            Field::Region => one(self.region),
+            Field::State => one(self.state),
+            Field::Size => one(self.size),
+            Field::Image => std::iter::once(self.image_id)
+                .chain(self.image_name)
+                .collect(),
+            Field::Family => self.family.into_iter().collect(),
+            Field::Version => self.version.into_iter().collect(),
+            Field::Verdict => one(self.verdict.as_str()),
+            Field::Owner => vec![],
+            Field::Group => self.scale_group.into_iter().collect(),
+        }
+    }
+
+    fn tag(&self, key: &str) -> Option<&str> {
+        self.tags.get(key).map(String::as_str)
+    }
+}
+
+impl Filterable for ImageRow<'_> {
+    fn values(&self, field: Field) -> Vec<&str> {
+        fn one(s: &str) -> Vec<&str> {
+            vec![s]
+        }
+        match field {
+            Field::Name | Field::Image => vec![self.name, self.id],
+            Field::Id => one(self.id),
+            Field::Cloud => one(self.cloud),
+            Field::Account => one(self.account),
+            Field::Region => one(self.region),
+            Field::State => one(self.state),
+            Field::Family => self.family.into_iter().collect(),
+            Field::Version => self.version.into_iter().collect(),
+            Field::Verdict => one(self.verdict.as_str()),
+            Field::Owner => one(self.owner),
+            Field::Size | Field::Group => vec![],
+        }
+    }
+
+    fn tag(&self, key: &str) -> Option<&str> {
+        self.tags.get(key).map(String::as_str)
+    }
+}

@@ -1,0 +1,271 @@
+//! Human-readable renderings: comfy-table tables (coloured on a terminal, plain ASCII in a
+//! pipe or with NO_COLOR), Markdown tables, and CSV.
+
+use super::{Format, Report, ReportOptions};
+use crate::drift::Verdict;
+use comfy_table::presets::{ASCII_MARKDOWN, UTF8_FULL_CONDENSED};
+use comfy_table::{Attribute, Cell, Color, ContentArrangement, Table};
+use std::io::{self, Write};
+
+/// Plain output for pipes and NO_COLOR: aligned columns, a dashed rule under the header,
+/// no box drawing and no escape codes.
+pub const PLAIN: &str = "     -             ";
+
+/// The colour a verdict is drawn in (always next to its symbol and name).
+pub fn verdict_color(v: Verdict) -> Color {
+    match v {
+        Verdict::Current => Color::Green,
+        Verdict::Unmanaged => Color::Grey,
+        Verdict::Behind => Color::Cyan,
+        Verdict::Unknown => Color::Magenta,
+        Verdict::Outdated => Color::Yellow,
+        Verdict::Eol => Color::Red,
+        Verdict::Revoked => Color::DarkRed,
+    }
+}
+
+fn verdict_cell(v: Verdict, color: bool) -> Cell {
+    let cell = Cell::new(format!("{} {}", v.symbol(), v.as_str()));
+    if color {
+        let cell = cell.fg(verdict_color(v));
+        if v >= Verdict::Eol {
+            return cell.add_attribute(Attribute::Bold);
+        }
+        cell
+    } else {
+        cell
+    }
+}
+
+fn new_table(opts: &ReportOptions, header: &[&str]) -> Table {
+    let mut t = Table::new();
+    match opts.format {
+        Format::Markdown => {
+            t.load_preset(ASCII_MARKDOWN);
+        }
+        _ if opts.color => {
+            t.load_preset(UTF8_FULL_CONDENSED);
+            t.set_content_arrangement(ContentArrangement::Dynamic);
+        }
+        _ => {
+            t.load_preset(PLAIN);
+        }
+    }
+    t.set_header(header.iter().map(|h| {
+        let c = Cell::new(h);
+        if opts.color {
+            c.add_attribute(Attribute::Bold)
+        } else {
+            c
+        }
+    }));
+    t
+}
+
+/// Azure resource ids run to 150 characters; a table shows their last four segments.
+fn short_id(id: &str) -> &str {
+    if !id.starts_with("/subscriptions/") {
+        return id;
+    }
+    match id.rmatch_indices('/').nth(3) {
+        Some((i, _)) => &id[i + 1..],
+        None => id,
+    }
+}
+
+/// Writes a table without the trailing blanks comfy-table pads lines with.
+pub(super) fn put(out: &mut dyn Write, t: &Table) -> io::Result<()> {
+    for line in t.to_string().lines() {
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    Ok(())
+}
+
+fn age(days: Option<i64>) -> String {
+    days.map_or_else(|| "-".into(), |d| format!("{d}d"))
+}
+
+fn summary_line(r: &Report<'_>, opts: &ReportOptions) -> String {
+    let parts: Vec<String> = r
+        .counts
+        .iter()
+        .filter(|(_, &n)| n > 0)
+        .map(|(v, n)| format!("{n} {v}"))
+        .collect();
+    let mut line = format!(
+        "{} VMs, {} images ({}); scanned {}",
+        r.vms.len(),
+        r.images.len(),
+        if parts.is_empty() {
+            "none".into()
+        } else {
+            parts.join(", ")
+        },
+        r.inventory.scanned_at.format("%Y-%m-%d %H:%M UTC")
+    );
+    if let Some(level) = opts.fail_on {
+        line.push_str(&format!("; {} at or above {level}", r.failing));
+    }
+    line
+}
+
+pub(super) fn tables(r: &Report<'_>, opts: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
+    let md = opts.format == Format::Markdown;
+    if md {
+        writeln!(out, "# drydock report\n\n{}\n", summary_line(r, opts))?;
+    }
+    if !r.groups.is_empty() {
+        let by = opts.group_by.map_or("group", |g| g.as_str());
+        let mut header = vec![by, "vms"];
+        header.extend(Verdict::ALL.iter().map(|v| v.as_str()));
+        let mut t = new_table(opts, &header);
+        for g in &r.groups {
+            let mut row = vec![Cell::new(&g.key), Cell::new(g.total)];
+            row.extend(g.counts.values().map(Cell::new));
+            t.add_row(row);
+        }
+        if md {
+            writeln!(out, "## By {by}\n")?;
+        }
+        put(out, &t)?;
+        writeln!(out)?;
+    }
+    if opts.images {
+        let mut t = new_table(
+            opts,
+            &[
+                "verdict", "image", "cloud", "account", "region", "family", "version", "age",
+                "state", "vms", "reason",
+            ],
+        );
+        for i in &r.images {
+            t.add_row(vec![
+                verdict_cell(i.verdict, opts.color),
+                Cell::new(i.name),
+                Cell::new(i.cloud),
+                Cell::new(i.account),
+                Cell::new(i.region),
+                Cell::new(i.family.unwrap_or("-")),
+                Cell::new(i.version.unwrap_or("-")),
+                Cell::new(age(Some(i.age_days))),
+                Cell::new(i.state),
+                Cell::new(i.vm_count),
+                Cell::new(i.reason),
+            ]);
+        }
+        if md {
+            writeln!(out, "## Images\n")?;
+        }
+        put(out, &t)?;
+    } else {
+        let mut header = vec![
+            "verdict", "vm", "cloud", "account", "region", "image", "family", "version", "age",
+            "reason",
+        ];
+        if let Some(g) = opts.group_by {
+            header.insert(0, g.as_str());
+        }
+        let mut t = new_table(opts, &header);
+        for v in &r.vms {
+            let mut row = vec![
+                verdict_cell(v.verdict, opts.color),
+                Cell::new(v.name),
+                Cell::new(v.cloud),
+                Cell::new(v.account),
+                Cell::new(v.region),
+                Cell::new(v.image_name.unwrap_or_else(|| short_id(v.image_id))),
+                Cell::new(v.family.unwrap_or("-")),
+                Cell::new(v.version.unwrap_or("-")),
+                Cell::new(age(v.image_age_days)),
+                Cell::new(&v.reason),
+            ];
+            if let Some(g) = opts.group_by {
+                row.insert(0, Cell::new(g.key(v)));
+            }
+            t.add_row(row);
+        }
+        if md {
+            writeln!(out, "## VMs\n")?;
+        }
+        put(out, &t)?;
+    }
+    if !md {
+        writeln!(out, "\n{}", summary_line(r, opts))?;
+    }
+    for p in &r.inventory.problems {
+        writeln!(out, "warning: {} {}: {}", p.provider, p.scope, p.message)?;
+    }
+    Ok(())
+}
+
+pub(super) fn csv(r: &Report<'_>, opts: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    let group = opts.group_by;
+    if opts.images {
+        w.write_record([
+            "verdict", "id", "name", "cloud", "account", "region", "family", "version", "age_days",
+            "state", "vm_count", "reason",
+        ])?;
+        for i in &r.images {
+            w.write_record([
+                i.verdict.as_str(),
+                i.id,
+                i.name,
+                i.cloud,
+                i.account,
+                i.region,
+                i.family.unwrap_or(""),
+                i.version.unwrap_or(""),
+                &i.age_days.to_string(),
+                i.state,
+                &i.vm_count.to_string(),
+                i.reason,
+            ])?;
+        }
+    } else {
+        let mut header = vec![
+            "verdict",
+            "id",
+            "name",
+            "cloud",
+            "account",
+            "region",
+            "state",
+            "size",
+            "image_id",
+            "image_name",
+            "family",
+            "version",
+            "image_age_days",
+            "reason",
+        ];
+        if let Some(g) = group {
+            header.insert(0, g.as_str());
+        }
+        w.write_record(&header)?;
+        for v in &r.vms {
+            let age = v.image_age_days.map(|d| d.to_string()).unwrap_or_default();
+            let mut rec = vec![
+                v.verdict.as_str(),
+                v.id,
+                v.name,
+                v.cloud,
+                v.account,
+                v.region,
+                v.state,
+                v.size,
+                v.image_id,
+                v.image_name.unwrap_or(""),
+                v.family.unwrap_or(""),
+                v.version.unwrap_or(""),
+                &age,
+                &v.reason,
+            ];
+            if let Some(g) = group {
+                rec.insert(0, g.key(v));
+            }
+            w.write_record(&rec)?;
+        }
+    }
+    w.flush()
+}
