@@ -38,6 +38,7 @@ fn full_key(path: Option<String>, message: &str) -> Option<String> {
         .strip_prefix("unknown field `")
         .and_then(|rest| rest.split('`').next());
     match (path, unknown) {
+        (Some(p), Some(u)) if p == u || p.ends_with(&format!(".{u}")) => Some(p),
         (Some(p), Some(u)) => Some(format!("{p}.{u}")),
         (None, Some(u)) => Some(u.to_string()),
         (p, None) => p,

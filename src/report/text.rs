@@ -46,6 +46,8 @@ fn new_table(opts: &ReportOptions, header: &[&str]) -> Table {
         _ if opts.color => {
             t.load_preset(UTF8_FULL_CONDENSED);
             t.set_content_arrangement(ContentArrangement::Dynamic);
+            // The caller decided on colour (terminal, NO_COLOR, --color); don't re-probe.
+            t.enforce_styling();
         }
         _ => {
             t.load_preset(PLAIN);
@@ -158,16 +160,14 @@ pub(super) fn tables(r: &Report<'_>, opts: &ReportOptions, out: &mut dyn Write) 
         }
         put(out, &t)?;
     } else {
-        let mut header = vec![
+        // Grouped rows are sorted by group; the group is one of the columns already.
+        let header = [
             "verdict", "vm", "cloud", "account", "region", "image", "family", "version", "age",
             "reason",
         ];
-        if let Some(g) = opts.group_by {
-            header.insert(0, g.as_str());
-        }
         let mut t = new_table(opts, &header);
         for v in &r.vms {
-            let mut row = vec![
+            t.add_row(vec![
                 verdict_cell(v.verdict, opts.color),
                 Cell::new(v.name),
                 Cell::new(v.cloud),
@@ -178,11 +178,7 @@ pub(super) fn tables(r: &Report<'_>, opts: &ReportOptions, out: &mut dyn Write) 
                 Cell::new(v.version.unwrap_or("-")),
                 Cell::new(age(v.image_age_days)),
                 Cell::new(&v.reason),
-            ];
-            if let Some(g) = opts.group_by {
-                row.insert(0, Cell::new(g.key(v)));
-            }
-            t.add_row(row);
+            ]);
         }
         if md {
             writeln!(out, "## VMs\n")?;

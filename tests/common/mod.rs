@@ -1,0 +1,32 @@
+//! Helpers for tests that run the real `drydock` binary in an isolated environment.
+
+#![allow(dead_code)]
+
+use assert_cmd::Command;
+use std::path::Path;
+
+/// The instant every binary test evaluates at (the demo fleet is relative to it).
+pub const NOW: &str = "2026-11-23T00:00:00Z";
+
+/// `drydock` with a private HOME/XDG tree under `home`, no colour and a fixed clock.
+pub fn drydock(home: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("drydock").expect("binary built");
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_STATE_HOME", home.join("state"))
+        .env("DRYDOCK_NOW", NOW);
+    cmd
+}
+
+/// Runs and returns (exit code, stdout, stderr).
+pub fn run(cmd: &mut Command) -> (i32, String, String) {
+    let out = cmd.output().expect("drydock runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).expect("utf-8 stdout"),
+        String::from_utf8(out.stderr).expect("utf-8 stderr"),
+    )
+}
