@@ -100,6 +100,36 @@ pub struct Report<'a> {
     pub failing: usize,
 }
 
+/// The order of VM rows: group, most severe first, name, id. Rows are large and scattered
+/// in memory, so the sort works on compact keys (group rank, verdict, a name prefix) and
+/// only looks at the rows themselves to break a tie.
+fn sort_order<'a>(rows: &[VmRow<'a>], group_by: Option<GroupBy>) -> Vec<u32> {
+    const PREFIX: usize = 16;
+    let group_key = |r: &VmRow<'a>| -> &'a str { group_by.map_or("", |g| g.key(r)) };
+    let mut groups: Vec<&str> = rows.iter().map(group_key).collect();
+    groups.sort_unstable();
+    groups.dedup();
+    let mut keys: Vec<(u32, u8, [u8; PREFIX], u32)> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let rank = groups.binary_search(&group_key(r)).unwrap_or(0) as u32;
+            let mut prefix = [0u8; PREFIX];
+            let name = r.name.as_bytes();
+            let n = name.len().min(PREFIX);
+            prefix[..n].copy_from_slice(&name[..n]);
+            (rank, u8::MAX - r.verdict as u8, prefix, i as u32)
+        })
+        .collect();
+    keys.sort_unstable_by(|a, b| {
+        (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)).then_with(|| {
+            let (x, y) = (&rows[a.3 as usize], &rows[b.3 as usize]);
+            x.name.cmp(y.name).then(x.id.cmp(y.id))
+        })
+    });
+    keys.into_iter().map(|k| k.3).collect()
+}
+
 fn count<'r>(verdicts: impl Iterator<Item = &'r Verdict>) -> Counts {
     let mut counts: Counts = Verdict::ALL.iter().map(|&v| (v, 0)).collect();
     for v in verdicts {
@@ -111,18 +141,16 @@ fn count<'r>(verdicts: impl Iterator<Item = &'r Verdict>) -> Counts {
 impl<'a> Report<'a> {
     /// Filters, groups and sorts (group, then most severe first, then name).
     pub fn build(inv: &'a Inventory, a: &'a Assessment, opts: &ReportOptions) -> Report<'a> {
-        let mut vms: Vec<VmRow<'a>> = rows::vm_rows(inv, a)
+        let rows: Vec<VmRow<'a>> = rows::vm_rows(inv, a)
             .into_iter()
             .filter(|r| opts.filter.matches(r))
             .collect();
-        let group_key = |r: &VmRow<'a>| opts.group_by.map(|g| g.key(r)).unwrap_or("");
-        vms.sort_by(|x, y| {
-            group_key(x)
-                .cmp(group_key(y))
-                .then(y.verdict.cmp(&x.verdict))
-                .then(x.name.cmp(y.name))
-                .then(x.id.cmp(y.id))
-        });
+        let order = sort_order(&rows, opts.group_by);
+        let mut slots: Vec<Option<VmRow<'a>>> = rows.into_iter().map(Some).collect();
+        let vms: Vec<VmRow<'a>> = order
+            .into_iter()
+            .filter_map(|i| slots[i as usize].take())
+            .collect();
         let mut images: Vec<ImageRow<'a>> = rows::image_rows(inv, a)
             .into_iter()
             .filter(|r| opts.filter.matches(r))
