@@ -66,18 +66,17 @@ pub(super) fn parse_layer(text: &str, origin: Origin) -> Result<Table, ConfigErr
     })
 }
 
-fn check_value(table: &Table, origin: Origin) -> Result<(), ConfigError> {
-    serde_path_to_error::deserialize::<_, Config>(Value::Table(table.clone()))
-        .map(|_| ())
-        .map_err(|err| {
-            let (path, message, _) = describe(err);
-            ConfigError {
-                origin,
-                line: None,
-                key: full_key(path, &message),
-                message,
-            }
-        })
+/// Deserialises merged (or environment) settings; errors carry no line, only the key.
+fn typed(table: Table, origin: Origin) -> Result<Config, ConfigError> {
+    serde_path_to_error::deserialize::<_, Config>(Value::Table(table)).map_err(|err| {
+        let (path, message, _) = describe(err);
+        ConfigError {
+            origin,
+            line: None,
+            key: full_key(path, &message),
+            message,
+        }
+    })
 }
 
 /// Merges `over` into `base`: tables key by key; arrays of named tables (family rules) by
@@ -168,20 +167,77 @@ pub fn load(
     vars.sort();
     for (var, raw) in vars {
         if let Some(layer) = env_layer(var, raw) {
-            check_value(&layer, Origin::Env(var.clone()))?;
+            typed(layer.clone(), Origin::Env(var.clone()))?;
             merge(&mut merged, layer);
             sources.env.push(var.clone());
         }
     }
     let origin = sources.file.clone().map_or(Origin::Embedded, Origin::File);
-    let config = serde_path_to_error::deserialize(Value::Table(merged.clone())).map_err(|err| {
-        let (path, message, _) = describe(err);
-        ConfigError {
-            origin,
-            line: None,
-            key: full_key(path, &message),
-            message,
-        }
-    })?;
-    Ok((config, sources))
+    Ok((typed(merged, origin)?, sources))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(text: &str) -> Table {
+        toml::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn family_rules_merge_by_name_and_file_rules_come_first() {
+        let mut base = table(
+            "[[policy.families]]\nname = \"a\"\nmatch_name = \"a-*\"\n\n[[policy.families]]\nname = \"b\"\nmatch_name = \"b-*\"\n",
+        );
+        let over = table(
+            "[[policy.families]]\nname = \"c\"\nmatch_tag = \"c\"\n\n[[policy.families]]\nname = \"b\"\nmax_age_days = 5\n",
+        );
+        merge(&mut base, over);
+        let config = typed(base, Origin::Embedded).unwrap();
+        let names: Vec<_> = config
+            .policy
+            .families
+            .iter()
+            .map(|f| f.name.as_str())
+            .collect();
+        assert_eq!(names, ["c", "b", "a"]);
+        let b = &config.policy.families[1];
+        assert_eq!(b.max_age_days, Some(5));
+        assert_eq!(
+            b.match_name.as_ref().unwrap().as_str(),
+            "b-*",
+            "kept from the base rule"
+        );
+    }
+
+    #[test]
+    fn env_vars_become_nested_typed_keys() {
+        let t = env_layer("DRYDOCK_POLICY__DEFAULTS__MAX_AGE_DAYS", "60").unwrap();
+        assert_eq!(
+            typed(t, Origin::Embedded)
+                .unwrap()
+                .policy
+                .defaults
+                .max_age_days,
+            60
+        );
+        let t = env_layer("DRYDOCK_GENERAL__COLOR", "never").unwrap();
+        assert_eq!(
+            t["general"]["color"].as_str(),
+            Some("never"),
+            "bare words are strings"
+        );
+        assert!(env_layer("DRYDOCK_CONFIG", "/x").is_none());
+        assert!(env_layer("HOME", "/root").is_none());
+    }
+
+    #[test]
+    fn embedded_defaults_are_valid_and_line_numbers_count_from_one() {
+        let (config, sources) = load(Some(Path::new("/dev/null")), &[]).unwrap();
+        assert_eq!(config.policy.defaults.max_age_days, 90);
+        assert!(!config.policy.families.is_empty());
+        assert_eq!(sources.file.as_deref(), Some(Path::new("/dev/null")));
+        assert_eq!(line_of("a\nb\nc", 0), 1);
+        assert_eq!(line_of("a\nb\nc", 2), 2);
+    }
 }

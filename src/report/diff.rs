@@ -1,7 +1,7 @@
 //! `drydock report --diff OLD NEW`: what changed between two snapshots — VMs and images
 //! added or removed, VMs whose image or verdict changed, images whose state changed.
 
-use super::filter::Filter;
+use super::filter::{Filter, Filterable};
 use super::rows::{image_rows, vm_rows, ImageRow, VmRow};
 use super::{Exit, Format};
 use crate::drift::{Assessment, Verdict};
@@ -78,6 +78,10 @@ fn image_change(
     }
 }
 
+fn filtered<R: Filterable>(rows: Vec<R>, filter: &Filter) -> Vec<R> {
+    rows.into_iter().filter(|r| filter.matches(r)).collect()
+}
+
 /// Compares two assessed snapshots; the filter applies to the rows of either side.
 pub fn diff(
     old: (&Inventory, &Assessment),
@@ -85,14 +89,8 @@ pub fn diff(
     filter: &Filter,
     fail_on: Option<Verdict>,
 ) -> Diff {
-    let old_vms: Vec<_> = vm_rows(old.0, old.1)
-        .into_iter()
-        .filter(|r| filter.matches(r))
-        .collect();
-    let new_vms: Vec<_> = vm_rows(new.0, new.1)
-        .into_iter()
-        .filter(|r| filter.matches(r))
-        .collect();
+    let old_vms = filtered(vm_rows(old.0, old.1), filter);
+    let new_vms = filtered(vm_rows(new.0, new.1), filter);
     let old_by_id: HashMap<&str, &VmRow<'_>> = old_vms.iter().map(|r| (r.id, r)).collect();
     let new_by_id: HashMap<&str, &VmRow<'_>> = new_vms.iter().map(|r| (r.id, r)).collect();
     let mut changes = Vec::new();
@@ -125,14 +123,8 @@ pub fn diff(
     for o in old_vms.iter().filter(|o| !new_by_id.contains_key(o.id)) {
         changes.push(vm_change("removed", o, Some(o.verdict.to_string()), None));
     }
-    let old_imgs: Vec<_> = image_rows(old.0, old.1)
-        .into_iter()
-        .filter(|r| filter.matches(r))
-        .collect();
-    let new_imgs: Vec<_> = image_rows(new.0, new.1)
-        .into_iter()
-        .filter(|r| filter.matches(r))
-        .collect();
+    let old_imgs = filtered(image_rows(old.0, old.1), filter);
+    let new_imgs = filtered(image_rows(new.0, new.1), filter);
     let old_img: HashMap<&str, &ImageRow<'_>> = old_imgs.iter().map(|r| (r.id, r)).collect();
     let new_img: HashMap<&str, &ImageRow<'_>> = new_imgs.iter().map(|r| (r.id, r)).collect();
     for r in &new_imgs {
