@@ -22,6 +22,19 @@ pub struct Cli {
     /// Evaluate as of this instant (RFC 3339) instead of the clock; for reproducible output.
     #[arg(long, global = true, value_name = "TIME", env = "DRYDOCK_NOW")]
     pub now: Option<String>,
+    /// Dashboard: open on the embedded demo fleet (the default while no cloud accounts are
+    /// configured).
+    #[arg(long)]
+    pub demo: bool,
+    /// Dashboard: open on an inventory snapshot file.
+    #[arg(long, value_name = "FILE", conflicts_with = "demo")]
+    pub snapshot: Option<PathBuf>,
+    /// Dashboard: start in this context (a provider name; default all).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Dashboard: enable the mouse (scroll, click to select). Off by default.
+    #[arg(long)]
+    pub mouse: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
 }

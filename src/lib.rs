@@ -3,6 +3,9 @@
 
 pub mod config;
 pub mod drift;
+pub mod gate;
+pub mod history;
 pub mod model;
 pub mod report;
 pub mod scan;
+pub mod tui;

@@ -49,30 +49,25 @@ fn run(cli: Cli) -> Result<Exit> {
             .map_err(|e| anyhow!("--now / DRYDOCK_NOW {s:?} is not an RFC 3339 time: {e}"))?,
         None => Utc::now(),
     };
-    let _log = init_logging(&config);
+    // The dashboard's Log view reads the same events the log file gets.
+    let logs = cli
+        .command
+        .is_none()
+        .then(|| drydock::tui::logbuf::LogBuffer::new(5_000));
+    let _log = init_logging(&config, logs.clone());
     let ctx = Ctx {
         config,
         sources,
         now,
         color,
     };
-    match cli.command {
-        Some(Command::Report(args)) => report(&ctx, args),
-        None => report(
+    match &cli.command {
+        None => dashboard(
             &ctx,
-            ReportArgs {
-                source: Source {
-                    demo: true,
-                    snapshot: None,
-                },
-                diff: None,
-                format: Format::Table,
-                fail_on: None,
-                group_by: None,
-                filter: None,
-                images: false,
-            },
+            &cli,
+            logs.unwrap_or_else(|| drydock::tui::logbuf::LogBuffer::new(1)),
         ),
+        Some(Command::Report(args)) => report(&ctx, args),
         Some(Command::Scan(args)) => scan(&ctx, args),
         Some(Command::Demo(DemoCommand::Generate {
             vms,
@@ -80,9 +75,17 @@ fn run(cli: Cli) -> Result<Exit> {
             seed,
             output,
         })) => {
-            let inv = drydock_sim::generate(GenerateSpec { vms, images, seed }, ctx.now);
+            if *images == 0 {
+                bail!("--images must be at least 1 (VMs need images to be launched from)");
+            }
+            let spec = GenerateSpec {
+                vms: *vms,
+                images: *images,
+                seed: *seed,
+            };
+            let inv = drydock_sim::generate(spec, ctx.now);
             let inv = Inventory::from_scan(ctx.now, vec![format!("generated (seed {seed})")], inv);
-            snapshot::write(&output, &inv)?;
+            snapshot::write(output, &inv)?;
             eprintln!(
                 "wrote {} VMs and {} images to {}",
                 inv.vms.len(),
@@ -95,26 +98,116 @@ fn run(cli: Cli) -> Result<Exit> {
     }
 }
 
-/// Logs go to a file under the XDG state directory, never to the terminal.
-fn init_logging(config: &Config) -> Option<tracing_appender::non_blocking::WorkerGuard> {
-    let path = paths::log_file()?;
-    let dir = path.parent()?;
-    std::fs::create_dir_all(dir).ok()?;
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-        .ok()?;
-    let (writer, guard) = tracing_appender::non_blocking(file);
+/// Logs go to a file under the XDG state directory (and, in the dashboard, to the Log
+/// view's ring buffer), never to the terminal.
+fn init_logging(
+    config: &Config,
+    buffer: Option<drydock::tui::logbuf::LogBuffer>,
+) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     let filter = tracing_subscriber::EnvFilter::try_from_env("DRYDOCK_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(config.general.log_level.as_str()));
-    tracing_subscriber::fmt()
-        .with_writer(writer)
-        .with_ansi(false)
-        .with_env_filter(filter)
+    let file = paths::log_file().and_then(|path| {
+        std::fs::create_dir_all(path.parent()?).ok()?;
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .ok()
+    });
+    let (file_layer, guard) = match file {
+        Some(f) => {
+            let (writer, guard) = tracing_appender::non_blocking(f);
+            let layer = tracing_subscriber::fmt::layer()
+                .with_writer(writer)
+                .with_ansi(false);
+            (Some(layer), Some(guard))
+        }
+        None => (None, None),
+    };
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(file_layer)
+        .with(buffer)
         .try_init()
         .ok()?;
-    Some(guard)
+    guard
+}
+
+/// The dashboard, on the demo fleet (the default while no cloud accounts are configured)
+/// or on a snapshot.
+fn dashboard(ctx: &Ctx, cli: &Cli, logs: drydock::tui::logbuf::LogBuffer) -> Result<Exit> {
+    use drydock::tui::{runtime::Runtime, theme::Theme, App, AppOptions};
+    if !std::io::stdout().is_terminal() {
+        bail!("the dashboard needs a terminal; for scripts use `drydock report`");
+    }
+    let (providers, demo): (Vec<Arc<dyn Provider>>, bool) = match &cli.snapshot {
+        Some(path) => {
+            let name = path
+                .file_stem()
+                .map_or("snapshot".into(), |s| s.to_string_lossy().to_string());
+            let p = drydock::scan::SnapshotProvider {
+                name,
+                path: path.clone(),
+            };
+            (vec![Arc::new(p)], false)
+        }
+        None => (demo_providers(ctx), true),
+    };
+    if let Some(c) = &cli.context {
+        if !providers.iter().any(|p| p.name() == c) {
+            let names: Vec<_> = providers.iter().map(|p| p.name().to_string()).collect();
+            bail!("unknown context `{c}`; contexts: {}", names.join(", "));
+        }
+    }
+    tracing::info!(demo, "dashboard starting");
+    let history_file = if demo { None } else { paths::history_file() };
+    let history = history_file
+        .as_deref()
+        .map(drydock::history::load)
+        .unwrap_or_default();
+    let app = App::new(
+        AppOptions {
+            policy: ctx.config.policy.clone(),
+            contexts: ctx.config.contexts.clone(),
+            context: cli.context.clone(),
+            readonly: ctx.config.general.readonly,
+            now: ctx.now,
+            history,
+        },
+        logs,
+    );
+    let now = ctx.now;
+    let clock: Arc<dyn Fn() -> DateTime<Utc> + Send + Sync> = if cli.now.is_some() {
+        Arc::new(move || now)
+    } else {
+        Arc::new(Utc::now)
+    };
+    let color = match ctx.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    };
+    let runtime = Runtime {
+        providers,
+        gate: drydock::gate::Gate {
+            readonly: ctx.config.general.readonly,
+            dry_run: false,
+        },
+        theme: Theme { color },
+        mouse: cli.mouse,
+        history_file,
+        export_dir: paths::export_dir(),
+        clock,
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    rt.block_on(runtime.run(app))?;
+    Ok(Exit::Clean)
 }
 
 fn use_color(choice: ColorChoice) -> bool {
@@ -175,7 +268,7 @@ fn load_inventory(ctx: &Ctx, source: &Source) -> Result<Inventory> {
     bail!("no inventory to report on: pass --demo for the embedded demo fleet or --snapshot FILE (cloud accounts are not configured)")
 }
 
-fn report(ctx: &Ctx, args: ReportArgs) -> Result<Exit> {
+fn report(ctx: &Ctx, args: &ReportArgs) -> Result<Exit> {
     let filter = Filter::parse(args.filter.as_deref().unwrap_or(""))?;
     let policy = &ctx.config.policy;
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
@@ -219,12 +312,13 @@ fn write_out(r: std::io::Result<()>) -> Result<()> {
     }
 }
 
-fn scan(ctx: &Ctx, args: ScanArgs) -> Result<Exit> {
+fn scan(ctx: &Ctx, args: &ScanArgs) -> Result<Exit> {
     if !args.demo {
         bail!("no cloud accounts are configured; pass --demo to scan the simulated demo clouds");
     }
     let inv = scan_providers(ctx, demo_providers(ctx), true)?;
     snapshot::write(&args.output, &inv)?;
+    record_history(ctx, &inv);
     eprintln!(
         "wrote {} VMs, {} images, {} scale groups to {}",
         inv.vms.len(),
@@ -235,7 +329,22 @@ fn scan(ctx: &Ctx, args: ScanArgs) -> Result<Exit> {
     Ok(Exit::Clean)
 }
 
-fn info(ctx: &Ctx, args: InfoArgs) -> Result<Exit> {
+/// Appends the scan's verdict counts to the history the dashboard's trend line reads.
+fn record_history(ctx: &Ctx, inv: &Inventory) {
+    let Some(path) = paths::history_file() else {
+        return;
+    };
+    let a = drift::evaluate(inv, &ctx.config.policy, inv.scanned_at);
+    let point = drydock::history::HistoryPoint {
+        scanned_at: inv.scanned_at,
+        counts: drift::Verdict::ALL.into_iter().zip(a.vm_counts()).collect(),
+    };
+    if let Err(e) = drydock::history::append(&path, &point) {
+        tracing::warn!("cannot record scan history in {}: {e}", path.display());
+    }
+}
+
+fn info(ctx: &Ctx, args: &InfoArgs) -> Result<Exit> {
     let show = |p: Option<std::path::PathBuf>| {
         p.map_or_else(|| "(no home directory)".into(), |p| p.display().to_string())
     };

@@ -88,6 +88,31 @@ fn fraction<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     }
 }
 
+/// A context's accent colour in the dashboard header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Accent {
+    Cyan,
+    Blue,
+    Green,
+    Magenta,
+    Yellow,
+    Red,
+    White,
+}
+
+/// `[[contexts]]`: settings for one provider's context (its name is the provider name).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContextConfig {
+    pub name: String,
+    /// Production contexts get a red accent and typed confirmations.
+    #[serde(default)]
+    pub production: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accent: Option<Accent>,
+}
+
 /// The whole configuration.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -95,4 +120,12 @@ pub struct Config {
     pub general: General,
     pub policy: Policy,
     pub demo: DemoConfig,
+    pub contexts: Vec<ContextConfig>,
+}
+
+impl Config {
+    /// The settings of context `name`, if configured.
+    pub fn context(&self, name: &str) -> Option<&ContextConfig> {
+        self.contexts.iter().find(|c| c.name == name)
+    }
 }

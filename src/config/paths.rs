@@ -30,3 +30,13 @@ pub fn state_dir() -> Option<PathBuf> {
 pub fn log_file() -> Option<PathBuf> {
     state_dir().map(|d| d.join("drydock.log"))
 }
+
+/// Verdict counts of recorded scans.
+pub fn history_file() -> Option<PathBuf> {
+    data_dir().map(|d| d.join("history.jsonl"))
+}
+
+/// Where the dashboard's exports go.
+pub fn export_dir() -> Option<PathBuf> {
+    data_dir().map(|d| d.join("exports"))
+}

@@ -2,6 +2,7 @@
 //! every scanned provider, with the look-ups the drift engine and the views need.
 
 pub mod snapshot;
+pub mod usage;
 
 use chrono::{DateTime, Utc};
 pub use drydock_api::{
@@ -9,7 +10,7 @@ pub use drydock_api::{
     VmState,
 };
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Everything known about the fleet at one moment.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -24,6 +25,9 @@ pub struct Inventory {
     pub launch_templates: Vec<LaunchTemplate>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<ScanProblem>,
+    /// Account or subscription id → the provider (context) that reported it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub accounts: BTreeMap<String, String>,
 }
 
 impl Inventory {
@@ -43,6 +47,76 @@ impl Inventory {
             scale_groups: scan.scale_groups,
             launch_templates: scan.launch_templates,
             problems: scan.problems,
+            accounts: BTreeMap::new(),
+        }
+    }
+
+    /// Records that `provider` reported every account in `scan`.
+    pub fn note_accounts(
+        accounts: &mut BTreeMap<String, String>,
+        provider: &str,
+        scan: &ScanResult,
+    ) {
+        let ids = scan
+            .vms
+            .iter()
+            .map(|v| &v.account)
+            .chain(scan.images.iter().map(|i| &i.account))
+            .chain(scan.scale_groups.iter().map(|s| &s.account));
+        for id in ids {
+            accounts
+                .entry(id.clone())
+                .or_insert_with(|| provider.to_string());
+        }
+    }
+
+    /// The provider (context) an account belongs to.
+    pub fn provider_of(&self, account: &str) -> Option<&str> {
+        self.accounts.get(account).map(String::as_str)
+    }
+
+    /// Only what `provider` reported (a context's view of the fleet).
+    pub fn restrict_to(&self, provider: &str) -> Inventory {
+        let mine = |account: &str| self.provider_of(account) == Some(provider);
+        Inventory {
+            scanned_at: self.scanned_at,
+            sources: vec![provider.to_string()],
+            vms: self
+                .vms
+                .iter()
+                .filter(|v| mine(&v.account))
+                .cloned()
+                .collect(),
+            images: self
+                .images
+                .iter()
+                .filter(|i| mine(&i.account))
+                .cloned()
+                .collect(),
+            scale_groups: self
+                .scale_groups
+                .iter()
+                .filter(|s| mine(&s.account))
+                .cloned()
+                .collect(),
+            launch_templates: self
+                .launch_templates
+                .iter()
+                .filter(|l| mine(&l.account))
+                .cloned()
+                .collect(),
+            problems: self
+                .problems
+                .iter()
+                .filter(|p| p.provider == provider)
+                .cloned()
+                .collect(),
+            accounts: self
+                .accounts
+                .iter()
+                .filter(|(_, p)| p.as_str() == provider)
+                .map(|(a, p)| (a.clone(), p.clone()))
+                .collect(),
         }
     }
 

@@ -52,6 +52,8 @@ struct SnapshotIn {
     launch_templates: Vec<super::LaunchTemplate>,
     #[serde(default)]
     problems: Vec<super::ScanProblem>,
+    #[serde(default)]
+    accounts: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Deserialize)]
@@ -96,6 +98,7 @@ pub fn read(path: &Path) -> Result<Inventory, SnapshotError> {
         scale_groups: snap.scale_groups,
         launch_templates: snap.launch_templates,
         problems: snap.problems,
+        accounts: snap.accounts,
     })
 }
 

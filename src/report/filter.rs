@@ -40,10 +40,13 @@ const FIELDS: [(&str, Field); 13] = [
     ("group", Field::Group),
 ];
 
+/// The values a row has for one field: none, one, or two (an image's id and name).
+pub type Values<'a> = [Option<&'a str>; 2];
+
 /// What a filter needs from a row.
 pub trait Filterable {
-    /// The values of `field` (empty when the row has none).
-    fn values(&self, field: Field) -> Vec<&str>;
+    /// The values of `field` (`[None, None]` when the row has none).
+    fn values(&self, field: Field) -> Values<'_>;
     fn tag(&self, key: &str) -> Option<&str>;
 }
 
@@ -156,6 +159,7 @@ impl Test {
             Test::Field(field, alts) => row
                 .values(*field)
                 .iter()
+                .flatten()
                 .any(|v| alts.iter().any(|p| p.matches_with(v, OPTS))),
             Test::Tag(key, value) => row
                 .tag(key)
@@ -163,12 +167,17 @@ impl Test {
             Test::Text(needle) => [Field::Name, Field::Id, Field::Image, Field::Family]
                 .iter()
                 .flat_map(|&f| row.values(f))
+                .flatten()
                 .any(|v| contains_ci(v, needle)),
         }
     }
 }
 
 fn contains_ci(hay: &str, needle_lower: &str) -> bool {
+    if hay.is_ascii() && needle_lower.is_ascii() {
+        let (h, n) = (hay.as_bytes(), needle_lower.as_bytes());
+        return n.is_empty() || h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n));
+    }
     hay.to_lowercase().contains(needle_lower)
 }
 
@@ -186,9 +195,9 @@ mod tests {
     struct Row(BTreeMap<&'static str, &'static str>);
 
     impl Filterable for Row {
-        fn values(&self, field: Field) -> Vec<&str> {
+        fn values(&self, field: Field) -> Values<'_> {
             let name = FIELDS.iter().find(|(_, f)| *f == field).unwrap().0;
-            self.0.get(name).into_iter().copied().collect()
+            [self.0.get(name).copied(), None]
         }
         fn tag(&self, key: &str) -> Option<&str> {
             (key == "env").then_some("prod")

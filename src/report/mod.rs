@@ -5,7 +5,7 @@ pub mod diff;
 pub mod filter;
 mod json;
 pub mod rows;
-mod text;
+pub mod text;
 
 pub use filter::{Filter, FilterError};
 pub use rows::{ImageRow, VmRow};

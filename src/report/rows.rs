@@ -1,7 +1,7 @@
 //! Report rows: one flat, serialisable record per VM or image, borrowing from the inventory
 //! and its assessment. Every writer (json, csv, table, markdown) renders these.
 
-use super::filter::{Field, Filterable};
+use super::filter::{Field, Filterable, Values};
 use crate::drift::{Assessment, Verdict};
 use crate::model::{Inventory, Tags};
 use chrono::{DateTime, Utc};
@@ -56,76 +56,77 @@ pub struct ImageRow<'a> {
     pub tags: &'a Tags,
 }
 
+/// The row of VM `i`.
+pub fn vm_row<'a>(inv: &'a Inventory, a: &'a Assessment, i: usize) -> VmRow<'a> {
+    let (vm, va) = (&inv.vms[i], &a.vms[i]);
+    let img = va.image.map(|k| (&inv.images[k], &a.images[k]));
+    VmRow {
+        id: &vm.id,
+        name: &vm.name,
+        cloud: vm.cloud.as_str(),
+        account: &vm.account,
+        region: &vm.region,
+        state: vm.state.as_str(),
+        size: &vm.size,
+        launched_at: vm.launched_at,
+        image_id: &vm.image_id,
+        image_name: img.map(|(im, _)| im.name.as_str()),
+        family: img.and_then(|(_, ia)| ia.family.as_deref()),
+        version: img.and_then(|(_, ia)| ia.version.as_deref()),
+        image_age_days: img.map(|(_, ia)| ia.age_days),
+        verdict: va.verdict,
+        reason: a.vm_reason(inv, i),
+        scale_group: vm.scale_group.as_deref(),
+        tags: &vm.tags,
+    }
+}
+
 /// Builds the VM rows, in inventory order.
 pub fn vm_rows<'a>(inv: &'a Inventory, a: &'a Assessment) -> Vec<VmRow<'a>> {
-    inv.vms
-        .iter()
-        .zip(&a.vms)
-        .enumerate()
-        .map(|(i, (vm, va))| {
-            let img = va.image.map(|k| (&inv.images[k], &a.images[k]));
-            VmRow {
-                id: &vm.id,
-                name: &vm.name,
-                cloud: vm.cloud.as_str(),
-                account: &vm.account,
-                region: &vm.region,
-                state: vm.state.as_str(),
-                size: &vm.size,
-                launched_at: vm.launched_at,
-                image_id: &vm.image_id,
-                image_name: img.map(|(im, _)| im.name.as_str()),
-                family: img.and_then(|(_, ia)| ia.family.as_deref()),
-                version: img.and_then(|(_, ia)| ia.version.as_deref()),
-                image_age_days: img.map(|(_, ia)| ia.age_days),
-                verdict: va.verdict,
-                reason: a.vm_reason(inv, i),
-                scale_group: vm.scale_group.as_deref(),
-                tags: &vm.tags,
-            }
-        })
-        .collect()
+    (0..inv.vms.len()).map(|i| vm_row(inv, a, i)).collect()
+}
+
+/// The row of image `i`.
+pub fn image_row<'a>(inv: &'a Inventory, a: &'a Assessment, i: usize) -> ImageRow<'a> {
+    let (img, ia) = (&inv.images[i], &a.images[i]);
+    ImageRow {
+        id: &img.id,
+        name: &img.name,
+        cloud: img.cloud.as_str(),
+        account: &img.account,
+        region: &img.region,
+        owner: &img.owner,
+        vendor: img.vendor,
+        state: img.state.as_str(),
+        created: img.created,
+        age_days: ia.age_days,
+        family: ia.family.as_deref(),
+        version: ia.version.as_deref(),
+        latest_version: ia.latest.as_deref(),
+        versions_behind: ia.versions_behind,
+        verdict: ia.verdict,
+        reason: &ia.reason,
+        lineage: ia
+            .lineage
+            .iter()
+            .map(|&k| inv.images[k].id.as_str())
+            .collect(),
+        issues: &ia.issues,
+        vm_count: ia.vm_count,
+        tags: &img.tags,
+    }
 }
 
 /// Builds the image rows, in inventory order.
 pub fn image_rows<'a>(inv: &'a Inventory, a: &'a Assessment) -> Vec<ImageRow<'a>> {
-    inv.images
-        .iter()
-        .zip(&a.images)
-        .map(|(img, ia)| ImageRow {
-            id: &img.id,
-            name: &img.name,
-            cloud: img.cloud.as_str(),
-            account: &img.account,
-            region: &img.region,
-            owner: &img.owner,
-            vendor: img.vendor,
-            state: img.state.as_str(),
-            created: img.created,
-            age_days: ia.age_days,
-            family: ia.family.as_deref(),
-            version: ia.version.as_deref(),
-            latest_version: ia.latest.as_deref(),
-            versions_behind: ia.versions_behind,
-            verdict: ia.verdict,
-            reason: &ia.reason,
-            lineage: ia
-                .lineage
-                .iter()
-                .map(|&k| inv.images[k].id.as_str())
-                .collect(),
-            issues: &ia.issues,
-            vm_count: ia.vm_count,
-            tags: &img.tags,
-        })
+    (0..inv.images.len())
+        .map(|i| image_row(inv, a, i))
         .collect()
 }
 
 impl Filterable for VmRow<'_> {
-    fn values(&self, field: Field) -> Vec<&str> {
-        fn one(s: &str) -> Vec<&str> {
-            vec![s]
-        }
+    fn values(&self, field: Field) -> Values<'_> {
+        let one = |s| [Some(s), None];
         match field {
             Field::Name => one(self.name),
             Field::Id => one(self.id),
@@ -134,14 +135,12 @@ impl Filterable for VmRow<'_> {
             Field::Region => one(self.region),
             Field::State => one(self.state),
             Field::Size => one(self.size),
-            Field::Image => std::iter::once(self.image_id)
-                .chain(self.image_name)
-                .collect(),
-            Field::Family => self.family.into_iter().collect(),
-            Field::Version => self.version.into_iter().collect(),
+            Field::Image => [Some(self.image_id), self.image_name],
+            Field::Family => [self.family, None],
+            Field::Version => [self.version, None],
             Field::Verdict => one(self.verdict.as_str()),
-            Field::Owner => vec![],
-            Field::Group => self.scale_group.into_iter().collect(),
+            Field::Owner => [None, None],
+            Field::Group => [self.scale_group, None],
         }
     }
 
@@ -151,22 +150,20 @@ impl Filterable for VmRow<'_> {
 }
 
 impl Filterable for ImageRow<'_> {
-    fn values(&self, field: Field) -> Vec<&str> {
-        fn one(s: &str) -> Vec<&str> {
-            vec![s]
-        }
+    fn values(&self, field: Field) -> Values<'_> {
+        let one = |s| [Some(s), None];
         match field {
-            Field::Name | Field::Image => vec![self.name, self.id],
+            Field::Name | Field::Image => [Some(self.name), Some(self.id)],
             Field::Id => one(self.id),
             Field::Cloud => one(self.cloud),
             Field::Account => one(self.account),
             Field::Region => one(self.region),
             Field::State => one(self.state),
-            Field::Family => self.family.into_iter().collect(),
-            Field::Version => self.version.into_iter().collect(),
+            Field::Family => [self.family, None],
+            Field::Version => [self.version, None],
             Field::Verdict => one(self.verdict.as_str()),
             Field::Owner => one(self.owner),
-            Field::Size | Field::Group => vec![],
+            Field::Size | Field::Group => [None, None],
         }
     }
 

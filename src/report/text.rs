@@ -1,7 +1,7 @@
 //! Human-readable renderings: comfy-table tables (coloured on a terminal, plain ASCII in a
 //! pipe or with NO_COLOR), Markdown tables, and CSV.
 
-use super::{Format, Report, ReportOptions};
+use super::{Format, ImageRow, Report, ReportOptions, VmRow};
 use crate::drift::Verdict;
 use comfy_table::presets::{ASCII_MARKDOWN, UTF8_FULL_CONDENSED};
 use comfy_table::{Attribute, Cell, Color, ContentArrangement, Table};
@@ -195,73 +195,91 @@ pub(super) fn tables(r: &Report<'_>, opts: &ReportOptions, out: &mut dyn Write) 
 }
 
 pub(super) fn csv(r: &Report<'_>, opts: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
-    let group = opts.group_by;
     if opts.images {
-        w.write_record([
-            "verdict", "id", "name", "cloud", "account", "region", "family", "version", "age_days",
-            "state", "vm_count", "reason",
-        ])?;
-        for i in &r.images {
-            w.write_record([
-                i.verdict.as_str(),
-                i.id,
-                i.name,
-                i.cloud,
-                i.account,
-                i.region,
-                i.family.unwrap_or(""),
-                i.version.unwrap_or(""),
-                &i.age_days.to_string(),
-                i.state,
-                &i.vm_count.to_string(),
-                i.reason,
-            ])?;
-        }
+        images_csv(r.images.iter(), out)
     } else {
-        let mut header = vec![
-            "verdict",
-            "id",
-            "name",
-            "cloud",
-            "account",
-            "region",
-            "state",
-            "size",
-            "image_id",
-            "image_name",
-            "family",
-            "version",
-            "image_age_days",
-            "reason",
+        vms_csv(r.vms.iter(), opts.group_by, out)
+    }
+}
+
+/// Image rows as CSV (the report's `--images --format csv` and the dashboard's export).
+pub fn images_csv<'r, 'a: 'r>(
+    rows: impl Iterator<Item = &'r ImageRow<'a>>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record([
+        "verdict", "id", "name", "cloud", "account", "region", "family", "version", "age_days",
+        "state", "vm_count", "reason",
+    ])?;
+    for i in rows {
+        w.write_record([
+            i.verdict.as_str(),
+            i.id,
+            i.name,
+            i.cloud,
+            i.account,
+            i.region,
+            i.family.unwrap_or(""),
+            i.version.unwrap_or(""),
+            &i.age_days.to_string(),
+            i.state,
+            &i.vm_count.to_string(),
+            i.reason,
+        ])?;
+    }
+    w.flush()
+}
+
+/// VM rows as CSV, with a leading group column when grouped.
+pub fn vms_csv<'r, 'a: 'r>(
+    rows: impl Iterator<Item = &'r VmRow<'a>>,
+    group: Option<super::GroupBy>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    let mut header = vec![
+        "verdict",
+        "id",
+        "name",
+        "cloud",
+        "account",
+        "region",
+        "state",
+        "size",
+        "image_id",
+        "image_name",
+        "family",
+        "version",
+        "image_age_days",
+        "reason",
+    ];
+    if let Some(g) = group {
+        header.insert(0, g.as_str());
+    }
+    w.write_record(&header)?;
+    for v in rows {
+        let age = v.image_age_days.map(|d| d.to_string()).unwrap_or_default();
+        let mut rec = vec![
+            v.verdict.as_str(),
+            v.id,
+            v.name,
+            v.cloud,
+            v.account,
+            v.region,
+            v.state,
+            v.size,
+            v.image_id,
+            v.image_name.unwrap_or(""),
+            v.family.unwrap_or(""),
+            v.version.unwrap_or(""),
+            &age,
+            &v.reason,
         ];
         if let Some(g) = group {
-            header.insert(0, g.as_str());
+            rec.insert(0, g.key(v));
         }
-        w.write_record(&header)?;
-        for v in &r.vms {
-            let age = v.image_age_days.map(|d| d.to_string()).unwrap_or_default();
-            let mut rec = vec![
-                v.verdict.as_str(),
-                v.id,
-                v.name,
-                v.cloud,
-                v.account,
-                v.region,
-                v.state,
-                v.size,
-                v.image_id,
-                v.image_name.unwrap_or(""),
-                v.family.unwrap_or(""),
-                v.version.unwrap_or(""),
-                &age,
-                &v.reason,
-            ];
-            if let Some(g) = group {
-                rec.insert(0, g.key(v));
-            }
-            w.write_record(&rec)?;
-        }
+        w.write_record(&rec)?;
     }
     w.flush()
 }

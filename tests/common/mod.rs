@@ -30,3 +30,29 @@ pub fn run(cmd: &mut Command) -> (i32, String, String) {
         String::from_utf8(out.stderr).expect("utf-8 stderr"),
     )
 }
+
+/// The demo fleet as the dashboard's scan would deliver it, at a fixed instant.
+pub fn demo_inventory(now: chrono::DateTime<chrono::Utc>) -> drydock::model::Inventory {
+    use std::sync::Arc;
+    let providers: Vec<Arc<dyn drydock_api::Provider>> =
+        drydock_sim::demo_clouds(now, drydock_sim::SimSettings::default())
+            .into_iter()
+            .map(|c| Arc::new(c) as Arc<dyn drydock_api::Provider>)
+            .collect();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(drydock::scan::scan_all(
+        &providers,
+        Arc::new(|_| {}),
+        move || now,
+    ))
+}
+
+/// The demo instant as a time.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(NOW)
+        .unwrap()
+        .with_timezone(&chrono::Utc)
+}

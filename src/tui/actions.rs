@@ -1,0 +1,428 @@
+//! The dashboard's heavier commands: the command palette, the confirm dialog in front of
+//! the mutation gate, the raw-JSON popup and exports.
+
+use super::app::{App, ConfirmState, Effect, ExportFormat, Mode};
+use super::fleet::Column;
+use super::keymap::{key_name, Command, View};
+use super::matrix;
+use crate::gate::{Confirmation, MutationRequest};
+use crate::model::usage::{BlastRadius, ImageUsage};
+use crate::model::Tags;
+use crate::report::rows::{image_row, vm_row};
+use crate::report::text::{images_csv, vms_csv};
+use chrono::Duration;
+use crossterm::event::{KeyCode, KeyEvent};
+use drydock_api::Operation;
+use std::collections::BTreeSet;
+use tui_input::Input;
+
+/// Tag written by "tag for retirement": the date the item is due to go.
+pub const TAG_RETIRE: &str = "drydock:retire";
+
+impl App {
+    /// Palette commands matching what has been typed.
+    pub fn palette_candidates(&self, typed: &str) -> Vec<String> {
+        let mut all: Vec<String> = ["fleet", "images", "drift", "log", "help", "refresh", "quit"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        all.extend(["export csv", "export json"].map(String::from));
+        all.extend(Column::ALL.iter().map(|c| format!("sort {}", c.title())));
+        all.push("context all".into());
+        if let Some(full) = &self.full {
+            all.extend(full.sources.iter().map(|s| format!("context {s}")));
+        }
+        all.push("filter ".into());
+        let typed = typed.trim_start();
+        all.into_iter().filter(|c| c.starts_with(typed)).collect()
+    }
+
+    pub(super) fn on_palette_key(&mut self, key: KeyEvent, mut input: Input) -> Vec<Effect> {
+        match key.code {
+            KeyCode::Esc => return vec![],
+            KeyCode::Tab => {
+                if let Some(first) = self.palette_candidates(input.value()).first() {
+                    input = Input::new(first.clone());
+                }
+            }
+            KeyCode::Enter => return self.execute(input.value()),
+            _ => {
+                if let Some(req) = super::app::input_request(&key) {
+                    input.handle(req);
+                }
+            }
+        }
+        self.mode = Mode::Palette(input);
+        vec![]
+    }
+
+    /// Runs a palette command line.
+    pub fn execute(&mut self, line: &str) -> Vec<Effect> {
+        let line = line.trim();
+        let (word, rest) = line
+            .split_once(' ')
+            .map_or((line, ""), |(w, r)| (w, r.trim()));
+        let view = View::ALL.into_iter().find(|v| v.name() == word);
+        match (word, rest) {
+            _ if view.is_some() => self.run(Command::Show(view.expect("checked"))),
+            ("help", _) => self.run(Command::Help),
+            ("refresh", _) => self.run(Command::Refresh),
+            ("quit" | "q", _) => self.run(Command::Quit),
+            ("export", "" | "csv") => vec![Effect::Export(ExportFormat::Csv)],
+            ("export", "json") => vec![Effect::Export(ExportFormat::Json)],
+            ("sort", "") => self.run(Command::SortNext),
+            ("sort", col) => {
+                match (Column::parse(col), &self.data) {
+                    (Some(c), Some(d)) => {
+                        self.view = View::Fleet;
+                        self.fleet.sort_by(c, d);
+                    }
+                    (None, _) => {
+                        let names: Vec<_> = Column::ALL.iter().map(|c| c.title()).collect();
+                        self.status = Some(format!(
+                            "unknown column `{col}`; columns: {}",
+                            names.join(", ")
+                        ));
+                    }
+                    _ => {}
+                }
+                vec![]
+            }
+            ("context", name) => {
+                self.switch_context(name);
+                vec![]
+            }
+            ("filter", expr) => {
+                self.set_filter(expr);
+                vec![]
+            }
+            ("", _) => vec![],
+            _ => {
+                self.status = Some(format!(
+                    "unknown command `{line}`; try fleet, images, drift, log, sort COLUMN, context NAME, export json, filter EXPR, quit"
+                ));
+                vec![]
+            }
+        }
+    }
+
+    fn switch_context(&mut self, name: &str) {
+        let known: Vec<String> = self
+            .full
+            .as_ref()
+            .map(|f| f.sources.clone())
+            .unwrap_or_default();
+        let next = match name {
+            "" | "all" => None,
+            n if known.iter().any(|k| k == n) => Some(n.to_string()),
+            n => {
+                self.status = Some(format!(
+                    "unknown context `{n}`; contexts: all, {}",
+                    known.join(", ")
+                ));
+                return;
+            }
+        };
+        self.context = next;
+        self.rebuild();
+        self.status = Some(format!(
+            "context: {}",
+            self.context.as_deref().unwrap_or("all")
+        ));
+    }
+
+    /// Builds the confirm dialog for a mutating command on the marked or selected items.
+    pub(super) fn open_confirm(&mut self, c: Command) {
+        let Some(d) = &self.data else { return };
+        let inv = &d.inv;
+        let (vms, images): (Vec<usize>, Vec<usize>) = match self.view {
+            View::Fleet if c == Command::TagRetire => (
+                self.fleet
+                    .targets()
+                    .into_iter()
+                    .map(|i| i as usize)
+                    .collect(),
+                vec![],
+            ),
+            View::Images => (
+                vec![],
+                self.images
+                    .targets()
+                    .into_iter()
+                    .map(|i| i as usize)
+                    .collect(),
+            ),
+            _ => return,
+        };
+        if vms.is_empty() && images.is_empty() {
+            self.status = Some("nothing selected".into());
+            return;
+        }
+        let due = (self.now + Duration::days(30))
+            .format("%Y-%m-%d")
+            .to_string();
+        let retire_tags: Tags = [(TAG_RETIRE.to_string(), due.clone())].into();
+        let mut requests = Vec::new();
+        let mut names = Vec::new();
+        let mut unowned = Vec::new();
+        let targets = vms
+            .iter()
+            .map(|&v| {
+                (
+                    &inv.vms[v].id,
+                    &inv.vms[v].name,
+                    &inv.vms[v].account,
+                    ImageUsage::default(),
+                )
+            })
+            .chain(images.iter().map(|&i| {
+                let img = &inv.images[i];
+                (
+                    &img.id,
+                    &img.name,
+                    &img.account,
+                    d.usage.of(&img.id).clone(),
+                )
+            }));
+        for (id, name, account, usage) in targets {
+            let Some(provider) = inv.provider_of(account) else {
+                unowned.push(name.clone());
+                continue;
+            };
+            let op = match c {
+                Command::Deprecate => Operation::Deprecate {
+                    image: id.clone(),
+                    at: self.now,
+                },
+                _ => Operation::Tag {
+                    resource: id.clone(),
+                    tags: retire_tags.clone(),
+                },
+            };
+            requests.push(MutationRequest {
+                provider: provider.to_string(),
+                production: self.is_production(provider),
+                op,
+                usage,
+            });
+            names.push(name.clone());
+        }
+        if let Some(name) = unowned.first() {
+            self.status = Some(format!(
+                "cannot tell which context owns {name}; rescan and retry"
+            ));
+            return;
+        }
+        let production: BTreeSet<&str> = requests
+            .iter()
+            .filter(|r| r.production)
+            .map(|r| r.provider.as_str())
+            .collect();
+        if production.len() > 1 {
+            self.status = Some("mark items of one production context at a time".into());
+            return;
+        }
+        let blast = BlastRadius::of(inv, &d.usage, &vms, &images);
+        let verb = match c {
+            Command::Deprecate => "Deprecate",
+            _ => "Tag for retirement",
+        };
+        let what = if images.is_empty() { "VM" } else { "image" };
+        let count = requests.len();
+        let mut lines: Vec<String> = names.iter().take(6).map(|n| format!("  • {n}")).collect();
+        if names.len() > 6 {
+            lines.push(format!("  … and {} more", names.len() - 6));
+        }
+        lines.push(String::new());
+        lines.push(format!("Blast radius: {}", blast.summary()));
+        if c == Command::TagRetire {
+            lines.push(format!("Adds tag {TAG_RETIRE}={due}."));
+        } else {
+            lines.push(
+                "New launches from deprecated images stop being offered; running VMs keep running."
+                    .into(),
+            );
+        }
+        let expected = production.first().map(|p| p.to_string());
+        lines.push(String::new());
+        lines.push(match &expected {
+            Some(p) => format!(
+                "PRODUCTION context {p}: type `{p}` and press enter to confirm; esc cancels."
+            ),
+            None => "Press y to confirm; any other key cancels (default: No).".into(),
+        });
+        self.mode = Mode::Confirm(Box::new(ConfirmState {
+            title: format!(
+                "{verb} {count} {what}{}?",
+                if count == 1 { "" } else { "s" }
+            ),
+            lines,
+            requests,
+            expected,
+            typed: Input::default(),
+        }));
+    }
+
+    pub(super) fn on_confirm_key(&mut self, key: KeyEvent, mut c: ConfirmState) -> Vec<Effect> {
+        let cancelled = || Some("cancelled; nothing changed".to_string());
+        match &c.expected {
+            None => {
+                if key_name(&key).as_deref() == Some("y") {
+                    self.status = Some(format!("applying {} change(s)…", c.requests.len()));
+                    return vec![Effect::Apply {
+                        requests: c.requests,
+                        confirmation: Confirmation::Yes,
+                    }];
+                }
+                self.status = cancelled();
+            }
+            Some(expected) => match key.code {
+                KeyCode::Esc => self.status = cancelled(),
+                KeyCode::Enter if c.typed.value().trim() == expected => {
+                    self.status = Some(format!("applying {} change(s)…", c.requests.len()));
+                    let typed = c.typed.value().trim().to_string();
+                    return vec![Effect::Apply {
+                        requests: c.requests,
+                        confirmation: Confirmation::Typed(typed),
+                    }];
+                }
+                KeyCode::Enter => {
+                    self.status = Some(format!(
+                        "typed text does not match `{expected}`; nothing changed"
+                    ));
+                }
+                _ => {
+                    if let Some(req) = super::app::input_request(&key) {
+                        c.typed.handle(req);
+                    }
+                    self.mode = Mode::Confirm(Box::new(c));
+                }
+            },
+        }
+        vec![]
+    }
+
+    pub(super) fn open_json(&mut self) {
+        let text = match (self.view, &self.data) {
+            (View::Fleet, Some(d)) => self
+                .fleet
+                .selected()
+                .map(|i| serde_json::to_string_pretty(&vm_row(&d.inv, &d.a, i as usize))),
+            (View::Images, Some(d)) => self
+                .images
+                .selected()
+                .map(|i| serde_json::to_string_pretty(&image_row(&d.inv, &d.a, i as usize))),
+            (View::Log, _) => self.log_lines().get(self.log.list.selected).map(|l| {
+                serde_json::to_string_pretty(&serde_json::json!({
+                    "time": l.time.to_rfc3339(),
+                    "level": l.level.to_string(),
+                    "target": l.target,
+                    "message": l.message,
+                }))
+            }),
+            _ => None,
+        };
+        match text {
+            Some(Ok(text)) => self.mode = Mode::Json { text, scroll: 0 },
+            Some(Err(e)) => self.status = Some(format!("cannot show JSON: {e}")),
+            None => self.status = Some("nothing selected".into()),
+        }
+    }
+
+    /// The log lines the Log view shows (its filter applied).
+    pub fn log_lines(&self) -> Vec<super::logbuf::LogLine> {
+        let needle = self.log.filter.to_lowercase();
+        self.logs
+            .snapshot()
+            .into_iter()
+            .filter(|l| needle.is_empty() || l.render().to_lowercase().contains(&needle))
+            .collect()
+    }
+
+    /// The current view's rows as a file: (file name stem, bytes).
+    pub fn export(&self, format: ExportFormat) -> Result<(String, Vec<u8>), String> {
+        let mut out = Vec::new();
+        let err = |e: std::io::Error| e.to_string();
+        let json = |v: serde_json::Result<Vec<u8>>| v.map_err(|e| e.to_string());
+        let d = self.data.as_ref();
+        match (self.view, format, d) {
+            (View::Fleet, ExportFormat::Csv, Some(d)) => {
+                let rows: Vec<_> = self
+                    .fleet
+                    .shown
+                    .iter()
+                    .map(|&i| vm_row(&d.inv, &d.a, i as usize))
+                    .collect();
+                vms_csv(rows.iter(), None, &mut out).map_err(err)?;
+            }
+            (View::Fleet, ExportFormat::Json, Some(d)) => {
+                let rows: Vec<_> = self
+                    .fleet
+                    .shown
+                    .iter()
+                    .map(|&i| vm_row(&d.inv, &d.a, i as usize))
+                    .collect();
+                out = json(serde_json::to_vec_pretty(&rows))?;
+            }
+            (View::Images, ExportFormat::Csv, Some(d)) => {
+                let rows: Vec<_> = self
+                    .images
+                    .shown
+                    .iter()
+                    .map(|&i| image_row(&d.inv, &d.a, i as usize))
+                    .collect();
+                images_csv(rows.iter(), &mut out).map_err(err)?;
+            }
+            (View::Images, ExportFormat::Json, Some(d)) => {
+                let rows: Vec<_> = self
+                    .images
+                    .shown
+                    .iter()
+                    .map(|&i| image_row(&d.inv, &d.a, i as usize))
+                    .collect();
+                out = json(serde_json::to_vec_pretty(&rows))?;
+            }
+            (View::Drift, _, Some(d)) => {
+                let by = if self.drift_by_region {
+                    "region"
+                } else {
+                    "account"
+                };
+                let rows = matrix::build(d, self.drift_by_region);
+                if format == ExportFormat::Json {
+                    let v: Vec<_> = rows
+                        .iter()
+                        .map(|r| {
+                            let counts: serde_json::Map<_, _> = crate::drift::Verdict::ALL
+                                .iter()
+                                .map(|v| (v.as_str().to_string(), r.counts[*v as usize].into()))
+                                .collect();
+                            serde_json::json!({"family": r.family, by: r.key, "vms": r.total, "verdicts": counts})
+                        })
+                        .collect();
+                    out = json(serde_json::to_vec_pretty(&v))?;
+                } else {
+                    let mut w = csv::Writer::from_writer(&mut out);
+                    let mut header = vec!["family", by, "vms"];
+                    header.extend(crate::drift::Verdict::ALL.iter().map(|v| v.as_str()));
+                    w.write_record(&header).map_err(|e| e.to_string())?;
+                    for r in rows {
+                        let mut rec = vec![r.family.clone(), r.key.clone(), r.total.to_string()];
+                        rec.extend(r.counts.iter().map(|c| c.to_string()));
+                        w.write_record(&rec).map_err(|e| e.to_string())?;
+                    }
+                    w.flush().map_err(err)?;
+                }
+            }
+            (View::Log, _, _) => {
+                for l in self.log_lines() {
+                    out.extend_from_slice(l.render().as_bytes());
+                    out.push(b'\n');
+                }
+                return Ok(("log".into(), out));
+            }
+            (_, _, None) => return Err("no data yet".into()),
+        }
+        Ok((self.view.name().to_string(), out))
+    }
+}

@@ -1,0 +1,537 @@
+//! The dashboard's state and its reducer: `App::update(Action) -> Vec<Effect>` is
+//! synchronous and does no I/O, so tests drive it directly; the runtime performs the
+//! effects (scans, gated mutations, exports) in tasks and feeds results back as actions.
+
+use super::data::Data;
+use super::fleet::FleetState;
+use super::images::ImagesState;
+use super::keymap::{key_name, Command, Keymap, View};
+use super::list::ListState;
+use super::logbuf::LogBuffer;
+use crate::config::ContextConfig;
+use crate::drift::{Policy, Verdict};
+use crate::gate::{Confirmation, MutationRequest};
+use crate::history::HistoryPoint;
+use crate::model::Inventory;
+use crate::report::Filter;
+use chrono::{DateTime, Utc};
+use crossterm::event::{KeyCode, KeyEvent, MouseEvent, MouseEventKind};
+use std::path::PathBuf;
+use tui_input::{Input, InputRequest};
+
+/// Something that happened: a key, a tick, a result from a task.
+#[derive(Debug)]
+pub enum Action {
+    Key(KeyEvent),
+    Mouse(MouseEvent),
+    Tick(DateTime<Utc>),
+    ScanProgress {
+        done: usize,
+        total: usize,
+    },
+    ScanFinished(Box<Inventory>),
+    ScanFailed(String),
+    MutationsFinished(Vec<Result<String, String>>),
+    Exported(Result<PathBuf, String>),
+    /// A task died (e.g. panicked): leave the dashboard with this error.
+    Fatal(String),
+}
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    Csv,
+    Json,
+}
+
+/// Work for the runtime.
+#[derive(Debug)]
+pub enum Effect {
+    Scan,
+    Apply {
+        requests: Vec<MutationRequest>,
+        confirmation: Confirmation,
+    },
+    Export(ExportFormat),
+    RecordHistory(HistoryPoint),
+    Quit,
+}
+
+/// A pending change awaiting confirmation.
+#[derive(Debug, Clone)]
+pub struct ConfirmState {
+    pub title: String,
+    pub lines: Vec<String>,
+    pub requests: Vec<MutationRequest>,
+    /// For production contexts: the text to type.
+    pub expected: Option<String>,
+    pub typed: Input,
+}
+
+/// What has the keyboard.
+#[derive(Debug, Clone)]
+pub enum Mode {
+    Normal,
+    Filter(Input),
+    Palette(Input),
+    Help,
+    Json { text: String, scroll: usize },
+    Confirm(Box<ConfirmState>),
+}
+
+/// Refresh state shown in the header.
+#[derive(Debug, Clone, Default)]
+pub struct Refresh {
+    pub running: bool,
+    pub progress: Option<(usize, usize)>,
+    pub last: Option<DateTime<Utc>>,
+    pub error: Option<String>,
+}
+
+/// The Log view's state.
+#[derive(Debug, Clone)]
+pub struct LogState {
+    pub follow: bool,
+    pub list: ListState,
+    pub filter: String,
+}
+
+/// How the dashboard starts.
+#[derive(Debug, Clone)]
+pub struct AppOptions {
+    pub policy: Policy,
+    pub contexts: Vec<ContextConfig>,
+    pub context: Option<String>,
+    pub readonly: bool,
+    pub now: DateTime<Utc>,
+    pub history: Vec<HistoryPoint>,
+}
+
+/// The whole dashboard state.
+pub struct App {
+    pub policy: Policy,
+    pub contexts: Vec<ContextConfig>,
+    pub context: Option<String>,
+    pub readonly: bool,
+    pub keymap: Keymap,
+    pub full: Option<Inventory>,
+    pub data: Option<Data>,
+    pub view: View,
+    pub mode: Mode,
+    pub fleet: FleetState,
+    pub images: ImagesState,
+    pub drift_by_region: bool,
+    pub log: LogState,
+    pub logs: LogBuffer,
+    pub detail: bool,
+    pub refresh: Refresh,
+    pub now: DateTime<Utc>,
+    pub status: Option<String>,
+    pub history: Vec<HistoryPoint>,
+    pub quit: bool,
+    pub fatal: Option<String>,
+    /// Rows per page of the current list (set by the renderer).
+    pub page: usize,
+    /// Screen row of the first list row (set by the renderer, for mouse clicks).
+    pub rows_top: u16,
+    pub spinner: usize,
+    pending_g: bool,
+}
+
+impl App {
+    pub fn new(opts: AppOptions, logs: LogBuffer) -> App {
+        App {
+            policy: opts.policy,
+            contexts: opts.contexts,
+            context: opts.context,
+            readonly: opts.readonly,
+            keymap: Keymap::new(opts.readonly),
+            full: None,
+            data: None,
+            view: View::Fleet,
+            mode: Mode::Normal,
+            fleet: FleetState::default(),
+            images: ImagesState::default(),
+            drift_by_region: false,
+            log: LogState {
+                follow: true,
+                list: ListState::default(),
+                filter: String::new(),
+            },
+            logs,
+            detail: false,
+            refresh: Refresh::default(),
+            now: opts.now,
+            status: None,
+            history: opts.history,
+            quit: false,
+            fatal: None,
+            page: 20,
+            rows_top: 0,
+            spinner: 0,
+            pending_g: false,
+        }
+    }
+
+    /// Starts the first scan.
+    pub fn start(&mut self) -> Vec<Effect> {
+        self.refresh.running = true;
+        vec![Effect::Scan]
+    }
+
+    /// The settings of a context, if configured.
+    pub fn context_config(&self, name: &str) -> Option<&ContextConfig> {
+        self.contexts.iter().find(|c| c.name == name)
+    }
+
+    /// Whether a provider's context is marked production.
+    pub fn is_production(&self, provider: &str) -> bool {
+        self.context_config(provider).is_some_and(|c| c.production)
+    }
+
+    /// The reducer.
+    pub fn update(&mut self, action: Action) -> Vec<Effect> {
+        match action {
+            Action::Key(key) => self.on_key(key),
+            Action::Mouse(m) => {
+                self.on_mouse(m);
+                vec![]
+            }
+            Action::Tick(now) => {
+                self.now = now;
+                if self.refresh.running {
+                    self.spinner = self.spinner.wrapping_add(1);
+                }
+                vec![]
+            }
+            Action::ScanProgress { done, total } => {
+                self.refresh.progress = Some((done, total));
+                vec![]
+            }
+            Action::ScanFinished(inv) => self.on_scan(*inv),
+            Action::ScanFailed(e) => {
+                self.refresh.running = false;
+                self.refresh.progress = None;
+                self.refresh.error = Some(e.clone());
+                self.status = Some(format!("refresh failed: {e}; showing the previous data"));
+                vec![]
+            }
+            Action::MutationsFinished(results) => {
+                let ok = results.iter().filter(|r| r.is_ok()).count();
+                let failed: Vec<&String> =
+                    results.iter().filter_map(|r| r.as_ref().err()).collect();
+                self.status = Some(match failed.first() {
+                    None => format!("{ok} change(s) applied; refreshing"),
+                    Some(first) => format!("{ok} applied, {} failed: {first}", failed.len()),
+                });
+                self.fleet.marked.clear();
+                self.images.marked.clear();
+                self.refresh.running = true;
+                vec![Effect::Scan]
+            }
+            Action::Exported(r) => {
+                self.status = Some(match r {
+                    Ok(p) => format!("exported to {}", p.display()),
+                    Err(e) => format!("export failed: {e}"),
+                });
+                vec![]
+            }
+            Action::Fatal(e) => {
+                self.fatal = Some(e);
+                self.quit = true;
+                vec![Effect::Quit]
+            }
+        }
+    }
+
+    fn on_scan(&mut self, inv: Inventory) -> Vec<Effect> {
+        self.refresh.running = false;
+        self.refresh.progress = None;
+        self.refresh.error = None;
+        self.refresh.last = Some(inv.scanned_at);
+        self.full = Some(inv);
+        self.rebuild();
+        let mut effects = vec![];
+        if let Some(d) = &self.data {
+            let point = HistoryPoint {
+                scanned_at: d.inv.scanned_at,
+                counts: Verdict::ALL.into_iter().zip(d.a.vm_counts()).collect(),
+            };
+            self.history.push(point.clone());
+            effects.push(Effect::RecordHistory(point));
+        }
+        effects
+    }
+
+    /// Recomputes the shown data after a scan or a context switch, keeping sort and filters.
+    pub fn rebuild(&mut self) {
+        let Some(full) = &self.full else { return };
+        let data = Data::build(full, self.context.as_deref(), &self.policy, self.now);
+        self.fleet.marked.clear();
+        self.images.marked.clear();
+        self.fleet.resort(&data);
+        self.images.regroup(&data);
+        self.data = Some(data);
+    }
+
+    fn on_mouse(&mut self, m: MouseEvent) {
+        match m.kind {
+            MouseEventKind::ScrollDown => self.command(Command::Down),
+            MouseEventKind::ScrollUp => self.command(Command::Up),
+            MouseEventKind::Down(_) if m.row >= self.rows_top => {
+                let row = (m.row - self.rows_top) as usize;
+                let (list, len) = match self.view {
+                    View::Fleet => (&mut self.fleet.list, self.fleet.shown.len()),
+                    View::Images => (&mut self.images.list, self.images.shown.len()),
+                    _ => return,
+                };
+                if list.offset + row < len {
+                    list.selected = list.offset + row;
+                }
+            }
+            _ => {}
+        };
+    }
+
+    fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        self.status = None;
+        match std::mem::replace(&mut self.mode, Mode::Normal) {
+            Mode::Normal => self.on_normal_key(key),
+            Mode::Filter(input) => self.on_filter_key(key, input),
+            Mode::Palette(input) => self.on_palette_key(key, input),
+            Mode::Help => {
+                if !matches!(key_name(&key).as_deref(), Some("esc" | "q" | "?" | "enter")) {
+                    self.mode = Mode::Help;
+                }
+                vec![]
+            }
+            Mode::Json { text, scroll } => {
+                let scroll = match key_name(&key).as_deref() {
+                    Some("esc" | "q" | "y" | "enter") => return vec![],
+                    Some("j" | "down") => scroll + 1,
+                    Some("k" | "up") => scroll.saturating_sub(1),
+                    Some("pgdn") => scroll + 20,
+                    Some("pgup") => scroll.saturating_sub(20),
+                    _ => scroll,
+                };
+                self.mode = Mode::Json { text, scroll };
+                vec![]
+            }
+            Mode::Confirm(c) => self.on_confirm_key(key, *c),
+        }
+    }
+
+    fn on_normal_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let Some(name) = key_name(&key) else {
+            return vec![];
+        };
+        let command = self.keymap.lookup(self.view, &name);
+        if command != Some(Command::GotoPrefix) {
+            self.pending_g = false;
+        }
+        match command {
+            Some(Command::GotoPrefix) => {
+                if std::mem::take(&mut self.pending_g) {
+                    self.command(Command::GotoPrefix);
+                } else {
+                    self.pending_g = true;
+                }
+                vec![]
+            }
+            Some(c) => self.run(c),
+            None => vec![],
+        }
+    }
+
+    /// Runs a command (from a key or the palette).
+    pub fn run(&mut self, c: Command) -> Vec<Effect> {
+        match c {
+            Command::Quit => {
+                self.quit = true;
+                return vec![Effect::Quit];
+            }
+            Command::Refresh => {
+                if !self.refresh.running {
+                    self.refresh.running = true;
+                    return vec![Effect::Scan];
+                }
+            }
+            Command::Export => return vec![Effect::Export(ExportFormat::Csv)],
+            Command::TagRetire | Command::Deprecate => self.open_confirm(c),
+            other => self.command(other),
+        }
+        vec![]
+    }
+
+    /// Commands that only change the view state.
+    fn command(&mut self, c: Command) {
+        let page = self.page.max(1);
+        let (list, len) = match self.view {
+            View::Fleet => (Some(&mut self.fleet.list), self.fleet.shown.len()),
+            View::Images => (Some(&mut self.images.list), self.images.shown.len()),
+            View::Log => (Some(&mut self.log.list), self.logs.len()),
+            View::Drift => (None, 0),
+        };
+        if let Some(list) = list {
+            match c {
+                Command::Up => list.up(1),
+                Command::Down => list.down(1, len),
+                Command::GotoPrefix => list.top(),
+                Command::Bottom => list.bottom(len),
+                Command::PageUp => list.up(page),
+                Command::PageDown => list.down(page, len),
+                _ => {}
+            }
+            if self.view == View::Log
+                && matches!(c, Command::Up | Command::PageUp | Command::GotoPrefix)
+            {
+                self.log.follow = false;
+            }
+        }
+        match c {
+            Command::Help => self.mode = Mode::Help,
+            Command::Back => self.back(),
+            Command::Palette => self.mode = Mode::Palette(Input::default()),
+            Command::Filter => {
+                let current = match self.view {
+                    View::Fleet => self.fleet.filter.to_string(),
+                    View::Images => self.images.filter.to_string(),
+                    View::Log => self.log.filter.clone(),
+                    View::Drift => return,
+                };
+                self.mode = Mode::Filter(Input::new(current));
+            }
+            Command::Show(v) => self.view = v,
+            Command::Detail => self.detail = !self.detail,
+            Command::Json => self.open_json(),
+            Command::Mark => self.toggle_mark(),
+            Command::SortNext => {
+                if let Some(d) = &self.data {
+                    self.fleet.sort_next(d);
+                }
+            }
+            Command::SortReverse => {
+                if let Some(d) = &self.data {
+                    self.fleet.reverse(d);
+                }
+            }
+            Command::ToggleGrouping => self.drift_by_region = !self.drift_by_region,
+            Command::Follow => self.log.follow = !self.log.follow,
+            _ => {}
+        }
+    }
+
+    fn back(&mut self) {
+        if self.detail {
+            self.detail = false;
+            return;
+        }
+        match self.view {
+            View::Fleet if !self.fleet.filter.is_empty() => self.set_filter(""),
+            View::Images if !self.images.filter.is_empty() => self.set_filter(""),
+            View::Log if !self.log.filter.is_empty() => self.set_filter(""),
+            View::Fleet if !self.fleet.marked.is_empty() => self.fleet.marked.clear(),
+            View::Images if !self.images.marked.is_empty() => self.images.marked.clear(),
+            View::Fleet => {}
+            _ => self.view = View::Fleet,
+        }
+    }
+
+    fn toggle_mark(&mut self) {
+        let (sel, marks, list, len) = match self.view {
+            View::Fleet => (
+                self.fleet.selected(),
+                &mut self.fleet.marked,
+                &mut self.fleet.list,
+                self.fleet.shown.len(),
+            ),
+            View::Images => (
+                self.images.selected(),
+                &mut self.images.marked,
+                &mut self.images.list,
+                self.images.shown.len(),
+            ),
+            _ => return,
+        };
+        if let Some(i) = sel {
+            if !marks.remove(&i) {
+                marks.insert(i);
+            }
+            list.down(1, len);
+        }
+    }
+
+    /// Applies a filter expression to the current view; a bad term leaves the old filter
+    /// in place and says why.
+    pub fn set_filter(&mut self, text: &str) {
+        let parsed = match self.view {
+            View::Log => {
+                self.log.filter = text.trim().to_string();
+                return;
+            }
+            View::Drift => return,
+            _ => Filter::parse(text),
+        };
+        let filter = match parsed {
+            Ok(f) => f,
+            Err(e) => {
+                self.status = Some(e.to_string());
+                return;
+            }
+        };
+        let Some(d) = &self.data else { return };
+        match self.view {
+            View::Fleet => {
+                self.fleet.filter = filter;
+                self.fleet.refilter(d);
+            }
+            View::Images => {
+                self.images.filter = filter;
+                self.images.refilter(d);
+            }
+            _ => {}
+        }
+    }
+
+    fn on_filter_key(&mut self, key: KeyEvent, mut input: Input) -> Vec<Effect> {
+        match key.code {
+            KeyCode::Enter => {
+                self.set_filter(input.value());
+                return vec![];
+            }
+            KeyCode::Esc => {
+                self.set_filter("");
+                return vec![];
+            }
+            _ => {}
+        }
+        if let Some(req) = input_request(&key) {
+            input.handle(req);
+            // Live: every keystroke re-filters, so the list follows the typing.
+            let value = input.value().to_string();
+            self.set_filter(&value);
+        }
+        self.mode = Mode::Filter(input);
+        vec![]
+    }
+}
+
+/// Maps a key to a text-field edit.
+pub fn input_request(key: &KeyEvent) -> Option<InputRequest> {
+    use crossterm::event::KeyModifiers as M;
+    let ctrl = key.modifiers.contains(M::CONTROL);
+    Some(match key.code {
+        KeyCode::Char('w') if ctrl => InputRequest::DeletePrevWord,
+        KeyCode::Char('u') if ctrl => InputRequest::DeleteFromStart,
+        KeyCode::Char('a') if ctrl => InputRequest::GoToStart,
+        KeyCode::Char('e') if ctrl => InputRequest::GoToEnd,
+        KeyCode::Char(c) if !ctrl => InputRequest::InsertChar(c),
+        KeyCode::Backspace => InputRequest::DeletePrevChar,
+        KeyCode::Delete => InputRequest::DeleteNextChar,
+        KeyCode::Left => InputRequest::GoToPrevChar,
+        KeyCode::Right => InputRequest::GoToNextChar,
+        KeyCode::Home => InputRequest::GoToStart,
+        KeyCode::End => InputRequest::GoToEnd,
+        _ => return None,
+    })
+}

@@ -1,0 +1,154 @@
+//! The data the dashboard shows: the full inventory, the context's view of it, its
+//! assessment and image usage. Rebuilt when a scan lands or the context changes.
+
+use crate::drift::{self, Assessment, Policy};
+use crate::model::usage::Usage;
+use crate::model::Inventory;
+use crate::report::filter::{Field, Filterable, Values};
+use chrono::{DateTime, Utc};
+
+/// The inventory as shown (one context, or all), with its verdicts.
+pub struct Data {
+    pub inv: Inventory,
+    pub a: Assessment,
+    pub usage: Usage,
+}
+
+impl Data {
+    /// Assesses `full` restricted to `context` (`None` = all) at `now`.
+    pub fn build(
+        full: &Inventory,
+        context: Option<&str>,
+        policy: &Policy,
+        now: DateTime<Utc>,
+    ) -> Data {
+        let inv = match context {
+            Some(c) => full.restrict_to(c),
+            None => full.clone(),
+        };
+        let a = drift::evaluate(&inv, policy, now);
+        let usage = Usage::build(&inv);
+        Data { inv, a, usage }
+    }
+
+    pub fn vm(&self, i: u32) -> VmRef<'_> {
+        VmRef {
+            data: self,
+            i: i as usize,
+        }
+    }
+
+    pub fn image(&self, i: u32) -> ImageRef<'_> {
+        ImageRef {
+            data: self,
+            i: i as usize,
+        }
+    }
+}
+
+/// One VM as a filterable row, borrowing from `Data` (no per-row allocation).
+#[derive(Clone, Copy)]
+pub struct VmRef<'a> {
+    pub data: &'a Data,
+    pub i: usize,
+}
+
+impl<'a> VmRef<'a> {
+    pub fn vm(&self) -> &'a crate::model::Vm {
+        &self.data.inv.vms[self.i]
+    }
+
+    pub fn image_index(&self) -> Option<usize> {
+        self.data.a.vms[self.i].image
+    }
+
+    pub fn image_name(&self) -> Option<&'a str> {
+        self.image_index()
+            .map(|k| self.data.inv.images[k].name.as_str())
+    }
+
+    pub fn family(&self) -> Option<&'a str> {
+        self.image_index()
+            .and_then(|k| self.data.a.images[k].family.as_deref())
+    }
+
+    pub fn version(&self) -> Option<&'a str> {
+        self.image_index()
+            .and_then(|k| self.data.a.images[k].version.as_deref())
+    }
+
+    pub fn age_days(&self) -> Option<i64> {
+        self.image_index().map(|k| self.data.a.images[k].age_days)
+    }
+
+    pub fn verdict(&self) -> crate::drift::Verdict {
+        self.data.a.vms[self.i].verdict
+    }
+}
+
+impl Filterable for VmRef<'_> {
+    fn values(&self, field: Field) -> Values<'_> {
+        let vm = self.vm();
+        let one = |s| [Some(s), None];
+        match field {
+            Field::Name => one(vm.name.as_str()),
+            Field::Id => one(vm.id.as_str()),
+            Field::Cloud => one(vm.cloud.as_str()),
+            Field::Account => one(vm.account.as_str()),
+            Field::Region => one(vm.region.as_str()),
+            Field::State => one(vm.state.as_str()),
+            Field::Size => one(vm.size.as_str()),
+            Field::Image => [Some(vm.image_id.as_str()), self.image_name()],
+            Field::Family => [self.family(), None],
+            Field::Version => [self.version(), None],
+            Field::Verdict => one(self.verdict().as_str()),
+            Field::Owner => [None, None],
+            Field::Group => [vm.scale_group.as_deref(), None],
+        }
+    }
+
+    fn tag(&self, key: &str) -> Option<&str> {
+        self.vm().tags.get(key).map(String::as_str)
+    }
+}
+
+/// One image as a filterable row.
+#[derive(Clone, Copy)]
+pub struct ImageRef<'a> {
+    pub data: &'a Data,
+    pub i: usize,
+}
+
+impl<'a> ImageRef<'a> {
+    pub fn image(&self) -> &'a crate::model::Image {
+        &self.data.inv.images[self.i]
+    }
+
+    pub fn assessment(&self) -> &'a crate::drift::ImageAssessment {
+        &self.data.a.images[self.i]
+    }
+}
+
+impl Filterable for ImageRef<'_> {
+    fn values(&self, field: Field) -> Values<'_> {
+        let (img, ia) = (self.image(), self.assessment());
+        let one = |s| [Some(s), None];
+        match field {
+            Field::Name | Field::Image => [Some(img.name.as_str()), Some(img.id.as_str())],
+            Field::Id => one(img.id.as_str()),
+            Field::Cloud => one(img.cloud.as_str()),
+            Field::Account => one(img.account.as_str()),
+            Field::Region => one(img.region.as_str()),
+            Field::State => one(img.state.as_str()),
+            Field::Family => [ia.family.as_deref(), None],
+            Field::Version => [ia.version.as_deref(), None],
+            Field::Verdict => one(ia.verdict.as_str()),
+            Field::Owner => one(img.owner.as_str()),
+            Field::Size | Field::Group => [None, None],
+        }
+    }
+
+    fn tag(&self, key: &str) -> Option<&str> {
+        self.image().tags.get(key).map(String::as_str)
+    }
+}

@@ -1,0 +1,200 @@
+//! The Fleet view's model: every VM, sorted by any column and filtered by the report's
+//! filter language. Sorting keeps a full sorted order; filtering only walks it, so a
+//! keystroke in the filter costs one pass over the fleet and no sort.
+
+use super::data::Data;
+use super::list::ListState;
+use crate::report::Filter;
+use std::cmp::Ordering;
+use std::collections::BTreeSet;
+
+/// The Fleet table's columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Column {
+    Verdict,
+    Name,
+    Id,
+    Cloud,
+    Account,
+    Region,
+    Image,
+    Family,
+    Version,
+    Age,
+    Reason,
+}
+
+impl Column {
+    pub const ALL: [Column; 11] = [
+        Column::Verdict,
+        Column::Name,
+        Column::Id,
+        Column::Cloud,
+        Column::Account,
+        Column::Region,
+        Column::Image,
+        Column::Family,
+        Column::Version,
+        Column::Age,
+        Column::Reason,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Column::Verdict => "verdict",
+            Column::Name => "name",
+            Column::Id => "id",
+            Column::Cloud => "cloud",
+            Column::Account => "account",
+            Column::Region => "region",
+            Column::Image => "image",
+            Column::Family => "family",
+            Column::Version => "version",
+            Column::Age => "age",
+            Column::Reason => "reason",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Column> {
+        Column::ALL
+            .into_iter()
+            .find(|c| c.title().eq_ignore_ascii_case(s))
+    }
+
+    fn next(self) -> Column {
+        let i = Column::ALL.iter().position(|&c| c == self).unwrap_or(0);
+        Column::ALL[(i + 1) % Column::ALL.len()]
+    }
+}
+
+/// Sort, filter, cursor and marks of the Fleet view.
+#[derive(Debug, Clone)]
+pub struct FleetState {
+    pub sort: Column,
+    pub ascending: bool,
+    /// Every VM in sort order.
+    sorted: Vec<u32>,
+    /// The VMs the filter lets through, in sort order.
+    pub shown: Vec<u32>,
+    pub filter: Filter,
+    pub list: ListState,
+    pub marked: BTreeSet<u32>,
+}
+
+impl Default for FleetState {
+    fn default() -> Self {
+        FleetState {
+            // Most severe first, as an operator triages.
+            sort: Column::Verdict,
+            ascending: false,
+            sorted: Vec::new(),
+            shown: Vec::new(),
+            filter: Filter::default(),
+            list: ListState::default(),
+            marked: BTreeSet::new(),
+        }
+    }
+}
+
+/// A sortable value of one VM in one column.
+fn text(data: &Data, i: u32, col: Column) -> &str {
+    let r = data.vm(i);
+    let vm = r.vm();
+    match col {
+        Column::Name => &vm.name,
+        Column::Id => &vm.id,
+        Column::Cloud => vm.cloud.as_str(),
+        Column::Account => &vm.account,
+        Column::Region => &vm.region,
+        Column::Image => r.image_name().unwrap_or(&vm.image_id),
+        Column::Family => r.family().unwrap_or(""),
+        Column::Version => r.version().unwrap_or(""),
+        Column::Verdict | Column::Age | Column::Reason => "",
+    }
+}
+
+impl FleetState {
+    /// Re-sorts every VM by the current column, then re-applies the filter.
+    pub fn resort(&mut self, data: &Data) {
+        let n = data.inv.vms.len() as u32;
+        let mut order: Vec<u32> = (0..n).collect();
+        let by_name = |a: &u32, b: &u32| {
+            data.inv.vms[*a as usize]
+                .name
+                .cmp(&data.inv.vms[*b as usize].name)
+                .then(a.cmp(b))
+        };
+        let col = self.sort;
+        let cmp = |a: &u32, b: &u32| -> Ordering {
+            let primary = match col {
+                Column::Verdict => data.vm(*a).verdict().cmp(&data.vm(*b).verdict()),
+                Column::Age => data.vm(*a).age_days().cmp(&data.vm(*b).age_days()),
+                Column::Version => {
+                    crate::drift::version::compare(text(data, *a, col), text(data, *b, col))
+                }
+                Column::Reason => data
+                    .a
+                    .vm_reason(&data.inv, *a as usize)
+                    .cmp(&data.a.vm_reason(&data.inv, *b as usize)),
+                _ => text(data, *a, col).cmp(text(data, *b, col)),
+            };
+            primary
+        };
+        let asc = self.ascending;
+        order.sort_unstable_by(|a, b| {
+            let o = cmp(a, b);
+            let o = if asc { o } else { o.reverse() };
+            o.then_with(|| by_name(a, b))
+        });
+        self.sorted = order;
+        self.refilter(data);
+    }
+
+    /// Applies the filter to the sorted order.
+    pub fn refilter(&mut self, data: &Data) {
+        self.shown = if self.filter.is_empty() {
+            self.sorted.clone()
+        } else {
+            self.sorted
+                .iter()
+                .copied()
+                .filter(|&i| self.filter.matches(&data.vm(i)))
+                .collect()
+        };
+        self.list.clamp(self.shown.len());
+    }
+
+    /// `s`: sort by the next column (ascending, except verdict and age: worst first).
+    pub fn sort_next(&mut self, data: &Data) {
+        self.sort = self.sort.next();
+        self.ascending = !matches!(self.sort, Column::Verdict | Column::Age);
+        self.resort(data);
+    }
+
+    /// Sorts by `col`.
+    pub fn sort_by(&mut self, col: Column, data: &Data) {
+        self.sort = col;
+        self.ascending = !matches!(col, Column::Verdict | Column::Age);
+        self.resort(data);
+    }
+
+    /// `S`: reverse the order.
+    pub fn reverse(&mut self, data: &Data) {
+        self.ascending = !self.ascending;
+        self.resort(data);
+    }
+
+    /// The VM under the cursor.
+    pub fn selected(&self) -> Option<u32> {
+        self.shown.get(self.list.selected).copied()
+    }
+
+    /// Marked VMs, or the selected one when none is marked.
+    pub fn targets(&self) -> Vec<u32> {
+        if self.marked.is_empty() {
+            self.selected().into_iter().collect()
+        } else {
+            self.marked.iter().copied().collect()
+        }
+    }
+}

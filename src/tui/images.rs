@@ -1,0 +1,71 @@
+//! The Images view's model: the catalog grouped by family (unmanaged images last), newest
+//! version first within a family, filtered by the report's filter language.
+
+use super::data::Data;
+use super::list::ListState;
+use crate::drift::version;
+use crate::report::Filter;
+use std::collections::BTreeSet;
+
+/// Order, filter, cursor and marks of the Images view.
+#[derive(Debug, Clone, Default)]
+pub struct ImagesState {
+    grouped: Vec<u32>,
+    pub shown: Vec<u32>,
+    pub filter: Filter,
+    pub list: ListState,
+    pub marked: BTreeSet<u32>,
+}
+
+impl ImagesState {
+    /// Groups the catalog by family.
+    pub fn regroup(&mut self, data: &Data) {
+        let mut order: Vec<u32> = (0..data.inv.images.len() as u32).collect();
+        let key = |i: u32| {
+            let ia = &data.a.images[i as usize];
+            (ia.family.is_none(), ia.family.as_deref().unwrap_or(""))
+        };
+        order.sort_by(|&a, &b| {
+            let (ia, ib) = (&data.a.images[a as usize], &data.a.images[b as usize]);
+            let (ma, mb) = (&data.inv.images[a as usize], &data.inv.images[b as usize]);
+            key(a)
+                .cmp(&key(b))
+                .then_with(|| {
+                    version::compare(
+                        ib.version.as_deref().unwrap_or(""),
+                        ia.version.as_deref().unwrap_or(""),
+                    )
+                })
+                .then_with(|| mb.created.cmp(&ma.created))
+                .then_with(|| ma.region.cmp(&mb.region))
+                .then_with(|| ma.id.cmp(&mb.id))
+        });
+        self.grouped = order;
+        self.refilter(data);
+    }
+
+    pub fn refilter(&mut self, data: &Data) {
+        self.shown = if self.filter.is_empty() {
+            self.grouped.clone()
+        } else {
+            self.grouped
+                .iter()
+                .copied()
+                .filter(|&i| self.filter.matches(&data.image(i)))
+                .collect()
+        };
+        self.list.clamp(self.shown.len());
+    }
+
+    pub fn selected(&self) -> Option<u32> {
+        self.shown.get(self.list.selected).copied()
+    }
+
+    pub fn targets(&self) -> Vec<u32> {
+        if self.marked.is_empty() {
+            self.selected().into_iter().collect()
+        } else {
+            self.marked.iter().copied().collect()
+        }
+    }
+}

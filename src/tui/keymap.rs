@@ -1,0 +1,275 @@
+//! Key bindings: one table that drives key handling and the generated help. Read-only mode
+//! removes every mutating binding here, in one place, so neither the keys nor their help
+//! exist when nothing may change.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+/// The dashboard's views, in digit-key order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum View {
+    Fleet,
+    Images,
+    Drift,
+    Log,
+}
+
+impl View {
+    pub const ALL: [View; 4] = [View::Fleet, View::Images, View::Drift, View::Log];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            View::Fleet => "fleet",
+            View::Images => "images",
+            View::Drift => "drift",
+            View::Log => "log",
+        }
+    }
+}
+
+/// What a key does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    Quit,
+    Help,
+    Back,
+    Up,
+    Down,
+    /// First `g` of `gg`.
+    GotoPrefix,
+    Bottom,
+    PageUp,
+    PageDown,
+    Filter,
+    Palette,
+    Detail,
+    Json,
+    Mark,
+    Export,
+    Refresh,
+    SortNext,
+    SortReverse,
+    Show(View),
+    ToggleGrouping,
+    Follow,
+    /// Tag the selected or marked VMs or images `drydock:retire`.
+    TagRetire,
+    /// Deprecate the selected or marked images.
+    Deprecate,
+}
+
+/// One binding.
+#[derive(Debug, Clone, Copy)]
+pub struct Binding {
+    /// Key names as `key_name` spells them; the first is shown in help.
+    pub keys: &'static [&'static str],
+    pub command: Command,
+    /// Views the binding works in; empty means every view.
+    pub views: &'static [View],
+    pub help: &'static str,
+    /// Changes a cloud: removed in read-only mode.
+    pub mutating: bool,
+}
+
+const LISTS: &[View] = &[View::Fleet, View::Images, View::Log];
+const TABLES: &[View] = &[View::Fleet, View::Images];
+
+const fn b(
+    keys: &'static [&'static str],
+    command: Command,
+    views: &'static [View],
+    help: &'static str,
+) -> Binding {
+    Binding {
+        keys,
+        command,
+        views,
+        help,
+        mutating: false,
+    }
+}
+
+/// Every binding, in help order.
+pub const BINDINGS: &[Binding] = &[
+    b(&["?"], Command::Help, &[], "help for this view"),
+    b(&["q", "ctrl-c"], Command::Quit, &[], "quit"),
+    b(
+        &["esc"],
+        Command::Back,
+        &[],
+        "back: close pane, clear filter",
+    ),
+    b(
+        &[":"],
+        Command::Palette,
+        &[],
+        "command palette (tab completes)",
+    ),
+    b(&["1"], Command::Show(View::Fleet), &[], "fleet view"),
+    b(&["2"], Command::Show(View::Images), &[], "images view"),
+    b(&["3"], Command::Show(View::Drift), &[], "drift view"),
+    b(&["4"], Command::Show(View::Log), &[], "log view"),
+    b(&["r"], Command::Refresh, &[], "refresh (rescan)"),
+    b(&["j", "down"], Command::Down, LISTS, "down"),
+    b(&["k", "up"], Command::Up, LISTS, "up"),
+    b(&["g"], Command::GotoPrefix, LISTS, "gg: top"),
+    b(&["G", "end"], Command::Bottom, LISTS, "bottom"),
+    b(&["pgdn", "ctrl-f"], Command::PageDown, LISTS, "page down"),
+    b(&["pgup", "ctrl-b"], Command::PageUp, LISTS, "page up"),
+    b(
+        &["/"],
+        Command::Filter,
+        LISTS,
+        "filter: text, field:value, !negate",
+    ),
+    b(
+        &["s"],
+        Command::SortNext,
+        &[View::Fleet],
+        "sort by next column",
+    ),
+    b(
+        &["S"],
+        Command::SortReverse,
+        &[View::Fleet],
+        "reverse sort order",
+    ),
+    b(&["enter"], Command::Detail, TABLES, "detail pane"),
+    b(&["y"], Command::Json, LISTS, "raw JSON of the selection"),
+    b(&["space"], Command::Mark, TABLES, "mark for bulk actions"),
+    b(
+        &["ctrl-s"],
+        Command::Export,
+        &[],
+        "export this view (CSV; :export json)",
+    ),
+    b(
+        &["a"],
+        Command::ToggleGrouping,
+        &[View::Drift],
+        "rows by account / region",
+    ),
+    b(&["f"], Command::Follow, &[View::Log], "follow the tail"),
+    Binding {
+        keys: &["t"],
+        command: Command::TagRetire,
+        views: TABLES,
+        help: "tag marked/selected for retirement",
+        mutating: true,
+    },
+    Binding {
+        keys: &["D"],
+        command: Command::Deprecate,
+        views: &[View::Images],
+        help: "deprecate marked/selected images",
+        mutating: true,
+    },
+];
+
+/// The bindings in force.
+#[derive(Debug, Clone)]
+pub struct Keymap {
+    bindings: Vec<Binding>,
+}
+
+impl Keymap {
+    /// All bindings, less the mutating ones in read-only mode.
+    pub fn new(readonly: bool) -> Keymap {
+        Keymap {
+            bindings: BINDINGS
+                .iter()
+                .filter(|b| !(readonly && b.mutating))
+                .copied()
+                .collect(),
+        }
+    }
+
+    fn active(&self, view: View) -> impl Iterator<Item = &Binding> {
+        self.bindings
+            .iter()
+            .filter(move |b| b.views.is_empty() || b.views.contains(&view))
+    }
+
+    /// The command `key` runs in `view`.
+    pub fn lookup(&self, view: View, key: &str) -> Option<Command> {
+        self.active(view)
+            .find(|b| b.keys.contains(&key))
+            .map(|b| b.command)
+    }
+
+    /// Help lines for `view`: (keys, what they do).
+    pub fn help(&self, view: View) -> Vec<(String, &'static str)> {
+        self.active(view)
+            .map(|b| (b.keys.join(" "), b.help))
+            .collect()
+    }
+}
+
+/// A key's name as bindings spell it: `j`, `G`, `ctrl-s`, `enter`, `space`, `pgdn`.
+pub fn key_name(key: &KeyEvent) -> Option<String> {
+    let base = match key.code {
+        KeyCode::Char(' ') => "space".to_string(),
+        KeyCode::Char(c) => c.to_string(),
+        KeyCode::Enter => "enter".into(),
+        KeyCode::Esc => "esc".into(),
+        KeyCode::Up => "up".into(),
+        KeyCode::Down => "down".into(),
+        KeyCode::Left => "left".into(),
+        KeyCode::Right => "right".into(),
+        KeyCode::PageUp => "pgup".into(),
+        KeyCode::PageDown => "pgdn".into(),
+        KeyCode::Home => "home".into(),
+        KeyCode::End => "end".into(),
+        KeyCode::Tab => "tab".into(),
+        KeyCode::BackTab => "backtab".into(),
+        KeyCode::Backspace => "backspace".into(),
+        KeyCode::Delete => "delete".into(),
+        KeyCode::F(n) => format!("f{n}"),
+        _ => return None,
+    };
+    if key.modifiers.contains(KeyModifiers::CONTROL) {
+        Some(format!("ctrl-{base}"))
+    } else {
+        Some(base)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn readonly_removes_mutating_keys_and_their_help() {
+        let rw = Keymap::new(false);
+        let ro = Keymap::new(true);
+        assert_eq!(rw.lookup(View::Images, "D"), Some(Command::Deprecate));
+        assert_eq!(ro.lookup(View::Images, "D"), None);
+        assert_eq!(ro.lookup(View::Fleet, "t"), None);
+        assert!(rw.help(View::Images).iter().any(|(k, _)| k == "D"));
+        assert!(!ro
+            .help(View::Images)
+            .iter()
+            .any(|(k, _)| k == "D" || k == "t"));
+    }
+
+    #[test]
+    fn help_lists_only_keys_valid_in_the_view() {
+        let km = Keymap::new(false);
+        let drift: Vec<_> = km.help(View::Drift).into_iter().map(|(k, _)| k).collect();
+        assert!(drift.contains(&"a".to_string()));
+        assert!(
+            !drift.contains(&"s".to_string()),
+            "no sorting in the drift view"
+        );
+        assert!(!drift.contains(&"D".to_string()));
+        assert_eq!(km.lookup(View::Drift, "s"), None);
+    }
+
+    #[test]
+    fn key_names() {
+        let k = |code, m| key_name(&KeyEvent::new(code, m)).unwrap();
+        assert_eq!(k(KeyCode::Char('s'), KeyModifiers::CONTROL), "ctrl-s");
+        assert_eq!(k(KeyCode::Char('G'), KeyModifiers::SHIFT), "G");
+        assert_eq!(k(KeyCode::Char(' '), KeyModifiers::NONE), "space");
+        assert_eq!(k(KeyCode::PageDown, KeyModifiers::NONE), "pgdn");
+    }
+}

@@ -1,0 +1,18 @@
+//! The dashboard: a ratatui TUI over the inventory. `app` holds state and the reducer,
+//! `ui` renders, `runtime` runs the event loop and the tasks.
+
+pub mod actions;
+pub mod app;
+pub mod data;
+pub mod fleet;
+pub mod images;
+pub mod keymap;
+pub mod list;
+pub mod logbuf;
+pub mod matrix;
+pub mod runtime;
+pub mod terminal;
+pub mod theme;
+pub mod ui;
+
+pub use app::{Action, App, AppOptions, Effect};

@@ -1,0 +1,197 @@
+//! The event loop: crossterm's event stream, a tick and scan/mutation tasks feed actions
+//! to the reducer; the UI never awaits the network. Effects from the reducer start tasks.
+
+use super::app::{Action, App, Effect};
+use super::terminal;
+use super::theme::Theme;
+use super::ui;
+use crate::gate::Gate;
+use crate::model::snapshot::write_atomic;
+use crate::model::Inventory;
+use chrono::{DateTime, Utc};
+use crossterm::event::{Event, EventStream, KeyEventKind};
+use drydock_api::{Provider, ScanProgress};
+use futures_util::StreamExt;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
+
+/// What the runtime needs besides the app.
+pub struct Runtime {
+    pub providers: Vec<Arc<dyn Provider>>,
+    pub gate: Gate,
+    pub theme: Theme,
+    pub mouse: bool,
+    /// Where recorded scans go (`None`: don't record, e.g. the demo).
+    pub history_file: Option<PathBuf>,
+    pub export_dir: Option<PathBuf>,
+    /// The clock (fixed in tests).
+    pub clock: Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>,
+}
+
+const TICK: Duration = Duration::from_millis(250);
+
+impl Runtime {
+    /// Runs the dashboard until the user quits. The terminal is restored whatever happens.
+    pub async fn run(self, mut app: App) -> anyhow::Result<()> {
+        let mut term = terminal::enter(self.mouse)?;
+        let result = self.event_loop(&mut app, &mut term).await;
+        terminal::restore();
+        result?;
+        match app.fatal.take() {
+            Some(e) => anyhow::bail!(e),
+            None => Ok(()),
+        }
+    }
+
+    async fn event_loop(&self, app: &mut App, term: &mut terminal::Term) -> anyhow::Result<()> {
+        let (tx, mut rx) = unbounded_channel::<Action>();
+        let mut events = EventStream::new();
+        let mut tick = tokio::time::interval(TICK);
+        let effects = app.start();
+        self.perform(effects, app, &tx);
+        loop {
+            term.draw(|f| ui::draw(f, app, self.theme))?;
+            let action = tokio::select! {
+                ev = events.next() => match ev {
+                    Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => Action::Key(k),
+                    Some(Ok(Event::Mouse(m))) => Action::Mouse(m),
+                    Some(Ok(_)) => continue,
+                    Some(Err(e)) => return Err(e.into()),
+                    None => return Ok(()),
+                },
+                _ = tick.tick() => Action::Tick((self.clock)()),
+                Some(a) = rx.recv() => a,
+            };
+            let effects = app.update(action);
+            // Drain whatever else is queued before drawing again.
+            let mut effects = effects;
+            while let Ok(a) = rx.try_recv() {
+                effects.extend(app.update(a));
+            }
+            self.perform(effects, app, &tx);
+            if app.quit {
+                return Ok(());
+            }
+        }
+    }
+
+    fn perform(&self, effects: Vec<Effect>, app: &App, tx: &UnboundedSender<Action>) {
+        for effect in effects {
+            match effect {
+                Effect::Quit => {}
+                Effect::Scan => self.spawn_scan(tx.clone()),
+                Effect::Apply {
+                    requests,
+                    confirmation,
+                } => {
+                    let providers = self.providers.clone();
+                    let gate = self.gate;
+                    let tx2 = tx.clone();
+                    supervise(tx, async move {
+                        let mut results = Vec::new();
+                        for req in &requests {
+                            let r = match providers.iter().find(|p| p.name() == req.provider) {
+                                Some(p) => gate
+                                    .apply(p.as_ref(), req, &confirmation)
+                                    .await
+                                    .map(|_| req.op.to_string())
+                                    .map_err(|e| e.to_string()),
+                                None => Err(format!("no provider named {}", req.provider)),
+                            };
+                            if let Err(e) = &r {
+                                tracing::warn!("{e}");
+                            }
+                            results.push(r);
+                        }
+                        let _ = tx2.send(Action::MutationsFinished(results));
+                    });
+                }
+                Effect::Export(format) => {
+                    let result = app.export(format).and_then(|(stem, bytes)| {
+                        let dir = self
+                            .export_dir
+                            .clone()
+                            .ok_or("no data directory for exports")?;
+                        std::fs::create_dir_all(&dir)
+                            .map_err(|e| format!("{}: {e}", dir.display()))?;
+                        let ext = match format {
+                            super::app::ExportFormat::Csv => "csv",
+                            super::app::ExportFormat::Json => "json",
+                        };
+                        let path = dir.join(format!(
+                            "drydock-{stem}-{}.{ext}",
+                            (self.clock)().format("%Y%m%d-%H%M%S")
+                        ));
+                        write_atomic(&path, |w| w.write_all(&bytes))
+                            .map_err(|e| format!("{}: {e}", path.display()))?;
+                        Ok(path)
+                    });
+                    let _ = tx.send(Action::Exported(result.map_err(|e: String| e)));
+                }
+                Effect::RecordHistory(point) => {
+                    if let Some(path) = &self.history_file {
+                        if let Err(e) = crate::history::append(path, &point) {
+                            tracing::warn!("cannot record scan history in {}: {e}", path.display());
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn spawn_scan(&self, tx: UnboundedSender<Action>) {
+        let providers = self.providers.clone();
+        let clock = Arc::clone(&self.clock);
+        let progress_tx = tx.clone();
+        let progress: Arc<dyn Fn(ScanProgress) + Send + Sync> = Arc::new(move |p: ScanProgress| {
+            tracing::debug!(provider = %p.provider, scope = %p.scope, "scanned {}/{}", p.done, p.total);
+            let _ = progress_tx.send(Action::ScanProgress {
+                done: p.done,
+                total: p.total,
+            });
+        });
+        let tx2 = tx.clone();
+        supervise(&tx, async move {
+            if std::env::var_os("DRYDOCK_TUI_FAULT").is_some_and(|v| v == "scan-panic") {
+                panic!("injected fault: scan task panicked (DRYDOCK_TUI_FAULT=scan-panic)");
+            }
+            tracing::info!("refreshing from {} provider(s)", providers.len());
+            let inv: Inventory = crate::scan::scan_all(&providers, progress, move || clock()).await;
+            for p in &inv.problems {
+                tracing::warn!(provider = %p.provider, "{}: {}", p.scope, p.message);
+            }
+            tracing::info!(
+                "scan finished: {} VMs, {} images",
+                inv.vms.len(),
+                inv.images.len()
+            );
+            let _ = tx2.send(Action::ScanFinished(Box::new(inv)));
+        });
+    }
+}
+
+/// Spawns a task and turns its panic into a `Fatal` action, so the dashboard exits
+/// cleanly (terminal restored) with the panic's message instead of running on broken.
+fn supervise<F>(tx: &UnboundedSender<Action>, fut: F)
+where
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    let tx = tx.clone();
+    let handle = tokio::spawn(fut);
+    tokio::spawn(async move {
+        if let Err(e) = handle.await {
+            if e.is_panic() {
+                let payload = e.into_panic();
+                let msg = payload
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_else(|| "unknown panic".into());
+                let _ = tx.send(Action::Fatal(format!("a background task panicked: {msg}")));
+            }
+        }
+    });
+}

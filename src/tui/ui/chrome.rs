@@ -1,0 +1,172 @@
+//! Header (context, verdict counts, refresh state, read-only badge, view tabs) and footer
+//! (filter or palette input, status, key hints).
+
+use crate::drift::Verdict;
+use crate::tui::app::{App, Mode};
+use crate::tui::keymap::View;
+use crate::tui::theme::{accent_color, Theme};
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+const PALETTE: [Color; 4] = [Color::Cyan, Color::Blue, Color::Magenta, Color::Green];
+
+/// The accent colour of the current context, and whether it is production.
+pub fn accent(app: &App) -> (Color, bool) {
+    let production = match &app.context {
+        Some(c) => app.is_production(c),
+        None => app
+            .full
+            .as_ref()
+            .is_some_and(|f| f.sources.iter().any(|s| app.is_production(s))),
+    };
+    if production {
+        return (Color::Red, true);
+    }
+    let configured = app
+        .context
+        .as_deref()
+        .and_then(|c| app.context_config(c))
+        .and_then(|c| c.accent);
+    let by_index = app.context.as_ref().and_then(|c| {
+        app.full
+            .as_ref()
+            .and_then(|f| f.sources.iter().position(|s| s == c))
+            .map(|i| PALETTE[(i + 1) % PALETTE.len()])
+    });
+    (
+        configured
+            .map(accent_color)
+            .or(by_index)
+            .unwrap_or(PALETTE[0]),
+        false,
+    )
+}
+
+fn ago(secs: i64) -> String {
+    match secs {
+        s if s < 60 => format!("{s} s ago"),
+        s if s < 3600 => format!("{} min ago", s / 60),
+        s => format!("{} h ago", s / 3600),
+    }
+}
+
+pub fn header(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
+    let (accent, production) = accent(app);
+    let accent_style = theme.accent(accent);
+    let mut top = vec![
+        Span::styled(
+            " drydock ",
+            accent_style.add_modifier(ratatui::style::Modifier::REVERSED),
+        ),
+        Span::raw(" context: "),
+        Span::styled(
+            app.context.clone().unwrap_or_else(|| "all".into()),
+            accent_style,
+        ),
+    ];
+    if production {
+        top.push(Span::styled(" [PRODUCTION]", theme.danger()));
+    }
+    if app.readonly {
+        top.push(Span::styled(" [RO]", theme.warn()));
+    }
+    top.push(Span::raw("  "));
+    if app.refresh.running {
+        let spin = SPINNER[app.spinner % SPINNER.len()];
+        let progress = app
+            .refresh
+            .progress
+            .map(|(d, t)| format!(" {d}/{t}"))
+            .unwrap_or_default();
+        top.push(Span::styled(
+            format!("{spin} refreshing{progress}"),
+            theme.warn(),
+        ));
+        top.push(Span::raw("  "));
+    }
+    match app.refresh.last {
+        Some(t) => top.push(Span::styled(
+            format!("updated {}", ago((app.now - t).num_seconds().max(0))),
+            theme.dim(),
+        )),
+        None => top.push(Span::styled("no data yet", theme.dim())),
+    }
+    if app.refresh.error.is_some() {
+        top.push(Span::styled("  refresh failed", theme.danger()));
+    }
+    // View tabs, right-aligned.
+    let tabs: Vec<Span> = View::ALL
+        .iter()
+        .enumerate()
+        .flat_map(|(i, v)| {
+            let label = format!(" {} {} ", i + 1, v.name());
+            let style = if *v == app.view {
+                theme.selected()
+            } else {
+                Style::default()
+            };
+            [Span::styled(label, style)]
+        })
+        .collect();
+    let used: usize = top.iter().map(|s| s.width()).sum();
+    let tabs_width: usize = tabs.iter().map(|s| s.width()).sum();
+    let pad = (area.width as usize).saturating_sub(used + tabs_width);
+    top.push(Span::raw(" ".repeat(pad)));
+    top.extend(tabs);
+    let mut counts = vec![Span::raw(" ")];
+    if let Some(d) = &app.data {
+        let c = d.a.vm_counts();
+        counts.push(Span::styled(
+            format!("{} VMs  ", d.inv.vms.len()),
+            theme.title(),
+        ));
+        for v in Verdict::ALL.iter().rev() {
+            counts.push(Span::styled(
+                format!("{} {} {}", v.symbol(), v.as_str(), c[*v as usize]),
+                theme.verdict(*v),
+            ));
+            counts.push(Span::raw("  "));
+        }
+    }
+    f.render_widget(
+        Paragraph::new(vec![Line::from(top), Line::from(counts)]),
+        area,
+    );
+}
+
+pub fn footer(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
+    let line = match &app.mode {
+        Mode::Filter(input) => {
+            let width = area.width.saturating_sub(3) as usize;
+            let scroll = input.visual_scroll(width);
+            let cursor = (input.visual_cursor().max(scroll) - scroll) as u16;
+            f.set_cursor_position((area.x + 1 + cursor, area.y));
+            Line::from(vec![
+                Span::styled("/", theme.title()),
+                Span::raw(input.value().chars().skip(scroll).collect::<String>()),
+            ])
+        }
+        Mode::Palette(input) => {
+            let cands = app.palette_candidates(input.value());
+            let hint = cands.iter().take(6).cloned().collect::<Vec<_>>().join("  ");
+            f.set_cursor_position((area.x + 1 + input.visual_cursor() as u16, area.y));
+            Line::from(vec![
+                Span::styled(":", theme.title()),
+                Span::raw(input.value().to_string()),
+                Span::styled(format!("   {hint}"), theme.dim()),
+            ])
+        }
+        _ => match &app.status {
+            Some(s) => Line::from(Span::styled(format!(" {s}"), theme.warn())),
+            None => Line::from(Span::styled(
+                " ? help  / filter  : command  enter detail  1-4 views  r refresh  q quit",
+                theme.dim(),
+            )),
+        },
+    };
+    f.render_widget(Paragraph::new(line), area);
+}

@@ -1,0 +1,144 @@
+//! The Drift view: VM totals per verdict as a bar chart, the family × account (or region)
+//! matrix with a bar per row, and the trend of recorded scans as a sparkline.
+
+use crate::drift::Verdict;
+use crate::tui::app::App;
+use crate::tui::matrix;
+use crate::tui::theme::Theme;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Cell, Paragraph, Row, Sparkline, Table};
+use ratatui::Frame;
+
+fn bar(part: usize, total: usize, width: usize) -> String {
+    let filled = if total == 0 {
+        0
+    } else {
+        (part * width).div_ceil(total)
+    };
+    format!("{}{}", "█".repeat(filled), "░".repeat(width - filled))
+}
+
+pub fn drift(f: &mut Frame<'_>, area: Rect, app: &mut App, theme: Theme) {
+    let Some(d) = &app.data else {
+        f.render_widget(
+            Paragraph::new(" scanning…").block(Block::bordered().title(" Drift ")),
+            area,
+        );
+        return;
+    };
+    let [chart_area, matrix_area, trend_area] = Layout::vertical([
+        Constraint::Length(8),
+        Constraint::Min(5),
+        Constraint::Length(4),
+    ])
+    .areas(area);
+    let counts = d.a.vm_counts();
+    let bars: Vec<Bar> = Verdict::ALL
+        .iter()
+        .map(|&v| {
+            Bar::default()
+                .value(counts[v as usize] as u64)
+                .label(Line::from(format!("{} {}", v.symbol(), v.as_str())))
+                .style(theme.verdict(v))
+                .value_style(
+                    theme
+                        .verdict(v)
+                        .add_modifier(ratatui::style::Modifier::REVERSED),
+                )
+        })
+        .collect();
+    let chart = BarChart::default()
+        .block(Block::bordered().title(Span::styled(" VMs per verdict ", theme.title())))
+        .data(BarGroup::default().bars(&bars))
+        .bar_width(11)
+        .bar_gap(2);
+    f.render_widget(chart, chart_area);
+
+    let by = if app.drift_by_region {
+        "region"
+    } else {
+        "account"
+    };
+    let rows = matrix::build(d, app.drift_by_region);
+    let mut header = vec!["family".to_string(), by.to_string(), "vms".into()];
+    header.extend(
+        Verdict::ALL
+            .iter()
+            .map(|v| format!("{} {}", v.symbol(), v.as_str())),
+    );
+    header.push("outdated or worse".into());
+    let body: Vec<Row> = rows
+        .iter()
+        .map(|r| {
+            let mut cells = vec![
+                Cell::from(r.family.clone()),
+                Cell::from(r.key.clone()),
+                Cell::from(r.total.to_string()),
+            ];
+            cells.extend(Verdict::ALL.iter().map(|&v| {
+                let n = r.counts[v as usize];
+                let c = Cell::from(if n == 0 {
+                    "·".to_string()
+                } else {
+                    n.to_string()
+                });
+                if n > 0 {
+                    c.style(theme.verdict(v))
+                } else {
+                    c.style(theme.dim())
+                }
+            }));
+            cells.push(Cell::from(format!(
+                "{} {}",
+                bar(r.failing(), r.total, 10),
+                r.failing()
+            )));
+            Row::new(cells)
+        })
+        .collect();
+    let mut widths = vec![
+        Constraint::Length(20),
+        Constraint::Length(14),
+        Constraint::Length(5),
+    ];
+    widths.extend([Constraint::Length(10); 7]);
+    widths.push(Constraint::Min(12));
+    let title = format!(
+        " Drift: family × {by} ({} rows; a toggles account/region) ",
+        rows.len()
+    );
+    f.render_widget(
+        Table::new(body, widths)
+            .header(Row::new(header).style(theme.title()))
+            .block(Block::bordered().title(Span::styled(title, theme.title()))),
+        matrix_area,
+    );
+
+    let points: Vec<u64> = app
+        .history
+        .iter()
+        .map(|p| p.at_or_above(Verdict::Outdated) as u64)
+        .collect();
+    let block = Block::bordered().title(Span::styled(
+        " Trend: VMs outdated or worse per recorded scan ",
+        theme.title(),
+    ));
+    if points.len() < 2 {
+        let msg = format!(" {} scan(s) recorded; the trend needs two (each `drydock scan` or refresh records one)", points.len());
+        f.render_widget(
+            Paragraph::new(msg).style(theme.dim()).block(block),
+            trend_area,
+        );
+    } else {
+        let last = points.last().copied().unwrap_or(0);
+        let block = block.title_bottom(format!(" {} scans, now {last} ", points.len()));
+        f.render_widget(
+            Sparkline::default()
+                .data(&points)
+                .style(theme.verdict(Verdict::Outdated))
+                .block(block),
+            trend_area,
+        );
+    }
+}

@@ -1,0 +1,319 @@
+//! The Fleet, Images and Log lists: virtualised tables drawing only the visible window.
+
+use super::detail;
+use crate::drift::Verdict;
+use crate::tui::app::App;
+use crate::tui::fleet::Column;
+use crate::tui::theme::Theme;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
+use ratatui::Frame;
+
+fn verdict_cell(v: Verdict, theme: Theme) -> Cell<'static> {
+    Cell::from(format!("{} {}", v.symbol(), v.as_str())).style(theme.verdict(v))
+}
+
+/// Shortens long resource ids (Azure) to their tail for a narrow column.
+fn tail(s: &str, max: usize) -> String {
+    let n = s.chars().count();
+    if n <= max || max < 2 {
+        return s.to_string();
+    }
+    let skip = n - (max - 1);
+    format!("…{}", s.chars().skip(skip).collect::<String>())
+}
+
+fn split_detail(area: Rect, detail: bool, vertical: bool) -> (Rect, Option<Rect>) {
+    if !detail {
+        return (area, None);
+    }
+    let [a, b] = if vertical {
+        Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area)
+    } else {
+        Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)]).areas(area)
+    };
+    (a, Some(b))
+}
+
+fn filter_title(expr: String, shown: usize, total: usize, marked: usize, name: &str) -> String {
+    let mut t = format!(" {name} {shown} / {total} ");
+    if !expr.is_empty() {
+        t.push_str(&format!("─ filter: {expr} "));
+    }
+    if marked > 0 {
+        t.push_str(&format!("─ {marked} marked "));
+    }
+    t
+}
+
+pub fn fleet(f: &mut Frame<'_>, area: Rect, app: &mut App, theme: Theme) {
+    let (table_area, detail_area) = split_detail(area, app.detail, false);
+    let Some(d) = &app.data else {
+        f.render_widget(
+            Paragraph::new(" scanning…").block(Block::bordered().title(" Fleet ")),
+            area,
+        );
+        return;
+    };
+    let st = &mut app.fleet;
+    let title = filter_title(
+        st.filter.to_string(),
+        st.shown.len(),
+        d.inv.vms.len(),
+        st.marked.len(),
+        "Fleet",
+    );
+    let block = Block::bordered().title(Span::styled(title, theme.title()));
+    let inner = block.inner(table_area);
+    let height = inner.height.saturating_sub(1) as usize;
+    app.page = height;
+    app.rows_top = inner.y + 1;
+    let window = st.list.window(height, st.shown.len());
+    // Cell texts of the visible rows only.
+    let cells: Vec<[String; 11]> = st.shown[window.clone()]
+        .iter()
+        .map(|&i| {
+            let r = d.vm(i);
+            let vm = r.vm();
+            let v = r.verdict();
+            let marked = if st.marked.contains(&i) { "● " } else { "" };
+            [
+                format!("{} {}", v.symbol(), v.as_str()),
+                format!("{marked}{}", vm.name),
+                tail(&vm.id, 21),
+                vm.cloud.as_str().to_string(),
+                tail(&vm.account, 14),
+                vm.region.clone(),
+                r.image_name()
+                    .map_or_else(|| tail(&vm.image_id, 30), |n| tail(n, 30)),
+                r.family().unwrap_or("-").to_string(),
+                r.version().unwrap_or("-").to_string(),
+                r.age_days().map_or("-".into(), |a| format!("{a}d")),
+                d.a.vm_reason(&d.inv, i as usize).into_owned(),
+            ]
+        })
+        .collect();
+    let columns = fit_columns(&cells, inner.width);
+    let header = Row::new(columns.iter().map(|&(c, _)| {
+        let col = Column::ALL[c];
+        let mark = if col == st.sort {
+            if st.ascending {
+                " ▲"
+            } else {
+                " ▼"
+            }
+        } else {
+            ""
+        };
+        Cell::from(format!("{}{mark}", col.title()))
+    }))
+    .style(theme.title());
+    let rows: Vec<Row> = cells
+        .into_iter()
+        .enumerate()
+        .map(|(k, texts)| {
+            let verdict = d.vm(st.shown[window.start + k]).verdict();
+            let row = Row::new(columns.iter().map(|&(c, _)| {
+                let cell = Cell::from(texts[c].clone());
+                if c == 0 {
+                    cell.style(theme.verdict(verdict))
+                } else {
+                    cell
+                }
+            }));
+            if window.start + k == st.list.selected {
+                row.style(theme.selected())
+            } else {
+                row
+            }
+        })
+        .collect();
+    let widths: Vec<Constraint> = columns
+        .iter()
+        .map(|&(c, w)| {
+            if c == 10 {
+                Constraint::Min(w)
+            } else {
+                Constraint::Length(w)
+            }
+        })
+        .collect();
+    f.render_widget(
+        Table::new(rows, widths)
+            .header(header)
+            .block(block)
+            .column_spacing(1),
+        table_area,
+    );
+    if let (Some(area), Some(i)) = (detail_area, st.selected()) {
+        detail::vm(f, area, d, i as usize, theme);
+    }
+}
+
+/// Column caps (characters), in `Column::ALL` order.
+const CAPS: [u16; 11] = [11, 24, 21, 5, 14, 14, 30, 20, 16, 5, 200];
+/// Optional columns, most wanted first; they are shown while the reason keeps room.
+const OPTIONAL: [usize; 5] = [5, 6, 4, 3, 2];
+/// Room the reason column keeps before optional columns are dropped.
+const REASON_MIN: u16 = 32;
+
+/// Picks the columns that fit `width` and their widths from the visible rows' content.
+/// Returns (column index, width), in display order.
+fn fit_columns(cells: &[[String; 11]], width: u16) -> Vec<(usize, u16)> {
+    let want = |c: usize| -> u16 {
+        let content = cells
+            .iter()
+            .map(|r| r[c].chars().count())
+            .max()
+            .unwrap_or(0);
+        let title = Column::ALL[c].title().len() + 2;
+        (content.max(title) as u16).min(CAPS[c])
+    };
+    let mut shown: Vec<usize> = vec![0, 1, 7, 8, 9];
+    let used = |cols: &[usize]| -> u16 { cols.iter().map(|&c| want(c) + 1).sum() };
+    for &c in &OPTIONAL {
+        let mut trial = shown.clone();
+        trial.push(c);
+        if used(&trial) + REASON_MIN <= width {
+            shown = trial;
+        }
+    }
+    shown.push(10);
+    shown.sort_unstable();
+    let fixed = used(&shown[..shown.len() - 1]);
+    shown
+        .into_iter()
+        .map(|c| {
+            if c == 10 {
+                (c, width.saturating_sub(fixed).max(10))
+            } else {
+                (c, want(c))
+            }
+        })
+        .collect()
+}
+
+pub fn images(f: &mut Frame<'_>, area: Rect, app: &mut App, theme: Theme) {
+    let (table_area, detail_area) = split_detail(area, app.detail, true);
+    let Some(d) = &app.data else {
+        f.render_widget(
+            Paragraph::new(" scanning…").block(Block::bordered().title(" Images ")),
+            area,
+        );
+        return;
+    };
+    let st = &mut app.images;
+    let title = filter_title(
+        st.filter.to_string(),
+        st.shown.len(),
+        d.inv.images.len(),
+        st.marked.len(),
+        "Images by family",
+    );
+    let block = Block::bordered().title(Span::styled(title, theme.title()));
+    let inner = block.inner(table_area);
+    let height = inner.height.saturating_sub(1) as usize;
+    app.page = height;
+    app.rows_top = inner.y + 1;
+    let window = st.list.window(height, st.shown.len());
+    let header = Row::new([
+        "family", "version", "verdict", "age", "state", "vms", "region", "name",
+    ])
+    .style(theme.title());
+    let rows: Vec<Row> = st.shown[window.clone()]
+        .iter()
+        .enumerate()
+        .map(|(k, &i)| {
+            let (img, ia) = (&d.inv.images[i as usize], &d.a.images[i as usize]);
+            let pos = window.start + k;
+            // The family is written on the first row of its group only.
+            let prev_family = pos
+                .checked_sub(1)
+                .and_then(|p| st.shown.get(p))
+                .map(|&p| d.a.images[p as usize].family.as_deref());
+            let family = match (prev_family, ia.family.as_deref()) {
+                (Some(prev), fam) if pos > window.start && prev == fam => String::new(),
+                (_, Some(fam)) => fam.to_string(),
+                (_, None) => "(unmanaged)".into(),
+            };
+            let marked = if st.marked.contains(&i) { "● " } else { "" };
+            let row = Row::new(vec![
+                Cell::from(family).style(theme.title()),
+                Cell::from(format!("{marked}{}", ia.version.as_deref().unwrap_or("-"))),
+                verdict_cell(ia.verdict, theme),
+                Cell::from(format!("{}d", ia.age_days)),
+                Cell::from(img.state.as_str()),
+                Cell::from(ia.vm_count.to_string()),
+                Cell::from(img.region.clone()),
+                Cell::from(img.name.clone()),
+            ]);
+            if pos == st.list.selected {
+                row.style(theme.selected())
+            } else {
+                row
+            }
+        })
+        .collect();
+    let widths = [
+        Constraint::Length(20),
+        Constraint::Length(16),
+        Constraint::Length(11),
+        Constraint::Length(5),
+        Constraint::Length(12),
+        Constraint::Length(5),
+        Constraint::Length(12),
+        Constraint::Min(20),
+    ];
+    f.render_widget(
+        Table::new(rows, widths)
+            .header(header)
+            .block(block)
+            .column_spacing(1),
+        table_area,
+    );
+    if let (Some(area), Some(i)) = (detail_area, st.selected()) {
+        detail::image(f, area, d, i as usize, theme);
+    }
+}
+
+pub fn log(f: &mut Frame<'_>, area: Rect, app: &mut App, theme: Theme) {
+    let lines = app.log_lines();
+    let follow = if app.log.follow { " ─ following" } else { "" };
+    let filter = if app.log.filter.is_empty() {
+        String::new()
+    } else {
+        format!(" ─ filter: {}", app.log.filter)
+    };
+    let title = format!(" Log {} lines{filter}{follow} ", lines.len());
+    let block = Block::bordered()
+        .title(Span::styled(title, theme.title()))
+        .borders(Borders::ALL);
+    let inner = block.inner(area);
+    let height = inner.height as usize;
+    app.page = height;
+    if app.log.follow {
+        app.log.list.bottom(lines.len());
+    }
+    let window = app.log.list.window(height, lines.len());
+    let selected = app.log.list.selected;
+    let text: Vec<Line> = lines[window.clone()]
+        .iter()
+        .enumerate()
+        .map(|(k, l)| {
+            let style = match l.level {
+                tracing::Level::ERROR => theme.danger(),
+                tracing::Level::WARN => theme.warn(),
+                _ => Style::default(),
+            };
+            let line = Line::styled(l.render(), style);
+            if window.start + k == selected && !app.log.follow {
+                line.style(theme.selected())
+            } else {
+                line
+            }
+        })
+        .collect();
+    f.render_widget(Paragraph::new(text).block(block), area);
+}

@@ -1,0 +1,92 @@
+//! Popups drawn over the views: help generated from the keymap, raw JSON, and the confirm
+//! dialog of the mutation gate.
+
+use super::centered;
+use crate::tui::app::{App, Mode};
+use crate::tui::theme::Theme;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::Frame;
+
+pub fn popups(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
+    match &app.mode {
+        Mode::Help => help(f, area, app, theme),
+        Mode::Json { text, scroll } => {
+            let rect = centered(
+                area,
+                area.width.saturating_sub(10),
+                area.height.saturating_sub(6),
+            );
+            f.render_widget(Clear, rect);
+            let block = Block::bordered().title(Span::styled(
+                " raw JSON (j/k scroll, esc close) ",
+                theme.title(),
+            ));
+            f.render_widget(
+                Paragraph::new(text.as_str())
+                    .block(block)
+                    .scroll((*scroll as u16, 0)),
+                rect,
+            );
+        }
+        Mode::Confirm(c) => {
+            let mut lines: Vec<Line> = c.lines.iter().map(|l| Line::raw(l.clone())).collect();
+            if c.expected.is_some() {
+                lines.push(Line::from(vec![
+                    Span::styled(" > ", theme.danger()),
+                    Span::raw(c.typed.value().to_string()),
+                    Span::styled("█", theme.dim()),
+                ]));
+            }
+            let h = (lines.len() as u16 + 2).min(area.height);
+            let rect = centered(area, 90.min(area.width), h);
+            f.render_widget(Clear, rect);
+            let style = if c.expected.is_some() {
+                theme.danger()
+            } else {
+                theme.warn()
+            };
+            let block = Block::bordered()
+                .border_style(style)
+                .title(Span::styled(format!(" {} ", c.title), style));
+            f.render_widget(
+                Paragraph::new(lines)
+                    .block(block)
+                    .wrap(Wrap { trim: false }),
+                rect,
+            );
+        }
+        _ => {}
+    }
+}
+
+fn help(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
+    let mut lines = vec![Line::styled(
+        format!("Keys in the {} view", app.view.name()),
+        theme.title(),
+    )];
+    for (keys, what) in app.keymap.help(app.view) {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {keys:<14}"), theme.title()),
+            Span::raw(what),
+        ]));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        "Filter: text  field:glob  a,b  tag:key=value  !negate",
+        theme.title(),
+    ));
+    lines.push(Line::raw("  fields: name id cloud account region state size image family version verdict owner group"));
+    if app.readonly {
+        lines.push(Line::styled(
+            "read-only: mutating keys are disabled",
+            theme.warn(),
+        ));
+    }
+    let h = (lines.len() as u16 + 2).min(area.height);
+    let rect = centered(area, 96.min(area.width), h);
+    f.render_widget(Clear, rect);
+    let block = Block::bordered().title(Span::styled(" help (esc closes) ", theme.title()));
+    f.render_widget(Paragraph::new(lines).block(block), rect);
+}

@@ -1,0 +1,338 @@
+//! The dashboard's reducer, driven by actions as the runtime would: keys, scans, results.
+
+mod common;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use drydock::config::Config;
+use drydock::gate::Confirmation;
+use drydock::tui::app::{ExportFormat, Mode};
+use drydock::tui::keymap::View;
+use drydock::tui::logbuf::LogBuffer;
+use drydock::tui::{Action, App, AppOptions, Effect};
+
+fn app_with(readonly: bool, context: Option<&str>) -> App {
+    let (config, _) = drydock::config::load(Some(std::path::Path::new("/dev/null")), &[]).unwrap();
+    let Config {
+        policy, contexts, ..
+    } = config;
+    let mut app = App::new(
+        AppOptions {
+            policy,
+            contexts,
+            context: context.map(String::from),
+            readonly,
+            now: common::now(),
+            history: vec![],
+        },
+        LogBuffer::new(100),
+    );
+    assert!(matches!(app.start().as_slice(), [Effect::Scan]));
+    assert!(app.refresh.running);
+    app.update(Action::ScanFinished(Box::new(common::demo_inventory(
+        common::now(),
+    ))));
+    app
+}
+
+fn app() -> App {
+    app_with(false, None)
+}
+
+fn key(app: &mut App, k: &str) -> Vec<Effect> {
+    let ev = match k {
+        "enter" => KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE),
+        "esc" => KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE),
+        "tab" => KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE),
+        "space" => KeyEvent::new(KeyCode::Char(' '), KeyModifiers::NONE),
+        "ctrl-s" => KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL),
+        "ctrl-c" => KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL),
+        c => KeyEvent::new(KeyCode::Char(c.chars().next().unwrap()), KeyModifiers::NONE),
+    };
+    app.update(Action::Key(ev))
+}
+
+fn typed(app: &mut App, text: &str) {
+    for c in text.chars() {
+        key(app, &c.to_string());
+    }
+}
+
+#[test]
+fn scan_fills_every_view_and_records_history() {
+    let mut a = app_with(false, None);
+    assert!(!a.refresh.running);
+    assert_eq!(a.fleet.shown.len(), 326);
+    assert_eq!(a.images.shown.len(), 57);
+    assert_eq!(a.history.len(), 1);
+    let effects = a.update(Action::ScanFinished(Box::new(common::demo_inventory(
+        common::now(),
+    ))));
+    assert!(matches!(effects.as_slice(), [Effect::RecordHistory(_)]));
+    assert_eq!(a.history.len(), 2);
+}
+
+#[test]
+fn filter_is_live_and_esc_clears_it() {
+    let mut a = app();
+    key(&mut a, "/");
+    assert!(matches!(a.mode, Mode::Filter(_)));
+    typed(&mut a, "verdict:outdated");
+    assert_eq!(a.fleet.shown.len(), 32, "filtered while typing");
+    key(&mut a, "enter");
+    assert!(matches!(a.mode, Mode::Normal));
+    assert_eq!(a.fleet.filter.to_string(), "verdict:outdated");
+    key(&mut a, "/");
+    typed(&mut a, " !region:eu-*");
+    key(&mut a, "enter");
+    assert!(a.fleet.shown.len() < 32);
+    key(&mut a, "esc");
+    assert_eq!(a.fleet.shown.len(), 326);
+    // A bad term keeps the previous filter and says why.
+    key(&mut a, "/");
+    typed(&mut a, "colour:red");
+    key(&mut a, "enter");
+    assert!(
+        a.status.as_deref().unwrap_or("").contains("unknown field"),
+        "{:?}",
+        a.status
+    );
+}
+
+#[test]
+fn sorting_cycles_columns_and_reverses() {
+    let mut a = app();
+    let d = a.data.as_ref().unwrap();
+    let first = |a: &App| {
+        a.data.as_ref().unwrap().inv.vms[a.fleet.shown[0] as usize]
+            .name
+            .clone()
+    };
+    assert_eq!(
+        d.a.vms[a.fleet.shown[0] as usize].verdict,
+        drydock::drift::Verdict::Revoked
+    );
+    key(&mut a, "s");
+    assert_eq!(a.fleet.sort, drydock::tui::fleet::Column::Name);
+    assert!(a.fleet.ascending);
+    assert_eq!(first(&a), "bastion-001");
+    key(&mut a, "S");
+    assert!(!a.fleet.ascending);
+    assert_eq!(first(&a), "web-old-020");
+}
+
+#[test]
+fn navigation_views_and_palette() {
+    let mut a = app();
+    key(&mut a, "j");
+    key(&mut a, "j");
+    assert_eq!(a.fleet.list.selected, 2);
+    key(&mut a, "G");
+    assert_eq!(a.fleet.list.selected, 325);
+    key(&mut a, "g");
+    assert_eq!(a.fleet.list.selected, 325, "one g is only a prefix");
+    key(&mut a, "g");
+    assert_eq!(a.fleet.list.selected, 0);
+    key(&mut a, "2");
+    assert_eq!(a.view, View::Images);
+    key(&mut a, "4");
+    assert_eq!(a.view, View::Log);
+    key(&mut a, ":");
+    typed(&mut a, "dri");
+    key(&mut a, "tab");
+    match &a.mode {
+        Mode::Palette(input) => assert_eq!(input.value(), "drift"),
+        m => panic!("palette closed: {m:?}"),
+    }
+    key(&mut a, "enter");
+    assert_eq!(a.view, View::Drift);
+    key(&mut a, "a");
+    assert!(a.drift_by_region);
+    key(&mut a, ":");
+    typed(&mut a, "sort age");
+    key(&mut a, "enter");
+    assert_eq!(a.view, View::Fleet);
+    assert_eq!(a.fleet.sort, drydock::tui::fleet::Column::Age);
+    key(&mut a, ":");
+    typed(&mut a, "context demo-azure");
+    key(&mut a, "enter");
+    assert_eq!(a.context.as_deref(), Some("demo-azure"));
+    assert_eq!(a.fleet.shown.len(), 84);
+    key(&mut a, ":");
+    typed(&mut a, "context nowhere");
+    key(&mut a, "enter");
+    assert!(a.status.as_deref().unwrap().contains("unknown context"));
+    key(&mut a, ":");
+    typed(&mut a, "frobnicate");
+    key(&mut a, "enter");
+    assert!(a.status.as_deref().unwrap().contains("unknown command"));
+}
+
+#[test]
+fn help_detail_json_and_quit() {
+    let mut a = app();
+    key(&mut a, "?");
+    assert!(matches!(a.mode, Mode::Help));
+    key(&mut a, "esc");
+    assert!(matches!(a.mode, Mode::Normal));
+    key(&mut a, "enter");
+    assert!(a.detail);
+    key(&mut a, "esc");
+    assert!(!a.detail);
+    key(&mut a, "y");
+    match &a.mode {
+        Mode::Json { text, .. } => {
+            let v: serde_json::Value = serde_json::from_str(text).unwrap();
+            assert_eq!(v["verdict"], "revoked");
+        }
+        m => panic!("no JSON: {m:?}"),
+    }
+    key(&mut a, "esc");
+    assert!(matches!(key(&mut a, "q").as_slice(), [Effect::Quit]));
+    assert!(a.quit);
+    let mut b = app();
+    assert!(matches!(key(&mut b, "ctrl-c").as_slice(), [Effect::Quit]));
+}
+
+#[test]
+fn marks_and_the_confirm_gate() {
+    // Azure context: not production, `y` confirms.
+    let mut a = app_with(false, Some("demo-azure"));
+    key(&mut a, "space");
+    key(&mut a, "space");
+    assert_eq!(a.fleet.marked.len(), 2);
+    key(&mut a, "t");
+    match &a.mode {
+        Mode::Confirm(c) => {
+            assert_eq!(c.requests.len(), 2);
+            assert!(c.expected.is_none());
+            assert!(
+                c.lines
+                    .iter()
+                    .any(|l| l.starts_with("Blast radius: 0 images, 2 VMs")),
+                "{:?}",
+                c.lines
+            );
+        }
+        m => panic!("no confirm dialog: {m:?}"),
+    }
+    // Default No: anything but y cancels.
+    key(&mut a, "enter");
+    assert!(matches!(a.mode, Mode::Normal));
+    assert!(a.status.as_deref().unwrap().contains("nothing changed"));
+    key(&mut a, "t");
+    let effects = key(&mut a, "y");
+    match effects.as_slice() {
+        [Effect::Apply {
+            requests,
+            confirmation,
+        }] => {
+            assert_eq!(requests.len(), 2);
+            assert_eq!(*confirmation, Confirmation::Yes);
+            assert!(requests
+                .iter()
+                .all(|r| r.provider == "demo-azure" && !r.production));
+        }
+        e => panic!("no apply: {e:?}"),
+    }
+    // Results come back, marks clear, a refresh starts.
+    let effects = a.update(Action::MutationsFinished(vec![
+        Ok("tag a".into()),
+        Err("boom".into()),
+    ]));
+    assert!(matches!(effects.as_slice(), [Effect::Scan]));
+    assert!(a
+        .status
+        .as_deref()
+        .unwrap()
+        .contains("1 applied, 1 failed: boom"));
+    assert!(a.fleet.marked.is_empty());
+}
+
+#[test]
+fn production_needs_typed_confirmation() {
+    let mut a = app_with(false, Some("demo-aws"));
+    key(&mut a, "2");
+    key(&mut a, "D");
+    match &a.mode {
+        Mode::Confirm(c) => {
+            assert_eq!(c.expected.as_deref(), Some("demo-aws"));
+            assert!(c.title.starts_with("Deprecate 1 image"));
+        }
+        m => panic!("no confirm dialog: {m:?}"),
+    }
+    assert!(
+        key(&mut a, "y").is_empty(),
+        "y alone does not confirm production"
+    );
+    typed(&mut a, "demo-az");
+    assert!(key(&mut a, "enter").is_empty());
+    assert!(a.status.as_deref().unwrap().contains("does not match"));
+    key(&mut a, "D");
+    typed(&mut a, "demo-aws");
+    match key(&mut a, "enter").as_slice() {
+        [Effect::Apply {
+            confirmation,
+            requests,
+        }] => {
+            assert_eq!(*confirmation, Confirmation::Typed("demo-aws".into()));
+            assert!(requests[0].production);
+        }
+        e => panic!("no apply: {e:?}"),
+    }
+}
+
+#[test]
+fn readonly_has_no_mutating_keys() {
+    let mut a = app_with(true, None);
+    key(&mut a, "t");
+    assert!(matches!(a.mode, Mode::Normal));
+    key(&mut a, "2");
+    key(&mut a, "D");
+    assert!(matches!(a.mode, Mode::Normal));
+    assert!(!a.keymap.help(View::Images).iter().any(|(k, _)| k == "D"));
+}
+
+#[test]
+fn failed_refresh_keeps_the_data() {
+    let mut a = app();
+    key(&mut a, "r");
+    assert!(a.refresh.running);
+    assert!(key(&mut a, "r").is_empty(), "one refresh at a time");
+    a.update(Action::ScanFailed("throttled".into()));
+    assert!(!a.refresh.running);
+    assert_eq!(a.fleet.shown.len(), 326);
+    assert!(a
+        .status
+        .as_deref()
+        .unwrap()
+        .contains("showing the previous data"));
+}
+
+#[test]
+fn export_current_view() {
+    let mut a = app();
+    assert!(matches!(
+        key(&mut a, "ctrl-s").as_slice(),
+        [Effect::Export(ExportFormat::Csv)]
+    ));
+    key(&mut a, "/");
+    typed(&mut a, "verdict:eol");
+    key(&mut a, "enter");
+    let (stem, csv) = a.export(ExportFormat::Csv).unwrap();
+    assert_eq!(stem, "fleet");
+    let text = String::from_utf8(csv).unwrap();
+    assert_eq!(text.lines().count(), 1 + 12);
+    assert!(text.starts_with("verdict,id,name"));
+    let (_, json) = a.export(ExportFormat::Json).unwrap();
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&json).unwrap();
+    assert!(rows.iter().all(|r| r["verdict"] == "eol"));
+    key(&mut a, "3");
+    let (stem, csv) = a.export(ExportFormat::Csv).unwrap();
+    assert_eq!(stem, "drift");
+    assert!(String::from_utf8(csv)
+        .unwrap()
+        .starts_with("family,account,vms,current"));
+    let effects = a.update(Action::Fatal("task died".into()));
+    assert!(matches!(effects.as_slice(), [Effect::Quit]));
+    assert_eq!(a.fatal.as_deref(), Some("task died"));
+}
