@@ -9,6 +9,12 @@ if ! command -v cargo >/dev/null; then
   echo "tests/run.sh: cargo is required (https://rustup.rs)" >&2
   exit 2
 fi
+# The dashboard's end-to-end tests drive the real binary inside tmux.
+if ! command -v tmux >/dev/null; then
+  echo "tests/run.sh: installing tmux" >&2
+  if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
+  $sudo apt-get update -qq && $sudo apt-get install -y -qq tmux >/dev/null
+fi
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast "$@"
 else

@@ -52,8 +52,13 @@ impl Runtime {
         let mut tick = tokio::time::interval(TICK);
         let effects = app.start();
         self.perform(effects, app, &tx);
+        // Fault injection for the terminal-hygiene tests.
+        let fault = std::env::var("DRYDOCK_TUI_FAULT").unwrap_or_default();
         loop {
             term.draw(|f| ui::draw(f, app, self.theme))?;
+            if fault == "ui-panic" && app.data.is_some() {
+                panic!("injected fault: the UI thread panicked (DRYDOCK_TUI_FAULT=ui-panic)");
+            }
             let action = tokio::select! {
                 ev = events.next() => match ev {
                     Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => Action::Key(k),

@@ -155,12 +155,14 @@ pub fn image(f: &mut Frame<'_>, area: Rect, d: &Data, i: usize, theme: Theme) {
             )
         })
         .collect();
+    let n =
+        |count: usize, word: &str| format!("{count} {word}{}", if count == 1 { "" } else { "s" });
     lines.push(Line::styled(
         format!(
-            "blast radius: {} VMs, {} scale groups, {} launch templates",
-            usage.vms.len(),
-            groups.len(),
-            templates.len()
+            "blast radius: {}, {}, {}",
+            n(usage.vms.len(), "VM"),
+            n(groups.len(), "scale group"),
+            n(templates.len(), "launch template")
         ),
         theme.title(),
     ));

@@ -39,8 +39,12 @@ pub fn popups(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
                     Span::styled("█", theme.dim()),
                 ]));
             }
-            let h = (lines.len() as u16 + 2).min(area.height);
-            let rect = centered(area, 90.min(area.width), h);
+            let w = 90.min(area.width);
+            // Height after wrapping, so the prompt line is never cut off.
+            let inner = w.saturating_sub(2).max(1) as usize;
+            let rows: usize = lines.iter().map(|l| l.width().div_ceil(inner).max(1)).sum();
+            let h = (rows as u16 + 2).min(area.height);
+            let rect = centered(area, w, h);
             f.render_widget(Clear, rect);
             let style = if c.expected.is_some() {
                 theme.danger()

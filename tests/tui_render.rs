@@ -1,0 +1,242 @@
+//! The dashboard drawn on ratatui's TestBackend at 120×40 with a fixed clock and the demo
+//! fleet: insta snapshots of every view, verdict colours checked cell by cell, and a
+//! NO_COLOR rendering that keeps every state readable without colour.
+
+mod common;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use drydock::drift::Verdict;
+use drydock::tui::logbuf::{LogBuffer, LogLine};
+use drydock::tui::theme::{verdict_color, Theme};
+use drydock::tui::{ui, Action, App, AppOptions};
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::style::{Color, Modifier};
+use ratatui::Terminal;
+
+fn app() -> App {
+    let (config, _) = drydock::config::load(Some(std::path::Path::new("/dev/null")), &[]).unwrap();
+    let logs = LogBuffer::new(100);
+    for (i, (level, msg)) in [
+        (tracing::Level::INFO, "dashboard starting demo=true"),
+        (tracing::Level::INFO, "refreshing from 2 provider(s)"),
+        (
+            tracing::Level::WARN,
+            "demo-aws: 111122223333/us-east-1: throttled, retrying",
+        ),
+        (tracing::Level::INFO, "scan finished: 326 VMs, 57 images"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        logs.push(LogLine {
+            time: common::now() + chrono::Duration::seconds(i as i64),
+            level,
+            target: "drydock::tui::runtime".into(),
+            message: msg.into(),
+        });
+    }
+    let mut app = App::new(
+        AppOptions {
+            policy: config.policy,
+            contexts: config.contexts,
+            context: None,
+            readonly: false,
+            now: common::now(),
+            history: vec![],
+        },
+        logs,
+    );
+    app.start();
+    app.update(Action::ScanFinished(Box::new(common::demo_inventory(
+        common::now(),
+    ))));
+    app.update(Action::Tick(common::now() + chrono::Duration::seconds(12)));
+    app
+}
+
+fn press(app: &mut App, keys: &str) {
+    for c in keys.chars() {
+        let code = match c {
+            '\n' => KeyCode::Enter,
+            '\u{1b}' => KeyCode::Esc,
+            c => KeyCode::Char(c),
+        };
+        app.update(Action::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    }
+}
+
+fn draw(app: &mut App, color: bool, w: u16, h: u16) -> Buffer {
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    term.draw(|f| ui::draw(f, app, Theme { color })).unwrap();
+    term.backend().buffer().clone()
+}
+
+fn text(buf: &Buffer) -> String {
+    let w = buf.area.width as usize;
+    buf.content
+        .chunks(w)
+        .map(|row| {
+            row.iter()
+                .map(|c| c.symbol())
+                .collect::<String>()
+                .trim_end()
+                .to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn screen(app: &mut App) -> String {
+    text(&draw(app, true, 120, 40))
+}
+
+#[test]
+fn fleet_view() {
+    let mut a = app();
+    insta::assert_snapshot!(screen(&mut a));
+}
+
+#[test]
+fn fleet_filtered_with_detail() {
+    let mut a = app();
+    press(&mut a, "/verdict:outdated\n\n");
+    insta::assert_snapshot!(screen(&mut a));
+}
+
+#[test]
+fn images_view_with_lineage_and_blast_radius() {
+    let mut a = app();
+    press(&mut a, "2/app-checkout\n\n");
+    insta::assert_snapshot!(screen(&mut a));
+}
+
+#[test]
+fn drift_view() {
+    let mut a = app();
+    press(&mut a, "3");
+    insta::assert_snapshot!(screen(&mut a));
+}
+
+#[test]
+fn log_view() {
+    let mut a = app();
+    press(&mut a, "4");
+    insta::assert_snapshot!(screen(&mut a));
+}
+
+#[test]
+fn help_popup_lists_keys_of_the_view() {
+    let mut a = app();
+    press(&mut a, "2?");
+    insta::assert_snapshot!(screen(&mut a));
+}
+
+#[test]
+fn confirm_dialog_shows_blast_radius() {
+    let mut a = app();
+    press(&mut a, "2/payments-api-2026.7\n D");
+    let s = screen(&mut a);
+    assert!(s.contains("Deprecate 1 image?"), "{s}");
+    assert!(s.contains("Blast radius: 1 image, 12 VMs"), "{s}");
+    insta::assert_snapshot!(s);
+}
+
+#[test]
+fn too_small_terminal_says_so() {
+    let mut a = app();
+    let s = text(&draw(&mut a, true, 79, 30));
+    assert!(
+        s.contains("terminal too small: need 80×20, have 79×30"),
+        "{s}"
+    );
+    let s = text(&draw(&mut a, true, 100, 19));
+    assert!(s.contains("terminal too small"));
+    assert!(!s.contains("Fleet"));
+}
+
+#[test]
+fn verdicts_are_coloured() {
+    let mut a = app();
+    let buf = draw(&mut a, true, 120, 40);
+    for v in Verdict::ALL {
+        let cell = buf
+            .content
+            .iter()
+            .find(|c| c.symbol() == v.symbol())
+            .unwrap_or_else(|| panic!("no {v} symbol on screen"));
+        assert_eq!(cell.fg, verdict_color(v), "{v}");
+        assert_eq!(
+            cell.modifier.contains(Modifier::BOLD),
+            v >= Verdict::Eol,
+            "{v}"
+        );
+    }
+    // The selected row stands out.
+    let row4: Vec<_> = buf.content[120 * 4..120 * 5].iter().collect();
+    assert!(row4.iter().any(|c| c.bg == Color::DarkGray));
+}
+
+#[test]
+fn no_color_stays_readable() {
+    let mut a = app();
+    let buf = draw(&mut a, false, 120, 40);
+    assert!(
+        buf.content
+            .iter()
+            .all(|c| c.fg == Color::Reset && c.bg == Color::Reset),
+        "no colour at all"
+    );
+    let s = text(&buf);
+    for v in Verdict::ALL {
+        assert!(
+            s.contains(&format!("{} {}", v.symbol(), v.as_str())),
+            "{v} readable without colour"
+        );
+    }
+    let row4 = &buf.content[120 * 4..120 * 5];
+    assert!(
+        row4.iter().any(|c| c.modifier.contains(Modifier::REVERSED)),
+        "selection shown by reverse video"
+    );
+    assert_eq!(
+        s,
+        text(&draw(&mut a, true, 120, 40)),
+        "same text with and without colour"
+    );
+}
+
+#[test]
+fn readonly_badge_and_production_accent() {
+    let (config, _) = drydock::config::load(Some(std::path::Path::new("/dev/null")), &[]).unwrap();
+    let mut a = App::new(
+        AppOptions {
+            policy: config.policy,
+            contexts: config.contexts,
+            context: Some("demo-azure".into()),
+            readonly: true,
+            now: common::now(),
+            history: vec![],
+        },
+        LogBuffer::new(10),
+    );
+    a.start();
+    a.update(Action::ScanFinished(Box::new(common::demo_inventory(
+        common::now(),
+    ))));
+    let buf = draw(&mut a, true, 120, 40);
+    let s = text(&buf);
+    assert!(
+        s.lines()
+            .next()
+            .unwrap()
+            .contains("context: demo-azure [RO]"),
+        "{s}"
+    );
+    assert!(!s.contains("PRODUCTION"));
+    assert_eq!(buf.content[1].fg, Color::Blue, "configured accent");
+    press(&mut a, ":context demo-aws\n");
+    let buf = draw(&mut a, true, 120, 40);
+    assert!(text(&buf).lines().next().unwrap().contains("[PRODUCTION]"));
+    assert_eq!(buf.content[1].fg, Color::Red, "production is red");
+}
