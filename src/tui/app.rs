@@ -121,6 +121,8 @@ pub struct App {
     pub fleet: FleetState,
     pub images: ImagesState,
     pub drift_by_region: bool,
+    /// The Drift matrix, computed once per data and grouping (not per frame).
+    pub drift_matrix: Option<(bool, std::rc::Rc<Vec<super::matrix::MatrixRow>>)>,
     pub log: LogState,
     pub logs: LogBuffer,
     pub detail: bool,
@@ -153,6 +155,7 @@ impl App {
             fleet: FleetState::default(),
             images: ImagesState::default(),
             drift_by_region: false,
+            drift_matrix: None,
             log: LogState {
                 follow: true,
                 list: ListState::default(),
@@ -272,6 +275,21 @@ impl App {
         self.fleet.resort(&data);
         self.images.regroup(&data);
         self.data = Some(data);
+        self.drift_matrix = None;
+    }
+
+    /// The Drift matrix for the current data and grouping.
+    pub fn matrix(&mut self) -> std::rc::Rc<Vec<super::matrix::MatrixRow>> {
+        let by_region = self.drift_by_region;
+        match (&self.drift_matrix, &self.data) {
+            (Some((b, m)), _) if *b == by_region => std::rc::Rc::clone(m),
+            (_, Some(d)) => {
+                let m = std::rc::Rc::new(super::matrix::build(d, by_region));
+                self.drift_matrix = Some((by_region, std::rc::Rc::clone(&m)));
+                m
+            }
+            (_, None) => std::rc::Rc::new(Vec::new()),
+        }
     }
 
     fn on_mouse(&mut self, m: MouseEvent) {

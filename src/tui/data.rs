@@ -12,6 +12,8 @@ pub struct Data {
     pub inv: Inventory,
     pub a: Assessment,
     pub usage: Usage,
+    /// Per VM: name, id, image and family, lower-cased, for fast bare-word filtering.
+    search: Vec<String>,
 }
 
 impl Data {
@@ -28,7 +30,29 @@ impl Data {
         };
         let a = drift::evaluate(&inv, policy, now);
         let usage = Usage::build(&inv);
-        Data { inv, a, usage }
+        let search = (0..inv.vms.len())
+            .map(|i| {
+                let vm = &inv.vms[i];
+                let img = a.vms[i].image;
+                // The unit separator keeps a match from spanning two fields.
+                format!(
+                    "{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}",
+                    vm.name,
+                    vm.id,
+                    vm.image_id,
+                    img.map_or("", |k| inv.images[k].name.as_str()),
+                    img.and_then(|k| a.images[k].family.as_deref())
+                        .unwrap_or("")
+                )
+                .to_lowercase()
+            })
+            .collect();
+        Data {
+            inv,
+            a,
+            usage,
+            search,
+        }
     }
 
     pub fn vm(&self, i: u32) -> VmRef<'_> {
@@ -109,6 +133,10 @@ impl Filterable for VmRef<'_> {
 
     fn tag(&self, key: &str) -> Option<&str> {
         self.vm().tags.get(key).map(String::as_str)
+    }
+
+    fn search_text(&self) -> Option<&str> {
+        Some(&self.data.search[self.i])
     }
 }
 

@@ -3,7 +3,6 @@
 
 use crate::drift::Verdict;
 use crate::tui::app::App;
-use crate::tui::matrix;
 use crate::tui::theme::Theme;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -20,6 +19,7 @@ fn bar(part: usize, total: usize, width: usize) -> String {
 }
 
 pub fn drift(f: &mut Frame<'_>, area: Rect, app: &mut App, theme: Theme) {
+    let rows = app.matrix();
     let Some(d) = &app.data else {
         f.render_widget(
             Paragraph::new(" scanning…").block(Block::bordered().title(" Drift ")),
@@ -60,7 +60,6 @@ pub fn drift(f: &mut Frame<'_>, area: Rect, app: &mut App, theme: Theme) {
     } else {
         "account"
     };
-    let rows = matrix::build(d, app.drift_by_region);
     let mut header = vec!["family".to_string(), by.to_string(), "vms".into()];
     header.extend(
         Verdict::ALL
