@@ -336,3 +336,65 @@ fn export_current_view() {
     assert!(matches!(effects.as_slice(), [Effect::Quit]));
     assert_eq!(a.fatal.as_deref(), Some("task died"));
 }
+
+#[test]
+fn log_view_filters_and_follows() {
+    use drydock::tui::logbuf::LogLine;
+    let mut a = app();
+    for (i, msg) in ["scan started", "throttled by demo-aws", "scan finished"]
+        .iter()
+        .enumerate()
+    {
+        a.logs.push(LogLine {
+            time: common::now() + chrono::Duration::seconds(i as i64),
+            level: tracing::Level::INFO,
+            target: "drydock".into(),
+            message: msg.to_string(),
+        });
+    }
+    key(&mut a, "4");
+    assert!(a.log.follow);
+    key(&mut a, "k");
+    assert!(!a.log.follow, "moving up stops following");
+    key(&mut a, "f");
+    assert!(a.log.follow);
+    key(&mut a, "/");
+    typed(&mut a, "THROTTLED");
+    key(&mut a, "enter");
+    let lines = a.log_lines();
+    assert_eq!(lines.len(), 1);
+    assert!(lines[0].message.contains("demo-aws"));
+    key(&mut a, "esc");
+    assert_eq!(a.log_lines().len(), 3);
+    key(&mut a, "esc");
+    assert_eq!(
+        a.view,
+        View::Fleet,
+        "esc with nothing to close goes back to the fleet"
+    );
+}
+
+#[test]
+fn mouse_scrolls_and_clicks_select_rows() {
+    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let mut a = app();
+    a.rows_top = 4;
+    let ev = |kind, row| {
+        Action::Mouse(MouseEvent {
+            kind,
+            column: 10,
+            row,
+            modifiers: KeyModifiers::NONE,
+        })
+    };
+    a.update(ev(MouseEventKind::ScrollDown, 10));
+    a.update(ev(MouseEventKind::ScrollDown, 10));
+    assert_eq!(a.fleet.list.selected, 2);
+    a.update(ev(MouseEventKind::Down(MouseButton::Left), 4 + 7));
+    assert_eq!(a.fleet.list.selected, 7);
+    a.update(ev(MouseEventKind::Down(MouseButton::Left), 1));
+    assert_eq!(
+        a.fleet.list.selected, 7,
+        "clicks above the rows select nothing"
+    );
+}
