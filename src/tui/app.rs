@@ -26,6 +26,7 @@ pub enum Action {
     Mouse(MouseEvent),
     Tick(DateTime<Utc>),
     ScanProgress {
+        provider: String,
         done: usize,
         total: usize,
     },
@@ -83,7 +84,8 @@ pub enum Mode {
 #[derive(Debug, Clone, Default)]
 pub struct Refresh {
     pub running: bool,
-    pub progress: Option<(usize, usize)>,
+    /// Scopes scanned / in all, per provider.
+    pub progress: std::collections::BTreeMap<String, (usize, usize)>,
     pub last: Option<DateTime<Utc>>,
     pub error: Option<String>,
 }
@@ -207,14 +209,18 @@ impl App {
                 }
                 vec![]
             }
-            Action::ScanProgress { done, total } => {
-                self.refresh.progress = Some((done, total));
+            Action::ScanProgress {
+                provider,
+                done,
+                total,
+            } => {
+                self.refresh.progress.insert(provider, (done, total));
                 vec![]
             }
             Action::ScanFinished(inv) => self.on_scan(*inv),
             Action::ScanFailed(e) => {
                 self.refresh.running = false;
-                self.refresh.progress = None;
+                self.refresh.progress.clear();
                 self.refresh.error = Some(e.clone());
                 self.status = Some(format!("refresh failed: {e}; showing the previous data"));
                 vec![]
@@ -249,7 +255,7 @@ impl App {
 
     fn on_scan(&mut self, inv: Inventory) -> Vec<Effect> {
         self.refresh.running = false;
-        self.refresh.progress = None;
+        self.refresh.progress.clear();
         self.refresh.error = None;
         self.refresh.last = Some(inv.scanned_at);
         self.full = Some(inv);

@@ -154,6 +154,7 @@ impl Runtime {
         let progress: Arc<dyn Fn(ScanProgress) + Send + Sync> = Arc::new(move |p: ScanProgress| {
             tracing::debug!(provider = %p.provider, scope = %p.scope, "scanned {}/{}", p.done, p.total);
             let _ = progress_tx.send(Action::ScanProgress {
+                provider: p.provider.clone(),
                 done: p.done,
                 total: p.total,
             });

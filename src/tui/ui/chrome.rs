@@ -77,11 +77,16 @@ pub fn header(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
     top.push(Span::raw("  "));
     if app.refresh.running {
         let spin = SPINNER[app.spinner % SPINNER.len()];
-        let progress = app
+        let (done, total) = app
             .refresh
             .progress
-            .map(|(d, t)| format!(" {d}/{t}"))
-            .unwrap_or_default();
+            .values()
+            .fold((0, 0), |(d, t), (pd, pt)| (d + pd, t + pt));
+        let progress = if total > 0 {
+            format!(" {done}/{total} scopes")
+        } else {
+            String::new()
+        };
         top.push(Span::styled(
             format!("{spin} refreshing{progress}"),
             theme.warn(),
