@@ -123,7 +123,7 @@ fn main() {
             println!("  per key (ms): {}", per.join(" "));
         }
         app.update(key('\n'));
-        let shown = app.fleet.shown.len();
+        let shown = app.fleet.rows.shown.len();
         let (med, p99, max) = stats(v);
         worst = worst.max(Duration::from_secs_f64(max / 1e3));
         println!("keystroke -> filtered frame `{filter}` ({shown} shown): median {med:.2} ms, p99 {p99:.2} ms, max {max:.2} ms");

@@ -61,8 +61,8 @@ fn typed(app: &mut App, text: &str) {
 fn scan_fills_every_view_and_records_history() {
     let mut a = app_with(false, None);
     assert!(!a.refresh.running);
-    assert_eq!(a.fleet.shown.len(), 326);
-    assert_eq!(a.images.shown.len(), 57);
+    assert_eq!(a.fleet.rows.shown.len(), 326);
+    assert_eq!(a.images.rows.shown.len(), 57);
     assert_eq!(a.history.len(), 1);
     let effects = a.update(Action::ScanFinished(Box::new(common::demo_inventory(
         common::now(),
@@ -77,16 +77,16 @@ fn filter_is_live_and_esc_clears_it() {
     key(&mut a, "/");
     assert!(matches!(a.mode, Mode::Filter(_)));
     typed(&mut a, "verdict:outdated");
-    assert_eq!(a.fleet.shown.len(), 32, "filtered while typing");
+    assert_eq!(a.fleet.rows.shown.len(), 32, "filtered while typing");
     key(&mut a, "enter");
     assert!(matches!(a.mode, Mode::Normal));
-    assert_eq!(a.fleet.filter.to_string(), "verdict:outdated");
+    assert_eq!(a.fleet.rows.filter.to_string(), "verdict:outdated");
     key(&mut a, "/");
     typed(&mut a, " !region:eu-*");
     key(&mut a, "enter");
-    assert!(a.fleet.shown.len() < 32);
+    assert!(a.fleet.rows.shown.len() < 32);
     key(&mut a, "esc");
-    assert_eq!(a.fleet.shown.len(), 326);
+    assert_eq!(a.fleet.rows.shown.len(), 326);
     // A bad term keeps the previous filter and says why.
     key(&mut a, "/");
     typed(&mut a, "colour:red");
@@ -103,12 +103,12 @@ fn sorting_cycles_columns_and_reverses() {
     let mut a = app();
     let d = a.data.as_ref().unwrap();
     let first = |a: &App| {
-        a.data.as_ref().unwrap().inv.vms[a.fleet.shown[0] as usize]
+        a.data.as_ref().unwrap().inv.vms[a.fleet.rows.shown[0] as usize]
             .name
             .clone()
     };
     assert_eq!(
-        d.a.vms[a.fleet.shown[0] as usize].verdict,
+        d.a.vms[a.fleet.rows.shown[0] as usize].verdict,
         drydock::drift::Verdict::Revoked
     );
     key(&mut a, "s");
@@ -125,13 +125,13 @@ fn navigation_views_and_palette() {
     let mut a = app();
     key(&mut a, "j");
     key(&mut a, "j");
-    assert_eq!(a.fleet.list.selected, 2);
+    assert_eq!(a.fleet.rows.list.selected, 2);
     key(&mut a, "G");
-    assert_eq!(a.fleet.list.selected, 325);
+    assert_eq!(a.fleet.rows.list.selected, 325);
     key(&mut a, "g");
-    assert_eq!(a.fleet.list.selected, 325, "one g is only a prefix");
+    assert_eq!(a.fleet.rows.list.selected, 325, "one g is only a prefix");
     key(&mut a, "g");
-    assert_eq!(a.fleet.list.selected, 0);
+    assert_eq!(a.fleet.rows.list.selected, 0);
     key(&mut a, "2");
     assert_eq!(a.view, View::Images);
     key(&mut a, "4");
@@ -156,7 +156,7 @@ fn navigation_views_and_palette() {
     typed(&mut a, "context demo-azure");
     key(&mut a, "enter");
     assert_eq!(a.context.as_deref(), Some("demo-azure"));
-    assert_eq!(a.fleet.shown.len(), 84);
+    assert_eq!(a.fleet.rows.shown.len(), 84);
     key(&mut a, ":");
     typed(&mut a, "context nowhere");
     key(&mut a, "enter");
@@ -199,7 +199,7 @@ fn marks_and_the_confirm_gate() {
     let mut a = app_with(false, Some("demo-azure"));
     key(&mut a, "space");
     key(&mut a, "space");
-    assert_eq!(a.fleet.marked.len(), 2);
+    assert_eq!(a.fleet.rows.marked.len(), 2);
     key(&mut a, "t");
     match &a.mode {
         Mode::Confirm(c) => {
@@ -245,7 +245,7 @@ fn marks_and_the_confirm_gate() {
         .as_deref()
         .unwrap()
         .contains("1 applied, 1 failed: boom"));
-    assert!(a.fleet.marked.is_empty());
+    assert!(a.fleet.rows.marked.is_empty());
 }
 
 #[test]
@@ -300,7 +300,7 @@ fn failed_refresh_keeps_the_data() {
     assert!(key(&mut a, "r").is_empty(), "one refresh at a time");
     a.update(Action::ScanFailed("throttled".into()));
     assert!(!a.refresh.running);
-    assert_eq!(a.fleet.shown.len(), 326);
+    assert_eq!(a.fleet.rows.shown.len(), 326);
     assert!(a
         .status
         .as_deref()
@@ -389,12 +389,12 @@ fn mouse_scrolls_and_clicks_select_rows() {
     };
     a.update(ev(MouseEventKind::ScrollDown, 10));
     a.update(ev(MouseEventKind::ScrollDown, 10));
-    assert_eq!(a.fleet.list.selected, 2);
+    assert_eq!(a.fleet.rows.list.selected, 2);
     a.update(ev(MouseEventKind::Down(MouseButton::Left), 4 + 7));
-    assert_eq!(a.fleet.list.selected, 7);
+    assert_eq!(a.fleet.rows.list.selected, 7);
     a.update(ev(MouseEventKind::Down(MouseButton::Left), 1));
     assert_eq!(
-        a.fleet.list.selected, 7,
+        a.fleet.rows.list.selected, 7,
         "clicks above the rows select nothing"
     );
 }

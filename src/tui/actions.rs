@@ -138,6 +138,7 @@ impl App {
         let (vms, images): (Vec<usize>, Vec<usize>) = match self.view {
             View::Fleet if c == Command::TagRetire => (
                 self.fleet
+                    .rows
                     .targets()
                     .into_iter()
                     .map(|i| i as usize)
@@ -147,6 +148,7 @@ impl App {
             View::Images => (
                 vec![],
                 self.images
+                    .rows
                     .targets()
                     .into_iter()
                     .map(|i| i as usize)
@@ -306,10 +308,12 @@ impl App {
         let text = match (self.view, &self.data) {
             (View::Fleet, Some(d)) => self
                 .fleet
+                .rows
                 .selected()
                 .map(|i| serde_json::to_string_pretty(&vm_row(&d.inv, &d.a, i as usize))),
             (View::Images, Some(d)) => self
                 .images
+                .rows
                 .selected()
                 .map(|i| serde_json::to_string_pretty(&image_row(&d.inv, &d.a, i as usize))),
             (View::Log, _) => self.log_lines().get(self.log.list.selected).map(|l| {
@@ -346,41 +350,31 @@ impl App {
         let json = |v: serde_json::Result<Vec<u8>>| v.map_err(|e| e.to_string());
         let d = self.data.as_ref();
         match (self.view, format, d) {
-            (View::Fleet, ExportFormat::Csv, Some(d)) => {
+            (View::Fleet, _, Some(d)) => {
                 let rows: Vec<_> = self
                     .fleet
+                    .rows
                     .shown
                     .iter()
                     .map(|&i| vm_row(&d.inv, &d.a, i as usize))
                     .collect();
-                vms_csv(rows.iter(), None, &mut out).map_err(err)?;
+                match format {
+                    ExportFormat::Csv => vms_csv(rows.iter(), None, &mut out).map_err(err)?,
+                    ExportFormat::Json => out = json(serde_json::to_vec_pretty(&rows))?,
+                }
             }
-            (View::Fleet, ExportFormat::Json, Some(d)) => {
-                let rows: Vec<_> = self
-                    .fleet
-                    .shown
-                    .iter()
-                    .map(|&i| vm_row(&d.inv, &d.a, i as usize))
-                    .collect();
-                out = json(serde_json::to_vec_pretty(&rows))?;
-            }
-            (View::Images, ExportFormat::Csv, Some(d)) => {
+            (View::Images, _, Some(d)) => {
                 let rows: Vec<_> = self
                     .images
+                    .rows
                     .shown
                     .iter()
                     .map(|&i| image_row(&d.inv, &d.a, i as usize))
                     .collect();
-                images_csv(rows.iter(), &mut out).map_err(err)?;
-            }
-            (View::Images, ExportFormat::Json, Some(d)) => {
-                let rows: Vec<_> = self
-                    .images
-                    .shown
-                    .iter()
-                    .map(|&i| image_row(&d.inv, &d.a, i as usize))
-                    .collect();
-                out = json(serde_json::to_vec_pretty(&rows))?;
+                match format {
+                    ExportFormat::Csv => images_csv(rows.iter(), &mut out).map_err(err)?,
+                    ExportFormat::Json => out = json(serde_json::to_vec_pretty(&rows))?,
+                }
             }
             (View::Drift, _, Some(d)) => {
                 let by = if self.drift_by_region {

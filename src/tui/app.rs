@@ -233,8 +233,8 @@ impl App {
                     None => format!("{ok} change(s) applied; refreshing"),
                     Some(first) => format!("{ok} applied, {} failed: {first}", failed.len()),
                 });
-                self.fleet.marked.clear();
-                self.images.marked.clear();
+                self.fleet.rows.marked.clear();
+                self.images.rows.marked.clear();
                 self.refresh.running = true;
                 vec![Effect::Scan]
             }
@@ -276,8 +276,8 @@ impl App {
     pub fn rebuild(&mut self) {
         let Some(full) = &self.full else { return };
         let data = Data::build(full, self.context.as_deref(), &self.policy, self.now);
-        self.fleet.marked.clear();
-        self.images.marked.clear();
+        self.fleet.rows.marked.clear();
+        self.images.rows.marked.clear();
         self.fleet.resort(&data);
         self.images.regroup(&data);
         self.data = Some(data);
@@ -305,8 +305,8 @@ impl App {
             MouseEventKind::Down(_) if m.row >= self.rows_top => {
                 let row = (m.row - self.rows_top) as usize;
                 let (list, len) = match self.view {
-                    View::Fleet => (&mut self.fleet.list, self.fleet.shown.len()),
-                    View::Images => (&mut self.images.list, self.images.shown.len()),
+                    View::Fleet => (&mut self.fleet.rows.list, self.fleet.rows.shown.len()),
+                    View::Images => (&mut self.images.rows.list, self.images.rows.shown.len()),
                     _ => return,
                 };
                 if list.offset + row < len {
@@ -391,8 +391,11 @@ impl App {
     fn command(&mut self, c: Command) {
         let page = self.page.max(1);
         let (list, len) = match self.view {
-            View::Fleet => (Some(&mut self.fleet.list), self.fleet.shown.len()),
-            View::Images => (Some(&mut self.images.list), self.images.shown.len()),
+            View::Fleet => (Some(&mut self.fleet.rows.list), self.fleet.rows.shown.len()),
+            View::Images => (
+                Some(&mut self.images.rows.list),
+                self.images.rows.shown.len(),
+            ),
             View::Log => (Some(&mut self.log.list), self.logs.len()),
             View::Drift => (None, 0),
         };
@@ -418,8 +421,8 @@ impl App {
             Command::Palette => self.mode = Mode::Palette(Input::default()),
             Command::Filter => {
                 let current = match self.view {
-                    View::Fleet => self.fleet.filter.to_string(),
-                    View::Images => self.images.filter.to_string(),
+                    View::Fleet => self.fleet.rows.filter.to_string(),
+                    View::Images => self.images.rows.filter.to_string(),
                     View::Log => self.log.filter.clone(),
                     View::Drift => return,
                 };
@@ -451,37 +454,21 @@ impl App {
             return;
         }
         match self.view {
-            View::Fleet if !self.fleet.filter.is_empty() => self.set_filter(""),
-            View::Images if !self.images.filter.is_empty() => self.set_filter(""),
+            View::Fleet if !self.fleet.rows.filter.is_empty() => self.set_filter(""),
+            View::Images if !self.images.rows.filter.is_empty() => self.set_filter(""),
             View::Log if !self.log.filter.is_empty() => self.set_filter(""),
-            View::Fleet if !self.fleet.marked.is_empty() => self.fleet.marked.clear(),
-            View::Images if !self.images.marked.is_empty() => self.images.marked.clear(),
+            View::Fleet if !self.fleet.rows.marked.is_empty() => self.fleet.rows.marked.clear(),
+            View::Images if !self.images.rows.marked.is_empty() => self.images.rows.marked.clear(),
             View::Fleet => {}
             _ => self.view = View::Fleet,
         }
     }
 
     fn toggle_mark(&mut self) {
-        let (sel, marks, list, len) = match self.view {
-            View::Fleet => (
-                self.fleet.selected(),
-                &mut self.fleet.marked,
-                &mut self.fleet.list,
-                self.fleet.shown.len(),
-            ),
-            View::Images => (
-                self.images.selected(),
-                &mut self.images.marked,
-                &mut self.images.list,
-                self.images.shown.len(),
-            ),
-            _ => return,
-        };
-        if let Some(i) = sel {
-            if !marks.remove(&i) {
-                marks.insert(i);
-            }
-            list.down(1, len);
+        match self.view {
+            View::Fleet => self.fleet.rows.toggle_mark(),
+            View::Images => self.images.rows.toggle_mark(),
+            _ => {}
         }
     }
 
@@ -506,11 +493,11 @@ impl App {
         let Some(d) = &self.data else { return };
         match self.view {
             View::Fleet => {
-                self.fleet.filter = filter;
+                self.fleet.rows.filter = filter;
                 self.fleet.refilter(d);
             }
             View::Images => {
-                self.images.filter = filter;
+                self.images.rows.filter = filter;
                 self.images.refilter(d);
             }
             _ => {}

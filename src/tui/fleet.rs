@@ -3,10 +3,8 @@
 //! keystroke in the filter costs one pass over the fleet and no sort.
 
 use super::data::Data;
-use super::list::ListState;
-use crate::report::Filter;
+use super::rows::Rows;
 use std::cmp::Ordering;
-use std::collections::BTreeSet;
 
 /// The Fleet table's columns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,18 +65,12 @@ impl Column {
     }
 }
 
-/// Sort, filter, cursor and marks of the Fleet view.
+/// Sort order and rows of the Fleet view.
 #[derive(Debug, Clone)]
 pub struct FleetState {
     pub sort: Column,
     pub ascending: bool,
-    /// Every VM in sort order.
-    sorted: Vec<u32>,
-    /// The VMs the filter lets through, in sort order.
-    pub shown: Vec<u32>,
-    pub filter: Filter,
-    pub list: ListState,
-    pub marked: BTreeSet<u32>,
+    pub rows: Rows,
 }
 
 impl Default for FleetState {
@@ -87,11 +79,7 @@ impl Default for FleetState {
             // Most severe first, as an operator triages.
             sort: Column::Verdict,
             ascending: false,
-            sorted: Vec::new(),
-            shown: Vec::new(),
-            filter: Filter::default(),
-            list: ListState::default(),
-            marked: BTreeSet::new(),
+            rows: Rows::default(),
         }
     }
 }
@@ -146,22 +134,13 @@ impl FleetState {
             let o = if asc { o } else { o.reverse() };
             o.then_with(|| by_name(a, b))
         });
-        self.sorted = order;
+        self.rows.ordered = order;
         self.refilter(data);
     }
 
     /// Applies the filter to the sorted order.
     pub fn refilter(&mut self, data: &Data) {
-        self.shown = if self.filter.is_empty() {
-            self.sorted.clone()
-        } else {
-            self.sorted
-                .iter()
-                .copied()
-                .filter(|&i| self.filter.matches(&data.vm(i)))
-                .collect()
-        };
-        self.list.clamp(self.shown.len());
+        self.rows.refilter(|f, i| f.matches(&data.vm(i)));
     }
 
     /// `s`: sort by the next column (ascending, except verdict and age: worst first).
@@ -182,19 +161,5 @@ impl FleetState {
     pub fn reverse(&mut self, data: &Data) {
         self.ascending = !self.ascending;
         self.resort(data);
-    }
-
-    /// The VM under the cursor.
-    pub fn selected(&self) -> Option<u32> {
-        self.shown.get(self.list.selected).copied()
-    }
-
-    /// Marked VMs, or the selected one when none is marked.
-    pub fn targets(&self) -> Vec<u32> {
-        if self.marked.is_empty() {
-            self.selected().into_iter().collect()
-        } else {
-            self.marked.iter().copied().collect()
-        }
     }
 }

@@ -2,19 +2,13 @@
 //! version first within a family, filtered by the report's filter language.
 
 use super::data::Data;
-use super::list::ListState;
+use super::rows::Rows;
 use crate::drift::version;
-use crate::report::Filter;
-use std::collections::BTreeSet;
 
-/// Order, filter, cursor and marks of the Images view.
+/// Rows of the Images view.
 #[derive(Debug, Clone, Default)]
 pub struct ImagesState {
-    grouped: Vec<u32>,
-    pub shown: Vec<u32>,
-    pub filter: Filter,
-    pub list: ListState,
-    pub marked: BTreeSet<u32>,
+    pub rows: Rows,
 }
 
 impl ImagesState {
@@ -40,32 +34,11 @@ impl ImagesState {
                 .then_with(|| ma.region.cmp(&mb.region))
                 .then_with(|| ma.id.cmp(&mb.id))
         });
-        self.grouped = order;
+        self.rows.ordered = order;
         self.refilter(data);
     }
 
     pub fn refilter(&mut self, data: &Data) {
-        self.shown = if self.filter.is_empty() {
-            self.grouped.clone()
-        } else {
-            self.grouped
-                .iter()
-                .copied()
-                .filter(|&i| self.filter.matches(&data.image(i)))
-                .collect()
-        };
-        self.list.clamp(self.shown.len());
-    }
-
-    pub fn selected(&self) -> Option<u32> {
-        self.shown.get(self.list.selected).copied()
-    }
-
-    pub fn targets(&self) -> Vec<u32> {
-        if self.marked.is_empty() {
-            self.selected().into_iter().collect()
-        } else {
-            self.marked.iter().copied().collect()
-        }
+        self.rows.refilter(|f, i| f.matches(&data.image(i)));
     }
 }

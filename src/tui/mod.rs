@@ -10,6 +10,7 @@ pub mod keymap;
 pub mod list;
 pub mod logbuf;
 pub mod matrix;
+pub mod rows;
 pub mod runtime;
 pub mod terminal;
 pub mod theme;

@@ -4,6 +4,7 @@ use super::detail;
 use crate::drift::Verdict;
 use crate::tui::app::App;
 use crate::tui::fleet::Column;
+use crate::tui::rows::Rows;
 use crate::tui::theme::Theme;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -37,15 +38,25 @@ fn split_detail(area: Rect, detail: bool, vertical: bool) -> (Rect, Option<Rect>
     (a, Some(b))
 }
 
-fn filter_title(expr: String, shown: usize, total: usize, marked: usize, name: &str) -> String {
-    let mut t = format!(" {name} {shown} / {total} ");
-    if !expr.is_empty() {
-        t.push_str(&format!("─ filter: {expr} "));
+/// The bordered block of a table view, titled "Name shown / total", the filter and the
+/// marks; with its inner area and the number of rows under the header.
+fn table_block(
+    name: &str,
+    rows: &Rows,
+    total: usize,
+    area: Rect,
+    theme: Theme,
+) -> (Block<'static>, Rect, usize) {
+    let mut title = format!(" {name} {} / {total} ", rows.shown.len());
+    if !rows.filter.is_empty() {
+        title.push_str(&format!("─ filter: {} ", rows.filter));
     }
-    if marked > 0 {
-        t.push_str(&format!("─ {marked} marked "));
+    if !rows.marked.is_empty() {
+        title.push_str(&format!("─ {} marked ", rows.marked.len()));
     }
-    t
+    let block = Block::bordered().title(Span::styled(title, theme.title()));
+    let inner = block.inner(area);
+    (block, inner, inner.height.saturating_sub(1) as usize)
 }
 
 pub fn fleet(f: &mut Frame<'_>, area: Rect, app: &mut App, theme: Theme) {
@@ -58,27 +69,21 @@ pub fn fleet(f: &mut Frame<'_>, area: Rect, app: &mut App, theme: Theme) {
         return;
     };
     let st = &mut app.fleet;
-    let title = filter_title(
-        st.filter.to_string(),
-        st.shown.len(),
-        d.inv.vms.len(),
-        st.marked.len(),
-        "Fleet",
-    );
-    let block = Block::bordered().title(Span::styled(title, theme.title()));
-    let inner = block.inner(table_area);
-    let height = inner.height.saturating_sub(1) as usize;
-    app.page = height;
-    app.rows_top = inner.y + 1;
-    let window = st.list.window(height, st.shown.len());
+    let (block, inner, height) = table_block("Fleet", &st.rows, d.inv.vms.len(), table_area, theme);
+    (app.page, app.rows_top) = (height, inner.y + 1);
+    let window = st.rows.list.window(height, st.rows.shown.len());
     // Cell texts of the visible rows only.
-    let cells: Vec<[String; 11]> = st.shown[window.clone()]
+    let cells: Vec<[String; 11]> = st.rows.shown[window.clone()]
         .iter()
         .map(|&i| {
             let r = d.vm(i);
             let vm = r.vm();
             let v = r.verdict();
-            let marked = if st.marked.contains(&i) { "● " } else { "" };
+            let marked = if st.rows.marked.contains(&i) {
+                "● "
+            } else {
+                ""
+            };
             [
                 format!("{} {}", v.symbol(), v.as_str()),
                 format!("{marked}{}", vm.name),
@@ -114,7 +119,7 @@ pub fn fleet(f: &mut Frame<'_>, area: Rect, app: &mut App, theme: Theme) {
         .into_iter()
         .enumerate()
         .map(|(k, texts)| {
-            let verdict = d.vm(st.shown[window.start + k]).verdict();
+            let verdict = d.vm(st.rows.shown[window.start + k]).verdict();
             let row = Row::new(columns.iter().map(|&(c, _)| {
                 let cell = Cell::from(texts[c].clone());
                 if c == 0 {
@@ -123,7 +128,7 @@ pub fn fleet(f: &mut Frame<'_>, area: Rect, app: &mut App, theme: Theme) {
                     cell
                 }
             }));
-            if window.start + k == st.list.selected {
+            if window.start + k == st.rows.list.selected {
                 row.style(theme.selected())
             } else {
                 row
@@ -147,7 +152,7 @@ pub fn fleet(f: &mut Frame<'_>, area: Rect, app: &mut App, theme: Theme) {
             .column_spacing(1),
         table_area,
     );
-    if let (Some(area), Some(i)) = (detail_area, st.selected()) {
+    if let (Some(area), Some(i)) = (detail_area, st.rows.selected()) {
         detail::vm(f, area, d, i as usize, theme);
     }
 }
@@ -205,24 +210,20 @@ pub fn images(f: &mut Frame<'_>, area: Rect, app: &mut App, theme: Theme) {
         return;
     };
     let st = &mut app.images;
-    let title = filter_title(
-        st.filter.to_string(),
-        st.shown.len(),
-        d.inv.images.len(),
-        st.marked.len(),
+    let (block, inner, height) = table_block(
         "Images by family",
+        &st.rows,
+        d.inv.images.len(),
+        table_area,
+        theme,
     );
-    let block = Block::bordered().title(Span::styled(title, theme.title()));
-    let inner = block.inner(table_area);
-    let height = inner.height.saturating_sub(1) as usize;
-    app.page = height;
-    app.rows_top = inner.y + 1;
-    let window = st.list.window(height, st.shown.len());
+    (app.page, app.rows_top) = (height, inner.y + 1);
+    let window = st.rows.list.window(height, st.rows.shown.len());
     let header = Row::new([
         "family", "version", "verdict", "age", "state", "vms", "region", "name",
     ])
     .style(theme.title());
-    let rows: Vec<Row> = st.shown[window.clone()]
+    let rows: Vec<Row> = st.rows.shown[window.clone()]
         .iter()
         .enumerate()
         .map(|(k, &i)| {
@@ -231,14 +232,18 @@ pub fn images(f: &mut Frame<'_>, area: Rect, app: &mut App, theme: Theme) {
             // The family is written on the first row of its group only.
             let prev_family = pos
                 .checked_sub(1)
-                .and_then(|p| st.shown.get(p))
+                .and_then(|p| st.rows.shown.get(p))
                 .map(|&p| d.a.images[p as usize].family.as_deref());
             let family = match (prev_family, ia.family.as_deref()) {
                 (Some(prev), fam) if pos > window.start && prev == fam => String::new(),
                 (_, Some(fam)) => fam.to_string(),
                 (_, None) => "(unmanaged)".into(),
             };
-            let marked = if st.marked.contains(&i) { "● " } else { "" };
+            let marked = if st.rows.marked.contains(&i) {
+                "● "
+            } else {
+                ""
+            };
             let row = Row::new(vec![
                 Cell::from(family).style(theme.title()),
                 Cell::from(format!("{marked}{}", ia.version.as_deref().unwrap_or("-"))),
@@ -249,7 +254,7 @@ pub fn images(f: &mut Frame<'_>, area: Rect, app: &mut App, theme: Theme) {
                 Cell::from(img.region.clone()),
                 Cell::from(img.name.clone()),
             ]);
-            if pos == st.list.selected {
+            if pos == st.rows.list.selected {
                 row.style(theme.selected())
             } else {
                 row
@@ -273,7 +278,7 @@ pub fn images(f: &mut Frame<'_>, area: Rect, app: &mut App, theme: Theme) {
             .column_spacing(1),
         table_area,
     );
-    if let (Some(area), Some(i)) = (detail_area, st.selected()) {
+    if let (Some(area), Some(i)) = (detail_area, st.rows.selected()) {
         detail::image(f, area, d, i as usize, theme);
     }
 }
