@@ -60,6 +60,7 @@ fn main() {
             contexts: config.contexts,
             context: None,
             readonly: false,
+            dry_run: false,
             now,
             history: vec![],
         },

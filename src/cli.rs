@@ -16,6 +16,9 @@ pub struct Cli {
     /// Refuse every mutation.
     #[arg(long, global = true)]
     pub readonly: bool,
+    /// Let the provider validate every change without making it.
+    #[arg(long, global = true)]
+    pub dry_run: bool,
     /// Colour output: auto (terminal and no NO_COLOR), always, never.
     #[arg(long, global = true, value_name = "WHEN")]
     pub color: Option<ColorChoice>,

@@ -201,4 +201,43 @@ mod tests {
             .check(&req(disable, false, in_group), &Confirmation::Yes)
             .is_err());
     }
+
+    #[tokio::test]
+    async fn dry_run_asks_the_provider_and_changes_nothing() {
+        let now = chrono::Utc::now();
+        let cloud = drydock_sim::demo_clouds(now, drydock_sim::SimSettings::default()).remove(0);
+        let image = cloud.inventory().images[0].id.clone();
+        let r = MutationRequest {
+            provider: "demo-aws".into(),
+            op: Operation::Disable {
+                image: image.clone(),
+            },
+            production: false,
+            usage: ImageUsage::default(),
+        };
+        let dry = Gate {
+            readonly: false,
+            dry_run: true,
+        };
+        assert_eq!(
+            dry.apply(&cloud, &r, &Confirmation::Yes).await.unwrap(),
+            OperationOutcome::WouldSucceed
+        );
+        let state = |c: &drydock_sim::SimCloud| {
+            c.inventory()
+                .images
+                .iter()
+                .find(|i| i.id == image)
+                .unwrap()
+                .state
+        };
+        assert_eq!(state(&cloud), drydock_api::ImageState::Available);
+        let real = Gate::default();
+        assert!(
+            real.apply(&cloud, &r, &Confirmation::None).await.is_err(),
+            "unconfirmed"
+        );
+        real.apply(&cloud, &r, &Confirmation::Yes).await.unwrap();
+        assert_eq!(state(&cloud), drydock_api::ImageState::Disabled);
+    }
 }

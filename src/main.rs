@@ -173,6 +173,7 @@ fn dashboard(ctx: &Ctx, cli: &Cli, logs: drydock::tui::logbuf::LogBuffer) -> Res
             contexts: ctx.config.contexts.clone(),
             context: cli.context.clone(),
             readonly: ctx.config.general.readonly,
+            dry_run: cli.dry_run,
             now: ctx.now,
             history,
         },
@@ -193,7 +194,7 @@ fn dashboard(ctx: &Ctx, cli: &Cli, logs: drydock::tui::logbuf::LogBuffer) -> Res
         providers,
         gate: drydock::gate::Gate {
             readonly: ctx.config.general.readonly,
-            dry_run: false,
+            dry_run: cli.dry_run,
         },
         theme: Theme { color },
         mouse: cli.mouse,

@@ -21,6 +21,7 @@ fn app_with(readonly: bool, context: Option<&str>) -> App {
             contexts,
             context: context.map(String::from),
             readonly,
+            dry_run: false,
             now: common::now(),
             history: vec![],
         },

@@ -42,6 +42,7 @@ fn app() -> App {
             contexts: config.contexts,
             context: None,
             readonly: false,
+            dry_run: false,
             now: common::now(),
             history: vec![],
         },
@@ -215,6 +216,7 @@ fn readonly_badge_and_production_accent() {
             contexts: config.contexts,
             context: Some("demo-azure".into()),
             readonly: true,
+            dry_run: false,
             now: common::now(),
             history: vec![],
         },
@@ -239,4 +241,26 @@ fn readonly_badge_and_production_accent() {
     let buf = draw(&mut a, true, 120, 40);
     assert!(text(&buf).lines().next().unwrap().contains("[PRODUCTION]"));
     assert_eq!(buf.content[1].fg, Color::Red, "production is red");
+}
+
+#[test]
+fn smallest_terminal_still_shows_everything_essential() {
+    let mut a = app();
+    for keys in ["", "2", "3", "4"] {
+        press(&mut a, keys);
+        let s = text(&draw(&mut a, true, 80, 20));
+        let mut lines = s.lines();
+        let top = lines.next().unwrap();
+        assert!(
+            top.contains("context: all") && top.contains(" 1 ") && top.contains(" 4"),
+            "{s}"
+        );
+        let counts = lines.next().unwrap();
+        assert!(
+            counts.contains("326 VMs") && counts.contains("⊘ 34") && counts.contains("✓ 100"),
+            "{s}"
+        );
+        assert!(s.lines().all(|l| l.chars().count() <= 80));
+        assert!(s.lines().last().unwrap().contains("q quit"), "{s}");
+    }
 }

@@ -105,6 +105,8 @@ pub struct AppOptions {
     pub contexts: Vec<ContextConfig>,
     pub context: Option<String>,
     pub readonly: bool,
+    /// Changes are validated by the provider, not made.
+    pub dry_run: bool,
     pub now: DateTime<Utc>,
     pub history: Vec<HistoryPoint>,
 }
@@ -115,6 +117,7 @@ pub struct App {
     pub contexts: Vec<ContextConfig>,
     pub context: Option<String>,
     pub readonly: bool,
+    pub dry_run: bool,
     pub keymap: Keymap,
     pub full: Option<Inventory>,
     pub data: Option<Data>,
@@ -149,6 +152,7 @@ impl App {
             contexts: opts.contexts,
             context: opts.context,
             readonly: opts.readonly,
+            dry_run: opts.dry_run,
             keymap: Keymap::new(opts.readonly),
             full: None,
             data: None,
@@ -229,8 +233,13 @@ impl App {
                 let ok = results.iter().filter(|r| r.is_ok()).count();
                 let failed: Vec<&String> =
                     results.iter().filter_map(|r| r.as_ref().err()).collect();
+                let done = if self.dry_run {
+                    "validated (dry run, nothing changed)"
+                } else {
+                    "applied"
+                };
                 self.status = Some(match failed.first() {
-                    None => format!("{ok} change(s) applied; refreshing"),
+                    None => format!("{ok} change(s) {done}; refreshing"),
                     Some(first) => format!("{ok} applied, {} failed: {first}", failed.len()),
                 });
                 self.fleet.rows.marked.clear();

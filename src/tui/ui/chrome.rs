@@ -74,6 +74,9 @@ pub fn header(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
     if app.readonly {
         top.push(Span::styled(" [RO]", theme.warn()));
     }
+    if app.dry_run {
+        top.push(Span::styled(" [DRY-RUN]", theme.warn()));
+    }
     top.push(Span::raw("  "));
     if app.refresh.running {
         let spin = SPINNER[app.spinner % SPINNER.len()];
@@ -103,12 +106,18 @@ pub fn header(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
     if app.refresh.error.is_some() {
         top.push(Span::styled("  refresh failed", theme.danger()));
     }
-    // View tabs, right-aligned.
+    // View tabs, right-aligned; only the current one is named when the line is short.
+    let left: usize = top.iter().map(|s| s.width()).sum();
+    let compact = left + 40 > area.width as usize;
     let tabs: Vec<Span> = View::ALL
         .iter()
         .enumerate()
         .flat_map(|(i, v)| {
-            let label = format!(" {} {} ", i + 1, v.name());
+            let label = if compact && *v != app.view {
+                format!(" {} ", i + 1)
+            } else {
+                format!(" {} {} ", i + 1, v.name())
+            };
             let style = if *v == app.view {
                 theme.selected()
             } else {
@@ -129,11 +138,20 @@ pub fn header(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
             format!("{} VMs  ", d.inv.vms.len()),
             theme.title(),
         ));
+        // Short terminals get "⊘ 34" instead of "⊘ revoked 34".
+        let full: usize = Verdict::ALL
+            .iter()
+            .map(|v| v.as_str().len() + c[*v as usize].to_string().len() + 5)
+            .sum::<usize>()
+            + 12;
+        let short = full > area.width as usize;
         for v in Verdict::ALL.iter().rev() {
-            counts.push(Span::styled(
-                format!("{} {} {}", v.symbol(), v.as_str(), c[*v as usize]),
-                theme.verdict(*v),
-            ));
+            let text = if short {
+                format!("{} {}", v.symbol(), c[*v as usize])
+            } else {
+                format!("{} {} {}", v.symbol(), v.as_str(), c[*v as usize])
+            };
+            counts.push(Span::styled(text, theme.verdict(*v)));
             counts.push(Span::raw("  "));
         }
     }

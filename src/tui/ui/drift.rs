@@ -27,12 +27,17 @@ pub fn drift(f: &mut Frame<'_>, area: Rect, app: &mut App, theme: Theme) {
         );
         return;
     };
+    // On short terminals the matrix keeps the room: the bars go first, then the trend.
+    let chart_h = if area.height >= 28 { 8 } else { 0 };
+    let trend_h = if area.height >= 14 { 4 } else { 0 };
     let [chart_area, matrix_area, trend_area] = Layout::vertical([
-        Constraint::Length(8),
+        Constraint::Length(chart_h),
         Constraint::Min(5),
-        Constraint::Length(4),
+        Constraint::Length(trend_h),
     ])
     .areas(area);
+    // Narrow terminals: shorter name columns and a shorter bar.
+    let wide = matrix_area.width >= 110;
     let counts = d.a.vm_counts();
     let bars: Vec<Bar> = Verdict::ALL
         .iter()
@@ -64,7 +69,7 @@ pub fn drift(f: &mut Frame<'_>, area: Rect, app: &mut App, theme: Theme) {
     header.extend(
         Verdict::ALL
             .iter()
-            .map(|v| format!("{} {}", v.symbol(), v.as_str())),
+            .map(|v| format!("{} {}", v.symbol(), &v.as_str()[..3])),
     );
     header.push("outdated or worse".into());
     let body: Vec<Row> = rows
@@ -90,18 +95,18 @@ pub fn drift(f: &mut Frame<'_>, area: Rect, app: &mut App, theme: Theme) {
             }));
             cells.push(Cell::from(format!(
                 "{} {}",
-                bar(r.failing(), r.total, 10),
+                bar(r.failing(), r.total, if wide { 10 } else { 6 }),
                 r.failing()
             )));
             Row::new(cells)
         })
         .collect();
     let mut widths = vec![
-        Constraint::Length(20),
-        Constraint::Length(14),
-        Constraint::Length(5),
+        Constraint::Length(if wide { 22 } else { 14 }),
+        Constraint::Length(if wide { 14 } else { 10 }),
+        Constraint::Length(4),
     ];
-    widths.extend([Constraint::Length(10); 7]);
+    widths.extend([Constraint::Length(5); 7]);
     widths.push(Constraint::Min(12));
     let title = format!(
         " Drift: family × {by} ({} rows; a toggles account/region) ",
