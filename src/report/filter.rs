@@ -60,7 +60,8 @@ enum Test {
     Field(Field, Vec<Pattern>),
     /// Tag key (exact) and an optional value pattern.
     Tag(String, Option<Pattern>),
-    Text(String),
+    /// Lower-cased text and a searcher for it, built once per filter, not per row.
+    Text(String, Box<memchr::memmem::Finder<'static>>),
 }
 
 #[derive(Debug, Clone)]
@@ -138,7 +139,11 @@ impl Filter {
                         .collect::<Result<_, _>>()?;
                     Test::Field(field, alts)
                 }
-                None => Test::Text(body.to_lowercase()),
+                None => {
+                    let needle = body.to_lowercase();
+                    let finder = memchr::memmem::Finder::new(needle.as_bytes()).into_owned();
+                    Test::Text(needle, Box::new(finder))
+                }
             };
             terms.push(Term { negate, test });
         }
@@ -169,9 +174,9 @@ impl Test {
             Test::Tag(key, value) => row
                 .tag(key)
                 .is_some_and(|v| value.as_ref().is_none_or(|p| p.matches_with(v, OPTS))),
-            Test::Text(needle) => {
+            Test::Text(needle, finder) => {
                 if let Some(hay) = row.search_text() {
-                    return memchr::memmem::find(hay.as_bytes(), needle.as_bytes()).is_some();
+                    return finder.find(hay.as_bytes()).is_some();
                 }
                 [Field::Name, Field::Id, Field::Image, Field::Family]
                     .iter()
