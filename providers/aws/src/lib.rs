@@ -1,0 +1,13 @@
+//! The AWS provider: scans EC2 instances, images (owned and referenced), launch templates
+//! and auto scaling groups per account × region, and applies mutations through EC2.
+
+pub mod config;
+mod convert;
+mod error;
+mod ops;
+mod provider;
+
+pub use config::{AwsAccount, Regions};
+pub use error::kind_of;
+pub use ops::TAG_TOKEN;
+pub use provider::AwsProvider;

@@ -1,0 +1,387 @@
+//! `AwsProvider`: one account, scanned concurrently per region (bounded), with every
+//! mutation applied through EC2 and honouring DryRun.
+
+use crate::config::{AwsAccount, Regions};
+use crate::convert;
+use crate::error::map;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use chrono::Utc;
+use drydock_api::{
+    Cloud, ProgressSink, Provider, ProviderError, ProviderErrorKind, ScanProblem, ScanProgress,
+    ScanResult,
+};
+use futures_util::StreamExt;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// An AWS account as a drydock provider.
+pub struct AwsProvider {
+    pub(crate) account: AwsAccount,
+    base: SdkConfig,
+    /// Resource id → region, from the last scan (mutations need the region).
+    pub(crate) regions_of: Mutex<HashMap<String, String>>,
+}
+
+impl AwsProvider {
+    /// Builds clients from the SDK's standard credential chain (plus profile / role).
+    pub async fn new(account: AwsAccount) -> AwsProvider {
+        let first = match &account.regions {
+            Regions::List(l) => l.first().cloned(),
+            Regions::All(_) => None,
+        }
+        .unwrap_or_else(|| "us-east-1".into());
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(first))
+            // Throttling is retried with exponential backoff, within a bounded budget.
+            .retry_config(RetryConfig::standard().with_max_attempts(6))
+            // A call the endpoint never answers fails instead of hanging.
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(5))
+                    .operation_attempt_timeout(Duration::from_secs(30))
+                    .operation_timeout(Duration::from_secs(120))
+                    .build(),
+            );
+        if let Some(p) = &account.profile {
+            loader = loader.profile_name(p);
+        }
+        if let Some(u) = &account.endpoint_url {
+            loader = loader.endpoint_url(u);
+        }
+        let mut base = loader.load().await;
+        if let Some(role) = &account.role_arn {
+            let assumed = aws_config::sts::AssumeRoleProvider::builder(role)
+                .session_name("drydock")
+                .configure(&base)
+                .build()
+                .await;
+            base = base
+                .into_builder()
+                .credentials_provider(aws_sdk_ec2::config::SharedCredentialsProvider::new(assumed))
+                .build();
+        }
+        AwsProvider {
+            account,
+            base,
+            regions_of: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub(crate) fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
+        let conf = aws_sdk_ec2::config::Builder::from(&self.base)
+            .region(Region::new(region.to_string()))
+            .build();
+        aws_sdk_ec2::Client::from_conf(conf)
+    }
+
+    fn autoscaling(&self, region: &str) -> aws_sdk_autoscaling::Client {
+        let conf = aws_sdk_autoscaling::config::Builder::from(&self.base)
+            .region(Region::new(region.to_string()))
+            .build();
+        aws_sdk_autoscaling::Client::from_conf(conf)
+    }
+
+    pub(crate) fn err<E, R>(
+        &self,
+        e: aws_sdk_ec2::error::SdkError<E, R>,
+        call: &str,
+        resource: &str,
+    ) -> ProviderError
+    where
+        E: aws_sdk_ec2::error::ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        let resource = format!("{} ({resource})", self.account.name);
+        map(e, call, &resource, &self.account.credential_source())
+    }
+
+    /// The regions to scan: the configured list, or every region DescribeRegions returns.
+    async fn regions(&self) -> Result<Vec<String>, ProviderError> {
+        match &self.account.regions {
+            Regions::List(l) => Ok(l.clone()),
+            Regions::All(_) => {
+                let out = self
+                    .ec2(self.base.region().map_or("us-east-1", |r| r.as_ref()))
+                    .describe_regions()
+                    .send()
+                    .await
+                    .map_err(|e| self.err(e, "DescribeRegions", "all regions"))?;
+                Ok(out
+                    .regions()
+                    .iter()
+                    .filter_map(|r| r.region_name().map(String::from))
+                    .collect())
+            }
+        }
+    }
+
+    async fn scan_region(&self, region: &str) -> Result<ScanResult, ProviderError> {
+        let ec2 = self.ec2(region);
+        let now = Utc::now();
+        let mut out = ScanResult::default();
+        let mut account = None;
+        // Instances: always paginate (moto pages by reservation).
+        let mut pages = ec2.describe_instances().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| self.err(e, "DescribeInstances", region))?;
+            for r in page.reservations() {
+                let owner = r.owner_id().unwrap_or("");
+                account.get_or_insert_with(|| owner.to_string());
+                out.vms.extend(
+                    r.instances()
+                        .iter()
+                        .filter_map(|i| convert::vm(i, owner, region)),
+                );
+            }
+        }
+        // Owned images, deprecated and disabled included.
+        let mut pages = ec2
+            .describe_images()
+            .owners("self")
+            .include_deprecated(true)
+            .include_disabled(true)
+            .into_paginator()
+            .send();
+        let mut owned = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| self.err(e, "DescribeImages", region))?;
+            owned.extend(page.images().iter().cloned());
+        }
+        if account.is_none() {
+            account = owned.first().and_then(|i| i.owner_id()).map(String::from);
+        }
+        let account = account.unwrap_or_default();
+        out.images.extend(
+            owned
+                .iter()
+                .filter_map(|i| convert::image(i, &account, region, now)),
+        );
+        // Images VMs were launched from that the account does not own (vendor AMIs).
+        let have: BTreeSet<&str> = out.images.iter().map(|i| i.id.as_str()).collect();
+        let missing: Vec<String> = out
+            .vms
+            .iter()
+            .map(|v| v.image_id.clone())
+            .filter(|id| !id.is_empty() && !have.contains(id.as_str()))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let referenced = self.describe_some_images(&ec2, region, &missing).await?;
+        out.images.extend(
+            referenced
+                .iter()
+                .filter_map(|i| convert::image(i, &account, region, now)),
+        );
+        // Launch templates, their default and latest versions.
+        let mut pages = ec2.describe_launch_templates().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| self.err(e, "DescribeLaunchTemplates", region))?;
+            for t in page.launch_templates() {
+                let Some(id) = t.launch_template_id() else {
+                    continue;
+                };
+                let versions = ec2
+                    .describe_launch_template_versions()
+                    .launch_template_id(id)
+                    .versions("$Default")
+                    .versions("$Latest")
+                    .send()
+                    .await
+                    .map_err(|e| self.err(e, "DescribeLaunchTemplateVersions", id))?;
+                let mut seen = BTreeSet::new();
+                for v in versions.launch_template_versions() {
+                    if seen.insert(v.version_number()) {
+                        out.launch_templates
+                            .extend(convert::launch_template(v, &account, region));
+                    }
+                }
+            }
+        }
+        self.scale_groups(region, &account, &mut out).await?;
+        let mut index = self.regions_of.lock().unwrap_or_else(|e| e.into_inner());
+        for id in out
+            .vms
+            .iter()
+            .map(|v| &v.id)
+            .chain(out.images.iter().map(|i| &i.id))
+        {
+            index.insert(id.clone(), region.to_string());
+        }
+        Ok(out)
+    }
+
+    /// DescribeImages by id. One unknown id fails the whole call, so on NotFound the ids
+    /// are asked one by one and the missing ones left out: their VMs become `unknown`.
+    async fn describe_some_images(
+        &self,
+        ec2: &aws_sdk_ec2::Client,
+        region: &str,
+        ids: &[String],
+    ) -> Result<Vec<aws_sdk_ec2::types::Image>, ProviderError> {
+        let mut found = Vec::new();
+        for chunk in ids.chunks(100) {
+            let call = ec2
+                .describe_images()
+                .set_image_ids(Some(chunk.to_vec()))
+                .include_deprecated(true)
+                .include_disabled(true)
+                .send()
+                .await;
+            match call {
+                Ok(out) => found.extend(out.images().iter().cloned()),
+                Err(e) => {
+                    let e = self.err(e, "DescribeImages", region);
+                    if e.kind != ProviderErrorKind::NotFound {
+                        return Err(e);
+                    }
+                    for id in chunk {
+                        match ec2
+                            .describe_images()
+                            .image_ids(id)
+                            .include_deprecated(true)
+                            .send()
+                            .await
+                        {
+                            Ok(out) => found.extend(out.images().iter().cloned()),
+                            Err(e) => {
+                                let e = self.err(e, "DescribeImages", id);
+                                if e.kind != ProviderErrorKind::NotFound {
+                                    return Err(e);
+                                }
+                                tracing::info!(image = %id, "image cannot be resolved");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    async fn scale_groups(
+        &self,
+        region: &str,
+        account: &str,
+        out: &mut ScanResult,
+    ) -> Result<(), ProviderError> {
+        let asg = self.autoscaling(region);
+        let mut pages = asg.describe_auto_scaling_groups().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| {
+                let resource = format!("{} ({region})", self.account.name);
+                map(
+                    e,
+                    "DescribeAutoScalingGroups",
+                    &resource,
+                    &self.account.credential_source(),
+                )
+            })?;
+            for g in page.auto_scaling_groups() {
+                let lt = g
+                    .launch_template()
+                    .and_then(|t| t.launch_template_id())
+                    .map(String::from);
+                // The model image: the template version the group launches, else its default.
+                let model = lt
+                    .as_deref()
+                    .and_then(|id| {
+                        out.launch_templates
+                            .iter()
+                            .filter(|t| t.id == id)
+                            .max_by_key(|t| t.default_version)
+                    })
+                    .map(|t| t.image_id.clone())
+                    .unwrap_or_default();
+                out.scale_groups.push(drydock_api::ScaleGroup {
+                    id: g
+                        .auto_scaling_group_arn()
+                        .unwrap_or_else(|| g.auto_scaling_group_name().unwrap_or(""))
+                        .to_string(),
+                    name: g.auto_scaling_group_name().unwrap_or("").to_string(),
+                    cloud: Cloud::Aws,
+                    account: account.to_string(),
+                    region: region.to_string(),
+                    members: g
+                        .instances()
+                        .iter()
+                        .filter_map(|i| i.instance_id().map(String::from))
+                        .collect(),
+                    model_image_id: model,
+                    launch_template: lt,
+                    tags: g
+                        .tags()
+                        .iter()
+                        .filter_map(|t| {
+                            Some((t.key()?.to_string(), t.value().unwrap_or("").to_string()))
+                        })
+                        .collect(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl Provider for AwsProvider {
+    fn name(&self) -> &str {
+        &self.account.name
+    }
+
+    fn cloud(&self) -> Cloud {
+        Cloud::Aws
+    }
+
+    async fn scan(&self, progress: ProgressSink<'_>) -> Result<ScanResult, ProviderError> {
+        let regions = self.regions().await?;
+        let total = regions.len();
+        let this = self;
+        let mut results = futures_util::stream::iter(regions)
+            .map(move |r: String| async move {
+                let result = this.scan_region(&r).await;
+                (r, result)
+            })
+            .buffer_unordered(self.account.concurrency.max(1));
+        let mut out = ScanResult::default();
+        let mut failures = Vec::new();
+        let mut done = 0;
+        while let Some((region, result)) = results.next().await {
+            done += 1;
+            progress(ScanProgress {
+                provider: self.account.name.clone(),
+                scope: region.clone(),
+                done,
+                total,
+            });
+            match result {
+                Ok(r) => out.merge(r),
+                Err(e) => {
+                    tracing::warn!(account = %self.account.name, %region, "scan failed: {e}");
+                    failures.push(e);
+                }
+            }
+        }
+        // Every region failing the same way (bad credentials) is an error, not a problem list.
+        if !failures.is_empty() && failures.len() == total {
+            return Err(failures.swap_remove(0));
+        }
+        out.problems
+            .extend(failures.into_iter().map(|e| ScanProblem {
+                provider: self.account.name.clone(),
+                scope: e.resource.clone(),
+                message: e.to_string(),
+            }));
+        Ok(out)
+    }
+
+    async fn apply(
+        &self,
+        op: &drydock_api::Operation,
+        dry_run: bool,
+    ) -> Result<drydock_api::OperationOutcome, ProviderError> {
+        crate::ops::apply(self, op, dry_run).await
+    }
+}

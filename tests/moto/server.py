@@ -1,0 +1,49 @@
+"""moto's server for drydock's tests, with the EC2 calls drydock needs that moto lacks.
+
+moto answers HTTP 500 for EnableImageDeprecation and DisableImageDeprecation. This module
+registers both on moto's EC2 responses and keeps DeprecationTime on the image model, so
+DescribeImages reports it like AWS does. Usage: server.py PORT
+"""
+
+import datetime
+import sys
+
+from moto.core.responses import ActionResult
+from moto.ec2.responses.amis import AmisResponse
+from moto.server import main
+
+
+def _image(response, image_id):
+    return response.ec2_backend.describe_images(ami_ids=[image_id])[0]
+
+
+def _aws_time(value):
+    """AWS writes image times as 2026-01-01T00:00:00.000Z."""
+    if isinstance(value, str):
+        value = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if value.tzinfo is not None:
+        value = value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def enable_image_deprecation(self):
+    image_id = self._get_param("ImageId")
+    deprecate_at = self._get_param("DeprecateAt")
+    self.error_on_dryrun()
+    _image(self, image_id).deprecation_time = _aws_time(deprecate_at)
+    return ActionResult({"Return": True})
+
+
+def disable_image_deprecation(self):
+    image_id = self._get_param("ImageId")
+    self.error_on_dryrun()
+    _image(self, image_id).deprecation_time = None
+    return ActionResult({"Return": True})
+
+
+AmisResponse.enable_image_deprecation = enable_image_deprecation
+AmisResponse.disable_image_deprecation = disable_image_deprecation
+
+if __name__ == "__main__":
+    port = sys.argv[1] if len(sys.argv) > 1 else "5000"
+    main(["-H", "127.0.0.1", "-p", port])
