@@ -57,11 +57,13 @@ pub enum GateError {
 }
 
 /// The gate's settings.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Gate {
     pub readonly: bool,
     /// Validate every change with the provider without making it.
     pub dry_run: bool,
+    /// Contexts (providers) configured read-only.
+    pub readonly_contexts: Vec<String>,
 }
 
 impl Gate {
@@ -72,7 +74,7 @@ impl Gate {
         confirmation: &Confirmation,
     ) -> Result<(), GateError> {
         let what = req.op.to_string();
-        if self.readonly {
+        if self.readonly || self.readonly_contexts.contains(&req.provider) {
             return Err(GateError::ReadOnly(what));
         }
         match (req.production, confirmation) {
@@ -145,7 +147,7 @@ mod tests {
     fn readonly_refuses_everything() {
         let gate = Gate {
             readonly: true,
-            dry_run: false,
+            ..Gate::default()
         };
         let err = gate.check(
             &req(dereg(), false, ImageUsage::default()),
@@ -216,8 +218,8 @@ mod tests {
             usage: ImageUsage::default(),
         };
         let dry = Gate {
-            readonly: false,
             dry_run: true,
+            ..Gate::default()
         };
         assert_eq!(
             dry.apply(&cloud, &r, &Confirmation::Yes).await.unwrap(),

@@ -142,6 +142,8 @@ fn dashboard(ctx: &Ctx, cli: &Cli, logs: drydock::tui::logbuf::LogBuffer) -> Res
     if !std::io::stdout().is_terminal() {
         bail!("the dashboard needs a terminal; for scripts use `drydock report`");
     }
+    let rt = runtime()?;
+    // The demo unless a snapshot is named or cloud accounts are configured (and not --demo).
     let (providers, demo): (Vec<Arc<dyn Provider>>, bool) = match &cli.snapshot {
         Some(path) => {
             let name = path
@@ -152,6 +154,9 @@ fn dashboard(ctx: &Ctx, cli: &Cli, logs: drydock::tui::logbuf::LogBuffer) -> Res
                 path: path.clone(),
             };
             (vec![Arc::new(p)], false)
+        }
+        None if !cli.demo && !ctx.config.aws.accounts.is_empty() => {
+            (cloud_providers(ctx, &rt), false)
         }
         None => (demo_providers(ctx), true),
     };
@@ -170,7 +175,7 @@ fn dashboard(ctx: &Ctx, cli: &Cli, logs: drydock::tui::logbuf::LogBuffer) -> Res
     let app = App::new(
         AppOptions {
             policy: ctx.config.policy.clone(),
-            contexts: ctx.config.contexts.clone(),
+            contexts: ctx.config.all_contexts(),
             context: cli.context.clone(),
             readonly: ctx.config.general.readonly,
             dry_run: cli.dry_run,
@@ -195,6 +200,7 @@ fn dashboard(ctx: &Ctx, cli: &Cli, logs: drydock::tui::logbuf::LogBuffer) -> Res
         gate: drydock::gate::Gate {
             readonly: ctx.config.general.readonly,
             dry_run: cli.dry_run,
+            readonly_contexts: ctx.config.readonly_contexts(),
         },
         theme: Theme { color },
         mouse: cli.mouse,
@@ -202,11 +208,6 @@ fn dashboard(ctx: &Ctx, cli: &Cli, logs: drydock::tui::logbuf::LogBuffer) -> Res
         export_dir: paths::export_dir(),
         clock,
     };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
     rt.block_on(runtime.run(app))?;
     Ok(Exit::Clean)
 }
@@ -236,16 +237,34 @@ fn demo_providers(ctx: &Ctx) -> Vec<Arc<dyn Provider>> {
         .collect()
 }
 
-fn scan_providers(
-    ctx: &Ctx,
-    providers: Vec<Arc<dyn Provider>>,
-    show_progress: bool,
-) -> Result<Inventory> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
+/// The async runtime for scans and the dashboard (2 workers: these machines have 2 cores).
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-        .context("cannot start the async runtime")?;
+        .context("cannot start the async runtime")
+}
+
+/// The configured cloud accounts as providers (built inside `rt`, which will run them).
+fn cloud_providers(ctx: &Ctx, rt: &tokio::runtime::Runtime) -> Vec<Arc<dyn Provider>> {
+    ctx.config
+        .aws
+        .accounts
+        .iter()
+        .map(|a| {
+            let p = rt.block_on(drydock_aws::AwsProvider::new(a.clone()));
+            Arc::new(p) as Arc<dyn Provider>
+        })
+        .collect()
+}
+
+fn scan_providers(
+    ctx: &Ctx,
+    rt: &tokio::runtime::Runtime,
+    providers: Vec<Arc<dyn Provider>>,
+    show_progress: bool,
+) -> Inventory {
     let progress: Arc<dyn Fn(ScanProgress) + Send + Sync> = Arc::new(move |p: ScanProgress| {
         tracing::info!(provider = %p.provider, scope = %p.scope, "scanned {}/{}", p.done, p.total);
         if show_progress {
@@ -256,17 +275,32 @@ fn scan_providers(
         }
     });
     let now = ctx.now;
-    Ok(rt.block_on(drydock::scan::scan_all(&providers, progress, move || now)))
+    rt.block_on(drydock::scan::scan_all(&providers, progress, move || now))
 }
 
-fn load_inventory(ctx: &Ctx, source: &Source) -> Result<Inventory> {
+/// Where an inventory comes from: a snapshot, the demo, or the configured accounts.
+fn load_inventory(ctx: &Ctx, source: &Source, show_progress: bool) -> Result<Inventory> {
     if let Some(path) = &source.snapshot {
         return Ok(snapshot::read(path)?);
     }
-    if source.demo {
-        return scan_providers(ctx, demo_providers(ctx), false);
+    let rt = runtime()?;
+    let providers = if source.demo {
+        demo_providers(ctx)
+    } else {
+        cloud_providers(ctx, &rt)
+    };
+    if providers.is_empty() {
+        bail!("no inventory: pass --demo for the embedded demo fleet, --snapshot FILE, or configure [[aws.accounts]]");
     }
-    bail!("no inventory to report on: pass --demo for the embedded demo fleet or --snapshot FILE (cloud accounts are not configured)")
+    let inv = scan_providers(ctx, &rt, providers, show_progress);
+    for p in &inv.problems {
+        eprintln!("warning: {} {}: {}", p.provider, p.scope, p.message);
+    }
+    // A scan where every provider failed has nothing to report: that is an error.
+    if inv.vms.is_empty() && inv.images.is_empty() && !inv.problems.is_empty() {
+        bail!("every scan failed (see the warnings above)");
+    }
+    Ok(inv)
 }
 
 fn report(ctx: &Ctx, args: &ReportArgs) -> Result<Exit> {
@@ -283,7 +317,7 @@ fn report(ctx: &Ctx, args: &ReportArgs) -> Result<Exit> {
         write_out(out.flush())?;
         return Ok(d.exit());
     }
-    let inv = load_inventory(ctx, &args.source)?;
+    let inv = load_inventory(ctx, &args.source, false)?;
     let assessment = drift::evaluate(&inv, policy, ctx.now);
     let opts = ReportOptions {
         format: args.format,
@@ -314,10 +348,11 @@ fn write_out(r: std::io::Result<()>) -> Result<()> {
 }
 
 fn scan(ctx: &Ctx, args: &ScanArgs) -> Result<Exit> {
-    if !args.demo {
-        bail!("no cloud accounts are configured; pass --demo to scan the simulated demo clouds");
-    }
-    let inv = scan_providers(ctx, demo_providers(ctx), true)?;
+    let source = Source {
+        demo: args.demo,
+        snapshot: None,
+    };
+    let inv = load_inventory(ctx, &source, true)?;
     snapshot::write(&args.output, &inv)?;
     record_history(ctx, &inv);
     eprintln!(

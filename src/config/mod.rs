@@ -113,6 +113,14 @@ pub struct ContextConfig {
     pub accent: Option<Accent>,
 }
 
+/// `[aws]`
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AwsConfig {
+    /// `[[aws.accounts]]`: one context per account.
+    pub accounts: Vec<drydock_aws::AwsAccount>,
+}
+
 /// The whole configuration.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -121,11 +129,39 @@ pub struct Config {
     pub policy: Policy,
     pub demo: DemoConfig,
     pub contexts: Vec<ContextConfig>,
+    pub aws: AwsConfig,
 }
 
 impl Config {
     /// The settings of context `name`, if configured.
     pub fn context(&self, name: &str) -> Option<&ContextConfig> {
         self.contexts.iter().find(|c| c.name == name)
+    }
+
+    /// Every context: the `[[contexts]]` entries plus one per cloud account, whose
+    /// `production` flag counts too.
+    pub fn all_contexts(&self) -> Vec<ContextConfig> {
+        let mut all = self.contexts.clone();
+        for a in &self.aws.accounts {
+            match all.iter_mut().find(|c| c.name == a.name) {
+                Some(c) => c.production |= a.production,
+                None => all.push(ContextConfig {
+                    name: a.name.clone(),
+                    production: a.production,
+                    accent: None,
+                }),
+            }
+        }
+        all
+    }
+
+    /// Contexts whose account is marked `readonly`.
+    pub fn readonly_contexts(&self) -> Vec<String> {
+        self.aws
+            .accounts
+            .iter()
+            .filter(|a| a.readonly)
+            .map(|a| a.name.clone())
+            .collect()
     }
 }

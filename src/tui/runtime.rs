@@ -93,7 +93,7 @@ impl Runtime {
                     confirmation,
                 } => {
                     let providers = self.providers.clone();
-                    let gate = self.gate;
+                    let gate = self.gate.clone();
                     let tx2 = tx.clone();
                     supervise(tx, async move {
                         let mut results = Vec::new();

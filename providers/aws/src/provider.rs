@@ -30,7 +30,7 @@ impl AwsProvider {
     pub async fn new(account: AwsAccount) -> AwsProvider {
         let first = match &account.regions {
             Regions::List(l) => l.first().cloned(),
-            Regions::All(_) => None,
+            Regions::All => None,
         }
         .unwrap_or_else(|| "us-east-1".into());
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
@@ -102,7 +102,7 @@ impl AwsProvider {
     async fn regions(&self) -> Result<Vec<String>, ProviderError> {
         match &self.account.regions {
             Regions::List(l) => Ok(l.clone()),
-            Regions::All(_) => {
+            Regions::All => {
                 let out = self
                     .ec2(self.base.region().map_or("us-east-1", |r| r.as_ref()))
                     .describe_regions()

@@ -1,0 +1,190 @@
+//! End to end against a local EC2 endpoint: moto with backdated vendor AMIs, the fleet of
+//! demo/moto_fleet.py seeded through the EC2 API, then the real binary scans it through
+//! `[[aws.accounts]]` and every VM must get the verdict its `expect` tag names.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Moto(Child);
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn python() -> String {
+    std::env::var("DRYDOCK_TEST_PYTHON").unwrap_or_else(|_| "python3".into())
+}
+
+fn root(p: &str) -> String {
+    format!("{}/{p}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn start_moto(amis: &Path) -> (Moto, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(python())
+        .arg(root("tests/moto/server.py"))
+        .arg(port.to_string())
+        .env("MOTO_AMIS_PATH", amis)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("moto starts (run the suite with `bash tests/run.sh`)");
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "moto did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    (Moto(child), format!("http://127.0.0.1:{port}"))
+}
+
+fn fleet(args: &[&str]) {
+    let status = Command::new(python())
+        .arg(root("demo/moto_fleet.py"))
+        .args(args)
+        .status()
+        .unwrap();
+    assert!(status.success(), "moto_fleet.py {args:?} failed");
+}
+
+#[test]
+fn seeded_aws_fleet_gets_the_expected_verdicts() {
+    let home = tempfile::tempdir().unwrap();
+    let amis = home.path().join("amis.json");
+    fleet(&["amis", amis.to_str().unwrap()]);
+    let (_moto, url) = start_moto(&amis);
+    fleet(&["seed", &url]);
+    let config = home.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!("[[aws.accounts]]\nname = \"moto\"\nregions = [\"eu-west-1\", \"us-east-1\"]\nendpoint_url = \"{url}\"\n"),
+    )
+    .unwrap();
+    let drydock = |args: &[&str]| {
+        let mut cmd = common::drydock(home.path());
+        cmd.env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env_remove("DRYDOCK_NOW")
+            .arg("--config")
+            .arg(&config)
+            .args(args);
+        common::run(&mut cmd)
+    };
+    let (code, out, err) = drydock(&["report", "--format", "json", "--fail-on", "revoked"]);
+    assert_eq!(code, 1, "revoked VMs fail the report: {err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let vms = doc["vms"].as_array().unwrap();
+    assert_eq!(
+        vms.len(),
+        22,
+        "{}",
+        serde_json::to_string_pretty(&doc["summary"]).unwrap()
+    );
+    for vm in vms {
+        assert_eq!(
+            vm["verdict"], vm["tags"]["expect"],
+            "{}: {}",
+            vm["name"], vm["reason"]
+        );
+    }
+    for verdict in [
+        "current",
+        "behind",
+        "outdated",
+        "eol",
+        "revoked",
+        "unknown",
+        "unmanaged",
+    ] {
+        assert!(
+            doc["summary"]["verdicts"][verdict].as_u64().unwrap() > 0,
+            "{verdict}"
+        );
+    }
+    assert_eq!(doc["sources"], serde_json::json!(["moto"]));
+    // The same account through `scan`: a snapshot that reports the same.
+    let snap = home.path().join("aws.json");
+    let (code, _, err) = drydock(&["scan", "-o", snap.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("scanned moto eu-west-1"), "{err}");
+    let (_, out, _) = drydock(&[
+        "report",
+        "--snapshot",
+        snap.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let again: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(again["summary"]["verdicts"], doc["summary"]["verdicts"]);
+}
+
+#[test]
+fn unreachable_endpoint_is_a_clear_error() {
+    let home = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = home.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!("[[aws.accounts]]\nname = \"nowhere\"\nregions = [\"eu-west-1\"]\nendpoint_url = \"http://127.0.0.1:{port}\"\n"),
+    )
+    .unwrap();
+    let mut cmd = common::drydock(home.path());
+    cmd.env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .arg("--config")
+        .arg(&config)
+        .args(["report", "--format", "json"]);
+    let start = Instant::now();
+    let (code, out, err) = common::run(&mut cmd);
+    assert_eq!(code, 2, "{out}");
+    assert!(start.elapsed() < Duration::from_secs(90), "no hang");
+    assert!(
+        err.contains("DescribeInstances") && err.contains("nowhere"),
+        "{err}"
+    );
+    assert!(err.contains("cannot reach the endpoint"), "{err}");
+}
+
+#[test]
+fn bad_aws_config_names_line_and_key() {
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[[aws.accounts]]\nname = \"prod\"\nregions = \"eu-west-1\"\n",
+    )
+    .unwrap();
+    let (code, _, err) = common::run(
+        common::drydock(home.path())
+            .arg("--config")
+            .arg(&config)
+            .args(["report", "--demo"]),
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("line 3") && err.contains("aws.accounts[0].regions"),
+        "{err}"
+    );
+    assert!(
+        err.contains(r#"give a list such as ["eu-west-1"]"#),
+        "{err}"
+    );
+}
