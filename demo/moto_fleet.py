@@ -22,6 +22,9 @@ VENDOR = [
     ("ami-0a100000000000003", "137112412989", "al2023-ami-2023.9.20261112-kernel-6.1-x86_64", 11),
     ("ami-0b100000000000001", "099720109477", "ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-20260505", 200),
     ("ami-0b100000000000002", "099720109477", "ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-20261104", 19),
+    # No policy rule covers Debian; no VM runs the newest one (vendor freshness finds it).
+    ("ami-0c100000000000001", "136693071363", "debian-12-amd64-20260801-1824", 114),
+    ("ami-0c100000000000002", "136693071363", "debian-12-amd64-20261110-2000", 13),
 ]
 
 
@@ -81,7 +84,7 @@ def seed(url):
         kwargs = {"TagSpecifications": spec} if tags else {}
         return ec2.create_image(InstanceId=instance, Name=name, **kwargs)["ImageId"]
 
-    al_old, al_mid, al_new, ub_old, ub_new = (v[0] for v in VENDOR)
+    al_old, al_mid, al_new, ub_old, ub_new, deb_old, _deb_new = (v[0] for v in VENDOR)
     run(al_new, "sandbox", "current", 2)
     run(al_mid, "legacy", "behind", 2)
     run(al_old, "ancient", "outdated", 2)
@@ -111,6 +114,7 @@ def seed(url):
     # Baked by hand, no provenance, no policy rule.
     manual = bake(builder, "manual-build")
     run(manual, "manual", "unmanaged")
+    run(deb_old, "debian", "unmanaged")
     # A second region.
     us = client("us-east-1")
     us.run_instances(

@@ -89,7 +89,7 @@ fn seeded_aws_fleet_gets_the_expected_verdicts() {
     let vms = doc["vms"].as_array().unwrap();
     assert_eq!(
         vms.len(),
-        22,
+        23,
         "{}",
         serde_json::to_string_pretty(&doc["summary"]).unwrap()
     );
@@ -115,6 +115,13 @@ fn seeded_aws_fleet_gets_the_expected_verdicts() {
         );
     }
     assert_eq!(doc["sources"], serde_json::json!(["moto"]));
+    // Vendor freshness: the newest Debian image, which no VM runs, was found by name pattern.
+    let debian = vms.iter().find(|v| v["name"] == "debian-001").unwrap();
+    let reason = debian["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("newer base available: debian-12-amd64-20261110-2000"),
+        "{reason}"
+    );
     // The same account through `scan`: a snapshot that reports the same.
     let snap = home.path().join("aws.json");
     let (code, _, err) = drydock(&["scan", "-o", snap.to_str().unwrap()]);

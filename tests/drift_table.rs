@@ -32,6 +32,7 @@ fn image(id: &str, family: Option<&str>, version: &str, age_days: i64) -> Image 
         state: ImageState::Available,
         deprecation_time: None,
         end_of_life: None,
+        newer_base: None,
         owner: "111122223333".into(),
         vendor: false,
         tags: t,

@@ -167,13 +167,21 @@ fn judge(
         }
     }
     let Some(family) = &class.family else {
-        return (
-            Verdict::Unmanaged,
-            format!(
-                "no policy family covers image {:?} (no drydock:family tag, no match_name rule)",
-                img.name
-            ),
+        let mut reason = format!(
+            "no policy family covers image {:?} (no drydock:family tag, no match_name rule)",
+            img.name
         );
+        // The provider found a newer image from the same vendor and name pattern.
+        if let Some(newer) = img.newer_base.as_deref() {
+            let name = ctx
+                .inv
+                .images
+                .iter()
+                .find(|i| i.id == newer)
+                .map_or(newer, |i| i.name.as_str());
+            reason.push_str(&format!("; newer base available: {name}"));
+        }
+        return (Verdict::Unmanaged, reason);
     };
     let latest = latest.unwrap_or("?");
     let mut outdated = Vec::new();

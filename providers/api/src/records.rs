@@ -120,6 +120,9 @@ pub struct Image {
     pub end_of_life: Option<DateTime<Utc>>,
     /// Owner id or alias (e.g. `amazon`, `099720109477`, `Canonical`).
     pub owner: String,
+    /// For a vendor image: a newer image from the same owner with the same name pattern.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub newer_base: Option<String>,
     /// A vendor or public image rather than one the organisation baked.
     #[serde(default)]
     pub vendor: bool,

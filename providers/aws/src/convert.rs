@@ -80,6 +80,7 @@ pub fn image(
         state,
         deprecation_time,
         end_of_life: None,
+        newer_base: None,
         vendor: owner != account || alias.is_some() || i.public().unwrap_or(false),
         owner: alias.map(str::to_string).unwrap_or(owner),
         tags: tags(i.tags()),

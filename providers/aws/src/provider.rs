@@ -175,6 +175,7 @@ impl AwsProvider {
                 .iter()
                 .filter_map(|i| convert::image(i, &account, region, now)),
         );
+        self.newer_bases(&ec2, region, &account, &mut out).await?;
         // Launch templates, their default and latest versions.
         let mut pages = ec2.describe_launch_templates().into_paginator().send();
         while let Some(page) = pages.next().await {
@@ -259,6 +260,70 @@ impl AwsProvider {
             }
         }
         Ok(found)
+    }
+
+    /// Vendor freshness: for each vendor image in use, the newest image from the same owner
+    /// whose name matches the same pattern (the date in the name as a wildcard). A newer one
+    /// joins the inventory (so the drift engine sees the newer version) and is named on the
+    /// old image as `newer_base`.
+    async fn newer_bases(
+        &self,
+        ec2: &aws_sdk_ec2::Client,
+        region: &str,
+        account: &str,
+        out: &mut ScanResult,
+    ) -> Result<(), ProviderError> {
+        let mut newest: HashMap<(String, String), Option<aws_sdk_ec2::types::Image>> =
+            HashMap::new();
+        for img in out.images.iter().filter(|i| i.vendor) {
+            let (Some(pattern), Some(owner)) = (name_pattern(&img.name), owner_id(img)) else {
+                continue;
+            };
+            let key = (owner, pattern);
+            if newest.contains_key(&key) {
+                continue;
+            }
+            let found = ec2
+                .describe_images()
+                .owners(&key.0)
+                .filters(
+                    aws_sdk_ec2::types::Filter::builder()
+                        .name("name")
+                        .values(&key.1)
+                        .build(),
+                )
+                .send()
+                .await
+                .map_err(|e| self.err(e, "DescribeImages", &key.1))?;
+            let best = found
+                .images()
+                .iter()
+                .max_by_key(|i| convert::parse_time(i.creation_date()))
+                .cloned();
+            newest.insert(key, best);
+        }
+        let now = Utc::now();
+        let mut added = Vec::new();
+        for img in out.images.iter_mut().filter(|i| i.vendor) {
+            let (Some(pattern), Some(owner)) = (name_pattern(&img.name), owner_id(img)) else {
+                continue;
+            };
+            let Some(Some(best)) = newest.get(&(owner, pattern)) else {
+                continue;
+            };
+            let created = convert::parse_time(best.creation_date());
+            if best.image_id() != Some(img.id.as_str()) && created.is_some_and(|c| c > img.created)
+            {
+                img.newer_base = best.image_id().map(String::from);
+                added.extend(convert::image(best, account, region, now));
+            }
+        }
+        for img in added {
+            if !out.images.iter().any(|i| i.id == img.id) {
+                out.images.push(img);
+            }
+        }
+        Ok(())
     }
 
     async fn scale_groups(
@@ -383,5 +448,79 @@ impl Provider for AwsProvider {
         dry_run: bool,
     ) -> Result<drydock_api::OperationOutcome, ProviderError> {
         crate::ops::apply(self, op, dry_run).await
+    }
+}
+
+/// A vendor image name with its date (the last run of 8 or more digits), and any build
+/// number after it (a run of 3 or more digits), as `*`:
+/// `al2023-ami-2023.9.20260520-kernel-6.1-x86_64` → `al2023-ami-2023.9.*-kernel-6.1-x86_64`,
+/// `debian-12-amd64-20260801-1824` → `debian-12-amd64-*-*`.
+fn name_pattern(name: &str) -> Option<String> {
+    let bytes = name.as_bytes();
+    let mut end = bytes.len();
+    while end > 0 {
+        if bytes[end - 1].is_ascii_digit() {
+            let mut start = end;
+            while start > 0 && bytes[start - 1].is_ascii_digit() {
+                start -= 1;
+            }
+            if end - start >= 8 {
+                return Some(format!("{}*{}", &name[..start], wild_numbers(&name[end..])));
+            }
+            end = start;
+        } else {
+            end -= 1;
+        }
+    }
+    None
+}
+
+/// Replaces runs of 3 or more digits with `*`.
+fn wild_numbers(s: &str) -> String {
+    let mut out = String::new();
+    let mut digits = String::new();
+    for c in s.chars().chain(std::iter::once('\0')) {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        if digits.len() >= 3 {
+            out.push('*');
+        } else {
+            out.push_str(&digits);
+        }
+        digits.clear();
+        if c != '\0' {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The owner id of a vendor image (its account field holds it).
+fn owner_id(img: &drydock_api::Image) -> Option<String> {
+    (!img.account.is_empty()).then(|| img.account.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::name_pattern;
+
+    #[test]
+    fn vendor_name_patterns() {
+        assert_eq!(
+            name_pattern("al2023-ami-2023.9.20260520-kernel-6.1-x86_64").as_deref(),
+            Some("al2023-ami-2023.9.*-kernel-6.1-x86_64")
+        );
+        assert_eq!(
+            name_pattern("ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-20260505")
+                .as_deref(),
+            Some("ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-*")
+        );
+        assert_eq!(
+            name_pattern("debian-12-amd64-20260801-1824").as_deref(),
+            Some("debian-12-amd64-*-*")
+        );
+        assert_eq!(name_pattern("web-base-2026.11.1"), None);
     }
 }

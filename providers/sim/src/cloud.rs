@@ -206,6 +206,7 @@ fn apply_to(
                 state: ImageState::Available,
                 deprecation_time: None,
                 end_of_life: None,
+                newer_base: None,
                 owner: vm.account.clone(),
                 vendor: false,
                 tags: tags.clone(),

@@ -133,6 +133,7 @@ fn image(
         state: ver.state,
         deprecation_time: ver.deprecate_in_days.map(|d| days(now, d)),
         end_of_life: ver.eol_in_days.map(|d| days(now, d)),
+        newer_base: None,
         owner: fam.owner.clone().unwrap_or_else(|| acct.id.clone()),
         vendor: fam.vendor,
         tags,

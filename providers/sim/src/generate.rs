@@ -125,6 +125,7 @@ pub fn generate(spec: GenerateSpec, now: DateTime<Utc>) -> ScanResult {
                 state,
                 deprecation_time: None,
                 end_of_life: eol_family.then(|| now - Duration::days(rng.gen_range(-60..60))),
+                newer_base: None,
                 owner: if vendor {
                     "vendor".into()
                 } else {
