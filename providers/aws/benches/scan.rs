@@ -1,0 +1,117 @@
+//! Benchmark: drydock's AWS scan against moto versus a bare paginated DescribeInstances +
+//! DescribeImages loop over the same data, in one run. 1,000 instances and 200 images across
+//! 3 regions. Prints both times and the ratio (target ≤ 1.2).
+//!
+//! Run: `cargo bench -p drydock-aws --bench scan` (moto from DRYDOCK_TEST_PYTHON, else the
+//! venv tests/run.sh installs).
+
+use drydock_api::Provider;
+use drydock_aws::{AwsAccount, AwsProvider, Regions};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const REGIONS: [&str; 3] = ["eu-west-1", "us-east-1", "ap-southeast-2"];
+
+async fn client(url: &str, region: &str) -> aws_sdk_ec2::Client {
+    let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(region.to_string()))
+        .endpoint_url(url)
+        .load()
+        .await;
+    aws_sdk_ec2::Client::new(&conf)
+}
+
+/// What a script would do: page through instances and the account's images, per region, concurrently.
+async fn bare(url: &str) -> (usize, usize) {
+    let tasks = REGIONS.iter().map(|r| async move {
+        let ec2 = client(url, r).await;
+        let mut vms = 0;
+        let mut pages = ec2.describe_instances().into_paginator().send();
+        while let Some(p) = pages.next().await {
+            vms += p.unwrap().reservations().iter().map(|r| r.instances().len()).sum::<usize>();
+        }
+        let mut images = 0;
+        let mut pages = ec2.describe_images().owners("self").into_paginator().send();
+        while let Some(p) = pages.next().await {
+            images += p.unwrap().images().len();
+        }
+        (vms, images)
+    });
+    futures_util::future::join_all(tasks)
+        .await
+        .into_iter()
+        .fold((0, 0), |(a, b), (c, d)| (a + c, b + d))
+}
+
+fn main() {
+    let home = std::env::var("HOME").unwrap_or_default();
+    let python = std::env::var("DRYDOCK_TEST_PYTHON").unwrap_or(format!("{home}/.cache/drydock-test-venv/bin/python"));
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/moto/server.py");
+    let mut moto = Command::new(&python).arg(script).arg(port.to_string()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("moto starts");
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(start.elapsed() < Duration::from_secs(60), "moto did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
+    std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
+    std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
+    let url = format!("http://127.0.0.1:{port}");
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    rt.block_on(async {
+        // Seed: 1,000 instances (334 + 333 + 333) and 200 images (67 + 67 + 66).
+        for (k, region) in REGIONS.iter().enumerate() {
+            let ec2 = client(&url, region).await;
+            let vendor = ec2.describe_images().owners("amazon").send().await.unwrap().images()[0].image_id().unwrap().to_string();
+            let count = if k == 0 { 334 } else { 333 };
+            let mut ids = Vec::new();
+            let mut left = count;
+            while left > 0 {
+                let n = left.min(50);
+                let out = ec2.run_instances().image_id(&vendor).min_count(n).max_count(n).send().await.unwrap();
+                ids.extend(out.instances().iter().filter_map(|i| i.instance_id().map(String::from)));
+                left -= n;
+            }
+            let images = if k == 2 { 66 } else { 67 };
+            for n in 0..images {
+                ec2.create_image().instance_id(&ids[n]).name(format!("golden-{region}-{n}")).send().await.unwrap();
+            }
+        }
+        let account = AwsAccount {
+            name: "bench".into(),
+            profile: None,
+            role_arn: None,
+            regions: Regions::List(REGIONS.iter().map(|r| r.to_string()).collect()),
+            endpoint_url: Some(url.clone()),
+            readonly: false,
+            production: false,
+            concurrency: 3,
+        };
+        let provider = AwsProvider::new(account).await;
+        // Warm both paths once, then alternate five timed runs of each.
+        let _ = bare(&url).await;
+        let _ = provider.scan(&|_| {}).await.unwrap();
+        let (mut t_bare, mut t_scan) = (Vec::new(), Vec::new());
+        let mut counts = (0, 0, 0, 0);
+        for _ in 0..5 {
+            let t = Instant::now();
+            let (v, i) = bare(&url).await;
+            t_bare.push(t.elapsed().as_secs_f64());
+            let t = Instant::now();
+            let r = provider.scan(&|_| {}).await.unwrap();
+            t_scan.push(t.elapsed().as_secs_f64());
+            counts = (v, i, r.vms.len(), r.images.len());
+        }
+        let median = |v: &mut Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        };
+        let (b, s) = (median(&mut t_bare), median(&mut t_scan));
+        println!("bare DescribeInstances+DescribeImages loop: {} VMs, {} images, median {:.3} s", counts.0, counts.1, b);
+        println!("drydock scan (+ referenced and vendor images, templates, groups): {} VMs, {} images, median {:.3} s", counts.2, counts.3, s);
+        println!("ratio scan / bare: {:.2} (target <= 1.2: {})", s / b, if s / b <= 1.2 { "met" } else { "MISSED" });
+    });
+    let _ = moto.kill();
+    let _ = moto.wait();
+}
