@@ -28,7 +28,12 @@ async fn bare(url: &str) -> (usize, usize) {
         let mut vms = 0;
         let mut pages = ec2.describe_instances().into_paginator().send();
         while let Some(p) = pages.next().await {
-            vms += p.unwrap().reservations().iter().map(|r| r.instances().len()).sum::<usize>();
+            vms += p
+                .unwrap()
+                .reservations()
+                .iter()
+                .map(|r| r.instances().len())
+                .sum::<usize>();
         }
         let mut images = 0;
         let mut pages = ec2.describe_images().owners("self").into_paginator().send();
@@ -45,20 +50,38 @@ async fn bare(url: &str) -> (usize, usize) {
 
 fn main() {
     let home = std::env::var("HOME").unwrap_or_default();
-    let python = std::env::var("DRYDOCK_TEST_PYTHON").unwrap_or(format!("{home}/.cache/drydock-test-venv/bin/python"));
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let python = std::env::var("DRYDOCK_TEST_PYTHON")
+        .unwrap_or(format!("{home}/.cache/drydock-test-venv/bin/python"));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/moto/server.py");
-    let mut moto = Command::new(&python).arg(script).arg(port.to_string()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("moto starts");
+    let mut moto = Command::new(&python)
+        .arg(script)
+        .arg(port.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("moto starts");
     let start = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(start.elapsed() < Duration::from_secs(60), "moto did not start");
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "moto did not start"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
     std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
     std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
     let url = format!("http://127.0.0.1:{port}");
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         // Seed: 1,000 instances (334 + 333 + 333) and 200 images (67 + 67 + 66).
         for (k, region) in REGIONS.iter().enumerate() {
@@ -74,8 +97,13 @@ fn main() {
                 left -= n;
             }
             let images = if k == 2 { 66 } else { 67 };
-            for n in 0..images {
-                ec2.create_image().instance_id(&ids[n]).name(format!("golden-{region}-{n}")).send().await.unwrap();
+            for (n, id) in ids.iter().take(images).enumerate() {
+                ec2.create_image()
+                    .instance_id(id)
+                    .name(format!("golden-{region}-{n}"))
+                    .send()
+                    .await
+                    .unwrap();
             }
         }
         let account = AwsAccount {

@@ -175,6 +175,7 @@ impl AwsProvider {
                 .iter()
                 .filter_map(|i| convert::image(i, &account, region, now)),
         );
+        self.image_metadata(&ec2, region, &account, &mut out).await;
         self.newer_bases(&ec2, region, &account, &mut out).await?;
         // Launch templates, their default and latest versions.
         let mut pages = ec2.describe_launch_templates().into_paginator().send();
@@ -260,6 +261,81 @@ impl AwsProvider {
             }
         }
         Ok(found)
+    }
+
+    /// Images VMs run that DescribeImages cannot see (deregistered, or no longer shared):
+    /// DescribeInstanceImageMetadata still knows what they were, where the endpoint has it.
+    /// Without it (or on any error) those VMs stay `unknown`.
+    async fn image_metadata(
+        &self,
+        ec2: &aws_sdk_ec2::Client,
+        region: &str,
+        account: &str,
+        out: &mut ScanResult,
+    ) {
+        let known: BTreeSet<&str> = out.images.iter().map(|i| i.id.as_str()).collect();
+        let instances: Vec<String> = out
+            .vms
+            .iter()
+            .filter(|v| !v.image_id.is_empty() && !known.contains(v.image_id.as_str()))
+            .map(|v| v.id.clone())
+            .collect();
+        let mut found: HashMap<String, drydock_api::Image> = HashMap::new();
+        for chunk in instances.chunks(50) {
+            let answer = ec2
+                .describe_instance_image_metadata()
+                .set_instance_ids(Some(chunk.to_vec()))
+                .send()
+                .await
+                .map_err(|e| self.err(e, "DescribeInstanceImageMetadata", region));
+            let answer = match answer {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::debug!("{e}; images that cannot be described stay unknown");
+                    return;
+                }
+            };
+            for m in answer
+                .instance_image_metadata()
+                .iter()
+                .filter_map(|i| i.image_metadata())
+            {
+                let Some(id) = m.image_id() else { continue };
+                let owner = m.owner_id().unwrap_or("").to_string();
+                found
+                    .entry(id.to_string())
+                    .or_insert_with(|| drydock_api::Image {
+                        id: id.to_string(),
+                        name: m.name().unwrap_or("").to_string(),
+                        cloud: Cloud::Aws,
+                        account: if owner.is_empty() {
+                            account.to_string()
+                        } else {
+                            owner.clone()
+                        },
+                        region: region.to_string(),
+                        created: convert::parse_time(m.creation_date())
+                            .unwrap_or(chrono::DateTime::UNIX_EPOCH),
+                        state: match m.state() {
+                            Some(aws_sdk_ec2::types::ImageState::Available) => {
+                                drydock_api::ImageState::Available
+                            }
+                            Some(aws_sdk_ec2::types::ImageState::Disabled) => {
+                                drydock_api::ImageState::Disabled
+                            }
+                            // Described by metadata only: it cannot be launched any more.
+                            _ => drydock_api::ImageState::Deregistered,
+                        },
+                        deprecation_time: convert::parse_time(m.deprecation_time()),
+                        end_of_life: None,
+                        vendor: owner != account || m.image_owner_alias().is_some(),
+                        owner: m.image_owner_alias().map_or(owner, String::from),
+                        newer_base: None,
+                        tags: Default::default(),
+                    });
+            }
+        }
+        out.images.extend(found.into_values());
     }
 
     /// Vendor freshness: for each vendor image in use, the newest image from the same owner
