@@ -23,6 +23,8 @@ pub struct AwsProvider {
     base: SdkConfig,
     /// Resource id → region, from the last scan (mutations need the region).
     pub(crate) regions_of: Mutex<HashMap<String, String>>,
+    /// The endpoint failed DescribeInstanceImageMetadata once: don't ask again.
+    no_image_metadata: std::sync::atomic::AtomicBool,
 }
 
 impl AwsProvider {
@@ -67,6 +69,7 @@ impl AwsProvider {
             account,
             base,
             regions_of: Mutex::new(HashMap::new()),
+            no_image_metadata: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -281,10 +284,19 @@ impl AwsProvider {
             .map(|v| v.id.clone())
             .collect();
         let mut found: HashMap<String, drydock_api::Image> = HashMap::new();
+        let skip = std::sync::atomic::Ordering::Relaxed;
         for chunk in instances.chunks(50) {
+            if self.no_image_metadata.load(skip) {
+                return;
+            }
+            // Best effort: one attempt, no retries, and not again once it has failed.
             let answer = ec2
                 .describe_instance_image_metadata()
                 .set_instance_ids(Some(chunk.to_vec()))
+                .customize()
+                .config_override(
+                    aws_sdk_ec2::config::Builder::default().retry_config(RetryConfig::disabled()),
+                )
                 .send()
                 .await
                 .map_err(|e| self.err(e, "DescribeInstanceImageMetadata", region));
@@ -292,6 +304,7 @@ impl AwsProvider {
                 Ok(a) => a,
                 Err(e) => {
                     tracing::debug!("{e}; images that cannot be described stay unknown");
+                    self.no_image_metadata.store(true, skip);
                     return;
                 }
             };
