@@ -104,3 +104,38 @@ pub fn launch_template(
         image_id,
     })
 }
+
+/// An image known only from DescribeInstanceImageMetadata (DescribeImages cannot see it).
+pub fn image_metadata(
+    m: &aws_sdk_ec2::types::ImageMetadata,
+    account: &str,
+    region: &str,
+) -> Option<Image> {
+    use aws_sdk_ec2::types::ImageState as S;
+    let owner = m.owner_id().unwrap_or("").to_string();
+    let alias = m.image_owner_alias();
+    Some(Image {
+        id: m.image_id()?.to_string(),
+        name: m.name().unwrap_or("").to_string(),
+        cloud: Cloud::Aws,
+        account: if owner.is_empty() {
+            account.to_string()
+        } else {
+            owner.clone()
+        },
+        region: region.to_string(),
+        created: parse_time(m.creation_date()).unwrap_or(DateTime::UNIX_EPOCH),
+        state: match m.state() {
+            Some(S::Available) => ImageState::Available,
+            Some(S::Disabled) => ImageState::Disabled,
+            // Described by metadata only: it cannot be launched any more.
+            _ => ImageState::Deregistered,
+        },
+        deprecation_time: parse_time(m.deprecation_time()),
+        end_of_life: None,
+        newer_base: None,
+        vendor: owner != account || alias.is_some(),
+        owner: alias.map_or(owner, String::from),
+        tags: Tags::new(),
+    })
+}

@@ -4,6 +4,7 @@
 pub mod config;
 mod convert;
 mod error;
+mod images;
 mod ops;
 mod provider;
 
