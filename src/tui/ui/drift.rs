@@ -21,10 +21,7 @@ fn bar(part: usize, total: usize, width: usize) -> String {
 pub fn drift(f: &mut Frame<'_>, area: Rect, app: &mut App, theme: Theme) {
     let rows = app.matrix();
     let Some(d) = &app.data else {
-        f.render_widget(
-            Paragraph::new(" scanning…").block(Block::bordered().title(" Drift ")),
-            area,
-        );
+        super::scanning(f, area, "Drift");
         return;
     };
     // On short terminals the matrix keeps the room: the bars go first, then the trend.

@@ -62,10 +62,7 @@ fn table_block(
 pub fn fleet(f: &mut Frame<'_>, area: Rect, app: &mut App, theme: Theme) {
     let (table_area, detail_area) = split_detail(area, app.detail, false);
     let Some(d) = &app.data else {
-        f.render_widget(
-            Paragraph::new(" scanning…").block(Block::bordered().title(" Fleet ")),
-            area,
-        );
+        super::scanning(f, area, "Fleet");
         return;
     };
     let st = &mut app.fleet;
@@ -203,10 +200,7 @@ fn fit_columns(cells: &[[String; 11]], width: u16) -> Vec<(usize, u16)> {
 pub fn images(f: &mut Frame<'_>, area: Rect, app: &mut App, theme: Theme) {
     let (table_area, detail_area) = split_detail(area, app.detail, true);
     let Some(d) = &app.data else {
-        f.render_widget(
-            Paragraph::new(" scanning…").block(Block::bordered().title(" Images ")),
-            area,
-        );
+        super::scanning(f, area, "Images");
         return;
     };
     let st = &mut app.images;

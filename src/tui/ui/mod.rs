@@ -51,6 +51,12 @@ pub fn draw(f: &mut Frame<'_>, app: &mut App, theme: Theme) {
     popup::popups(f, area, app, theme);
 }
 
+/// A view's placeholder until the first scan lands.
+pub(crate) fn scanning(f: &mut Frame<'_>, area: Rect, name: &str) {
+    let block = ratatui::widgets::Block::bordered().title(format!(" {name} "));
+    f.render_widget(Paragraph::new(" scanning…").block(block), area);
+}
+
 /// A rectangle of `w`×`h` centred in `area` (clamped to it).
 pub(crate) fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width);
