@@ -6,6 +6,7 @@ pub mod drift;
 pub mod gate;
 pub mod history;
 pub mod model;
+pub mod plan;
 pub mod report;
 pub mod scan;
 pub mod tui;

@@ -50,4 +50,29 @@ pub trait Provider: Send + Sync {
     /// (permissions, resource exists) and changes nothing.
     async fn apply(&self, op: &Operation, dry_run: bool)
         -> Result<OperationOutcome, ProviderError>;
+
+    /// The health of one VM by the provider's own status checks (a plan's health gate).
+    async fn vm_health(&self, vm: &str) -> Result<VmHealth, ProviderError> {
+        Err(ProviderError::new(
+            ProviderErrorKind::Unsupported,
+            "vm health",
+            vm,
+            format!("{} has no VM status checks", self.name()),
+            "configure a health_cmd for the plan instead",
+        ))
+    }
+}
+
+/// A VM's health by the provider's status checks.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "health", content = "detail", rename_all = "snake_case")]
+pub enum VmHealth {
+    /// Running and passing its status checks.
+    Healthy,
+    /// Still starting or initialising its checks: ask again later.
+    Starting,
+    /// Running but failing a check, or stopped; the detail says which.
+    Unhealthy(String),
+    /// Terminated or no longer known.
+    Gone,
 }

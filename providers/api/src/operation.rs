@@ -26,16 +26,22 @@ pub enum Operation {
     Disable { image: String },
     /// Remove an image (and delete its backing snapshots).
     Deregister { image: String },
-    /// Launch a VM like `replaces` but from `image`; tagged `drydock:replaces`.
+    /// Launch a VM like `replaces` but from `image`; tagged `drydock:replaces` plus `tags`
+    /// (e.g. `drydock:plan`). The client token makes a repeated call launch nothing new.
     LaunchReplacement {
         replaces: String,
         image: String,
         client_token: String,
+        #[serde(default, skip_serializing_if = "Tags::is_empty")]
+        tags: Tags,
     },
     /// Terminate a VM.
     Terminate { vm: String },
     /// Point a scale group at `image` and start replacing its members.
     StartRollingUpgrade { scale_group: String, image: String },
+    /// Point a scale group (by name or id) or a launch template at `image` for future
+    /// launches; running VMs are left alone.
+    Repoint { resource: String, image: String },
 }
 
 impl Operation {
@@ -50,6 +56,7 @@ impl Operation {
             Operation::LaunchReplacement { .. } => "launch replacement",
             Operation::Terminate { .. } => "terminate",
             Operation::StartRollingUpgrade { .. } => "start rolling upgrade",
+            Operation::Repoint { .. } => "repoint",
         }
     }
 
@@ -64,6 +71,7 @@ impl Operation {
             Operation::LaunchReplacement { replaces, .. } => replaces,
             Operation::Terminate { vm } => vm,
             Operation::StartRollingUpgrade { scale_group, .. } => scale_group,
+            Operation::Repoint { resource, .. } => resource,
         }
     }
 }

@@ -7,6 +7,7 @@ mod error;
 mod images;
 mod ops;
 mod provider;
+mod rollout;
 
 pub use config::{AwsAccount, Regions};
 pub use error::kind_of;

@@ -22,7 +22,7 @@ fn spec(kind: ResourceType, tags: &Tags) -> TagSpecification {
 }
 
 /// `Ok(Done)`, or for a dry run the `DryRunOperation` answer as `WouldSucceed`.
-fn outcome<T>(
+pub(crate) fn outcome<T>(
     r: Result<T, ProviderError>,
     created: impl FnOnce(T) -> Option<String>,
 ) -> Result<OperationOutcome, ProviderError> {
@@ -35,7 +35,7 @@ fn outcome<T>(
     }
 }
 
-fn region_of(p: &AwsProvider, call: &str, id: &str) -> Result<String, ProviderError> {
+pub(crate) fn region_of(p: &AwsProvider, call: &str, id: &str) -> Result<String, ProviderError> {
     let index = p.regions_of.lock().unwrap_or_else(|e| e.into_inner());
     index.get(id).cloned().ok_or_else(|| {
         ProviderError::new(
@@ -115,7 +115,11 @@ pub async fn apply(
             replaces,
             image,
             client_token,
-        } => launch_replacement(p, replaces, image, client_token, dry).await,
+            tags,
+        } => launch_replacement(p, replaces, (image, tags), client_token, dry).await,
+        Operation::Repoint { resource, image } => {
+            crate::rollout::repoint(p, resource, image, dry).await
+        }
         Operation::StartRollingUpgrade { scale_group, .. } => Err(ProviderError::new(
             ProviderErrorKind::Unsupported,
             "StartInstanceRefresh",
@@ -224,7 +228,7 @@ async fn create_image(
 async fn launch_replacement(
     p: &AwsProvider,
     old: &str,
-    image: &str,
+    (image, extra): (&str, &Tags),
     token: &str,
     dry: bool,
 ) -> Result<OperationOutcome, ProviderError> {
@@ -283,7 +287,8 @@ async fn launch_replacement(
         });
     }
     let mut tags = crate::convert::tags(i.tags());
-    tags.retain(|k, _| !k.starts_with("aws:") && k != TAG_TOKEN);
+    tags.retain(|k, _| !k.starts_with("aws:") && k != TAG_TOKEN && k != "drydock:plan");
+    tags.extend(extra.clone());
     tags.insert("drydock:replaces".into(), old.to_string());
     tags.insert(TAG_TOKEN.into(), token.to_string());
     let mut run = ec2

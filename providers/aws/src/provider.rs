@@ -79,7 +79,7 @@ impl AwsProvider {
         aws_sdk_ec2::Client::from_conf(conf)
     }
 
-    fn autoscaling(&self, region: &str) -> aws_sdk_autoscaling::Client {
+    pub(crate) fn autoscaling(&self, region: &str) -> aws_sdk_autoscaling::Client {
         let conf = aws_sdk_autoscaling::config::Builder::from(&self.base)
             .region(Region::new(region.to_string()))
             .build();
@@ -211,6 +211,8 @@ impl AwsProvider {
             .iter()
             .map(|v| &v.id)
             .chain(out.images.iter().map(|i| &i.id))
+            .chain(out.scale_groups.iter().flat_map(|g| [&g.id, &g.name]))
+            .chain(out.launch_templates.iter().map(|t| &t.id))
         {
             index.insert(id.clone(), region.to_string());
         }
@@ -339,5 +341,9 @@ impl Provider for AwsProvider {
         dry_run: bool,
     ) -> Result<drydock_api::OperationOutcome, ProviderError> {
         crate::ops::apply(self, op, dry_run).await
+    }
+
+    async fn vm_health(&self, vm: &str) -> Result<drydock_api::VmHealth, ProviderError> {
+        crate::rollout::health(self, vm).await
     }
 }

@@ -363,6 +363,7 @@ async fn mutations_dry_run_and_errors() {
         replaces: old.clone(),
         image: s.vendor.clone(),
         client_token: "plan-1-wave-1-base-002".into(),
+        tags: Tags::new(),
     };
     let first = p.apply(&launch, false).await.unwrap();
     assert_eq!(p.apply(&launch, false).await.unwrap(), first);
@@ -477,4 +478,87 @@ async fn many_instances_paginate() {
     let p = AwsProvider::new(m.account(&["eu-west-1"])).await;
     let (r, _) = scan(&p).await;
     assert_eq!(r.vms.len(), 1100);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn regions_all_scans_every_region_describe_regions_returns() {
+    let m = Moto::start();
+    for (region, name) in [("eu-west-1", "eu-001"), ("ap-southeast-2", "ap-001")] {
+        let ec2 = m.ec2(region).await;
+        let vendor = vendor_ami(&ec2).await;
+        run(&ec2, &vendor, name).await;
+    }
+    let regions = m
+        .ec2("us-east-1")
+        .await
+        .describe_regions()
+        .send()
+        .await
+        .unwrap()
+        .regions()
+        .len();
+    assert!(regions >= 10, "DescribeRegions gave {regions}");
+    let mut account = m.account(&[]);
+    account.regions = Regions::All;
+    account.concurrency = 8;
+    let p = AwsProvider::new(account).await;
+    let (r, progress) = scan(&p).await;
+    assert_eq!(progress.len(), regions, "one progress report per region");
+    assert!(progress.iter().all(|p| p.contains(&format!("/{regions}:"))));
+    let mut found: Vec<(&str, &str)> = r
+        .vms
+        .iter()
+        .map(|v| (v.name.as_str(), v.region.as_str()))
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        [("ap-001", "ap-southeast-2"), ("eu-001", "eu-west-1")]
+    );
+    assert!(r.problems.is_empty(), "{:?}", r.problems);
+}
+
+/// A `role_arn` is assumed through STS (moto's, at the same endpoint) on top of the base
+/// credentials; moto keeps each account apart, so the scan sees only the role's account.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn role_arn_is_assumed_and_scans_that_account() {
+    let m = Moto::start();
+    let home = m.ec2("eu-west-1").await;
+    let vendor = vendor_ami(&home).await;
+    run(&home, &vendor, "home-001").await;
+    let role = "arn:aws:iam::111111111111:role/drydock-scan";
+    // Seed the role's account with credentials from the same assumption.
+    let base = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("eu-west-1"))
+        .endpoint_url(&m.url)
+        .load()
+        .await;
+    let assumed = aws_config::sts::AssumeRoleProvider::builder(role)
+        .session_name("seed")
+        .configure(&base)
+        .build()
+        .await;
+    let conf = base
+        .into_builder()
+        .credentials_provider(aws_sdk_ec2::config::SharedCredentialsProvider::new(assumed))
+        .build();
+    let other = aws_sdk_ec2::Client::new(&conf);
+    let other_vendor = vendor_ami(&other).await;
+    run(&other, &other_vendor, "role-001").await;
+
+    let mut account = m.account(&["eu-west-1"]);
+    account.role_arn = Some(role.into());
+    let p = AwsProvider::new(account).await;
+    let (r, _) = scan(&p).await;
+    let vms: Vec<(&str, &str)> = r
+        .vms
+        .iter()
+        .map(|v| (v.name.as_str(), v.account.as_str()))
+        .collect();
+    assert_eq!(vms, [("role-001", "111111111111")]);
+    // Without the role, the base account's VM.
+    let p = AwsProvider::new(m.account(&["eu-west-1"])).await;
+    let (r, _) = scan(&p).await;
+    let names: Vec<&str> = r.vms.iter().map(|v| v.name.as_str()).collect();
+    assert_eq!(names, ["home-001"]);
 }

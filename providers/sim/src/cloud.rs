@@ -1,26 +1,32 @@
 //! `SimCloud`: an in-memory cloud implementing `Provider`. Scans return its state per
 //! account × region; mutations change it after a configurable latency and may fail at a
-//! configurable rate (deterministic for a given seed).
+//! configurable rate (deterministic for a given seed). With a state file the cloud outlives
+//! the process: every change is written to it atomically before the call returns, so a
+//! killed drydock and a fresh one see the same cloud.
 
-use crate::ids;
+use crate::ops::apply_to;
+use crate::state::Persisted;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use drydock_api::{
-    Cloud, Image, ImageState, Operation, OperationOutcome, ProgressSink, Provider, ProviderError,
-    ProviderErrorKind, ScanProgress, ScanResult, Vm, VmState,
+    Cloud, Operation, OperationOutcome, ProgressSink, Provider, ProviderError, ProviderErrorKind,
+    ScanProgress, ScanResult, VmHealth, VmState,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
 /// How the simulated cloud behaves.
 #[derive(Debug, Clone)]
 pub struct SimSettings {
-    /// Delay before each scan scope and each mutation completes.
+    /// Delay before each scan scope and each call (mutation, health check) completes.
     pub latency: Duration,
     /// Probability in [0, 1] that a mutation fails with a transient (throttling) error.
+    /// Half of those failures happen after the change was made (the answer was lost), as
+    /// on a real cloud: callers must retry idempotently.
     pub fault_rate: f64,
     /// Seed for the fault generator.
     pub seed: u64,
@@ -36,13 +42,13 @@ impl Default for SimSettings {
     }
 }
 
-struct State {
-    inventory: ScanResult,
+pub(crate) struct State {
+    pub(crate) inventory: ScanResult,
     rng: ChaCha8Rng,
     /// client token → resource created with it, for idempotent retries.
-    tokens: HashMap<String, String>,
+    pub(crate) tokens: BTreeMap<String, String>,
     /// Clock used for new resources.
-    now: DateTime<Utc>,
+    pub(crate) now: DateTime<Utc>,
 }
 
 /// A simulated cloud holding one provider's inventory.
@@ -51,6 +57,8 @@ pub struct SimCloud {
     cloud: Cloud,
     settings: SimSettings,
     state: Mutex<State>,
+    /// Where the cloud's state lives between processes, if anywhere.
+    state_file: Option<PathBuf>,
 }
 
 impl SimCloud {
@@ -74,10 +82,24 @@ impl SimCloud {
             state: Mutex::new(State {
                 inventory,
                 rng,
-                tokens: HashMap::new(),
+                tokens: BTreeMap::new(),
                 now,
             }),
+            state_file: None,
         }
+    }
+
+    /// Keeps the cloud's state in `path`: loads it if the file exists (the inventory given
+    /// to `new` is then only the starting point of a fresh file), and writes every change
+    /// to it atomically.
+    pub fn with_state_file(mut self, path: PathBuf) -> Result<SimCloud, String> {
+        if let Some(saved) = Persisted::load(&path)? {
+            let st = self.state.get_mut().unwrap_or_else(|e| e.into_inner());
+            st.inventory = saved.inventory;
+            st.tokens = saved.tokens;
+        }
+        self.state_file = Some(path);
+        Ok(self)
     }
 
     /// A copy of the current state, for tests.
@@ -111,15 +133,40 @@ impl SimCloud {
             tokio::time::sleep(self.settings.latency).await;
         }
     }
+
+    fn save(&self, st: &State) -> Result<(), ProviderError> {
+        let Some(path) = &self.state_file else {
+            return Ok(());
+        };
+        Persisted::save(path, &st.inventory, &st.tokens).map_err(|e| {
+            ProviderError::new(
+                ProviderErrorKind::Other,
+                "save simulated cloud",
+                path.display().to_string(),
+                e,
+                "check that the state directory is writable",
+            )
+        })
+    }
 }
 
-fn not_found(call: &str, id: &str) -> ProviderError {
+pub(crate) fn not_found(call: &str, id: &str) -> ProviderError {
     ProviderError::new(
         ProviderErrorKind::NotFound,
         call,
         id,
         "no such resource in the simulated cloud",
         "rescan (`r`) and pick a resource that exists",
+    )
+}
+
+fn throttled(op: &Operation) -> ProviderError {
+    ProviderError::new(
+        ProviderErrorKind::Transient,
+        op.verb(),
+        op.target(),
+        "simulated throttling (RequestLimitExceeded)",
+        "retry with backoff",
     )
 }
 
@@ -157,197 +204,48 @@ impl Provider for SimCloud {
     ) -> Result<OperationOutcome, ProviderError> {
         self.pause().await;
         let mut st = self.lock();
-        if self.settings.fault_rate > 0.0 && st.rng.gen_bool(self.settings.fault_rate.min(1.0)) {
-            return Err(ProviderError::new(
-                ProviderErrorKind::Transient,
-                op.verb(),
-                op.target(),
-                "simulated throttling (RequestLimitExceeded)",
-                "retry with backoff",
-            ));
+        // (fault before the change, fault after it: the answer is lost)
+        let (before, after) = if self.settings.fault_rate > 0.0
+            && st.rng.gen_bool(self.settings.fault_rate.min(1.0))
+        {
+            let lost_answer = st.rng.gen_bool(0.5);
+            (!lost_answer, lost_answer)
+        } else {
+            (false, false)
+        };
+        if before {
+            return Err(throttled(op));
         }
-        apply_to(&mut st, op, dry_run)
+        let outcome = apply_to(&mut st, op, dry_run)?;
+        if !dry_run {
+            self.save(&st)?;
+        }
+        if after {
+            return Err(throttled(op));
+        }
+        Ok(outcome)
     }
-}
 
-fn apply_to(
-    st: &mut State,
-    op: &Operation,
-    dry_run: bool,
-) -> Result<OperationOutcome, ProviderError> {
-    let now = st.now;
-    let call = op.verb();
-    let find_image = |inv: &ScanResult, id: &str| inv.images.iter().position(|i| i.id == id);
-    let find_vm = |inv: &ScanResult, id: &str| inv.vms.iter().position(|v| v.id == id);
-    let done = |created: Option<String>| Ok(OperationOutcome::Done { created });
-    match op {
-        Operation::CreateImage {
-            source_vm,
-            name,
-            tags,
-            client_token,
-        } => {
-            let vm = find_vm(&st.inventory, source_vm).ok_or_else(|| not_found(call, source_vm))?;
-            if dry_run {
-                return Ok(OperationOutcome::WouldSucceed);
+    async fn vm_health(&self, vm: &str) -> Result<VmHealth, ProviderError> {
+        self.pause().await;
+        let st = self.lock();
+        let inv = &st.inventory;
+        let Some(v) = inv.vms.iter().find(|v| v.id == vm) else {
+            return Ok(VmHealth::Gone);
+        };
+        // An image tagged `sim:health = fail` boots VMs that fail their status checks.
+        let failing = inv
+            .images
+            .iter()
+            .any(|i| i.id == v.image_id && i.tags.get("sim:health").is_some_and(|h| h == "fail"));
+        Ok(match v.state {
+            VmState::Terminated => VmHealth::Gone,
+            VmState::Running if failing => {
+                VmHealth::Unhealthy("instance status check failed (simulated)".into())
             }
-            if let Some(id) = st.tokens.get(client_token) {
-                return done(Some(id.clone()));
-            }
-            let vm = st.inventory.vms[vm].clone();
-            let id = ids::aws("ami", &[&vm.account, &vm.region, name, client_token]);
-            st.inventory.images.push(Image {
-                id: id.clone(),
-                name: name.clone(),
-                cloud: vm.cloud,
-                account: vm.account.clone(),
-                region: vm.region.clone(),
-                created: now,
-                state: ImageState::Available,
-                deprecation_time: None,
-                end_of_life: None,
-                newer_base: None,
-                owner: vm.account.clone(),
-                vendor: false,
-                tags: tags.clone(),
-            });
-            st.tokens.insert(client_token.clone(), id.clone());
-            done(Some(id))
-        }
-        Operation::Tag { resource, tags } => {
-            let inv = &mut st.inventory;
-            let target = if let Some(i) = find_image(inv, resource) {
-                &mut inv.images[i].tags
-            } else if let Some(v) = find_vm(inv, resource) {
-                &mut inv.vms[v].tags
-            } else {
-                return Err(not_found(call, resource));
-            };
-            if !dry_run {
-                target.extend(tags.clone());
-            }
-            Ok(if dry_run {
-                OperationOutcome::WouldSucceed
-            } else {
-                OperationOutcome::Done { created: None }
-            })
-        }
-        Operation::Deprecate { image, at } => set_image(st, call, image, dry_run, |img| {
-            img.deprecation_time = Some(*at);
-            if *at <= now {
-                img.state = ImageState::Deprecated;
-            }
-        }),
-        Operation::Disable { image } => set_image(st, call, image, dry_run, |img| {
-            img.state = ImageState::Disabled;
-        }),
-        Operation::Deregister { image } => {
-            let in_use = st
-                .inventory
-                .vms
-                .iter()
-                .any(|v| v.image_id == *image && v.state != VmState::Terminated);
-            if in_use {
-                return Err(ProviderError::new(
-                    ProviderErrorKind::Rejected,
-                    call,
-                    image.as_str(),
-                    "image is still in use by VMs",
-                    "replace or terminate those VMs first",
-                ));
-            }
-            set_image(st, call, image, dry_run, |img| {
-                img.state = ImageState::Deregistered;
-            })
-        }
-        Operation::LaunchReplacement {
-            replaces,
-            image,
-            client_token,
-        } => {
-            let old = find_vm(&st.inventory, replaces).ok_or_else(|| not_found(call, replaces))?;
-            let img = find_image(&st.inventory, image).ok_or_else(|| not_found(call, image))?;
-            if st.inventory.images[img].state != ImageState::Available {
-                return Err(ProviderError::new(
-                    ProviderErrorKind::Rejected,
-                    call,
-                    image.as_str(),
-                    format!("image is {}", st.inventory.images[img].state.as_str()),
-                    "launch from an available image",
-                ));
-            }
-            if dry_run {
-                return Ok(OperationOutcome::WouldSucceed);
-            }
-            if let Some(id) = st.tokens.get(client_token) {
-                return done(Some(id.clone()));
-            }
-            let old = st.inventory.vms[old].clone();
-            let id = ids::aws("i", &[&old.id, image, client_token]);
-            let mut tags = old.tags.clone();
-            tags.insert("drydock:replaces".into(), old.id.clone());
-            st.inventory.vms.push(Vm {
-                id: id.clone(),
-                launched_at: now,
-                image_id: image.clone(),
-                state: VmState::Running,
-                tags,
-                ..old
-            });
-            st.tokens.insert(client_token.clone(), id.clone());
-            done(Some(id))
-        }
-        Operation::Terminate { vm } => {
-            let v = find_vm(&st.inventory, vm).ok_or_else(|| not_found(call, vm))?;
-            if dry_run {
-                return Ok(OperationOutcome::WouldSucceed);
-            }
-            st.inventory.vms[v].state = VmState::Terminated;
-            for sg in &mut st.inventory.scale_groups {
-                sg.members.retain(|m| m != vm);
-            }
-            done(None)
-        }
-        Operation::StartRollingUpgrade { scale_group, image } => {
-            let sg = st
-                .inventory
-                .scale_groups
-                .iter()
-                .position(|s| s.id == *scale_group || s.name == *scale_group)
-                .ok_or_else(|| not_found(call, scale_group))?;
-            find_image(&st.inventory, image).ok_or_else(|| not_found(call, image))?;
-            if dry_run {
-                return Ok(OperationOutcome::WouldSucceed);
-            }
-            let members = st.inventory.scale_groups[sg].members.clone();
-            st.inventory.scale_groups[sg].model_image_id = image.clone();
-            for vm in &mut st.inventory.vms {
-                if members.contains(&vm.id) {
-                    vm.image_id = image.clone();
-                    vm.launched_at = now;
-                }
-            }
-            done(None)
-        }
+            VmState::Running => VmHealth::Healthy,
+            VmState::Pending => VmHealth::Starting,
+            s => VmHealth::Unhealthy(format!("VM is {}", s.as_str())),
+        })
     }
-}
-
-fn set_image(
-    st: &mut State,
-    call: &str,
-    image: &str,
-    dry_run: bool,
-    f: impl FnOnce(&mut Image),
-) -> Result<OperationOutcome, ProviderError> {
-    let img = st
-        .inventory
-        .images
-        .iter_mut()
-        .find(|i| i.id == image)
-        .ok_or_else(|| not_found(call, image))?;
-    if dry_run {
-        return Ok(OperationOutcome::WouldSucceed);
-    }
-    f(img);
-    Ok(OperationOutcome::Done { created: None })
 }

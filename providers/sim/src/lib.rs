@@ -5,7 +5,9 @@ pub mod cloud;
 pub mod fleet;
 pub mod generate;
 mod ids;
+mod ops;
 pub mod spec;
+mod state;
 
 pub use cloud::{SimCloud, SimSettings};
 pub use generate::{generate, GenerateSpec};

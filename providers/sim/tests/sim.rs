@@ -199,6 +199,7 @@ async fn mutations_change_the_next_scan() {
         replaces: vm.clone(),
         image: current.clone(),
         client_token: "plan-1/wave-1/vm-1".into(),
+        tags: Tags::new(),
     };
     let first = aws.apply(&launch, false).await.unwrap();
     let again = aws.apply(&launch, false).await.unwrap();

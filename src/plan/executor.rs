@@ -1,0 +1,303 @@
+//! The executor: runs a plan as a state machine — rebuild → waves (launch, health gate,
+//! commit) → repoint → retire ladder — recording intent in the journal before every cloud
+//! call and the outcome after. Every call goes through the mutation gate. A run stops at
+//! approvals, wave gates, pause/abort requests and retire waits; `run` again continues
+//! from the journal after reconciling it with the cloud.
+
+use super::journal::{Journal, PlanStatus, StepRow, StepState};
+use super::{Event, Plan};
+use crate::gate::{Confirmation, Gate, GateError, MutationRequest};
+use crate::model::usage::ImageUsage;
+use drydock_api::{Operation, OperationOutcome, Provider, ProviderError, ProviderErrorKind};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Asked at each approval gate: (wave index, or `waves` for the finish; a description).
+pub type Approver = Arc<dyn Fn(usize, &str) -> bool + Send + Sync>;
+/// Receives every event.
+pub type EventSink = Arc<dyn Fn(&Event) + Send + Sync>;
+
+/// How the executor talks to the world.
+pub struct ExecutorOptions {
+    /// Providers by name (context).
+    pub providers: HashMap<String, Arc<dyn Provider>>,
+    pub gate: Gate,
+    /// Contexts marked production (their confirmation must be typed).
+    pub production: HashSet<String>,
+    /// The confirmation given for this run, per context.
+    pub confirmations: HashMap<String, Confirmation>,
+    pub approve: Approver,
+    pub events: EventSink,
+    /// Between health polls of a starting VM.
+    pub poll: Duration,
+    /// First backoff after a transient error (doubles, capped at 5 s).
+    pub retry_base: Duration,
+}
+
+/// Runs one plan.
+pub struct Executor {
+    pub(crate) plan: Plan,
+    pub(crate) journal: Arc<Journal>,
+    pub(crate) opts: ExecutorOptions,
+}
+
+/// Why a run stopped.
+pub type RunResult = Result<PlanStatus, String>;
+
+impl Executor {
+    pub fn new(plan: Plan, journal: Arc<Journal>, opts: ExecutorOptions) -> Arc<Executor> {
+        Arc::new(Executor {
+            plan,
+            journal,
+            opts,
+        })
+    }
+
+    pub(crate) fn id(&self) -> &str {
+        &self.plan.id
+    }
+
+    pub(crate) fn emit(&self, e: Event) {
+        if e.is_coarse() {
+            if let Err(err) = self.journal.event(self.id(), &e) {
+                tracing::warn!("cannot journal event: {err}");
+            }
+        }
+        (self.opts.events)(&e);
+    }
+
+    pub(crate) fn provider(&self, name: &str) -> Result<&Arc<dyn Provider>, String> {
+        self.opts.providers.get(name).ok_or_else(|| {
+            format!(
+                "plan {} needs context `{name}`, which is not configured here",
+                self.id()
+            )
+        })
+    }
+
+    /// One gated call with bounded retries on transient errors.
+    pub(crate) async fn call(
+        &self,
+        provider: &str,
+        op: Operation,
+        usage: ImageUsage,
+    ) -> Result<OperationOutcome, GateError> {
+        let p = self.provider(provider).map_err(|m| {
+            GateError::Provider(ProviderError::new(
+                ProviderErrorKind::Other,
+                op.verb(),
+                op.target(),
+                m,
+                "add the context to the config",
+            ))
+        })?;
+        let req = MutationRequest {
+            provider: provider.to_string(),
+            production: self.opts.production.contains(provider),
+            op,
+            usage,
+        };
+        let confirmation = self
+            .opts
+            .confirmations
+            .get(provider)
+            .cloned()
+            .unwrap_or(Confirmation::None);
+        let attempts = self.plan.settings.retries.max(1);
+        let mut attempt = 1;
+        loop {
+            match self.opts.gate.apply(p.as_ref(), &req, &confirmation).await {
+                Err(GateError::Provider(e)) if e.is_transient() && attempt < attempts => {
+                    let backoff = self.opts.retry_base * 2u32.pow(attempt.min(10) - 1);
+                    tokio::time::sleep(backoff.min(Duration::from_secs(5))).await;
+                    attempt += 1;
+                }
+                r => return r,
+            }
+        }
+    }
+
+    pub(crate) fn record(
+        &self,
+        key: &str,
+        state: StepState,
+        token: Option<&str>,
+        result: Option<&str>,
+        error: Option<&str>,
+    ) -> Result<(), String> {
+        self.journal
+            .update(self.id(), key, state, token, result, error)
+    }
+
+    pub(crate) fn steps(&self) -> Result<HashMap<String, StepRow>, String> {
+        Ok(self
+            .journal
+            .steps(self.id())?
+            .into_iter()
+            .map(|s| (s.key.clone(), s))
+            .collect())
+    }
+
+    /// A pause or abort asked for while running.
+    pub(crate) fn control(&self) -> Option<String> {
+        self.journal.status(self.id()).ok().and_then(|r| r.control)
+    }
+
+    fn stop(&self, status: PlanStatus, message: String) -> RunResult {
+        self.journal.set_status(self.id(), status, &message)?;
+        let plan = self.id().to_string();
+        self.emit(match status {
+            PlanStatus::AwaitingApproval => Event::AwaitingApproval {
+                plan,
+                wave: 0,
+                message,
+            },
+            PlanStatus::Waiting => Event::Waiting { plan, message },
+            PlanStatus::Blocked => Event::Blocked { plan, message },
+            PlanStatus::Aborted => Event::Aborted { plan },
+            PlanStatus::Complete => Event::Complete { plan },
+            _ => Event::Paused { plan, message },
+        });
+        Ok(status)
+    }
+
+    /// Runs until the plan completes or something stops it; returns where it stands.
+    pub async fn run(self: &Arc<Self>) -> RunResult {
+        let row = self.journal.status(self.id())?;
+        if row.status.is_final() {
+            return Err(format!("plan {} is {}", self.id(), row.status.as_str()));
+        }
+        self.journal.claim(self.id(), Some(std::process::id()))?;
+        let result = self.run_claimed(row.approved).await;
+        let _ = self.journal.claim(self.id(), None);
+        if let Err(e) = &result {
+            let _ = self.journal.set_status(self.id(), PlanStatus::Paused, e);
+        }
+        result
+    }
+
+    async fn run_claimed(self: &Arc<Self>, approved: i64) -> RunResult {
+        self.journal.set_control(self.id(), None)?;
+        self.journal
+            .set_status(self.id(), PlanStatus::Running, "")?;
+        if approved < 0 {
+            self.journal.approve(self.id(), 0)?;
+        }
+        self.emit(Event::Started {
+            plan: self.id().into(),
+            vms: self.plan.vm_count(),
+            waves: self.plan.waves.len(),
+        });
+        self.reconcile().await?;
+        let targets = match self.rebuild().await? {
+            Some(t) => t,
+            None => return self.stop(PlanStatus::Paused, "rebuild failed".into()),
+        };
+        let waves = self.plan.waves.len();
+        for w in 0..waves {
+            let approved = self.journal.status(self.id())?.approved;
+            if approved > w as i64 {
+                self.commit(w).await?;
+                continue;
+            }
+            if approved < w as i64 {
+                let n = self.plan.waves[w].vms.len();
+                let what = format!(
+                    "wave {} of {waves}: replace {n} VMs (and terminate the {} old VMs of wave {})",
+                    w + 1,
+                    self.plan.waves[w - 1].vms.len(),
+                    w
+                );
+                if !(self.opts.approve)(w, &what) {
+                    return self.stop(
+                        PlanStatus::AwaitingApproval,
+                        format!("awaiting approval of {what}; `drydock plan run --execute` to approve, `drydock plan rollback` to undo wave {w}"),
+                    );
+                }
+                self.journal.approve(self.id(), w)?;
+                self.emit(Event::Approved {
+                    plan: self.id().into(),
+                    wave: w,
+                });
+                self.commit(w - 1).await?;
+            }
+            self.run_wave(w, &targets).await?;
+            if let Some(stop) = self.check_control()? {
+                return Ok(stop);
+            }
+            let steps = self.steps()?;
+            let (healthy, failed) = self.wave_counts(w, &steps);
+            self.emit(Event::WaveFinished {
+                plan: self.id().into(),
+                wave: w,
+                healthy,
+                failed,
+            });
+            if failed > self.plan.settings.wave_failure_limit {
+                return self.stop(
+                    PlanStatus::Paused,
+                    format!(
+                        "wave gate: {failed} of {} VMs in wave {} failed (limit {}); their old VMs still run. `drydock plan resume` retries them, `drydock plan rollback` undoes the wave",
+                        self.plan.waves[w].vms.len(),
+                        w + 1,
+                        self.plan.settings.wave_failure_limit
+                    ),
+                );
+            }
+        }
+        if waves > 0 {
+            let approved = self.journal.status(self.id())?.approved;
+            if approved < waves as i64 {
+                let what = format!(
+                    "finish: terminate the {} old VMs of wave {waves}, repoint {} scale groups/templates and start retiring {} images",
+                    self.plan.waves[waves - 1].vms.len(),
+                    self.plan.repoint.len(),
+                    self.plan.retire.len()
+                );
+                if !(self.opts.approve)(waves, &what) {
+                    return self.stop(
+                        PlanStatus::AwaitingApproval,
+                        format!(
+                            "awaiting approval to {what}; `drydock plan run --execute` to approve"
+                        ),
+                    );
+                }
+                self.journal.approve(self.id(), waves)?;
+            }
+            self.commit(waves - 1).await?;
+        }
+        self.repoint(&targets).await?;
+        if let Some((status, message)) = self.retire().await? {
+            return self.stop(status, message);
+        }
+        self.stop(PlanStatus::Complete, "complete".into())
+    }
+
+    /// Acts on a pause or abort request.
+    pub(crate) fn check_control(&self) -> Result<Option<PlanStatus>, String> {
+        match self.control().as_deref() {
+            Some("abort") => self.stop(PlanStatus::Aborted, "aborted".into()).map(Some),
+            Some("pause") => self
+                .stop(
+                    PlanStatus::Paused,
+                    "paused; `drydock plan resume` continues".into(),
+                )
+                .map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    fn wave_counts(&self, w: usize, steps: &HashMap<String, StepRow>) -> (usize, usize) {
+        let mut healthy = 0;
+        let mut failed = 0;
+        for vm in &self.plan.waves[w].vms {
+            match steps.get(&format!("vm:{}", vm.id)).map(|s| s.state) {
+                Some(StepState::Healthy | StepState::Terminating | StepState::Done) => healthy += 1,
+                Some(StepState::Failed) => failed += 1,
+                _ => {}
+            }
+        }
+        (healthy, failed)
+    }
+}

@@ -1,0 +1,441 @@
+//! The plan journal: an embedded SQLite database (WAL) holding every plan's status, every
+//! step's state and the plan events. The executor records intent before it acts and the
+//! outcome after, so a crashed run can be resumed and reconciled.
+//!
+//! Durability: WAL with `synchronous = NORMAL` survives a killed process (the test kills
+//! the executor with SIGKILL); a power cut may lose the last few steps, which resume
+//! reconciles from the cloud's own records (client tokens and `drydock:*` tags).
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use std::sync::Mutex;
+
+/// Where a plan stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanStatus {
+    /// Written, never run.
+    New,
+    Running,
+    /// The next wave (or the finish) waits for a person's approval.
+    AwaitingApproval,
+    /// Stopped by a person or by a wave gate; `resume` continues.
+    Paused,
+    /// A retire rung waits for its grace period or undo window.
+    Waiting,
+    /// A retire rung refused: the image is still in use.
+    Blocked,
+    Aborted,
+    Complete,
+}
+
+impl PlanStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlanStatus::New => "new",
+            PlanStatus::Running => "running",
+            PlanStatus::AwaitingApproval => "awaiting_approval",
+            PlanStatus::Paused => "paused",
+            PlanStatus::Waiting => "waiting",
+            PlanStatus::Blocked => "blocked",
+            PlanStatus::Aborted => "aborted",
+            PlanStatus::Complete => "complete",
+        }
+    }
+
+    fn parse(s: &str) -> PlanStatus {
+        match s {
+            "running" => PlanStatus::Running,
+            "awaiting_approval" => PlanStatus::AwaitingApproval,
+            "paused" => PlanStatus::Paused,
+            "waiting" => PlanStatus::Waiting,
+            "blocked" => PlanStatus::Blocked,
+            "aborted" => PlanStatus::Aborted,
+            "complete" => PlanStatus::Complete,
+            _ => PlanStatus::New,
+        }
+    }
+
+    /// Finished for good.
+    pub fn is_final(self) -> bool {
+        matches!(self, PlanStatus::Aborted | PlanStatus::Complete)
+    }
+}
+
+/// Where one step stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepState {
+    Pending,
+    /// Intent recorded; the call may or may not have reached the cloud.
+    Started,
+    /// The replacement exists (`result` names it); its health is not yet known.
+    Launched,
+    /// The replacement passed its health gate; the old VM still runs until the wave commits.
+    Healthy,
+    /// Intent to terminate the old VM recorded.
+    Terminating,
+    Done,
+    /// The replacement failed its health gate and was removed; the old VM runs on.
+    Failed,
+    /// The replacement was removed by a rollback; the old VM runs on.
+    RolledBack,
+}
+
+impl StepState {
+    pub const ALL: [StepState; 8] = [
+        StepState::Pending,
+        StepState::Started,
+        StepState::Launched,
+        StepState::Healthy,
+        StepState::Terminating,
+        StepState::Done,
+        StepState::Failed,
+        StepState::RolledBack,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepState::Pending => "pending",
+            StepState::Started => "started",
+            StepState::Launched => "launched",
+            StepState::Healthy => "healthy",
+            StepState::Terminating => "terminating",
+            StepState::Done => "done",
+            StepState::Failed => "failed",
+            StepState::RolledBack => "rolled_back",
+        }
+    }
+
+    fn parse(s: &str) -> StepState {
+        StepState::ALL
+            .into_iter()
+            .find(|st| st.as_str() == s)
+            .unwrap_or(StepState::Pending)
+    }
+}
+
+/// A plan's row.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlanRow {
+    pub id: String,
+    pub family: String,
+    /// The plan file.
+    pub path: String,
+    pub status: PlanStatus,
+    pub message: String,
+    /// The highest wave approved to start (`waves` = the finish).
+    pub approved: i64,
+    /// A pause or abort asked for by another process, not yet acted on.
+    pub control: Option<String>,
+    /// The process running the plan, if any.
+    pub runner: Option<u32>,
+    pub updated: DateTime<Utc>,
+}
+
+/// A step's row. Keys: `rebuild`, `vm:<id>`, `repoint:<resource>`, `deprecate:<image>`,
+/// `disable:<image>`, `deregister:<image>`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StepRow {
+    pub key: String,
+    pub wave: Option<usize>,
+    pub state: StepState,
+    /// The idempotency key of the current attempt.
+    pub token: Option<String>,
+    /// What the step made: the replacement VM, the new image.
+    pub result: Option<String>,
+    pub error: Option<String>,
+    pub attempts: u32,
+    pub updated: DateTime<Utc>,
+}
+
+/// The journal; one connection, shared by the executor's tasks.
+pub struct Journal {
+    conn: Mutex<Connection>,
+}
+
+type R<T> = Result<T, String>;
+
+fn db(e: rusqlite::Error) -> String {
+    format!("plan journal: {e}")
+}
+
+fn time(s: String) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(&s).map_or_else(|_| Utc::now(), |t| t.with_timezone(&Utc))
+}
+
+impl Journal {
+    /// Opens (creating if needed) the journal at `path`.
+    pub fn open(path: &Path) -> R<Journal> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
+        let conn = Connection::open(path)
+            .map_err(|e| format!("cannot open the plan journal {}: {e}", path.display()))?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(db)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = NORMAL;
+             CREATE TABLE IF NOT EXISTS plans (
+               id TEXT PRIMARY KEY, family TEXT NOT NULL, path TEXT NOT NULL,
+               body TEXT NOT NULL, status TEXT NOT NULL, message TEXT NOT NULL DEFAULT '',
+               approved INTEGER NOT NULL DEFAULT -1, control TEXT, runner INTEGER,
+               created TEXT NOT NULL, updated TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS steps (
+               plan TEXT NOT NULL, key TEXT NOT NULL, wave INTEGER, state TEXT NOT NULL,
+               token TEXT, result TEXT, error TEXT, attempts INTEGER NOT NULL DEFAULT 0,
+               updated TEXT NOT NULL, PRIMARY KEY (plan, key));
+             CREATE TABLE IF NOT EXISTS events (
+               seq INTEGER PRIMARY KEY AUTOINCREMENT, plan TEXT NOT NULL, at TEXT NOT NULL,
+               event TEXT NOT NULL);",
+        )
+        .map_err(|e| format!("cannot set up the plan journal {}: {e}", path.display()))?;
+        Ok(Journal {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Records a new plan (or, while it has never run, replaces an edited one) and its steps.
+    pub fn register(&self, plan: &super::Plan, path: &Path) -> R<()> {
+        let body = serde_json::to_string(plan).map_err(|e| e.to_string())?;
+        let now = Utc::now().to_rfc3339();
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(db)?;
+        let status: Option<String> = tx
+            .query_row("SELECT status FROM plans WHERE id = ?1", [&plan.id], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(db)?;
+        if status.as_deref().is_some_and(|s| s != "new") {
+            return Err(format!(
+                "plan {} has already started; its file can no longer change (abort it and make a new plan)",
+                plan.id
+            ));
+        }
+        tx.execute("DELETE FROM steps WHERE plan = ?1", [&plan.id])
+            .map_err(db)?;
+        tx.execute(
+            "INSERT OR REPLACE INTO plans (id, family, path, body, status, created, updated)
+             VALUES (?1, ?2, ?3, ?4, 'new', ?5, ?5)",
+            params![plan.id, plan.family, path.display().to_string(), body, now],
+        )
+        .map_err(db)?;
+        {
+            let mut ins = tx
+                .prepare(
+                    "INSERT INTO steps (plan, key, wave, state, updated) VALUES (?1, ?2, ?3, 'pending', ?4)",
+                )
+                .map_err(db)?;
+            let mut add = |key: String, wave: Option<usize>| {
+                ins.execute(params![plan.id, key, wave.map(|w| w as i64), now])
+                    .map(|_| ())
+            };
+            if plan.rebuild.is_some() {
+                add("rebuild".into(), None).map_err(db)?;
+            }
+            for (w, vm) in plan.vms() {
+                add(format!("vm:{}", vm.id), Some(w)).map_err(db)?;
+            }
+            for r in &plan.repoint {
+                add(format!("repoint:{}", r.resource), None).map_err(db)?;
+            }
+            for r in &plan.retire {
+                for rung in ["deprecate", "disable", "deregister"] {
+                    add(format!("{rung}:{}", r.image), None).map_err(db)?;
+                }
+            }
+        }
+        tx.commit().map_err(db)
+    }
+
+    /// The plan as registered (the file's content when it started).
+    pub fn plan(&self, id: &str) -> R<super::Plan> {
+        let body: String = self
+            .conn()
+            .query_row("SELECT body FROM plans WHERE id = ?1", [id], |r| r.get(0))
+            .optional()
+            .map_err(db)?
+            .ok_or_else(|| format!("no plan `{id}` in the journal (see `drydock plan list`)"))?;
+        serde_json::from_str(&body).map_err(|e| format!("plan {id} in the journal: {e}"))
+    }
+
+    fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PlanRow> {
+        Ok(PlanRow {
+            id: r.get(0)?,
+            family: r.get(1)?,
+            path: r.get(2)?,
+            status: PlanStatus::parse(&r.get::<_, String>(3)?),
+            message: r.get(4)?,
+            approved: r.get(5)?,
+            control: r.get(6)?,
+            runner: r.get::<_, Option<i64>>(7)?.map(|p| p as u32),
+            updated: time(r.get(8)?),
+        })
+    }
+
+    const PLAN_COLS: &'static str =
+        "id, family, path, status, message, approved, control, runner, updated";
+
+    pub fn status(&self, id: &str) -> R<PlanRow> {
+        let sql = format!("SELECT {} FROM plans WHERE id = ?1", Self::PLAN_COLS);
+        self.conn()
+            .query_row(&sql, [id], Self::row)
+            .optional()
+            .map_err(db)?
+            .ok_or_else(|| format!("no plan `{id}` in the journal (see `drydock plan list`)"))
+    }
+
+    /// Every plan, newest first.
+    pub fn list(&self) -> R<Vec<PlanRow>> {
+        let sql = format!(
+            "SELECT {} FROM plans ORDER BY created DESC, id",
+            Self::PLAN_COLS
+        );
+        let conn = self.conn();
+        let mut st = conn.prepare(&sql).map_err(db)?;
+        let rows = st.query_map([], Self::row).map_err(db)?;
+        rows.collect::<Result<_, _>>().map_err(db)
+    }
+
+    pub fn set_status(&self, id: &str, status: PlanStatus, message: &str) -> R<()> {
+        self.conn()
+            .execute(
+                "UPDATE plans SET status = ?2, message = ?3, updated = ?4 WHERE id = ?1",
+                params![id, status.as_str(), message, Utc::now().to_rfc3339()],
+            )
+            .map(|_| ())
+            .map_err(db)
+    }
+
+    /// Approves waves up to `wave` (the finish is `waves.len()`).
+    pub fn approve(&self, id: &str, wave: usize) -> R<()> {
+        self.conn()
+            .execute(
+                "UPDATE plans SET approved = MAX(approved, ?2) WHERE id = ?1",
+                params![id, wave as i64],
+            )
+            .map(|_| ())
+            .map_err(db)
+    }
+
+    /// Asks a running executor to `pause` or `abort` (or clears the request with `None`).
+    pub fn set_control(&self, id: &str, control: Option<&str>) -> R<()> {
+        self.conn()
+            .execute(
+                "UPDATE plans SET control = ?2 WHERE id = ?1",
+                params![id, control],
+            )
+            .map(|_| ())
+            .map_err(db)
+    }
+
+    /// Claims the plan for process `pid` (`None` releases it). Fails if another live
+    /// process holds it.
+    pub fn claim(&self, id: &str, pid: Option<u32>) -> R<()> {
+        let row = self.status(id)?;
+        if let (Some(me), Some(other)) = (pid, row.runner) {
+            if other != me && Path::new(&format!("/proc/{other}")).exists() {
+                return Err(format!(
+                    "plan {id} is being run by process {other}; pause it with `drydock plan pause {id}`"
+                ));
+            }
+        }
+        self.conn()
+            .execute(
+                "UPDATE plans SET runner = ?2 WHERE id = ?1",
+                params![id, pid.map(i64::from)],
+            )
+            .map(|_| ())
+            .map_err(db)
+    }
+
+    pub fn steps(&self, id: &str) -> R<Vec<StepRow>> {
+        let conn = self.conn();
+        let mut st = conn
+            .prepare_cached(
+                "SELECT key, wave, state, token, result, error, attempts, updated
+                 FROM steps WHERE plan = ?1",
+            )
+            .map_err(db)?;
+        let rows = st
+            .query_map([id], |r| {
+                Ok(StepRow {
+                    key: r.get(0)?,
+                    wave: r.get::<_, Option<i64>>(1)?.map(|w| w as usize),
+                    state: StepState::parse(&r.get::<_, String>(2)?),
+                    token: r.get(3)?,
+                    result: r.get(4)?,
+                    error: r.get(5)?,
+                    attempts: r.get(6)?,
+                    updated: time(r.get(7)?),
+                })
+            })
+            .map_err(db)?;
+        rows.collect::<Result<_, _>>().map_err(db)
+    }
+
+    /// Records a step's new state. `token` and `result` overwrite when given; `error` always.
+    pub fn update(
+        &self,
+        id: &str,
+        key: &str,
+        state: StepState,
+        token: Option<&str>,
+        result: Option<&str>,
+        error: Option<&str>,
+    ) -> R<()> {
+        let bump = i64::from(state == StepState::Started);
+        self.conn()
+            .prepare_cached(
+                "UPDATE steps SET state = ?3, token = COALESCE(?4, token),
+                   result = COALESCE(?5, result), error = ?6, attempts = attempts + ?7,
+                   updated = ?8
+                 WHERE plan = ?1 AND key = ?2",
+            )
+            .and_then(|mut st| {
+                st.execute(params![
+                    id,
+                    key,
+                    state.as_str(),
+                    token,
+                    result,
+                    error,
+                    bump,
+                    Utc::now().to_rfc3339()
+                ])
+            })
+            .map(|_| ())
+            .map_err(db)
+    }
+
+    /// Appends a plan event (coarse ones: waves, gates, rungs — not every step).
+    pub fn event(&self, id: &str, event: &super::Event) -> R<()> {
+        let text = serde_json::to_string(event).map_err(|e| e.to_string())?;
+        self.conn()
+            .prepare_cached("INSERT INTO events (plan, at, event) VALUES (?1, ?2, ?3)")
+            .and_then(|mut st| st.execute(params![id, Utc::now().to_rfc3339(), text]))
+            .map(|_| ())
+            .map_err(db)
+    }
+
+    /// The plan's events, oldest first, as (time, JSON).
+    pub fn events(&self, id: &str) -> R<Vec<(DateTime<Utc>, String)>> {
+        let conn = self.conn();
+        let mut st = conn
+            .prepare("SELECT at, event FROM events WHERE plan = ?1 ORDER BY seq")
+            .map_err(db)?;
+        let rows = st
+            .query_map([id], |r| Ok((time(r.get(0)?), r.get(1)?)))
+            .map_err(db)?;
+        rows.collect::<Result<_, _>>().map_err(db)
+    }
+}

@@ -1,0 +1,54 @@
+//! Migration plans: the planner (drift → plan file), the executor (a wave state machine
+//! over the providers, through the mutation gate), the retire ladder and the SQLite journal
+//! that makes a run resumable after a crash.
+
+pub mod events;
+pub mod executor;
+mod health;
+pub mod journal;
+pub mod planner;
+mod rebuild;
+mod retire;
+mod rollout;
+pub mod show;
+pub mod spec;
+
+pub use events::Event;
+pub use executor::{Executor, ExecutorOptions};
+pub use journal::{Journal, PlanRow, PlanStatus, StepRow, StepState};
+pub use planner::{build, parse_waves, PlanRequest};
+pub use spec::{Amount, Plan, Span};
+
+use std::io::Write;
+use std::path::Path;
+
+/// Writes `bytes` to a temp file beside `path`, syncs it and renames it into place.
+pub fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    if let Some(d) = dir {
+        std::fs::create_dir_all(d)?;
+    }
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// A short stable digest for idempotency keys (FNV-1a, 64 bits).
+pub(crate) fn digest(parts: &[&str]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for p in parts {
+        for b in p.bytes().chain([0]) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{h:016x}")
+}

@@ -1,0 +1,404 @@
+//! The rollout: reconciling the journal with the cloud, replacing a wave's VMs (launch →
+//! health gate) under the concurrency and max-unavailable bounds, committing a wave
+//! (terminating its old VMs) and rolling a wave back.
+
+use super::executor::Executor;
+use super::journal::{PlanStatus, StepRow, StepState};
+use super::spec::PlanVm;
+use super::Event;
+use crate::gate::GateError;
+use drydock_api::{Operation, OperationOutcome, ProviderErrorKind, Tags, VmState};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+
+/// Tag naming the plan that launched a replacement.
+pub const TAG_PLAN: &str = "drydock:plan";
+/// Tag naming the VM a replacement replaces.
+pub const TAG_REPLACES: &str = "drydock:replaces";
+
+fn key(vm: &PlanVm) -> String {
+    format!("vm:{}", vm.id)
+}
+
+fn gate_err(e: GateError) -> String {
+    e.to_string()
+}
+
+impl Executor {
+    /// Brings the journal in line with the cloud after a crash: a launch whose answer was
+    /// lost is adopted (found by its `drydock:plan` / `drydock:replaces` tags), a termination
+    /// that happened is recorded, a replacement that vanished is redone.
+    pub(crate) async fn reconcile(&self) -> Result<(), String> {
+        let steps = self.steps()?;
+        let open = |s: &StepRow| {
+            matches!(
+                s.state,
+                StepState::Started
+                    | StepState::Launched
+                    | StepState::Healthy
+                    | StepState::Terminating
+            )
+        };
+        if !steps.values().any(open) {
+            return Ok(());
+        }
+        let mut live: HashSet<String> = HashSet::new();
+        let mut launched: HashMap<String, Vec<String>> = HashMap::new();
+        let names: HashSet<&str> = self.plan.vms().map(|(_, v)| v.provider.as_str()).collect();
+        for name in names {
+            let scan = self
+                .provider(name)?
+                .scan(&|_| {})
+                .await
+                .map_err(|e| format!("reconcile: {e}"))?;
+            for vm in scan.vms {
+                if vm.state == VmState::Terminated {
+                    continue;
+                }
+                if vm.tags.get(TAG_PLAN).map(String::as_str) == Some(self.id()) {
+                    if let Some(old) = vm.tags.get(TAG_REPLACES) {
+                        launched.entry(old.clone()).or_default().push(vm.id.clone());
+                    }
+                }
+                live.insert(vm.id);
+            }
+        }
+        let (mut adopted, mut finished, mut reset) = (0, 0, 0);
+        for (_, vm) in self.plan.vms() {
+            let k = key(vm);
+            let Some(s) = steps.get(&k) else { continue };
+            let found = launched.get(&vm.id).and_then(|v| v.first());
+            match s.state {
+                StepState::Started => {
+                    if let Some(new) = found {
+                        self.record(&k, StepState::Launched, None, Some(new), None)?;
+                        adopted += 1;
+                    }
+                }
+                StepState::Launched | StepState::Healthy => {
+                    if !s.result.as_ref().is_some_and(|r| live.contains(r)) {
+                        self.record(
+                            &k,
+                            StepState::Pending,
+                            None,
+                            None,
+                            Some("replacement vanished"),
+                        )?;
+                        reset += 1;
+                    }
+                }
+                StepState::Terminating if !live.contains(&vm.id) => {
+                    self.record(&k, StepState::Done, None, None, None)?;
+                    finished += 1;
+                }
+                _ => {}
+            }
+        }
+        self.emit(Event::Reconciled {
+            plan: self.id().into(),
+            adopted,
+            finished,
+            reset,
+        });
+        Ok(())
+    }
+
+    /// Replaces the VMs of wave `w` that are not yet healthy.
+    pub(crate) async fn run_wave(
+        self: &Arc<Self>,
+        w: usize,
+        targets: &BTreeMap<String, String>,
+    ) -> Result<(), String> {
+        let steps = self.steps()?;
+        let wave = &self.plan.waves[w];
+        // A resumed wave retries what failed or was rolled back.
+        for vm in &wave.vms {
+            if let Some(s) = steps.get(&key(vm)) {
+                if matches!(s.state, StepState::Failed | StepState::RolledBack) {
+                    self.record(&key(vm), StepState::Pending, None, None, s.error.as_deref())?;
+                }
+            }
+        }
+        let steps = self.steps()?;
+        self.emit(Event::WaveStarted {
+            plan: self.id().into(),
+            wave: w,
+            vms: wave.vms.len(),
+        });
+        let mut group_sizes: HashMap<&str, usize> = HashMap::new();
+        for (_, vm) in self.plan.vms() {
+            *group_sizes.entry(vm.group.as_str()).or_default() += 1;
+        }
+        let limit = self.plan.settings.max_unavailable;
+        let groups: HashMap<String, Arc<Semaphore>> = group_sizes
+            .iter()
+            .map(|(g, n)| (g.to_string(), Arc::new(Semaphore::new(limit.of(*n)))))
+            .collect();
+        let all = Arc::new(Semaphore::new(self.plan.settings.concurrency.max(1)));
+        let mut tasks = tokio::task::JoinSet::new();
+        for vm in &wave.vms {
+            let Some(step) = steps.get(&key(vm)).cloned() else {
+                continue;
+            };
+            if !matches!(
+                step.state,
+                StepState::Pending | StepState::Started | StepState::Launched
+            ) {
+                continue;
+            }
+            let target = targets
+                .get(&vm.scope())
+                .cloned()
+                .ok_or_else(|| format!("no target image for {} in {}", vm.id, vm.scope()))?;
+            let this = Arc::clone(self);
+            let vm = vm.clone();
+            let group = Arc::clone(&groups[&vm.group]);
+            let all = Arc::clone(&all);
+            tasks.spawn(async move {
+                let _g = group.acquire_owned().await;
+                let _a = all.acquire_owned().await;
+                if this.control().is_some() {
+                    return Ok(());
+                }
+                this.replace(w, &vm, step, &target).await
+            });
+        }
+        let mut first_error = None;
+        while let Some(r) = tasks.join_next().await {
+            match r {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    first_error.get_or_insert(e);
+                }
+                Err(e) => {
+                    first_error.get_or_insert(format!("a replacement task failed: {e}"));
+                }
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    fn step_event(
+        &self,
+        w: usize,
+        vm: &PlanVm,
+        state: StepState,
+        new: Option<&str>,
+        err: Option<&str>,
+    ) {
+        self.emit(Event::Step {
+            plan: self.id().into(),
+            wave: w,
+            vm: vm.id.clone(),
+            state: state.as_str(),
+            replacement: new.map(String::from),
+            error: err.map(String::from),
+        });
+    }
+
+    /// One VM: launch the replacement (intent first), then its health gate. An unhealthy
+    /// replacement is removed and the step marked failed; the old VM runs on.
+    async fn replace(
+        &self,
+        w: usize,
+        vm: &PlanVm,
+        mut step: StepRow,
+        target: &str,
+    ) -> Result<(), String> {
+        let k = key(vm);
+        if step.state == StepState::Pending {
+            let token = format!(
+                "drydock-{}-{}",
+                super::digest(&[self.id(), &vm.id]),
+                step.attempts + 1
+            );
+            self.record(&k, StepState::Started, Some(&token), None, None)?;
+            step.token = Some(token);
+            step.state = StepState::Started;
+        }
+        if step.state == StepState::Started {
+            let token = step.token.clone().unwrap_or_default();
+            let tags: Tags = [(TAG_PLAN.to_string(), self.id().to_string())].into();
+            let op = Operation::LaunchReplacement {
+                replaces: vm.id.clone(),
+                image: target.to_string(),
+                client_token: token,
+                tags,
+            };
+            match self.call(&vm.provider, op, Default::default()).await {
+                Ok(OperationOutcome::Done { created: Some(new) }) => {
+                    self.record(&k, StepState::Launched, None, Some(&new), None)?;
+                    self.step_event(w, vm, StepState::Launched, Some(&new), None);
+                    step.result = Some(new);
+                }
+                Ok(other) => return Err(format!("launch replacement for {}: {other:?}", vm.id)),
+                Err(e) => {
+                    let msg = gate_err(e);
+                    self.record(&k, StepState::Failed, None, None, Some(&msg))?;
+                    self.step_event(w, vm, StepState::Failed, None, Some(&msg));
+                    return Ok(());
+                }
+            }
+        }
+        let new = step.result.clone().unwrap_or_default();
+        match self.health_gate(vm, &new).await {
+            Ok(()) => {
+                self.record(&k, StepState::Healthy, None, None, None)?;
+                self.step_event(w, vm, StepState::Healthy, Some(&new), None);
+            }
+            Err(why) => {
+                // Remove the failed replacement; keep the old VM.
+                if let Err(e) = self
+                    .call(
+                        &vm.provider,
+                        Operation::Terminate { vm: new.clone() },
+                        Default::default(),
+                    )
+                    .await
+                {
+                    tracing::warn!("cannot remove unhealthy replacement {new}: {e}");
+                }
+                self.record(&k, StepState::Failed, None, None, Some(&why))?;
+                self.step_event(w, vm, StepState::Failed, Some(&new), Some(&why));
+            }
+        }
+        Ok(())
+    }
+
+    /// Terminates the old VMs of wave `w` whose replacements are healthy.
+    pub(crate) async fn commit(self: &Arc<Self>, w: usize) -> Result<(), String> {
+        let steps = self.steps()?;
+        let todo: Vec<PlanVm> = self.plan.waves[w]
+            .vms
+            .iter()
+            .filter(|vm| {
+                steps
+                    .get(&key(vm))
+                    .is_some_and(|s| matches!(s.state, StepState::Healthy | StepState::Terminating))
+            })
+            .cloned()
+            .collect();
+        if todo.is_empty() {
+            return Ok(());
+        }
+        let all = Arc::new(Semaphore::new(self.plan.settings.concurrency.max(1)));
+        let mut tasks = tokio::task::JoinSet::new();
+        for vm in todo.iter().cloned() {
+            let this = Arc::clone(self);
+            let all = Arc::clone(&all);
+            tasks.spawn(async move {
+                let _a = all.acquire_owned().await;
+                let k = key(&vm);
+                this.record(&k, StepState::Terminating, None, None, None)?;
+                match this
+                    .call(
+                        &vm.provider,
+                        Operation::Terminate { vm: vm.id.clone() },
+                        Default::default(),
+                    )
+                    .await
+                {
+                    Ok(_) => {}
+                    Err(GateError::Provider(e)) if e.kind == ProviderErrorKind::NotFound => {}
+                    Err(e) => return Err(format!("terminate old VM {}: {e}", vm.id)),
+                }
+                this.record(&k, StepState::Done, None, None, None)?;
+                this.step_event(w, &vm, StepState::Done, None, None);
+                Ok::<(), String>(())
+            });
+        }
+        let mut first_error = None;
+        while let Some(r) = tasks.join_next().await {
+            if let Ok(Err(e)) | Err(e) = r.map_err(|e| e.to_string()) {
+                first_error.get_or_insert(e);
+            }
+        }
+        if let Some(e) = first_error {
+            return Err(e);
+        }
+        self.emit(Event::Committed {
+            plan: self.id().into(),
+            wave: w,
+            terminated: todo.len(),
+        });
+        Ok(())
+    }
+
+    /// Rolls back the current (uncommitted) wave: removes its replacements, keeps the old
+    /// VMs, and pauses the plan. `resume` runs the wave again.
+    pub async fn rollback(self: &Arc<Self>) -> Result<usize, String> {
+        let row = self.journal.status(self.id())?;
+        if row.status.is_final() {
+            return Err(format!("plan {} is {}", self.id(), row.status.as_str()));
+        }
+        self.journal.claim(self.id(), Some(std::process::id()))?;
+        let result = self.rollback_claimed(row.approved).await;
+        let _ = self.journal.claim(self.id(), None);
+        result
+    }
+
+    async fn rollback_claimed(self: &Arc<Self>, approved: i64) -> Result<usize, String> {
+        let waves = self.plan.waves.len();
+        if waves == 0 || approved < 0 {
+            return Err(format!("plan {} has no wave to roll back", self.id()));
+        }
+        let w = (approved as usize).min(waves - 1);
+        let steps = self.steps()?;
+        let wave = &self.plan.waves[w];
+        if wave.vms.iter().any(|vm| {
+            steps
+                .get(&key(vm))
+                .is_some_and(|s| matches!(s.state, StepState::Terminating | StepState::Done))
+        }) {
+            return Err(format!(
+                "wave {} is already committed (its old VMs are being terminated); it cannot be rolled back",
+                w + 1
+            ));
+        }
+        self.reconcile().await?;
+        let steps = self.steps()?;
+        let mut removed = 0;
+        for vm in &wave.vms {
+            let Some(s) = steps.get(&key(vm)) else {
+                continue;
+            };
+            let replacement = match s.state {
+                StepState::Launched | StepState::Healthy => s.result.clone(),
+                _ => None,
+            };
+            if let Some(new) = replacement {
+                match self
+                    .call(
+                        &vm.provider,
+                        Operation::Terminate { vm: new.clone() },
+                        Default::default(),
+                    )
+                    .await
+                {
+                    Ok(_) => {}
+                    Err(GateError::Provider(e)) if e.kind == ProviderErrorKind::NotFound => {}
+                    Err(e) => return Err(format!("remove replacement {new}: {e}")),
+                }
+                removed += 1;
+            }
+            if s.state != StepState::Pending && s.state != StepState::Started {
+                self.record(&key(vm), StepState::RolledBack, None, None, None)?;
+            }
+        }
+        self.emit(Event::RolledBack {
+            plan: self.id().into(),
+            wave: w,
+            removed,
+        });
+        self.journal.set_status(
+            self.id(),
+            PlanStatus::Paused,
+            &format!(
+                "wave {} rolled back: {removed} replacements removed, old VMs kept; `drydock plan resume` runs it again",
+                w + 1
+            ),
+        )?;
+        Ok(removed)
+    }
+}
