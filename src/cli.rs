@@ -42,7 +42,7 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
-pub const EXIT_CODES: &str = "Exit codes: 0 no VM at or above --fail-on, 1 some are, 2 error.";
+pub const EXIT_CODES: &str = "Exit codes: 0 no VM at or above --fail-on, 1 some are, 2 error.\nplan run/resume: 0 complete or stopped at an approval or a grace period, 1 paused by a wave gate or blocked, 2 error.";
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -55,6 +55,98 @@ pub enum Command {
     Demo(DemoCommand),
     /// Print where drydock reads its config and writes logs and data.
     Info(InfoArgs),
+    /// Migration plans: rebuild → rollout waves → retire, with a crash-safe journal.
+    #[command(subcommand)]
+    Plan(PlanCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PlanCommand {
+    /// Build a plan for a family from the drift verdicts and write it as a TOML file.
+    New(PlanNewArgs),
+    /// Show a plan (id or file) with its blast radius and progress.
+    Show { plan: Option<String> },
+    /// Run a plan (dry run unless --execute). Without an id, the only unfinished plan.
+    Run(PlanRunArgs),
+    /// Continue a paused, waiting or interrupted plan (same as run).
+    Resume(PlanRunArgs),
+    /// Ask a running plan to pause after its in-flight steps (or pause a stopped one).
+    Pause { plan: String },
+    /// Stop a plan for good; the cloud is left as it is (roll back first to undo a wave).
+    Abort { plan: String },
+    /// Remove the current wave's replacements and keep its old VMs.
+    Rollback(PlanRunArgs),
+    /// Every plan in the journal.
+    List,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanNewArgs {
+    #[command(flatten)]
+    pub source: Source,
+    /// The image family to move forward.
+    #[arg(long)]
+    pub family: String,
+    /// Target version (default: the newest usable one; with a builder, the next).
+    #[arg(long, value_name = "VERSION")]
+    pub to: Option<String>,
+    /// Cumulative wave sizes: counts and percentages.
+    #[arg(long, default_value = "1,10%,50%,100%")]
+    pub waves: String,
+    /// VMs of one scale group or application replaced at once: N or P%.
+    #[arg(long, default_value = "25%", value_name = "N|P%")]
+    pub max_unavailable: String,
+    /// Replacements in flight at once across the plan.
+    #[arg(long, default_value_t = 8)]
+    pub concurrency: usize,
+    /// Extra health check per replacement (sh -c; exit 0 = healthy).
+    #[arg(long, value_name = "CMD")]
+    pub health_cmd: Option<String>,
+    #[arg(long, default_value = "10m", value_name = "SPAN")]
+    pub health_timeout: String,
+    /// Failed VMs a wave tolerates before the plan pauses.
+    #[arg(long, default_value_t = 0)]
+    pub wave_failure_limit: usize,
+    /// Deprecated → disabled after this long.
+    #[arg(long, default_value = "7d", value_name = "SPAN")]
+    pub grace: String,
+    /// Disabled → deregistered after this long.
+    #[arg(long, default_value = "14d", value_name = "SPAN")]
+    pub undo_window: String,
+    /// Rebuild: capture the new image from this VM (id or name).
+    #[arg(long, value_name = "VM", conflicts_with = "builder_cmd")]
+    pub builder_vm: Option<String>,
+    /// Rebuild: run this command (e.g. packer build), which prints the new image id last.
+    #[arg(long, value_name = "CMD", requires_all = ["builder_context", "builder_region"])]
+    pub builder_cmd: Option<String>,
+    #[arg(long, value_name = "CONTEXT")]
+    pub builder_context: Option<String>,
+    #[arg(long, value_name = "REGION")]
+    pub builder_region: Option<String>,
+    /// The rebuilt image's parent (default: the builder VM's image).
+    #[arg(long, value_name = "IMAGE")]
+    pub parent: Option<String>,
+    /// Where to write the plan (default: the data directory's plans/ID.toml).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanRunArgs {
+    /// The plan id (default: the only unfinished plan).
+    pub plan: Option<String>,
+    /// Act; without it the next steps are only validated with the cloud (dry run).
+    #[arg(long)]
+    pub execute: bool,
+    /// Confirm the run and approve every wave without asking.
+    #[arg(long)]
+    pub yes: bool,
+    /// Also confirm production contexts (otherwise their name must be typed).
+    #[arg(long)]
+    pub yes_production: bool,
+    /// Stream progress for scripts: `jsonl` prints one JSON event per line on stdout.
+    #[arg(long, value_name = "FORMAT", value_parser = ["jsonl"])]
+    pub events: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -106,6 +198,8 @@ pub struct ScanArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum DemoCommand {
+    /// Forget the changes made to the demo clouds (their state files).
+    Reset,
     /// Generate a large simulated estate as a snapshot file.
     Generate {
         #[arg(long, default_value_t = 100_000)]

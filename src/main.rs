@@ -2,6 +2,7 @@
 //! log file and runs a command. Errors print one line to stderr and exit 2.
 
 mod cli;
+mod plan_cmd;
 
 use anyhow::{anyhow, bail, Context, Result};
 use chrono::{DateTime, Utc};
@@ -29,7 +30,7 @@ fn main() -> ExitCode {
     }
 }
 
-struct Ctx {
+pub(crate) struct Ctx {
     config: Config,
     sources: Sources,
     now: DateTime<Utc>,
@@ -95,6 +96,19 @@ fn run(cli: Cli) -> Result<Exit> {
             Ok(Exit::Clean)
         }
         Some(Command::Info(args)) => info(&ctx, args),
+        Some(Command::Plan(cmd)) => plan_cmd::run(&ctx, &cli, cmd),
+        Some(Command::Demo(DemoCommand::Reset)) => {
+            if let Some(dir) = demo_state_dir() {
+                match std::fs::remove_dir_all(&dir) {
+                    Ok(()) => eprintln!("forgot the demo clouds' changes ({})", dir.display()),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                        eprintln!("the demo clouds are unchanged")
+                    }
+                    Err(e) => bail!("cannot remove {}: {e}", dir.display()),
+                }
+            }
+            Ok(Exit::Clean)
+        }
     }
 }
 
@@ -158,7 +172,7 @@ fn dashboard(ctx: &Ctx, cli: &Cli, logs: drydock::tui::logbuf::LogBuffer) -> Res
         None if !cli.demo && !ctx.config.aws.accounts.is_empty() => {
             (cloud_providers(ctx, &rt), false)
         }
-        None => (demo_providers(ctx), true),
+        None => (demo_providers(ctx)?, true),
     };
     if let Some(c) = &cli.context {
         if !providers.iter().any(|p| p.name() == c) {
@@ -224,21 +238,48 @@ fn use_color(choice: ColorChoice) -> bool {
     }
 }
 
-fn demo_providers(ctx: &Ctx) -> Vec<Arc<dyn Provider>> {
+/// The simulated demo clouds (or `[demo] fleet`), each keeping its state in a file under
+/// the state directory so that changes outlive the process.
+pub(crate) fn demo_providers(ctx: &Ctx) -> Result<Vec<Arc<dyn Provider>>> {
     let d = &ctx.config.demo;
     let settings = SimSettings {
         latency: Duration::from_millis(d.latency_ms),
         fault_rate: d.fault_rate,
         seed: d.seed,
     };
-    drydock_sim::demo_clouds(ctx.now, settings)
+    let clouds = match &d.fleet {
+        None => drydock_sim::demo_clouds(ctx.now, settings),
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("[demo] fleet: cannot read {}", path.display()))?;
+            let spec = drydock_sim::FleetSpec::parse(&text)
+                .map_err(|e| anyhow!("[demo] fleet {}: {e}", path.display()))?;
+            drydock_sim::clouds_of(&spec, ctx.now, settings)
+                .map_err(|e| anyhow!("[demo] fleet {}: {}", path.display(), e.0))?
+        }
+    };
+    clouds
         .into_iter()
-        .map(|c| Arc::new(c) as Arc<dyn Provider>)
+        .map(|c| {
+            let c = match demo_state_dir() {
+                Some(dir) => {
+                    let file = dir.join(format!("{}.json", drydock_api::Provider::name(&c)));
+                    c.with_state_file(file).map_err(|e| anyhow!(e))?
+                }
+                None => c,
+            };
+            Ok(Arc::new(c) as Arc<dyn Provider>)
+        })
         .collect()
 }
 
+/// Where the demo clouds keep their state.
+fn demo_state_dir() -> Option<std::path::PathBuf> {
+    paths::state_dir().map(|d| d.join("demo"))
+}
+
 /// The async runtime for scans and the dashboard (2 workers: these machines have 2 cores).
-fn runtime() -> Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -247,7 +288,7 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 }
 
 /// The configured cloud accounts as providers (built inside `rt`, which will run them).
-fn cloud_providers(ctx: &Ctx, rt: &tokio::runtime::Runtime) -> Vec<Arc<dyn Provider>> {
+pub(crate) fn cloud_providers(ctx: &Ctx, rt: &tokio::runtime::Runtime) -> Vec<Arc<dyn Provider>> {
     ctx.config
         .aws
         .accounts
@@ -279,13 +320,13 @@ fn scan_providers(
 }
 
 /// Where an inventory comes from: a snapshot, the demo, or the configured accounts.
-fn load_inventory(ctx: &Ctx, source: &Source, show_progress: bool) -> Result<Inventory> {
+pub(crate) fn load_inventory(ctx: &Ctx, source: &Source, show_progress: bool) -> Result<Inventory> {
     if let Some(path) = &source.snapshot {
         return Ok(snapshot::read(path)?);
     }
     let rt = runtime()?;
     let providers = if source.demo {
-        demo_providers(ctx)
+        demo_providers(ctx)?
     } else {
         cloud_providers(ctx, &rt)
     };

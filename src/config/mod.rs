@@ -65,6 +65,9 @@ pub struct DemoConfig {
     #[serde(deserialize_with = "fraction")]
     pub fault_rate: f64,
     pub seed: u64,
+    /// A fleet spec to simulate instead of the embedded demo fleet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fleet: Option<std::path::PathBuf>,
 }
 
 impl Default for DemoConfig {
@@ -73,6 +76,7 @@ impl Default for DemoConfig {
             latency_ms: 0,
             fault_rate: 0.0,
             seed: 7,
+            fleet: None,
         }
     }
 }

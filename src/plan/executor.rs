@@ -301,3 +301,71 @@ impl Executor {
         (healthy, failed)
     }
 }
+
+impl Executor {
+    /// Dry run: validates the next steps with the cloud (through the gate, which must be in
+    /// dry-run mode) and reports each as an event; changes nothing, records nothing.
+    /// Returns how many calls would succeed.
+    pub async fn preview(self: &Arc<Self>) -> Result<usize, String> {
+        if !self.opts.gate.dry_run {
+            return Err("preview needs a dry-run gate".into());
+        }
+        let steps = self.steps()?;
+        let approved = self.journal.status(self.id())?.approved.max(0) as usize;
+        let mut ops: Vec<(String, Operation)> = Vec::new();
+        if let Some(r) = &self.plan.rebuild {
+            if steps
+                .get("rebuild")
+                .is_some_and(|s| s.state != StepState::Done)
+            {
+                if let Some(vm) = &r.builder_vm {
+                    ops.push((
+                        r.provider.clone(),
+                        Operation::CreateImage {
+                            source_vm: vm.clone(),
+                            name: r.name.clone(),
+                            tags: Default::default(),
+                            client_token: "dry-run".into(),
+                        },
+                    ));
+                }
+            }
+        }
+        let w = approved.min(self.plan.waves.len().saturating_sub(1));
+        if let Some(wave) = self.plan.waves.get(w) {
+            for vm in wave.vms.iter().take(50) {
+                let pending = steps
+                    .get(&format!("vm:{}", vm.id))
+                    .is_some_and(|s| s.state == StepState::Pending);
+                if let (true, Some(target)) = (pending, self.plan.targets.get(&vm.scope())) {
+                    ops.push((
+                        vm.provider.clone(),
+                        Operation::LaunchReplacement {
+                            replaces: vm.id.clone(),
+                            image: target.clone(),
+                            client_token: "dry-run".into(),
+                            tags: Default::default(),
+                        },
+                    ));
+                }
+            }
+        }
+        let mut ok = 0;
+        for (provider, op) in ops {
+            let what = op.to_string();
+            let outcome = match self.call(&provider, op, ImageUsage::default()).await {
+                Ok(_) => {
+                    ok += 1;
+                    "would succeed".to_string()
+                }
+                Err(e) => format!("would fail: {e}"),
+            };
+            self.emit(Event::WouldApply {
+                plan: self.id().into(),
+                operation: what,
+                outcome,
+            });
+        }
+        Ok(ok)
+    }
+}

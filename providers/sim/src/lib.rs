@@ -19,9 +19,17 @@ use drydock_api::Cloud;
 /// The embedded demo fleet as two simulated clouds, `demo-aws` and `demo-azure`, with all
 /// dates relative to `now`.
 pub fn demo_clouds(now: DateTime<Utc>, settings: SimSettings) -> Vec<SimCloud> {
-    let inventory =
-        fleet::build(&FleetSpec::demo(), now).expect("demo/fleet.toml builds (checked by tests)");
-    vec![
+    clouds_of(&FleetSpec::demo(), now, settings).expect("demo/fleet.toml builds (checked by tests)")
+}
+
+/// A fleet spec as the two simulated clouds `demo-aws` and `demo-azure`.
+pub fn clouds_of(
+    spec: &FleetSpec,
+    now: DateTime<Utc>,
+    settings: SimSettings,
+) -> Result<Vec<SimCloud>, fleet::SpecError> {
+    let inventory = fleet::build(spec, now)?;
+    Ok(vec![
         SimCloud::new(
             "demo-aws",
             Cloud::Aws,
@@ -30,5 +38,5 @@ pub fn demo_clouds(now: DateTime<Utc>, settings: SimSettings) -> Vec<SimCloud> {
             settings.clone(),
         ),
         SimCloud::new("demo-azure", Cloud::Azure, inventory, now, settings),
-    ]
+    ])
 }

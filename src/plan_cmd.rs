@@ -1,0 +1,381 @@
+//! `drydock plan …`: the command-line surface of migration plans — building the plan file,
+//! showing it, and running, pausing, aborting and rolling it back through the executor,
+//! with confirmation (typed for production contexts) and approvals between waves.
+
+use crate::cli::{Cli, PlanCommand, PlanNewArgs, PlanRunArgs};
+use crate::{cloud_providers, demo_providers, load_inventory, runtime, Ctx};
+use anyhow::{anyhow, bail, Context, Result};
+use drydock::config::paths;
+use drydock::drift;
+use drydock::gate::{Confirmation, Gate};
+use drydock::plan::{
+    self, show, Event, Executor, ExecutorOptions, Journal, Plan, PlanRequest, PlanStatus,
+};
+use drydock::report::Exit;
+use drydock_api::Provider;
+use std::collections::{HashMap, HashSet};
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub fn run(ctx: &Ctx, cli: &Cli, cmd: &PlanCommand) -> Result<Exit> {
+    let _ = cli;
+    match cmd {
+        PlanCommand::New(args) => new(ctx, args),
+        PlanCommand::Show { plan } => show_plan(plan.as_deref()),
+        PlanCommand::Run(args) | PlanCommand::Resume(args) => execute(ctx, args),
+        PlanCommand::Pause { plan } => control(plan, "pause"),
+        PlanCommand::Abort { plan } => control(plan, "abort"),
+        PlanCommand::Rollback(args) => rollback(ctx, args),
+        PlanCommand::List => {
+            let j = journal()?;
+            print!("{}", show::list(&j.list().map_err(|e| anyhow!(e))?));
+            Ok(Exit::Clean)
+        }
+    }
+}
+
+/// The journal: `$DRYDOCK_JOURNAL`, else `$XDG_DATA_HOME/drydock/journal.sqlite`.
+fn journal() -> Result<Arc<Journal>> {
+    let path = match std::env::var_os("DRYDOCK_JOURNAL") {
+        Some(p) => PathBuf::from(p),
+        None => paths::data_dir()
+            .ok_or_else(|| anyhow!("no home directory for the plan journal; set DRYDOCK_JOURNAL"))?
+            .join("journal.sqlite"),
+    };
+    Ok(Arc::new(Journal::open(&path).map_err(|e| anyhow!(e))?))
+}
+
+fn parse<T: std::str::FromStr<Err = String>>(flag: &str, v: &str) -> Result<T> {
+    v.parse().map_err(|e| anyhow!("--{flag}: {e}"))
+}
+
+fn new(ctx: &Ctx, args: &PlanNewArgs) -> Result<Exit> {
+    let mut req = PlanRequest::new(&args.family);
+    req.to = args.to.clone();
+    req.waves = plan::parse_waves(&args.waves).map_err(|e| anyhow!(e))?;
+    let s = &mut req.settings;
+    s.max_unavailable = parse("max-unavailable", &args.max_unavailable)?;
+    s.concurrency = args.concurrency.max(1);
+    s.health_cmd = args.health_cmd.clone();
+    s.health_timeout = parse("health-timeout", &args.health_timeout)?;
+    s.wave_failure_limit = args.wave_failure_limit;
+    s.grace = parse("grace", &args.grace)?;
+    s.undo_window = parse("undo-window", &args.undo_window)?;
+    req.builder_vm = args.builder_vm.clone();
+    req.builder_cmd = args.builder_cmd.clone();
+    req.builder_provider = args.builder_context.clone();
+    req.builder_region = args.builder_region.clone();
+    req.parent = args.parent.clone();
+    let inv = load_inventory(ctx, &args.source, false)?;
+    let assessment = drift::evaluate(&inv, &ctx.config.policy, ctx.now);
+    let plan = plan::build(&inv, &assessment, &req, chrono::Utc::now()).map_err(|e| anyhow!(e))?;
+    let path = match &args.output {
+        Some(p) => p.clone(),
+        None => paths::data_dir()
+            .ok_or_else(|| anyhow!("no data directory; pass -o FILE"))?
+            .join("plans")
+            .join(format!("{}.toml", plan.id)),
+    };
+    plan.write(&path).map_err(|e| anyhow!(e))?;
+    let path = path.canonicalize().unwrap_or(path);
+    journal()?.register(&plan, &path).map_err(|e| anyhow!(e))?;
+    print!("{}", show::render(&plan, None, &[]));
+    eprintln!(
+        "\nwrote {}\nreview or edit it, then `drydock plan run {}` (a dry run) and `drydock plan run {} --execute`",
+        path.display(),
+        plan.id,
+        plan.id
+    );
+    Ok(Exit::Clean)
+}
+
+fn show_plan(which: Option<&str>) -> Result<Exit> {
+    let j = journal()?;
+    let (plan, row) = match which {
+        Some(w) if Path::new(w).is_file() => {
+            let plan = Plan::read(Path::new(w)).map_err(|e| anyhow!(e))?;
+            let row = j.status(&plan.id).ok();
+            (plan, row)
+        }
+        _ => {
+            let id = pick(&j, which)?;
+            (j.plan(&id).map_err(|e| anyhow!(e))?, j.status(&id).ok())
+        }
+    };
+    let steps = j.steps(&plan.id).unwrap_or_default();
+    print!("{}", show::render(&plan, row.as_ref(), &steps));
+    Ok(Exit::Clean)
+}
+
+/// The named plan, or the only unfinished one.
+fn pick(j: &Journal, which: Option<&str>) -> Result<String> {
+    if let Some(id) = which {
+        j.status(id).map_err(|e| anyhow!(e))?;
+        return Ok(id.to_string());
+    }
+    let open: Vec<_> = j
+        .list()
+        .map_err(|e| anyhow!(e))?
+        .into_iter()
+        .filter(|r| !r.status.is_final())
+        .collect();
+    match open.as_slice() {
+        [one] => Ok(one.id.clone()),
+        [] => bail!("no unfinished plan; make one with `drydock plan new --family F`"),
+        many => bail!(
+            "several unfinished plans; name one: {}",
+            many.iter()
+                .map(|r| r.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+fn control(which: &str, what: &str) -> Result<Exit> {
+    let j = journal()?;
+    let row = j.status(which).map_err(|e| anyhow!(e))?;
+    if row.status.is_final() {
+        bail!("plan {which} is already {}", row.status.as_str());
+    }
+    let running = row
+        .runner
+        .is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
+    if running {
+        j.set_control(which, Some(what)).map_err(|e| anyhow!(e))?;
+        eprintln!(
+            "asked process {} to {what} plan {which} after its in-flight steps",
+            row.runner.unwrap_or(0)
+        );
+    } else {
+        let (status, event) = if what == "abort" {
+            (PlanStatus::Aborted, Event::Aborted { plan: which.into() })
+        } else {
+            let message = "paused; `drydock plan resume` continues".to_string();
+            (
+                PlanStatus::Paused,
+                Event::Paused {
+                    plan: which.into(),
+                    message,
+                },
+            )
+        };
+        j.set_status(which, status, &event.describe())
+            .map_err(|e| anyhow!(e))?;
+        j.event(which, &event).map_err(|e| anyhow!(e))?;
+        eprintln!("plan {which}: {}", status.as_str());
+    }
+    Ok(Exit::Clean)
+}
+
+/// Reads a line from the terminal after a prompt.
+fn ask(prompt: &str) -> String {
+    eprint!("{prompt}");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut line);
+    line.trim().to_string()
+}
+
+/// The executor for plan `id` over every provider this config knows (demo and cloud).
+fn executor(
+    ctx: &Ctx,
+    args: &PlanRunArgs,
+    rt: &tokio::runtime::Runtime,
+    id: &str,
+) -> Result<Arc<Executor>> {
+    let j = journal()?;
+    let row = j.status(id).map_err(|e| anyhow!(e))?;
+    if row.status == PlanStatus::New && Path::new(&row.path).is_file() {
+        // Not started yet: the file (perhaps edited) is the plan.
+        let plan = Plan::read(Path::new(&row.path)).map_err(|e| anyhow!(e))?;
+        if plan.id != id {
+            bail!("{} now holds plan {}, not {id}", row.path, plan.id);
+        }
+        j.register(&plan, Path::new(&row.path))
+            .map_err(|e| anyhow!(e))?;
+    }
+    let plan = j.plan(id).map_err(|e| anyhow!(e))?;
+    let needed: HashSet<&str> = plan
+        .vms()
+        .map(|(_, v)| v.provider.as_str())
+        .chain(plan.retire.iter().map(|r| r.provider.as_str()))
+        .chain(plan.repoint.iter().map(|r| r.provider.as_str()))
+        .chain(plan.rebuild.iter().map(|r| r.provider.as_str()))
+        .collect();
+    let mut providers: HashMap<String, Arc<dyn Provider>> = HashMap::new();
+    let demo = needed.iter().any(|n| n.starts_with("demo-"));
+    let mut all = if demo {
+        demo_providers(ctx)?
+    } else {
+        Vec::new()
+    };
+    if needed.iter().any(|n| !n.starts_with("demo-")) {
+        all.extend(cloud_providers(ctx, rt));
+    }
+    for p in all {
+        providers.insert(p.name().to_string(), p);
+    }
+    if let Some(missing) = needed.iter().find(|n| !providers.contains_key(**n)) {
+        bail!("plan {id} needs context `{missing}`, which is not configured");
+    }
+    let readonly_contexts = ctx.config.readonly_contexts();
+    let gate = Gate {
+        readonly: ctx.config.general.readonly,
+        dry_run: !args.execute,
+        readonly_contexts: readonly_contexts.clone(),
+    };
+    if gate.readonly {
+        bail!("read-only mode: plan {id} would change the cloud; start without --readonly (or set general.readonly = false)");
+    }
+    if let Some(ro) = needed
+        .iter()
+        .find(|n| readonly_contexts.iter().any(|r| r == *n))
+    {
+        bail!("context `{ro}` is read-only: plan {id} cannot change it");
+    }
+    let production: HashSet<String> = ctx
+        .config
+        .all_contexts()
+        .into_iter()
+        .filter(|c| c.production)
+        .map(|c| c.name)
+        .filter(|n| needed.contains(n.as_str()))
+        .collect();
+    let tty = std::io::stdin().is_terminal();
+    let mut confirmations = HashMap::new();
+    for name in &needed {
+        let prod = production.contains(*name);
+        let c = if !args.execute {
+            // A dry run changes nothing; the gate still applies read-only rules.
+            if prod {
+                Confirmation::Typed(name.to_string())
+            } else {
+                Confirmation::Yes
+            }
+        } else if prod && args.yes_production {
+            Confirmation::Typed(name.to_string())
+        } else if prod && tty {
+            Confirmation::Typed(ask(&format!(
+                "plan {id} changes production context `{name}`: type its name to confirm: "
+            )))
+        } else if prod {
+            bail!("plan {id} changes production context `{name}`: pass --yes-production or run it in a terminal and type the name");
+        } else if args.yes {
+            Confirmation::Yes
+        } else if tty {
+            let a = ask(&format!(
+                "run plan {id} on `{name}` ({})? [y/N] ",
+                show::blast_radius(&plan)
+            ));
+            if a.eq_ignore_ascii_case("y") || a.eq_ignore_ascii_case("yes") {
+                Confirmation::Yes
+            } else {
+                bail!("not confirmed; nothing changed");
+            }
+        } else {
+            bail!("plan {id} needs confirmation: pass --yes (scripts) or run it in a terminal");
+        };
+        if let Confirmation::Typed(t) = &c {
+            if t.trim() != *name {
+                bail!("typed `{t}`, not `{name}`: not confirmed; nothing changed");
+            }
+        }
+        confirmations.insert(name.to_string(), c);
+    }
+    let yes = args.yes;
+    let approve: plan::executor::Approver = Arc::new(move |_, what: &str| {
+        if yes {
+            return true;
+        }
+        if !std::io::stdin().is_terminal() {
+            return false;
+        }
+        let a = ask(&format!("approve {what}? [y/N] "));
+        a.eq_ignore_ascii_case("y") || a.eq_ignore_ascii_case("yes")
+    });
+    let jsonl = args.events.as_deref() == Some("jsonl");
+    let events: plan::executor::EventSink = Arc::new(move |e: &Event| {
+        if jsonl {
+            let line = serde_json::to_string(e).unwrap_or_default();
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{line}");
+            let _ = out.flush();
+        } else if e.is_coarse()
+            || matches!(e, Event::WouldApply { .. })
+            || matches!(e, Event::Step { error: Some(_), .. })
+        {
+            eprintln!("{}", e.describe());
+        }
+    });
+    let opts = ExecutorOptions {
+        providers,
+        gate,
+        production,
+        confirmations,
+        approve,
+        events,
+        poll: Duration::from_millis(500),
+        retry_base: Duration::from_millis(100),
+    };
+    Ok(Executor::new(plan, j, opts))
+}
+
+fn execute(ctx: &Ctx, args: &PlanRunArgs) -> Result<Exit> {
+    let j = journal()?;
+    let id = pick(&j, args.plan.as_deref())?;
+    let rt = runtime()?;
+    let exec = executor(ctx, args, &rt, &id)?;
+    if !args.execute {
+        let ok = rt.block_on(exec.preview()).map_err(|e| anyhow!(e))?;
+        eprintln!(
+            "dry run: {ok} calls would succeed; nothing changed. Add --execute to run plan {id}."
+        );
+        return Ok(Exit::Clean);
+    }
+    let status = rt
+        .block_on(exec.run())
+        .map_err(|e| anyhow!(e))
+        .context(format!("plan {id}"))?;
+    let row = j.status(&id).map_err(|e| anyhow!(e))?;
+    eprintln!(
+        "plan {id}: {}{}",
+        status.as_str(),
+        if row.message.is_empty() {
+            String::new()
+        } else {
+            format!(" — {}", row.message)
+        }
+    );
+    Ok(match status {
+        PlanStatus::Complete | PlanStatus::AwaitingApproval | PlanStatus::Waiting => Exit::Clean,
+        PlanStatus::Aborted | PlanStatus::Paused | PlanStatus::Blocked => Exit::Drift,
+        _ => Exit::Clean,
+    })
+}
+
+fn rollback(ctx: &Ctx, args: &PlanRunArgs) -> Result<Exit> {
+    let j = journal()?;
+    let id = pick(&j, args.plan.as_deref())?;
+    if !args.execute {
+        let plan = j.plan(&id).map_err(|e| anyhow!(e))?;
+        let steps = j.steps(&id).map_err(|e| anyhow!(e))?;
+        let progress = show::wave_progress(&plan, &steps);
+        let approved = j.status(&id).map_err(|e| anyhow!(e))?.approved.max(0) as usize;
+        let w = approved.min(plan.waves.len().saturating_sub(1));
+        let p = progress.get(w).cloned().unwrap_or_default();
+        eprintln!(
+            "dry run: rolling back wave {} would remove {} replacements and keep their old VMs; add --execute",
+            w + 1,
+            p.healthy + p.in_flight
+        );
+        return Ok(Exit::Clean);
+    }
+    let rt = runtime()?;
+    let exec = executor(ctx, args, &rt, &id)?;
+    let removed = rt.block_on(exec.rollback()).map_err(|e| anyhow!(e))?;
+    eprintln!("plan {id}: rolled back, {removed} replacements removed; `drydock plan resume {id}` runs the wave again");
+    Ok(Exit::Clean)
+}
