@@ -1,0 +1,394 @@
+//! Migration plans through the real binary on the simulated cloud, whose state persists in a
+//! file between processes: a 200-VM plan end to end, a crash test (SIGKILL at random points,
+//! resume each time), fault injection, the wave gate and rollback, the in-use refusal and
+//! the read-only refusal.
+
+mod common;
+
+use common::{drydock, run};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+/// 200 VMs of family `svc` on version 1.0 (120 in a scale group, 80 standalone), 1.1
+/// available; optionally a stopped VM still on 1.0 and a target image failing health.
+fn fleet(stopped: bool, unhealthy_target: bool) -> String {
+    let health = if unhealthy_target {
+        r#", tags = { "sim:health" = "fail" }"#
+    } else {
+        ""
+    };
+    let mut s = format!(
+        r#"
+[[accounts]]
+name = "prod"
+cloud = "aws"
+id = "111122223333"
+regions = ["eu-west-1"]
+
+[[families]]
+name = "svc"
+account = "prod"
+name_pattern = "svc-{{version}}"
+versions = [
+  {{ version = "1.0", created_days_ago = 100 }},
+  {{ version = "1.1", created_days_ago = 5{health} }},
+]
+
+[[fleets]]
+name = "svc-a"
+account = "prod"
+image = "svc@1.0"
+count = 120
+size = "t3.small"
+launched_days_ago = 90
+scale_group = "svc-asg"
+tags = {{ app = "svc" }}
+
+[[fleets]]
+name = "svc-b"
+account = "prod"
+image = "svc@1.0"
+count = 80
+size = "t3.small"
+launched_days_ago = 90
+tags = {{ app = "api" }}
+"#
+    );
+    if stopped {
+        s += r#"
+[[fleets]]
+name = "svc-spare"
+account = "prod"
+image = "svc@1.0"
+count = 1
+size = "t3.small"
+launched_days_ago = 90
+state = "stopped"
+"#;
+    }
+    s
+}
+
+struct Env {
+    home: tempfile::TempDir,
+}
+
+impl Env {
+    fn new(fleet: &str, demo: &str) -> Env {
+        let home = tempfile::tempdir().unwrap();
+        let cfg = home.path().join("config/drydock");
+        std::fs::create_dir_all(&cfg).unwrap();
+        let fleet_path = home.path().join("fleet.toml");
+        std::fs::write(&fleet_path, fleet).unwrap();
+        std::fs::write(
+            cfg.join("config.toml"),
+            format!("[demo]\nfleet = {:?}\n{demo}\n", fleet_path.display().to_string()),
+        )
+        .unwrap();
+        Env { home }
+    }
+
+    fn cmd(&self, args: &[&str]) -> (i32, String, String) {
+        run(drydock(self.home.path()).args(args))
+    }
+
+    /// `plan new` on the demo; returns the plan id.
+    fn new_plan(&self, extra: &[&str]) -> String {
+        let mut args = vec!["plan", "new", "--demo", "--family", "svc", "--grace", "0s", "--undo-window", "0s"];
+        args.extend_from_slice(extra);
+        let (code, out, err) = self.cmd(&args);
+        assert_eq!(code, 0, "{out}{err}");
+        out.lines()
+            .next()
+            .and_then(|l| l.split_whitespace().nth(1))
+            .expect("plan id")
+            .to_string()
+    }
+
+    fn run_plan(&self, id: &str) -> (i32, String, String) {
+        self.cmd(&["plan", "run", id, "--execute", "--yes", "--yes-production"])
+    }
+
+    /// The simulated AWS cloud as saved (terminated VMs included).
+    fn cloud(&self) -> Value {
+        let path: PathBuf = self.home.path().join("state/drydock/demo/demo-aws.json");
+        serde_json::from_slice(&std::fs::read(path).expect("state file")).unwrap()
+    }
+
+    fn status(&self, id: &str) -> String {
+        let (_, out, _) = self.cmd(&["plan", "show", id]);
+        out.lines()
+            .find_map(|l| l.strip_prefix("status: "))
+            .unwrap_or("")
+            .to_string()
+    }
+}
+
+fn vms(cloud: &Value) -> &Vec<Value> {
+    cloud["inventory"]["vms"].as_array().unwrap()
+}
+
+fn image_id(cloud: &Value, name: &str) -> String {
+    cloud["inventory"]["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == name)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Every old VM is still running or was replaced by exactly one running VM on the target;
+/// no replacement was ever launched twice (terminated ones included).
+fn assert_no_duplicates_none_lost(cloud: &Value, old_ids: &[String], target: &str) {
+    let mut by_old: HashMap<&str, Vec<&Value>> = HashMap::new();
+    for v in vms(cloud) {
+        if let Some(old) = v["tags"]["drydock:replaces"].as_str() {
+            by_old.entry(old).or_default().push(v);
+        }
+    }
+    for old in old_ids {
+        let old_vm = vms(cloud).iter().find(|v| v["id"] == old.as_str()).unwrap();
+        let reps = by_old.get(old.as_str()).cloned().unwrap_or_default();
+        assert!(reps.len() <= 1, "{old} has {} replacements", reps.len());
+        match reps.first() {
+            Some(r) => {
+                assert_eq!(r["state"], "running", "replacement of {old}");
+                assert_eq!(r["image_id"], target);
+            }
+            None => assert_eq!(old_vm["state"], "running", "{old} lost"),
+        }
+    }
+}
+
+fn old_vm_ids(env: &Env) -> (Vec<String>, String) {
+    let (_, _, _) = env.cmd(&["report", "--demo", "--format", "json"]);
+    // The first mutation writes the state file; before that, read the fleet from a report.
+    let (_, out, _) = env.cmd(&["report", "--demo", "--format", "json", "--filter", "family:svc"]);
+    let r: Value = serde_json::from_str(&out).unwrap();
+    let ids = r["vms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["image_name"] == "svc-1.0" || v["image"].as_str().is_some_and(|_| v["version"] == "1.0"))
+        .map(|v| v["id"].as_str().unwrap().to_string())
+        .collect();
+    (ids, String::new())
+}
+
+#[test]
+fn a_200_vm_plan_runs_to_completion_and_retires_the_old_image() {
+    let env = Env::new(&fleet(false, false), "");
+    let (old, _) = old_vm_ids(&env);
+    assert_eq!(old.len(), 200, "{old:?}");
+    let id = env.new_plan(&[]);
+    let (code, out, err) = env.cmd(&["plan", "show", &id]);
+    assert_eq!(code, 0);
+    assert!(out.contains("200 VMs replaced (1 scale groups, 1 other units)"), "{out}");
+    assert!(out.contains("wave 1 — 1 VMs"), "canary first: {out}");
+    // Dry run by default: nothing changes.
+    let (code, _, err2) = env.cmd(&["plan", "run", &id]);
+    assert_eq!(code, 0, "{err2}");
+    assert!(err2.contains("would succeed"), "{err2}");
+    assert!(!env.home.path().join("state/drydock/demo/demo-aws.json").exists());
+    let (code, _, err3) = env.run_plan(&id);
+    assert_eq!(code, 0, "{err}{err3}");
+    assert!(env.status(&id).starts_with("complete"), "{err3}");
+    let cloud = env.cloud();
+    let target = image_id(&cloud, "svc-1.1");
+    assert_no_duplicates_none_lost(&cloud, &old, &target);
+    let live_on_target = vms(&cloud)
+        .iter()
+        .filter(|v| v["state"] == "running" && v["image_id"] == target.as_str())
+        .count();
+    assert_eq!(live_on_target, 200);
+    let old_image = cloud["inventory"]["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "svc-1.0")
+        .unwrap();
+    assert_eq!(old_image["state"], "deregistered");
+    let group = &cloud["inventory"]["scale_groups"][0];
+    assert_eq!(group["model_image_id"], target.as_str(), "repointed");
+    assert_eq!(group["members"].as_array().unwrap().len(), 120);
+    // The report agrees: every svc VM is current.
+    let (_, out, _) = env.cmd(&["report", "--demo", "--format", "json", "--filter", "family:svc"]);
+    let r: Value = serde_json::from_str(&out).unwrap();
+    assert!(r["vms"].as_array().unwrap().iter().all(|v| v["verdict"] == "current"));
+}
+
+#[test]
+fn sigkill_at_random_points_then_resume_never_duplicates_or_loses_a_vm() {
+    // 15 ms per call and a state file written per change: a run lasts a few seconds.
+    let env = Env::new(&fleet(false, false), "latency_ms = 15");
+    let (old, _) = old_vm_ids(&env);
+    let id = env.new_plan(&["--concurrency", "2"]);
+    let mut rng = 0x2545_f491_4f6c_dd1d_u64;
+    let mut kills = 0;
+    let start = Instant::now();
+    while kills < 25 {
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("drydock"));
+        child
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", env.home.path())
+            .env("XDG_CONFIG_HOME", env.home.path().join("config"))
+            .env("XDG_DATA_HOME", env.home.path().join("data"))
+            .env("XDG_STATE_HOME", env.home.path().join("state"))
+            .env("DRYDOCK_NOW", common::NOW)
+            .args(["plan", "resume", &id, "--execute", "--yes", "--yes-production"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let mut c = child.spawn().unwrap();
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        let wait = Duration::from_millis(40 + rng % 200);
+        std::thread::sleep(wait);
+        if c.try_wait().unwrap().is_some() {
+            break; // finished before the kill
+        }
+        unsafe {
+            libc::kill(c.id() as i32, libc::SIGKILL);
+        }
+        c.wait().unwrap();
+        kills += 1;
+        assert!(start.elapsed() < Duration::from_secs(240), "crash loop too slow");
+    }
+    assert!(kills >= 20, "only {kills} kills landed mid-run");
+    let (code, _, err) = env.cmd(&["plan", "resume", &id, "--execute", "--yes", "--yes-production"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(env.status(&id).starts_with("complete"), "{err}");
+    let cloud = env.cloud();
+    let target = image_id(&cloud, "svc-1.1");
+    assert_no_duplicates_none_lost(&cloud, &old, &target);
+    let replaced = vms(&cloud)
+        .iter()
+        .filter(|v| v["state"] == "running" && v["image_id"] == target.as_str())
+        .count();
+    assert_eq!(replaced, 200, "after {kills} kills");
+}
+
+#[test]
+fn twenty_percent_transient_faults_and_latency_complete_with_bounded_retries() {
+    let env = Env::new(&fleet(false, false), "latency_ms = 2\nfault_rate = 0.2\nseed = 11");
+    let (old, _) = old_vm_ids(&env);
+    let id = env.new_plan(&[]);
+    let (code, _, err) = env.run_plan(&id);
+    assert_eq!(code, 0, "{err}");
+    assert!(env.status(&id).starts_with("complete"), "{err}");
+    let cloud = env.cloud();
+    assert_no_duplicates_none_lost(&cloud, &old, &image_id(&cloud, "svc-1.1"));
+}
+
+#[test]
+fn an_image_still_in_use_is_never_retired() {
+    // A stopped VM on 1.0 is left out of the rollout and still uses the image.
+    let env = Env::new(&fleet(true, false), "");
+    let id = env.new_plan(&[]);
+    let (code, _, err) = env.run_plan(&id);
+    assert_eq!(code, 1, "blocked: {err}");
+    let status = env.status(&id);
+    assert!(status.starts_with("blocked"), "{status}");
+    assert!(status.contains("refusing to deprecate") && status.contains("svc-spare-001"), "{status}");
+    let cloud = env.cloud();
+    let img = cloud["inventory"]["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "svc-1.0")
+        .unwrap();
+    assert_eq!(img["state"], "available");
+    assert!(img.get("deprecation_time").is_none());
+}
+
+#[test]
+fn read_only_refuses_to_run_a_plan() {
+    let env = Env::new(&fleet(false, false), "");
+    let id = env.new_plan(&[]);
+    let (code, _, err) = env.cmd(&["--readonly", "plan", "run", &id, "--execute", "--yes", "--yes-production"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("read-only"), "{err}");
+    assert!(!env.home.path().join("state/drydock/demo/demo-aws.json").exists());
+    assert!(env.status(&id).starts_with("new"));
+}
+
+#[test]
+fn a_failing_wave_pauses_the_plan_and_rollback_keeps_the_old_vms() {
+    let env = Env::new(&fleet(false, true), "");
+    let (old, _) = old_vm_ids(&env);
+    let id = env.new_plan(&["--waves", "5,100%"]);
+    let (code, _, err) = env.run_plan(&id);
+    assert_eq!(code, 1, "{err}");
+    let status = env.status(&id);
+    assert!(status.starts_with("paused") && status.contains("wave gate"), "{status}");
+    // Failed replacements were removed; every old VM still runs.
+    let cloud = env.cloud();
+    let running: Vec<&str> = vms(&cloud)
+        .iter()
+        .filter(|v| v["state"] == "running")
+        .map(|v| v["id"].as_str().unwrap())
+        .collect();
+    assert!(old.iter().all(|o| running.contains(&o.as_str())));
+    assert_eq!(running.len(), 200, "no replacement left running");
+    let (code, _, err) = env.cmd(&["plan", "rollback", &id, "--execute", "--yes", "--yes-production"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = env.cmd(&["plan", "abort", &id]);
+    assert_eq!(code, 0, "{err}");
+    assert!(env.status(&id).starts_with("aborted"));
+}
+
+#[test]
+fn without_yes_a_script_stops_at_the_approval_gate_and_can_roll_back() {
+    let env = Env::new(&fleet(false, false), "");
+    let (old, _) = old_vm_ids(&env);
+    let id = env.new_plan(&["--waves", "1,100%"]);
+    // Non-interactive, no --yes: the run itself needs confirmation.
+    let (code, _, err) = env.cmd(&["plan", "run", &id, "--execute"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--yes-production") || err.contains("--yes"), "{err}");
+    // Confirmed for production, waves not approved: wave 1 (the canary) runs, then it waits.
+    let (code, _, err) = env.cmd(&["plan", "run", &id, "--execute", "--yes-production", "--events", "jsonl"]);
+    assert_eq!(code, 0, "{err}");
+    let status = env.status(&id);
+    assert!(status.starts_with("awaiting_approval"), "{status}");
+    let cloud = env.cloud();
+    let reps = vms(&cloud).iter().filter(|v| v["tags"]["drydock:replaces"].is_string()).count();
+    assert_eq!(reps, 1, "only the canary");
+    let (code, _, err) = env.cmd(&["plan", "rollback", &id, "--execute", "--yes-production"]);
+    assert_eq!(code, 0, "{err}");
+    let cloud = env.cloud();
+    assert_no_duplicates_none_lost(&cloud, &old, &image_id(&cloud, "svc-1.1"));
+    let live_reps = vms(&cloud)
+        .iter()
+        .filter(|v| v["tags"]["drydock:replaces"].is_string() && v["state"] == "running")
+        .count();
+    assert_eq!(live_reps, 0, "rollback removed the canary's replacement");
+    assert!(env.status(&id).starts_with("paused"));
+}
+
+#[test]
+fn events_jsonl_streams_every_step() {
+    let env = Env::new(&fleet(false, false), "");
+    let id = env.new_plan(&["--waves", "100%"]);
+    let (code, out, err) = env.cmd(&["plan", "run", &id, "--execute", "--yes", "--yes-production", "--events", "jsonl"]);
+    assert_eq!(code, 0, "{err}");
+    let events: Vec<Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let kind = |k: &str| events.iter().filter(|e| e["event"] == k).count();
+    assert_eq!(kind("started"), 1);
+    assert_eq!(kind("complete"), 1);
+    assert_eq!(kind("rung"), 3);
+    let healthy = events
+        .iter()
+        .filter(|e| e["event"] == "step" && e["state"] == "healthy")
+        .count();
+    assert_eq!(healthy, 200);
+    assert!(Path::new(&env.home.path().join("data/drydock/journal.sqlite")).exists());
+}
