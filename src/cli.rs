@@ -57,13 +57,13 @@ pub enum Command {
     Info(InfoArgs),
     /// Migration plans: rebuild → rollout waves → retire, with a crash-safe journal.
     #[command(subcommand)]
-    Plan(PlanCommand),
+    Plan(Box<PlanCommand>),
 }
 
 #[derive(Debug, Subcommand)]
 pub enum PlanCommand {
     /// Build a plan for a family from the drift verdicts and write it as a TOML file.
-    New(PlanNewArgs),
+    New(Box<PlanNewArgs>),
     /// Show a plan (id or file) with its blast radius and progress.
     Show { plan: Option<String> },
     /// Run a plan (dry run unless --execute). Without an id, the only unfinished plan.

@@ -221,6 +221,14 @@ fn dashboard(ctx: &Ctx, cli: &Cli, logs: drydock::tui::logbuf::LogBuffer) -> Res
         history_file,
         export_dir: paths::export_dir(),
         clock,
+        journal: drydock::plan::journal_path(),
+        production: ctx
+            .config
+            .all_contexts()
+            .into_iter()
+            .filter(|c| c.production)
+            .map(|c| c.name)
+            .collect(),
     };
     rt.block_on(runtime.run(app))?;
     Ok(Exit::Clean)

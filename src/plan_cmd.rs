@@ -15,7 +15,7 @@ use drydock::report::Exit;
 use drydock_api::Provider;
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -38,12 +38,8 @@ pub fn run(ctx: &Ctx, cli: &Cli, cmd: &PlanCommand) -> Result<Exit> {
 
 /// The journal: `$DRYDOCK_JOURNAL`, else `$XDG_DATA_HOME/drydock/journal.sqlite`.
 fn journal() -> Result<Arc<Journal>> {
-    let path = match std::env::var_os("DRYDOCK_JOURNAL") {
-        Some(p) => PathBuf::from(p),
-        None => paths::data_dir()
-            .ok_or_else(|| anyhow!("no home directory for the plan journal; set DRYDOCK_JOURNAL"))?
-            .join("journal.sqlite"),
-    };
+    let path = plan::journal_path()
+        .ok_or_else(|| anyhow!("no home directory for the plan journal; set DRYDOCK_JOURNAL"))?;
     Ok(Arc::new(Journal::open(&path).map_err(|e| anyhow!(e))?))
 }
 

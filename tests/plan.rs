@@ -85,7 +85,10 @@ impl Env {
         std::fs::write(&fleet_path, fleet).unwrap();
         std::fs::write(
             cfg.join("config.toml"),
-            format!("[demo]\nfleet = {:?}\n{demo}\n", fleet_path.display().to_string()),
+            format!(
+                "[demo]\nfleet = {:?}\n{demo}\n",
+                fleet_path.display().to_string()
+            ),
         )
         .unwrap();
         Env { home }
@@ -97,7 +100,17 @@ impl Env {
 
     /// `plan new` on the demo; returns the plan id.
     fn new_plan(&self, extra: &[&str]) -> String {
-        let mut args = vec!["plan", "new", "--demo", "--family", "svc", "--grace", "0s", "--undo-window", "0s"];
+        let mut args = vec![
+            "plan",
+            "new",
+            "--demo",
+            "--family",
+            "svc",
+            "--grace",
+            "0s",
+            "--undo-window",
+            "0s",
+        ];
         args.extend_from_slice(extra);
         let (code, out, err) = self.cmd(&args);
         assert_eq!(code, 0, "{out}{err}");
@@ -169,13 +182,23 @@ fn assert_no_duplicates_none_lost(cloud: &Value, old_ids: &[String], target: &st
 fn old_vm_ids(env: &Env) -> (Vec<String>, String) {
     let (_, _, _) = env.cmd(&["report", "--demo", "--format", "json"]);
     // The first mutation writes the state file; before that, read the fleet from a report.
-    let (_, out, _) = env.cmd(&["report", "--demo", "--format", "json", "--filter", "family:svc"]);
+    let (_, out, _) = env.cmd(&[
+        "report",
+        "--demo",
+        "--format",
+        "json",
+        "--filter",
+        "family:svc",
+    ]);
     let r: Value = serde_json::from_str(&out).unwrap();
     let ids = r["vms"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|v| v["image_name"] == "svc-1.0" || v["image"].as_str().is_some_and(|_| v["version"] == "1.0"))
+        .filter(|v| {
+            v["image_name"] == "svc-1.0"
+                || v["image"].as_str().is_some_and(|_| v["version"] == "1.0")
+        })
         .map(|v| v["id"].as_str().unwrap().to_string())
         .collect();
     (ids, String::new())
@@ -189,13 +212,20 @@ fn a_200_vm_plan_runs_to_completion_and_retires_the_old_image() {
     let id = env.new_plan(&[]);
     let (code, out, err) = env.cmd(&["plan", "show", &id]);
     assert_eq!(code, 0);
-    assert!(out.contains("200 VMs replaced (1 scale groups, 1 other units)"), "{out}");
+    assert!(
+        out.contains("200 VMs replaced (1 scale groups, 1 other units)"),
+        "{out}"
+    );
     assert!(out.contains("wave 1 — 1 VMs"), "canary first: {out}");
     // Dry run by default: nothing changes.
     let (code, _, err2) = env.cmd(&["plan", "run", &id]);
     assert_eq!(code, 0, "{err2}");
     assert!(err2.contains("would succeed"), "{err2}");
-    assert!(!env.home.path().join("state/drydock/demo/demo-aws.json").exists());
+    assert!(!env
+        .home
+        .path()
+        .join("state/drydock/demo/demo-aws.json")
+        .exists());
     let (code, _, err3) = env.run_plan(&id);
     assert_eq!(code, 0, "{err}{err3}");
     assert!(env.status(&id).starts_with("complete"), "{err3}");
@@ -218,9 +248,20 @@ fn a_200_vm_plan_runs_to_completion_and_retires_the_old_image() {
     assert_eq!(group["model_image_id"], target.as_str(), "repointed");
     assert_eq!(group["members"].as_array().unwrap().len(), 120);
     // The report agrees: every svc VM is current.
-    let (_, out, _) = env.cmd(&["report", "--demo", "--format", "json", "--filter", "family:svc"]);
+    let (_, out, _) = env.cmd(&[
+        "report",
+        "--demo",
+        "--format",
+        "json",
+        "--filter",
+        "family:svc",
+    ]);
     let r: Value = serde_json::from_str(&out).unwrap();
-    assert!(r["vms"].as_array().unwrap().iter().all(|v| v["verdict"] == "current"));
+    assert!(r["vms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|v| v["verdict"] == "current"));
 }
 
 #[test]
@@ -242,7 +283,14 @@ fn sigkill_at_random_points_then_resume_never_duplicates_or_loses_a_vm() {
             .env("XDG_DATA_HOME", env.home.path().join("data"))
             .env("XDG_STATE_HOME", env.home.path().join("state"))
             .env("DRYDOCK_NOW", common::NOW)
-            .args(["plan", "resume", &id, "--execute", "--yes", "--yes-production"])
+            .args([
+                "plan",
+                "resume",
+                &id,
+                "--execute",
+                "--yes",
+                "--yes-production",
+            ])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
@@ -260,10 +308,20 @@ fn sigkill_at_random_points_then_resume_never_duplicates_or_loses_a_vm() {
         }
         c.wait().unwrap();
         kills += 1;
-        assert!(start.elapsed() < Duration::from_secs(240), "crash loop too slow");
+        assert!(
+            start.elapsed() < Duration::from_secs(240),
+            "crash loop too slow"
+        );
     }
     assert!(kills >= 20, "only {kills} kills landed mid-run");
-    let (code, _, err) = env.cmd(&["plan", "resume", &id, "--execute", "--yes", "--yes-production"]);
+    let (code, _, err) = env.cmd(&[
+        "plan",
+        "resume",
+        &id,
+        "--execute",
+        "--yes",
+        "--yes-production",
+    ]);
     assert_eq!(code, 0, "{err}");
     assert!(env.status(&id).starts_with("complete"), "{err}");
     let cloud = env.cloud();
@@ -278,7 +336,10 @@ fn sigkill_at_random_points_then_resume_never_duplicates_or_loses_a_vm() {
 
 #[test]
 fn twenty_percent_transient_faults_and_latency_complete_with_bounded_retries() {
-    let env = Env::new(&fleet(false, false), "latency_ms = 2\nfault_rate = 0.2\nseed = 11");
+    let env = Env::new(
+        &fleet(false, false),
+        "latency_ms = 2\nfault_rate = 0.2\nseed = 11",
+    );
     let (old, _) = old_vm_ids(&env);
     let id = env.new_plan(&[]);
     let (code, _, err) = env.run_plan(&id);
@@ -297,7 +358,10 @@ fn an_image_still_in_use_is_never_retired() {
     assert_eq!(code, 1, "blocked: {err}");
     let status = env.status(&id);
     assert!(status.starts_with("blocked"), "{status}");
-    assert!(status.contains("refusing to deprecate") && status.contains("svc-spare-001"), "{status}");
+    assert!(
+        status.contains("refusing to deprecate") && status.contains("svc-spare-001"),
+        "{status}"
+    );
     let cloud = env.cloud();
     let img = cloud["inventory"]["images"]
         .as_array()
@@ -313,10 +377,22 @@ fn an_image_still_in_use_is_never_retired() {
 fn read_only_refuses_to_run_a_plan() {
     let env = Env::new(&fleet(false, false), "");
     let id = env.new_plan(&[]);
-    let (code, _, err) = env.cmd(&["--readonly", "plan", "run", &id, "--execute", "--yes", "--yes-production"]);
+    let (code, _, err) = env.cmd(&[
+        "--readonly",
+        "plan",
+        "run",
+        &id,
+        "--execute",
+        "--yes",
+        "--yes-production",
+    ]);
     assert_eq!(code, 2);
     assert!(err.contains("read-only"), "{err}");
-    assert!(!env.home.path().join("state/drydock/demo/demo-aws.json").exists());
+    assert!(!env
+        .home
+        .path()
+        .join("state/drydock/demo/demo-aws.json")
+        .exists());
     assert!(env.status(&id).starts_with("new"));
 }
 
@@ -328,7 +404,10 @@ fn a_failing_wave_pauses_the_plan_and_rollback_keeps_the_old_vms() {
     let (code, _, err) = env.run_plan(&id);
     assert_eq!(code, 1, "{err}");
     let status = env.status(&id);
-    assert!(status.starts_with("paused") && status.contains("wave gate"), "{status}");
+    assert!(
+        status.starts_with("paused") && status.contains("wave gate"),
+        "{status}"
+    );
     // Failed replacements were removed; every old VM still runs.
     let cloud = env.cloud();
     let running: Vec<&str> = vms(&cloud)
@@ -338,7 +417,14 @@ fn a_failing_wave_pauses_the_plan_and_rollback_keeps_the_old_vms() {
         .collect();
     assert!(old.iter().all(|o| running.contains(&o.as_str())));
     assert_eq!(running.len(), 200, "no replacement left running");
-    let (code, _, err) = env.cmd(&["plan", "rollback", &id, "--execute", "--yes", "--yes-production"]);
+    let (code, _, err) = env.cmd(&[
+        "plan",
+        "rollback",
+        &id,
+        "--execute",
+        "--yes",
+        "--yes-production",
+    ]);
     assert_eq!(code, 0, "{err}");
     let (code, _, err) = env.cmd(&["plan", "abort", &id]);
     assert_eq!(code, 0, "{err}");
@@ -353,14 +439,28 @@ fn without_yes_a_script_stops_at_the_approval_gate_and_can_roll_back() {
     // Non-interactive, no --yes: the run itself needs confirmation.
     let (code, _, err) = env.cmd(&["plan", "run", &id, "--execute"]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("--yes-production") || err.contains("--yes"), "{err}");
+    assert!(
+        err.contains("--yes-production") || err.contains("--yes"),
+        "{err}"
+    );
     // Confirmed for production, waves not approved: wave 1 (the canary) runs, then it waits.
-    let (code, _, err) = env.cmd(&["plan", "run", &id, "--execute", "--yes-production", "--events", "jsonl"]);
+    let (code, _, err) = env.cmd(&[
+        "plan",
+        "run",
+        &id,
+        "--execute",
+        "--yes-production",
+        "--events",
+        "jsonl",
+    ]);
     assert_eq!(code, 0, "{err}");
     let status = env.status(&id);
     assert!(status.starts_with("awaiting_approval"), "{status}");
     let cloud = env.cloud();
-    let reps = vms(&cloud).iter().filter(|v| v["tags"]["drydock:replaces"].is_string()).count();
+    let reps = vms(&cloud)
+        .iter()
+        .filter(|v| v["tags"]["drydock:replaces"].is_string())
+        .count();
     assert_eq!(reps, 1, "only the canary");
     let (code, _, err) = env.cmd(&["plan", "rollback", &id, "--execute", "--yes-production"]);
     assert_eq!(code, 0, "{err}");
@@ -378,9 +478,21 @@ fn without_yes_a_script_stops_at_the_approval_gate_and_can_roll_back() {
 fn events_jsonl_streams_every_step() {
     let env = Env::new(&fleet(false, false), "");
     let id = env.new_plan(&["--waves", "100%"]);
-    let (code, out, err) = env.cmd(&["plan", "run", &id, "--execute", "--yes", "--yes-production", "--events", "jsonl"]);
+    let (code, out, err) = env.cmd(&[
+        "plan",
+        "run",
+        &id,
+        "--execute",
+        "--yes",
+        "--yes-production",
+        "--events",
+        "jsonl",
+    ]);
     assert_eq!(code, 0, "{err}");
-    let events: Vec<Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let events: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     let kind = |k: &str| events.iter().filter(|e| e["event"] == k).count();
     assert_eq!(kind("started"), 1);
     assert_eq!(kind("complete"), 1);

@@ -22,6 +22,14 @@ pub use spec::{Amount, Plan, Span};
 use std::io::Write;
 use std::path::Path;
 
+/// The journal: `$DRYDOCK_JOURNAL`, else `$XDG_DATA_HOME/drydock/journal.sqlite`.
+pub fn journal_path() -> Option<std::path::PathBuf> {
+    match std::env::var_os("DRYDOCK_JOURNAL") {
+        Some(p) => Some(p.into()),
+        None => crate::config::paths::data_dir().map(|d| d.join("journal.sqlite")),
+    }
+}
+
 /// Writes `bytes` to a temp file beside `path`, syncs it and renames it into place.
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty());

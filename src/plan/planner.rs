@@ -236,7 +236,7 @@ pub fn build(
     let index = inv.image_index();
     let retire = superseded
         .iter()
-        .filter_map(|id| index.get(id).map(|&i| i))
+        .filter_map(|id| index.get(id).copied())
         .filter(|&i| !inv.images[i].vendor && inv.images[i].state != ImageState::Deregistered)
         .filter_map(|i| {
             let img = &inv.images[i];

@@ -76,17 +76,17 @@ impl Executor {
                         adopted += 1;
                     }
                 }
-                StepState::Launched | StepState::Healthy => {
-                    if !s.result.as_ref().is_some_and(|r| live.contains(r)) {
-                        self.record(
-                            &k,
-                            StepState::Pending,
-                            None,
-                            None,
-                            Some("replacement vanished"),
-                        )?;
-                        reset += 1;
-                    }
+                StepState::Launched | StepState::Healthy
+                    if !s.result.as_ref().is_some_and(|r| live.contains(r)) =>
+                {
+                    self.record(
+                        &k,
+                        StepState::Pending,
+                        None,
+                        None,
+                        Some("replacement vanished"),
+                    )?;
+                    reset += 1;
                 }
                 StepState::Terminating if !live.contains(&vm.id) => {
                     self.record(&k, StepState::Done, None, None, None)?;

@@ -262,6 +262,7 @@ impl App {
             requests,
             expected,
             typed: Input::default(),
+            plan: None,
         }));
     }
 
@@ -270,6 +271,14 @@ impl App {
         match &c.expected {
             None => {
                 if key_name(&key).as_deref() == Some("y") {
+                    if let Some((plan, action)) = c.plan {
+                        self.status = Some(format!("plan {plan}: working…"));
+                        return vec![Effect::PlanAction {
+                            plan,
+                            action,
+                            confirmation: Confirmation::Yes,
+                        }];
+                    }
                     self.status = Some(format!("applying {} change(s)…", c.requests.len()));
                     return vec![Effect::Apply {
                         requests: c.requests,
@@ -283,6 +292,14 @@ impl App {
                 KeyCode::Enter if c.typed.value().trim() == expected => {
                     self.status = Some(format!("applying {} change(s)…", c.requests.len()));
                     let typed = c.typed.value().trim().to_string();
+                    if let Some((plan, action)) = c.plan {
+                        self.status = Some(format!("plan {plan}: working…"));
+                        return vec![Effect::PlanAction {
+                            plan,
+                            action,
+                            confirmation: Confirmation::Typed(typed),
+                        }];
+                    }
                     return vec![Effect::Apply {
                         requests: c.requests,
                         confirmation: Confirmation::Typed(typed),
@@ -407,6 +424,40 @@ impl App {
                     }
                     w.flush().map_err(err)?;
                 }
+            }
+            (View::Plans, _, _) => {
+                let rows: Vec<serde_json::Value> = self
+                    .plans
+                    .plans
+                    .iter()
+                    .map(|p| {
+                        let replaced: usize = p.waves.iter().map(|w| w.done + w.healthy).sum();
+                        serde_json::json!({
+                            "plan": p.row.id, "family": p.plan.family, "version": p.plan.version,
+                            "status": p.row.status.as_str(), "message": p.row.message,
+                            "replaced": replaced, "vms": p.plan.vm_count(),
+                        })
+                    })
+                    .collect();
+                if format == ExportFormat::Json {
+                    out = json(serde_json::to_vec_pretty(&rows))?;
+                } else {
+                    let mut w = csv::Writer::from_writer(&mut out);
+                    let cols = ["plan", "family", "version", "status", "replaced", "vms"];
+                    w.write_record(cols).map_err(|e| e.to_string())?;
+                    for r in &rows {
+                        let rec: Vec<String> = cols
+                            .iter()
+                            .map(|c| match &r[*c] {
+                                serde_json::Value::String(s) => s.clone(),
+                                v => v.to_string(),
+                            })
+                            .collect();
+                        w.write_record(&rec).map_err(|e| e.to_string())?;
+                    }
+                    w.flush().map_err(err)?;
+                }
+                return Ok(("plans".into(), out));
             }
             (View::Log, _, _) => {
                 for l in self.log_lines() {

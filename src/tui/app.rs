@@ -33,6 +33,10 @@ pub enum Action {
     ScanFinished(Box<Inventory>),
     ScanFailed(String),
     MutationsFinished(Vec<Result<String, String>>),
+    /// The plans read from the journal.
+    PlansLoaded(Result<Vec<super::plans::PlanView>, String>),
+    /// A plan action finished: what happened, or why it failed.
+    PlanActionDone(Result<String, String>),
     Exported(Result<PathBuf, String>),
     /// A task died (e.g. panicked): leave the dashboard with this error.
     Fatal(String),
@@ -55,6 +59,14 @@ pub enum Effect {
     },
     Export(ExportFormat),
     RecordHistory(HistoryPoint),
+    /// Read the plans from the journal.
+    LoadPlans,
+    /// Act on a plan (through the executor and the mutation gate).
+    PlanAction {
+        plan: String,
+        action: super::plans::PlanAction,
+        confirmation: Confirmation,
+    },
     Quit,
 }
 
@@ -67,6 +79,8 @@ pub struct ConfirmState {
     /// For production contexts: the text to type.
     pub expected: Option<String>,
     pub typed: Input,
+    /// A plan action instead of `requests`.
+    pub plan: Option<(String, super::plans::PlanAction)>,
 }
 
 /// What has the keyboard.
@@ -130,6 +144,7 @@ pub struct App {
     pub drift_matrix: Option<(bool, std::rc::Rc<Vec<super::matrix::MatrixRow>>)>,
     pub log: LogState,
     pub logs: LogBuffer,
+    pub plans: super::plans::PlansState,
     pub detail: bool,
     pub refresh: Refresh,
     pub now: DateTime<Utc>,
@@ -168,6 +183,7 @@ impl App {
                 filter: String::new(),
             },
             logs,
+            plans: Default::default(),
             detail: false,
             refresh: Refresh::default(),
             now: opts.now,
@@ -211,7 +227,26 @@ impl App {
                 if self.refresh.running {
                     self.spinner = self.spinner.wrapping_add(1);
                 }
+                if self.view == View::Plans {
+                    self.plans.since_load += 1;
+                    if self.plans.since_load >= 4 {
+                        self.plans.since_load = 0;
+                        return vec![Effect::LoadPlans];
+                    }
+                }
                 vec![]
+            }
+            Action::PlansLoaded(r) => {
+                self.on_plans(r);
+                vec![]
+            }
+            Action::PlanActionDone(r) => {
+                self.status = Some(match r {
+                    Ok(s) => s,
+                    Err(e) => format!("plan action failed: {e}"),
+                });
+                self.refresh.running = true;
+                vec![Effect::LoadPlans, Effect::Scan]
             }
             Action::ScanProgress {
                 provider,
@@ -391,6 +426,14 @@ impl App {
             }
             Command::Export => return vec![Effect::Export(ExportFormat::Csv)],
             Command::TagRetire | Command::Deprecate => self.open_confirm(c),
+            Command::PlanApprove => return self.confirm_plan(super::plans::PlanAction::Approve),
+            Command::PlanPause => return self.confirm_plan(super::plans::PlanAction::Pause),
+            Command::PlanAbort => return self.confirm_plan(super::plans::PlanAction::Abort),
+            Command::PlanRollback => return self.confirm_plan(super::plans::PlanAction::Rollback),
+            Command::Show(View::Plans) => {
+                self.view = View::Plans;
+                return vec![Effect::LoadPlans];
+            }
             other => self.command(other),
         }
         vec![]
@@ -406,6 +449,7 @@ impl App {
                 self.images.rows.shown.len(),
             ),
             View::Log => (Some(&mut self.log.list), self.logs.len()),
+            View::Plans => (Some(&mut self.plans.list), self.plans.plans.len()),
             View::Drift => (None, 0),
         };
         if let Some(list) = list {
@@ -433,7 +477,7 @@ impl App {
                     View::Fleet => self.fleet.rows.filter.to_string(),
                     View::Images => self.images.rows.filter.to_string(),
                     View::Log => self.log.filter.clone(),
-                    View::Drift => return,
+                    View::Drift | View::Plans => return,
                 };
                 self.mode = Mode::Filter(Input::new(current));
             }
@@ -489,7 +533,7 @@ impl App {
                 self.log.filter = text.trim().to_string();
                 return;
             }
-            View::Drift => return,
+            View::Drift | View::Plans => return,
             _ => Filter::parse(text),
         };
         let filter = match parsed {

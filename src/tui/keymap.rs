@@ -11,10 +11,17 @@ pub enum View {
     Images,
     Drift,
     Log,
+    Plans,
 }
 
 impl View {
-    pub const ALL: [View; 4] = [View::Fleet, View::Images, View::Drift, View::Log];
+    pub const ALL: [View; 5] = [
+        View::Fleet,
+        View::Images,
+        View::Drift,
+        View::Log,
+        View::Plans,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -22,6 +29,7 @@ impl View {
             View::Images => "images",
             View::Drift => "drift",
             View::Log => "log",
+            View::Plans => "plans",
         }
     }
 }
@@ -55,6 +63,11 @@ pub enum Command {
     TagRetire,
     /// Deprecate the selected or marked images.
     Deprecate,
+    /// Plans view: approve and run the next wave, pause, abort, roll back the current wave.
+    PlanApprove,
+    PlanPause,
+    PlanAbort,
+    PlanRollback,
 }
 
 /// One binding.
@@ -71,6 +84,8 @@ pub struct Binding {
 }
 
 const LISTS: &[View] = &[View::Fleet, View::Images, View::Log];
+/// Views with a list to move through.
+const NAV: &[View] = &[View::Fleet, View::Images, View::Log, View::Plans];
 const TABLES: &[View] = &[View::Fleet, View::Images];
 
 const fn b(
@@ -108,13 +123,14 @@ pub const BINDINGS: &[Binding] = &[
     b(&["2"], Command::Show(View::Images), &[], "images view"),
     b(&["3"], Command::Show(View::Drift), &[], "drift view"),
     b(&["4"], Command::Show(View::Log), &[], "log view"),
+    b(&["5"], Command::Show(View::Plans), &[], "plans view"),
     b(&["r"], Command::Refresh, &[], "refresh (rescan)"),
-    b(&["j", "down"], Command::Down, LISTS, "down"),
-    b(&["k", "up"], Command::Up, LISTS, "up"),
-    b(&["g"], Command::GotoPrefix, LISTS, "gg: top"),
-    b(&["G", "end"], Command::Bottom, LISTS, "bottom"),
-    b(&["pgdn", "ctrl-f"], Command::PageDown, LISTS, "page down"),
-    b(&["pgup", "ctrl-b"], Command::PageUp, LISTS, "page up"),
+    b(&["j", "down"], Command::Down, NAV, "down"),
+    b(&["k", "up"], Command::Up, NAV, "up"),
+    b(&["g"], Command::GotoPrefix, NAV, "gg: top"),
+    b(&["G", "end"], Command::Bottom, NAV, "bottom"),
+    b(&["pgdn", "ctrl-f"], Command::PageDown, NAV, "page down"),
+    b(&["pgup", "ctrl-b"], Command::PageUp, NAV, "page up"),
     b(
         &["/"],
         Command::Filter,
@@ -161,6 +177,28 @@ pub const BINDINGS: &[Binding] = &[
         command: Command::Deprecate,
         views: &[View::Images],
         help: "deprecate marked/selected images",
+        mutating: true,
+    },
+    Binding {
+        keys: &["a"],
+        command: Command::PlanApprove,
+        views: &[View::Plans],
+        help: "approve the next wave and run it",
+        mutating: true,
+    },
+    b(&["p"], Command::PlanPause, &[View::Plans], "pause the plan"),
+    Binding {
+        keys: &["X"],
+        command: Command::PlanAbort,
+        views: &[View::Plans],
+        help: "abort the plan",
+        mutating: true,
+    },
+    Binding {
+        keys: &["R"],
+        command: Command::PlanRollback,
+        views: &[View::Plans],
+        help: "roll back the current wave",
         mutating: true,
     },
 ];

@@ -10,6 +10,8 @@ pub mod keymap;
 pub mod list;
 pub mod logbuf;
 pub mod matrix;
+pub mod plan_job;
+pub mod plans;
 pub mod rows;
 pub mod runtime;
 pub mod terminal;

@@ -29,6 +29,10 @@ pub struct Runtime {
     pub export_dir: Option<PathBuf>,
     /// The clock (fixed in tests).
     pub clock: Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>,
+    /// The plan journal the Plans view reads and acts on (`None`: no plans).
+    pub journal: Option<PathBuf>,
+    /// Contexts marked production (plan actions need their name typed).
+    pub production: Vec<String>,
 }
 
 const TICK: Duration = Duration::from_millis(250);
@@ -135,6 +139,36 @@ impl Runtime {
                         Ok(path)
                     });
                     let _ = tx.send(Action::Exported(result.map_err(|e: String| e)));
+                }
+                Effect::LoadPlans => {
+                    let path = self.journal.clone();
+                    let tx = tx.clone();
+                    tokio::task::spawn_blocking(move || {
+                        let r = match path {
+                            Some(p) => {
+                                crate::plan::Journal::open(&p).and_then(|j| super::plans::load(&j))
+                            }
+                            None => Err("no data directory for the plan journal".into()),
+                        };
+                        let _ = tx.send(Action::PlansLoaded(r));
+                    });
+                }
+                Effect::PlanAction {
+                    plan,
+                    action,
+                    confirmation,
+                } => {
+                    let tx2 = tx.clone();
+                    let job = super::plan_job::PlanJob {
+                        journal: self.journal.clone(),
+                        providers: self.providers.clone(),
+                        gate: self.gate.clone(),
+                        production: self.production.clone(),
+                    };
+                    supervise(tx, async move {
+                        let r = job.run(&plan, action, confirmation).await;
+                        let _ = tx2.send(Action::PlanActionDone(r));
+                    });
                 }
                 Effect::RecordHistory(point) => {
                     if let Some(path) = &self.history_file {

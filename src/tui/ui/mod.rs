@@ -5,6 +5,7 @@ mod chrome;
 mod detail;
 mod drift;
 mod lists;
+mod plans;
 mod popup;
 
 use super::app::App;
@@ -46,6 +47,7 @@ pub fn draw(f: &mut Frame<'_>, app: &mut App, theme: Theme) {
         View::Images => lists::images(f, body, app, theme),
         View::Drift => drift::drift(f, body, app, theme),
         View::Log => lists::log(f, body, app, theme),
+        View::Plans => plans::plans(f, body, app, theme),
     }
     chrome::footer(f, footer, app, theme);
     popup::popups(f, area, app, theme);

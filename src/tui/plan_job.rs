@@ -1,0 +1,106 @@
+//! A plan action started from the dashboard, run as a task: approve (record the approval,
+//! then run the plan until its next gate), pause, abort or roll back — through the same
+//! executor and mutation gate as `drydock plan`.
+
+use super::plans::PlanAction;
+use crate::gate::{Confirmation, Gate};
+use crate::plan::{Event, Executor, ExecutorOptions, Journal, PlanStatus};
+use drydock_api::Provider;
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What a plan action needs from the runtime.
+pub struct PlanJob {
+    pub journal: Option<PathBuf>,
+    pub providers: Vec<Arc<dyn Provider>>,
+    pub gate: Gate,
+    pub production: Vec<String>,
+}
+
+impl PlanJob {
+    /// Performs `action` on plan `id`; the result says what happened, for the status line.
+    pub async fn run(
+        self,
+        id: &str,
+        action: PlanAction,
+        confirmation: Confirmation,
+    ) -> Result<String, String> {
+        let path = self.journal.clone().ok_or("no plan journal")?;
+        let journal = Arc::new(Journal::open(&path)?);
+        let row = journal.status(id)?;
+        let running = row
+            .runner
+            .is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists());
+        match action {
+            PlanAction::Pause | PlanAction::Abort if running => {
+                let what = if action == PlanAction::Pause {
+                    "pause"
+                } else {
+                    "abort"
+                };
+                journal.set_control(id, Some(what))?;
+                return Ok(format!("asked the running plan {id} to {what}"));
+            }
+            PlanAction::Pause => {
+                journal.set_status(id, PlanStatus::Paused, "paused from the dashboard")?;
+                return Ok(format!("plan {id} paused"));
+            }
+            PlanAction::Abort => {
+                journal.set_status(id, PlanStatus::Aborted, "aborted from the dashboard")?;
+                journal.event(id, &Event::Aborted { plan: id.into() })?;
+                return Ok(format!("plan {id} aborted"));
+            }
+            _ => {}
+        }
+        let plan = journal.plan(id)?;
+        let names: HashSet<String> = plan
+            .vms()
+            .map(|(_, v)| v.provider.clone())
+            .chain(plan.retire.iter().map(|r| r.provider.clone()))
+            .chain(plan.rebuild.iter().map(|r| r.provider.clone()))
+            .collect();
+        let confirmations = names
+            .iter()
+            .map(|n| (n.clone(), confirmation.clone()))
+            .collect();
+        let waves = plan.waves.len();
+        let opts = ExecutorOptions {
+            providers: self
+                .providers
+                .iter()
+                .map(|p| (p.name().to_string(), Arc::clone(p)))
+                .collect::<HashMap<_, _>>(),
+            gate: self.gate.clone(),
+            production: self
+                .production
+                .iter()
+                .filter(|p| names.contains(*p))
+                .cloned()
+                .collect(),
+            confirmations,
+            // One approval per key press: the next gate stops the run.
+            approve: Arc::new(|_, _| false),
+            events: Arc::new(|e: &Event| tracing::info!("{}", e.describe())),
+            poll: Duration::from_millis(500),
+            retry_base: Duration::from_millis(100),
+        };
+        let exec = Executor::new(plan, Arc::clone(&journal), opts);
+        match action {
+            PlanAction::Rollback => {
+                let n = exec.rollback().await?;
+                Ok(format!("plan {id}: rolled back, {n} replacements removed"))
+            }
+            _ => {
+                if row.status == PlanStatus::AwaitingApproval && row.approved >= 0 {
+                    let next = (row.approved + 1) as usize;
+                    journal.approve(id, next.min(waves))?;
+                }
+                let status = exec.run().await?;
+                let row = journal.status(id)?;
+                Ok(format!("plan {id}: {} {}", status.as_str(), row.message))
+            }
+        }
+    }
+}

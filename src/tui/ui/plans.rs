@@ -1,0 +1,164 @@
+//! The Plans view: the journal's plans (status, progress), and for the selected plan a gauge
+//! per wave and the per-VM status of its current wave.
+
+use crate::plan::{PlanStatus, StepState};
+use crate::tui::app::App;
+use crate::tui::theme::Theme;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Cell, Gauge, Paragraph, Row, Table};
+use ratatui::Frame;
+use std::collections::HashMap;
+
+fn status_style(s: PlanStatus, theme: Theme) -> Style {
+    match s {
+        PlanStatus::Paused | PlanStatus::Blocked | PlanStatus::Aborted => theme.danger(),
+        PlanStatus::AwaitingApproval | PlanStatus::Waiting => theme.warn(),
+        _ => Style::default(),
+    }
+}
+
+pub fn plans(f: &mut Frame<'_>, area: Rect, app: &mut App, theme: Theme) {
+    let st = &app.plans;
+    let list_h = (st.plans.len() as u16 + 3).clamp(4, area.height / 3);
+    let [top, bottom] =
+        Layout::vertical([Constraint::Length(list_h), Constraint::Min(5)]).areas(area);
+    let title = format!(" plans {} ", st.plans.len());
+    let block = Block::bordered().title(Span::styled(title, theme.title()));
+    if st.plans.is_empty() {
+        let text = st
+            .error
+            .clone()
+            .unwrap_or_else(|| " no plans yet: `drydock plan new --family F` makes one".into());
+        f.render_widget(Paragraph::new(text).block(block), area);
+        return;
+    }
+    let rows: Vec<Row> = st
+        .plans
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let done: usize = p.waves.iter().map(|w| w.done + w.healthy).sum();
+            let row = Row::new(vec![
+                Cell::from(p.row.id.clone()),
+                Cell::from(format!("{} → {}", p.plan.family, p.plan.version)),
+                Cell::from(p.row.status.as_str()).style(status_style(p.row.status, theme)),
+                Cell::from(format!("{done}/{}", p.plan.vm_count())),
+            ]);
+            if i == st.list.selected {
+                row.style(theme.selected())
+            } else {
+                row
+            }
+        })
+        .collect();
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Min(30),
+            Constraint::Length(26),
+            Constraint::Length(18),
+            Constraint::Length(11),
+        ],
+    )
+    .header(Row::new(["PLAN", "FAMILY → VERSION", "STATUS", "REPLACED"]).style(theme.title()))
+    .block(block);
+    f.render_widget(table, top);
+    let Some(p) = st.selected() else { return };
+    let block = Block::bordered().title(Span::styled(
+        format!(
+            " {} — a approve · p pause · X abort · R rollback ",
+            p.row.id
+        ),
+        theme.title(),
+    ));
+    let inner = block.inner(bottom);
+    f.render_widget(block, bottom);
+    let waves = p.plan.waves.len() as u16;
+    let [msg, gauges, vms] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Length(waves.min(inner.height.saturating_sub(3) / 2)),
+        Constraint::Min(1),
+    ])
+    .areas(inner);
+    let message = if p.row.message.is_empty() {
+        p.row.status.as_str().to_string()
+    } else {
+        p.row.message.clone()
+    };
+    f.render_widget(
+        Paragraph::new(vec![
+            Line::from(Span::styled(message, status_style(p.row.status, theme))),
+            Line::from(Span::styled(
+                crate::plan::show::blast_radius(&p.plan),
+                theme.dim(),
+            )),
+        ]),
+        msg,
+    );
+    for (w, prog) in p.waves.iter().enumerate().take(gauges.height as usize) {
+        let r = Rect::new(gauges.x, gauges.y + w as u16, gauges.width, 1);
+        let label = format!(
+            "wave {} · {}/{} replaced · {} in flight · {} failed",
+            w + 1,
+            prog.done + prog.healthy,
+            prog.total,
+            prog.in_flight,
+            prog.failed
+        );
+        let style = if prog.failed > 0 {
+            theme.danger()
+        } else {
+            theme.accent(ratatui::style::Color::Green)
+        };
+        f.render_widget(
+            Gauge::default()
+                .gauge_style(style)
+                .ratio(prog.ratio().clamp(0.0, 1.0))
+                .label(label),
+            r,
+        );
+    }
+    let steps: HashMap<&str, _> = p.steps.iter().map(|s| (s.key.as_str(), s)).collect();
+    let w = p.current_wave();
+    let rows: Vec<Row> = p
+        .plan
+        .waves
+        .get(w)
+        .map(|wave| wave.vms.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .take(vms.height.saturating_sub(1) as usize)
+        .map(|vm| {
+            let s = steps.get(format!("vm:{}", vm.id).as_str());
+            let state = s.map_or(StepState::Pending, |s| s.state);
+            let style = match state {
+                StepState::Failed => theme.danger(),
+                StepState::Started | StepState::Launched | StepState::Terminating => theme.warn(),
+                _ => Style::default(),
+            };
+            Row::new(vec![
+                Cell::from(vm.name.clone()),
+                Cell::from(vm.id.clone()),
+                Cell::from(state.as_str()).style(style),
+                Cell::from(s.and_then(|s| s.result.clone()).unwrap_or_default()),
+                Cell::from(s.and_then(|s| s.error.clone()).unwrap_or_default()),
+            ])
+        })
+        .collect();
+    f.render_widget(
+        Table::new(
+            rows,
+            [
+                Constraint::Length(22),
+                Constraint::Length(21),
+                Constraint::Length(12),
+                Constraint::Length(21),
+                Constraint::Min(10),
+            ],
+        )
+        .header(Row::new(["VM", "ID", "STEP", "REPLACEMENT", "ERROR"]).style(theme.title())),
+        vms,
+    );
+}
