@@ -1,0 +1,202 @@
+//! The dashboard's Plans view: the reducer (view switch, confirm dialogs typed for
+//! production, read-only), its rendering, and a plan action run as the runtime runs it —
+//! on the simulated demo clouds with a real journal.
+
+mod common;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use drydock::config::Config;
+use drydock::gate::{Confirmation, Gate};
+use drydock::plan::{self, Journal, PlanRequest, PlanStatus};
+use drydock::tui::app::Mode;
+use drydock::tui::keymap::View;
+use drydock::tui::logbuf::LogBuffer;
+use drydock::tui::plan_job::PlanJob;
+use drydock::tui::plans::{load, PlanAction};
+use drydock::tui::{Action, App, AppOptions, Effect};
+use drydock_api::Provider;
+use std::sync::Arc;
+
+fn key(app: &mut App, k: &str) -> Vec<Effect> {
+    let ev = match k {
+        "enter" => KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE),
+        c => KeyEvent::new(KeyCode::Char(c.chars().next().unwrap()), KeyModifiers::NONE),
+    };
+    app.update(Action::Key(ev))
+}
+
+/// A plan for app-checkout on the demo, registered in a journal under `dir`.
+fn setup(dir: &std::path::Path) -> (Arc<Journal>, Vec<Arc<dyn Provider>>, String) {
+    let now = common::now();
+    let providers: Vec<Arc<dyn Provider>> =
+        drydock_sim::demo_clouds(now, drydock_sim::SimSettings::default())
+            .into_iter()
+            .map(|c| Arc::new(c) as Arc<dyn Provider>)
+            .collect();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let inv = rt.block_on(drydock::scan::scan_all(
+        &providers,
+        Arc::new(|_| {}),
+        move || now,
+    ));
+    let policy = Config::default().policy;
+    let a = drydock::drift::evaluate(&inv, &policy, now);
+    let mut req = PlanRequest::new("app-checkout");
+    req.settings.grace = "0s".parse().unwrap();
+    req.settings.undo_window = "0s".parse().unwrap();
+    let plan = plan::build(&inv, &a, &req, now).unwrap();
+    let journal = Arc::new(Journal::open(&dir.join("journal.sqlite")).unwrap());
+    journal.register(&plan, &dir.join("plan.toml")).unwrap();
+    (journal, providers, plan.id)
+}
+
+fn app(readonly: bool) -> App {
+    let (config, _) = drydock::config::load(Some(std::path::Path::new("/dev/null")), &[]).unwrap();
+    App::new(
+        AppOptions {
+            policy: config.policy,
+            contexts: config.contexts,
+            context: None,
+            readonly,
+            dry_run: false,
+            now: common::now(),
+            history: vec![],
+        },
+        LogBuffer::new(100),
+    )
+}
+
+#[test]
+fn plans_view_loads_confirms_with_typed_production_name_and_renders_gauges() {
+    let dir = tempfile::tempdir().unwrap();
+    let (journal, _, id) = setup(dir.path());
+    let mut app = app(false);
+    let effects = key(&mut app, "5");
+    assert_eq!(app.view, View::Plans);
+    assert!(matches!(effects.as_slice(), [Effect::LoadPlans]));
+    app.update(Action::PlansLoaded(load(&journal)));
+    assert_eq!(app.plans.plans.len(), 1);
+
+    // demo-aws is a production context: the name must be typed.
+    key(&mut app, "a");
+    let Mode::Confirm(c) = &app.mode else {
+        panic!("no confirm dialog")
+    };
+    assert_eq!(c.expected.as_deref(), Some("demo-aws"));
+    assert!(
+        c.lines
+            .iter()
+            .any(|l| l.starts_with("Blast radius: 36 VMs")),
+        "{:?}",
+        c.lines
+    );
+    for ch in "demo-aws".chars() {
+        key(&mut app, &ch.to_string());
+    }
+    let effects = key(&mut app, "enter");
+    match effects.as_slice() {
+        [Effect::PlanAction {
+            plan,
+            action: PlanAction::Approve,
+            confirmation: Confirmation::Typed(t),
+        }] => {
+            assert_eq!(plan, &id);
+            assert_eq!(t, "demo-aws");
+        }
+        other => panic!("{other:?}"),
+    }
+
+    let backend = ratatui::backend::TestBackend::new(120, 40);
+    let mut term = ratatui::Terminal::new(backend).unwrap();
+    term.draw(|f| drydock::tui::ui::draw(f, &mut app, drydock::tui::theme::Theme { color: false }))
+        .unwrap();
+    let text: String = term
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(|c| c.symbol())
+        .collect();
+    assert!(text.contains(&id), "plan listed");
+    assert!(text.contains("wave 1 · 0/1 replaced"), "wave gauges");
+    assert!(
+        text.contains("checkout-legacy-001"),
+        "per-VM status of the current wave"
+    );
+}
+
+#[test]
+fn read_only_removes_the_mutating_plan_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let (journal, _, _) = setup(dir.path());
+    let mut app = app(true);
+    key(&mut app, "5");
+    app.update(Action::PlansLoaded(load(&journal)));
+    for k in ["a", "X", "R"] {
+        key(&mut app, k);
+        assert!(matches!(app.mode, Mode::Normal), "{k} is gone in read-only");
+    }
+    key(&mut app, "p");
+    assert!(
+        matches!(app.mode, Mode::Confirm(_)),
+        "pausing stays possible"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approval_from_the_dashboard_runs_one_wave_and_rollback_undoes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    // (setup runs its own runtime: off this one's threads)
+    let path = dir.path().to_path_buf();
+    let (journal, providers, id) = std::thread::spawn(move || setup(&path)).join().unwrap();
+    let job = || PlanJob {
+        journal: Some(dir.path().join("journal.sqlite")),
+        providers: providers.clone(),
+        gate: Gate::default(),
+        production: vec!["demo-aws".into()],
+    };
+    let typed = || Confirmation::Typed("demo-aws".into());
+    // A wrong name is refused by the gate; nothing launches.
+    let err = job().run(&id, PlanAction::Approve, Confirmation::Yes).await;
+    assert!(
+        err.as_ref().is_ok_and(|s| s.contains("paused")) || err.is_err(),
+        "{err:?}"
+    );
+    let steps = journal.steps(&id).unwrap();
+    assert!(
+        steps.iter().all(|s| s.result.is_none()),
+        "nothing launched unconfirmed"
+    );
+    // Typed: the canary wave runs, then the plan waits for the next approval.
+    let msg = job().run(&id, PlanAction::Approve, typed()).await.unwrap();
+    assert!(msg.contains("awaiting_approval"), "{msg}");
+    assert_eq!(
+        journal.status(&id).unwrap().status,
+        PlanStatus::AwaitingApproval
+    );
+    let launched = journal
+        .steps(&id)
+        .unwrap()
+        .iter()
+        .filter(|s| s.result.is_some())
+        .count();
+    assert_eq!(launched, 1);
+    // Approve again: wave 2 (3 VMs) runs.
+    let msg = job().run(&id, PlanAction::Approve, typed()).await.unwrap();
+    assert!(msg.contains("awaiting_approval"), "{msg}");
+    let launched = journal
+        .steps(&id)
+        .unwrap()
+        .iter()
+        .filter(|s| s.result.is_some())
+        .count();
+    assert_eq!(launched, 4);
+    let msg = job().run(&id, PlanAction::Rollback, typed()).await.unwrap();
+    assert!(msg.contains("3 replacements removed"), "{msg}");
+    assert_eq!(journal.status(&id).unwrap().status, PlanStatus::Paused);
+    let msg = job().run(&id, PlanAction::Abort, typed()).await.unwrap();
+    assert!(msg.contains("aborted"), "{msg}");
+}
