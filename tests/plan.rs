@@ -502,3 +502,117 @@ fn events_jsonl_streams_every_step() {
     assert_eq!(healthy, 200);
     assert!(Path::new(&env.home.path().join("data/drydock/journal.sqlite")).exists());
 }
+
+#[test]
+fn rebuild_from_a_builder_vm_tags_provenance_and_rolls_onto_it() {
+    let env = Env::new(&fleet(false, false), "");
+    let old = old_vm_ids(&env);
+    let id = env.new_plan(&[
+        "--builder-vm",
+        "svc-b-001",
+        "--to",
+        "1.2",
+        "--waves",
+        "100%",
+    ]);
+    let (code, out, _) = env.cmd(&["plan", "show", &id]);
+    assert_eq!(code, 0);
+    assert!(out.contains("rebuild [pending]: svc-1.2"), "{out}");
+    let (code, _, err) = env.run_plan(&id);
+    assert_eq!(code, 0, "{err}");
+    assert!(env.status(&id).starts_with("complete"), "{err}");
+    let cloud = env.cloud();
+    let new = cloud["inventory"]["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "svc-1.2")
+        .expect("rebuilt image");
+    let tags = &new["tags"];
+    assert_eq!(tags["drydock:family"], "svc");
+    assert_eq!(tags["drydock:version"], "1.2");
+    assert_eq!(tags["drydock:parent"], image_id(&cloud, "svc-1.0").as_str());
+    let cm: Vec<String> = serde_json::from_str(tags["cm-source"].as_str().unwrap()).unwrap();
+    assert_eq!(cm.len(), 5);
+    assert_eq!(cm[2], format!("plan/{id}"));
+    let target = new["id"].as_str().unwrap().to_string();
+    assert_no_duplicates_none_lost(&cloud, &old, &target);
+    // The builder VM was on 1.0 too: it was replaced like the rest.
+    let on_new = vms(&cloud)
+        .iter()
+        .filter(|v| v["state"] == "running" && v["image_id"] == target.as_str())
+        .count();
+    assert_eq!(on_new, 200);
+}
+
+#[test]
+fn a_builder_command_prints_the_image_id_and_it_gets_provenance() {
+    let env = Env::new(&fleet(false, false), "");
+    // Before any change there is no state file; the image ids come from the report.
+    let (_, out, _) = env.cmd(&["report", "--demo", "--format", "json"]);
+    let r: Value = serde_json::from_str(&out).unwrap();
+    let built = r["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "svc-1.1")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let cmd = format!(
+        "echo packer: building $DRYDOCK_FAMILY $DRYDOCK_VERSION >&2; echo 'artifact: {built}'"
+    );
+    let id = env.new_plan(&[
+        "--builder-cmd",
+        &cmd,
+        "--builder-context",
+        "demo-aws",
+        "--builder-region",
+        "eu-west-1",
+        "--to",
+        "1.1",
+        "--waves",
+        "100%",
+    ]);
+    let (code, _, err) = env.run_plan(&id);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains(&format!("rebuilt: new image {built}")),
+        "{err}"
+    );
+    let cloud = env.cloud();
+    let img = cloud["inventory"]["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == built.as_str())
+        .unwrap();
+    assert!(img["tags"]["cm-source"].as_str().unwrap().contains(&id));
+}
+
+#[test]
+fn health_cmd_failures_within_the_limit_leave_old_vms_and_block_retirement() {
+    let env = Env::new(&fleet(false, false), "");
+    let id = env.new_plan(&[
+        "--health-cmd",
+        r#"test "$DRYDOCK_VM_NAME" != svc-b-003 || { echo 'http 503' >&2; exit 1; }"#,
+        "--wave-failure-limit",
+        "1",
+    ]);
+    let (code, _, err) = env.run_plan(&id);
+    assert_eq!(code, 1, "{err}");
+    let status = env.status(&id);
+    assert!(
+        status.starts_with("blocked") && status.contains("svc-b-003"),
+        "{status}"
+    );
+    let (_, out, _) = env.cmd(&["plan", "show", &id]);
+    assert!(out.contains("health_cmd exited 1: http 503"), "{out}");
+    let cloud = env.cloud();
+    let b3 = vms(&cloud)
+        .iter()
+        .find(|v| v["name"] == "svc-b-003" && v["tags"]["drydock:replaces"].is_null())
+        .unwrap();
+    assert_eq!(b3["state"], "running", "the old VM runs on");
+}

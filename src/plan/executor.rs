@@ -192,7 +192,16 @@ impl Executor {
         self.reconcile().await?;
         let targets = match self.rebuild().await? {
             Some(t) => t,
-            None => return self.stop(PlanStatus::Paused, "rebuild failed".into()),
+            None => {
+                let why = self.steps()?.remove("rebuild").and_then(|s| s.error);
+                return self.stop(
+                    PlanStatus::Paused,
+                    format!(
+                        "rebuild failed: {}; fix it, then `drydock plan resume`",
+                        why.unwrap_or_default()
+                    ),
+                );
+            }
         };
         let waves = self.plan.waves.len();
         for w in 0..waves {

@@ -72,10 +72,6 @@ impl Executor {
             }
             Err(e) => {
                 self.record("rebuild", StepState::Failed, None, None, Some(&e))?;
-                self.emit(Event::Paused {
-                    plan: self.id().into(),
-                    message: format!("rebuild failed: {e}"),
-                });
                 Ok(None)
             }
         }
