@@ -131,6 +131,19 @@ impl Env {
         serde_json::from_slice(&std::fs::read(path).expect("state file")).unwrap()
     }
 
+    /// `report --format json` on the svc family.
+    fn svc_report(&self) -> Value {
+        let (_, out, _) = self.cmd(&[
+            "report",
+            "--demo",
+            "--format",
+            "json",
+            "--filter",
+            "family:svc",
+        ]);
+        serde_json::from_str(&out).unwrap()
+    }
+
     fn status(&self, id: &str) -> String {
         let (_, out, _) = self.cmd(&["plan", "show", id]);
         out.lines()
@@ -144,16 +157,17 @@ fn vms(cloud: &Value) -> &Vec<Value> {
     cloud["inventory"]["vms"].as_array().unwrap()
 }
 
-fn image_id(cloud: &Value, name: &str) -> String {
+fn image<'a>(cloud: &'a Value, name: &str) -> &'a Value {
     cloud["inventory"]["images"]
         .as_array()
         .unwrap()
         .iter()
         .find(|i| i["name"] == name)
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
+        .unwrap_or_else(|| panic!("no image {name}"))
+}
+
+fn image_id(cloud: &Value, name: &str) -> String {
+    image(cloud, name)["id"].as_str().unwrap().to_string()
 }
 
 /// Every old VM is still running or was replaced by exactly one running VM on the target;
@@ -181,15 +195,7 @@ fn assert_no_duplicates_none_lost(cloud: &Value, old_ids: &[String], target: &st
 
 /// The VMs on svc 1.0, from a report (the state file appears with the first change).
 fn old_vm_ids(env: &Env) -> Vec<String> {
-    let (_, out, _) = env.cmd(&[
-        "report",
-        "--demo",
-        "--format",
-        "json",
-        "--filter",
-        "family:svc",
-    ]);
-    let r: Value = serde_json::from_str(&out).unwrap();
+    let r = env.svc_report();
     r["vms"]
         .as_array()
         .unwrap()
@@ -232,26 +238,13 @@ fn a_200_vm_plan_runs_to_completion_and_retires_the_old_image() {
         .filter(|v| v["state"] == "running" && v["image_id"] == target.as_str())
         .count();
     assert_eq!(live_on_target, 200);
-    let old_image = cloud["inventory"]["images"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["name"] == "svc-1.0")
-        .unwrap();
+    let old_image = image(&cloud, "svc-1.0");
     assert_eq!(old_image["state"], "deregistered");
     let group = &cloud["inventory"]["scale_groups"][0];
     assert_eq!(group["model_image_id"], target.as_str(), "repointed");
     assert_eq!(group["members"].as_array().unwrap().len(), 120);
     // The report agrees: every svc VM is current.
-    let (_, out, _) = env.cmd(&[
-        "report",
-        "--demo",
-        "--format",
-        "json",
-        "--filter",
-        "family:svc",
-    ]);
-    let r: Value = serde_json::from_str(&out).unwrap();
+    let r = env.svc_report();
     assert!(r["vms"]
         .as_array()
         .unwrap()
@@ -358,12 +351,7 @@ fn an_image_still_in_use_is_never_retired() {
         "{status}"
     );
     let cloud = env.cloud();
-    let img = cloud["inventory"]["images"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["name"] == "svc-1.0")
-        .unwrap();
+    let img = image(&cloud, "svc-1.0");
     assert_eq!(img["state"], "available");
     assert!(img.get("deprecation_time").is_none());
 }
