@@ -562,3 +562,46 @@ async fn role_arn_is_assumed_and_scans_that_account() {
     let names: Vec<&str> = r.vms.iter().map(|v| v.name.as_str()).collect();
     assert_eq!(names, ["home-001"]);
 }
+
+/// What plans need beyond launches: repointing a group's launch template and status checks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repoint_a_group_and_read_vm_health() {
+    let m = Moto::start();
+    let s = seed(&m).await;
+    let p = AwsProvider::new(m.account(&["eu-west-1"])).await;
+    let (r, _) = scan(&p).await;
+    let group = r.scale_groups.iter().find(|g| g.name == "web-asg").unwrap();
+    let out = p
+        .apply(
+            &Operation::Repoint {
+                resource: group.id.clone(),
+                image: s.vendor.clone(),
+            },
+            false,
+        )
+        .await
+        .unwrap();
+    assert!(
+        matches!(&out, OperationOutcome::Done { created: Some(v) } if v.starts_with(&s.template)),
+        "{out:?}"
+    );
+    let (r, _) = scan(&p).await;
+    let group = r.scale_groups.iter().find(|g| g.name == "web-asg").unwrap();
+    assert_eq!(
+        group.model_image_id, s.vendor,
+        "the group launches from the new image"
+    );
+    let web = r.vms.iter().find(|v| v.name == "web-001").unwrap();
+    assert_eq!(web.image_id, s.golden, "running VMs are left alone");
+    assert_eq!(
+        p.vm_health(&web.id).await.unwrap(),
+        drydock_api::VmHealth::Healthy
+    );
+    p.apply(&Operation::Terminate { vm: web.id.clone() }, false)
+        .await
+        .unwrap();
+    assert_eq!(
+        p.vm_health(&web.id).await.unwrap(),
+        drydock_api::VmHealth::Gone
+    );
+}
