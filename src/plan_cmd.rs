@@ -131,38 +131,10 @@ fn pick(j: &Journal, which: Option<&str>) -> Result<String> {
 }
 
 fn control(which: &str, what: &str) -> Result<Exit> {
-    let j = journal()?;
-    let row = j.status(which).map_err(|e| anyhow!(e))?;
-    if row.status.is_final() {
-        bail!("plan {which} is already {}", row.status.as_str());
-    }
-    let running = row
-        .runner
-        .is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
-    if running {
-        j.set_control(which, Some(what)).map_err(|e| anyhow!(e))?;
-        eprintln!(
-            "asked process {} to {what} plan {which} after its in-flight steps",
-            row.runner.unwrap_or(0)
-        );
-    } else {
-        let (status, event) = if what == "abort" {
-            (PlanStatus::Aborted, Event::Aborted { plan: which.into() })
-        } else {
-            let message = "paused; `drydock plan resume` continues".to_string();
-            (
-                PlanStatus::Paused,
-                Event::Paused {
-                    plan: which.into(),
-                    message,
-                },
-            )
-        };
-        j.set_status(which, status, &event.describe())
-            .map_err(|e| anyhow!(e))?;
-        j.event(which, &event).map_err(|e| anyhow!(e))?;
-        eprintln!("plan {which}: {}", status.as_str());
-    }
+    let said = journal()?
+        .halt(which, what == "abort")
+        .map_err(|e| anyhow!(e))?;
+    eprintln!("{said}");
     Ok(Exit::Clean)
 }
 
@@ -194,13 +166,7 @@ fn executor(
             .map_err(|e| anyhow!(e))?;
     }
     let plan = j.plan(id).map_err(|e| anyhow!(e))?;
-    let needed: HashSet<&str> = plan
-        .vms()
-        .map(|(_, v)| v.provider.as_str())
-        .chain(plan.retire.iter().map(|r| r.provider.as_str()))
-        .chain(plan.repoint.iter().map(|r| r.provider.as_str()))
-        .chain(plan.rebuild.iter().map(|r| r.provider.as_str()))
-        .collect();
+    let needed = plan.contexts();
     let mut providers: HashMap<String, Arc<dyn Provider>> = HashMap::new();
     let demo = needed.iter().any(|n| n.starts_with("demo-"));
     let mut all = if demo {

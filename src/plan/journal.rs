@@ -135,6 +135,14 @@ pub struct PlanRow {
     pub updated: DateTime<Utc>,
 }
 
+impl PlanRow {
+    /// The process running the plan, if it is still alive.
+    pub fn live_runner(&self) -> Option<u32> {
+        self.runner
+            .filter(|pid| Path::new(&format!("/proc/{pid}")).exists())
+    }
+}
+
 /// A step's row. Keys: `rebuild`, `vm:<id>`, `repoint:<resource>`, `deprecate:<image>`,
 /// `disable:<image>`, `deregister:<image>`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -338,12 +346,38 @@ impl Journal {
             .map_err(db)
     }
 
+    /// Pauses (or aborts) plan `id`: a running executor is asked to stop after its in-flight
+    /// steps; a stopped plan changes status at once. Says what happened.
+    pub fn halt(&self, id: &str, abort: bool) -> R<String> {
+        let row = self.status(id)?;
+        if row.status.is_final() {
+            return Err(format!("plan {id} is already {}", row.status.as_str()));
+        }
+        let what = if abort { "abort" } else { "pause" };
+        if let Some(pid) = row.live_runner() {
+            self.set_control(id, Some(what))?;
+            return Ok(format!(
+                "asked process {pid} to {what} plan {id} after its in-flight steps"
+            ));
+        }
+        let plan = id.to_string();
+        let (status, event) = if abort {
+            (PlanStatus::Aborted, super::Event::Aborted { plan })
+        } else {
+            let message = "paused; `drydock plan resume` continues".to_string();
+            (PlanStatus::Paused, super::Event::Paused { plan, message })
+        };
+        self.set_status(id, status, &event.describe())?;
+        self.event(id, &event)?;
+        Ok(format!("plan {id}: {}", status.as_str()))
+    }
+
     /// Claims the plan for process `pid` (`None` releases it). Fails if another live
     /// process holds it.
     pub fn claim(&self, id: &str, pid: Option<u32>) -> R<()> {
         let row = self.status(id)?;
-        if let (Some(me), Some(other)) = (pid, row.runner) {
-            if other != me && Path::new(&format!("/proc/{other}")).exists() {
+        if let (Some(me), Some(other)) = (pid, row.live_runner()) {
+            if other != me {
                 return Err(format!(
                     "plan {id} is being run by process {other}; pause it with `drydock plan pause {id}`"
                 ));

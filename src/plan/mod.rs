@@ -19,34 +19,12 @@ pub use journal::{Journal, PlanRow, PlanStatus, StepRow, StepState};
 pub use planner::{build, parse_waves, PlanRequest};
 pub use spec::{Amount, Plan, Span};
 
-use std::io::Write;
-use std::path::Path;
-
 /// The journal: `$DRYDOCK_JOURNAL`, else `$XDG_DATA_HOME/drydock/journal.sqlite`.
 pub fn journal_path() -> Option<std::path::PathBuf> {
     match std::env::var_os("DRYDOCK_JOURNAL") {
         Some(p) => Some(p.into()),
         None => crate::config::paths::data_dir().map(|d| d.join("journal.sqlite")),
     }
-}
-
-/// Writes `bytes` to a temp file beside `path`, syncs it and renames it into place.
-pub fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
-    if let Some(d) = dir {
-        std::fs::create_dir_all(d)?;
-    }
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }
 
 /// A short stable digest for idempotency keys (FNV-1a, 64 bits).

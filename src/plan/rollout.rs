@@ -21,6 +21,18 @@ fn key(vm: &PlanVm) -> String {
     format!("vm:{}", vm.id)
 }
 
+/// Waits for every task; the first error (a task's own, or its panic) if any failed.
+async fn join_all(mut tasks: tokio::task::JoinSet<Result<(), String>>) -> Result<(), String> {
+    let mut first_error = None;
+    while let Some(r) = tasks.join_next().await {
+        let r = r.unwrap_or_else(|e| Err(format!("a plan task failed: {e}")));
+        if let Err(e) = r {
+            first_error.get_or_insert(e);
+        }
+    }
+    first_error.map_or(Ok(()), Err)
+}
+
 fn gate_err(e: GateError) -> String {
     e.to_string()
 }
@@ -164,19 +176,7 @@ impl Executor {
                 this.replace(w, &vm, step, &target).await
             });
         }
-        let mut first_error = None;
-        while let Some(r) = tasks.join_next().await {
-            match r {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => {
-                    first_error.get_or_insert(e);
-                }
-                Err(e) => {
-                    first_error.get_or_insert(format!("a replacement task failed: {e}"));
-                }
-            }
-        }
-        first_error.map_or(Ok(()), Err)
+        join_all(tasks).await
     }
 
     fn step_event(
@@ -308,15 +308,7 @@ impl Executor {
                 Ok::<(), String>(())
             });
         }
-        let mut first_error = None;
-        while let Some(r) = tasks.join_next().await {
-            if let Ok(Err(e)) | Err(e) = r.map_err(|e| e.to_string()) {
-                first_error.get_or_insert(e);
-            }
-        }
-        if let Some(e) = first_error {
-            return Err(e);
-        }
+        join_all(tasks).await?;
         self.emit(Event::Committed {
             plan: self.id().into(),
             wave: w,

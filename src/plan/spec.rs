@@ -158,6 +158,16 @@ impl Plan {
             .flat_map(|(w, wave)| wave.vms.iter().map(move |v| (w, v)))
     }
 
+    /// Every context (provider) the plan changes: rollout, rebuild, repoints, retirements.
+    pub fn contexts(&self) -> std::collections::BTreeSet<&str> {
+        self.vms()
+            .map(|(_, v)| v.provider.as_str())
+            .chain(self.rebuild.iter().map(|r| r.provider.as_str()))
+            .chain(self.repoint.iter().map(|r| r.provider.as_str()))
+            .chain(self.retire.iter().map(|r| r.provider.as_str()))
+            .collect()
+    }
+
     pub fn vm_count(&self) -> usize {
         self.waves.iter().map(|w| w.vms.len()).sum()
     }
@@ -214,8 +224,15 @@ impl Plan {
             self.id,
             toml::to_string_pretty(self).map_err(|e| format!("cannot encode plan: {e}"))?
         );
-        crate::plan::atomic_write(path, text.as_bytes())
-            .map_err(|e| format!("cannot write plan {}: {e}", path.display()))
+        let write = || {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)?;
+            }
+            crate::model::snapshot::write_atomic(path, |w| {
+                std::io::Write::write_all(w, text.as_bytes())
+            })
+        };
+        write().map_err(|e| format!("cannot write plan {}: {e}", path.display()))
     }
 }
 

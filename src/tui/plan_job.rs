@@ -29,38 +29,14 @@ impl PlanJob {
     ) -> Result<String, String> {
         let path = self.journal.clone().ok_or("no plan journal")?;
         let journal = Arc::new(Journal::open(&path)?);
-        let row = journal.status(id)?;
-        let running = row
-            .runner
-            .is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists());
         match action {
-            PlanAction::Pause | PlanAction::Abort if running => {
-                let what = if action == PlanAction::Pause {
-                    "pause"
-                } else {
-                    "abort"
-                };
-                journal.set_control(id, Some(what))?;
-                return Ok(format!("asked the running plan {id} to {what}"));
-            }
-            PlanAction::Pause => {
-                journal.set_status(id, PlanStatus::Paused, "paused from the dashboard")?;
-                return Ok(format!("plan {id} paused"));
-            }
-            PlanAction::Abort => {
-                journal.set_status(id, PlanStatus::Aborted, "aborted from the dashboard")?;
-                journal.event(id, &Event::Aborted { plan: id.into() })?;
-                return Ok(format!("plan {id} aborted"));
-            }
+            PlanAction::Pause => return journal.halt(id, false),
+            PlanAction::Abort => return journal.halt(id, true),
             _ => {}
         }
+        let row = journal.status(id)?;
         let plan = journal.plan(id)?;
-        let names: HashSet<String> = plan
-            .vms()
-            .map(|(_, v)| v.provider.clone())
-            .chain(plan.retire.iter().map(|r| r.provider.clone()))
-            .chain(plan.rebuild.iter().map(|r| r.provider.clone()))
-            .collect();
+        let names: HashSet<String> = plan.contexts().into_iter().map(String::from).collect();
         let confirmations = names
             .iter()
             .map(|n| (n.clone(), confirmation.clone()))

@@ -46,19 +46,6 @@ impl PlanView {
     pub fn current_wave(&self) -> usize {
         (self.row.approved.max(0) as usize).min(self.plan.waves.len().saturating_sub(1))
     }
-
-    /// Every context the plan changes.
-    pub fn providers(&self) -> Vec<String> {
-        let mut v: Vec<String> = self
-            .plan
-            .vms()
-            .map(|(_, vm)| vm.provider.clone())
-            .chain(self.plan.retire.iter().map(|r| r.provider.clone()))
-            .collect();
-        v.sort();
-        v.dedup();
-        v
-    }
 }
 
 /// Reads every plan of the journal for the view.
@@ -106,8 +93,12 @@ impl App {
             self.status = Some(format!("plan {} is {}", p.row.id, p.row.status.as_str()));
             return vec![];
         }
-        let providers = p.providers();
-        let production: Vec<&String> = providers.iter().filter(|n| self.is_production(n)).collect();
+        let production: Vec<&str> = p
+            .plan
+            .contexts()
+            .into_iter()
+            .filter(|n| self.is_production(n))
+            .collect();
         if production.len() > 1 {
             self.status = Some(
                 "the plan spans several production contexts: run it with `drydock plan run`".into(),
