@@ -4,206 +4,13 @@
 //! the read-only refusal.
 
 mod common;
+mod plan_env;
 
-use common::{drydock, run};
+use plan_env::*;
 use serde_json::Value;
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
-
-/// 200 VMs of family `svc` on version 1.0 (120 in a scale group, 80 standalone), 1.1
-/// available; optionally a stopped VM still on 1.0 and a target image failing health.
-fn fleet(stopped: bool, unhealthy_target: bool) -> String {
-    let health = if unhealthy_target {
-        r#", tags = { "sim:health" = "fail" }"#
-    } else {
-        ""
-    };
-    let mut s = format!(
-        r#"
-[[accounts]]
-name = "prod"
-cloud = "aws"
-id = "111122223333"
-regions = ["eu-west-1"]
-
-[[families]]
-name = "svc"
-account = "prod"
-name_pattern = "svc-{{version}}"
-versions = [
-  {{ version = "1.0", created_days_ago = 100 }},
-  {{ version = "1.1", created_days_ago = 5{health} }},
-]
-
-[[fleets]]
-name = "svc-a"
-account = "prod"
-image = "svc@1.0"
-count = 120
-size = "t3.small"
-launched_days_ago = 90
-scale_group = "svc-asg"
-tags = {{ app = "svc" }}
-
-[[fleets]]
-name = "svc-b"
-account = "prod"
-image = "svc@1.0"
-count = 80
-size = "t3.small"
-launched_days_ago = 90
-tags = {{ app = "api" }}
-"#
-    );
-    if stopped {
-        s += r#"
-[[fleets]]
-name = "svc-spare"
-account = "prod"
-image = "svc@1.0"
-count = 1
-size = "t3.small"
-launched_days_ago = 90
-state = "stopped"
-"#;
-    }
-    s
-}
-
-struct Env {
-    home: tempfile::TempDir,
-}
-
-impl Env {
-    fn new(fleet: &str, demo: &str) -> Env {
-        let home = tempfile::tempdir().unwrap();
-        let cfg = home.path().join("config/drydock");
-        std::fs::create_dir_all(&cfg).unwrap();
-        let fleet_path = home.path().join("fleet.toml");
-        std::fs::write(&fleet_path, fleet).unwrap();
-        std::fs::write(
-            cfg.join("config.toml"),
-            format!(
-                "[demo]\nfleet = {:?}\n{demo}\n",
-                fleet_path.display().to_string()
-            ),
-        )
-        .unwrap();
-        Env { home }
-    }
-
-    fn cmd(&self, args: &[&str]) -> (i32, String, String) {
-        run(drydock(self.home.path()).args(args))
-    }
-
-    /// `plan new` on the demo; returns the plan id.
-    fn new_plan(&self, extra: &[&str]) -> String {
-        let mut args = vec![
-            "plan",
-            "new",
-            "--demo",
-            "--family",
-            "svc",
-            "--grace",
-            "0s",
-            "--undo-window",
-            "0s",
-        ];
-        args.extend_from_slice(extra);
-        let (code, out, err) = self.cmd(&args);
-        assert_eq!(code, 0, "{out}{err}");
-        out.lines()
-            .next()
-            .and_then(|l| l.split_whitespace().nth(1))
-            .expect("plan id")
-            .to_string()
-    }
-
-    fn run_plan(&self, id: &str) -> (i32, String, String) {
-        self.cmd(&["plan", "run", id, "--execute", "--yes", "--yes-production"])
-    }
-
-    /// The simulated AWS cloud as saved (terminated VMs included).
-    fn cloud(&self) -> Value {
-        let path: PathBuf = self.home.path().join("state/drydock/demo/demo-aws.json");
-        serde_json::from_slice(&std::fs::read(path).expect("state file")).unwrap()
-    }
-
-    /// `report --format json` on the svc family.
-    fn svc_report(&self) -> Value {
-        let (_, out, _) = self.cmd(&[
-            "report",
-            "--demo",
-            "--format",
-            "json",
-            "--filter",
-            "family:svc",
-        ]);
-        serde_json::from_str(&out).unwrap()
-    }
-
-    fn status(&self, id: &str) -> String {
-        let (_, out, _) = self.cmd(&["plan", "show", id]);
-        out.lines()
-            .find_map(|l| l.strip_prefix("status: "))
-            .unwrap_or("")
-            .to_string()
-    }
-}
-
-fn vms(cloud: &Value) -> &Vec<Value> {
-    cloud["inventory"]["vms"].as_array().unwrap()
-}
-
-fn image<'a>(cloud: &'a Value, name: &str) -> &'a Value {
-    cloud["inventory"]["images"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["name"] == name)
-        .unwrap_or_else(|| panic!("no image {name}"))
-}
-
-fn image_id(cloud: &Value, name: &str) -> String {
-    image(cloud, name)["id"].as_str().unwrap().to_string()
-}
-
-/// Every old VM is still running or was replaced by exactly one running VM on the target;
-/// no replacement was ever launched twice (terminated ones included).
-fn assert_no_duplicates_none_lost(cloud: &Value, old_ids: &[String], target: &str) {
-    let mut by_old: HashMap<&str, Vec<&Value>> = HashMap::new();
-    for v in vms(cloud) {
-        if let Some(old) = v["tags"]["drydock:replaces"].as_str() {
-            by_old.entry(old).or_default().push(v);
-        }
-    }
-    for old in old_ids {
-        let old_vm = vms(cloud).iter().find(|v| v["id"] == old.as_str()).unwrap();
-        let reps = by_old.get(old.as_str()).cloned().unwrap_or_default();
-        assert!(reps.len() <= 1, "{old} has {} replacements", reps.len());
-        match reps.first() {
-            Some(r) => {
-                assert_eq!(r["state"], "running", "replacement of {old}");
-                assert_eq!(r["image_id"], target);
-            }
-            None => assert_eq!(old_vm["state"], "running", "{old} lost"),
-        }
-    }
-}
-
-/// The VMs on svc 1.0, from a report (the state file appears with the first change).
-fn old_vm_ids(env: &Env) -> Vec<String> {
-    let r = env.svc_report();
-    r["vms"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|v| v["image_name"] == "svc-1.0")
-        .map(|v| v["id"].as_str().unwrap().to_string())
-        .collect()
-}
 
 #[test]
 fn a_200_vm_plan_runs_to_completion_and_retires_the_old_image() {
@@ -262,15 +69,8 @@ fn sigkill_at_random_points_then_resume_never_duplicates_or_loses_a_vm() {
     let mut kills = 0;
     let start = Instant::now();
     while kills < 25 {
-        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("drydock"));
+        let mut child = common::drydock_process(env.home.path());
         child
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", env.home.path())
-            .env("XDG_CONFIG_HOME", env.home.path().join("config"))
-            .env("XDG_DATA_HOME", env.home.path().join("data"))
-            .env("XDG_STATE_HOME", env.home.path().join("state"))
-            .env("DRYDOCK_NOW", common::NOW)
             .args([
                 "plan",
                 "resume",

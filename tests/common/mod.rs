@@ -10,7 +10,12 @@ pub const NOW: &str = "2026-11-23T00:00:00Z";
 
 /// `drydock` with a private HOME/XDG tree under `home`, no colour and a fixed clock.
 pub fn drydock(home: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("drydock").expect("binary built");
+    Command::from_std(drydock_process(home))
+}
+
+/// The same as a plain process, for tests that spawn and kill it.
+pub fn drydock_process(home: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("drydock"));
     cmd.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", home)
