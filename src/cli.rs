@@ -58,6 +58,79 @@ pub enum Command {
     /// Migration plans: rebuild → rollout waves → retire, with a crash-safe journal.
     #[command(subcommand)]
     Plan(Box<PlanCommand>),
+    /// Convert a disk image: raw, qcow2, vhd (fixed), vhd-dynamic, vmdk (streamOptimized),
+    /// vmdk-sparse, vhdx (read only), ova. Or check one with --check.
+    Convert(ConvertArgs),
+    /// Pack a disk into an OVA (OVF descriptor, SHA-256 manifest, streamOptimized VMDK), or
+    /// unpack and verify one.
+    #[command(subcommand)]
+    Ova(OvaCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    /// The image to read (with --check, the image to validate).
+    #[arg(value_name = "IN")]
+    pub input: PathBuf,
+    /// Where to write; appears only once complete and fsync'd.
+    #[arg(value_name = "OUT", required_unless_present = "check")]
+    pub output: Option<PathBuf>,
+    /// Validate IN's structure (every header and table, every allocated byte); write nothing.
+    #[arg(long, conflicts_with_all = ["to", "azure", "compress"])]
+    pub check: bool,
+    /// Input format (default: detected from the content).
+    #[arg(long, value_name = "FORMAT")]
+    pub from: Option<String>,
+    /// Output format (default: from OUT's extension).
+    #[arg(long, value_name = "FORMAT")]
+    pub to: Option<String>,
+    /// Azure rules: a fixed VHD whose virtual size is rounded up to a whole MiB.
+    #[arg(long)]
+    pub azure: bool,
+    /// Compress qcow2 clusters (vmdk is always compressed).
+    #[arg(long)]
+    pub compress: bool,
+    /// Compression threads (default: one per core).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub threads: usize,
+    /// Print the result as JSON on stdout (for scripts).
+    #[arg(long)]
+    pub json: bool,
+    /// No progress bar.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OvaCommand {
+    /// Convert DISK to a streamOptimized VMDK inside a new OVA.
+    Pack {
+        #[arg(value_name = "DISK")]
+        disk: PathBuf,
+        #[arg(value_name = "OUT.ova")]
+        output: PathBuf,
+        /// The virtual machine's name in the descriptor (default: OUT's stem).
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long, default_value_t = 2)]
+        cpus: u32,
+        #[arg(long, value_name = "MIB", default_value_t = 4096)]
+        memory_mib: u64,
+        /// Input format (default: detected).
+        #[arg(long, value_name = "FORMAT")]
+        from: Option<String>,
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        threads: usize,
+        #[arg(short, long)]
+        quiet: bool,
+    },
+    /// Verify an OVA's manifest and extract its members into DIR.
+    Unpack {
+        #[arg(value_name = "OVA")]
+        ova: PathBuf,
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

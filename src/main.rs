@@ -2,6 +2,7 @@
 //! log file and runs a command. Errors print one line to stderr and exit 2.
 
 mod cli;
+mod convert_cmd;
 mod plan_cmd;
 
 use anyhow::{anyhow, bail, Context, Result};
@@ -97,6 +98,8 @@ fn run(cli: Cli) -> Result<Exit> {
         }
         Some(Command::Info(args)) => info(&ctx, args),
         Some(Command::Plan(cmd)) => plan_cmd::run(&ctx, &cli, cmd),
+        Some(Command::Convert(args)) => convert_cmd::convert(args),
+        Some(Command::Ova(cmd)) => convert_cmd::ova(cmd),
         Some(Command::Demo(DemoCommand::Reset)) => {
             if let Some(dir) = demo_state_dir() {
                 match std::fs::remove_dir_all(&dir) {

@@ -1,0 +1,121 @@
+//! The two sides of the pipeline: a [`DiskReader`] maps and reads a virtual disk, a
+//! [`DiskWriter`] receives it as [`Chunk`]s in order, each with its 4 KiB zero map.
+
+use super::error::Result;
+use super::sink::Sink;
+use super::Format;
+
+/// Zero detection granularity.
+pub const PAGE: usize = 4096;
+
+/// A run of the virtual disk starting at the offset asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Run {
+    /// The run holds data (it may still read as zeros); otherwise it reads as zeros.
+    pub data: bool,
+    pub len: u64,
+}
+
+/// What a reader found in the image's headers.
+#[derive(Clone, Debug)]
+pub struct DiskInfo {
+    pub format: Format,
+    pub virtual_size: u64,
+    /// Format details for `--check` and the Conversions view ("cluster 65536", "dynamic").
+    pub details: Vec<String>,
+}
+
+/// Reads a virtual disk of some format.
+pub trait DiskReader: Send {
+    fn info(&self) -> &DiskInfo;
+
+    /// The allocation at `offset`: a run of data or zeros, `1..=max` bytes long.
+    /// `offset < virtual_size` and `max > 0`.
+    fn map(&mut self, offset: u64, max: u64) -> Result<Run>;
+
+    /// Read guest bytes at `offset` (within the virtual size); unallocated parts read as zeros.
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<()>;
+}
+
+/// A span of the virtual disk handed to a writer. `data` is `None` when the whole chunk is
+/// zeros; otherwise it holds every byte and `nonzero[i]` says whether page `i` has any data.
+pub struct Chunk<'a> {
+    pub offset: u64,
+    pub len: usize,
+    pub data: Option<&'a [u8]>,
+    pub nonzero: &'a [bool],
+}
+
+impl Chunk<'_> {
+    /// Whether `len` bytes at chunk-relative `start` are all zeros.
+    pub fn is_zero(&self, start: usize, len: usize) -> bool {
+        if self.data.is_none() {
+            return true;
+        }
+        let first = start / PAGE;
+        let last = (start + len).div_ceil(PAGE).min(self.nonzero.len());
+        !self.nonzero[first..last].iter().any(|&nz| nz)
+    }
+
+    /// The bytes at chunk-relative `start` (only for chunks with data).
+    pub fn bytes(&self, start: usize, len: usize) -> &[u8] {
+        &self.data.expect("chunk has data")[start..start + len]
+    }
+
+    /// Maximal runs of non-zero pages inside `[start, start + len)`, chunk-relative.
+    pub fn data_runs(&self, start: usize, len: usize) -> Vec<(usize, usize)> {
+        let mut runs = Vec::new();
+        if self.data.is_none() {
+            return runs;
+        }
+        let end = start + len;
+        let mut page = start / PAGE;
+        while page * PAGE < end {
+            if self.nonzero[page] {
+                let run_start = (page * PAGE).max(start);
+                while page * PAGE < end && self.nonzero[page] {
+                    page += 1;
+                }
+                runs.push((run_start, (page * PAGE).min(end) - run_start));
+            } else {
+                page += 1;
+            }
+        }
+        runs
+    }
+}
+
+/// Writes a virtual disk in some format.
+pub trait DiskWriter: Send {
+    /// Chunks are multiples of this (except the last) and aligned to it.
+    fn granularity(&self) -> usize {
+        PAGE
+    }
+
+    /// The next chunk; chunks arrive in order and cover the virtual size exactly once.
+    fn write(&mut self, chunk: &Chunk) -> Result<()>;
+
+    /// Write the trailing structures; hand back the sink to be committed.
+    fn finish(self: Box<Self>) -> Result<Finished>;
+}
+
+/// A writer's output, ready to be made durable and moved into place.
+pub struct Finished {
+    pub sink: Sink,
+    pub warnings: Vec<String>,
+}
+
+/// Whether a buffer is all zeros: 64 bytes at a time (vectorised), stopping at the first
+/// non-zero block.
+pub fn is_all_zero(bytes: &[u8]) -> bool {
+    let mut blocks = bytes.chunks_exact(64);
+    for block in &mut blocks {
+        let folded = block.chunks_exact(8).fold(0u64, |acc, w| {
+            acc | u64::from_ne_bytes(w.try_into().expect("8 bytes"))
+        });
+        if folded != 0 {
+            return false;
+        }
+    }
+    blocks.remainder().iter().all(|&b| b == 0)
+}

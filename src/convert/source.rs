@@ -1,0 +1,188 @@
+//! Bounds-checked access to an input file, or to a window of one (a disk inside an OVA).
+//! Every read names the structure it is for, so a short file reports what was cut off.
+
+use super::error::{corrupt, io_err, ConvertError, Result};
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::os::unix::io::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The most a reader may allocate for one metadata table; larger tables are hostile.
+pub const MAX_TABLE_BYTES: u64 = 256 << 20;
+
+/// A read-only view of `len` bytes of a file starting at `base`.
+#[derive(Clone, Debug)]
+pub struct Source {
+    file: Arc<File>,
+    path: PathBuf,
+    base: u64,
+    len: u64,
+}
+
+impl Source {
+    /// Open a whole file.
+    pub fn open(path: &Path) -> Result<Source> {
+        let file = File::open(path).map_err(io_err("open", path))?;
+        let meta = file.metadata().map_err(io_err("stat", path))?;
+        if meta.is_dir() {
+            return Err(ConvertError::Usage(format!(
+                "{} is a directory, not a disk image",
+                path.display()
+            )));
+        }
+        let len = if meta.file_type().is_file() {
+            meta.len()
+        } else {
+            // A block device: its size is where the end is.
+            let mut f = &file;
+            std::io::Seek::seek(&mut f, std::io::SeekFrom::End(0)).map_err(io_err("seek", path))?
+        };
+        Ok(Source {
+            file: Arc::new(file),
+            path: path.to_path_buf(),
+            base: 0,
+            len,
+        })
+    }
+
+    /// A window of this source (offsets relative to this source).
+    pub fn window(&self, offset: u64, len: u64) -> Result<Source> {
+        if offset.checked_add(len).is_none_or(|end| end > self.len) {
+            return Err(ConvertError::Usage(format!(
+                "{}: window {offset}+{len} runs past the end ({} bytes)",
+                self.path.display(),
+                self.len
+            )));
+        }
+        Ok(Source {
+            file: self.file.clone(),
+            path: self.path.clone(),
+            base: self.base + offset,
+            len,
+        })
+    }
+
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Read exactly `buf.len()` bytes at `offset`; past the end is a corrupt `structure`.
+    pub fn read_at(
+        &self,
+        format: &'static str,
+        structure: &'static str,
+        offset: u64,
+        buf: &mut [u8],
+    ) -> Result<()> {
+        let end = offset.checked_add(buf.len() as u64);
+        if end.is_none_or(|end| end > self.len) {
+            return Err(corrupt(
+                format,
+                structure,
+                offset,
+                format!(
+                    "{} bytes needed but the file ends at {}",
+                    buf.len(),
+                    self.len
+                ),
+            ));
+        }
+        self.file
+            .read_exact_at(buf, self.base + offset)
+            .map_err(io_err("read", &self.path))
+    }
+
+    /// Read a table of `len` bytes, refusing sizes above [`MAX_TABLE_BYTES`].
+    pub fn read_table(
+        &self,
+        format: &'static str,
+        structure: &'static str,
+        offset: u64,
+        len: u64,
+    ) -> Result<Vec<u8>> {
+        if len > MAX_TABLE_BYTES {
+            return Err(corrupt(
+                format,
+                structure,
+                offset,
+                format!("table of {len} bytes is larger than the {MAX_TABLE_BYTES}-byte limit"),
+            ));
+        }
+        let mut buf = vec![0; len as usize];
+        self.read_at(format, structure, offset, &mut buf)?;
+        Ok(buf)
+    }
+
+    /// Read up to `buf.len()` bytes at `offset` (fewer at the end of the source).
+    pub fn read_upto(&self, offset: u64, buf: &mut [u8]) -> Result<usize> {
+        if offset >= self.len {
+            return Ok(0);
+        }
+        let n = buf.len().min((self.len - offset) as usize);
+        self.file
+            .read_exact_at(&mut buf[..n], self.base + offset)
+            .map_err(io_err("read", &self.path))?;
+        Ok(n)
+    }
+
+    /// The next offset at or after `offset` holding data (SEEK_DATA), or `None` when the rest
+    /// is a hole. Sources that cannot tell report data everywhere.
+    pub fn next_data(&self, offset: u64) -> Option<u64> {
+        if offset >= self.len {
+            return None;
+        }
+        let at = (self.base + offset) as libc::off_t;
+        // SAFETY: lseek on a file descriptor we own; it reads no memory.
+        let r = unsafe { libc::lseek(self.file.as_raw_fd(), at, libc::SEEK_DATA) };
+        if r < 0 {
+            let e = std::io::Error::last_os_error();
+            return if e.raw_os_error() == Some(libc::ENXIO) {
+                None
+            } else {
+                Some(offset)
+            };
+        }
+        let r = r as u64;
+        (r < self.base + self.len).then(|| r.saturating_sub(self.base).max(offset))
+    }
+
+    /// The next hole at or after `offset` (SEEK_HOLE), capped at the end of the source.
+    pub fn next_hole(&self, offset: u64) -> u64 {
+        let at = (self.base + offset) as libc::off_t;
+        // SAFETY: as in next_data.
+        let r = unsafe { libc::lseek(self.file.as_raw_fd(), at, libc::SEEK_HOLE) };
+        if r < 0 {
+            return self.len;
+        }
+        (r as u64).saturating_sub(self.base).clamp(offset, self.len)
+    }
+}
+
+/// Little/big-endian field readers over a header buffer (callers size the buffer first).
+pub fn le16(b: &[u8], at: usize) -> u16 {
+    u16::from_le_bytes([b[at], b[at + 1]])
+}
+pub fn le32(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes"))
+}
+pub fn le64(b: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"))
+}
+pub fn be16(b: &[u8], at: usize) -> u16 {
+    u16::from_be_bytes([b[at], b[at + 1]])
+}
+pub fn be32(b: &[u8], at: usize) -> u32 {
+    u32::from_be_bytes(b[at..at + 4].try_into().expect("4 bytes"))
+}
+pub fn be64(b: &[u8], at: usize) -> u64 {
+    u64::from_be_bytes(b[at..at + 8].try_into().expect("8 bytes"))
+}

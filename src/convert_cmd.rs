@@ -1,0 +1,177 @@
+//! `drydock convert` and `drydock ova`: the command-line surface of the conversion engine,
+//! with a progress bar on a terminal and a JSON result for scripts.
+
+use crate::cli::{ConvertArgs, OvaCommand};
+use anyhow::{anyhow, Result};
+use drydock::convert::{self, Format, Options, Progress};
+use drydock::report::Exit;
+use std::io::{IsTerminal, Write};
+use std::time::{Duration, Instant};
+
+pub fn convert(args: &ConvertArgs) -> Result<Exit> {
+    let from = args.from.as_deref().map(Format::parse).transpose()?;
+    let mut bar = Bar::new(!args.quiet && !args.json && std::io::stderr().is_terminal());
+    if args.check {
+        let report = convert::check(&args.input, from, &mut |p| bar.update(p))?;
+        bar.clear();
+        if args.json {
+            println!(
+                "{}",
+                serde_json::json!({
+                    "file": args.input,
+                    "format": report.info.format.name(),
+                    "virtual_size": report.info.virtual_size,
+                    "data_bytes": report.data_bytes,
+                    "details": report.info.details,
+                    "ok": true,
+                })
+            );
+        } else {
+            println!(
+                "{}: {} image, virtual size {} ({} bytes), {} of data; structure OK{}",
+                args.input.display(),
+                report.info.format,
+                human(report.info.virtual_size),
+                report.info.virtual_size,
+                human(report.data_bytes),
+                details(&report.info.details)
+            );
+        }
+        return Ok(Exit::Clean);
+    }
+    let output = args
+        .output
+        .as_ref()
+        .ok_or_else(|| anyhow!("OUT is required"))?;
+    let opts = Options {
+        from,
+        to: args.to.as_deref().map(Format::parse).transpose()?,
+        azure: args.azure,
+        compress: args.compress,
+        threads: args.threads,
+    };
+    let report = convert::convert(&args.input, output, &opts, &mut |p| bar.update(p))?;
+    bar.clear();
+    for w in &report.warnings {
+        eprintln!("warning: {w}");
+    }
+    if args.json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "input": args.input,
+                "input_format": report.input.format.name(),
+                "output": report.output.path,
+                "output_format": report.output_format.name(),
+                "virtual_size": report.input.virtual_size,
+                "data_bytes": report.data_bytes,
+                "output_bytes": report.output.size,
+                "sha256": report.output.sha256,
+                "seconds": report.elapsed.as_secs_f64(),
+                "warnings": report.warnings,
+            })
+        );
+    } else {
+        let secs = report.elapsed.as_secs_f64().max(1e-6);
+        println!(
+            "{} ({}) → {} ({}): virtual size {}, {} of data, {} written in {:.2} s ({:.0} MiB/s)\nsha256 {}",
+            args.input.display(),
+            report.input.format,
+            report.output.path.display(),
+            report.output_format,
+            human(report.input.virtual_size),
+            human(report.data_bytes),
+            human(report.output.size),
+            secs,
+            report.input.virtual_size as f64 / secs / 1048576.0,
+            report.output.sha256
+        );
+    }
+    Ok(Exit::Clean)
+}
+
+pub fn ova(cmd: &OvaCommand) -> Result<Exit> {
+    let _ = cmd;
+    Err(anyhow!("ova is not built yet"))
+}
+
+fn details(d: &[String]) -> String {
+    if d.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", d.join(", "))
+    }
+}
+
+/// Bytes in binary units.
+pub fn human(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+/// A one-line progress bar on stderr, redrawn at most ten times a second.
+struct Bar {
+    on: bool,
+    started: Instant,
+    last: Option<Instant>,
+}
+
+impl Bar {
+    fn new(on: bool) -> Bar {
+        Bar {
+            on,
+            started: Instant::now(),
+            last: None,
+        }
+    }
+
+    fn update(&mut self, p: Progress) -> bool {
+        if !self.on {
+            return true;
+        }
+        let now = Instant::now();
+        if self
+            .last
+            .is_some_and(|t| now - t < Duration::from_millis(100))
+            && p.done < p.total
+        {
+            return true;
+        }
+        self.last = Some(now);
+        let frac = if p.total == 0 {
+            1.0
+        } else {
+            p.done as f64 / p.total as f64
+        };
+        let width = 30;
+        let filled = (frac * width as f64) as usize;
+        let secs = self.started.elapsed().as_secs_f64().max(1e-3);
+        let _ = write!(
+            std::io::stderr(),
+            "\r[{}{}] {:5.1}%  {} / {}  {:.0} MiB/s ",
+            "#".repeat(filled),
+            "-".repeat(width - filled),
+            frac * 100.0,
+            human(p.done),
+            human(p.total),
+            p.done as f64 / secs / 1048576.0
+        );
+        true
+    }
+
+    fn clear(&mut self) {
+        if self.on {
+            let _ = write!(std::io::stderr(), "\r{:70}\r", "");
+        }
+    }
+}
