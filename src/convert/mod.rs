@@ -10,6 +10,7 @@ pub mod qcow2;
 pub mod raw;
 pub mod sink;
 pub mod source;
+pub mod vhd;
 
 pub use disk::{DiskInfo, DiskReader, DiskWriter};
 pub use error::{ConvertError, Result};
@@ -119,6 +120,12 @@ pub fn probe(src: &Source) -> Result<Format> {
     if head.starts_with(qcow2::MAGIC) {
         return Ok(Format::Qcow2);
     }
+    if head.starts_with(vhd::COOKIE) {
+        return Ok(Format::VhdDynamic);
+    }
+    if vhd::footer_at_end(src).is_some() {
+        return Ok(Format::Vhd);
+    }
     Ok(Format::Raw)
 }
 
@@ -136,6 +143,7 @@ fn open_source(src: Source, format: Format) -> Result<Box<dyn DiskReader>> {
     Ok(match format {
         Format::Raw => Box::new(raw::RawReader::new(src, Format::Raw)),
         Format::Qcow2 => Box::new(qcow2::Qcow2Reader::open(src)?),
+        Format::Vhd | Format::VhdDynamic => vhd::open(src)?,
         other => {
             return Err(ConvertError::Usage(format!(
                 "reading {other} is not built yet"
@@ -246,6 +254,8 @@ pub fn convert(
             opts.compress,
             threads(opts),
         )),
+        Format::Vhd => Box::new(vhd::FixedWriter::new(sink, size, opts.azure)?),
+        Format::VhdDynamic => Box::new(vhd::DynamicWriter::new(sink, size)?),
         other => {
             return Err(ConvertError::Usage(format!(
                 "writing {other} is not built yet"

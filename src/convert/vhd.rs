@@ -1,0 +1,501 @@
+//! VHD (Virtual PC / Hyper-V): fixed (raw data then a 512-byte footer) and dynamic (footer
+//! copy, dynamic header, block allocation table, 2 MiB blocks each behind a sector bitmap).
+//! Differencing disks are refused. The virtual size is read the way qemu reads it (CHS
+//! geometry unless the creator is one that uses the footer's current size); drydock writes
+//! creator "win ", so readers take the exact current size. Azure mode rounds the size up to
+//! a whole MiB.
+
+use super::disk::{Chunk, DiskInfo, DiskReader, DiskWriter, Finished, Run};
+use super::error::{corrupt, unsupported, Result};
+use super::raw::{write_sparse, RawReader};
+use super::sink::Sink;
+use super::source::{be16, be32, be64, Source, MAX_TABLE_BYTES};
+use super::Format;
+
+const F: &str = "vhd";
+pub const COOKIE: &[u8; 8] = b"conectix";
+const SPARSE_COOKIE: &[u8; 8] = b"cxsparse";
+const FIXED: u32 = 2;
+const DYNAMIC: u32 = 3;
+const DIFFERENCING: u32 = 4;
+const UNALLOCATED: u32 = 0xFFFF_FFFF;
+const BLOCK: u64 = 2 << 20;
+/// The largest disk the format addresses (qemu's limit: 2040 GiB).
+const MAX_SIZE: u64 = 2040 << 30;
+const MIB: u64 = 1 << 20;
+/// Seconds from the Unix epoch to 2000-01-01.
+const EPOCH_2000: u64 = 946_684_800;
+
+/// A parsed footer.
+#[derive(Clone, Debug)]
+pub struct Footer {
+    pub disk_type: u32,
+    pub data_offset: u64,
+    pub size: u64,
+}
+
+/// Whether the checksum over a footer or header (ones' complement of the byte sum, with the
+/// checksum field itself counted as zero) matches.
+fn checksum(bytes: &[u8], field: usize) -> u32 {
+    let sum: u32 = bytes
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !(field..field + 4).contains(i))
+        .fold(0u32, |s, (_, &b)| s.wrapping_add(b as u32));
+    !sum
+}
+
+/// Parse a footer found at `offset`.
+pub fn parse_footer(b: &[u8; 512], offset: u64) -> Result<Footer> {
+    if &b[..8] != COOKIE {
+        return Err(corrupt(F, "footer", offset, "cookie is not \"conectix\""));
+    }
+    let stored = be32(b, 64);
+    let want = checksum(b, 64);
+    if stored != want {
+        return Err(corrupt(
+            F,
+            "footer",
+            offset + 64,
+            format!("checksum {stored:#010x}, computed {want:#010x}"),
+        ));
+    }
+    let disk_type = be32(b, 60);
+    let current = be64(b, 48);
+    let (c, h, s) = (be16(b, 56) as u64, b[58] as u64, b[59] as u64);
+    // qemu's rule: these creators store the exact size; others are sized by geometry,
+    // except when the geometry is at its maximum.
+    let exact = matches!(&b[28..32], b"win " | b"qem2" | b"d2v " | b"CTXS" | b"tap\0");
+    let size = if exact || (c, h, s) == (65535, 16, 255) {
+        current
+    } else {
+        c * h * s * 512
+    };
+    if size > MAX_SIZE {
+        return Err(corrupt(
+            F,
+            "footer",
+            offset + 48,
+            format!("virtual size {size} is above the format's 2040 GiB"),
+        ));
+    }
+    match disk_type {
+        FIXED | DYNAMIC => {}
+        DIFFERENCING => {
+            return Err(unsupported(
+                F,
+                "a differencing disk",
+                "merge it into its parent first",
+            ))
+        }
+        other => {
+            return Err(corrupt(
+                F,
+                "footer",
+                offset + 60,
+                format!("disk type {other} is not fixed (2), dynamic (3) or differencing (4)"),
+            ))
+        }
+    }
+    Ok(Footer {
+        disk_type,
+        data_offset: be64(b, 16),
+        size,
+    })
+}
+
+/// The footer at the end of a file, if any (fixed VHDs are found this way).
+pub fn footer_at_end(src: &Source) -> Option<Footer> {
+    if src.len() < 512 {
+        return None;
+    }
+    let mut b = [0u8; 512];
+    src.read_at(F, "footer", src.len() - 512, &mut b).ok()?;
+    parse_footer(&b, src.len() - 512).ok()
+}
+
+/// Open a VHD of either kind.
+pub fn open(src: Source) -> Result<Box<dyn DiskReader>> {
+    if src.len() < 512 {
+        return Err(corrupt(F, "footer", 0, "the file is shorter than a footer"));
+    }
+    let at = src.len() - 512;
+    let mut b = [0u8; 512];
+    src.read_at(F, "footer", at, &mut b)?;
+    let footer = match parse_footer(&b, at) {
+        Ok(f) => f,
+        // A dynamic disk keeps a copy at the start.
+        Err(e) => {
+            src.read_at(F, "footer copy", 0, &mut b)?;
+            parse_footer(&b, 0).map_err(|_| e)?
+        }
+    };
+    if footer.disk_type == FIXED {
+        if footer.size > at {
+            return Err(corrupt(
+                F,
+                "footer",
+                at + 48,
+                format!(
+                    "fixed disk of {} bytes but only {at} bytes of data",
+                    footer.size
+                ),
+            ));
+        }
+        let mut r = RawReader::with_size(src, Format::Vhd, footer.size)?;
+        r.info_mut().details.push("fixed".into());
+        return Ok(Box::new(r));
+    }
+    Ok(Box::new(DynamicReader::open(src, footer)?))
+}
+
+/// Reads a dynamic VHD.
+pub struct DynamicReader {
+    src: Source,
+    info: DiskInfo,
+    block: u64,
+    bitmap: u64,
+    bat: Vec<u32>,
+}
+
+impl DynamicReader {
+    fn open(src: Source, footer: Footer) -> Result<DynamicReader> {
+        let at = footer.data_offset;
+        let mut h = [0u8; 1024];
+        src.read_at(F, "dynamic header", at, &mut h)?;
+        if &h[..8] != SPARSE_COOKIE {
+            return Err(corrupt(
+                F,
+                "dynamic header",
+                at,
+                "cookie is not \"cxsparse\"",
+            ));
+        }
+        let stored = be32(&h, 36);
+        let want = checksum(&h, 36);
+        if stored != want {
+            return Err(corrupt(
+                F,
+                "dynamic header",
+                at + 36,
+                format!("checksum {stored:#010x}, computed {want:#010x}"),
+            ));
+        }
+        let table = be64(&h, 16);
+        let entries = be32(&h, 28) as u64;
+        let block = be32(&h, 32) as u64;
+        if !block.is_power_of_two() || !(512..=(256 << 20)).contains(&block) {
+            return Err(corrupt(
+                F,
+                "dynamic header",
+                at + 32,
+                format!("block size {block} is not a power of two from 512 B to 256 MiB"),
+            ));
+        }
+        let needed = footer.size.div_ceil(block);
+        if entries < needed {
+            return Err(corrupt(
+                F,
+                "dynamic header",
+                at + 28,
+                format!("{entries} table entries for a disk that needs {needed}"),
+            ));
+        }
+        if needed * 4 > MAX_TABLE_BYTES {
+            return Err(corrupt(
+                F,
+                "block allocation table",
+                table,
+                "table is too large",
+            ));
+        }
+        let raw = src.read_table(F, "block allocation table", table, needed * 4)?;
+        let bat = raw.chunks_exact(4).map(|e| be32(e, 0)).collect();
+        let bitmap = (block / 512 / 8).div_ceil(512) * 512;
+        Ok(DynamicReader {
+            src,
+            info: DiskInfo {
+                format: Format::VhdDynamic,
+                virtual_size: footer.size,
+                details: vec!["dynamic".into(), format!("block {block}")],
+            },
+            block,
+            bitmap,
+            bat,
+        })
+    }
+
+    /// Where block `i`'s data starts in the file, if allocated.
+    fn block_data(&self, i: u64) -> Result<Option<u64>> {
+        let e = self.bat[i as usize];
+        if e == UNALLOCATED {
+            return Ok(None);
+        }
+        let at = e as u64 * 512 + self.bitmap;
+        if at + self.block > self.src.len() + self.block {
+            return Err(corrupt(
+                F,
+                "block allocation table",
+                i * 4,
+                format!("block {i} at sector {e} is past the end of the file"),
+            ));
+        }
+        Ok(Some(at))
+    }
+}
+
+impl DiskReader for DynamicReader {
+    fn info(&self) -> &DiskInfo {
+        &self.info
+    }
+
+    fn map(&mut self, offset: u64, max: u64) -> Result<Run> {
+        let first = offset / self.block;
+        let data = self.block_data(first)?.is_some();
+        let mut end = ((first + 1) * self.block).min(offset + max);
+        while end < offset + max && self.block_data(end / self.block)?.is_some() == data {
+            end = ((end / self.block + 1) * self.block).min(offset + max);
+        }
+        Ok(Run {
+            data,
+            len: end - offset,
+        })
+    }
+
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<()> {
+        let mut done = 0;
+        while done < buf.len() {
+            let pos = offset + done as u64;
+            let within = pos % self.block;
+            let n = ((self.block - within) as usize).min(buf.len() - done);
+            match self.block_data(pos / self.block)? {
+                None => buf[done..done + n].fill(0),
+                Some(at) => {
+                    // The last block may be cut short by the footer: the rest reads as zeros.
+                    let got = self.src.read_upto(at + within, &mut buf[done..done + n])?;
+                    buf[done + got..done + n].fill(0);
+                }
+            }
+            done += n;
+        }
+        Ok(())
+    }
+}
+
+/// CHS geometry for a size, by the VHD specification's algorithm.
+pub fn geometry(size: u64) -> (u16, u8, u8) {
+    let mut total = size / 512;
+    if total > 65535 * 16 * 255 {
+        total = 65535 * 16 * 255;
+    }
+    let (spt, heads, cth);
+    if total >= 65535 * 16 * 63 {
+        spt = 255;
+        heads = 16;
+        cth = total / spt;
+    } else {
+        let mut s = 17;
+        let mut c = total / s;
+        let mut h = c.div_ceil(1024).max(4);
+        if c >= h * 1024 || h > 16 {
+            s = 31;
+            h = 16;
+            c = total / s;
+        }
+        if c >= h * 1024 {
+            s = 63;
+            h = 16;
+            c = total / s;
+        }
+        spt = s;
+        heads = h;
+        cth = c;
+    }
+    ((cth / heads) as u16, heads as u8, spt as u8)
+}
+
+/// A footer for a disk of `size` bytes.
+pub fn make_footer(size: u64, disk_type: u32, data_offset: u64) -> [u8; 512] {
+    let mut b = [0u8; 512];
+    b[..8].copy_from_slice(COOKIE);
+    b[8..12].copy_from_slice(&2u32.to_be_bytes());
+    b[12..16].copy_from_slice(&0x0001_0000u32.to_be_bytes());
+    b[16..24].copy_from_slice(&data_offset.to_be_bytes());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    b[24..28].copy_from_slice(&(now.saturating_sub(EPOCH_2000) as u32).to_be_bytes());
+    // "win ": readers (qemu, Hyper-V, Azure) then take the current size, not the geometry.
+    b[28..32].copy_from_slice(b"win ");
+    b[32..36].copy_from_slice(&0x000a_0000u32.to_be_bytes());
+    b[36..40].copy_from_slice(b"Wi2k");
+    b[40..48].copy_from_slice(&size.to_be_bytes());
+    b[48..56].copy_from_slice(&size.to_be_bytes());
+    let (c, h, s) = geometry(size);
+    b[56..58].copy_from_slice(&c.to_be_bytes());
+    b[58] = h;
+    b[59] = s;
+    b[60..64].copy_from_slice(&disk_type.to_be_bytes());
+    b[68..84].copy_from_slice(&uuid_v4());
+    let sum = checksum(&b, 64);
+    b[64..68].copy_from_slice(&sum.to_be_bytes());
+    b
+}
+
+/// A random (version 4) UUID's bytes.
+pub fn uuid_v4() -> [u8; 16] {
+    let mut u = [0u8; 16];
+    if std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut u))
+        .is_err()
+    {
+        use sha2::Digest;
+        let seed = format!("{:?} {}", std::time::SystemTime::now(), std::process::id());
+        u.copy_from_slice(&sha2::Sha256::digest(seed.as_bytes())[..16]);
+    }
+    u[6] = (u[6] & 0x0f) | 0x40;
+    u[8] = (u[8] & 0x3f) | 0x80;
+    u
+}
+
+/// Check a size against the format's limit and, in Azure mode, round it up to a whole MiB.
+pub fn output_size(size: u64, azure: bool) -> Result<(u64, Vec<String>)> {
+    let mut warnings = Vec::new();
+    let mut out = size.div_ceil(512) * 512;
+    if azure && out % MIB != 0 {
+        let rounded = out.div_ceil(MIB) * MIB;
+        warnings.push(format!(
+            "Azure needs a whole number of MiB: virtual size rounded up from {size} to {rounded} bytes (the guest sees {} more zero bytes at the end)",
+            rounded - size
+        ));
+        out = rounded;
+    } else if out != size {
+        warnings.push(format!(
+            "VHD sizes are whole sectors: virtual size rounded up from {size} to {out} bytes"
+        ));
+    }
+    if out > MAX_SIZE {
+        return Err(unsupported(
+            F,
+            format!("a {out}-byte disk"),
+            "VHD addresses at most 2040 GiB; use vhdx, qcow2 or vmdk",
+        ));
+    }
+    Ok((out, warnings))
+}
+
+/// Writes a fixed VHD: sparse raw data, then the footer.
+pub struct FixedWriter {
+    sink: Sink,
+    size: u64,
+    warnings: Vec<String>,
+}
+
+impl FixedWriter {
+    pub fn new(sink: Sink, size: u64, azure: bool) -> Result<FixedWriter> {
+        let (size, warnings) = output_size(size, azure)?;
+        Ok(FixedWriter {
+            sink,
+            size,
+            warnings,
+        })
+    }
+}
+
+impl DiskWriter for FixedWriter {
+    fn write(&mut self, chunk: &Chunk) -> Result<()> {
+        write_sparse(&mut self.sink, 0, chunk)
+    }
+
+    fn finish(mut self: Box<Self>) -> Result<Finished> {
+        let footer = make_footer(self.size, FIXED, u64::MAX);
+        self.sink.write_at(self.size, &footer)?;
+        Ok(Finished {
+            sink: self.sink,
+            warnings: self.warnings,
+        })
+    }
+}
+
+/// Writes a dynamic VHD: blocks are allocated in order for every 2 MiB with data; zero
+/// pages inside an allocated block stay holes in the file.
+pub struct DynamicWriter {
+    sink: Sink,
+    bat: Vec<u32>,
+    table: u64,
+    next: u64,
+    footer: [u8; 512],
+    warnings: Vec<String>,
+}
+
+const BITMAP: u64 = 512;
+
+impl DynamicWriter {
+    pub fn new(mut sink: Sink, size: u64) -> Result<DynamicWriter> {
+        let (size, warnings) = output_size(size, false)?;
+        let entries = size.div_ceil(BLOCK);
+        let table: u64 = 512 + 1024;
+        let table_len = (entries * 4).div_ceil(512) * 512;
+        let footer = make_footer(size, DYNAMIC, 512);
+        sink.write_at(0, &footer)?;
+        let mut h = [0u8; 1024];
+        h[..8].copy_from_slice(SPARSE_COOKIE);
+        h[8..16].copy_from_slice(&u64::MAX.to_be_bytes());
+        h[16..24].copy_from_slice(&table.to_be_bytes());
+        h[24..28].copy_from_slice(&0x0001_0000u32.to_be_bytes());
+        h[28..32].copy_from_slice(&(entries as u32).to_be_bytes());
+        h[32..36].copy_from_slice(&(BLOCK as u32).to_be_bytes());
+        let sum = checksum(&h, 36);
+        h[36..40].copy_from_slice(&sum.to_be_bytes());
+        sink.write_at(512, &h)?;
+        sink.final_upto(table);
+        Ok(DynamicWriter {
+            sink,
+            bat: vec![UNALLOCATED; entries as usize],
+            table,
+            next: table + table_len,
+            footer,
+            warnings,
+        })
+    }
+}
+
+impl DiskWriter for DynamicWriter {
+    fn granularity(&self) -> usize {
+        BLOCK as usize
+    }
+
+    fn write(&mut self, chunk: &Chunk) -> Result<()> {
+        let mut rel = 0;
+        while rel < chunk.len {
+            let n = (BLOCK as usize).min(chunk.len - rel);
+            if !chunk.is_zero(rel, n) {
+                let index = (chunk.offset + rel as u64) / BLOCK;
+                let at = self.next;
+                self.bat[index as usize] = (at / 512) as u32;
+                self.sink.write_at(at, &[0xff; BITMAP as usize])?;
+                for (start, len) in chunk.data_runs(rel, n) {
+                    self.sink
+                        .write_at(at + BITMAP + (start - rel) as u64, chunk.bytes(start, len))?;
+                }
+                self.next = at + BITMAP + BLOCK;
+            }
+            rel += n;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self: Box<Self>) -> Result<Finished> {
+        let bat: Vec<u8> = self.bat.iter().flat_map(|e| e.to_be_bytes()).collect();
+        let mut padded = bat;
+        padded.resize(padded.len().div_ceil(512) * 512, 0xff);
+        self.sink.write_at(self.table, &padded)?;
+        // The same footer (and unique id) at both ends.
+        let footer = self.footer;
+        self.sink.write_at(self.next, &footer)?;
+        Ok(Finished {
+            sink: self.sink,
+            warnings: self.warnings,
+        })
+    }
+}
