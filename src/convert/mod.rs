@@ -11,6 +11,7 @@ pub mod raw;
 pub mod sink;
 pub mod source;
 pub mod vhd;
+pub mod vmdk;
 
 pub use disk::{DiskInfo, DiskReader, DiskWriter};
 pub use error::{ConvertError, Result};
@@ -120,6 +121,17 @@ pub fn probe(src: &Source) -> Result<Format> {
     if head.starts_with(qcow2::MAGIC) {
         return Ok(Format::Qcow2);
     }
+    if head.starts_with(vmdk::MAGIC) {
+        let flags = u32::from_le_bytes(head[8..12].try_into().expect("4 bytes"));
+        return Ok(if flags & (1 << 16) != 0 {
+            Format::Vmdk
+        } else {
+            Format::VmdkSparse
+        });
+    }
+    if vmdk::is_descriptor(head) {
+        return Ok(Format::VmdkDescriptor);
+    }
     if head.starts_with(vhd::COOKIE) {
         return Ok(Format::VhdDynamic);
     }
@@ -144,6 +156,15 @@ fn open_source(src: Source, format: Format) -> Result<Box<dyn DiskReader>> {
         Format::Raw => Box::new(raw::RawReader::new(src, Format::Raw)),
         Format::Qcow2 => Box::new(qcow2::Qcow2Reader::open(src)?),
         Format::Vhd | Format::VhdDynamic => vhd::open(src)?,
+        Format::Vmdk | Format::VmdkSparse | Format::VmdkDescriptor => {
+            let mut head = [0u8; 4];
+            src.read_upto(0, &mut head)?;
+            if &head == vmdk::MAGIC {
+                Box::new(vmdk::SparseReader::open(src)?)
+            } else {
+                Box::new(vmdk::DescriptorReader::open(src)?)
+            }
+        }
         other => {
             return Err(ConvertError::Usage(format!(
                 "reading {other} is not built yet"
@@ -256,6 +277,13 @@ pub fn convert(
         )),
         Format::Vhd => Box::new(vhd::FixedWriter::new(sink, size, opts.azure)?),
         Format::VhdDynamic => Box::new(vhd::DynamicWriter::new(sink, size)?),
+        Format::Vmdk => Box::new(vmdk::StreamWriter::new(
+            sink,
+            size,
+            &file_name(output),
+            threads(opts),
+        )?),
+        Format::VmdkSparse => Box::new(vmdk::SparseWriter::new(sink, size, &file_name(output))?),
         other => {
             return Err(ConvertError::Usage(format!(
                 "writing {other} is not built yet"
@@ -273,6 +301,12 @@ pub fn convert(
         elapsed: started.elapsed(),
         warnings: finished.warnings,
     })
+}
+
+/// A path's file name, for descriptors that name their own extent.
+pub fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map_or_else(|| "disk.vmdk".into(), |n| n.to_string_lossy().into_owned())
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {

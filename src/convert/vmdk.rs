@@ -1,0 +1,897 @@
+//! VMDK. Reads hosted sparse extents (monolithicSparse, streamOptimized in qemu's layout
+//! with the grain directory up front and VMware's with it at the end behind a footer) and
+//! text descriptors with FLAT, SPARSE and ZERO extents. Writes streamOptimized in VMware's
+//! layout — compressed grains behind markers, each grain table after its grains, the grain
+//! directory, a footer and an end-of-stream marker, all in one forward pass so it can go
+//! straight into a tar — and monolithicSparse with redundant tables.
+
+use super::deflate::{Codec, Pool};
+use super::disk::{Chunk, DiskInfo, DiskReader, DiskWriter, Finished, Run};
+use super::error::{corrupt, unsupported, Result};
+use super::raw::RawReader;
+use super::sink::Sink;
+use super::source::{le16, le32, le64, Source, MAX_TABLE_BYTES};
+use super::Format;
+use libdeflater::Decompressor;
+
+const F: &str = "vmdk";
+pub const MAGIC: &[u8; 4] = b"KDMV";
+pub const GD_AT_END: u64 = u64::MAX;
+const FLAG_NEWLINE: u32 = 1;
+const FLAG_RGD: u32 = 2;
+const FLAG_COMPRESSED: u32 = 1 << 16;
+const FLAG_MARKERS: u32 = 1 << 17;
+const MARKER_EOS: u32 = 0;
+const MARKER_GT: u32 = 1;
+const MARKER_GD: u32 = 2;
+const MARKER_FOOTER: u32 = 3;
+/// Largest grain read: 16 MiB (VMware uses 64 KiB).
+const MAX_GRAIN_SECTORS: u64 = 32768;
+/// Largest descriptor file read.
+const MAX_DESCRIPTOR: u64 = 1 << 20;
+
+/// A parsed sparse extent header.
+#[derive(Clone, Debug)]
+struct Header {
+    flags: u32,
+    capacity: u64,
+    grain: u64,
+    desc_offset: u64,
+    desc_size: u64,
+    gtes: u64,
+    gd_offset: u64,
+}
+
+fn parse_header(b: &[u8; 512], at: u64) -> Result<Header> {
+    if &b[..4] != MAGIC {
+        return Err(corrupt(F, "sparse header", at, "magic is not KDMV"));
+    }
+    let version = le32(b, 4);
+    if !(1..=3).contains(&version) {
+        return Err(unsupported(
+            F,
+            format!("sparse extent version {version}"),
+            "versions 1 to 3 are read",
+        ));
+    }
+    let flags = le32(b, 8);
+    if flags & FLAG_NEWLINE != 0 && &b[73..77] != b"\n \r\n" {
+        return Err(corrupt(
+            F,
+            "sparse header",
+            at + 73,
+            "end-of-line check bytes are altered (was the file copied in text mode?)",
+        ));
+    }
+    let h = Header {
+        flags,
+        capacity: le64(b, 12),
+        grain: le64(b, 20),
+        desc_offset: le64(b, 28),
+        desc_size: le64(b, 36),
+        gtes: le32(b, 44) as u64,
+        gd_offset: le64(b, 56),
+    };
+    if h.grain == 0 || !h.grain.is_power_of_two() || h.grain > MAX_GRAIN_SECTORS {
+        return Err(corrupt(
+            F,
+            "sparse header",
+            at + 20,
+            format!(
+                "grain of {} sectors is not a power of two up to {MAX_GRAIN_SECTORS}",
+                h.grain
+            ),
+        ));
+    }
+    if h.gtes == 0 || h.gtes > 4096 {
+        return Err(corrupt(
+            F,
+            "sparse header",
+            at + 44,
+            format!("{} entries per grain table is outside 1..=4096", h.gtes),
+        ));
+    }
+    if h.capacity > (1u64 << 55) {
+        return Err(corrupt(
+            F,
+            "sparse header",
+            at + 12,
+            format!("capacity of {} sectors is absurd", h.capacity),
+        ));
+    }
+    if flags & FLAG_COMPRESSED != 0 && le16(b, 77) != 1 {
+        return Err(unsupported(
+            F,
+            format!("compression algorithm {}", le16(b, 77)),
+            "only deflate (1) exists",
+        ));
+    }
+    Ok(h)
+}
+
+/// Reads one hosted sparse extent.
+pub struct SparseReader {
+    src: Source,
+    info: DiskInfo,
+    grain: u64,
+    gtes: u64,
+    compressed: bool,
+    markers: bool,
+    gd: Vec<u32>,
+    gt: Option<(u32, Vec<u32>)>,
+    inflated: Option<(u64, Vec<u8>)>,
+    packed: Vec<u8>,
+    inflater: Decompressor,
+}
+
+impl SparseReader {
+    pub fn open(src: Source) -> Result<SparseReader> {
+        let mut b = [0u8; 512];
+        src.read_at(F, "sparse header", 0, &mut b)?;
+        let mut h = parse_header(&b, 0)?;
+        let mut details = Vec::new();
+        if h.gd_offset == GD_AT_END {
+            // VMware's stream layout: footer marker, footer, end-of-stream marker.
+            if src.len() < 1536 {
+                return Err(corrupt(
+                    F,
+                    "footer",
+                    0,
+                    "grain directory is at the end but the file has no footer",
+                ));
+            }
+            let at = src.len() - 1536;
+            let mut m = [0u8; 512];
+            src.read_at(F, "footer marker", at, &mut m)?;
+            if le32(&m, 8) != 0 || le32(&m, 12) != MARKER_FOOTER {
+                return Err(corrupt(
+                    F,
+                    "footer marker",
+                    at,
+                    "no footer marker 1536 bytes before the end",
+                ));
+            }
+            src.read_at(F, "footer", at + 512, &mut b)?;
+            let footer = parse_header(&b, at + 512)?;
+            if footer.gd_offset == GD_AT_END {
+                return Err(corrupt(
+                    F,
+                    "footer",
+                    at + 512 + 56,
+                    "footer does not say where the grain directory is",
+                ));
+            }
+            h = footer;
+            details.push("grain directory at end".to_string());
+        }
+        if h.desc_size > 0 {
+            check_descriptor_parent(&src, h.desc_offset * 512, h.desc_size * 512)?;
+        }
+        let grains = h.capacity.div_ceil(h.grain);
+        let tables = grains.div_ceil(h.gtes);
+        if tables * 4 > MAX_TABLE_BYTES {
+            return Err(corrupt(
+                F,
+                "grain directory",
+                h.gd_offset * 512,
+                "directory is too large",
+            ));
+        }
+        let raw = src.read_table(
+            F,
+            "grain directory",
+            h.gd_offset.saturating_mul(512),
+            tables * 4,
+        )?;
+        let gd = raw.chunks_exact(4).map(|e| le32(e, 0)).collect();
+        let compressed = h.flags & FLAG_COMPRESSED != 0;
+        details.insert(
+            0,
+            if compressed {
+                "streamOptimized".into()
+            } else {
+                "monolithicSparse".into()
+            },
+        );
+        details.push(format!("grain {}", h.grain * 512));
+        let format = if compressed {
+            Format::Vmdk
+        } else {
+            Format::VmdkSparse
+        };
+        Ok(SparseReader {
+            src,
+            info: DiskInfo {
+                format,
+                virtual_size: h.capacity * 512,
+                details,
+            },
+            grain: h.grain * 512,
+            gtes: h.gtes,
+            compressed,
+            markers: h.flags & FLAG_MARKERS != 0,
+            gd,
+            gt: None,
+            inflated: None,
+            packed: Vec::new(),
+            inflater: Decompressor::new(),
+        })
+    }
+
+    /// The grain table entry for grain `g`: 0 unallocated, 1 zeroed, else a sector.
+    fn entry(&mut self, g: u64) -> Result<u32> {
+        let t = (g / self.gtes) as usize;
+        let gde = self.gd[t];
+        if gde == 0 || gde == 1 {
+            return Ok(0);
+        }
+        if self.gt.as_ref().map(|(o, _)| *o) != Some(gde) {
+            let raw = self
+                .src
+                .read_table(F, "grain table", gde as u64 * 512, self.gtes * 4)?;
+            self.gt = Some((gde, raw.chunks_exact(4).map(|e| le32(e, 0)).collect()));
+        }
+        Ok(self.gt.as_ref().expect("loaded").1[(g % self.gtes) as usize])
+    }
+
+    fn inflate(&mut self, g: u64, sector: u64) -> Result<()> {
+        if self.inflated.as_ref().map(|(s, _)| *s) == Some(sector) {
+            return Ok(());
+        }
+        let at = sector * 512;
+        let grain = self.grain as usize;
+        let (data_at, len) = if self.markers {
+            let mut m = [0u8; 12];
+            self.src.read_at(F, "grain marker", at, &mut m)?;
+            let lba = le64(&m, 0);
+            let len = le32(&m, 8) as u64;
+            if lba != g * (self.grain / 512) {
+                return Err(corrupt(
+                    F,
+                    "grain marker",
+                    at,
+                    format!("marker says sector {lba}, grain table says grain {g}"),
+                ));
+            }
+            if len == 0 || len > 2 * self.grain + 1024 {
+                return Err(corrupt(
+                    F,
+                    "grain marker",
+                    at + 8,
+                    format!("compressed size {len} for a {grain}-byte grain"),
+                ));
+            }
+            (at + 12, len)
+        } else {
+            (at, (2 * self.grain).min(self.src.len().saturating_sub(at)))
+        };
+        self.packed.resize(len as usize, 0);
+        self.src
+            .read_at(F, "compressed grain", data_at, &mut self.packed)?;
+        let mut out = self.inflated.take().map(|(_, b)| b).unwrap_or_default();
+        out.resize(grain, 0);
+        match self.inflater.zlib_decompress(&self.packed, &mut out) {
+            Ok(n) => out[n..].fill(0),
+            Err(e) => {
+                return Err(corrupt(
+                    F,
+                    "compressed grain",
+                    at,
+                    format!("zlib data is invalid ({e:?})"),
+                ))
+            }
+        }
+        self.inflated = Some((sector, out));
+        Ok(())
+    }
+}
+
+/// Refuse descriptors with a parent (differencing disks).
+fn check_descriptor_parent(src: &Source, at: u64, len: u64) -> Result<()> {
+    let len = len.min(MAX_DESCRIPTOR).min(src.len().saturating_sub(at));
+    let mut text = vec![0u8; len as usize];
+    src.read_at(F, "embedded descriptor", at, &mut text)?;
+    let text = String::from_utf8_lossy(&text);
+    for line in text.lines() {
+        if let Some(v) = line.trim().strip_prefix("parentCID") {
+            let v = v.trim_start_matches([' ', '=']).trim();
+            if !v.eq_ignore_ascii_case("ffffffff") {
+                return Err(unsupported(
+                    F,
+                    "a differencing disk (parentCID is set)",
+                    "merge it into its parent first",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+impl DiskReader for SparseReader {
+    fn info(&self) -> &DiskInfo {
+        &self.info
+    }
+
+    fn map(&mut self, offset: u64, max: u64) -> Result<Run> {
+        let g = offset / self.grain;
+        let data = self.entry(g)? > 1;
+        let mut end = ((g + 1) * self.grain).min(offset + max);
+        while end < offset + max && (self.entry(end / self.grain)? > 1) == data {
+            end = ((end / self.grain + 1) * self.grain).min(offset + max);
+        }
+        Ok(Run {
+            data,
+            len: end - offset,
+        })
+    }
+
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<()> {
+        let mut done = 0;
+        while done < buf.len() {
+            let pos = offset + done as u64;
+            let g = pos / self.grain;
+            let within = pos % self.grain;
+            let n = ((self.grain - within) as usize).min(buf.len() - done);
+            let e = self.entry(g)? as u64;
+            if e <= 1 {
+                buf[done..done + n].fill(0);
+            } else if self.compressed {
+                self.inflate(g, e)?;
+                let bytes = &self.inflated.as_ref().expect("inflated").1;
+                buf[done..done + n].copy_from_slice(&bytes[within as usize..within as usize + n]);
+            } else {
+                self.src
+                    .read_at(F, "grain", e * 512 + within, &mut buf[done..done + n])?;
+            }
+            done += n;
+        }
+        Ok(())
+    }
+}
+
+/// One extent of a descriptor.
+enum Extent {
+    Zero,
+    Reader(Box<dyn DiskReader>),
+}
+
+/// Reads a text descriptor and its extents (in the descriptor's directory).
+pub struct DescriptorReader {
+    info: DiskInfo,
+    /// (start byte, length, extent).
+    extents: Vec<(u64, u64, Extent)>,
+}
+
+impl DescriptorReader {
+    pub fn open(src: Source) -> Result<DescriptorReader> {
+        if src.len() > MAX_DESCRIPTOR {
+            return Err(corrupt(
+                F,
+                "descriptor",
+                0,
+                format!("a {}-byte descriptor is too large", src.len()),
+            ));
+        }
+        let mut bytes = vec![0u8; src.len() as usize];
+        src.read_at(F, "descriptor", 0, &mut bytes)?;
+        // Descriptors are often padded with NULs to a sector.
+        if let Some(nul) = bytes.iter().position(|&b| b == 0) {
+            bytes.truncate(nul);
+        }
+        let text = String::from_utf8(bytes).map_err(|e| {
+            corrupt(
+                F,
+                "descriptor",
+                e.utf8_error().valid_up_to() as u64,
+                "not UTF-8 text",
+            )
+        })?;
+        let dir = src
+            .path()
+            .parent()
+            .map(|p| p.to_path_buf())
+            .unwrap_or_default();
+        let mut extents = Vec::new();
+        let mut start = 0u64;
+        let mut offset = 0u64;
+        let mut create_type = String::new();
+        for (i, line) in text.split_inclusive('\n').enumerate() {
+            let line_at = offset;
+            offset += line.len() as u64;
+            let line = line.trim();
+            let n = i + 1;
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            if let Some((k, v)) = line.split_once('=') {
+                let (k, v) = (k.trim(), v.trim().trim_matches('"'));
+                if k == "parentCID" && !v.eq_ignore_ascii_case("ffffffff") {
+                    return Err(unsupported(
+                        F,
+                        "a differencing disk (parentCID is set)",
+                        "merge it into its parent first",
+                    ));
+                }
+                if k == "createType" {
+                    create_type = v.to_string();
+                }
+                continue;
+            }
+            let bad = |d: String| corrupt(F, "descriptor", line_at, format!("line {n}: {d}"));
+            let mut words = line.split_whitespace();
+            let access = words.next().unwrap_or_default();
+            if !["RW", "RDONLY", "NOACCESS"].contains(&access) {
+                let shown: String = line.chars().take(60).collect();
+                return Err(bad(format!(
+                    "{shown:?} is neither key = value nor an extent"
+                )));
+            }
+            let sectors: u64 = words
+                .next()
+                .and_then(|w| w.parse().ok())
+                .ok_or_else(|| bad("extent size is not a number".into()))?;
+            let kind = words.next().unwrap_or_default();
+            let len = sectors
+                .checked_mul(512)
+                .filter(|l| start.checked_add(*l).is_some())
+                .ok_or_else(|| bad("extent size overflows".into()))?;
+            let extent = if kind == "ZERO" {
+                Extent::Zero
+            } else {
+                let rest: String = words.collect::<Vec<_>>().join(" ");
+                let (name, tail) = parse_quoted(&rest)
+                    .ok_or_else(|| bad("extent file name is not quoted".into()))?;
+                if name.contains('/') || name.contains('\\') || name == ".." || name.is_empty() {
+                    return Err(bad(format!("extent file {name:?} is not a plain file name in the descriptor's directory")));
+                }
+                let file = Source::open(&dir.join(&name))?;
+                match kind {
+                    "FLAT" | "VMFS" => {
+                        let at: u64 = match tail.trim() {
+                            "" => 0,
+                            t => t
+                                .parse()
+                                .map_err(|_| bad(format!("extent offset {t:?} is not a number")))?,
+                        };
+                        let base = at
+                            .checked_mul(512)
+                            .ok_or_else(|| bad("extent offset overflows".into()))?;
+                        if base.saturating_add(len) > file.len() {
+                            return Err(bad(format!(
+                                "flat extent {name:?} has {} bytes; {len} needed from {base}",
+                                file.len()
+                            )));
+                        }
+                        Extent::Reader(Box::new(RawReader::new(
+                            file.window(base, len)?,
+                            Format::Raw,
+                        )))
+                    }
+                    "SPARSE" | "VMFSSPARSE" => {
+                        let r = SparseReader::open(file)?;
+                        if r.info.virtual_size < len {
+                            return Err(bad(format!(
+                                "sparse extent {name:?} holds {} bytes, fewer than {len}",
+                                r.info.virtual_size
+                            )));
+                        }
+                        Extent::Reader(Box::new(r))
+                    }
+                    other => {
+                        return Err(unsupported(
+                            F,
+                            format!("{other} extents"),
+                            "FLAT, VMFS, SPARSE and ZERO are read",
+                        ))
+                    }
+                }
+            };
+            extents.push((start, len, extent));
+            start += len;
+            if extents.len() > 65536 {
+                return Err(bad("more than 65536 extents".into()));
+            }
+        }
+        if extents.is_empty() {
+            return Err(corrupt(F, "descriptor", 0, "no extent lines"));
+        }
+        Ok(DescriptorReader {
+            info: DiskInfo {
+                format: Format::VmdkDescriptor,
+                virtual_size: start,
+                details: vec![format!(
+                    "{create_type} descriptor, {} extent(s)",
+                    extents.len()
+                )],
+            },
+            extents,
+        })
+    }
+
+    fn find(&self, offset: u64) -> usize {
+        self.extents.partition_point(|(s, l, _)| s + l <= offset)
+    }
+}
+
+/// `"name" rest` → (name, rest).
+fn parse_quoted(s: &str) -> Option<(String, &str)> {
+    let s = s.trim_start().strip_prefix('"')?;
+    let end = s.find('"')?;
+    Some((s[..end].to_string(), &s[end + 1..]))
+}
+
+impl DiskReader for DescriptorReader {
+    fn info(&self) -> &DiskInfo {
+        &self.info
+    }
+
+    fn map(&mut self, offset: u64, max: u64) -> Result<Run> {
+        let i = self.find(offset);
+        let (start, len, extent) = &mut self.extents[i];
+        let room = (*start + *len - offset).min(max);
+        match extent {
+            Extent::Zero => Ok(Run {
+                data: false,
+                len: room,
+            }),
+            Extent::Reader(r) => r.map(offset - *start, room),
+        }
+    }
+
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<()> {
+        let mut done = 0;
+        while done < buf.len() {
+            let pos = offset + done as u64;
+            let i = self.find(pos);
+            let (start, len, extent) = &mut self.extents[i];
+            let n = ((*start + *len - pos) as usize).min(buf.len() - done);
+            match extent {
+                Extent::Zero => buf[done..done + n].fill(0),
+                Extent::Reader(r) => r.read_at(pos - *start, &mut buf[done..done + n])?,
+            }
+            done += n;
+        }
+        Ok(())
+    }
+}
+
+/// Whether a file's first bytes look like a VMDK text descriptor.
+pub fn is_descriptor(head: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(head);
+    text.starts_with("# Disk DescriptorFile")
+        || (text.contains("createType") && text.contains("# Extent description"))
+}
+
+const GRAIN: u64 = 64 << 10;
+const GRAIN_SECTORS: u64 = GRAIN / 512;
+const GTES: u64 = 512;
+
+fn descriptor(create_type: &str, capacity: u64, name: &str) -> String {
+    let cid: u32 = u32::from_le_bytes(super::vhd::uuid_v4()[..4].try_into().expect("4 bytes"));
+    let cylinders = (capacity / (16 * 63)).min(16383);
+    format!(
+        "# Disk DescriptorFile\nversion=1\nencoding=\"UTF-8\"\nCID={cid:08x}\nparentCID=ffffffff\ncreateType=\"{create_type}\"\n\n# Extent description\nRW {capacity} SPARSE \"{name}\"\n\n# The Disk Data Base\n#DDB\n\nddb.virtualHWVersion = \"4\"\nddb.geometry.cylinders = \"{cylinders}\"\nddb.geometry.heads = \"16\"\nddb.geometry.sectors = \"63\"\nddb.adapterType = \"lsilogic\"\n"
+    )
+}
+
+fn header(
+    version: u32,
+    flags: u32,
+    capacity: u64,
+    desc_sectors: u64,
+    rgd: u64,
+    gd: u64,
+    overhead: u64,
+) -> [u8; 512] {
+    let mut h = [0u8; 512];
+    h[..4].copy_from_slice(MAGIC);
+    h[4..8].copy_from_slice(&version.to_le_bytes());
+    h[8..12].copy_from_slice(&flags.to_le_bytes());
+    h[12..20].copy_from_slice(&capacity.to_le_bytes());
+    h[20..28].copy_from_slice(&GRAIN_SECTORS.to_le_bytes());
+    h[28..36].copy_from_slice(&1u64.to_le_bytes());
+    h[36..44].copy_from_slice(&desc_sectors.to_le_bytes());
+    h[44..48].copy_from_slice(&(GTES as u32).to_le_bytes());
+    h[48..56].copy_from_slice(&rgd.to_le_bytes());
+    h[56..64].copy_from_slice(&gd.to_le_bytes());
+    h[64..72].copy_from_slice(&overhead.to_le_bytes());
+    h[73..77].copy_from_slice(b"\n \r\n");
+    if flags & FLAG_COMPRESSED != 0 {
+        h[77..79].copy_from_slice(&1u16.to_le_bytes());
+    }
+    h
+}
+
+fn marker(sectors: u64, kind: u32) -> [u8; 512] {
+    let mut m = [0u8; 512];
+    m[..8].copy_from_slice(&sectors.to_le_bytes());
+    m[12..16].copy_from_slice(&kind.to_le_bytes());
+    m
+}
+
+/// Writes streamOptimized in one forward pass.
+pub struct StreamWriter {
+    sink: Sink,
+    capacity: u64,
+    pos: u64,
+    gd: Vec<u32>,
+    /// The grain table being filled: (index, entries).
+    gt: Option<(u64, Vec<u32>)>,
+    /// The header's descriptor size and overhead, repeated in the footer.
+    desc_sectors: u64,
+    overhead: u64,
+    pool: Pool,
+    batch: Vec<(u64, Vec<u8>)>,
+    warnings: Vec<String>,
+}
+
+const BATCH: usize = 16;
+
+impl StreamWriter {
+    pub fn new(mut sink: Sink, size: u64, name: &str, threads: usize) -> Result<StreamWriter> {
+        let capacity = size.div_ceil(512);
+        let mut warnings = Vec::new();
+        if capacity * 512 != size {
+            warnings.push(format!(
+                "VMDK sizes are whole sectors: virtual size rounded up from {size} to {} bytes",
+                capacity * 512
+            ));
+        }
+        let desc = descriptor("streamOptimized", capacity, name);
+        let desc_sectors = (desc.len() as u64).div_ceil(512).max(1);
+        let overhead = (1 + desc_sectors).div_ceil(GRAIN_SECTORS) * GRAIN_SECTORS;
+        let h = header(
+            3,
+            FLAG_NEWLINE | FLAG_COMPRESSED | FLAG_MARKERS,
+            capacity,
+            desc_sectors,
+            0,
+            GD_AT_END,
+            overhead,
+        );
+        sink.write_at(0, &h)?;
+        let mut d = desc.into_bytes();
+        d.resize((desc_sectors * 512) as usize, 0);
+        sink.write_at(512, &d)?;
+        let pos = overhead * 512;
+        sink.set_len(pos)?;
+        sink.final_upto(pos);
+        let tables = capacity.div_ceil(GRAIN_SECTORS).div_ceil(GTES);
+        Ok(StreamWriter {
+            sink,
+            capacity,
+            pos,
+            gd: vec![0; tables as usize],
+            gt: None,
+            desc_sectors,
+            overhead,
+            pool: Pool::new(Codec::Zlib, threads),
+            batch: Vec::with_capacity(BATCH),
+            warnings,
+        })
+    }
+
+    fn put(&mut self, bytes: &[u8]) -> Result<()> {
+        self.sink.write_at(self.pos, bytes)?;
+        self.pos += bytes.len() as u64;
+        self.sink.final_upto(self.pos);
+        Ok(())
+    }
+
+    fn flush_gt(&mut self) -> Result<()> {
+        if let Some((index, entries)) = self.gt.take() {
+            self.put(&marker(GTES * 4 / 512, MARKER_GT))?;
+            self.gd[index as usize] = (self.pos / 512) as u32;
+            let bytes: Vec<u8> = entries.iter().flat_map(|e| e.to_le_bytes()).collect();
+            self.put(&bytes)?;
+        }
+        Ok(())
+    }
+
+    fn write_grain(&mut self, grain: u64, packed: &[u8]) -> Result<()> {
+        let table = grain / GTES;
+        if self.gt.as_ref().is_some_and(|(i, _)| *i != table) {
+            self.flush_gt()?;
+        }
+        let sector = self.pos / 512;
+        if sector > u32::MAX as u64 {
+            return Err(unsupported(
+                F,
+                "a streamOptimized file over 2 TiB",
+                "its tables hold 32-bit sectors",
+            ));
+        }
+        let gt = self
+            .gt
+            .get_or_insert_with(|| (table, vec![0; GTES as usize]));
+        gt.1[(grain % GTES) as usize] = sector as u32;
+        let total = 12 + packed.len();
+        let mut out = Vec::with_capacity(total.div_ceil(512) * 512);
+        out.extend_from_slice(&(grain * GRAIN_SECTORS).to_le_bytes());
+        out.extend_from_slice(&(packed.len() as u32).to_le_bytes());
+        out.extend_from_slice(packed);
+        out.resize(total.div_ceil(512) * 512, 0);
+        self.put(&out)
+    }
+
+    fn flush_batch(&mut self, last: bool) -> Result<()> {
+        let mut ready = if self.batch.is_empty() {
+            Vec::new()
+        } else {
+            self.pool.submit(std::mem::take(&mut self.batch))
+        };
+        if last {
+            ready.extend(self.pool.drain());
+        }
+        for p in ready.into_iter().flatten() {
+            self.write_grain(p.tag, &p.data)?;
+        }
+        Ok(())
+    }
+}
+
+impl DiskWriter for StreamWriter {
+    fn granularity(&self) -> usize {
+        GRAIN as usize
+    }
+
+    fn write(&mut self, chunk: &Chunk) -> Result<()> {
+        let mut rel = 0;
+        while rel < chunk.len {
+            let n = (GRAIN as usize).min(chunk.len - rel);
+            if !chunk.is_zero(rel, n) {
+                let mut owned = chunk.bytes(rel, n).to_vec();
+                owned.resize(GRAIN as usize, 0);
+                self.batch
+                    .push(((chunk.offset + rel as u64) / GRAIN, owned));
+                if self.batch.len() >= BATCH {
+                    self.flush_batch(false)?;
+                }
+            }
+            rel += n;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self: Box<Self>) -> Result<Finished> {
+        self.flush_batch(true)?;
+        self.flush_gt()?;
+        let gd_bytes: Vec<u8> = self.gd.iter().flat_map(|e| e.to_le_bytes()).collect();
+        let gd_sectors = (gd_bytes.len() as u64).div_ceil(512).max(1);
+        self.put(&marker(gd_sectors, MARKER_GD))?;
+        let gd_at = self.pos / 512;
+        let mut padded = gd_bytes;
+        padded.resize((gd_sectors * 512) as usize, 0);
+        self.put(&padded)?;
+        self.put(&marker(1, MARKER_FOOTER))?;
+        let footer = header(
+            3,
+            FLAG_NEWLINE | FLAG_COMPRESSED | FLAG_MARKERS,
+            self.capacity,
+            self.desc_sectors,
+            0,
+            gd_at,
+            self.overhead,
+        );
+        self.put(&footer)?;
+        self.put(&marker(0, MARKER_EOS))?;
+        Ok(Finished {
+            sink: self.sink,
+            warnings: self.warnings,
+        })
+    }
+}
+
+/// Writes monolithicSparse: header, descriptor, redundant and primary grain directories and
+/// tables up front (filled in at the end), then uncompressed grains; zero grains are left
+/// unallocated and zero pages inside a grain stay holes.
+pub struct SparseWriter {
+    sink: Sink,
+    rgd: u64,
+    gd: u64,
+    tables: u64,
+    gts: Vec<Option<Box<[u32]>>>,
+    next: u64,
+    warnings: Vec<String>,
+}
+
+impl SparseWriter {
+    pub fn new(mut sink: Sink, size: u64, name: &str) -> Result<SparseWriter> {
+        let capacity = size.div_ceil(512);
+        let mut warnings = Vec::new();
+        if capacity * 512 != size {
+            warnings.push(format!(
+                "VMDK sizes are whole sectors: virtual size rounded up from {size} to {} bytes",
+                capacity * 512
+            ));
+        }
+        let desc = descriptor("monolithicSparse", capacity, name);
+        let desc_sectors = (desc.len() as u64).div_ceil(512).max(1);
+        let tables = capacity.div_ceil(GRAIN_SECTORS).div_ceil(GTES);
+        let gd_sectors = (tables * 4).div_ceil(512).max(1);
+        let gts_sectors = tables * GTES * 4 / 512;
+        let rgd = 1 + desc_sectors;
+        let gd = rgd + gd_sectors + gts_sectors;
+        let overhead = (gd + gd_sectors + gts_sectors).div_ceil(GRAIN_SECTORS) * GRAIN_SECTORS;
+        if overhead + capacity.div_ceil(GRAIN_SECTORS) * GRAIN_SECTORS > u32::MAX as u64 {
+            return Err(unsupported(
+                F,
+                "a monolithicSparse disk over 2 TiB",
+                "its tables hold 32-bit sectors",
+            ));
+        }
+        let h = header(
+            1,
+            FLAG_NEWLINE | FLAG_RGD,
+            capacity,
+            desc_sectors,
+            rgd,
+            gd,
+            overhead,
+        );
+        sink.write_at(0, &h)?;
+        let mut d = desc.into_bytes();
+        d.resize((desc_sectors * 512) as usize, 0);
+        sink.write_at(512, &d)?;
+        Ok(SparseWriter {
+            sink,
+            rgd,
+            gd,
+            tables,
+            gts: vec![None; tables as usize],
+            next: overhead * 512,
+            warnings,
+        })
+    }
+}
+
+impl DiskWriter for SparseWriter {
+    fn granularity(&self) -> usize {
+        GRAIN as usize
+    }
+
+    fn write(&mut self, chunk: &Chunk) -> Result<()> {
+        let mut rel = 0;
+        while rel < chunk.len {
+            let n = (GRAIN as usize).min(chunk.len - rel);
+            if !chunk.is_zero(rel, n) {
+                let grain = (chunk.offset + rel as u64) / GRAIN;
+                let at = self.next;
+                for (start, len) in chunk.data_runs(rel, n) {
+                    self.sink
+                        .write_at(at + (start - rel) as u64, chunk.bytes(start, len))?;
+                }
+                self.next += GRAIN;
+                let gt = self.gts[(grain / GTES) as usize]
+                    .get_or_insert_with(|| vec![0u32; GTES as usize].into_boxed_slice());
+                gt[(grain % GTES) as usize] = (at / 512) as u32;
+            }
+            rel += n;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self: Box<Self>) -> Result<Finished> {
+        let gd_sectors = (self.tables * 4).div_ceil(512).max(1);
+        for dir in [self.rgd, self.gd] {
+            let first_gt = dir + gd_sectors;
+            let entries: Vec<u8> = (0..self.tables)
+                .flat_map(|t| ((first_gt + t * GTES * 4 / 512) as u32).to_le_bytes())
+                .collect();
+            self.sink.write_at(dir * 512, &entries)?;
+            for (t, gt) in self.gts.iter().enumerate() {
+                if let Some(gt) = gt {
+                    let bytes: Vec<u8> = gt.iter().flat_map(|e| e.to_le_bytes()).collect();
+                    self.sink
+                        .write_at((first_gt + t as u64 * GTES * 4 / 512) * 512, &bytes)?;
+                }
+            }
+        }
+        let end = self.next;
+        self.sink.set_len(end)?;
+        Ok(Finished {
+            sink: self.sink,
+            warnings: self.warnings,
+        })
+    }
+}
