@@ -11,6 +11,7 @@ pub mod raw;
 pub mod sink;
 pub mod source;
 pub mod vhd;
+pub mod vhdx;
 pub mod vmdk;
 
 pub use disk::{DiskInfo, DiskReader, DiskWriter};
@@ -129,6 +130,9 @@ pub fn probe(src: &Source) -> Result<Format> {
             Format::VmdkSparse
         });
     }
+    if head.starts_with(vhdx::SIGNATURE) {
+        return Ok(Format::Vhdx);
+    }
     if vmdk::is_descriptor(head) {
         return Ok(Format::VmdkDescriptor);
     }
@@ -156,6 +160,7 @@ fn open_source(src: Source, format: Format) -> Result<Box<dyn DiskReader>> {
         Format::Raw => Box::new(raw::RawReader::new(src, Format::Raw)),
         Format::Qcow2 => Box::new(qcow2::Qcow2Reader::open(src)?),
         Format::Vhd | Format::VhdDynamic => vhd::open(src)?,
+        Format::Vhdx => Box::new(vhdx::VhdxReader::open(src)?),
         Format::Vmdk | Format::VmdkSparse | Format::VmdkDescriptor => {
             let mut head = [0u8; 4];
             src.read_upto(0, &mut head)?;
