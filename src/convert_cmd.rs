@@ -49,6 +49,7 @@ pub fn convert(args: &ConvertArgs) -> Result<Exit> {
         azure: args.azure,
         compress: args.compress,
         threads: args.threads,
+        hardware: None,
     };
     let report = convert::convert(&args.input, output, &opts, &mut |p| bar.update(p))?;
     bar.clear();
@@ -91,8 +92,60 @@ pub fn convert(args: &ConvertArgs) -> Result<Exit> {
 }
 
 pub fn ova(cmd: &OvaCommand) -> Result<Exit> {
-    let _ = cmd;
-    Err(anyhow!("ova is not built yet"))
+    match cmd {
+        OvaCommand::Pack {
+            disk,
+            output,
+            name,
+            cpus,
+            memory_mib,
+            from,
+            threads,
+            quiet,
+        } => {
+            let opts = Options {
+                from: from.as_deref().map(Format::parse).transpose()?,
+                to: Some(Format::Ova),
+                azure: false,
+                compress: false,
+                threads: *threads,
+                hardware: Some(convert::ova::Hardware {
+                    name: name.clone().unwrap_or_else(|| convert::stem(output)),
+                    cpus: *cpus,
+                    memory_mib: *memory_mib,
+                }),
+            };
+            let mut bar = Bar::new(!quiet && std::io::stderr().is_terminal());
+            let report = convert::convert(disk, output, &opts, &mut |p| bar.update(p))?;
+            bar.clear();
+            for w in &report.warnings {
+                eprintln!("warning: {w}");
+            }
+            println!(
+                "{} → {}: {} disk ({} of data) packed as a streamOptimized VMDK, {} in {:.2} s\nsha256 {}",
+                disk.display(),
+                report.output.path.display(),
+                human(report.input.virtual_size),
+                human(report.data_bytes),
+                human(report.output.size),
+                report.elapsed.as_secs_f64(),
+                report.output.sha256
+            );
+            Ok(Exit::Clean)
+        }
+        OvaCommand::Unpack { ova, dir } => {
+            let out = convert::ova::unpack(ova, dir)?;
+            for (path, size, sha) in &out.files {
+                println!("{}  {}  {}", sha, human(*size), path.display());
+            }
+            println!(
+                "{} member(s) extracted; {} verified against the manifest",
+                out.files.len(),
+                out.verified
+            );
+            Ok(Exit::Clean)
+        }
+    }
 }
 
 fn details(d: &[String]) -> String {

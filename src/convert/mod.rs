@@ -5,6 +5,7 @@
 pub mod deflate;
 pub mod disk;
 pub mod error;
+pub mod ova;
 pub mod pipeline;
 pub mod qcow2;
 pub mod raw;
@@ -130,6 +131,9 @@ pub fn probe(src: &Source) -> Result<Format> {
             Format::VmdkSparse
         });
     }
+    if ova::looks_like_ova(head) {
+        return Ok(Format::Ova);
+    }
     if head.starts_with(vhdx::SIGNATURE) {
         return Ok(Format::Vhdx);
     }
@@ -161,6 +165,19 @@ fn open_source(src: Source, format: Format) -> Result<Box<dyn DiskReader>> {
         Format::Qcow2 => Box::new(qcow2::Qcow2Reader::open(src)?),
         Format::Vhd | Format::VhdDynamic => vhd::open(src)?,
         Format::Vhdx => Box::new(vhdx::VhdxReader::open(src)?),
+        Format::Ova => {
+            let disk = ova::disk_member(&src)?;
+            let format = probe(&disk)?;
+            if format == Format::Ova {
+                return Err(error::corrupt(
+                    "ova",
+                    "tar member",
+                    0,
+                    "an OVA inside an OVA",
+                ));
+            }
+            open_source(disk, format)?
+        }
         Format::Vmdk | Format::VmdkSparse | Format::VmdkDescriptor => {
             let mut head = [0u8; 4];
             src.read_upto(0, &mut head)?;
@@ -169,11 +186,6 @@ fn open_source(src: Source, format: Format) -> Result<Box<dyn DiskReader>> {
             } else {
                 Box::new(vmdk::DescriptorReader::open(src)?)
             }
-        }
-        other => {
-            return Err(ConvertError::Usage(format!(
-                "reading {other} is not built yet"
-            )))
         }
     })
 }
@@ -189,6 +201,8 @@ pub struct Options {
     pub compress: bool,
     /// Compression threads (0: one per core).
     pub threads: usize,
+    /// For OVA output: the virtual machine described (default: named after the file).
+    pub hardware: Option<ova::Hardware>,
 }
 
 impl Default for Options {
@@ -199,6 +213,7 @@ impl Default for Options {
             azure: false,
             compress: false,
             threads: 0,
+            hardware: None,
         }
     }
 }
@@ -289,6 +304,16 @@ pub fn convert(
             threads(opts),
         )?),
         Format::VmdkSparse => Box::new(vmdk::SparseWriter::new(sink, size, &file_name(output))?),
+        Format::Ova => Box::new(ova::OvaWriter::new(
+            sink,
+            size,
+            opts.hardware.clone().unwrap_or_else(|| ova::Hardware {
+                name: stem(output),
+                cpus: 2,
+                memory_mib: 4096,
+            }),
+            threads(opts),
+        )?),
         other => {
             return Err(ConvertError::Usage(format!(
                 "writing {other} is not built yet"
@@ -312,6 +337,12 @@ pub fn convert(
 pub fn file_name(path: &Path) -> String {
     path.file_name()
         .map_or_else(|| "disk.vmdk".into(), |n| n.to_string_lossy().into_owned())
+}
+
+/// A path's stem (an OVA's virtual machine name).
+pub fn stem(path: &Path) -> String {
+    path.file_stem()
+        .map_or_else(|| "disk".into(), |n| n.to_string_lossy().into_owned())
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {

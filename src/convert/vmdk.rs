@@ -13,6 +13,7 @@ use super::sink::Sink;
 use super::source::{le16, le32, le64, Source, MAX_TABLE_BYTES};
 use super::Format;
 use libdeflater::Decompressor;
+use sha2::{Digest, Sha256};
 
 const F: &str = "vmdk";
 pub const MAGIC: &[u8; 4] = b"KDMV";
@@ -613,7 +614,11 @@ fn marker(sectors: u64, kind: u32) -> [u8; 512] {
 pub struct StreamWriter {
     sink: Sink,
     capacity: u64,
+    /// Where the VMDK starts in the sink (inside an OVA, after the tar headers).
+    base: u64,
     pos: u64,
+    /// SHA-256 of the VMDK's own bytes (for an OVA's manifest).
+    digest: Sha256,
     gd: Vec<u32>,
     /// The grain table being filled: (index, entries).
     gt: Option<(u64, Vec<u32>)>,
@@ -628,7 +633,18 @@ pub struct StreamWriter {
 const BATCH: usize = 16;
 
 impl StreamWriter {
-    pub fn new(mut sink: Sink, size: u64, name: &str, threads: usize) -> Result<StreamWriter> {
+    pub fn new(sink: Sink, size: u64, name: &str, threads: usize) -> Result<StreamWriter> {
+        StreamWriter::at(sink, 0, size, name, threads)
+    }
+
+    /// A VMDK written into `sink` from byte `base` on.
+    pub fn at(
+        sink: Sink,
+        base: u64,
+        size: u64,
+        name: &str,
+        threads: usize,
+    ) -> Result<StreamWriter> {
         let capacity = size.div_ceil(512);
         let mut warnings = Vec::new();
         if capacity * 512 != size {
@@ -649,18 +665,16 @@ impl StreamWriter {
             GD_AT_END,
             overhead,
         );
-        sink.write_at(0, &h)?;
-        let mut d = desc.into_bytes();
-        d.resize((desc_sectors * 512) as usize, 0);
-        sink.write_at(512, &d)?;
-        let pos = overhead * 512;
-        sink.set_len(pos)?;
-        sink.final_upto(pos);
+        let mut head = h.to_vec();
+        head.extend_from_slice(desc.as_bytes());
+        head.resize((overhead * 512) as usize, 0);
         let tables = capacity.div_ceil(GRAIN_SECTORS).div_ceil(GTES);
-        Ok(StreamWriter {
+        let mut w = StreamWriter {
             sink,
             capacity,
-            pos,
+            base,
+            pos: 0,
+            digest: Sha256::new(),
             gd: vec![0; tables as usize],
             gt: None,
             desc_sectors,
@@ -668,14 +682,45 @@ impl StreamWriter {
             pool: Pool::new(Codec::Zlib, threads),
             batch: Vec::with_capacity(BATCH),
             warnings,
-        })
+        };
+        w.put(&head)?;
+        Ok(w)
     }
 
     fn put(&mut self, bytes: &[u8]) -> Result<()> {
-        self.sink.write_at(self.pos, bytes)?;
+        self.sink.write_at(self.base + self.pos, bytes)?;
+        self.digest.update(bytes);
         self.pos += bytes.len() as u64;
-        self.sink.final_upto(self.pos);
+        self.sink.final_upto(self.base + self.pos);
         Ok(())
+    }
+
+    /// Write the trailing tables and markers; hand back the sink, the VMDK's length and its
+    /// SHA-256.
+    pub fn finish_member(mut self) -> Result<(Sink, u64, [u8; 32], Vec<String>)> {
+        self.flush_batch(true)?;
+        self.flush_gt()?;
+        let gd_bytes: Vec<u8> = self.gd.iter().flat_map(|e| e.to_le_bytes()).collect();
+        let gd_sectors = (gd_bytes.len() as u64).div_ceil(512).max(1);
+        self.put(&marker(gd_sectors, MARKER_GD))?;
+        let gd_at = self.pos / 512;
+        let mut padded = gd_bytes;
+        padded.resize((gd_sectors * 512) as usize, 0);
+        self.put(&padded)?;
+        self.put(&marker(1, MARKER_FOOTER))?;
+        let footer = header(
+            3,
+            FLAG_NEWLINE | FLAG_COMPRESSED | FLAG_MARKERS,
+            self.capacity,
+            self.desc_sectors,
+            0,
+            gd_at,
+            self.overhead,
+        );
+        self.put(&footer)?;
+        self.put(&marker(0, MARKER_EOS))?;
+        let digest = self.digest.finalize().into();
+        Ok((self.sink, self.pos, digest, self.warnings))
     }
 
     fn flush_gt(&mut self) -> Result<()> {
@@ -753,32 +798,9 @@ impl DiskWriter for StreamWriter {
         Ok(())
     }
 
-    fn finish(mut self: Box<Self>) -> Result<Finished> {
-        self.flush_batch(true)?;
-        self.flush_gt()?;
-        let gd_bytes: Vec<u8> = self.gd.iter().flat_map(|e| e.to_le_bytes()).collect();
-        let gd_sectors = (gd_bytes.len() as u64).div_ceil(512).max(1);
-        self.put(&marker(gd_sectors, MARKER_GD))?;
-        let gd_at = self.pos / 512;
-        let mut padded = gd_bytes;
-        padded.resize((gd_sectors * 512) as usize, 0);
-        self.put(&padded)?;
-        self.put(&marker(1, MARKER_FOOTER))?;
-        let footer = header(
-            3,
-            FLAG_NEWLINE | FLAG_COMPRESSED | FLAG_MARKERS,
-            self.capacity,
-            self.desc_sectors,
-            0,
-            gd_at,
-            self.overhead,
-        );
-        self.put(&footer)?;
-        self.put(&marker(0, MARKER_EOS))?;
-        Ok(Finished {
-            sink: self.sink,
-            warnings: self.warnings,
-        })
+    fn finish(self: Box<Self>) -> Result<Finished> {
+        let (sink, _, _, warnings) = self.finish_member()?;
+        Ok(Finished { sink, warnings })
     }
 }
 
