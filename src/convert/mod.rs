@@ -191,7 +191,7 @@ fn open_source(src: Source, format: Format) -> Result<Box<dyn DiskReader>> {
 }
 
 /// What `convert` is asked to do.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Options {
     pub from: Option<Format>,
     pub to: Option<Format>,
@@ -203,19 +203,6 @@ pub struct Options {
     pub threads: usize,
     /// For OVA output: the virtual machine described (default: named after the file).
     pub hardware: Option<ova::Hardware>,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            from: None,
-            to: None,
-            azure: false,
-            compress: false,
-            threads: 0,
-            hardware: None,
-        }
-    }
 }
 
 /// What a conversion did.

@@ -168,7 +168,7 @@ impl Qcow2Reader {
                 format!("{needed} entries is more than drydock reads ({size}-byte disk)"),
             ));
         }
-        if l1_offset % cluster != 0 && needed > 0 {
+        if !l1_offset.is_multiple_of(cluster) && needed > 0 {
             return Err(corrupt(F, "L1 table", 40, "offset is not cluster-aligned"));
         }
         let raw = src.read_table(F, "L1 table", l1_offset, needed * 8)?;
@@ -201,7 +201,7 @@ impl Qcow2Reader {
         if l2_offset == 0 {
             return Ok(Cluster::Zero);
         }
-        if l2_offset % self.cluster_size() != 0 {
+        if !l2_offset.is_multiple_of(self.cluster_size()) {
             return Err(corrupt(
                 F,
                 "L1 entry",
@@ -240,7 +240,7 @@ impl Qcow2Reader {
         if entry & ZERO_FLAG != 0 || host == 0 {
             return Ok(Cluster::Zero);
         }
-        if host % self.cluster_size() != 0 {
+        if !host.is_multiple_of(self.cluster_size()) {
             return Err(corrupt(
                 F,
                 "L2 entry",

@@ -15,12 +15,15 @@ use std::thread::JoinHandle;
 const WRITEBACK_EVERY: u64 = 32 << 20;
 const HASH_BLOCK: usize = 1 << 20;
 
+/// The follower thread: watermarks in, the digest out.
+type Hasher = (mpsc::Sender<u64>, JoinHandle<Result<[u8; 32]>>);
+
 /// An output file being written.
 pub struct Sink {
     file: File,
     tmp: PathBuf,
     dest: PathBuf,
-    hasher: Option<(mpsc::Sender<u64>, JoinHandle<Result<[u8; 32]>>)>,
+    hasher: Option<Hasher>,
     final_upto: u64,
     unsynced_from: u64,
     unsynced: u64,

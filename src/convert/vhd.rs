@@ -362,7 +362,7 @@ pub fn uuid_v4() -> [u8; 16] {
 pub fn output_size(size: u64, azure: bool) -> Result<(u64, Vec<String>)> {
     let mut warnings = Vec::new();
     let mut out = size.div_ceil(512) * 512;
-    if azure && out % MIB != 0 {
+    if azure && !out.is_multiple_of(MIB) {
         let rounded = out.div_ceil(MIB) * MIB;
         warnings.push(format!(
             "Azure needs a whole number of MiB: virtual size rounded up from {size} to {rounded} bytes (the guest sees {} more zero bytes at the end)",
