@@ -55,6 +55,7 @@ pub fn pump(
         }
         let pages = len.div_ceil(PAGE);
         let mut any = false;
+        nonzero[..pages].fill(false);
         if runs.iter().any(|r| r.2) {
             for &(at, rlen, data) in &runs {
                 let rel = (at - done) as usize;
@@ -65,14 +66,25 @@ pub fn pump(
                     slice.fill(0);
                 }
             }
-            for (i, nz) in nonzero[..pages].iter_mut().enumerate() {
-                let page = &buf[i * PAGE..((i + 1) * PAGE).min(len)];
-                *nz = !is_all_zero(page);
-                if *nz {
-                    any = true;
-                    data_total += page.len() as u64;
+            // Zero detection only where the reader mapped data.
+            for &(at, rlen, _) in runs.iter().filter(|r| r.2) {
+                let rel = (at - done) as usize;
+                let (first, last) = (rel / PAGE, (rel + rlen as usize).div_ceil(PAGE));
+                for (i, nz) in nonzero[first..last].iter_mut().enumerate() {
+                    let p = first + i;
+                    let page = &buf[p * PAGE..((p + 1) * PAGE).min(len)];
+                    if !*nz && !is_all_zero(page) {
+                        *nz = true;
+                        any = true;
+                    }
                 }
             }
+            data_total += nonzero[..pages]
+                .iter()
+                .enumerate()
+                .filter(|(_, &nz)| nz)
+                .map(|(p, _)| (((p + 1) * PAGE).min(len) - p * PAGE) as u64)
+                .sum::<u64>();
         }
         let chunk = Chunk {
             offset: done,
