@@ -8,7 +8,8 @@
 //!
 //! Run: `cargo bench --bench convert` (DRYDOCK_BENCH_GIB sets the size, DRYDOCK_BENCH_DIR
 //! where the images go, the input is kept there between runs; DRYDOCK_BENCH_REPEAT how many
-//! runs of each uncompressed conversion the median is taken over).
+//! runs of each uncompressed conversion the median is taken over; DRYDOCK_BENCH_ONLY=a,b runs
+//! only the conversions named a and b; DRYDOCK_BENCH_SHA256=1 has drydock hash too).
 
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;
@@ -149,7 +150,11 @@ fn main() {
         "qemu noflush",
         "target"
     );
+    let only = std::env::var("DRYDOCK_BENCH_ONLY").unwrap_or_default();
     for (name, dd_args, q_args, compressed) in &cases {
+        if !only.is_empty() && !only.split(',').any(|o| *name == o.trim()) {
+            continue;
+        }
         let q_out = q_args.last().unwrap().clone();
         let dd_out = dd_args.last().unwrap().clone();
         // Uncompressed runs are short and the disk's flush time varies: take the median of
@@ -164,6 +169,9 @@ fn main() {
             a.extend(q_args.iter().cloned());
             qs.push(fresh(&q_out, || run("qemu-img", &a)));
             let mut a = vec!["convert".to_string(), "-q".into()];
+            if std::env::var_os("DRYDOCK_BENCH_SHA256").is_some() {
+                a.push("--sha256".into());
+            }
             a.extend(dd_args.iter().cloned());
             ds.push(fresh(&dd_out, || run(drydock, &a)));
         }
@@ -224,6 +232,8 @@ fn sync() {
 }
 
 /// Run a command; its wall time in seconds and peak RSS in MB.
+// The child is reaped by wait4 (which also gives its rusage), not by Child::wait.
+#[allow(clippy::zombie_processes)]
 fn run(program: &str, args: &[String]) -> (f64, f64) {
     let started = Instant::now();
     let child = Command::new(program)

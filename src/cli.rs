@@ -93,6 +93,9 @@ pub struct ConvertArgs {
     /// Compression threads (default: one per core).
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub threads: usize,
+    /// Compute the output's SHA-256 while writing and print it.
+    #[arg(long)]
+    pub sha256: bool,
     /// Print the result as JSON on stdout (for scripts).
     #[arg(long)]
     pub json: bool,

@@ -49,6 +49,7 @@ pub fn convert(args: &ConvertArgs) -> Result<Exit> {
         azure: args.azure,
         compress: args.compress,
         threads: args.threads,
+        sha256: args.sha256,
         hardware: None,
     };
     let report = convert::convert(&args.input, output, &opts, &mut |p| bar.update(p))?;
@@ -75,7 +76,7 @@ pub fn convert(args: &ConvertArgs) -> Result<Exit> {
     } else {
         let secs = report.elapsed.as_secs_f64().max(1e-6);
         println!(
-            "{} ({}) → {} ({}): virtual size {}, {} of data, {} written in {:.2} s ({:.0} MiB/s)\nsha256 {}",
+            "{} ({}) → {} ({}): virtual size {}, {} of data, {} written in {:.2} s ({:.0} MiB/s){}",
             args.input.display(),
             report.input.format,
             report.output.path.display(),
@@ -85,7 +86,11 @@ pub fn convert(args: &ConvertArgs) -> Result<Exit> {
             human(report.output.size),
             secs,
             report.input.virtual_size as f64 / secs / 1048576.0,
-            report.output.sha256
+            report
+                .output
+                .sha256
+                .as_ref()
+                .map_or(String::new(), |s| format!("\nsha256 {s}"))
         );
     }
     Ok(Exit::Clean)
@@ -109,6 +114,7 @@ pub fn ova(cmd: &OvaCommand) -> Result<Exit> {
                 azure: false,
                 compress: false,
                 threads: *threads,
+                sha256: true,
                 hardware: Some(convert::ova::Hardware {
                     name: name.clone().unwrap_or_else(|| convert::stem(output)),
                     cpus: *cpus,
@@ -129,7 +135,7 @@ pub fn ova(cmd: &OvaCommand) -> Result<Exit> {
                 human(report.data_bytes),
                 human(report.output.size),
                 report.elapsed.as_secs_f64(),
-                report.output.sha256
+                report.output.sha256.clone().unwrap_or_default()
             );
             Ok(Exit::Clean)
         }

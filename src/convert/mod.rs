@@ -201,6 +201,8 @@ pub struct Options {
     pub compress: bool,
     /// Compression threads (0: one per core).
     pub threads: usize,
+    /// Compute the output's SHA-256 while writing (a second core hashes what is final).
+    pub sha256: bool,
     /// For OVA output: the virtual machine described (default: named after the file).
     pub hardware: Option<ova::Hardware>,
 }
@@ -273,7 +275,7 @@ pub fn convert(
     }
     let mut reader = open_reader(input, opts.from)?;
     let size = reader.info().virtual_size;
-    let sink = sink::Sink::create(output)?;
+    let sink = sink::Sink::create(output, opts.sha256)?;
     let mut writer: Box<dyn DiskWriter> = match to {
         Format::Raw => Box::new(raw::RawWriter::new(sink, size)),
         Format::Qcow2 => Box::new(qcow2::Qcow2Writer::new(
@@ -372,4 +374,23 @@ impl DiskWriter for NullWriter {
     fn finish(self: Box<Self>) -> Result<disk::Finished> {
         unreachable!("check never finishes a writer")
     }
+}
+
+/// For the fuzz targets: write `data` to a temporary file and read it as `format` through
+/// the whole pipeline (the first 64 MiB of the virtual disk). Errors are fine; panics,
+/// hangs and unbounded allocations are what the fuzzer looks for.
+#[doc(hidden)]
+pub fn fuzz_read(format: Format, data: &[u8]) {
+    use std::io::Write;
+    let dir = std::env::temp_dir();
+    let path = dir.join(format!("drydock-fuzz-{}.img", std::process::id()));
+    let Ok(mut f) = std::fs::File::create(&path) else {
+        return;
+    };
+    if f.write_all(data).is_err() {
+        return;
+    }
+    drop(f);
+    let _ = check(&path, Some(format), &mut |p| p.done < 64 << 20);
+    let _ = std::fs::remove_file(&path);
 }

@@ -1,5 +1,5 @@
-//! The output file: written under a temporary name beside the destination, hashed (SHA-256)
-//! by a follower thread as its bytes become final, written back to disk while the conversion
+//! The output file: written under a temporary name beside the destination, optionally hashed
+//! (SHA-256) by a follower thread as its bytes become final, written back to disk while the conversion
 //! runs, then fsync'd and renamed into place. Dropped without `commit`, it leaves nothing.
 
 use super::error::{io_err, ConvertError, Result};
@@ -36,12 +36,14 @@ pub struct Sink {
 pub struct Committed {
     pub path: PathBuf,
     pub size: u64,
-    pub sha256: String,
+    /// The file's SHA-256, when asked for.
+    pub sha256: Option<String>,
 }
 
 impl Sink {
     /// Create the temporary file for `dest` (same directory, so the rename is atomic).
-    pub fn create(dest: &Path) -> Result<Sink> {
+    /// With `hash`, a follower thread computes the file's SHA-256 as its bytes become final.
+    pub fn create(dest: &Path, hash: bool) -> Result<Sink> {
         let dir = parent_dir(dest);
         let name = dest
             .file_name()
@@ -65,18 +67,23 @@ impl Sink {
             .mode(0o644)
             .open(&tmp)
             .map_err(io_err("create", &tmp))?;
-        let reader = file.try_clone().map_err(io_err("open", &tmp))?;
-        let (tx, rx) = mpsc::channel::<u64>();
-        let hash_path = tmp.clone();
-        let handle = std::thread::Builder::new()
-            .name("drydock-sha256".into())
-            .spawn(move || follow_and_hash(&reader, &hash_path, rx))
-            .map_err(io_err("spawn hasher for", &tmp))?;
+        let hasher = if hash {
+            let reader = file.try_clone().map_err(io_err("open", &tmp))?;
+            let (tx, rx) = mpsc::channel::<u64>();
+            let hash_path = tmp.clone();
+            let handle = std::thread::Builder::new()
+                .name("drydock-sha256".into())
+                .spawn(move || follow_and_hash(&reader, &hash_path, rx))
+                .map_err(io_err("spawn hasher for", &tmp))?;
+            Some((tx, handle))
+        } else {
+            None
+        };
         Ok(Sink {
             file,
             tmp,
             dest: dest.to_path_buf(),
-            hasher: Some((tx, handle)),
+            hasher,
             final_upto: 0,
             unsynced_from: 0,
             unsynced: 0,
@@ -154,13 +161,21 @@ impl Sink {
     pub fn commit(mut self) -> Result<Committed> {
         let len = self.len;
         self.final_upto(len);
-        let (tx, handle) = self.hasher.take().expect("hasher runs until commit");
-        drop(tx);
+        let hasher = self.hasher.take();
         // fsync on this thread while the hasher finishes on its own.
+        let hasher = hasher.map(|(tx, handle)| {
+            drop(tx);
+            handle
+        });
         self.file.sync_all().map_err(io_err("fsync", &self.tmp))?;
-        let digest = handle
-            .join()
-            .map_err(|_| ConvertError::Usage("the SHA-256 thread panicked".into()))??;
+        let digest = match hasher {
+            Some(handle) => Some(
+                handle
+                    .join()
+                    .map_err(|_| ConvertError::Usage("the SHA-256 thread panicked".into()))??,
+            ),
+            None => None,
+        };
         std::fs::rename(&self.tmp, &self.dest).map_err(io_err("rename into place", &self.dest))?;
         self.committed = true;
         if let Ok(dir) = File::open(parent_dir(&self.dest)) {
@@ -169,7 +184,7 @@ impl Sink {
         Ok(Committed {
             path: self.dest.clone(),
             size: len,
-            sha256: hex(&digest),
+            sha256: digest.map(|d| hex(&d)),
         })
     }
 }

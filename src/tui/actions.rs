@@ -425,6 +425,9 @@ impl App {
                     w.flush().map_err(err)?;
                 }
             }
+            (View::Conversions, _, _) => {
+                return Err("the Conversions view has nothing to export".into());
+            }
             (View::Plans, _, _) => {
                 let rows: Vec<serde_json::Value> = self
                     .plans

@@ -38,6 +38,16 @@ pub enum Action {
     /// A plan action finished: what happened, or why it failed.
     PlanActionDone(Result<String, String>),
     Exported(Result<PathBuf, String>),
+    /// A conversion's progress and elapsed seconds.
+    ConversionProgress {
+        id: usize,
+        progress: crate::convert::Progress,
+        seconds: f64,
+    },
+    ConversionDone {
+        id: usize,
+        result: Result<super::conversions::Finished, String>,
+    },
     /// A task died (e.g. panicked): leave the dashboard with this error.
     Fatal(String),
 }
@@ -67,6 +77,14 @@ pub enum Effect {
         action: super::plans::PlanAction,
         confirmation: Confirmation,
     },
+    /// Convert a disk image on a thread (local files only: no mutation gate).
+    Convert {
+        id: usize,
+        input: PathBuf,
+        output: PathBuf,
+        opts: Box<crate::convert::Options>,
+        cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    },
     Quit,
 }
 
@@ -90,8 +108,13 @@ pub enum Mode {
     Filter(Input),
     Palette(Input),
     Help,
-    Json { text: String, scroll: usize },
+    Json {
+        text: String,
+        scroll: usize,
+    },
     Confirm(Box<ConfirmState>),
+    /// The new-conversion prompt.
+    NewConversion(Input),
 }
 
 /// Refresh state shown in the header.
@@ -145,6 +168,7 @@ pub struct App {
     pub log: LogState,
     pub logs: LogBuffer,
     pub plans: super::plans::PlansState,
+    pub conversions: super::conversions::ConversionsState,
     pub detail: bool,
     pub refresh: Refresh,
     pub now: DateTime<Utc>,
@@ -184,6 +208,7 @@ impl App {
             },
             logs,
             plans: Default::default(),
+            conversions: Default::default(),
             detail: false,
             refresh: Refresh::default(),
             now: opts.now,
@@ -238,6 +263,18 @@ impl App {
             }
             Action::PlansLoaded(r) => {
                 self.on_plans(r);
+                vec![]
+            }
+            Action::ConversionProgress {
+                id,
+                progress,
+                seconds,
+            } => {
+                self.conversions.on_progress(id, progress, seconds);
+                vec![]
+            }
+            Action::ConversionDone { id, result } => {
+                self.status = Some(self.conversions.on_done(id, result));
                 vec![]
             }
             Action::PlanActionDone(r) => {
@@ -367,6 +404,7 @@ impl App {
             Mode::Normal => self.on_normal_key(key),
             Mode::Filter(input) => self.on_filter_key(key, input),
             Mode::Palette(input) => self.on_palette_key(key, input),
+            Mode::NewConversion(input) => super::conversions::on_prompt_key(self, key, input),
             Mode::Help => {
                 if !matches!(key_name(&key).as_deref(), Some("esc" | "q" | "?" | "enter")) {
                     self.mode = Mode::Help;
@@ -430,6 +468,8 @@ impl App {
             Command::PlanPause => return self.confirm_plan(super::plans::PlanAction::Pause),
             Command::PlanAbort => return self.confirm_plan(super::plans::PlanAction::Abort),
             Command::PlanRollback => return self.confirm_plan(super::plans::PlanAction::Rollback),
+            Command::ConvertNew => self.mode = Mode::NewConversion(Input::default()),
+            Command::ConvertCancel => self.status = self.conversions.cancel_selected(),
             Command::Show(View::Plans) => {
                 self.view = View::Plans;
                 return vec![Effect::LoadPlans];
@@ -450,6 +490,10 @@ impl App {
             ),
             View::Log => (Some(&mut self.log.list), self.logs.len()),
             View::Plans => (Some(&mut self.plans.list), self.plans.plans.len()),
+            View::Conversions => (
+                Some(&mut self.conversions.list),
+                self.conversions.jobs.len(),
+            ),
             View::Drift => (None, 0),
         };
         if let Some(list) = list {
@@ -477,7 +521,7 @@ impl App {
                     View::Fleet => self.fleet.rows.filter.to_string(),
                     View::Images => self.images.rows.filter.to_string(),
                     View::Log => self.log.filter.clone(),
-                    View::Drift | View::Plans => return,
+                    View::Drift | View::Plans | View::Conversions => return,
                 };
                 self.mode = Mode::Filter(Input::new(current));
             }
@@ -533,7 +577,7 @@ impl App {
                 self.log.filter = text.trim().to_string();
                 return;
             }
-            View::Drift | View::Plans => return,
+            View::Drift | View::Plans | View::Conversions => return,
             _ => Filter::parse(text),
         };
         let filter = match parsed {

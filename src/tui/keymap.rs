@@ -12,15 +12,17 @@ pub enum View {
     Drift,
     Log,
     Plans,
+    Conversions,
 }
 
 impl View {
-    pub const ALL: [View; 5] = [
+    pub const ALL: [View; 6] = [
         View::Fleet,
         View::Images,
         View::Drift,
         View::Log,
         View::Plans,
+        View::Conversions,
     ];
 
     pub fn name(self) -> &'static str {
@@ -30,6 +32,7 @@ impl View {
             View::Drift => "drift",
             View::Log => "log",
             View::Plans => "plans",
+            View::Conversions => "conversions",
         }
     }
 }
@@ -68,6 +71,9 @@ pub enum Command {
     PlanPause,
     PlanAbort,
     PlanRollback,
+    /// Conversions view: start a disk-image conversion, cancel the selected one.
+    ConvertNew,
+    ConvertCancel,
 }
 
 /// One binding.
@@ -85,7 +91,13 @@ pub struct Binding {
 
 const LISTS: &[View] = &[View::Fleet, View::Images, View::Log];
 /// Views with a list to move through.
-const NAV: &[View] = &[View::Fleet, View::Images, View::Log, View::Plans];
+const NAV: &[View] = &[
+    View::Fleet,
+    View::Images,
+    View::Log,
+    View::Plans,
+    View::Conversions,
+];
 const TABLES: &[View] = &[View::Fleet, View::Images];
 
 const fn b(
@@ -124,6 +136,24 @@ pub const BINDINGS: &[Binding] = &[
     b(&["3"], Command::Show(View::Drift), &[], "drift view"),
     b(&["4"], Command::Show(View::Log), &[], "log view"),
     b(&["5"], Command::Show(View::Plans), &[], "plans view"),
+    b(
+        &["6"],
+        Command::Show(View::Conversions),
+        &[],
+        "conversions view",
+    ),
+    b(
+        &["n"],
+        Command::ConvertNew,
+        &[View::Conversions],
+        "convert a disk image (IN OUT [--to F])",
+    ),
+    b(
+        &["x"],
+        Command::ConvertCancel,
+        &[View::Conversions],
+        "cancel the selected conversion",
+    ),
     b(&["r"], Command::Refresh, &[], "refresh (rescan)"),
     b(&["j", "down"], Command::Down, NAV, "down"),
     b(&["k", "up"], Command::Up, NAV, "up"),

@@ -3,6 +3,7 @@
 
 pub mod actions;
 pub mod app;
+pub mod conversions;
 pub mod data;
 pub mod fleet;
 pub mod images;

@@ -170,6 +170,40 @@ impl Runtime {
                         let _ = tx2.send(Action::PlanActionDone(r));
                     });
                 }
+                Effect::Convert {
+                    id,
+                    input,
+                    output,
+                    opts,
+                    cancel,
+                } => {
+                    let tx = tx.clone();
+                    std::thread::spawn(move || {
+                        let started = std::time::Instant::now();
+                        let mut last = started;
+                        let result = crate::convert::convert(&input, &output, &opts, &mut |p| {
+                            let now = std::time::Instant::now();
+                            if now - last >= Duration::from_millis(100) {
+                                last = now;
+                                let secs = (now - started).as_secs_f64();
+                                let _ = tx.send(super::conversions::progress_action(id, p, secs));
+                            }
+                            !cancel.load(std::sync::atomic::Ordering::Relaxed)
+                        });
+                        let result = result
+                            .map(|r| super::conversions::Finished {
+                                sha256: r.output.sha256,
+                                size: r.output.size,
+                                warnings: r.warnings,
+                                seconds: r.elapsed.as_secs_f64(),
+                            })
+                            .map_err(|e| e.to_string());
+                        if let Err(e) = &result {
+                            tracing::warn!("conversion {}: {e}", output.display());
+                        }
+                        let _ = tx.send(Action::ConversionDone { id, result });
+                    });
+                }
                 Effect::RecordHistory(point) => {
                     if let Some(path) = &self.history_file {
                         if let Err(e) = crate::history::append(path, &point) {

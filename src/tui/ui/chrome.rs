@@ -183,10 +183,25 @@ pub fn footer(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
                 Span::styled(format!("   {hint}"), theme.dim()),
             ])
         }
+        Mode::NewConversion(input) => {
+            let prompt = "convert: ";
+            f.set_cursor_position((
+                area.x + prompt.len() as u16 + input.visual_cursor() as u16,
+                area.y,
+            ));
+            Line::from(vec![
+                Span::styled(prompt, theme.title()),
+                Span::raw(input.value().to_string()),
+                Span::styled(
+                    format!("   {}", crate::tui::conversions::PROMPT_HELP),
+                    theme.dim(),
+                ),
+            ])
+        }
         _ => match &app.status {
             Some(s) => Line::from(Span::styled(format!(" {s}"), theme.warn())),
             None => Line::from(Span::styled(
-                " ? help  / filter  : command  enter detail  1-4 views  r refresh  q quit",
+                " ? help  / filter  : command  enter detail  1-6 views  r refresh  q quit",
                 theme.dim(),
             )),
         },

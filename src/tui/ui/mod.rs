@@ -2,6 +2,7 @@
 //! are turned into widgets, so a 100k-VM fleet draws as fast as a small one.
 
 mod chrome;
+mod conversions;
 mod detail;
 mod drift;
 mod lists;
@@ -48,6 +49,7 @@ pub fn draw(f: &mut Frame<'_>, app: &mut App, theme: Theme) {
         View::Drift => drift::drift(f, body, app, theme),
         View::Log => lists::log(f, body, app, theme),
         View::Plans => plans::plans(f, body, app, theme),
+        View::Conversions => conversions::conversions(f, body, app, theme),
     }
     chrome::footer(f, footer, app, theme);
     popup::popups(f, area, app, theme);

@@ -1,0 +1,10 @@
+//! Fuzz the ova reader: any bytes must give an image or an error, never a panic, a hang or
+//! unbounded memory.
+#![no_main]
+
+use drydock::convert::{fuzz_read, Format};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    fuzz_read(Format::Ova, data);
+});

@@ -1,0 +1,124 @@
+//! The Conversions view: one row per conversion job with a gauge, its rate and state; the
+//! selected job's details (digest, warnings, error) below.
+
+use crate::tui::app::App;
+use crate::tui::conversions::{JobState, PROMPT_HELP};
+use crate::tui::theme::Theme;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, LineGauge, Paragraph};
+use ratatui::Frame;
+
+fn human(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    format!("{v:.1} {}", UNITS[u])
+}
+
+pub fn conversions(f: &mut Frame<'_>, area: Rect, app: &mut App, theme: Theme) {
+    let st = &mut app.conversions;
+    let title = format!(" conversions {} ", st.jobs.len());
+    let block = Block::bordered().title(Span::styled(title, theme.title()));
+    if st.jobs.is_empty() {
+        let text = vec![
+            Line::from(" no conversions yet"),
+            Line::from(format!(" n: convert a disk image — {PROMPT_HELP}")),
+            Line::from(" formats: raw qcow2 vhd vhd-dynamic vmdk vmdk-sparse ova (vhdx: read)"),
+        ];
+        f.render_widget(Paragraph::new(text).block(block), area);
+        return;
+    }
+    let [list, detail] = Layout::vertical([Constraint::Min(4), Constraint::Length(6)]).areas(area);
+    let inner = block.inner(list);
+    f.render_widget(block, list);
+    // Two lines per job: a description and a gauge.
+    let per_page = (inner.height / 2).max(1) as usize;
+    let window = st.list.window(per_page, st.jobs.len());
+    for (row, i) in window.enumerate() {
+        let job = &st.jobs[i];
+        let y = inner.y + row as u16 * 2;
+        if y + 1 >= inner.y + inner.height {
+            break;
+        }
+        let (state, style) = match &job.state {
+            JobState::Running => ("running", theme.warn()),
+            JobState::Done { .. } => ("done", ratatui::style::Style::default()),
+            JobState::Failed(_) => ("failed", theme.danger()),
+            JobState::Cancelled => ("cancelled", theme.danger()),
+        };
+        let mut head = Line::from(vec![
+            Span::styled(format!(" {state:<9} "), style),
+            Span::raw(format!(
+                "{} → {} ({})  {} of {}  {:.0} MiB/s",
+                job.input.display(),
+                job.output.display(),
+                job.to,
+                human(job.progress.done),
+                human(job.progress.total),
+                job.rate()
+            )),
+        ]);
+        if i == st.list.selected {
+            head = head.style(theme.selected());
+        }
+        f.render_widget(Paragraph::new(head), Rect::new(inner.x, y, inner.width, 1));
+        let ratio = if job.progress.total == 0 {
+            if matches!(job.state, JobState::Done { .. }) {
+                1.0
+            } else {
+                0.0
+            }
+        } else {
+            (job.progress.done as f64 / job.progress.total as f64).clamp(0.0, 1.0)
+        };
+        let gauge = LineGauge::default()
+            .ratio(ratio)
+            .label(format!(" {:5.1}%", ratio * 100.0))
+            .filled_style(style);
+        f.render_widget(
+            gauge,
+            Rect::new(inner.x + 1, y + 1, inner.width.saturating_sub(2), 1),
+        );
+    }
+    let lines: Vec<Line> = match st.jobs.get(st.list.selected) {
+        Some(job) => match &job.state {
+            JobState::Done {
+                sha256,
+                size,
+                warnings,
+            } => {
+                let mut l = vec![
+                    Line::from(format!(" {} bytes written in {:.2} s", size, job.seconds)),
+                    Line::from(format!(" sha256 {}", sha256.as_deref().unwrap_or("-"))),
+                ];
+                l.extend(
+                    warnings
+                        .iter()
+                        .map(|w| Line::styled(format!(" warning: {w}"), theme.warn())),
+                );
+                l
+            }
+            JobState::Failed(e) => vec![Line::styled(format!(" {e}"), theme.danger())],
+            JobState::Cancelled => vec![Line::from(
+                " cancelled: nothing was written at the destination",
+            )],
+            JobState::Running => vec![Line::from(format!(
+                " {} of data so far; x cancels (the destination is left untouched)",
+                human(job.progress.data)
+            ))],
+        },
+        None => vec![],
+    };
+    let block = Block::bordered().title(" details ");
+    f.render_widget(
+        Paragraph::new(lines)
+            .wrap(ratatui::widgets::Wrap { trim: false })
+            .block(block),
+        detail,
+    );
+}
