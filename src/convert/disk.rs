@@ -16,6 +16,26 @@ pub struct Run {
     pub len: u64,
 }
 
+/// The run at `offset` of an image mapped in fixed `block`s: the first block's kind
+/// (`is_data(block index)`), extended over following blocks of the same kind, up to `max`.
+pub fn block_run(
+    offset: u64,
+    max: u64,
+    block: u64,
+    mut is_data: impl FnMut(u64) -> Result<bool>,
+) -> Result<Run> {
+    let limit = offset + max;
+    let data = is_data(offset / block)?;
+    let mut end = ((offset / block + 1) * block).min(limit);
+    while end < limit && is_data(end / block)? == data {
+        end = ((end / block + 1) * block).min(limit);
+    }
+    Ok(Run {
+        data,
+        len: end - offset,
+    })
+}
+
 /// What a reader found in the image's headers.
 #[derive(Clone, Debug)]
 pub struct DiskInfo {

@@ -5,7 +5,7 @@
 //! creator "win ", so readers take the exact current size. Azure mode rounds the size up to
 //! a whole MiB.
 
-use super::disk::{Chunk, DiskInfo, DiskReader, DiskWriter, Finished, Run};
+use super::disk::{block_run, Chunk, DiskInfo, DiskReader, DiskWriter, Finished, Run};
 use super::error::{corrupt, unsupported, Result};
 use super::raw::{write_sparse, RawReader};
 use super::sink::Sink;
@@ -250,16 +250,8 @@ impl DiskReader for DynamicReader {
     }
 
     fn map(&mut self, offset: u64, max: u64) -> Result<Run> {
-        let first = offset / self.block;
-        let data = self.block_data(first)?.is_some();
-        let mut end = ((first + 1) * self.block).min(offset + max);
-        while end < offset + max && self.block_data(end / self.block)?.is_some() == data {
-            end = ((end / self.block + 1) * self.block).min(offset + max);
-        }
-        Ok(Run {
-            data,
-            len: end - offset,
-        })
+        let block = self.block;
+        block_run(offset, max, block, |i| Ok(self.block_data(i)?.is_some()))
     }
 
     fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<()> {

@@ -3,7 +3,7 @@
 //! block allocation table with its interleaved sector-bitmap entries. A header naming a log
 //! (a dirty image that needs its log replayed) and differencing disks are refused.
 
-use super::disk::{DiskInfo, DiskReader, Run};
+use super::disk::{block_run, DiskInfo, DiskReader, Run};
 use super::error::{corrupt, unsupported, Result};
 use super::source::{le16, le32, le64, Source, MAX_TABLE_BYTES};
 use super::Format;
@@ -425,16 +425,8 @@ impl DiskReader for VhdxReader {
     }
 
     fn map(&mut self, offset: u64, max: u64) -> Result<Run> {
-        let b = offset / self.block;
-        let data = self.block_at(b)?.is_some();
-        let mut end = ((b + 1) * self.block).min(offset + max);
-        while end < offset + max && self.block_at(end / self.block)?.is_some() == data {
-            end = ((end / self.block + 1) * self.block).min(offset + max);
-        }
-        Ok(Run {
-            data,
-            len: end - offset,
-        })
+        let block = self.block;
+        block_run(offset, max, block, |i| Ok(self.block_at(i)?.is_some()))
     }
 
     fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<()> {

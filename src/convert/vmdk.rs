@@ -6,7 +6,7 @@
 //! straight into a tar — and monolithicSparse with redundant tables.
 
 use super::deflate::{Codec, Pool};
-use super::disk::{Chunk, DiskInfo, DiskReader, DiskWriter, Finished, Run};
+use super::disk::{block_run, Chunk, DiskInfo, DiskReader, DiskWriter, Finished, Run};
 use super::error::{corrupt, unsupported, Result};
 use super::raw::RawReader;
 use super::sink::Sink;
@@ -314,16 +314,8 @@ impl DiskReader for SparseReader {
     }
 
     fn map(&mut self, offset: u64, max: u64) -> Result<Run> {
-        let g = offset / self.grain;
-        let data = self.entry(g)? > 1;
-        let mut end = ((g + 1) * self.grain).min(offset + max);
-        while end < offset + max && (self.entry(end / self.grain)? > 1) == data {
-            end = ((end / self.grain + 1) * self.grain).min(offset + max);
-        }
-        Ok(Run {
-            data,
-            len: end - offset,
-        })
+        let grain = self.grain;
+        block_run(offset, max, grain, |g| Ok(self.entry(g)? > 1))
     }
 
     fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<()> {
