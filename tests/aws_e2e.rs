@@ -5,54 +5,21 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-struct Moto(Child);
+#[path = "moto/server.rs"]
+mod server;
 
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn python() -> String {
-    std::env::var("DRYDOCK_TEST_PYTHON").unwrap_or_else(|_| "python3".into())
-}
-
-fn root(p: &str) -> String {
-    format!("{}/{p}", env!("CARGO_MANIFEST_DIR"))
-}
-
-fn start_moto(amis: &Path) -> (Moto, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(python())
-        .arg(root("tests/moto/server.py"))
-        .arg(port.to_string())
-        .env("MOTO_AMIS_PATH", amis)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("moto starts (run the suite with `bash tests/run.sh`)");
-    let start = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "moto did not start"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    (Moto(child), format!("http://127.0.0.1:{port}"))
+fn start_moto(amis: &Path) -> (server::MotoServer, String) {
+    let moto = server::MotoServer::start(&[("MOTO_AMIS_PATH", amis.as_os_str())]);
+    let url = moto.url.clone();
+    (moto, url)
 }
 
 fn fleet(args: &[&str]) {
-    let status = Command::new(python())
-        .arg(root("demo/moto_fleet.py"))
+    let status = Command::new(server::python())
+        .arg(server::workspace_root().join("demo/moto_fleet.py"))
         .args(args)
         .status()
         .unwrap();

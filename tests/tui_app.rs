@@ -192,6 +192,13 @@ fn help_detail_json_and_quit() {
     assert!(a.quit);
     let mut b = app();
     assert!(matches!(key(&mut b, "ctrl-c").as_slice(), [Effect::Quit]));
+    // ctrl-c quits from the help and JSON overlays too.
+    let mut c = app();
+    key(&mut c, "?");
+    assert!(matches!(key(&mut c, "ctrl-c").as_slice(), [Effect::Quit]));
+    let mut d = app();
+    key(&mut d, "y");
+    assert!(matches!(key(&mut d, "ctrl-c").as_slice(), [Effect::Quit]));
 }
 
 #[test]

@@ -212,7 +212,12 @@ fn readonly_badge_and_no_mutating_help() {
         !pane.contains("deprecate") && !pane.contains("retirement"),
         "{pane}"
     );
-    t.keys(&["Escape", "D"]);
+    // Escape and D sent together would read as alt-D: wait for the help to close first.
+    t.keys(&["Escape"]);
+    t.wait_until("the help to close", |pane| {
+        !pane.contains("Keys in the images view")
+    });
+    t.keys(&["D"]);
     std::thread::sleep(Duration::from_millis(300));
     assert!(
         !t.pane().contains("Deprecate"),

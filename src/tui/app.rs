@@ -405,6 +405,10 @@ impl App {
             Mode::Filter(input) => self.on_filter_key(key, input),
             Mode::Palette(input) => self.on_palette_key(key, input),
             Mode::NewConversion(input) => super::conversions::on_prompt_key(self, key, input),
+            // ctrl-c quits from an overlay too, as the help promises.
+            Mode::Help | Mode::Json { .. } if key_name(&key).as_deref() == Some("ctrl-c") => {
+                self.on_normal_key(key)
+            }
             Mode::Help => {
                 if !matches!(key_name(&key).as_deref(), Some("esc" | "q" | "?" | "enter")) {
                     self.mode = Mode::Help;

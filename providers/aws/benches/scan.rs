@@ -5,10 +5,12 @@
 //! Run: `cargo bench -p drydock-aws --bench scan` (moto from DRYDOCK_TEST_PYTHON, else the
 //! venv tests/run.sh installs).
 
+#[path = "../../../tests/moto/server.rs"]
+mod server;
+
 use drydock_api::Provider;
 use drydock_aws::{AwsAccount, AwsProvider, Regions};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 const REGIONS: [&str; 3] = ["eu-west-1", "us-east-1", "ap-southeast-2"];
 
@@ -49,34 +51,8 @@ async fn bare(url: &str) -> (usize, usize) {
 }
 
 fn main() {
-    let home = std::env::var("HOME").unwrap_or_default();
-    let python = std::env::var("DRYDOCK_TEST_PYTHON")
-        .unwrap_or(format!("{home}/.cache/drydock-test-venv/bin/python"));
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/moto/server.py");
-    let mut moto = Command::new(&python)
-        .arg(script)
-        .arg(port.to_string())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("moto starts");
-    let start = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "moto did not start"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
-    std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
-    std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
-    let url = format!("http://127.0.0.1:{port}");
+    let moto = server::MotoServer::start(&[]);
+    let url = moto.url.clone();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -140,6 +116,5 @@ fn main() {
         println!("drydock scan (+ referenced and vendor images, templates, groups): {} VMs, {} images, median {:.3} s", counts.2, counts.3, s);
         println!("ratio scan / bare: {:.2} (target <= 1.2: {})", s / b, if s / b <= 1.2 { "met" } else { "MISSED" });
     });
-    let _ = moto.kill();
-    let _ = moto.wait();
+    drop(moto);
 }

@@ -5,47 +5,14 @@ use drydock_api::{Provider, ProviderErrorKind};
 use drydock_aws::{AwsAccount, AwsProvider, Regions};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-struct Moto(Child, u16);
+#[path = "../../../tests/moto/server.rs"]
+mod server;
 
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn moto() -> Moto {
-    let python = std::env::var("DRYDOCK_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/moto/server.py");
-    let child = Command::new(python)
-        .arg(script)
-        .arg(port.to_string())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "moto did not start"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
-    std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
-    std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
-    Moto(child, port)
+fn moto() -> server::MotoServer {
+    server::MotoServer::start(&[])
 }
 
 /// What the proxy does with a request.
@@ -162,7 +129,7 @@ fn account(port: u16, profile: Option<&str>) -> AwsAccount {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn throttling_is_retried_with_backoff() {
     let m = moto();
-    let (port, injected) = proxy(m.1, Fault::ThrottleEvery(3));
+    let (port, injected) = proxy(m.port, Fault::ThrottleEvery(3));
     let p = AwsProvider::new(account(port, None)).await;
     let r = p
         .scan(&|_| {})
@@ -178,7 +145,7 @@ async fn throttling_is_retried_with_backoff() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn auth_failure_names_the_account_and_credentials() {
     let m = moto();
-    let (port, _) = proxy(m.1, Fault::Auth);
+    let (port, _) = proxy(m.port, Fault::Auth);
     let p = AwsProvider::new(account(port, None)).await;
     let err = p.scan(&|_| {}).await.expect_err("every region is refused");
     assert_eq!(err.kind, ProviderErrorKind::Auth, "{err}");

@@ -9,51 +9,25 @@ use drydock_api::{
     ImageState, Operation, OperationOutcome, Provider, ProviderErrorKind, ScanResult, Tags,
 };
 use drydock_aws::{AwsAccount, AwsProvider, Regions};
-use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
+#[path = "../../../tests/moto/server.rs"]
+mod server;
+
+/// moto for one test, with SDK clients pointed at it.
 struct Moto {
-    child: Child,
+    /// Stops the server when the test ends.
+    _server: server::MotoServer,
     url: String,
 }
 
 impl Moto {
     fn start() -> Moto {
-        let python = std::env::var("DRYDOCK_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/moto/server.py");
-        let child = Command::new(&python)
-            .arg(script)
-            .arg(port.to_string())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "cannot start moto with {python}: {e} (run the suite with `bash tests/run.sh`)"
-                )
-            });
-        let start = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                start.elapsed() < Duration::from_secs(60),
-                "moto did not start on port {port}; is moto installed for {python}?"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        // SAFETY-free in edition 2021: each test runs in its own process under nextest, and
-        // these are set before any thread reads them.
-        std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
-        std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
-        std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
+        let server = server::MotoServer::start(&[]);
+        let url = server.url.clone();
         Moto {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
+            _server: server,
+            url,
         }
     }
 
@@ -86,13 +60,6 @@ impl Moto {
             .load()
             .await;
         aws_sdk_autoscaling::Client::new(&conf)
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
