@@ -8,8 +8,9 @@
 //!
 //! Run: `cargo bench --bench convert` (DRYDOCK_BENCH_GIB sets the size, DRYDOCK_BENCH_DIR
 //! where the images go, the input is kept there between runs; DRYDOCK_BENCH_REPEAT how many
-//! runs of each uncompressed conversion the median is taken over; DRYDOCK_BENCH_ONLY=a,b runs
-//! only the conversions named a and b; DRYDOCK_BENCH_SHA256=1 has drydock hash too).
+//! runs (3) of each uncompressed conversion the median is taken over; DRYDOCK_BENCH_ONLY=a,b runs
+//! only the conversions named a and b; DRYDOCK_BENCH_SHA256=1 has drydock hash too;
+//! DRYDOCK_BENCH_SETTLE the pause before each run, see `fresh`).
 
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;
@@ -157,6 +158,7 @@ fn main() {
         }
         let q_out = q_args.last().unwrap().clone();
         let dd_out = dd_args.last().unwrap().clone();
+        let dd_in = dd_args[dd_args.len() - 2].clone();
         // Uncompressed runs are short and the disk's flush time varies: take the median of
         // `repeat` runs, alternating the two tools.
         let repeat = if *compressed { 1 } else { repeat };
@@ -164,16 +166,16 @@ fn main() {
         for _ in 0..repeat {
             let mut a = vec!["convert".to_string()];
             a.extend(q_args.iter().cloned());
-            qn.push(fresh(&q_out, || run("qemu-img", &a)));
+            qn.push(fresh(&q_out, &dd_in, || run("qemu-img", &a)));
             let mut a = vec!["convert".to_string(), "-t".into(), "writeback".into()];
             a.extend(q_args.iter().cloned());
-            qs.push(fresh(&q_out, || run("qemu-img", &a)));
+            qs.push(fresh(&q_out, &dd_in, || run("qemu-img", &a)));
             let mut a = vec!["convert".to_string(), "-q".into()];
             if std::env::var_os("DRYDOCK_BENCH_SHA256").is_some() {
                 a.push("--sha256".into());
             }
             a.extend(dd_args.iter().cloned());
-            ds.push(fresh(&dd_out, || run(drydock, &a)));
+            ds.push(fresh(&dd_out, &dd_in, || run(drydock, &a)));
         }
         let (q_noflush, _) = median(qn);
         let (q_time, q_rss) = median(qs);
@@ -213,11 +215,36 @@ fn main() {
     }
 }
 
-/// Run with no output file present and nothing dirty in the page cache.
-fn fresh(out: &str, f: impl FnOnce() -> (f64, f64)) -> (f64, f64) {
+/// Run with no output file present, nothing dirty in the page cache, memory settled and the
+/// input read into the page cache.
+///
+/// On a VM whose balloon reports free pages to the host, memory freed moments ago is cheap
+/// to reuse and memory freed seconds ago is not, and that alone swings a run by 4×. So each
+/// run starts after `DRYDOCK_BENCH_SETTLE` seconds (4) from the last deletion: every tool
+/// meets the same, cold, state. Idle page cache is taken back too, hence the warm-up.
+fn fresh(out: &str, input: &str, f: impl FnOnce() -> (f64, f64)) -> (f64, f64) {
     let _ = std::fs::remove_file(out);
     sync();
+    let settle: f64 = std::env::var("DRYDOCK_BENCH_SETTLE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(4.0);
+    std::thread::sleep(std::time::Duration::from_secs_f64(settle));
+    warm(input);
     f()
+}
+
+/// Read a file through the page cache.
+fn warm(path: &str) {
+    let Ok(file) = File::open(path) else { return };
+    let mut buf = vec![0u8; 8 << 20];
+    let mut at = 0u64;
+    while let Ok(n) = file.read_at(&mut buf, at) {
+        if n == 0 {
+            break;
+        }
+        at += n as u64;
+    }
 }
 
 /// The run with the median time.

@@ -1,8 +1,10 @@
-//! The pump: reads the virtual disk a chunk at a time through the reader's allocation map,
-//! finds zero pages (4 KiB), and hands each chunk to the writer in order, reporting progress.
+//! The pump: a reading thread takes the virtual disk a chunk at a time through the reader's
+//! allocation map and finds zero pages (4 KiB); this thread hands each chunk to the writer in
+//! order, reporting progress.
 
 use super::disk::{is_all_zero, Chunk, DiskReader, DiskWriter, PAGE};
 use super::error::{ConvertError, Result};
+use std::sync::mpsc;
 
 /// Chunk size when the writer's granularity is smaller.
 const CHUNK: usize = 1 << 20;
@@ -17,8 +19,46 @@ pub struct Progress {
     pub data: u64,
 }
 
-/// Pump the whole disk from `reader` into `writer`. `progress` is called after each chunk and
-/// may return `false` to cancel. Returns the number of data bytes.
+/// Chunks in flight between the reading thread and the writing one.
+const DEPTH: usize = 4;
+
+/// One chunk's buffer, filled by the reading thread and written by the writing one.
+struct Slot {
+    offset: u64,
+    len: usize,
+    buf: Vec<u8>,
+    nonzero: Vec<bool>,
+    /// Any non-zero page.
+    any: bool,
+    /// Bytes in non-zero pages.
+    data: u64,
+}
+
+impl Slot {
+    fn new(chunk_len: usize) -> Slot {
+        Slot {
+            offset: 0,
+            len: 0,
+            buf: vec![0u8; chunk_len],
+            nonzero: vec![false; chunk_len / PAGE],
+            any: false,
+            data: 0,
+        }
+    }
+
+    fn chunk(&self) -> Chunk<'_> {
+        Chunk {
+            offset: self.offset,
+            len: self.len,
+            data: self.any.then_some(&self.buf[..self.len]),
+            nonzero: &self.nonzero[..self.len.div_ceil(PAGE)],
+        }
+    }
+}
+
+/// Pump the whole disk from `reader` into `writer`. A second thread reads and zero-detects
+/// the next chunks while this one writes. `progress` is called after each chunk and may
+/// return `false` to cancel. Returns the number of data bytes.
 pub fn pump(
     reader: &mut dyn DiskReader,
     writer: &mut dyn DiskWriter,
@@ -27,80 +67,124 @@ pub fn pump(
     let total = reader.info().virtual_size;
     let gran = writer.granularity().max(PAGE);
     let chunk_len = CHUNK.div_ceil(gran) * gran;
-    let mut buf = vec![0u8; chunk_len];
-    let mut nonzero = vec![false; chunk_len / PAGE];
-    let mut runs: Vec<(u64, u64, bool)> = Vec::new();
-    let mut done = 0u64;
-    let mut data_total = 0u64;
-    while done < total {
-        let len = ((total - done) as usize).min(chunk_len);
-        runs.clear();
-        let mut pos = done;
-        let end = done + len as u64;
-        while pos < end {
-            let run = reader.map(pos, end - pos)?;
-            if run.len == 0 || run.len > end - pos {
-                return Err(ConvertError::Usage(format!(
-                    "{} reader mapped {} bytes at {pos} (asked for at most {})",
-                    reader.info().format.name(),
-                    run.len,
-                    end - pos
-                )));
-            }
-            match runs.last_mut() {
-                Some(last) if last.2 == run.data => last.1 += run.len,
-                _ => runs.push((pos, run.len, run.data)),
-            }
-            pos += run.len;
+    std::thread::scope(|scope| {
+        let (full_tx, full_rx) = mpsc::sync_channel::<Result<Slot>>(DEPTH);
+        let (free_tx, free_rx) = mpsc::sync_channel::<Slot>(DEPTH);
+        for _ in 0..DEPTH {
+            let _ = free_tx.send(Slot::new(chunk_len));
         }
-        let pages = len.div_ceil(PAGE);
-        let mut any = false;
-        nonzero[..pages].fill(false);
-        if runs.iter().any(|r| r.2) {
-            for &(at, rlen, data) in &runs {
-                let rel = (at - done) as usize;
-                let slice = &mut buf[rel..rel + rlen as usize];
-                if data {
-                    reader.read_at(at, slice)?;
-                } else {
-                    slice.fill(0);
-                }
-            }
-            // Zero detection only where the reader mapped data.
-            for &(at, rlen, _) in runs.iter().filter(|r| r.2) {
-                let rel = (at - done) as usize;
-                let (first, last) = (rel / PAGE, (rel + rlen as usize).div_ceil(PAGE));
-                for (i, nz) in nonzero[first..last].iter_mut().enumerate() {
-                    let p = first + i;
-                    let page = &buf[p * PAGE..((p + 1) * PAGE).min(len)];
-                    if !*nz && !is_all_zero(page) {
-                        *nz = true;
-                        any = true;
+        let producer = std::thread::Builder::new()
+            .name("drydock-read".into())
+            .spawn_scoped(scope, move || {
+                let mut runs = Vec::new();
+                let mut done = 0u64;
+                while done < total {
+                    // The writing side hung up: cancelled or failed.
+                    let Ok(mut slot) = free_rx.recv() else { return };
+                    let len = ((total - done) as usize).min(chunk_len);
+                    let filled = fill(reader, &mut slot, done, len, &mut runs).map(|()| slot);
+                    let failed = filled.is_err();
+                    if full_tx.send(filled).is_err() || failed {
+                        return;
                     }
+                    done += len as u64;
                 }
+            })
+            .map_err(|e| ConvertError::Usage(format!("cannot start the reading thread: {e}")))?;
+        let mut consume = || -> Result<u64> {
+            let mut done = 0u64;
+            let mut data_total = 0u64;
+            while done < total {
+                let Ok(filled) = full_rx.recv() else {
+                    return Err(ConvertError::Usage(
+                        "the reading thread stopped early".into(),
+                    ));
+                };
+                let slot = filled?;
+                writer.write(&slot.chunk())?;
+                done = slot.offset + slot.len as u64;
+                data_total += slot.data;
+                if !progress(Progress {
+                    done,
+                    total,
+                    data: data_total,
+                }) {
+                    return Err(ConvertError::Cancelled);
+                }
+                let _ = free_tx.send(slot);
             }
-            data_total += nonzero[..pages]
-                .iter()
-                .enumerate()
-                .filter(|(_, &nz)| nz)
-                .map(|(p, _)| (((p + 1) * PAGE).min(len) - p * PAGE) as u64)
-                .sum::<u64>();
-        }
-        let chunk = Chunk {
-            offset: done,
-            len,
-            data: any.then_some(&buf[..len]),
-            nonzero: &nonzero[..pages],
+            Ok(data_total)
         };
-        writer.write(&chunk)?;
-        done = end;
-        if !progress(Progress {
-            done,
-            total,
-            data: data_total,
-        }) {
-            return Err(ConvertError::Cancelled);
+        let result = consume();
+        // Hang up so a reader still working stops at its next chunk.
+        drop(full_rx);
+        drop(free_tx);
+        if let Err(panic) = producer.join() {
+            std::panic::resume_unwind(panic);
+        }
+        result
+    })
+}
+
+/// Read the chunk of `len` bytes at `done` into `slot`: ask the reader for its map, read the
+/// data runs, zero the rest and find the non-zero pages (only where the reader mapped data).
+fn fill(
+    reader: &mut dyn DiskReader,
+    slot: &mut Slot,
+    done: u64,
+    len: usize,
+    runs: &mut Vec<(u64, u64, bool)>,
+) -> Result<()> {
+    slot.offset = done;
+    slot.len = len;
+    slot.any = false;
+    slot.data = 0;
+    runs.clear();
+    let mut pos = done;
+    let end = done + len as u64;
+    while pos < end {
+        let run = reader.map(pos, end - pos)?;
+        if run.len == 0 || run.len > end - pos {
+            return Err(ConvertError::Usage(format!(
+                "{} reader mapped {} bytes at {pos} (asked for at most {})",
+                reader.info().format.name(),
+                run.len,
+                end - pos
+            )));
+        }
+        match runs.last_mut() {
+            Some(last) if last.2 == run.data => last.1 += run.len,
+            _ => runs.push((pos, run.len, run.data)),
+        }
+        pos += run.len;
+    }
+    let pages = len.div_ceil(PAGE);
+    let (buf, nonzero) = (&mut slot.buf, &mut slot.nonzero);
+    nonzero[..pages].fill(false);
+    if !runs.iter().any(|r| r.2) {
+        return Ok(());
+    }
+    for &(at, rlen, data) in runs.iter() {
+        let rel = (at - done) as usize;
+        let part = &mut buf[rel..rel + rlen as usize];
+        if data {
+            reader.read_at(at, part)?;
+        } else {
+            part.fill(0);
         }
     }
-    Ok(data_total)
+    // Zero detection only where the reader mapped data.
+    for &(at, rlen, _) in runs.iter().filter(|r| r.2) {
+        let rel = (at - done) as usize;
+        let (first, last) = (rel / PAGE, (rel + rlen as usize).div_ceil(PAGE));
+        for p in first..last {
+            let page = &buf[p * PAGE..((p + 1) * PAGE).min(len)];
+            if !nonzero[p] && !is_all_zero(page) {
+                nonzero[p] = true;
+                slot.any = true;
+                slot.data += page.len() as u64;
+            }
+        }
+    }
+    Ok(())
 }
