@@ -36,6 +36,25 @@ pub fn block_run(
     })
 }
 
+/// Read `buf` at `offset` of an image stored in fixed `block`s, one block's part at a time:
+/// `read(block index, offset within the block, part)` fills each part.
+pub fn block_read(
+    offset: u64,
+    buf: &mut [u8],
+    block: u64,
+    mut read: impl FnMut(u64, u64, &mut [u8]) -> Result<()>,
+) -> Result<()> {
+    let mut done = 0;
+    while done < buf.len() {
+        let pos = offset + done as u64;
+        let within = pos % block;
+        let n = ((block - within) as usize).min(buf.len() - done);
+        read(pos / block, within, &mut buf[done..done + n])?;
+        done += n;
+    }
+    Ok(())
+}
+
 /// What a reader found in the image's headers.
 #[derive(Clone, Debug)]
 pub struct DiskInfo {
@@ -123,6 +142,18 @@ pub trait DiskWriter: Send {
 pub struct Finished {
     pub sink: Sink,
     pub warnings: Vec<String>,
+}
+
+/// A virtual size rounded up to whole 512-byte sectors, with a warning for `format` when
+/// that changed it.
+pub fn whole_sectors(format: &str, size: u64, warnings: &mut Vec<String>) -> u64 {
+    let out = size.div_ceil(512) * 512;
+    if out != size {
+        warnings.push(format!(
+            "{format} sizes are whole sectors: virtual size rounded up from {size} to {out} bytes"
+        ));
+    }
+    out
 }
 
 /// Whether a buffer is all zeros: 64 bytes at a time (vectorised), stopping at the first

@@ -5,7 +5,9 @@
 //! creator "win ", so readers take the exact current size. Azure mode rounds the size up to
 //! a whole MiB.
 
-use super::disk::{block_run, Chunk, DiskInfo, DiskReader, DiskWriter, Finished, Run};
+use super::disk::{
+    block_read, block_run, whole_sectors, Chunk, DiskInfo, DiskReader, DiskWriter, Finished, Run,
+};
 use super::error::{corrupt, unsupported, Result};
 use super::raw::{write_sparse, RawReader};
 use super::sink::Sink;
@@ -255,22 +257,17 @@ impl DiskReader for DynamicReader {
     }
 
     fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<()> {
-        let mut done = 0;
-        while done < buf.len() {
-            let pos = offset + done as u64;
-            let within = pos % self.block;
-            let n = ((self.block - within) as usize).min(buf.len() - done);
-            match self.block_data(pos / self.block)? {
-                None => buf[done..done + n].fill(0),
+        block_read(offset, buf, self.block, |b, within, part| {
+            match self.block_data(b)? {
+                None => part.fill(0),
                 Some(at) => {
                     // The last block may be cut short by the footer: the rest reads as zeros.
-                    let got = self.src.read_upto(at + within, &mut buf[done..done + n])?;
-                    buf[done + got..done + n].fill(0);
+                    let got = self.src.read_upto(at + within, part)?;
+                    part[got..].fill(0);
                 }
             }
-            done += n;
-        }
-        Ok(())
+            Ok(())
+        })
     }
 }
 
@@ -361,10 +358,8 @@ pub fn output_size(size: u64, azure: bool) -> Result<(u64, Vec<String>)> {
             rounded - size
         ));
         out = rounded;
-    } else if out != size {
-        warnings.push(format!(
-            "VHD sizes are whole sectors: virtual size rounded up from {size} to {out} bytes"
-        ));
+    } else {
+        out = whole_sectors("VHD", size, &mut warnings);
     }
     if out > MAX_SIZE {
         return Err(unsupported(

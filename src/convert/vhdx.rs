@@ -3,7 +3,7 @@
 //! block allocation table with its interleaved sector-bitmap entries. A header naming a log
 //! (a dirty image that needs its log replayed) and differencing disks are refused.
 
-use super::disk::{block_run, DiskInfo, DiskReader, Run};
+use super::disk::{block_read, block_run, DiskInfo, DiskReader, Run};
 use super::error::{corrupt, unsupported, Result};
 use super::source::{le16, le32, le64, Source, MAX_TABLE_BYTES};
 use super::Format;
@@ -430,20 +430,12 @@ impl DiskReader for VhdxReader {
     }
 
     fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<()> {
-        let mut done = 0;
-        while done < buf.len() {
-            let pos = offset + done as u64;
-            let within = pos % self.block;
-            let n = ((self.block - within) as usize).min(buf.len() - done);
-            match self.block_at(pos / self.block)? {
-                None => buf[done..done + n].fill(0),
-                Some(at) => {
-                    self.src
-                        .read_at(F, "payload block", at + within, &mut buf[done..done + n])?
-                }
+        block_read(offset, buf, self.block, |b, within, part| {
+            match self.block_at(b)? {
+                None => part.fill(0),
+                Some(at) => self.src.read_at(F, "payload block", at + within, part)?,
             }
-            done += n;
-        }
-        Ok(())
+            Ok(())
+        })
     }
 }
