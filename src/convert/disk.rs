@@ -101,6 +101,15 @@ impl Chunk<'_> {
         &self.data.expect("chunk has data")[start..start + len]
     }
 
+    /// The `block`-sized pieces of the chunk (the last may be short) that hold data, as
+    /// chunk-relative (start, length).
+    pub fn data_blocks(&self, block: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
+        (0..self.len)
+            .step_by(block)
+            .map(move |rel| (rel, block.min(self.len - rel)))
+            .filter(|&(rel, n)| !self.is_zero(rel, n))
+    }
+
     /// Maximal runs of non-zero pages inside `[start, start + len)`, chunk-relative.
     pub fn data_runs(&self, start: usize, len: usize) -> Vec<(usize, usize)> {
         let mut runs = Vec::new();

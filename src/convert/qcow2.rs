@@ -466,28 +466,23 @@ impl DiskWriter for Qcow2Writer {
 
     fn write(&mut self, chunk: &Chunk) -> Result<()> {
         let cs = W_CLUSTER as usize;
-        let mut rel = 0;
-        while rel < chunk.len {
-            let n = cs.min(chunk.len - rel);
+        for (rel, n) in chunk.data_blocks(cs) {
             let guest = (chunk.offset + rel as u64) / W_CLUSTER;
-            if !chunk.is_zero(rel, n) {
-                let bytes = chunk.bytes(rel, n);
-                if self.pool.is_some() {
-                    let mut owned = bytes.to_vec();
-                    owned.resize(cs, 0);
-                    self.batch.push((guest, owned));
-                    if self.batch.len() >= BATCH {
-                        self.flush_batch(false)?;
-                    }
-                } else if n == cs {
-                    self.write_normal(guest, bytes)?;
-                } else {
-                    let mut padded = bytes.to_vec();
-                    padded.resize(cs, 0);
-                    self.write_normal(guest, &padded)?;
+            let bytes = chunk.bytes(rel, n);
+            if self.pool.is_some() {
+                let mut owned = bytes.to_vec();
+                owned.resize(cs, 0);
+                self.batch.push((guest, owned));
+                if self.batch.len() >= BATCH {
+                    self.flush_batch(false)?;
                 }
+            } else if n == cs {
+                self.write_normal(guest, bytes)?;
+            } else {
+                let mut padded = bytes.to_vec();
+                padded.resize(cs, 0);
+                self.write_normal(guest, &padded)?;
             }
-            rel += n;
         }
         Ok(())
     }

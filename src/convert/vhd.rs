@@ -453,21 +453,16 @@ impl DiskWriter for DynamicWriter {
     }
 
     fn write(&mut self, chunk: &Chunk) -> Result<()> {
-        let mut rel = 0;
-        while rel < chunk.len {
-            let n = (BLOCK as usize).min(chunk.len - rel);
-            if !chunk.is_zero(rel, n) {
-                let index = (chunk.offset + rel as u64) / BLOCK;
-                let at = self.next;
-                self.bat[index as usize] = (at / 512) as u32;
-                self.sink.write_at(at, &[0xff; BITMAP as usize])?;
-                for (start, len) in chunk.data_runs(rel, n) {
-                    self.sink
-                        .write_at(at + BITMAP + (start - rel) as u64, chunk.bytes(start, len))?;
-                }
-                self.next = at + BITMAP + BLOCK;
+        for (rel, n) in chunk.data_blocks(BLOCK as usize) {
+            let index = (chunk.offset + rel as u64) / BLOCK;
+            let at = self.next;
+            self.bat[index as usize] = (at / 512) as u32;
+            self.sink.write_at(at, &[0xff; BITMAP as usize])?;
+            for (start, len) in chunk.data_runs(rel, n) {
+                self.sink
+                    .write_at(at + BITMAP + (start - rel) as u64, chunk.bytes(start, len))?;
             }
-            rel += n;
+            self.next = at + BITMAP + BLOCK;
         }
         Ok(())
     }

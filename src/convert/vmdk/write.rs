@@ -225,19 +225,14 @@ impl DiskWriter for StreamWriter {
     }
 
     fn write(&mut self, chunk: &Chunk) -> Result<()> {
-        let mut rel = 0;
-        while rel < chunk.len {
-            let n = (GRAIN as usize).min(chunk.len - rel);
-            if !chunk.is_zero(rel, n) {
-                let mut owned = chunk.bytes(rel, n).to_vec();
-                owned.resize(GRAIN as usize, 0);
-                self.batch
-                    .push(((chunk.offset + rel as u64) / GRAIN, owned));
-                if self.batch.len() >= BATCH {
-                    self.flush_batch(false)?;
-                }
+        for (rel, n) in chunk.data_blocks(GRAIN as usize) {
+            let mut owned = chunk.bytes(rel, n).to_vec();
+            owned.resize(GRAIN as usize, 0);
+            self.batch
+                .push(((chunk.offset + rel as u64) / GRAIN, owned));
+            if self.batch.len() >= BATCH {
+                self.flush_batch(false)?;
             }
-            rel += n;
         }
         Ok(())
     }
@@ -311,22 +306,17 @@ impl DiskWriter for SparseWriter {
     }
 
     fn write(&mut self, chunk: &Chunk) -> Result<()> {
-        let mut rel = 0;
-        while rel < chunk.len {
-            let n = (GRAIN as usize).min(chunk.len - rel);
-            if !chunk.is_zero(rel, n) {
-                let grain = (chunk.offset + rel as u64) / GRAIN;
-                let at = self.next;
-                for (start, len) in chunk.data_runs(rel, n) {
-                    self.sink
-                        .write_at(at + (start - rel) as u64, chunk.bytes(start, len))?;
-                }
-                self.next += GRAIN;
-                let gt = self.gts[(grain / GTES) as usize]
-                    .get_or_insert_with(|| vec![0u32; GTES as usize].into_boxed_slice());
-                gt[(grain % GTES) as usize] = (at / 512) as u32;
+        for (rel, n) in chunk.data_blocks(GRAIN as usize) {
+            let grain = (chunk.offset + rel as u64) / GRAIN;
+            let at = self.next;
+            for (start, len) in chunk.data_runs(rel, n) {
+                self.sink
+                    .write_at(at + (start - rel) as u64, chunk.bytes(start, len))?;
             }
-            rel += n;
+            self.next += GRAIN;
+            let gt = self.gts[(grain / GTES) as usize]
+                .get_or_insert_with(|| vec![0u32; GTES as usize].into_boxed_slice());
+            gt[(grain % GTES) as usize] = (at / 512) as u32;
         }
         Ok(())
     }
