@@ -74,7 +74,8 @@ fn parse_header(b: &[u8; 512], at: u64) -> Result<Header> {
             format!("{} entries per grain table is outside 1..=4096", h.gtes),
         ));
     }
-    if h.capacity > (1u64 << 55) {
+    // Up to 2^54 sectors (8 EiB): the size in bytes always fits.
+    if h.capacity > (1u64 << 54) {
         return Err(corrupt(
             F,
             "sparse header",
@@ -112,6 +113,7 @@ impl SparseReader {
         let mut b = [0u8; 512];
         src.read_at(F, "sparse header", 0, &mut b)?;
         let mut h = parse_header(&b, 0)?;
+        let mut header_at = 0;
         let mut details = Vec::new();
         if h.gd_offset == GD_AT_END {
             // VMware's stream layout: footer marker, footer, end-of-stream marker.
@@ -145,10 +147,26 @@ impl SparseReader {
                 ));
             }
             h = footer;
+            header_at = at + 512;
             details.push("grain directory at end".to_string());
         }
         if h.desc_size > 0 {
-            check_descriptor_parent(&src, h.desc_offset * 512, h.desc_size * 512)?;
+            let at = h
+                .desc_offset
+                .checked_mul(512)
+                .filter(|&at| at < src.len())
+                .ok_or_else(|| {
+                    corrupt(
+                        F,
+                        "sparse header",
+                        header_at + 28,
+                        format!(
+                            "embedded descriptor at sector {} is past the end of the file",
+                            h.desc_offset
+                        ),
+                    )
+                })?;
+            check_descriptor_parent(&src, at, h.desc_size.saturating_mul(512))?;
         }
         let grains = h.capacity.div_ceil(h.grain);
         let tables = grains.div_ceil(h.gtes);
@@ -156,7 +174,7 @@ impl SparseReader {
             return Err(corrupt(
                 F,
                 "grain directory",
-                h.gd_offset * 512,
+                h.gd_offset.saturating_mul(512),
                 "directory is too large",
             ));
         }
