@@ -1,11 +1,14 @@
 //! `drydock convert` and `drydock ova`: the command-line surface of the conversion engine,
-//! with a progress bar on a terminal and a JSON result for scripts.
+//! with a progress bar on a terminal and a JSON result for scripts. Ctrl-C (or SIGTERM)
+//! cancels a conversion cleanly: the temporary output is removed, nothing reaches the
+//! destination.
 
 use crate::cli::{ConvertArgs, OvaCommand};
 use anyhow::{anyhow, Result};
 use drydock::convert::{self, Format, Options, Progress};
 use drydock::report::Exit;
 use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 pub fn convert(args: &ConvertArgs) -> Result<Exit> {
@@ -178,7 +181,25 @@ pub fn human(n: u64) -> String {
     }
 }
 
-/// A one-line progress bar on stderr, redrawn at most ten times a second.
+/// Set by SIGINT or SIGTERM while a conversion runs.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_interrupt(_: libc::c_int) {
+    INTERRUPTED.store(true, Ordering::SeqCst);
+}
+
+/// From now on SIGINT and SIGTERM ask the running conversion to stop at its next chunk.
+fn catch_interrupts() {
+    let handler = on_interrupt as extern "C" fn(libc::c_int) as libc::sighandler_t;
+    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+    unsafe {
+        libc::signal(libc::SIGINT, handler);
+        libc::signal(libc::SIGTERM, handler);
+    }
+}
+
+/// A one-line progress bar on stderr, redrawn at most ten times a second; it also carries
+/// Ctrl-C to the engine (a cancelled conversion cleans up after itself).
 struct Bar {
     on: bool,
     started: Instant,
@@ -187,6 +208,7 @@ struct Bar {
 
 impl Bar {
     fn new(on: bool) -> Bar {
+        catch_interrupts();
         Bar {
             on,
             started: Instant::now(),
@@ -195,6 +217,10 @@ impl Bar {
     }
 
     fn update(&mut self, p: Progress) -> bool {
+        if INTERRUPTED.load(Ordering::SeqCst) {
+            self.clear();
+            return false;
+        }
         if !self.on {
             return true;
         }

@@ -523,6 +523,11 @@ fn hostile_images_fail_with_format_structure_and_offset() {
     let p = d.join("grain.vmdk");
     patch(&m, &p, 20, &3u64.to_le_bytes());
     expect_corrupt(&p, None, "vmdk", "sparse header");
+    // Found by the fuzzer: a descriptor offset whose byte offset overflows.
+    let p = d.join("desc.vmdk");
+    patch(&m, &p, 28, &u64::MAX.to_le_bytes());
+    let e = expect_corrupt(&p, None, "vmdk", "sparse header");
+    assert!(e.contains("past the end"), "{e}");
     // VMDK stream: footer missing.
     let s = make("s.vmdk", &["-O", "vmdk", "-o", "subformat=streamOptimized"]);
     let b = std::fs::read(&s).unwrap();
@@ -604,6 +609,48 @@ fn a_failed_conversion_leaves_an_existing_destination_untouched() {
         3,
         "no temporary file left"
     );
+}
+
+#[test]
+fn ctrl_c_on_the_command_line_removes_the_temporary_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // 384 MiB of compressible, non-zero text: compressing it takes a while on any machine.
+    let src = d.join("big.raw");
+    let mut text = Vec::with_capacity(384 << 20);
+    let mut n = 0u64;
+    while text.len() < 384 << 20 {
+        text.extend_from_slice(format!("line {n} of a log the disk holds\n").as_bytes());
+        n += 1;
+    }
+    text.truncate(384 << 20);
+    std::fs::write(&src, &text).unwrap();
+    drop(text);
+    let dest = d.join("out.qcow2");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_drydock"))
+        .args(["convert", "-q", "--compress"])
+        .arg(&src)
+        .arg(&dest)
+        .spawn()
+        .unwrap();
+    // Wait for the temporary output to appear, then interrupt.
+    let temp = |d: &Path| {
+        std::fs::read_dir(d)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .any(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+    };
+    let started = std::time::Instant::now();
+    while !temp(d) {
+        assert!(started.elapsed().as_secs() < 30, "no temporary output");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(2), "cancelled, not killed: {status}");
+    assert!(!dest.exists(), "nothing at the destination");
+    assert!(!temp(d), "temporary output removed");
 }
 
 #[test]
