@@ -2,7 +2,7 @@
 //! unbounded memory.
 #![no_main]
 
-use drydock::convert::{fuzz_read, Format};
+use drydock_fuzz::convert::{fuzz_read, Format};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
