@@ -651,6 +651,21 @@ fn ctrl_c_on_the_command_line_removes_the_temporary_output() {
     assert_eq!(status.code(), Some(2), "cancelled, not killed: {status}");
     assert!(!dest.exists(), "nothing at the destination");
     assert!(!temp(d), "temporary output removed");
+    // A temporary output left by a killed run (its process is gone) is swept by the next
+    // conversion to the same name; one of a live process is not.
+    let mut gone = Command::new("true").spawn().unwrap();
+    gone.wait().unwrap();
+    let stale = d.join(format!(".out.qcow2.drydock-{}.tmp", gone.id()));
+    let live = d.join(format!(
+        ".out.qcow2.drydock-{}.tmp",
+        std::os::unix::process::parent_id()
+    ));
+    std::fs::write(&stale, b"left by a killed run").unwrap();
+    std::fs::write(&live, b"someone else's").unwrap();
+    let small = make_raw(d, "small.raw", 1 << 20, 3);
+    convert::convert(&small, &dest, &Options::default(), &mut no_progress()).unwrap();
+    assert!(!stale.exists(), "stale temporary output swept");
+    assert!(live.exists(), "a live process's temporary output is kept");
 }
 
 #[test]

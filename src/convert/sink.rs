@@ -1,6 +1,7 @@
 //! The output file: written under a temporary name beside the destination, optionally hashed
 //! (SHA-256) by a follower thread as its bytes become final, written back to disk while the conversion
-//! runs, then fsync'd and renamed into place. Dropped without `commit`, it leaves nothing.
+//! runs, then fsync'd and renamed into place. Dropped without `commit`, it leaves nothing;
+//! a temporary file left by a killed process is swept by the next conversion to that name.
 
 use super::error::{io_err, ConvertError, Result};
 use sha2::{Digest, Sha256};
@@ -54,6 +55,7 @@ impl Sink {
                 dest.display()
             )));
         }
+        sweep_stale(&dir, &name.to_string_lossy());
         let tmp = dir.join(format!(
             ".{}.drydock-{}.tmp",
             name.to_string_lossy(),
@@ -197,6 +199,33 @@ impl Drop for Sink {
                 let _ = handle.join();
             }
             let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// Remove temporary outputs for the same destination left by conversions that were killed
+/// outright (SIGKILL, power loss): `.NAME.drydock-PID.tmp` whose process no longer exists.
+fn sweep_stale(dir: &Path, name: &str) {
+    let prefix = format!(".{name}.drydock-");
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(pid) = file_name
+            .to_str()
+            .and_then(|n| n.strip_prefix(&prefix))
+            .and_then(|rest| rest.strip_suffix(".tmp"))
+            .and_then(|pid| pid.parse::<i32>().ok())
+            .filter(|&pid| pid > 0)
+        else {
+            continue;
+        };
+        // SAFETY: signal 0 only asks whether the process exists.
+        let gone = unsafe { libc::kill(pid, 0) } != 0
+            && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
+        if gone {
+            let _ = std::fs::remove_file(entry.path());
         }
     }
 }
