@@ -5,7 +5,7 @@
 
 use crate::cli::{ConvertArgs, OvaCommand};
 use anyhow::{anyhow, Result};
-use drydock::convert::{self, Format, Options, Progress};
+use drydock::convert::{self, human_bytes as human, Format, Options, Progress};
 use drydock::report::Exit;
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -162,22 +162,6 @@ fn details(d: &[String]) -> String {
         String::new()
     } else {
         format!(" ({})", d.join(", "))
-    }
-}
-
-/// Bytes in binary units.
-pub fn human(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u < UNITS.len() - 1 {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
     }
 }
 

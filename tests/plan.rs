@@ -40,10 +40,7 @@ fn a_200_vm_plan_runs_to_completion_and_retires_the_old_image() {
     let cloud = env.cloud();
     let target = image_id(&cloud, "svc-1.1");
     assert_no_duplicates_none_lost(&cloud, &old, &target);
-    let live_on_target = vms(&cloud)
-        .iter()
-        .filter(|v| v["state"] == "running" && v["image_id"] == target.as_str())
-        .count();
+    let live_on_target = running_on(&cloud, &target);
     assert_eq!(live_on_target, 200);
     let old_image = image(&cloud, "svc-1.0");
     assert_eq!(old_image["state"], "deregistered");
@@ -115,10 +112,7 @@ fn sigkill_at_random_points_then_resume_never_duplicates_or_loses_a_vm() {
     let cloud = env.cloud();
     let target = image_id(&cloud, "svc-1.1");
     assert_no_duplicates_none_lost(&cloud, &old, &target);
-    let replaced = vms(&cloud)
-        .iter()
-        .filter(|v| v["state"] == "running" && v["image_id"] == target.as_str())
-        .count();
+    let replaced = running_on(&cloud, &target);
     assert_eq!(replaced, 200, "after {kills} kills");
 }
 
@@ -326,10 +320,7 @@ fn rebuild_from_a_builder_vm_tags_provenance_and_rolls_onto_it() {
     let target = new["id"].as_str().unwrap().to_string();
     assert_no_duplicates_none_lost(&cloud, &old, &target);
     // The builder VM was on 1.0 too: it was replaced like the rest.
-    let on_new = vms(&cloud)
-        .iter()
-        .filter(|v| v["state"] == "running" && v["image_id"] == target.as_str())
-        .count();
+    let on_new = running_on(&cloud, &target);
     assert_eq!(on_new, 200);
 }
 

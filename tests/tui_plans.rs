@@ -159,6 +159,15 @@ async fn an_approval_from_the_dashboard_runs_one_wave_and_rollback_undoes_it() {
         production: vec!["demo-aws".into()],
     };
     let typed = || Confirmation::Typed("demo-aws".into());
+    // Steps that launched a replacement so far.
+    let launched_so_far = || {
+        journal
+            .steps(&id)
+            .unwrap()
+            .iter()
+            .filter(|s| s.result.is_some())
+            .count()
+    };
     // A wrong name is refused by the gate; nothing launches.
     let err = job().run(&id, PlanAction::Approve, Confirmation::Yes).await;
     assert!(
@@ -177,22 +186,12 @@ async fn an_approval_from_the_dashboard_runs_one_wave_and_rollback_undoes_it() {
         journal.status(&id).unwrap().status,
         PlanStatus::AwaitingApproval
     );
-    let launched = journal
-        .steps(&id)
-        .unwrap()
-        .iter()
-        .filter(|s| s.result.is_some())
-        .count();
+    let launched = launched_so_far();
     assert_eq!(launched, 1);
     // Approve again: wave 2 (3 VMs) runs.
     let msg = job().run(&id, PlanAction::Approve, typed()).await.unwrap();
     assert!(msg.contains("awaiting_approval"), "{msg}");
-    let launched = journal
-        .steps(&id)
-        .unwrap()
-        .iter()
-        .filter(|s| s.result.is_some())
-        .count();
+    let launched = launched_so_far();
     assert_eq!(launched, 4);
     let msg = job().run(&id, PlanAction::Rollback, typed()).await.unwrap();
     assert!(msg.contains("3 replacements removed"), "{msg}");

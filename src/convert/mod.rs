@@ -322,6 +322,22 @@ pub fn convert(
     })
 }
 
+/// Bytes in binary units (`512 B`, `1.5 GiB`), as the CLI and the Conversions view show them.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
 /// A path's file name, for descriptors that name their own extent.
 pub fn file_name(path: &Path) -> String {
     path.file_name()

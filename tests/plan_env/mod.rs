@@ -151,6 +151,14 @@ pub fn vms(cloud: &Value) -> &Vec<Value> {
     cloud["inventory"]["vms"].as_array().unwrap()
 }
 
+/// How many running VMs are on the image with id `image_id`.
+pub fn running_on(cloud: &Value, image_id: &str) -> usize {
+    vms(cloud)
+        .iter()
+        .filter(|v| v["state"] == "running" && v["image_id"] == image_id)
+        .count()
+}
+
 pub fn image<'a>(cloud: &'a Value, name: &str) -> &'a Value {
     cloud["inventory"]["images"]
         .as_array()

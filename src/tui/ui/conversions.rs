@@ -1,6 +1,7 @@
 //! The Conversions view: one row per conversion job with a gauge, its rate and state; the
 //! selected job's details (digest, warnings, error) below.
 
+use crate::convert::human_bytes as human;
 use crate::tui::app::App;
 use crate::tui::conversions::{JobState, PROMPT_HELP};
 use crate::tui::theme::Theme;
@@ -8,17 +9,6 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, LineGauge, Paragraph};
 use ratatui::Frame;
-
-fn human(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u < UNITS.len() - 1 {
-        v /= 1024.0;
-        u += 1;
-    }
-    format!("{v:.1} {}", UNITS[u])
-}
 
 pub fn conversions(f: &mut Frame<'_>, area: Rect, app: &mut App, theme: Theme) {
     let st = &mut app.conversions;
