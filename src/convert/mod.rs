@@ -125,7 +125,7 @@ pub fn probe(src: &Source) -> Result<Format> {
     }
     if head.starts_with(vmdk::MAGIC) {
         let flags = u32::from_le_bytes(head[8..12].try_into().expect("4 bytes"));
-        return Ok(if flags & (1 << 16) != 0 {
+        return Ok(if flags & vmdk::FLAG_COMPRESSED != 0 {
             Format::Vmdk
         } else {
             Format::VmdkSparse

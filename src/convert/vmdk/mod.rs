@@ -5,10 +5,12 @@
 //! directory, a footer and an end-of-stream marker, all in one forward pass so it can go
 //! straight into a tar — and monolithicSparse with redundant tables.
 
+mod descriptor;
 mod read;
 mod write;
 
-pub use read::{is_descriptor, DescriptorReader, SparseReader};
+pub use descriptor::{is_descriptor, DescriptorReader};
+pub use read::SparseReader;
 pub use write::{SparseWriter, StreamWriter};
 
 const F: &str = "vmdk";
@@ -16,7 +18,7 @@ pub const MAGIC: &[u8; 4] = b"KDMV";
 pub const GD_AT_END: u64 = u64::MAX;
 const FLAG_NEWLINE: u32 = 1;
 const FLAG_RGD: u32 = 2;
-const FLAG_COMPRESSED: u32 = 1 << 16;
+pub(super) const FLAG_COMPRESSED: u32 = 1 << 16;
 const FLAG_MARKERS: u32 = 1 << 17;
 const MARKER_EOS: u32 = 0;
 const MARKER_GT: u32 = 1;
