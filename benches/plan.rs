@@ -12,7 +12,7 @@ use drydock::plan::{self, Executor, ExecutorOptions, Journal, PlanRequest, PlanS
 use drydock_api::{
     Cloud, Operation, OperationOutcome, ProgressSink, Provider, ProviderError, ScanResult, VmHealth,
 };
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -127,7 +127,6 @@ fn main() {
     let opts = ExecutorOptions {
         providers: HashMap::from([(name.clone(), Arc::clone(&provider))]),
         gate: Gate::default(),
-        production: HashSet::new(),
         confirmations: HashMap::from([(name, Confirmation::Yes)]),
         approve: Arc::new(|_, _| true),
         events: Arc::new(|_| {}),

@@ -56,13 +56,16 @@ fn main() {
     let (config, _) = drydock::config::load(Some(std::path::Path::new("/dev/null")), &[]).unwrap();
     let mut app = App::new(
         AppOptions {
-            policy: config.policy,
-            contexts: config.contexts,
             context: None,
-            readonly: false,
-            dry_run: false,
-            now,
-            history: vec![],
+            ..AppOptions::from_config(
+                &{
+                    let mut c = config.clone();
+                    c.general.readonly = false;
+                    c
+                },
+                false,
+                now,
+            )
         },
         LogBuffer::new(100),
     );

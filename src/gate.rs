@@ -1,9 +1,14 @@
-//! The mutation gate: the one place every change to a cloud passes through. It applies
-//! read-only mode, dry-run, confirmation (typed for production contexts) and the rule that
-//! an image still in use is never retired, then hands the operation to the provider.
+//! The mutation gate: the one place every change to a cloud passes through, and the one
+//! owner of the safety policy. Built once from the context registry, it knows every
+//! context's `production` and `readonly` flags whatever its cloud; callers hand it
+//! operations and ask what is needed (refusal, a y/N confirmation, a typed context name),
+//! and it applies read-only mode, dry-run, confirmation and the rule that an image still in
+//! use is never retired before handing the operation to the provider.
 
+use crate::contexts::Registry;
 use crate::model::usage::ImageUsage;
 use drydock_api::{Operation, OperationOutcome, Provider, ProviderError};
+use std::collections::HashMap;
 use thiserror::Error;
 
 /// How the user confirmed a change.
@@ -23,19 +28,38 @@ pub struct MutationRequest {
     /// The provider (context) to apply it through.
     pub provider: String,
     pub op: Operation,
-    /// The context is marked `production`: confirmation must be typed.
-    pub production: bool,
     /// What uses the image the operation targets (empty for VM operations).
     pub usage: ImageUsage,
 }
 
-impl MutationRequest {
-    /// What a production confirmation must type: the context name.
-    pub fn expected_typed(&self) -> &str {
-        &self.provider
+/// What the gate needs before a change may run.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Needed {
+    /// Nothing will make it pass: read-only mode or a read-only context.
+    Refused(GateError),
+    /// A y/N confirmation (default No).
+    Yes,
+    /// The context's name, typed (production contexts).
+    Typed(String),
+}
+
+impl Needed {
+    /// The confirmation that satisfies this need (for scripts that said `--yes-production`).
+    pub fn granted(&self) -> Option<Confirmation> {
+        match self {
+            Needed::Refused(_) => None,
+            Needed::Yes => Some(Confirmation::Yes),
+            Needed::Typed(t) => Some(Confirmation::Typed(t.clone())),
+        }
     }
 }
 
+/// A context's safety flags, as the gate knows them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Flags {
+    production: bool,
+    readonly: bool,
+}
 /// Why the gate refused.
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum GateError {
@@ -52,21 +76,109 @@ pub enum GateError {
         groups: usize,
         templates: usize,
     },
+    #[error("context `{0}` is read-only: the gate refuses every change there")]
+    ReadOnlyContext(String),
+    #[error("the change spans several production contexts ({0}); act on one at a time")]
+    SeveralProduction(String),
     #[error(transparent)]
     Provider(#[from] ProviderError),
 }
 
-/// The gate's settings.
+/// The gate: global read-only and dry-run switches and every context's flags.
 #[derive(Debug, Clone, Default)]
 pub struct Gate {
-    pub readonly: bool,
+    readonly: bool,
     /// Validate every change with the provider without making it.
-    pub dry_run: bool,
-    /// Contexts (providers) configured read-only.
-    pub readonly_contexts: Vec<String>,
+    dry_run: bool,
+    contexts: HashMap<String, Flags>,
 }
 
 impl Gate {
+    /// The gate for the contexts of `registry`; `readonly` refuses every change,
+    /// `dry_run` has the provider validate changes without making them.
+    pub fn new(registry: &Registry, readonly: bool, dry_run: bool) -> Gate {
+        let contexts = registry
+            .contexts()
+            .iter()
+            .map(|c| {
+                let flags = Flags {
+                    production: c.production,
+                    readonly: c.readonly,
+                };
+                (c.name.clone(), flags)
+            })
+            .collect();
+        Gate {
+            readonly,
+            dry_run,
+            contexts,
+        }
+    }
+
+    /// The same policy with dry-run switched on or off (a plan's dry run, `--execute`).
+    pub fn with_dry_run(&self, dry_run: bool) -> Gate {
+        Gate {
+            dry_run,
+            ..self.clone()
+        }
+    }
+
+    pub fn readonly(&self) -> bool {
+        self.readonly
+    }
+
+    pub fn dry_run(&self) -> bool {
+        self.dry_run
+    }
+
+    /// Whether `context` is production (typed confirmations, red accent).
+    pub fn is_production(&self, context: &str) -> bool {
+        self.flags(context).production
+    }
+
+    /// Whether the gate refuses every change in `context`.
+    pub fn is_readonly(&self, context: &str) -> bool {
+        self.readonly || self.flags(context).readonly
+    }
+
+    fn flags(&self, context: &str) -> Flags {
+        self.contexts.get(context).copied().unwrap_or_default()
+    }
+
+    /// What a change in `context` needs.
+    pub fn needs(&self, context: &str) -> Needed {
+        if self.readonly {
+            return Needed::Refused(GateError::ReadOnly(format!("a change in {context}")));
+        }
+        let f = self.flags(context);
+        if f.readonly {
+            Needed::Refused(GateError::ReadOnlyContext(context.to_string()))
+        } else if f.production {
+            Needed::Typed(context.to_string())
+        } else {
+            Needed::Yes
+        }
+    }
+
+    /// What one confirmation covering changes in all of `contexts` needs: refused if any
+    /// refuses, the one production context's name typed, else y/N. A confirmation cannot
+    /// type two names at once, so several production contexts are refused.
+    pub fn needs_all<'a>(&self, contexts: impl IntoIterator<Item = &'a str>) -> Needed {
+        let mut production: Vec<&str> = Vec::new();
+        for c in contexts {
+            match self.needs(c) {
+                Needed::Refused(e) => return Needed::Refused(e),
+                Needed::Typed(_) if !production.contains(&c) => production.push(c),
+                _ => {}
+            }
+        }
+        match production.as_slice() {
+            [] => Needed::Yes,
+            [one] => Needed::Typed(one.to_string()),
+            many => Needed::Refused(GateError::SeveralProduction(many.join(", "))),
+        }
+    }
+
     /// Decides whether `req` may be applied under `confirmation`.
     pub fn check(
         &self,
@@ -74,19 +186,15 @@ impl Gate {
         confirmation: &Confirmation,
     ) -> Result<(), GateError> {
         let what = req.op.to_string();
-        if self.readonly || self.readonly_contexts.contains(&req.provider) {
-            return Err(GateError::ReadOnly(what));
-        }
-        match (req.production, confirmation) {
+        match (self.needs(&req.provider), confirmation) {
+            (Needed::Refused(GateError::ReadOnly(_)), _) => return Err(GateError::ReadOnly(what)),
+            (Needed::Refused(e), _) => return Err(e),
             (_, Confirmation::None) => return Err(GateError::NotConfirmed(what)),
-            (true, Confirmation::Typed(t)) if t.trim() == req.expected_typed() => {}
-            (true, _) => {
-                return Err(GateError::NeedsTypedConfirmation {
-                    op: what,
-                    context: req.provider.clone(),
-                })
+            (Needed::Typed(t), Confirmation::Typed(typed)) if typed.trim() == t => {}
+            (Needed::Typed(context), _) => {
+                return Err(GateError::NeedsTypedConfirmation { op: what, context })
             }
-            (false, _) => {}
+            (Needed::Yes, _) => {}
         }
         let u = &req.usage;
         let refuse = match req.op {
@@ -117,9 +225,10 @@ impl Gate {
         confirmation: &Confirmation,
     ) -> Result<OperationOutcome, GateError> {
         self.check(req, confirmation)?;
-        tracing::info!(provider = %req.provider, dry_run = self.dry_run, "applying {}", req.op);
+        let mode = if self.dry_run { " as a dry run" } else { "" };
+        tracing::info!("{}: applying {}{mode}", req.provider, req.op);
         let outcome = provider.apply(&req.op, self.dry_run).await?;
-        tracing::info!(provider = %req.provider, "applied {}: {outcome:?}", req.op);
+        tracing::info!("{}: {} {outcome}", req.provider, req.op);
         Ok(outcome)
     }
 }
@@ -128,11 +237,34 @@ impl Gate {
 mod tests {
     use super::*;
 
-    fn req(op: Operation, production: bool, usage: ImageUsage) -> MutationRequest {
+    fn registry() -> Registry {
+        let config: crate::config::Config = toml::from_str(
+            r#"
+            [[aws.accounts]]
+            name = "prod-aws"
+            regions = ["eu-west-1"]
+            production = true
+            [[aws.accounts]]
+            name = "audit"
+            regions = ["eu-west-1"]
+            readonly = true
+            [[contexts]]
+            name = "demo-azure"
+            production = true
+            "#,
+        )
+        .unwrap();
+        Registry::new(&config).with_demo_state(None)
+    }
+
+    fn gate() -> Gate {
+        Gate::new(&registry(), false, false)
+    }
+
+    fn req(provider: &str, op: Operation, usage: ImageUsage) -> MutationRequest {
         MutationRequest {
-            provider: "prod-aws".into(),
+            provider: provider.into(),
             op,
-            production,
             usage,
         }
     }
@@ -145,27 +277,57 @@ mod tests {
 
     #[test]
     fn readonly_refuses_everything() {
-        let gate = Gate {
-            readonly: true,
-            ..Gate::default()
-        };
+        let gate = Gate::new(&registry(), true, false);
         let err = gate.check(
-            &req(dereg(), false, ImageUsage::default()),
+            &req("demo-aws", dereg(), ImageUsage::default()),
             &Confirmation::Yes,
         );
         assert!(matches!(err, Err(GateError::ReadOnly(_))));
+        assert!(matches!(gate.needs("demo-aws"), Needed::Refused(_)));
+    }
+
+    #[test]
+    fn a_readonly_context_refuses_whatever_the_confirmation() {
+        let gate = gate();
+        let r = req("audit", dereg(), ImageUsage::default());
+        assert!(matches!(
+            gate.check(&r, &Confirmation::Typed("audit".into())),
+            Err(GateError::ReadOnlyContext(_))
+        ));
+        assert!(gate.is_readonly("audit") && !gate.is_readonly("prod-aws"));
+    }
+
+    #[test]
+    fn the_gate_decides_production_for_every_cloud() {
+        let gate = gate();
+        assert_eq!(gate.needs("prod-aws"), Needed::Typed("prod-aws".into()));
+        // An Azure context marked in [[contexts]] is production too.
+        assert_eq!(gate.needs("demo-azure"), Needed::Typed("demo-azure".into()));
+        assert_eq!(gate.needs("demo-aws"), Needed::Yes);
+        assert_eq!(
+            gate.needs_all(["demo-aws", "prod-aws"]),
+            Needed::Typed("prod-aws".into())
+        );
+        assert!(matches!(
+            gate.needs_all(["prod-aws", "demo-azure"]),
+            Needed::Refused(GateError::SeveralProduction(_))
+        ));
+        assert!(matches!(
+            gate.needs_all(["demo-aws", "audit"]),
+            Needed::Refused(GateError::ReadOnlyContext(_))
+        ));
     }
 
     #[test]
     fn confirmation_is_required_and_typed_in_production() {
-        let gate = Gate::default();
-        let r = req(dereg(), false, ImageUsage::default());
+        let gate = gate();
+        let r = req("demo-aws", dereg(), ImageUsage::default());
         assert!(matches!(
             gate.check(&r, &Confirmation::None),
             Err(GateError::NotConfirmed(_))
         ));
         assert!(gate.check(&r, &Confirmation::Yes).is_ok());
-        let p = req(dereg(), true, ImageUsage::default());
+        let p = req("prod-aws", dereg(), ImageUsage::default());
         assert!(matches!(
             gate.check(&p, &Confirmation::Yes),
             Err(GateError::NeedsTypedConfirmation { .. })
@@ -178,21 +340,21 @@ mod tests {
 
     #[test]
     fn an_image_in_use_is_never_retired() {
-        let gate = Gate::default();
+        let gate = gate();
         let used = ImageUsage {
             vms: vec![1, 2],
             scale_groups: vec![],
             launch_templates: vec![],
         };
         let err = gate
-            .check(&req(dereg(), false, used.clone()), &Confirmation::Yes)
+            .check(&req("demo-aws", dereg(), used.clone()), &Confirmation::Yes)
             .unwrap_err();
         assert!(err.to_string().contains("still used by 2 VMs"), "{err}");
         let disable = Operation::Disable {
             image: "ami-1".into(),
         };
         assert!(gate
-            .check(&req(disable.clone(), false, used), &Confirmation::Yes)
+            .check(&req("demo-aws", disable.clone(), used), &Confirmation::Yes)
             .is_ok());
         let in_group = ImageUsage {
             vms: vec![],
@@ -200,7 +362,7 @@ mod tests {
             launch_templates: vec![],
         };
         assert!(gate
-            .check(&req(disable, false, in_group), &Confirmation::Yes)
+            .check(&req("demo-aws", disable, in_group), &Confirmation::Yes)
             .is_err());
     }
 
@@ -209,18 +371,14 @@ mod tests {
         let now = chrono::Utc::now();
         let cloud = drydock_sim::demo_clouds(now, drydock_sim::SimSettings::default()).remove(0);
         let image = cloud.inventory().images[0].id.clone();
-        let r = MutationRequest {
-            provider: "demo-aws".into(),
-            op: Operation::Disable {
+        let r = req(
+            "demo-aws",
+            Operation::Disable {
                 image: image.clone(),
             },
-            production: false,
-            usage: ImageUsage::default(),
-        };
-        let dry = Gate {
-            dry_run: true,
-            ..Gate::default()
-        };
+            ImageUsage::default(),
+        );
+        let dry = gate().with_dry_run(true);
         assert_eq!(
             dry.apply(&cloud, &r, &Confirmation::Yes).await.unwrap(),
             OperationOutcome::WouldSucceed
@@ -234,7 +392,7 @@ mod tests {
                 .state
         };
         assert_eq!(state(&cloud), drydock_api::ImageState::Available);
-        let real = Gate::default();
+        let real = gate();
         assert!(
             real.apply(&cloud, &r, &Confirmation::None).await.is_err(),
             "unconfirmed"

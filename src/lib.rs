@@ -2,6 +2,7 @@
 //! (inventory, drift, reports, config); `main.rs` is the command-line edge.
 
 pub mod config;
+pub mod contexts;
 pub mod convert;
 pub mod drift;
 pub mod gate;

@@ -10,15 +10,16 @@ use chrono::{DateTime, Utc};
 use clap::Parser;
 use cli::{Cli, Command, DemoCommand, InfoArgs, ReportArgs, ScanArgs, Source};
 use drydock::config::{self, paths, ColorChoice, Config, Sources};
+use drydock::contexts::Registry;
 use drydock::drift;
+use drydock::gate::Gate;
 use drydock::model::{snapshot, Inventory};
 use drydock::report::{diff, Exit, Filter, Format, Report, ReportOptions};
 use drydock_api::{Provider, ScanProgress};
-use drydock_sim::{GenerateSpec, SimSettings};
+use drydock_sim::GenerateSpec;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -36,6 +37,10 @@ pub(crate) struct Ctx {
     sources: Sources,
     now: DateTime<Utc>,
     color: ColorChoice,
+    /// Every context and how to build its provider.
+    registry: Registry,
+    /// The one mutation gate, built from the registry (`--dry-run` and read-only applied).
+    gate: Gate,
 }
 
 fn run(cli: Cli) -> Result<Exit> {
@@ -57,11 +62,15 @@ fn run(cli: Cli) -> Result<Exit> {
         .is_none()
         .then(|| drydock::tui::logbuf::LogBuffer::new(5_000));
     let _log = init_logging(&config, logs.clone());
+    let registry = Registry::new(&config);
+    let gate = Gate::new(&registry, config.general.readonly, cli.dry_run);
     let ctx = Ctx {
         config,
         sources,
         now,
         color,
+        registry,
+        gate,
     };
     match &cli.command {
         None => dashboard(
@@ -101,8 +110,8 @@ fn run(cli: Cli) -> Result<Exit> {
         Some(Command::Convert(args)) => convert_cmd::convert(args),
         Some(Command::Ova(cmd)) => convert_cmd::ova(cmd),
         Some(Command::Demo(DemoCommand::Reset)) => {
-            if let Some(dir) = demo_state_dir() {
-                match std::fs::remove_dir_all(&dir) {
+            if let Some(dir) = ctx.registry.demo_state_dir() {
+                match std::fs::remove_dir_all(dir) {
                     Ok(()) => eprintln!("forgot the demo clouds' changes ({})", dir.display()),
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                         eprintln!("the demo clouds are unchanged")
@@ -172,10 +181,10 @@ fn dashboard(ctx: &Ctx, cli: &Cli, logs: drydock::tui::logbuf::LogBuffer) -> Res
             };
             (vec![Arc::new(p)], false)
         }
-        None if !cli.demo && !ctx.config.aws.accounts.is_empty() => {
-            (cloud_providers(ctx, &rt), false)
+        None if !cli.demo && ctx.registry.has_cloud_accounts() => {
+            (ctx.registry.cloud_providers(&rt), false)
         }
-        None => (demo_providers(ctx)?, true),
+        None => (ctx.registry.demo_providers(ctx.now)?, true),
     };
     if let Some(c) = &cli.context {
         if !providers.iter().any(|p| p.name() == c) {
@@ -183,7 +192,11 @@ fn dashboard(ctx: &Ctx, cli: &Cli, logs: drydock::tui::logbuf::LogBuffer) -> Res
             bail!("unknown context `{c}`; contexts: {}", names.join(", "));
         }
     }
-    tracing::info!(demo, "dashboard starting");
+    if demo {
+        tracing::info!("dashboard starting on the simulated demo fleet");
+    } else {
+        tracing::info!("dashboard starting on {} context(s)", providers.len());
+    }
     let history_file = if demo { None } else { paths::history_file() };
     let history = history_file
         .as_deref()
@@ -192,10 +205,10 @@ fn dashboard(ctx: &Ctx, cli: &Cli, logs: drydock::tui::logbuf::LogBuffer) -> Res
     let app = App::new(
         AppOptions {
             policy: ctx.config.policy.clone(),
-            contexts: ctx.config.all_contexts(),
+            contexts: ctx.registry.contexts().to_vec(),
+            gate: ctx.gate.clone(),
             context: cli.context.clone(),
-            readonly: ctx.config.general.readonly,
-            dry_run: cli.dry_run,
+            demo,
             now: ctx.now,
             history,
         },
@@ -214,24 +227,12 @@ fn dashboard(ctx: &Ctx, cli: &Cli, logs: drydock::tui::logbuf::LogBuffer) -> Res
     };
     let runtime = Runtime {
         providers,
-        gate: drydock::gate::Gate {
-            readonly: ctx.config.general.readonly,
-            dry_run: cli.dry_run,
-            readonly_contexts: ctx.config.readonly_contexts(),
-        },
         theme: Theme { color },
         mouse: cli.mouse,
         history_file,
         export_dir: paths::export_dir(),
         clock,
         journal: drydock::plan::journal_path(),
-        production: ctx
-            .config
-            .all_contexts()
-            .into_iter()
-            .filter(|c| c.production)
-            .map(|c| c.name)
-            .collect(),
     };
     rt.block_on(runtime.run(app))?;
     Ok(Exit::Clean)
@@ -249,46 +250,6 @@ fn use_color(choice: ColorChoice) -> bool {
     }
 }
 
-/// The simulated demo clouds (or `[demo] fleet`), each keeping its state in a file under
-/// the state directory so that changes outlive the process.
-pub(crate) fn demo_providers(ctx: &Ctx) -> Result<Vec<Arc<dyn Provider>>> {
-    let d = &ctx.config.demo;
-    let settings = SimSettings {
-        latency: Duration::from_millis(d.latency_ms),
-        fault_rate: d.fault_rate,
-        seed: d.seed,
-    };
-    let clouds = match &d.fleet {
-        None => drydock_sim::demo_clouds(ctx.now, settings),
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("[demo] fleet: cannot read {}", path.display()))?;
-            let spec = drydock_sim::FleetSpec::parse(&text)
-                .map_err(|e| anyhow!("[demo] fleet {}: {e}", path.display()))?;
-            drydock_sim::clouds_of(&spec, ctx.now, settings)
-                .map_err(|e| anyhow!("[demo] fleet {}: {}", path.display(), e.0))?
-        }
-    };
-    clouds
-        .into_iter()
-        .map(|c| {
-            let c = match demo_state_dir() {
-                Some(dir) => {
-                    let file = dir.join(format!("{}.json", drydock_api::Provider::name(&c)));
-                    c.with_state_file(file).map_err(|e| anyhow!(e))?
-                }
-                None => c,
-            };
-            Ok(Arc::new(c) as Arc<dyn Provider>)
-        })
-        .collect()
-}
-
-/// Where the demo clouds keep their state.
-fn demo_state_dir() -> Option<std::path::PathBuf> {
-    paths::state_dir().map(|d| d.join("demo"))
-}
-
 /// The async runtime for scans and the dashboard (2 workers: these machines have 2 cores).
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
@@ -296,19 +257,6 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")
-}
-
-/// The configured cloud accounts as providers (built inside `rt`, which will run them).
-pub(crate) fn cloud_providers(ctx: &Ctx, rt: &tokio::runtime::Runtime) -> Vec<Arc<dyn Provider>> {
-    ctx.config
-        .aws
-        .accounts
-        .iter()
-        .map(|a| {
-            let p = rt.block_on(drydock_aws::AwsProvider::new(a.clone()));
-            Arc::new(p) as Arc<dyn Provider>
-        })
-        .collect()
 }
 
 fn scan_providers(
@@ -337,9 +285,9 @@ pub(crate) fn load_inventory(ctx: &Ctx, source: &Source, show_progress: bool) ->
     }
     let rt = runtime()?;
     let providers = if source.demo {
-        demo_providers(ctx)?
+        ctx.registry.demo_providers(ctx.now)?
     } else {
-        cloud_providers(ctx, &rt)
+        ctx.registry.cloud_providers(&rt)
     };
     if providers.is_empty() {
         bail!("no inventory: pass --demo for the embedded demo fleet, --snapshot FILE, or configure [[aws.accounts]]");

@@ -3,17 +3,17 @@
 //! with confirmation (typed for production contexts) and approvals between waves.
 
 use crate::cli::{Cli, PlanCommand, PlanNewArgs, PlanRunArgs};
-use crate::{cloud_providers, demo_providers, load_inventory, runtime, Ctx};
+use crate::{load_inventory, runtime, Ctx};
 use anyhow::{anyhow, bail, Context, Result};
 use drydock::config::paths;
 use drydock::drift;
-use drydock::gate::{Confirmation, Gate};
+use drydock::gate::{Confirmation, Needed};
 use drydock::plan::{
     self, show, Event, Executor, ExecutorOptions, Journal, Plan, PlanRequest, PlanStatus,
 };
 use drydock::report::Exit;
 use drydock_api::Provider;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 use std::sync::Arc;
@@ -167,85 +167,54 @@ fn executor(
     }
     let plan = j.plan(id).map_err(|e| anyhow!(e))?;
     let needed = plan.contexts();
-    let mut providers: HashMap<String, Arc<dyn Provider>> = HashMap::new();
-    let demo = needed.iter().any(|n| n.starts_with("demo-"));
-    let mut all = if demo {
-        demo_providers(ctx)?
-    } else {
-        Vec::new()
-    };
-    if needed.iter().any(|n| !n.starts_with("demo-")) {
-        all.extend(cloud_providers(ctx, rt));
+    let gate = ctx.gate.with_dry_run(!args.execute);
+    // The gate decides what each context needs; refusals stop here, before any call.
+    let mut needs = Vec::new();
+    for name in &needed {
+        match gate.needs(name) {
+            Needed::Refused(e) => bail!("plan {id} cannot run: {e}"),
+            n => needs.push((name.to_string(), n)),
+        }
     }
-    for p in all {
-        providers.insert(p.name().to_string(), p);
-    }
-    if let Some(missing) = needed.iter().find(|n| !providers.contains_key(**n)) {
-        bail!("plan {id} needs context `{missing}`, which is not configured");
-    }
-    let readonly_contexts = ctx.config.readonly_contexts();
-    let gate = Gate {
-        readonly: ctx.config.general.readonly,
-        dry_run: !args.execute,
-        readonly_contexts: readonly_contexts.clone(),
-    };
-    if gate.readonly {
-        bail!("read-only mode: plan {id} would change the cloud; start without --readonly (or set general.readonly = false)");
-    }
-    if let Some(ro) = needed
-        .iter()
-        .find(|n| readonly_contexts.iter().any(|r| r == *n))
-    {
-        bail!("context `{ro}` is read-only: plan {id} cannot change it");
-    }
-    let production: HashSet<String> = ctx
-        .config
-        .all_contexts()
+    let names: Vec<&str> = needed.iter().copied().collect();
+    let providers: HashMap<String, Arc<dyn Provider>> = ctx
+        .registry
+        .providers_for(&names, rt, ctx.now)
+        .map_err(|e| anyhow!("plan {id}: {e}"))?
         .into_iter()
-        .filter(|c| c.production)
-        .map(|c| c.name)
-        .filter(|n| needed.contains(n.as_str()))
+        .map(|p| (p.name().to_string(), p))
         .collect();
     let tty = std::io::stdin().is_terminal();
     let mut confirmations = HashMap::new();
-    for name in &needed {
-        let prod = production.contains(*name);
-        let c = if !args.execute {
+    for (name, need) in needs {
+        let c = match need {
             // A dry run changes nothing; the gate still applies read-only rules.
-            if prod {
-                Confirmation::Typed(name.to_string())
-            } else {
-                Confirmation::Yes
-            }
-        } else if prod && args.yes_production {
-            Confirmation::Typed(name.to_string())
-        } else if prod && tty {
-            Confirmation::Typed(ask(&format!(
+            n if !args.execute => n.granted().expect("refusals handled above"),
+            Needed::Typed(_) if args.yes_production => Confirmation::Typed(name.clone()),
+            Needed::Typed(_) if tty => Confirmation::Typed(ask(&format!(
                 "plan {id} changes production context `{name}`: type its name to confirm: "
-            )))
-        } else if prod {
-            bail!("plan {id} changes production context `{name}`: pass --yes-production or run it in a terminal and type the name");
-        } else if args.yes {
-            Confirmation::Yes
-        } else if tty {
-            let a = ask(&format!(
-                "run plan {id} on `{name}` ({})? [y/N] ",
-                show::blast_radius(&plan)
-            ));
-            if a.eq_ignore_ascii_case("y") || a.eq_ignore_ascii_case("yes") {
-                Confirmation::Yes
-            } else {
-                bail!("not confirmed; nothing changed");
+            ))),
+            Needed::Typed(_) => bail!("plan {id} changes production context `{name}`: pass --yes-production or run it in a terminal and type the name"),
+            _ if args.yes => Confirmation::Yes,
+            _ if tty => {
+                let a = ask(&format!(
+                    "run plan {id} on `{name}` ({})? [y/N] ",
+                    show::blast_radius(&plan)
+                ));
+                if a.eq_ignore_ascii_case("y") || a.eq_ignore_ascii_case("yes") {
+                    Confirmation::Yes
+                } else {
+                    bail!("not confirmed; nothing changed");
+                }
             }
-        } else {
-            bail!("plan {id} needs confirmation: pass --yes (scripts) or run it in a terminal");
+            _ => bail!("plan {id} needs confirmation: pass --yes (scripts) or run it in a terminal"),
         };
         if let Confirmation::Typed(t) = &c {
-            if t.trim() != *name {
+            if t.trim() != name {
                 bail!("typed `{t}`, not `{name}`: not confirmed; nothing changed");
             }
         }
-        confirmations.insert(name.to_string(), c);
+        confirmations.insert(name, c);
     }
     let yes = args.yes;
     let approve: plan::executor::Approver = Arc::new(move |_, what: &str| {
@@ -275,7 +244,6 @@ fn executor(
     let opts = ExecutorOptions {
         providers,
         gate,
-        production,
         confirmations,
         approve,
         events,

@@ -174,6 +174,48 @@ fn read_only_refuses_to_run_a_plan() {
 }
 
 #[test]
+fn the_gate_decides_plan_run_confirmations_per_context() {
+    // demo-aws is production (built-in [[contexts]]): --yes alone is not a typed name.
+    let env = Env::new(&fleet(false, false), "");
+    let id = env.new_plan(&[]);
+    let (code, _, err) = env.cmd(&["plan", "run", &id, "--execute", "--yes"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("production context `demo-aws`") && err.contains("--yes-production"),
+        "{err}"
+    );
+    assert!(!env
+        .home
+        .path()
+        .join("state/drydock/demo/demo-aws.json")
+        .exists());
+    assert!(env.status(&id).starts_with("new"));
+    // A context marked read-only in [[contexts]] refuses, whatever is confirmed, even a
+    // dry run names it.
+    let ro = Env::new(
+        &fleet(false, false),
+        "[[contexts]]\nname = \"demo-aws\"\nreadonly = true\n",
+    );
+    let id = ro.new_plan(&[]);
+    for args in [
+        vec![
+            "plan",
+            "run",
+            id.as_str(),
+            "--execute",
+            "--yes",
+            "--yes-production",
+        ],
+        vec!["plan", "run", id.as_str()],
+    ] {
+        let (code, _, err) = ro.cmd(&args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains("context `demo-aws` is read-only"), "{err}");
+    }
+    assert!(ro.status(&id).starts_with("new"));
+}
+
+#[test]
 fn a_failing_wave_pauses_the_plan_and_rollback_keeps_the_old_vms() {
     let env = Env::new(&fleet(false, true), "");
     let old = old_vm_ids(&env);

@@ -6,6 +6,7 @@ mod common;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use drydock::config::Config;
+use drydock::contexts::Registry;
 use drydock::gate::{Confirmation, Gate};
 use drydock::plan::{self, Journal, PlanRequest, PlanStatus};
 use drydock::tui::app::Mode;
@@ -16,6 +17,12 @@ use drydock::tui::plans::{load, PlanAction};
 use drydock::tui::{Action, App, AppOptions, Effect};
 use drydock_api::Provider;
 use std::sync::Arc;
+
+/// The gate `drydock` builds for the default configuration (demo-aws is production).
+fn demo_gate() -> Gate {
+    let (config, _) = drydock::config::load(Some(std::path::Path::new("/dev/null")), &[]).unwrap();
+    Gate::new(&Registry::new(&config).with_demo_state(None), false, false)
+}
 
 fn key(app: &mut App, k: &str) -> Vec<Effect> {
     let ev = match k {
@@ -57,13 +64,16 @@ fn app(readonly: bool) -> App {
     let (config, _) = drydock::config::load(Some(std::path::Path::new("/dev/null")), &[]).unwrap();
     App::new(
         AppOptions {
-            policy: config.policy,
-            contexts: config.contexts,
             context: None,
-            readonly,
-            dry_run: false,
-            now: common::now(),
-            history: vec![],
+            ..AppOptions::from_config(
+                &{
+                    let mut c = config.clone();
+                    c.general.readonly = readonly;
+                    c
+                },
+                false,
+                common::now(),
+            )
         },
         LogBuffer::new(100),
     )
@@ -139,11 +149,49 @@ fn read_only_removes_the_mutating_plan_keys() {
         key(&mut app, k);
         assert!(matches!(app.mode, Mode::Normal), "{k} is gone in read-only");
     }
-    key(&mut app, "p");
+    // Pausing stays possible: one key, no dialog.
+    let effects = key(&mut app, "p");
+    assert!(matches!(app.mode, Mode::Normal), "no dialog for the brake");
     assert!(
-        matches!(app.mode, Mode::Confirm(_)),
-        "pausing stays possible"
+        matches!(
+            effects.as_slice(),
+            [Effect::PlanAction {
+                action: PlanAction::Pause,
+                ..
+            }]
+        ),
+        "{effects:?}"
     );
+}
+
+#[test]
+fn a_read_only_context_refuses_plan_actions_in_the_plans_view() {
+    let dir = tempfile::tempdir().unwrap();
+    let (journal, _, _) = setup(dir.path());
+    let (mut config, _) =
+        drydock::config::load(Some(std::path::Path::new("/dev/null")), &[]).unwrap();
+    let aws = config
+        .contexts
+        .iter_mut()
+        .find(|c| c.name == "demo-aws")
+        .unwrap();
+    aws.readonly = true;
+    let mut app = App::new(
+        AppOptions::from_config(&config, false, common::now()),
+        LogBuffer::new(10),
+    );
+    key(&mut app, "5");
+    app.update(Action::PlansLoaded(load(&journal)));
+    for k in ["a", "X", "R"] {
+        let effects = key(&mut app, k);
+        assert!(effects.is_empty(), "{k}: {effects:?}");
+        assert!(matches!(app.mode, Mode::Normal), "{k}: no dialog");
+        let status = app.status.clone().unwrap_or_default();
+        assert!(
+            status.contains("context `demo-aws` is read-only"),
+            "{status}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -155,8 +203,7 @@ async fn an_approval_from_the_dashboard_runs_one_wave_and_rollback_undoes_it() {
     let job = || PlanJob {
         journal: Some(dir.path().join("journal.sqlite")),
         providers: providers.clone(),
-        gate: Gate::default(),
-        production: vec!["demo-aws".into()],
+        gate: demo_gate(),
     };
     let typed = || Confirmation::Typed("demo-aws".into());
     // Steps that launched a replacement so far.

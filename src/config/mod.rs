@@ -113,6 +113,9 @@ pub struct ContextConfig {
     /// Production contexts get a red accent and typed confirmations.
     #[serde(default)]
     pub production: bool,
+    /// The gate refuses every change in this context.
+    #[serde(default)]
+    pub readonly: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accent: Option<Accent>,
 }
@@ -140,32 +143,5 @@ impl Config {
     /// The settings of context `name`, if configured.
     pub fn context(&self, name: &str) -> Option<&ContextConfig> {
         self.contexts.iter().find(|c| c.name == name)
-    }
-
-    /// Every context: the `[[contexts]]` entries plus one per cloud account, whose
-    /// `production` flag counts too.
-    pub fn all_contexts(&self) -> Vec<ContextConfig> {
-        let mut all = self.contexts.clone();
-        for a in &self.aws.accounts {
-            match all.iter_mut().find(|c| c.name == a.name) {
-                Some(c) => c.production |= a.production,
-                None => all.push(ContextConfig {
-                    name: a.name.clone(),
-                    production: a.production,
-                    accent: None,
-                }),
-            }
-        }
-        all
-    }
-
-    /// Contexts whose account is marked `readonly`.
-    pub fn readonly_contexts(&self) -> Vec<String> {
-        self.aws
-            .accounts
-            .iter()
-            .filter(|a| a.readonly)
-            .map(|a| a.name.clone())
-            .collect()
     }
 }

@@ -9,7 +9,7 @@ use super::{Event, Plan};
 use crate::gate::{Confirmation, Gate, GateError, MutationRequest};
 use crate::model::usage::ImageUsage;
 use drydock_api::{Operation, OperationOutcome, Provider, ProviderError, ProviderErrorKind};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,9 +22,8 @@ pub type EventSink = Arc<dyn Fn(&Event) + Send + Sync>;
 pub struct ExecutorOptions {
     /// Providers by name (context).
     pub providers: HashMap<String, Arc<dyn Provider>>,
+    /// The mutation gate: it alone knows which contexts are production or read-only.
     pub gate: Gate,
-    /// Contexts marked production (their confirmation must be typed).
-    pub production: HashSet<String>,
     /// The confirmation given for this run, per context.
     pub confirmations: HashMap<String, Confirmation>,
     pub approve: Approver,
@@ -94,7 +93,6 @@ impl Executor {
         })?;
         let req = MutationRequest {
             provider: provider.to_string(),
-            production: self.opts.production.contains(provider),
             op,
             usage,
         };
@@ -316,7 +314,7 @@ impl Executor {
     /// dry-run mode) and reports each as an event; changes nothing, records nothing.
     /// Returns how many calls would succeed.
     pub async fn preview(self: &Arc<Self>) -> Result<usize, String> {
-        if !self.opts.gate.dry_run {
+        if !self.opts.gate.dry_run() {
             return Err("preview needs a dry-run gate".into());
         }
         let steps = self.steps()?;

@@ -354,7 +354,16 @@ impl Journal {
             return Err(format!("plan {id} is already {}", row.status.as_str()));
         }
         let what = if abort { "abort" } else { "pause" };
+        // Pausing twice is the same as pausing once: the brake never errors or re-logs.
+        if !abort && row.status == PlanStatus::Paused {
+            return Ok(format!("plan {id} is already paused"));
+        }
         if let Some(pid) = row.live_runner() {
+            if row.control.as_deref() == Some(what) {
+                return Ok(format!(
+                    "process {pid} was already asked to {what} plan {id}"
+                ));
+            }
             self.set_control(id, Some(what))?;
             return Ok(format!(
                 "asked process {pid} to {what} plan {id} after its in-flight steps"

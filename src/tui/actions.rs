@@ -5,7 +5,7 @@ use super::app::{App, ConfirmState, Effect, ExportFormat, Mode};
 use super::fleet::Column;
 use super::keymap::{key_name, Command, View};
 use super::matrix;
-use crate::gate::{Confirmation, MutationRequest};
+use crate::gate::{Confirmation, MutationRequest, Needed};
 use crate::model::usage::{BlastRadius, ImageUsage};
 use crate::model::Tags;
 use crate::report::rows::{image_row, vm_row};
@@ -93,7 +93,9 @@ impl App {
                 vec![]
             }
             ("filter", expr) => {
-                self.set_filter(expr);
+                if !self.set_filter(expr) {
+                    self.status = self.filter_error.take();
+                }
                 vec![]
             }
             ("", _) => vec![],
@@ -203,7 +205,6 @@ impl App {
             };
             requests.push(MutationRequest {
                 provider: provider.to_string(),
-                production: self.is_production(provider),
                 op,
                 usage,
             });
@@ -215,15 +216,15 @@ impl App {
             ));
             return;
         }
-        let production: BTreeSet<&str> = requests
-            .iter()
-            .filter(|r| r.production)
-            .map(|r| r.provider.as_str())
-            .collect();
-        if production.len() > 1 {
-            self.status = Some("mark items of one production context at a time".into());
-            return;
-        }
+        let contexts: BTreeSet<&str> = requests.iter().map(|r| r.provider.as_str()).collect();
+        let expected = match self.gate.needs_all(contexts) {
+            Needed::Refused(e) => {
+                self.status = Some(e.to_string());
+                return;
+            }
+            Needed::Yes => None,
+            Needed::Typed(name) => Some(name),
+        };
         let blast = BlastRadius::of(inv, &d.usage, &vms, &images);
         let verb = match c {
             Command::Deprecate => "Deprecate",
@@ -245,7 +246,6 @@ impl App {
                     .into(),
             );
         }
-        let expected = production.first().map(|p| p.to_string());
         lines.push(String::new());
         lines.push(match &expected {
             Some(p) => format!(

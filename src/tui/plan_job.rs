@@ -15,8 +15,8 @@ use std::time::Duration;
 pub struct PlanJob {
     pub journal: Option<PathBuf>,
     pub providers: Vec<Arc<dyn Provider>>,
+    /// The mutation gate (it knows which contexts are production).
     pub gate: Gate,
-    pub production: Vec<String>,
 }
 
 impl PlanJob {
@@ -49,12 +49,6 @@ impl PlanJob {
                 .map(|p| (p.name().to_string(), Arc::clone(p)))
                 .collect::<HashMap<_, _>>(),
             gate: self.gate.clone(),
-            production: self
-                .production
-                .iter()
-                .filter(|p| names.contains(*p))
-                .cloned()
-                .collect(),
             confirmations,
             // One approval per key press: the next gate stops the run.
             approve: Arc::new(|_, _| false),

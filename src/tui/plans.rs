@@ -4,6 +4,7 @@
 
 use super::app::{App, ConfirmState, Effect, Mode};
 use super::list::ListState;
+use crate::gate::Needed;
 use crate::plan::show::{blast_radius, wave_progress, Progress};
 use crate::plan::{Journal, Plan, PlanRow, StepRow};
 use serde::Serialize;
@@ -83,6 +84,30 @@ impl PlansState {
 }
 
 impl App {
+    /// `p`: the emergency brake. One key, no dialog, and pausing a paused plan is a no-op
+    /// that says so.
+    pub(super) fn pause_plan(&mut self) -> Vec<Effect> {
+        let Some(p) = self.plans.selected() else {
+            self.status = Some("no plan selected".into());
+            return vec![];
+        };
+        let id = p.row.id.clone();
+        if p.row.status.is_final() {
+            self.status = Some(format!("plan {id} is {}", p.row.status.as_str()));
+            return vec![];
+        }
+        if p.row.status == crate::plan::PlanStatus::Paused {
+            self.status = Some(format!("plan {id} is already paused; a resumes it"));
+            return vec![];
+        }
+        self.status = Some(format!("pausing plan {id}…"));
+        vec![Effect::PlanAction {
+            plan: id,
+            action: PlanAction::Pause,
+            confirmation: crate::gate::Confirmation::Yes,
+        }]
+    }
+
     /// Opens the confirm dialog for `action` on the selected plan.
     pub(super) fn confirm_plan(&mut self, action: PlanAction) -> Vec<Effect> {
         let Some(p) = self.plans.selected() else {
@@ -93,18 +118,14 @@ impl App {
             self.status = Some(format!("plan {} is {}", p.row.id, p.row.status.as_str()));
             return vec![];
         }
-        let production: Vec<&str> = p
-            .plan
-            .contexts()
-            .into_iter()
-            .filter(|n| self.is_production(n))
-            .collect();
-        if production.len() > 1 {
-            self.status = Some(
-                "the plan spans several production contexts: run it with `drydock plan run`".into(),
-            );
-            return vec![];
-        }
+        let expected = match self.gate.needs_all(p.plan.contexts()) {
+            Needed::Refused(e) => {
+                self.status = Some(format!("plan {}: {e}", p.row.id));
+                return vec![];
+            }
+            Needed::Yes => None,
+            Needed::Typed(name) => Some(name),
+        };
         let w = p.current_wave();
         let waves = p.plan.waves.len();
         let mut lines = vec![format!(
@@ -133,7 +154,6 @@ impl App {
         if self.dry_run && action != PlanAction::Pause {
             lines.push("--dry-run: the cloud calls are validated, not made.".into());
         }
-        let expected = production.first().map(|s| s.to_string());
         lines.push(String::new());
         lines.push(match &expected {
             Some(ctx) => format!(

@@ -5,7 +5,6 @@ use super::app::{Action, App, Effect};
 use super::terminal;
 use super::theme::Theme;
 use super::ui;
-use crate::gate::Gate;
 use crate::model::snapshot::write_atomic;
 use crate::model::Inventory;
 use chrono::{DateTime, Utc};
@@ -21,7 +20,6 @@ use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
 /// What the runtime needs besides the app.
 pub struct Runtime {
     pub providers: Vec<Arc<dyn Provider>>,
-    pub gate: Gate,
     pub theme: Theme,
     pub mouse: bool,
     /// Where recorded scans go (`None`: don't record, e.g. the demo).
@@ -31,8 +29,6 @@ pub struct Runtime {
     pub clock: Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>,
     /// The plan journal the Plans view reads and acts on (`None`: no plans).
     pub journal: Option<PathBuf>,
-    /// Contexts marked production (plan actions need their name typed).
-    pub production: Vec<String>,
 }
 
 const TICK: Duration = Duration::from_millis(250);
@@ -97,7 +93,7 @@ impl Runtime {
                     confirmation,
                 } => {
                     let providers = self.providers.clone();
-                    let gate = self.gate.clone();
+                    let gate = app.gate.clone();
                     let tx2 = tx.clone();
                     supervise(tx, async move {
                         let mut results = Vec::new();
@@ -162,8 +158,7 @@ impl Runtime {
                     let job = super::plan_job::PlanJob {
                         journal: self.journal.clone(),
                         providers: self.providers.clone(),
-                        gate: self.gate.clone(),
-                        production: self.production.clone(),
+                        gate: app.gate.clone(),
                     };
                     supervise(tx, async move {
                         let r = job.run(&plan, action, confirmation).await;
@@ -179,29 +174,8 @@ impl Runtime {
                 } => {
                     let tx = tx.clone();
                     std::thread::spawn(move || {
-                        let started = std::time::Instant::now();
-                        let mut last = started;
-                        let result = crate::convert::convert(&input, &output, &opts, &mut |p| {
-                            let now = std::time::Instant::now();
-                            if now - last >= Duration::from_millis(100) {
-                                last = now;
-                                let secs = (now - started).as_secs_f64();
-                                let _ = tx.send(super::conversions::progress_action(id, p, secs));
-                            }
-                            !cancel.load(std::sync::atomic::Ordering::Relaxed)
-                        });
-                        let result = result
-                            .map(|r| super::conversions::Finished {
-                                sha256: r.output.sha256,
-                                size: r.output.size,
-                                warnings: r.warnings,
-                                seconds: r.elapsed.as_secs_f64(),
-                            })
-                            .map_err(|e| e.to_string());
-                        if let Err(e) = &result {
-                            tracing::warn!("conversion {}: {e}", output.display());
-                        }
-                        let _ = tx.send(Action::ConversionDone { id, result });
+                        let send = |a: Action| _ = tx.send(a);
+                        super::conversions::run_job(id, &input, &output, &opts, &cancel, &send);
                     });
                 }
                 Effect::RecordHistory(point) => {

@@ -91,3 +91,15 @@ pub enum OperationOutcome {
     /// Dry run: the call would have succeeded.
     WouldSucceed,
 }
+
+impl fmt::Display for OperationOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OperationOutcome::Done { created: Some(id) } => write!(f, "done, created {id}"),
+            OperationOutcome::Done { created: None } => f.write_str("done"),
+            OperationOutcome::WouldSucceed => {
+                f.write_str("would succeed (dry run, nothing changed)")
+            }
+        }
+    }
+}

@@ -1,0 +1,287 @@
+//! The registry of contexts and providers: from the configuration, the one list of contexts
+//! drydock knows (name, cloud, production, read-only, accent) and the builders of their
+//! providers. `main`, the plan commands, the mutation gate and the dashboard all ask it;
+//! adding a cloud touches this module and the cloud's own crate, nothing else.
+
+use crate::config::{Accent, Config};
+use chrono::{DateTime, Utc};
+use drydock_api::{Cloud, Provider};
+use drydock_sim::SimSettings;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use thiserror::Error;
+
+/// The simulated demo contexts (the embedded fleet and `[demo] fleet` alike).
+pub const DEMO_CONTEXTS: [(&str, Cloud); 2] =
+    [("demo-aws", Cloud::Aws), ("demo-azure", Cloud::Azure)];
+
+/// Where a context's provider comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Backend {
+    /// A simulated cloud of the demo fleet.
+    Demo,
+    /// An `[[aws.accounts]]` entry.
+    Aws(Box<drydock_aws::AwsAccount>),
+    /// Only named in `[[contexts]]` (e.g. a snapshot's provider): nothing to build.
+    Named,
+}
+
+/// One context: a provider drydock reads and may change, with its safety flags.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Context {
+    pub name: String,
+    /// The cloud it talks to (`None` for a context only named in `[[contexts]]`).
+    pub cloud: Option<Cloud>,
+    /// Typed confirmations and a red accent.
+    pub production: bool,
+    /// The gate refuses every change here.
+    pub readonly: bool,
+    pub accent: Option<Accent>,
+    pub backend: Backend,
+}
+
+/// Why a provider could not be built.
+#[derive(Debug, Error)]
+pub enum RegistryError {
+    #[error("[demo] fleet: cannot read {path}: {source}")]
+    FleetFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("[demo] fleet {path}: {message}")]
+    FleetSpec { path: PathBuf, message: String },
+    #[error("demo state file: {0}")]
+    State(String),
+    #[error("no context `{name}`; contexts: {known}")]
+    Unknown { name: String, known: String },
+}
+
+/// Every context of a configuration, and how to build their providers.
+#[derive(Debug, Clone, Default)]
+pub struct Registry {
+    contexts: Vec<Context>,
+    demo: crate::config::DemoConfig,
+    /// Where the demo clouds keep their state (`None`: in memory only).
+    demo_state: Option<PathBuf>,
+}
+
+impl Registry {
+    /// The contexts of `config`: the demo's, one per cloud account, and any other named in
+    /// `[[contexts]]`. A `[[contexts]]` entry adds its flags to the context of that name.
+    pub fn new(config: &Config) -> Registry {
+        let mut contexts: Vec<Context> = DEMO_CONTEXTS
+            .iter()
+            .map(|(name, cloud)| Context {
+                name: name.to_string(),
+                cloud: Some(*cloud),
+                production: false,
+                readonly: false,
+                accent: None,
+                backend: Backend::Demo,
+            })
+            .collect();
+        for a in &config.aws.accounts {
+            contexts.push(Context {
+                name: a.name.clone(),
+                cloud: Some(Cloud::Aws),
+                production: a.production,
+                readonly: a.readonly,
+                accent: None,
+                backend: Backend::Aws(Box::new(a.clone())),
+            });
+        }
+        for c in &config.contexts {
+            match contexts.iter_mut().find(|x| x.name == c.name) {
+                Some(x) => {
+                    x.production |= c.production;
+                    x.readonly |= c.readonly;
+                    x.accent = c.accent.or(x.accent);
+                }
+                None => contexts.push(Context {
+                    name: c.name.clone(),
+                    cloud: None,
+                    production: c.production,
+                    readonly: c.readonly,
+                    accent: c.accent,
+                    backend: Backend::Named,
+                }),
+            }
+        }
+        Registry {
+            contexts,
+            demo: config.demo.clone(),
+            demo_state: crate::config::paths::state_dir().map(|d| d.join("demo")),
+        }
+    }
+
+    /// Keeps the demo clouds' state in `dir` (`None`: in memory, e.g. in tests).
+    pub fn with_demo_state(mut self, dir: Option<PathBuf>) -> Registry {
+        self.demo_state = dir;
+        self
+    }
+
+    /// Where the demo clouds keep their state.
+    pub fn demo_state_dir(&self) -> Option<&std::path::Path> {
+        self.demo_state.as_deref()
+    }
+
+    pub fn contexts(&self) -> &[Context] {
+        &self.contexts
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Context> {
+        self.contexts.iter().find(|c| c.name == name)
+    }
+
+    /// Whether any real cloud account is configured.
+    pub fn has_cloud_accounts(&self) -> bool {
+        self.contexts
+            .iter()
+            .any(|c| !matches!(c.backend, Backend::Demo | Backend::Named))
+    }
+
+    /// The simulated demo clouds (or `[demo] fleet`), each keeping its state in a file
+    /// under the state directory so that changes outlive the process.
+    pub fn demo_providers(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Arc<dyn Provider>>, RegistryError> {
+        let d = &self.demo;
+        let settings = SimSettings {
+            latency: Duration::from_millis(d.latency_ms),
+            fault_rate: d.fault_rate,
+            seed: d.seed,
+        };
+        let clouds = match &d.fleet {
+            None => drydock_sim::demo_clouds(now, settings),
+            Some(path) => {
+                let text =
+                    std::fs::read_to_string(path).map_err(|source| RegistryError::FleetFile {
+                        path: path.clone(),
+                        source,
+                    })?;
+                let spec_err = |message: String| RegistryError::FleetSpec {
+                    path: path.clone(),
+                    message,
+                };
+                let spec =
+                    drydock_sim::FleetSpec::parse(&text).map_err(|e| spec_err(e.to_string()))?;
+                drydock_sim::clouds_of(&spec, now, settings).map_err(|e| spec_err(e.0))?
+            }
+        };
+        clouds
+            .into_iter()
+            .map(|c| {
+                let c = match &self.demo_state {
+                    Some(dir) => {
+                        let file = dir.join(format!("{}.json", Provider::name(&c)));
+                        c.with_state_file(file).map_err(RegistryError::State)?
+                    }
+                    None => c,
+                };
+                Ok(Arc::new(c) as Arc<dyn Provider>)
+            })
+            .collect()
+    }
+
+    /// The configured cloud accounts as providers (built inside `rt`, which will run them).
+    pub fn cloud_providers(&self, rt: &tokio::runtime::Runtime) -> Vec<Arc<dyn Provider>> {
+        self.contexts
+            .iter()
+            .filter_map(|c| match &c.backend {
+                Backend::Aws(a) => {
+                    let p = rt.block_on(drydock_aws::AwsProvider::new((**a).clone()));
+                    Some(Arc::new(p) as Arc<dyn Provider>)
+                }
+                Backend::Demo | Backend::Named => None,
+            })
+            .collect()
+    }
+
+    /// The providers of the contexts `names` (demo and cloud alike).
+    pub fn providers_for(
+        &self,
+        names: &[&str],
+        rt: &tokio::runtime::Runtime,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Arc<dyn Provider>>, RegistryError> {
+        let mut out = Vec::new();
+        let want = |b: fn(&Backend) -> bool| {
+            names
+                .iter()
+                .any(|n| self.get(n).is_some_and(|c| b(&c.backend)))
+        };
+        if want(|b| matches!(b, Backend::Demo)) {
+            out.extend(self.demo_providers(now)?);
+        }
+        if want(|b| matches!(b, Backend::Aws(_))) {
+            out.extend(self.cloud_providers(rt));
+        }
+        if let Some(missing) = names.iter().find(|n| !out.iter().any(|p| p.name() == **n)) {
+            let known: Vec<&str> = self
+                .contexts
+                .iter()
+                .filter(|c| c.backend != Backend::Named)
+                .map(|c| c.name.as_str())
+                .collect();
+            return Err(RegistryError::Unknown {
+                name: missing.to_string(),
+                known: known.join(", "),
+            });
+        }
+        out.retain(|p| names.contains(&p.name()));
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contexts_merge_accounts_demo_and_named_entries() {
+        let config: Config = toml::from_str(
+            r#"
+            [[aws.accounts]]
+            name = "prod"
+            regions = ["eu-west-1"]
+            production = true
+            readonly = true
+            [[contexts]]
+            name = "demo-azure"
+            production = true
+            accent = "blue"
+            [[contexts]]
+            name = "snap"
+            "#,
+        )
+        .unwrap();
+        let r = Registry::new(&config);
+        let prod = r.get("prod").unwrap();
+        assert!(prod.production && prod.readonly);
+        assert_eq!(prod.cloud, Some(Cloud::Aws));
+        let az = r.get("demo-azure").unwrap();
+        assert!(az.production && !az.readonly);
+        assert_eq!(az.cloud, Some(Cloud::Azure));
+        assert_eq!(az.accent, Some(Accent::Blue));
+        assert_eq!(r.get("snap").unwrap().backend, Backend::Named);
+        assert!(r.has_cloud_accounts());
+        assert!(!r.get("demo-aws").unwrap().production);
+    }
+
+    #[test]
+    fn providers_for_builds_only_what_is_asked() {
+        let r = Registry::new(&Config::default()).with_demo_state(None);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let p = r.providers_for(&["demo-azure"], &rt, Utc::now()).unwrap();
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].name(), "demo-azure");
+        let Err(err) = r.providers_for(&["nope"], &rt, Utc::now()) else {
+            panic!("an unknown context builds nothing");
+        };
+        assert!(err.to_string().contains("demo-aws, demo-azure"), "{err}");
+    }
+}
