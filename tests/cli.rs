@@ -120,6 +120,28 @@ fn filter_terms_select_rows() {
         run(drydock(h.path()).args(["report", "--demo", "--filter", "colour:red"]));
     assert_eq!(code, 2);
     assert!(err.contains("unknown field `colour`"), "{err}");
+    // A typo in a value is an error naming the valid values, never 0 VMs and exit 0:
+    // a CI job with a typo must not pass forever.
+    for (expr, valid) in [
+        (
+            "verdict:outdatd",
+            "valid values: current, unmanaged, behind, unknown, outdated, eol, revoked",
+        ),
+        ("cloud:gcp", "valid values: aws, azure"),
+        ("!state:runing", "valid values: pending, running"),
+    ] {
+        let (code, out, err) = run(drydock(h.path()).args([
+            "report",
+            "--demo",
+            "--filter",
+            expr,
+            "--fail-on",
+            "outdated",
+        ]));
+        assert_eq!(code, 2, "{expr}: {err}");
+        assert!(out.is_empty(), "{expr}: no report on stdout");
+        assert!(err.contains(valid), "{expr}: {err}");
+    }
 }
 
 #[test]

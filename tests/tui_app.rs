@@ -3,7 +3,6 @@
 mod common;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use drydock::config::Config;
 use drydock::gate::Confirmation;
 use drydock::tui::app::{ExportFormat, Mode};
 use drydock::tui::keymap::View;
@@ -11,19 +10,13 @@ use drydock::tui::logbuf::LogBuffer;
 use drydock::tui::{Action, App, AppOptions, Effect};
 
 fn app_with(readonly: bool, context: Option<&str>) -> App {
-    let (config, _) = drydock::config::load(Some(std::path::Path::new("/dev/null")), &[]).unwrap();
-    let Config {
-        policy, contexts, ..
-    } = config;
+    let (mut config, _) =
+        drydock::config::load(Some(std::path::Path::new("/dev/null")), &[]).unwrap();
+    config.general.readonly = readonly;
     let mut app = App::new(
         AppOptions {
-            policy,
-            contexts,
             context: context.map(String::from),
-            readonly,
-            dry_run: false,
-            now: common::now(),
-            history: vec![],
+            ..AppOptions::from_config(&config, false, common::now())
         },
         LogBuffer::new(100),
     );
@@ -44,6 +37,7 @@ fn key(app: &mut App, k: &str) -> Vec<Effect> {
         "enter" => KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE),
         "esc" => KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE),
         "tab" => KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE),
+        "backspace" => KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE),
         "space" => KeyEvent::new(KeyCode::Char(' '), KeyModifiers::NONE),
         "ctrl-s" => KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL),
         "ctrl-c" => KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL),
@@ -88,15 +82,37 @@ fn filter_is_live_and_esc_clears_it() {
     assert!(a.fleet.rows.shown.len() < 32);
     key(&mut a, "esc");
     assert_eq!(a.fleet.rows.shown.len(), 326);
-    // A bad term keeps the previous filter and says why.
+    // A bad term keeps the previous filter and says why, live while typing; enter
+    // keeps the prompt open with the error instead of silently filtering.
     key(&mut a, "/");
     typed(&mut a, "colour:red");
-    key(&mut a, "enter");
     assert!(
-        a.status.as_deref().unwrap_or("").contains("unknown field"),
+        a.filter_error
+            .as_deref()
+            .unwrap_or("")
+            .contains("unknown field"),
         "{:?}",
-        a.status
+        a.filter_error
     );
+    key(&mut a, "enter");
+    assert!(matches!(a.mode, Mode::Filter(_)), "prompt stays open");
+    assert!(a.filter_error.is_some());
+    key(&mut a, "esc");
+    assert!(a.filter_error.is_none());
+    // A value no field takes is an error naming the valid ones, not 0 rows.
+    key(&mut a, "/");
+    typed(&mut a, "verdict:outdatd");
+    let e = a.filter_error.clone().unwrap_or_default();
+    assert!(
+        e.contains("valid values: current, unmanaged, behind"),
+        "{e}"
+    );
+    assert_ne!(a.fleet.rows.filter.to_string(), "verdict:outdatd");
+    for _ in 0..2 {
+        key(&mut a, "backspace");
+    }
+    typed(&mut a, "ted");
+    assert!(a.filter_error.is_none(), "{:?}", a.filter_error);
 }
 
 #[test]
@@ -172,7 +188,7 @@ fn navigation_views_and_palette() {
 fn help_detail_json_and_quit() {
     let mut a = app();
     key(&mut a, "?");
-    assert!(matches!(a.mode, Mode::Help));
+    assert!(matches!(a.mode, Mode::Help { .. }));
     key(&mut a, "esc");
     assert!(matches!(a.mode, Mode::Normal));
     key(&mut a, "enter");
@@ -196,6 +212,21 @@ fn help_detail_json_and_quit() {
     let mut c = app();
     key(&mut c, "?");
     assert!(matches!(key(&mut c, "ctrl-c").as_slice(), [Effect::Quit]));
+    // q quits from the help too, as the key table says (esc closes it).
+    let mut h = app();
+    key(&mut h, "?");
+    assert!(matches!(key(&mut h, "q").as_slice(), [Effect::Quit]));
+    // The help scrolls, and not past its last line.
+    let mut s = app();
+    key(&mut s, "?");
+    key(&mut s, "j");
+    key(&mut s, "j");
+    assert!(matches!(s.mode, Mode::Help { scroll: 2 }));
+    key(&mut s, "G");
+    let last = s.help_lines() - 1;
+    assert!(matches!(s.mode, Mode::Help { scroll } if scroll == last));
+    key(&mut s, "pgdn");
+    assert!(matches!(s.mode, Mode::Help { scroll } if scroll == last));
     let mut d = app();
     key(&mut d, "y");
     assert!(matches!(key(&mut d, "ctrl-c").as_slice(), [Effect::Quit]));
@@ -238,7 +269,7 @@ fn marks_and_the_confirm_gate() {
             assert_eq!(*confirmation, Confirmation::Yes);
             assert!(requests
                 .iter()
-                .all(|r| r.provider == "demo-azure" && !r.production));
+                .all(|r| r.provider == "demo-azure" && !a.gate.is_production(&r.provider)));
         }
         e => panic!("no apply: {e:?}"),
     }
@@ -254,6 +285,40 @@ fn marks_and_the_confirm_gate() {
         .unwrap()
         .contains("1 applied, 1 failed: boom"));
     assert!(a.fleet.rows.marked.is_empty());
+}
+
+#[test]
+fn a_read_only_context_refuses_bulk_actions() {
+    let (mut config, _) =
+        drydock::config::load(Some(std::path::Path::new("/dev/null")), &[]).unwrap();
+    let az = config
+        .contexts
+        .iter_mut()
+        .find(|c| c.name == "demo-azure")
+        .unwrap();
+    az.readonly = true;
+    let mut a = App::new(
+        AppOptions {
+            context: Some("demo-azure".into()),
+            ..AppOptions::from_config(&config, false, common::now())
+        },
+        LogBuffer::new(10),
+    );
+    a.start();
+    a.update(Action::ScanFinished(Box::new(common::demo_inventory(
+        common::now(),
+    ))));
+    for (view, k) in [("1", "t"), ("2", "D"), ("2", "t")] {
+        key(&mut a, view);
+        let effects = key(&mut a, k);
+        assert!(effects.is_empty(), "{k}: {effects:?}");
+        assert!(matches!(a.mode, Mode::Normal), "{k}: no dialog");
+        let status = a.status.clone().unwrap_or_default();
+        assert!(
+            status.contains("context `demo-azure` is read-only"),
+            "{status}"
+        );
+    }
 }
 
 #[test]
@@ -283,7 +348,7 @@ fn production_needs_typed_confirmation() {
             requests,
         }] => {
             assert_eq!(*confirmation, Confirmation::Typed("demo-aws".into()));
-            assert!(requests[0].production);
+            assert!(a.gate.is_production(&requests[0].provider));
         }
         e => panic!("no apply: {e:?}"),
     }

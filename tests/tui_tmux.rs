@@ -156,8 +156,8 @@ fn filter_help_and_quit_in_a_real_terminal() {
     // Only outdated VMs are listed: every body row says so and no other verdict appears.
     let rows = |pane: &str| -> Vec<String> {
         pane.lines()
-            .skip(4)
-            .take(34)
+            .skip(5)
+            .take(33)
             .filter(|l| l.starts_with('│') && !l.trim_matches(|c| c == '│' || c == ' ').is_empty())
             .map(String::from)
             .collect()

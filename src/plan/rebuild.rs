@@ -41,7 +41,7 @@ impl Executor {
                 };
                 match self.call(&r.provider, op, Default::default()).await {
                     Ok(OperationOutcome::Done { created: Some(id) }) => Ok(id),
-                    Ok(other) => Err(format!("create image: {other:?}")),
+                    Ok(other) => Err(format!("create image: {other}")),
                     Err(e) => Err(e.to_string()),
                 }
             }

@@ -232,7 +232,7 @@ impl Executor {
                     self.step_event(w, vm, StepState::Launched, Some(&new), None);
                     step.result = Some(new);
                 }
-                Ok(other) => return Err(format!("launch replacement for {}: {other:?}", vm.id)),
+                Ok(other) => return Err(format!("launch replacement for {}: {other}", vm.id)),
                 Err(e) => {
                     let msg = gate_err(e);
                     self.record(&k, StepState::Failed, None, None, Some(&msg))?;

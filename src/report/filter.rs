@@ -40,6 +40,37 @@ const FIELDS: [(&str, Field); 13] = [
     ("group", Field::Group),
 ];
 
+/// The values a field can take, for fields with a closed set: a term whose pattern matches
+/// none of them is a typo, and an error naming them, never a filter that matches nothing.
+pub fn closed_values(field: Field) -> Option<&'static [&'static str]> {
+    match field {
+        Field::Verdict => Some(&[
+            "current",
+            "unmanaged",
+            "behind",
+            "unknown",
+            "outdated",
+            "eol",
+            "revoked",
+        ]),
+        Field::Cloud => Some(&["aws", "azure"]),
+        // VM states and image states: one filter serves both kinds of row.
+        Field::State => Some(&[
+            "pending",
+            "running",
+            "stopping",
+            "stopped",
+            "terminated",
+            "unknown",
+            "available",
+            "deprecated",
+            "disabled",
+            "deregistered",
+        ]),
+        _ => None,
+    }
+}
+
 /// The values a row has for one field: none, one, or two (an image's id and name).
 pub type Values<'a> = [Option<&'a str>; 2];
 
@@ -133,10 +164,31 @@ impl Filter {
                                 FIELDS.map(|(n, _)| n).join(", ")
                             ),
                         })?;
-                    let alts = value
+                    let alts: Vec<Pattern> = value
                         .split(',')
                         .map(|v| pattern(raw, v))
                         .collect::<Result<_, _>>()?;
+                    if value.is_empty() {
+                        return Err(FilterError {
+                            term: raw.into(),
+                            message: format!("`{name}:` needs a value"),
+                        });
+                    }
+                    if let Some(valid) = closed_values(field) {
+                        if let Some(bad) = alts
+                            .iter()
+                            .find(|p| !valid.iter().any(|v| p.matches_with(v, OPTS)))
+                        {
+                            return Err(FilterError {
+                                term: raw.into(),
+                                message: format!(
+                                    "no {name} matches `{}`; valid values: {}",
+                                    bad.as_str(),
+                                    valid.join(", ")
+                                ),
+                            });
+                        }
+                    }
                     Test::Field(field, alts)
                 }
                 None => {
@@ -250,5 +302,40 @@ mod tests {
         assert!(e.message.contains("verdict"));
         assert!(Filter::parse("!").is_err());
         assert!(Filter::parse("name:[").is_err());
+    }
+
+    #[test]
+    fn values_of_closed_fields_are_checked() {
+        let e = Filter::parse("verdict:outdatd").unwrap_err();
+        assert_eq!(e.term, "verdict:outdatd");
+        assert!(
+            e.message.contains("valid values: current, unmanaged"),
+            "{e}"
+        );
+        let e = Filter::parse("verdict:eol,revokd").unwrap_err();
+        assert!(e.message.contains("`revokd`"), "{e}");
+        assert!(Filter::parse("cloud:gcp").is_err());
+        assert!(Filter::parse("state:runing").is_err());
+        assert!(Filter::parse("verdict:").is_err());
+        // Globs that match a valid value are fine, and case does not matter.
+        for ok in [
+            "verdict:out*",
+            "VERDICT:EOL",
+            "cloud:az*",
+            "state:dep*",
+            "!verdict:current",
+        ] {
+            Filter::parse(ok).unwrap();
+        }
+    }
+
+    #[test]
+    fn closed_verdicts_are_the_verdict_ladder() {
+        let names: Vec<&str> = crate::drift::Verdict::ALL
+            .iter()
+            .map(|v| v.as_str())
+            .collect();
+        assert_eq!(closed_values(Field::Verdict).unwrap(), names.as_slice());
+        assert_eq!(closed_values(Field::Cloud).unwrap(), ["aws", "azure"]);
     }
 }

@@ -8,9 +8,9 @@ use super::images::ImagesState;
 use super::keymap::{key_name, Command, Keymap, View};
 use super::list::ListState;
 use super::logbuf::LogBuffer;
-use crate::config::ContextConfig;
+use crate::contexts::Context;
 use crate::drift::{Policy, Verdict};
-use crate::gate::{Confirmation, MutationRequest};
+use crate::gate::{Confirmation, Gate, MutationRequest};
 use crate::history::HistoryPoint;
 use crate::model::Inventory;
 use crate::report::Filter;
@@ -107,14 +107,17 @@ pub enum Mode {
     Normal,
     Filter(Input),
     Palette(Input),
-    Help,
+    /// The help overlay, scrolled by `scroll` lines.
+    Help {
+        scroll: usize,
+    },
     Json {
         text: String,
         scroll: usize,
     },
     Confirm(Box<ConfirmState>),
     /// The new-conversion prompt.
-    NewConversion(Input),
+    NewConversion(super::conversions::ConversionPrompt),
 }
 
 /// Refresh state shown in the header.
@@ -139,22 +142,45 @@ pub struct LogState {
 #[derive(Debug, Clone)]
 pub struct AppOptions {
     pub policy: Policy,
-    pub contexts: Vec<ContextConfig>,
+    /// Every context of the registry (names, clouds, accents).
+    pub contexts: Vec<Context>,
+    /// The mutation gate: what each change needs (read-only, dry-run, typed names).
+    pub gate: Gate,
     pub context: Option<String>,
-    pub readonly: bool,
-    /// Changes are validated by the provider, not made.
-    pub dry_run: bool,
+    /// The data is the simulated demo fleet (said in the header).
+    pub demo: bool,
     pub now: DateTime<Utc>,
     pub history: Vec<HistoryPoint>,
+}
+
+impl AppOptions {
+    /// The options for `config` as `drydock` builds them: its registry's contexts and a
+    /// gate with its read-only flag (and `dry_run`), on the demo fleet.
+    pub fn from_config(config: &crate::config::Config, dry_run: bool, now: DateTime<Utc>) -> Self {
+        let registry = crate::contexts::Registry::new(config).with_demo_state(None);
+        AppOptions {
+            policy: config.policy.clone(),
+            contexts: registry.contexts().to_vec(),
+            gate: Gate::new(&registry, config.general.readonly, dry_run),
+            context: None,
+            demo: true,
+            now,
+            history: vec![],
+        }
+    }
 }
 
 /// The whole dashboard state.
 pub struct App {
     pub policy: Policy,
-    pub contexts: Vec<ContextConfig>,
+    pub contexts: Vec<Context>,
+    pub gate: Gate,
     pub context: Option<String>,
+    /// Read-only mode (the gate's): no mutating keys.
     pub readonly: bool,
+    /// Dry-run mode (the gate's): changes are validated by the provider, not made.
     pub dry_run: bool,
+    pub demo: bool,
     pub keymap: Keymap,
     pub full: Option<Inventory>,
     pub data: Option<Data>,
@@ -173,6 +199,8 @@ pub struct App {
     pub refresh: Refresh,
     pub now: DateTime<Utc>,
     pub status: Option<String>,
+    /// Why the filter being typed is invalid (shown under the prompt, live).
+    pub filter_error: Option<String>,
     pub history: Vec<HistoryPoint>,
     pub quit: bool,
     pub fatal: Option<String>,
@@ -189,10 +217,12 @@ impl App {
         App {
             policy: opts.policy,
             contexts: opts.contexts,
+            readonly: opts.gate.readonly(),
+            dry_run: opts.gate.dry_run(),
+            keymap: Keymap::new(opts.gate.readonly()),
+            gate: opts.gate,
             context: opts.context,
-            readonly: opts.readonly,
-            dry_run: opts.dry_run,
-            keymap: Keymap::new(opts.readonly),
+            demo: opts.demo,
             full: None,
             data: None,
             view: View::Fleet,
@@ -213,6 +243,7 @@ impl App {
             refresh: Refresh::default(),
             now: opts.now,
             status: None,
+            filter_error: None,
             history: opts.history,
             quit: false,
             fatal: None,
@@ -223,20 +254,26 @@ impl App {
         }
     }
 
+    /// Lines of the help overlay for the current view (the renderer draws the same).
+    pub fn help_lines(&self) -> usize {
+        // Title, the keys, a blank, the filter syntax, its fields, and the read-only note.
+        self.keymap.help(self.view).len() + 4 + usize::from(self.readonly)
+    }
+
     /// Starts the first scan.
     pub fn start(&mut self) -> Vec<Effect> {
         self.refresh.running = true;
         vec![Effect::Scan]
     }
 
-    /// The settings of a context, if configured.
-    pub fn context_config(&self, name: &str) -> Option<&ContextConfig> {
+    /// The settings of a context, if the registry knows it.
+    pub fn context_config(&self, name: &str) -> Option<&Context> {
         self.contexts.iter().find(|c| c.name == name)
     }
 
-    /// Whether a provider's context is marked production.
+    /// Whether a provider's context is marked production (the gate decides).
     pub fn is_production(&self, provider: &str) -> bool {
-        self.context_config(provider).is_some_and(|c| c.production)
+        self.gate.is_production(provider)
     }
 
     /// The reducer.
@@ -405,14 +442,28 @@ impl App {
             Mode::Filter(input) => self.on_filter_key(key, input),
             Mode::Palette(input) => self.on_palette_key(key, input),
             Mode::NewConversion(input) => super::conversions::on_prompt_key(self, key, input),
-            // ctrl-c quits from an overlay too, as the help promises.
-            Mode::Help | Mode::Json { .. } if key_name(&key).as_deref() == Some("ctrl-c") => {
-                self.on_normal_key(key)
+            // ctrl-c and q quit from the help as the key table says; ctrl-c from JSON too.
+            Mode::Help { .. } if matches!(key_name(&key).as_deref(), Some("ctrl-c" | "q")) => {
+                self.run(Command::Quit)
             }
-            Mode::Help => {
-                if !matches!(key_name(&key).as_deref(), Some("esc" | "q" | "?" | "enter")) {
-                    self.mode = Mode::Help;
-                }
+            Mode::Json { .. } if key_name(&key).as_deref() == Some("ctrl-c") => {
+                self.run(Command::Quit)
+            }
+            Mode::Help { scroll } => {
+                let last = self.help_lines().saturating_sub(1);
+                let scroll = match key_name(&key).as_deref() {
+                    Some("esc" | "?" | "enter") => return vec![],
+                    Some("j" | "down") => scroll + 1,
+                    Some("k" | "up") => scroll.saturating_sub(1),
+                    Some("pgdn" | "space") => scroll + 10,
+                    Some("pgup") => scroll.saturating_sub(10),
+                    Some("g" | "home") => 0,
+                    Some("G" | "end") => last,
+                    _ => scroll,
+                };
+                self.mode = Mode::Help {
+                    scroll: scroll.min(last),
+                };
                 vec![]
             }
             Mode::Json { text, scroll } => {
@@ -469,10 +520,10 @@ impl App {
             Command::Export => return vec![Effect::Export(ExportFormat::Csv)],
             Command::TagRetire | Command::Deprecate => self.open_confirm(c),
             Command::PlanApprove => return self.confirm_plan(super::plans::PlanAction::Approve),
-            Command::PlanPause => return self.confirm_plan(super::plans::PlanAction::Pause),
+            Command::PlanPause => return self.pause_plan(),
             Command::PlanAbort => return self.confirm_plan(super::plans::PlanAction::Abort),
             Command::PlanRollback => return self.confirm_plan(super::plans::PlanAction::Rollback),
-            Command::ConvertNew => self.mode = Mode::NewConversion(Input::default()),
+            Command::ConvertNew => self.mode = Mode::NewConversion(Default::default()),
             Command::ConvertCancel => self.status = self.conversions.cancel_selected(),
             Command::Show(View::Plans) => {
                 self.view = View::Plans;
@@ -517,7 +568,7 @@ impl App {
             }
         }
         match c {
-            Command::Help => self.mode = Mode::Help,
+            Command::Help => self.mode = Mode::Help { scroll: 0 },
             Command::Back => self.back(),
             Command::Palette => self.mode = Mode::Palette(Input::default()),
             Command::Filter => {
@@ -555,9 +606,9 @@ impl App {
             return;
         }
         match self.view {
-            View::Fleet if !self.fleet.rows.filter.is_empty() => self.set_filter(""),
-            View::Images if !self.images.rows.filter.is_empty() => self.set_filter(""),
-            View::Log if !self.log.filter.is_empty() => self.set_filter(""),
+            View::Fleet if !self.fleet.rows.filter.is_empty() => _ = self.set_filter(""),
+            View::Images if !self.images.rows.filter.is_empty() => _ = self.set_filter(""),
+            View::Log if !self.log.filter.is_empty() => _ = self.set_filter(""),
             View::Fleet if !self.fleet.rows.marked.is_empty() => self.fleet.rows.marked.clear(),
             View::Images if !self.images.rows.marked.is_empty() => self.images.rows.marked.clear(),
             View::Fleet => {}
@@ -574,24 +625,25 @@ impl App {
     }
 
     /// Applies a filter expression to the current view; a bad term leaves the old filter
-    /// in place and says why.
-    pub fn set_filter(&mut self, text: &str) {
+    /// in place, records why in `filter_error` and returns false.
+    pub fn set_filter(&mut self, text: &str) -> bool {
+        self.filter_error = None;
         let parsed = match self.view {
             View::Log => {
                 self.log.filter = text.trim().to_string();
-                return;
+                return true;
             }
-            View::Drift | View::Plans | View::Conversions => return,
+            View::Drift | View::Plans | View::Conversions => return true,
             _ => Filter::parse(text),
         };
         let filter = match parsed {
             Ok(f) => f,
             Err(e) => {
-                self.status = Some(e.to_string());
-                return;
+                self.filter_error = Some(e.to_string());
+                return false;
             }
         };
-        let Some(d) = &self.data else { return };
+        let Some(d) = &self.data else { return true };
         match self.view {
             View::Fleet => {
                 self.fleet.rows.filter = filter;
@@ -603,12 +655,17 @@ impl App {
             }
             _ => {}
         }
+        true
     }
 
     fn on_filter_key(&mut self, key: KeyEvent, mut input: Input) -> Vec<Effect> {
         match key.code {
             KeyCode::Enter => {
-                self.set_filter(input.value());
+                // An invalid filter keeps the prompt open with its error: never a silent
+                // filter that matches nothing or the last valid prefix.
+                if !self.set_filter(input.value()) {
+                    self.mode = Mode::Filter(input);
+                }
                 return vec![];
             }
             KeyCode::Esc => {

@@ -35,6 +35,18 @@ impl View {
             View::Conversions => "conversions",
         }
     }
+
+    /// The name abbreviated for narrow terminals.
+    pub fn short_name(self) -> &'static str {
+        match self {
+            View::Fleet => "fleet",
+            View::Images => "imgs",
+            View::Drift => "drift",
+            View::Log => "log",
+            View::Plans => "plans",
+            View::Conversions => "conv",
+        }
+    }
 }
 
 /// What a key does.

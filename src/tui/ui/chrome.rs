@@ -6,7 +6,7 @@ use crate::tui::app::{App, Mode};
 use crate::tui::keymap::View;
 use crate::tui::theme::{accent_color, Theme};
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Style};
+use ratatui::style::Color;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
@@ -68,6 +68,11 @@ pub fn header(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
             accent_style,
         ),
     ];
+    if app.demo {
+        // The demo's contexts may be marked production to show the typed confirmations;
+        // the header still says that nothing here is a real cloud.
+        top.push(Span::styled(" [DEMO: simulated clouds]", theme.warn()));
+    }
     if production {
         top.push(Span::styled(" [PRODUCTION]", theme.danger()));
     }
@@ -106,31 +111,6 @@ pub fn header(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
     if app.refresh.error.is_some() {
         top.push(Span::styled("  refresh failed", theme.danger()));
     }
-    // View tabs, right-aligned; only the current one is named when the line is short.
-    let left: usize = top.iter().map(|s| s.width()).sum();
-    let compact = left + 40 > area.width as usize;
-    let tabs: Vec<Span> = View::ALL
-        .iter()
-        .enumerate()
-        .flat_map(|(i, v)| {
-            let label = if compact && *v != app.view {
-                format!(" {} ", i + 1)
-            } else {
-                format!(" {} {} ", i + 1, v.name())
-            };
-            let style = if *v == app.view {
-                theme.selected()
-            } else {
-                Style::default()
-            };
-            [Span::styled(label, style)]
-        })
-        .collect();
-    let used: usize = top.iter().map(|s| s.width()).sum();
-    let tabs_width: usize = tabs.iter().map(|s| s.width()).sum();
-    let pad = (area.width as usize).saturating_sub(used + tabs_width);
-    top.push(Span::raw(" ".repeat(pad)));
-    top.extend(tabs);
     let mut counts = vec![Span::raw(" ")];
     if let Some(d) = &app.data {
         let c = d.a.vm_counts();
@@ -155,10 +135,34 @@ pub fn header(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
             counts.push(Span::raw("  "));
         }
     }
+    let tabs = Line::from(tabs(app, area.width, theme));
     f.render_widget(
-        Paragraph::new(vec![Line::from(top), Line::from(counts)]),
+        Paragraph::new(vec![Line::from(top), Line::from(counts), tabs]),
         area,
     );
+}
+
+/// The view tabs, each with its key and name; names are abbreviated only when the full
+/// ones do not fit, so every view stays reachable and named at 80 columns.
+fn tabs(app: &App, width: u16, theme: Theme) -> Vec<Span<'static>> {
+    let full: usize = View::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, v)| format!(" {} {} ", i + 1, v.name()).chars().count() + 1)
+        .sum();
+    let short = full + 1 > width as usize;
+    let mut spans = vec![Span::raw(" ")];
+    for (i, v) in View::ALL.iter().enumerate() {
+        let name = if short { v.short_name() } else { v.name() };
+        let style = if *v == app.view {
+            theme.selected()
+        } else {
+            theme.dim()
+        };
+        spans.push(Span::styled(format!(" {} {} ", i + 1, name), style));
+        spans.push(Span::raw(" "));
+    }
+    spans
 }
 
 pub fn footer(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
@@ -168,10 +172,20 @@ pub fn footer(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
             let scroll = input.visual_scroll(width);
             let cursor = (input.visual_cursor().max(scroll) - scroll) as u16;
             f.set_cursor_position((area.x + 1 + cursor, area.y));
-            Line::from(vec![
+            let prompt = Line::from(vec![
                 Span::styled("/", theme.title()),
                 Span::raw(input.value().chars().skip(scroll).collect::<String>()),
-            ])
+            ]);
+            if let Some(e) = &app.filter_error {
+                let error = Line::from(Span::styled(format!(" ✗ {e}"), theme.danger()));
+                f.render_widget(
+                    Paragraph::new(vec![prompt, error])
+                        .wrap(ratatui::widgets::Wrap { trim: false }),
+                    area,
+                );
+                return;
+            }
+            prompt
         }
         Mode::Palette(input) => {
             let cands = app.palette_candidates(input.value());
@@ -183,20 +197,32 @@ pub fn footer(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
                 Span::styled(format!("   {hint}"), theme.dim()),
             ])
         }
-        Mode::NewConversion(input) => {
+        Mode::NewConversion(p) => {
+            let input = &p.input;
             let prompt = "convert: ";
             f.set_cursor_position((
                 area.x + prompt.len() as u16 + input.visual_cursor() as u16,
                 area.y,
             ));
-            Line::from(vec![
+            let line = Line::from(vec![
                 Span::styled(prompt, theme.title()),
                 Span::raw(input.value().to_string()),
                 Span::styled(
                     format!("   {}", crate::tui::conversions::PROMPT_HELP),
                     theme.dim(),
                 ),
-            ])
+            ]);
+            if let Some(e) = &p.error {
+                let style = if p.overwrite.is_some() {
+                    theme.warn()
+                } else {
+                    theme.danger()
+                };
+                let error = Line::from(Span::styled(format!(" ✗ {e}"), style));
+                f.render_widget(Paragraph::new(vec![line, error]), area);
+                return;
+            }
+            line
         }
         _ => match &app.status {
             Some(s) => Line::from(Span::styled(format!(" {s}"), theme.warn())),

@@ -45,10 +45,20 @@ fn table_block(
     rows: &Rows,
     total: usize,
     area: Rect,
+    typed_invalid: bool,
     theme: Theme,
 ) -> (Block<'static>, Rect, usize) {
     let mut title = format!(" {name} {} / {total} ", rows.shown.len());
-    if !rows.filter.is_empty() {
+    if typed_invalid {
+        // The rows are those of the last valid filter: say so, never pass them off as
+        // the typed one's.
+        let last = if rows.filter.is_empty() {
+            "none".to_string()
+        } else {
+            rows.filter.to_string()
+        };
+        title.push_str(&format!("─ typed filter invalid; showing filter: {last} "));
+    } else if !rows.filter.is_empty() {
         title.push_str(&format!("─ filter: {} ", rows.filter));
     }
     if !rows.marked.is_empty() {
@@ -59,14 +69,27 @@ fn table_block(
     (block, inner, inner.height.saturating_sub(1) as usize)
 }
 
+/// A filter is being typed and is invalid: the rows shown are the last valid filter's.
+fn typed_invalid(app: &App) -> bool {
+    app.filter_error.is_some() && matches!(app.mode, crate::tui::app::Mode::Filter(_))
+}
+
 pub fn fleet(f: &mut Frame<'_>, area: Rect, app: &mut App, theme: Theme) {
+    let typed_invalid = typed_invalid(app);
     let (table_area, detail_area) = split_detail(area, app.detail, false);
     let Some(d) = &app.data else {
         super::scanning(f, area, "Fleet");
         return;
     };
     let st = &mut app.fleet;
-    let (block, inner, height) = table_block("Fleet", &st.rows, d.inv.vms.len(), table_area, theme);
+    let (block, inner, height) = table_block(
+        "Fleet",
+        &st.rows,
+        d.inv.vms.len(),
+        table_area,
+        typed_invalid,
+        theme,
+    );
     (app.page, app.rows_top) = (height, inner.y + 1);
     let window = st.rows.list.window(height, st.rows.shown.len());
     // Cell texts of the visible rows only.
@@ -198,6 +221,7 @@ fn fit_columns(cells: &[[String; 11]], width: u16) -> Vec<(usize, u16)> {
 }
 
 pub fn images(f: &mut Frame<'_>, area: Rect, app: &mut App, theme: Theme) {
+    let typed_invalid = typed_invalid(app);
     let (table_area, detail_area) = split_detail(area, app.detail, true);
     let Some(d) = &app.data else {
         super::scanning(f, area, "Images");
@@ -209,6 +233,7 @@ pub fn images(f: &mut Frame<'_>, area: Rect, app: &mut App, theme: Theme) {
         &st.rows,
         d.inv.images.len(),
         table_area,
+        typed_invalid,
         theme,
     );
     (app.page, app.rows_top) = (height, inner.y + 1);

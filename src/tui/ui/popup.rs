@@ -11,7 +11,7 @@ use ratatui::Frame;
 
 pub fn popups(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
     match &app.mode {
-        Mode::Help => help(f, area, app, theme),
+        Mode::Help { scroll } => help(f, area, app, *scroll, theme),
         Mode::Json { text, scroll } => {
             let rect = centered(
                 area,
@@ -65,7 +65,7 @@ pub fn popups(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
     }
 }
 
-fn help(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
+fn help(f: &mut Frame<'_>, area: Rect, app: &App, scroll: usize, theme: Theme) {
     let mut lines = vec![Line::styled(
         format!("Keys in the {} view", app.view.name()),
         theme.title(),
@@ -91,6 +91,23 @@ fn help(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
     let h = (lines.len() as u16 + 2).min(area.height);
     let rect = centered(area, 96.min(area.width), h);
     f.render_widget(Clear, rect);
-    let block = Block::bordered().title(Span::styled(" help (esc closes) ", theme.title()));
-    f.render_widget(Paragraph::new(lines).block(block), rect);
+    let visible = rect.height.saturating_sub(2) as usize;
+    let title = if lines.len() > visible {
+        let last = (scroll + visible).min(lines.len());
+        format!(
+            " help {}–{} of {} (j/k pgup/pgdn scroll, esc closes) ",
+            scroll + 1,
+            last,
+            lines.len()
+        )
+    } else {
+        " help (esc closes) ".to_string()
+    };
+    let block = Block::bordered().title(Span::styled(title, theme.title()));
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .scroll((scroll as u16, 0)),
+        rect,
+    );
 }
