@@ -102,6 +102,9 @@ pub struct ConvertArgs {
     /// No progress bar.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Replace OUT if it exists (without it, an existing OUT is an error and is left alone).
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -126,6 +129,9 @@ pub enum OvaCommand {
         threads: usize,
         #[arg(short, long)]
         quiet: bool,
+        /// Replace OUT.ova if it exists.
+        #[arg(long)]
+        force: bool,
     },
     /// Verify an OVA's manifest and extract its members into DIR.
     Unpack {

@@ -46,6 +46,9 @@ pub fn convert(args: &ConvertArgs) -> Result<Exit> {
         .output
         .as_ref()
         .ok_or_else(|| anyhow!("OUT is required"))?;
+    if !args.force {
+        convert::refuse_existing(output)?;
+    }
     let opts = Options {
         from,
         to: args.to.as_deref().map(Format::parse).transpose()?,
@@ -110,7 +113,11 @@ pub fn ova(cmd: &OvaCommand) -> Result<Exit> {
             from,
             threads,
             quiet,
+            force,
         } => {
+            if !force {
+                convert::refuse_existing(output)?;
+            }
             let opts = Options {
                 from: from.as_deref().map(Format::parse).transpose()?,
                 to: Some(Format::Ova),

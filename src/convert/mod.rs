@@ -190,6 +190,19 @@ fn open_source(src: Source, format: Format) -> Result<Box<dyn DiskReader>> {
     })
 }
 
+/// Refuses to replace an existing `output`: a conversion never overwrites a file unless the
+/// caller was told to (`--force`, or a confirmation in the dashboard).
+pub fn refuse_existing(output: &Path) -> Result<(), ConvertError> {
+    match std::fs::symlink_metadata(output) {
+        Ok(m) => Err(ConvertError::Usage(format!(
+            "{} already exists ({} bytes); pass --force to replace it",
+            output.display(),
+            m.len()
+        ))),
+        Err(_) => Ok(()),
+    }
+}
+
 /// What `convert` is asked to do.
 #[derive(Clone, Debug, Default)]
 pub struct Options {

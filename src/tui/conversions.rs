@@ -55,6 +55,19 @@ pub struct Finished {
     pub size: u64,
     pub warnings: Vec<String>,
     pub seconds: f64,
+    /// The input's virtual size and bytes of data (an empty disk has none: it is still
+    /// 100 % of its size done).
+    pub virtual_size: u64,
+    pub data: u64,
+}
+
+/// The new-conversion prompt: what is typed, the error of the last attempt, and an
+/// existing output waiting for `y` before it is replaced.
+#[derive(Debug, Clone, Default)]
+pub struct ConversionPrompt {
+    pub input: Input,
+    pub error: Option<String>,
+    pub overwrite: Option<PathBuf>,
 }
 
 #[derive(Debug, Default)]
@@ -65,15 +78,28 @@ pub struct ConversionsState {
 }
 
 /// What the prompt line asks for.
-pub const PROMPT_HELP: &str = "IN OUT [--to FORMAT] [--from FORMAT] [--azure] [--compress]";
+pub const PROMPT_HELP: &str =
+    "IN OUT [--to FORMAT] [--from FORMAT] [--azure] [--compress] [--force]";
 
-/// Parse the prompt: paths first, then flags.
-pub fn parse_request(text: &str) -> Result<(PathBuf, PathBuf, Options), String> {
+/// A parsed prompt line.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub input: PathBuf,
+    pub output: PathBuf,
+    pub opts: Options,
+    /// Replace an existing output without asking.
+    pub force: bool,
+}
+
+/// Parse the prompt: paths first, then flags. Every error names what to fix.
+pub fn parse_request(text: &str) -> Result<Request, String> {
     let mut words = text.split_whitespace();
     let mut paths = Vec::new();
     let mut opts = Options::default();
+    let mut force = false;
     while let Some(w) = words.next() {
         match w {
+            "--force" => force = true,
             "--azure" => opts.azure = true,
             "--compress" => opts.compress = true,
             "--to" | "--from" => {
@@ -85,14 +111,24 @@ pub fn parse_request(text: &str) -> Result<(PathBuf, PathBuf, Options), String> 
                     opts.from = Some(f);
                 }
             }
-            flag if flag.starts_with("--") => return Err(format!("unknown option {flag}")),
+            flag if flag.starts_with('-') => {
+                return Err(format!("unknown option {flag}; options: {PROMPT_HELP}"))
+            }
             path => paths.push(PathBuf::from(expand_home(path))),
         }
     }
     match <[PathBuf; 2]>::try_from(paths) {
         Ok([input, output]) => {
             convert::output_format(&output, &opts).map_err(|e| e.to_string())?;
-            Ok((input, output, opts))
+            if !input.is_file() {
+                return Err(format!("{}: no such file", input.display()));
+            }
+            Ok(Request {
+                input,
+                output,
+                opts,
+                force,
+            })
         }
         Err(_) => Err(format!("expected {PROMPT_HELP}")),
     }
@@ -107,8 +143,13 @@ fn expand_home(path: &str) -> String {
 
 impl ConversionsState {
     /// Queue a conversion; the effect starts it.
-    pub fn start(&mut self, text: &str) -> Result<Effect, String> {
-        let (input, output, mut opts) = parse_request(text)?;
+    pub fn start(&mut self, req: Request) -> Result<Effect, String> {
+        let Request {
+            input,
+            output,
+            mut opts,
+            ..
+        } = req;
         opts.sha256 = true;
         let to = convert::output_format(&output, &opts).map_err(|e| e.to_string())?;
         self.next_id += 1;
@@ -146,7 +187,9 @@ impl ConversionsState {
         };
         match result {
             Ok(f) => {
-                job.progress.done = job.progress.total;
+                job.progress.total = f.virtual_size;
+                job.progress.done = f.virtual_size;
+                job.progress.data = f.data;
                 job.seconds = f.seconds;
                 job.state = JobState::Done {
                     sha256: f.sha256,
@@ -182,42 +225,111 @@ impl ConversionsState {
     }
 }
 
-/// Keys while the new-conversion prompt is open.
-pub fn on_prompt_key(app: &mut App, key: KeyEvent, mut input: Input) -> Vec<Effect> {
+/// Keys while the new-conversion prompt is open. Errors stay in the prompt (under the
+/// line) until the text changes; an existing output needs `y` (or `--force`).
+pub fn on_prompt_key(app: &mut App, key: KeyEvent, mut prompt: ConversionPrompt) -> Vec<Effect> {
+    if prompt.overwrite.take().is_some() {
+        prompt.error = None;
+        if key.code == KeyCode::Char('y') {
+            return start(app, prompt, true);
+        }
+        if key.code == KeyCode::Esc {
+            app.mode = Mode::Normal;
+            app.status = Some("cancelled; nothing was converted".into());
+            return vec![];
+        }
+    }
     match key.code {
         KeyCode::Esc => {
             app.mode = Mode::Normal;
             return vec![];
         }
-        KeyCode::Enter => {
-            return match app.conversions.start(input.value()) {
-                Ok(effect) => {
-                    app.mode = Mode::Normal;
-                    app.status = Some("conversion started".into());
-                    vec![effect]
-                }
-                Err(e) => {
-                    app.status = Some(e);
-                    app.mode = Mode::NewConversion(input);
-                    vec![]
-                }
-            };
-        }
+        KeyCode::Enter => return start(app, prompt, false),
         _ => {
             if let Some(req) = input_request(&key) {
-                input.handle(req);
+                if prompt.input.handle(req).is_some_and(|c| c.value) {
+                    prompt.error = None;
+                }
             }
         }
     }
-    app.mode = Mode::NewConversion(input);
+    app.mode = Mode::NewConversion(prompt);
     vec![]
 }
 
-/// Progress and completion actions for job `id`.
-pub fn progress_action(id: usize, progress: Progress, seconds: f64) -> Action {
-    Action::ConversionProgress {
-        id,
-        progress,
-        seconds,
+/// Enter (or `y` to overwrite): start the conversion, or keep the prompt with why not.
+fn start(app: &mut App, mut prompt: ConversionPrompt, overwrite: bool) -> Vec<Effect> {
+    let req = match parse_request(prompt.input.value()) {
+        Ok(r) => r,
+        Err(e) => {
+            prompt.error = Some(e);
+            app.mode = Mode::NewConversion(prompt);
+            return vec![];
+        }
+    };
+    if !(req.force || overwrite) {
+        if let Ok(m) = std::fs::metadata(&req.output) {
+            prompt.error = Some(format!(
+                "{} exists ({}): y replaces it, any other key edits",
+                req.output.display(),
+                convert::human_bytes(m.len())
+            ));
+            prompt.overwrite = Some(req.output);
+            app.mode = Mode::NewConversion(prompt);
+            return vec![];
+        }
     }
+    match app.conversions.start(req) {
+        Ok(effect) => {
+            app.mode = Mode::Normal;
+            app.status = Some("conversion started".into());
+            vec![effect]
+        }
+        Err(e) => {
+            prompt.error = Some(e);
+            app.mode = Mode::NewConversion(prompt);
+            vec![]
+        }
+    }
+}
+
+/// Runs conversion `id` on this thread through the engine, sending its progress (at most
+/// every 100 ms) and its outcome as actions; `cancel` stops it at the next chunk.
+pub fn run_job(
+    id: usize,
+    input: &std::path::Path,
+    output: &std::path::Path,
+    opts: &Options,
+    cancel: &AtomicBool,
+    send: &dyn Fn(Action),
+) {
+    let started = std::time::Instant::now();
+    let mut last = started;
+    let result = convert::convert(input, output, opts, &mut |progress| {
+        let now = std::time::Instant::now();
+        if now - last >= std::time::Duration::from_millis(100) {
+            last = now;
+            let seconds = (now - started).as_secs_f64();
+            send(Action::ConversionProgress {
+                id,
+                progress,
+                seconds,
+            });
+        }
+        !cancel.load(Ordering::Relaxed)
+    });
+    let result = result
+        .map(|r| Finished {
+            sha256: r.output.sha256,
+            size: r.output.size,
+            warnings: r.warnings,
+            seconds: r.elapsed.as_secs_f64(),
+            virtual_size: r.input.virtual_size,
+            data: r.data_bytes,
+        })
+        .map_err(|e| e.to_string());
+    if let Err(e) = &result {
+        tracing::warn!("conversion of {} failed: {e}", output.display());
+    }
+    send(Action::ConversionDone { id, result });
 }

@@ -16,6 +16,7 @@ pub mod plans;
 pub mod rows;
 pub mod runtime;
 pub mod terminal;
+pub mod text;
 pub mod theme;
 pub mod ui;
 

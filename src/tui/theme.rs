@@ -84,4 +84,8 @@ impl Theme {
     pub fn danger(&self) -> Style {
         self.fg(Color::Red).add_modifier(Modifier::BOLD)
     }
+
+    pub fn ok(&self) -> Style {
+        self.fg(Color::Green)
+    }
 }

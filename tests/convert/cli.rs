@@ -18,10 +18,12 @@ fn ctrl_c_on_the_command_line_removes_the_temporary_output() {
     std::fs::write(&src, &text).unwrap();
     drop(text);
     let dest = d.join("out.qcow2");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_drydock"))
+    // Its stderr is read, not leaked into the test run's output.
+    let child = Command::new(env!("CARGO_BIN_EXE_drydock"))
         .args(["convert", "-q", "--compress"])
         .arg(&src)
         .arg(&dest)
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     // Wait for the temporary output to appear, then interrupt.
@@ -38,8 +40,11 @@ fn ctrl_c_on_the_command_line_removes_the_temporary_output() {
     }
     // SAFETY: signalling our own child.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    let status = child.wait().unwrap();
+    let out = child.wait_with_output().unwrap();
+    let status = out.status;
     assert_eq!(status.code(), Some(2), "cancelled, not killed: {status}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cancelled; nothing was written"), "{err}");
     assert!(!dest.exists(), "nothing at the destination");
     assert!(!temp(d), "temporary output removed");
     // A temporary output left by a killed run (its process is gone) is swept by the next
@@ -142,4 +147,49 @@ fn cli_converts_with_json_output_and_checks() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--to"));
+}
+
+#[test]
+fn an_existing_output_is_never_overwritten_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let src = make_raw(d, "src.raw", 1 << 20, 5);
+    let dest = d.join("keep.qcow2");
+    std::fs::write(&dest, b"precious").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_drydock"))
+        .args(["convert", "-q"])
+        .arg(&src)
+        .arg(&dest)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("already exists") && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&dest).unwrap(), b"precious");
+    let ova = d.join("keep.ova");
+    std::fs::write(&ova, b"precious").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_drydock"))
+        .args(["ova", "pack", "-q"])
+        .arg(&src)
+        .arg(&ova)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(std::fs::read(&ova).unwrap(), b"precious");
+    // --force replaces it, atomically, with a valid image.
+    let out = Command::new(env!("CARGO_BIN_EXE_drydock"))
+        .args(["convert", "-q", "--force"])
+        .arg(&src)
+        .arg(&dest)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(&std::fs::read(&dest).unwrap()[..4], b"QFI\xfb");
 }

@@ -41,35 +41,55 @@ pub fn conversions(f: &mut Frame<'_>, area: Rect, app: &mut App, theme: Theme) {
             JobState::Failed(_) => ("failed", theme.danger()),
             JobState::Cancelled => ("cancelled", theme.danger()),
         };
-        let mut head = Line::from(vec![
-            Span::styled(format!(" {state:<9} "), style),
-            Span::raw(format!(
-                "{} → {} ({})  {} of {}  {:.0} MiB/s",
-                job.input.display(),
-                job.output.display(),
-                job.to,
+        let what = format!(
+            "{} → {} ({})",
+            job.input.display(),
+            job.output.display(),
+            job.to
+        );
+        let tail = match &job.state {
+            // A failed row keeps its reason on the row itself (in full in the details).
+            JobState::Failed(e) => format!("  {e}"),
+            JobState::Done { .. } => format!(
+                "  {} ({} of data) in {:.1} s",
+                human(job.progress.total),
+                human(job.progress.data),
+                job.seconds
+            ),
+            _ => format!(
+                "  {} of {}  {:.0} MiB/s",
                 human(job.progress.done),
                 human(job.progress.total),
                 job.rate()
-            )),
+            ),
+        };
+        let width = inner.width.saturating_sub(11) as usize;
+        let mut head = Line::from(vec![
+            Span::styled(format!(" {state:<9} "), style),
+            Span::raw(crate::tui::text::ellipsize(&format!("{what}{tail}"), width)),
         ]);
         if i == st.list.selected {
             head = head.style(theme.selected());
         }
         f.render_widget(Paragraph::new(head), Rect::new(inner.x, y, inner.width, 1));
-        let ratio = if job.progress.total == 0 {
-            if matches!(job.state, JobState::Done { .. }) {
-                1.0
-            } else {
-                0.0
-            }
-        } else {
-            (job.progress.done as f64 / job.progress.total as f64).clamp(0.0, 1.0)
+        let ratio = match &job.state {
+            // Done is whole, whatever the size (an empty disk reads 0 of 0 bytes).
+            JobState::Done { .. } => 1.0,
+            _ if job.progress.total == 0 => 0.0,
+            _ => (job.progress.done as f64 / job.progress.total as f64).clamp(0.0, 1.0),
         };
+        let filled = match &job.state {
+            JobState::Done { .. } => theme.ok(),
+            _ => style,
+        };
+        // Thick for done, thin for to do: the bar reads without colour too.
         let gauge = LineGauge::default()
             .ratio(ratio)
             .label(format!(" {:5.1}%", ratio * 100.0))
-            .filled_style(style);
+            .filled_symbol(ratatui::symbols::line::THICK_HORIZONTAL)
+            .unfilled_symbol(ratatui::symbols::line::HORIZONTAL)
+            .filled_style(filled)
+            .unfilled_style(theme.dim());
         f.render_widget(
             gauge,
             Rect::new(inner.x + 1, y + 1, inner.width.saturating_sub(2), 1),

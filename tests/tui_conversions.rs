@@ -1,0 +1,221 @@
+//! The dashboard's Conversions view: the prompt's errors in place, no overwrite without a
+//! confirmation, progress right for an empty disk, failed rows keeping their reason — a
+//! real conversion run as the runtime runs it, on a disk made by qemu-img.
+
+mod common;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use drydock::tui::app::Mode;
+use drydock::tui::conversions::{run_job, JobState};
+use drydock::tui::logbuf::LogBuffer;
+use drydock::tui::theme::Theme;
+use drydock::tui::{ui, Action, App, AppOptions, Effect};
+use std::sync::Mutex;
+
+fn app() -> App {
+    let (config, _) = drydock::config::load(Some(std::path::Path::new("/dev/null")), &[]).unwrap();
+    let mut app = App::new(
+        AppOptions::from_config(&config, false, common::now()),
+        LogBuffer::new(10),
+    );
+    app.update(Action::Key(key_event("6")));
+    app
+}
+
+fn key_event(k: &str) -> KeyEvent {
+    match k {
+        "enter" => KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE),
+        "esc" => KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE),
+        "backspace" => KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE),
+        c => KeyEvent::new(KeyCode::Char(c.chars().next().unwrap()), KeyModifiers::NONE),
+    }
+}
+
+fn key(app: &mut App, k: &str) -> Vec<Effect> {
+    app.update(Action::Key(key_event(k)))
+}
+
+fn typed(app: &mut App, text: &str) {
+    for c in text.chars() {
+        key(app, &c.to_string());
+    }
+}
+
+/// The prompt's error, if it is open with one.
+fn prompt_error(app: &App) -> Option<String> {
+    match &app.mode {
+        Mode::NewConversion(p) => p.error.clone(),
+        _ => None,
+    }
+}
+
+fn screen(app: &mut App, w: u16, h: u16) -> String {
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
+    term.draw(|f| ui::draw(f, app, Theme { color: false }))
+        .unwrap();
+    let buf = term.backend().buffer().clone();
+    buf.content
+        .chunks(w as usize)
+        .map(|row| row.iter().map(|c| c.symbol()).collect::<String>() + "\n")
+        .collect()
+}
+
+/// Starts a conversion from the prompt, runs it as the runtime does and feeds the actions
+/// it sends back to the reducer.
+fn convert_from_prompt(a: &mut App, line: &str) {
+    key(a, "n");
+    typed(a, line);
+    let Some(Effect::Convert {
+        id,
+        input,
+        output,
+        opts,
+        cancel,
+    }) = key(a, "enter").pop()
+    else {
+        panic!("no conversion started");
+    };
+    let actions = Mutex::new(Vec::new());
+    run_job(id, &input, &output, &opts, &cancel, &|act| {
+        actions.lock().unwrap().push(act)
+    });
+    for act in actions.into_inner().unwrap() {
+        a.update(act);
+    }
+}
+
+fn qemu_img(args: &[&str]) {
+    let out = std::process::Command::new("qemu-img")
+        .args(args)
+        .output()
+        .expect("qemu-img is installed (tests/run.sh installs it)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn prompt_errors_show_in_place_and_the_prompt_stays_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.raw");
+    std::fs::write(&input, vec![0u8; 1 << 20]).unwrap();
+    let mut a = app();
+    key(&mut a, "n");
+    typed(
+        &mut a,
+        &format!("{} {}/out.xyz", input.display(), dir.path().display()),
+    );
+    assert!(key(&mut a, "enter").is_empty());
+    let e = prompt_error(&a).expect("an unknown extension is an error in the prompt");
+    assert!(e.contains("xyz"), "{e}");
+    let s = screen(&mut a, 120, 40);
+    assert!(s.contains("✗"), "shown under the prompt:\n{s}");
+    // Editing clears it; an unsupported flag is an error too.
+    key(&mut a, "backspace");
+    assert!(prompt_error(&a).is_none());
+    for _ in 0..3 {
+        key(&mut a, "backspace");
+    }
+    typed(&mut a, ".qcow2 --bogus");
+    key(&mut a, "enter");
+    let e = prompt_error(&a).unwrap();
+    assert!(e.contains("unknown option --bogus"), "{e}");
+    // A missing input is named.
+    let mut b = app();
+    key(&mut b, "n");
+    typed(&mut b, "/nonexistent.raw /tmp/x.qcow2");
+    key(&mut b, "enter");
+    assert!(prompt_error(&b).unwrap().contains("no such file"));
+}
+
+#[test]
+fn an_existing_output_needs_y_or_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.raw");
+    std::fs::write(&input, vec![1u8; 1 << 20]).unwrap();
+    let out = dir.path().join("out.qcow2");
+    std::fs::write(&out, b"precious").unwrap();
+    let line = format!("{} {}", input.display(), out.display());
+    let mut a = app();
+    key(&mut a, "n");
+    typed(&mut a, &line);
+    assert!(key(&mut a, "enter").is_empty(), "not started");
+    assert!(prompt_error(&a).unwrap().contains("exists"));
+    // Any other key edits instead; nothing starts.
+    assert!(key(&mut a, "x").is_empty());
+    key(&mut a, "backspace");
+    key(&mut a, "enter");
+    assert!(prompt_error(&a).unwrap().contains("y replaces it"));
+    let effects = key(&mut a, "y");
+    assert!(
+        matches!(effects.as_slice(), [Effect::Convert { output, .. }] if *output == out),
+        "{effects:?}"
+    );
+    assert!(matches!(a.mode, Mode::Normal));
+    // --force starts at once.
+    let mut b = app();
+    key(&mut b, "n");
+    typed(&mut b, &format!("{line} --force"));
+    assert!(matches!(
+        key(&mut b, "enter").as_slice(),
+        [Effect::Convert { .. }]
+    ));
+    assert_eq!(std::fs::read(&out).unwrap(), b"precious", "nothing ran yet");
+}
+
+#[test]
+fn an_empty_disk_finishes_whole_and_a_failure_keeps_its_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("empty.qcow2");
+    qemu_img(&[
+        "create",
+        "-q",
+        "-f",
+        "qcow2",
+        input.to_str().unwrap(),
+        "64M",
+    ]);
+    let out = dir.path().join("empty.vhd");
+    let mut a = app();
+    convert_from_prompt(&mut a, &format!("{} {}", input.display(), out.display()));
+    let job = &a.conversions.jobs[0];
+    assert!(
+        matches!(job.state, JobState::Done { .. }),
+        "{:?}",
+        job.state
+    );
+    assert_eq!(job.progress.total, 64 << 20);
+    assert_eq!(job.progress.done, 64 << 20);
+    let s = screen(&mut a, 120, 40);
+    assert!(s.contains("64.0 MiB (0 B of data)"), "{s}");
+    assert!(s.contains("100.0%"), "{s}");
+    assert!(!s.contains("0 B of 0 B"), "{s}");
+
+    // A corrupt input fails, and the row keeps the reason.
+    let bad = dir.path().join("bad.qcow2");
+    let mut h = vec![0u8; 4096];
+    h[..4].copy_from_slice(b"QFI\xfb");
+    h[4..8].copy_from_slice(&3u32.to_be_bytes());
+    h[20..24].copy_from_slice(&40u32.to_be_bytes());
+    std::fs::write(&bad, &h).unwrap();
+    convert_from_prompt(
+        &mut a,
+        &format!("{} {}/bad.raw", bad.display(), dir.path().display()),
+    );
+    let job = &a.conversions.jobs[1];
+    let JobState::Failed(reason) = &job.state else {
+        panic!("{:?}", job.state)
+    };
+    assert!(reason.contains("cluster_bits 40"), "{reason}");
+    let s = screen(&mut a, 120, 40);
+    let row = s.lines().find(|l| l.contains("failed")).unwrap();
+    assert!(
+        row.contains("corrupt header"),
+        "the row keeps its reason: {row}"
+    );
+    assert!(row.contains('…'), "a cut reason says so: {row}");
+    // The details of the selected (failed) job hold it in full.
+    assert!(s.contains("cluster_bits 40"), "{s}");
+}
