@@ -1,33 +1,73 @@
 #!/usr/bin/env bash
-# Runs drydock's whole test suite from a fresh clone: installs what the tests need, starts
-# what the tests run against (tmux for the dashboard, moto for AWS), builds once
-# and runs every test of the workspace once.
+# Runs drydock's whole test suite from a fresh clone: checks for and installs every
+# prerequisite the tests need (a Rust toolchain new enough, a C compiler, qemu-img, tmux,
+# python3 with venv support, a pinned moto in a venv), then builds once and runs every test
+# of the workspace once. Where something cannot be installed it says what and how, and stops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/drydock-target}"
-if ! command -v cargo >/dev/null; then
-  echo "tests/run.sh: cargo is required (https://rustup.rs)" >&2
+
+say() { echo "tests/run.sh: $*" >&2; }
+missing() {
+  say "missing: $1"
+  say "  $2"
   exit 2
+}
+
+# --- Rust: the minimum version is Cargo.toml's rust-version (the locked SDK crates need it).
+MIN_RUST="$(sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml | head -n1)"
+command -v cargo >/dev/null ||
+  missing "cargo (Rust $MIN_RUST or newer)" "install it with rustup: https://rustup.rs"
+have_rust="$(rustc --version | awk '{print $2}')"
+if [ "$(printf '%s\n%s\n' "$MIN_RUST" "$have_rust" | sort -V | head -n1)" != "$MIN_RUST" ]; then
+  missing "Rust $MIN_RUST or newer (found $have_rust)" "run: rustup update stable"
 fi
-# The dashboard's end-to-end tests drive the real binary inside tmux.
-if ! command -v tmux >/dev/null; then
-  echo "tests/run.sh: installing tmux" >&2
-  if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
-  $sudo apt-get update -qq && $sudo apt-get install -y -qq tmux >/dev/null
+
+# --- Debian packages: qemu-img (the conversion engine's oracle), tmux (the dashboard's
+# end-to-end tests), a C compiler (rusqlite's bundled SQLite, aws-lc), python3 + venv (moto).
+need_pkgs=()
+command -v qemu-img >/dev/null || need_pkgs+=(qemu-utils)
+command -v tmux >/dev/null || need_pkgs+=(tmux)
+command -v cc >/dev/null || need_pkgs+=(gcc libc6-dev)
+command -v python3 >/dev/null || need_pkgs+=(python3)
+if command -v python3 >/dev/null && ! python3 -c "import ensurepip, venv" 2>/dev/null; then
+  need_pkgs+=("python3-venv")
 fi
-# The AWS provider's tests run against moto (a local EC2 API server), pinned, in a venv.
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then sudo=""; elif command -v sudo >/dev/null; then sudo="sudo"; else sudo="none"; fi
+  if ! command -v apt-get >/dev/null || [ "$sudo" = none ]; then
+    missing "${need_pkgs[*]}" "install them with your package manager (as root on Debian/Ubuntu: apt-get install ${need_pkgs[*]})"
+  fi
+  say "installing ${need_pkgs[*]} with apt-get"
+  $sudo apt-get update -qq
+  # python3-venv is versioned on some releases (python3.11-venv): try both.
+  if ! $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_pkgs[@]}" >/dev/null; then
+    py="$(python3 -c 'import sys; print(f"python{sys.version_info[0]}.{sys.version_info[1]}-venv")' 2>/dev/null || true)"
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_pkgs[@]/python3-venv/$py}" >/dev/null ||
+      missing "${need_pkgs[*]}" "apt-get could not install them; install them by hand"
+  fi
+fi
+for tool in qemu-img tmux cc python3; do
+  command -v "$tool" >/dev/null || missing "$tool" "it is still not on PATH after installing"
+done
+
+# --- moto (a local EC2 API server for the AWS provider's tests), pinned, in a venv.
 MOTO_VERSION=5.2.5
 VENV="${DRYDOCK_TEST_VENV:-$HOME/.cache/drydock-test-venv}"
 if ! "$VENV/bin/python" -c "import moto, sys; sys.exit(moto.__version__ != '$MOTO_VERSION')" 2>/dev/null; then
-  echo "tests/run.sh: installing moto $MOTO_VERSION into $VENV" >&2
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q "moto[ec2,autoscaling,server]==$MOTO_VERSION"
+  say "installing moto $MOTO_VERSION into $VENV"
+  python3 -m venv "$VENV" ||
+    missing "python3 venv support" "install python3-venv (Debian/Ubuntu) or your Python's venv module"
+  "$VENV/bin/pip" install -q "moto[ec2,autoscaling,server]==$MOTO_VERSION" ||
+    missing "moto $MOTO_VERSION" "pip could not install it from PyPI into $VENV"
 fi
 # Each moto-backed test starts its own server on a free loopback port with this python.
 export DRYDOCK_TEST_PYTHON="$VENV/bin/python"
+
+# --- Build once (dev profile, in $CARGO_TARGET_DIR), then run every test once.
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast "$@"
 else
-  echo "tests/run.sh: cargo-nextest not found; using cargo test" >&2
+  say "cargo-nextest not found; using cargo test"
   cargo test --workspace --no-fail-fast "$@"
 fi

@@ -4,7 +4,7 @@ mod common;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use drydock::gate::Confirmation;
-use drydock::tui::app::{ExportFormat, Mode};
+use drydock::tui::app::{ExportFormat, Mode, MutationResult};
 use drydock::tui::keymap::View;
 use drydock::tui::logbuf::LogBuffer;
 use drydock::tui::{Action, App, AppOptions, Effect};
@@ -273,18 +273,60 @@ fn marks_and_the_confirm_gate() {
         }
         e => panic!("no apply: {e:?}"),
     }
-    // Results come back, marks clear, a refresh starts.
+    // Results come back: a refresh starts, the failed row stays marked through it for a
+    // retry, and the cause of each failure is readable in full.
+    let targets: Vec<String> = requests_of(&effects);
+    let cause = "cannot tag /subscriptions/6b1f3c/resourceGroups/rg-pay/providers/Microsoft.Compute/virtualMachines/ledger-001: AuthorizationFailed: the client has no permission to perform action Microsoft.Compute/virtualMachines/write; grant it the Virtual Machine Contributor role";
     let effects = a.update(Action::MutationsFinished(vec![
-        Ok("tag a".into()),
-        Err("boom".into()),
+        MutationResult {
+            provider: "demo-azure".into(),
+            target: targets[0].clone(),
+            result: Ok("tag done".into()),
+        },
+        MutationResult {
+            provider: "demo-azure".into(),
+            target: targets[1].clone(),
+            result: Err(cause.into()),
+        },
     ]));
     assert!(matches!(effects.as_slice(), [Effect::Scan]));
-    assert!(a
-        .status
-        .as_deref()
-        .unwrap()
-        .contains("1 applied, 1 failed: boom"));
-    assert!(a.fleet.rows.marked.is_empty());
+    let status = a.status.clone().unwrap();
+    assert!(
+        status.contains("1 applied, 1 failed and still marked for a retry"),
+        "{status}"
+    );
+    a.update(Action::ScanFinished(Box::new(common::demo_inventory(
+        common::now(),
+    ))));
+    let marked: Vec<String> = a
+        .fleet
+        .rows
+        .marked
+        .iter()
+        .map(|&i| a.data.as_ref().unwrap().inv.vms[i as usize].id.clone())
+        .collect();
+    assert_eq!(
+        marked,
+        vec![targets[1].clone()],
+        "the failed row stays marked"
+    );
+    // The whole cause is kept (the status line is cut to the terminal; M shows it all).
+    assert!(a.messages.iter().any(|(_, m)| m.contains(cause)));
+    key(&mut a, "M");
+    assert!(matches!(a.mode, Mode::Messages { scroll: 0 }));
+    let s = common::dash::screen(&mut a, 80, 20);
+    assert!(s.contains("Virtual Machine"), "wrapped in full:\n{s}");
+    key(&mut a, "esc");
+    assert!(matches!(a.mode, Mode::Normal));
+}
+
+fn requests_of(effects: &[Effect]) -> Vec<String> {
+    match effects {
+        [Effect::Apply { requests, .. }] => {
+            requests.iter().map(|r| r.op.target().to_string()).collect()
+        }
+        e => panic!("no apply: {e:?}"),
+    }
 }
 
 #[test]

@@ -4,12 +4,12 @@
 
 mod common;
 
+use common::dash::screen;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use drydock::tui::app::Mode;
 use drydock::tui::conversions::{run_job, JobState};
 use drydock::tui::logbuf::LogBuffer;
-use drydock::tui::theme::Theme;
-use drydock::tui::{ui, Action, App, AppOptions, Effect};
+use drydock::tui::{Action, App, AppOptions, Effect};
 use std::sync::Mutex;
 
 fn app() -> App {
@@ -47,17 +47,6 @@ fn prompt_error(app: &App) -> Option<String> {
         Mode::NewConversion(p) => p.error.clone(),
         _ => None,
     }
-}
-
-fn screen(app: &mut App, w: u16, h: u16) -> String {
-    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
-    term.draw(|f| ui::draw(f, app, Theme { color: false }))
-        .unwrap();
-    let buf = term.backend().buffer().clone();
-    buf.content
-        .chunks(w as usize)
-        .map(|row| row.iter().map(|c| c.symbol()).collect::<String>() + "\n")
-        .collect()
 }
 
 /// Starts a conversion from the prompt, runs it as the runtime does and feeds the actions

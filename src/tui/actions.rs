@@ -10,6 +10,7 @@ use crate::model::usage::{BlastRadius, ImageUsage};
 use crate::model::Tags;
 use crate::report::rows::{image_row, vm_row};
 use crate::report::text::{images_csv, vms_csv};
+use crate::tui::text::short_id;
 use chrono::Duration;
 use crossterm::event::{KeyCode, KeyEvent};
 use drydock_api::Operation;
@@ -172,23 +173,21 @@ impl App {
         let targets = vms
             .iter()
             .map(|&v| {
+                let vm = &inv.vms[v];
                 (
-                    &inv.vms[v].id,
-                    &inv.vms[v].name,
-                    &inv.vms[v].account,
+                    &vm.id,
+                    &vm.name,
+                    &vm.account,
+                    &vm.region,
                     ImageUsage::default(),
                 )
             })
             .chain(images.iter().map(|&i| {
                 let img = &inv.images[i];
-                (
-                    &img.id,
-                    &img.name,
-                    &img.account,
-                    d.usage.of(&img.id).clone(),
-                )
+                let usage = d.usage.of(&img.id).clone();
+                (&img.id, &img.name, &img.account, &img.region, usage)
             }));
-        for (id, name, account, usage) in targets {
+        for (id, name, account, region, usage) in targets {
             let Some(provider) = inv.provider_of(account) else {
                 unowned.push(name.clone());
                 continue;
@@ -208,7 +207,8 @@ impl App {
                 op,
                 usage,
             });
-            names.push(name.clone());
+            // Region and id tell apart images of one name (copies in several regions).
+            names.push(format!("{name}  ({region}, {})", short_id(id)));
         }
         if let Some(name) = unowned.first() {
             self.status = Some(format!(

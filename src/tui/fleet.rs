@@ -4,6 +4,7 @@
 
 use super::data::Data;
 use super::rows::Rows;
+use crate::tui::text::id_cell;
 use std::cmp::Ordering;
 
 /// The Fleet table's columns.
@@ -65,12 +66,20 @@ impl Column {
     }
 }
 
-/// Sort order and rows of the Fleet view.
+/// Column caps (characters), in `Column::ALL` order.
+pub const CAPS: [u16; 11] = [11, 26, 24, 5, 14, 14, 30, 20, 16, 5, 200];
+
+/// Sort order and rows of the Fleet view, and the width each column needs.
 #[derive(Debug, Clone)]
 pub struct FleetState {
     pub sort: Column,
     pub ascending: bool,
     pub rows: Rows,
+    /// Per VM, the length of each column's text (capped), measured once per data.
+    lens: Vec<[u8; 11]>,
+    /// Each column's width over the whole filtered set (not the visible page), so paging
+    /// never changes the columns or their widths.
+    pub widths: [u16; 11],
 }
 
 impl Default for FleetState {
@@ -80,8 +89,34 @@ impl Default for FleetState {
             sort: Column::Verdict,
             ascending: false,
             rows: Rows::default(),
+            lens: Vec::new(),
+            widths: [0; 11],
         }
     }
+}
+
+/// The texts of VM `i`'s cells, in `Column::ALL` order (ids keep their distinguishing tail).
+pub fn cells(data: &Data, i: u32, marked: bool) -> [String; 11] {
+    let r = data.vm(i);
+    let vm = r.vm();
+    let v = r.verdict();
+    let mark = if marked { "● " } else { "" };
+    [
+        format!("{} {}", v.symbol(), v.as_str()),
+        format!("{mark}{}", vm.name),
+        id_cell(&vm.id, CAPS[2] as usize),
+        vm.cloud.as_str().to_string(),
+        id_cell(&vm.account, CAPS[4] as usize),
+        vm.region.clone(),
+        r.image_name().map_or_else(
+            || id_cell(&vm.image_id, CAPS[6] as usize),
+            |n| n.to_string(),
+        ),
+        r.family().unwrap_or("-").to_string(),
+        r.version().unwrap_or("-").to_string(),
+        r.age_days().map_or("-".into(), |a| format!("{a}d")),
+        data.a.vm_reason(&data.inv, i as usize).into_owned(),
+    ]
 }
 
 /// A sortable value of one VM in one column.
@@ -102,6 +137,33 @@ fn text(data: &Data, i: u32, col: Column) -> &str {
 }
 
 impl FleetState {
+    /// Measures every VM's cells (once per data: a scan or a context switch).
+    pub fn measure(&mut self, data: &Data) {
+        self.lens = (0..data.inv.vms.len() as u32)
+            .map(|i| {
+                let c = cells(data, i, false);
+                std::array::from_fn(|k| c[k].chars().count().min(255) as u8)
+            })
+            .collect();
+    }
+
+    /// The widths the filtered rows need: the longest text of each column (the name keeps
+    /// room for a mark), at least the title and its sort marker, at most the cap.
+    fn fit_widths(&mut self) {
+        let title = |k: usize| Column::ALL[k].title().len() as u16 + 2;
+        let mut w: [u16; 11] = [0; 11];
+        for &i in &self.rows.shown {
+            if let Some(l) = self.lens.get(i as usize) {
+                for k in 0..11 {
+                    w[k] = w[k].max(l[k] as u16);
+                }
+            }
+        }
+        w[1] += 2;
+        // Never narrower than the title and its sort marker.
+        self.widths = std::array::from_fn(|k| w[k].min(CAPS[k]).max(title(k)));
+    }
+
     /// Re-sorts every VM by the current column, then re-applies the filter.
     pub fn resort(&mut self, data: &Data) {
         let n = data.inv.vms.len() as u32;
@@ -138,9 +200,13 @@ impl FleetState {
         self.refilter(data);
     }
 
-    /// Applies the filter to the sorted order.
+    /// Applies the filter to the sorted order, and fits the columns to what it lets through.
     pub fn refilter(&mut self, data: &Data) {
         self.rows.refilter(|f, i| f.matches(&data.vm(i)));
+        if self.lens.len() != data.inv.vms.len() {
+            self.measure(data);
+        }
+        self.fit_widths();
     }
 
     /// `s`: sort by the next column (ascending, except verdict and age: worst first).

@@ -86,6 +86,8 @@ pub enum Command {
     /// Conversions view: start a disk-image conversion, cancel the selected one.
     ConvertNew,
     ConvertCancel,
+    /// Every status line and failure cause in full.
+    Messages,
 }
 
 /// One binding.
@@ -167,6 +169,12 @@ pub const BINDINGS: &[Binding] = &[
         "cancel the selected conversion",
     ),
     b(&["r"], Command::Refresh, &[], "refresh (rescan)"),
+    b(
+        &["M"],
+        Command::Messages,
+        &[],
+        "messages: every status and failure in full",
+    ),
     b(&["j", "down"], Command::Down, NAV, "down"),
     b(&["k", "up"], Command::Up, NAV, "up"),
     b(&["g"], Command::GotoPrefix, NAV, "gg: top"),

@@ -49,6 +49,29 @@ impl PlanView {
     }
 }
 
+/// A plan message in the dashboard's words: the keys that do what the CLI commands named
+/// in the journal's messages do (`a` approves or resumes, `R` rolls back, `p` pauses).
+pub fn in_dashboard_words(message: &str) -> String {
+    const KEYS: [(&str, &str); 5] = [
+        ("`drydock plan run --execute` to approve", "a approves"),
+        ("`drydock plan resume` after then", "a resumes after then"),
+        ("`drydock plan resume`", "a (resume)"),
+        ("`drydock plan rollback`", "R (roll back)"),
+        ("`drydock plan run --execute`", "a"),
+    ];
+    let mut out = message.to_string();
+    for (cli, key) in KEYS {
+        out = out.replace(cli, key);
+    }
+    // `drydock plan pause ID` → p
+    if let Some(i) = out.find("`drydock plan pause ") {
+        if let Some(j) = out[i + 1..].find('`') {
+            out.replace_range(i..i + j + 2, "p");
+        }
+    }
+    out
+}
+
 /// Reads every plan of the journal for the view.
 pub fn load(journal: &Journal) -> Result<Vec<PlanView>, String> {
     journal
@@ -57,6 +80,8 @@ pub fn load(journal: &Journal) -> Result<Vec<PlanView>, String> {
         .map(|row| {
             let plan = journal.plan(&row.id)?;
             let steps = journal.steps(&row.id)?;
+            let mut row = row;
+            row.message = in_dashboard_words(&row.message);
             Ok(PlanView {
                 waves: wave_progress(&plan, &steps),
                 row,
@@ -183,5 +208,28 @@ impl App {
             }
             Err(e) => self.plans.error = Some(e),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::in_dashboard_words;
+
+    #[test]
+    fn plan_messages_name_dashboard_keys() {
+        assert_eq!(
+            in_dashboard_words("awaiting approval of wave 2; `drydock plan run --execute` to approve, `drydock plan rollback` to undo wave 1"),
+            "awaiting approval of wave 2; a approves, R (roll back) to undo wave 1"
+        );
+        assert_eq!(
+            in_dashboard_words("paused; `drydock plan resume` continues"),
+            "paused; a (resume) continues"
+        );
+        assert_eq!(
+            in_dashboard_words(
+                "plan x is being run by process 7; pause it with `drydock plan pause x`"
+            ),
+            "plan x is being run by process 7; pause it with p"
+        );
     }
 }

@@ -102,14 +102,18 @@ impl Runtime {
                                 Some(p) => gate
                                     .apply(p.as_ref(), req, &confirmation)
                                     .await
-                                    .map(|_| req.op.to_string())
+                                    .map(|o| format!("{}: {o}", req.op))
                                     .map_err(|e| e.to_string()),
-                                None => Err(format!("no provider named {}", req.provider)),
+                                None => Err(format!("no context named {}", req.provider)),
                             };
                             if let Err(e) = &r {
-                                tracing::warn!("{e}");
+                                tracing::warn!("{}: {} failed: {e}", req.provider, req.op);
                             }
-                            results.push(r);
+                            results.push(super::app::MutationResult {
+                                provider: req.provider.clone(),
+                                target: req.op.target().to_string(),
+                                result: r,
+                            });
                         }
                         let _ = tx2.send(Action::MutationsFinished(results));
                     });

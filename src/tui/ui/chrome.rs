@@ -225,6 +225,18 @@ pub fn footer(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
             line
         }
         _ => match &app.status {
+            // A status that does not fit says where the whole of it is.
+            Some(s) if s.chars().count() + 1 > area.width as usize => {
+                let more = "  (M: in full)";
+                let room = (area.width as usize).saturating_sub(1 + more.len());
+                Line::from(vec![
+                    Span::styled(
+                        format!(" {}", crate::tui::text::ellipsize(s, room)),
+                        theme.warn(),
+                    ),
+                    Span::styled(more, theme.dim()),
+                ])
+            }
             Some(s) => Line::from(Span::styled(format!(" {s}"), theme.warn())),
             None => Line::from(Span::styled(
                 " ? help  / filter  : command  enter detail  1-6 views  r refresh  q quit",

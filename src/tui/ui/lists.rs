@@ -5,6 +5,7 @@ use crate::drift::Verdict;
 use crate::tui::app::App;
 use crate::tui::fleet::Column;
 use crate::tui::rows::Rows;
+use crate::tui::text::ellipsize;
 use crate::tui::theme::Theme;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -14,16 +15,6 @@ use ratatui::Frame;
 
 fn verdict_cell(v: Verdict, theme: Theme) -> Cell<'static> {
     Cell::from(format!("{} {}", v.symbol(), v.as_str())).style(theme.verdict(v))
-}
-
-/// Shortens long resource ids (Azure) to their tail for a narrow column.
-fn tail(s: &str, max: usize) -> String {
-    let n = s.chars().count();
-    if n <= max || max < 2 {
-        return s.to_string();
-    }
-    let skip = n - (max - 1);
-    format!("…{}", s.chars().skip(skip).collect::<String>())
 }
 
 fn split_detail(area: Rect, detail: bool, vertical: bool) -> (Rect, Option<Rect>) {
@@ -76,7 +67,8 @@ fn typed_invalid(app: &App) -> bool {
 
 pub fn fleet(f: &mut Frame<'_>, area: Rect, app: &mut App, theme: Theme) {
     let typed_invalid = typed_invalid(app);
-    let (table_area, detail_area) = split_detail(area, app.detail, false);
+    // Side by side only where both keep names readable; below the table otherwise.
+    let (table_area, detail_area) = split_detail(area, app.detail, area.width < 140);
     let Some(d) = &app.data else {
         super::scanning(f, area, "Fleet");
         return;
@@ -92,35 +84,21 @@ pub fn fleet(f: &mut Frame<'_>, area: Rect, app: &mut App, theme: Theme) {
     );
     (app.page, app.rows_top) = (height, inner.y + 1);
     let window = st.rows.list.window(height, st.rows.shown.len());
-    // Cell texts of the visible rows only.
+    // Columns and widths come from the whole filtered set (measured by the reducer), so
+    // paging never changes them; only the visible rows' texts are made.
+    let sort_col = Column::ALL.iter().position(|&c| c == st.sort).unwrap_or(0);
+    let columns = fit_columns(&st.widths, inner.width, sort_col);
     let cells: Vec<[String; 11]> = st.rows.shown[window.clone()]
         .iter()
         .map(|&i| {
-            let r = d.vm(i);
-            let vm = r.vm();
-            let v = r.verdict();
-            let marked = if st.rows.marked.contains(&i) {
-                "● "
-            } else {
-                ""
-            };
-            [
-                format!("{} {}", v.symbol(), v.as_str()),
-                format!("{marked}{}", vm.name),
-                tail(&vm.id, 21),
-                vm.cloud.as_str().to_string(),
-                tail(&vm.account, 14),
-                vm.region.clone(),
-                r.image_name()
-                    .map_or_else(|| tail(&vm.image_id, 30), |n| tail(n, 30)),
-                r.family().unwrap_or("-").to_string(),
-                r.version().unwrap_or("-").to_string(),
-                r.age_days().map_or("-".into(), |a| format!("{a}d")),
-                d.a.vm_reason(&d.inv, i as usize).into_owned(),
-            ]
+            let texts = crate::tui::fleet::cells(d, i, st.rows.marked.contains(&i));
+            let mut out: [String; 11] = Default::default();
+            for &(c, w) in &columns {
+                out[c] = ellipsize(&texts[c], w as usize);
+            }
+            out
         })
         .collect();
-    let columns = fit_columns(&cells, inner.width);
     let header = Row::new(columns.iter().map(|&(c, _)| {
         let col = Column::ALL[c];
         let mark = if col == st.sort {
@@ -177,32 +155,38 @@ pub fn fleet(f: &mut Frame<'_>, area: Rect, app: &mut App, theme: Theme) {
     }
 }
 
-/// Column caps (characters), in `Column::ALL` order.
-const CAPS: [u16; 11] = [11, 24, 21, 5, 14, 14, 30, 20, 16, 5, 200];
 /// Optional columns, most wanted first; they are shown while the reason keeps room.
 const OPTIONAL: [usize; 5] = [5, 6, 4, 3, 2];
 /// Room the reason column keeps before optional columns are dropped.
 const REASON_MIN: u16 = 32;
 
-/// Picks the columns that fit `width` and their widths from the visible rows' content.
-/// Returns (column index, width), in display order.
-fn fit_columns(cells: &[[String; 11]], width: u16) -> Vec<(usize, u16)> {
-    let want = |c: usize| -> u16 {
-        let content = cells
-            .iter()
-            .map(|r| r[c].chars().count())
-            .max()
-            .unwrap_or(0);
-        let title = Column::ALL[c].title().len() + 2;
-        (content.max(title) as u16).min(CAPS[c])
-    };
+/// Picks the columns that fit `width` from their measured widths: verdict, name, family,
+/// version, age and the reason always, optional ones while they fit, and the sorted column
+/// whatever it costs (its marker stays visible). Returns (column, width) in display order.
+fn fit_columns(widths: &[u16; 11], width: u16, sort: usize) -> Vec<(usize, u16)> {
+    let used = |cols: &[usize]| -> u16 { cols.iter().map(|&c| widths[c] + 1).sum() };
     let mut shown: Vec<usize> = vec![0, 1, 7, 8, 9];
-    let used = |cols: &[usize]| -> u16 { cols.iter().map(|&c| want(c) + 1).sum() };
+    if !shown.contains(&sort) && sort != 10 {
+        shown.push(sort);
+    }
     for &c in &OPTIONAL {
         let mut trial = shown.clone();
+        if trial.contains(&c) {
+            continue;
+        }
         trial.push(c);
         if used(&trial) + REASON_MIN <= width {
             shown = trial;
+        }
+    }
+    // Too narrow even for those: give up age, version, family (never the sorted column)
+    // rather than squeeze names.
+    for drop in [9, 8, 7] {
+        if used(&shown) + 10 <= width {
+            break;
+        }
+        if drop != sort {
+            shown.retain(|&c| c != drop);
         }
     }
     shown.push(10);
@@ -214,7 +198,7 @@ fn fit_columns(cells: &[[String; 11]], width: u16) -> Vec<(usize, u16)> {
             if c == 10 {
                 (c, width.saturating_sub(fixed).max(10))
             } else {
-                (c, want(c))
+                (c, widths[c])
             }
         })
         .collect()
@@ -238,6 +222,8 @@ pub fn images(f: &mut Frame<'_>, area: Rect, app: &mut App, theme: Theme) {
     );
     (app.page, app.rows_top) = (height, inner.y + 1);
     let window = st.rows.list.window(height, st.rows.shown.len());
+    // The name takes what the fixed columns leave (7 gaps of 1).
+    let name_w = (inner.width as usize).saturating_sub(20 + 16 + 11 + 5 + 12 + 5 + 12 + 7);
     let header = Row::new([
         "family", "version", "verdict", "age", "state", "vms", "region", "name",
     ])
@@ -264,14 +250,17 @@ pub fn images(f: &mut Frame<'_>, area: Rect, app: &mut App, theme: Theme) {
                 ""
             };
             let row = Row::new(vec![
-                Cell::from(family).style(theme.title()),
-                Cell::from(format!("{marked}{}", ia.version.as_deref().unwrap_or("-"))),
+                Cell::from(ellipsize(&family, 20)).style(theme.title()),
+                Cell::from(ellipsize(
+                    &format!("{marked}{}", ia.version.as_deref().unwrap_or("-")),
+                    16,
+                )),
                 verdict_cell(ia.verdict, theme),
                 Cell::from(format!("{}d", ia.age_days)),
                 Cell::from(img.state.as_str()),
                 Cell::from(ia.vm_count.to_string()),
-                Cell::from(img.region.clone()),
-                Cell::from(img.name.clone()),
+                Cell::from(ellipsize(&img.region, 12)),
+                Cell::from(ellipsize(&img.name, name_w)),
             ]);
             if pos == st.rows.list.selected {
                 row.style(theme.selected())

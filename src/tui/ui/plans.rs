@@ -3,6 +3,7 @@
 
 use crate::plan::{PlanStatus, StepState};
 use crate::tui::app::App;
+use crate::tui::text::{ellipsize, id_cell};
 use crate::tui::theme::Theme;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -76,26 +77,36 @@ pub fn plans(f: &mut Frame<'_>, area: Rect, app: &mut App, theme: Theme) {
     let inner = block.inner(bottom);
     f.render_widget(block, bottom);
     let waves = p.plan.waves.len() as u16;
-    let [msg, gauges, vms] = Layout::vertical([
-        Constraint::Length(2),
-        Constraint::Length(waves.min(inner.height.saturating_sub(3) / 2)),
-        Constraint::Min(1),
-    ])
-    .areas(inner);
     let message = if p.row.message.is_empty() {
         p.row.status.as_str().to_string()
     } else {
         p.row.message.clone()
     };
+    // The message wraps: a blocked rung's reason is read whole, never cut at the border.
+    let width = inner.width.max(1) as usize;
+    let msg_lines = (message.chars().count().div_ceil(width) as u16).clamp(1, inner.height / 2);
+    let [msg, gauges, vms] = Layout::vertical([
+        Constraint::Length(msg_lines + 1),
+        Constraint::Length(waves.min(inner.height.saturating_sub(3) / 2)),
+        Constraint::Min(1),
+    ])
+    .areas(inner);
+    let [msg_text, msg_blast] =
+        Layout::vertical([Constraint::Length(msg_lines), Constraint::Length(1)]).areas(msg);
     f.render_widget(
-        Paragraph::new(vec![
-            Line::from(Span::styled(message, status_style(p.row.status, theme))),
-            Line::from(Span::styled(
-                crate::plan::show::blast_radius(&p.plan),
-                theme.dim(),
-            )),
-        ]),
-        msg,
+        Paragraph::new(Line::from(Span::styled(
+            message,
+            status_style(p.row.status, theme),
+        )))
+        .wrap(ratatui::widgets::Wrap { trim: false }),
+        msg_text,
+    );
+    f.render_widget(
+        Paragraph::new(Line::from(Span::styled(
+            crate::plan::show::blast_radius(&p.plan),
+            theme.dim(),
+        ))),
+        msg_blast,
     );
     for (w, prog) in p.waves.iter().enumerate().take(gauges.height as usize) {
         let r = Rect::new(gauges.x, gauges.y + w as u16, gauges.width, 1);
@@ -138,11 +149,13 @@ pub fn plans(f: &mut Frame<'_>, area: Rect, app: &mut App, theme: Theme) {
                 StepState::Started | StepState::Launched | StepState::Terminating => theme.warn(),
                 _ => Style::default(),
             };
+            // Ids keep their distinguishing tail (Azure: rg/name), never a shared prefix.
+            let replacement = s.and_then(|s| s.result.as_deref()).unwrap_or_default();
             Row::new(vec![
-                Cell::from(vm.name.clone()),
-                Cell::from(vm.id.clone()),
+                Cell::from(ellipsize(&vm.name, 22)),
+                Cell::from(id_cell(&vm.id, 24)),
                 Cell::from(state.as_str()).style(style),
-                Cell::from(s.and_then(|s| s.result.clone()).unwrap_or_default()),
+                Cell::from(id_cell(replacement, 24)),
                 Cell::from(s.and_then(|s| s.error.clone()).unwrap_or_default()),
             ])
         })
@@ -152,9 +165,9 @@ pub fn plans(f: &mut Frame<'_>, area: Rect, app: &mut App, theme: Theme) {
             rows,
             [
                 Constraint::Length(22),
-                Constraint::Length(21),
+                Constraint::Length(24),
                 Constraint::Length(12),
-                Constraint::Length(21),
+                Constraint::Length(24),
                 Constraint::Min(10),
             ],
         )

@@ -12,6 +12,7 @@ use ratatui::Frame;
 pub fn popups(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
     match &app.mode {
         Mode::Help { scroll } => help(f, area, app, *scroll, theme),
+        Mode::Messages { scroll } => messages(f, area, app, *scroll, theme),
         Mode::Json { text, scroll } => {
             let rect = centered(
                 area,
@@ -108,6 +109,42 @@ fn help(f: &mut Frame<'_>, area: Rect, app: &App, scroll: usize, theme: Theme) {
         Paragraph::new(lines)
             .block(block)
             .scroll((scroll as u16, 0)),
+        rect,
+    );
+}
+
+/// Every status line and failure cause in full, newest first, wrapped.
+fn messages(f: &mut Frame<'_>, area: Rect, app: &App, scroll: usize, theme: Theme) {
+    let rect = centered(
+        area,
+        area.width.saturating_sub(4),
+        area.height.saturating_sub(4),
+    );
+    f.render_widget(Clear, rect);
+    let lines: Vec<Line> = if app.messages.is_empty() {
+        vec![Line::raw("no messages yet")]
+    } else {
+        app.messages
+            .iter()
+            .rev()
+            .skip(scroll)
+            .map(|(t, m)| {
+                Line::from(vec![
+                    Span::styled(format!("{} ", t.format("%H:%M:%S")), theme.dim()),
+                    Span::raw(m.clone()),
+                ])
+            })
+            .collect()
+    };
+    let title = format!(
+        " messages {}/{} (newest first; j/k scroll, esc closes) ",
+        (scroll + 1).min(app.messages.len()),
+        app.messages.len()
+    );
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(Block::bordered().title(Span::styled(title, theme.title())))
+            .wrap(Wrap { trim: false }),
         rect,
     );
 }

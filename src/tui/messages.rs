@@ -1,0 +1,128 @@
+//! The dashboard's messages: what happened (`Action`: keys, ticks, task results), what the
+//! reducer asks the runtime to do (`Effect`), and what has the keyboard (`Mode`). Plain
+//! data, shared by the reducer, the views' states, the renderer and the runtime.
+
+use super::conversions::{ConversionPrompt, Finished};
+use super::plans::{PlanAction, PlanView};
+use crate::gate::{Confirmation, MutationRequest};
+use crate::history::HistoryPoint;
+use crate::model::Inventory;
+use chrono::{DateTime, Utc};
+use crossterm::event::{KeyEvent, MouseEvent};
+use std::path::PathBuf;
+use tui_input::Input;
+
+/// The outcome of one gated change of a bulk action: which resource, through which
+/// context, and what happened or why it failed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MutationResult {
+    pub provider: String,
+    /// The resource the change targeted (a VM or image id).
+    pub target: String,
+    pub result: Result<String, String>,
+}
+
+/// Something that happened: a key, a tick, a result from a task.
+#[derive(Debug)]
+pub enum Action {
+    Key(KeyEvent),
+    Mouse(MouseEvent),
+    Tick(DateTime<Utc>),
+    ScanProgress {
+        provider: String,
+        done: usize,
+        total: usize,
+    },
+    ScanFinished(Box<Inventory>),
+    ScanFailed(String),
+    MutationsFinished(Vec<MutationResult>),
+    /// The plans read from the journal.
+    PlansLoaded(Result<Vec<PlanView>, String>),
+    /// A plan action finished: what happened, or why it failed.
+    PlanActionDone(Result<String, String>),
+    Exported(Result<PathBuf, String>),
+    /// A conversion's progress and elapsed seconds.
+    ConversionProgress {
+        id: usize,
+        progress: crate::convert::Progress,
+        seconds: f64,
+    },
+    ConversionDone {
+        id: usize,
+        result: Result<Finished, String>,
+    },
+    /// A task died (e.g. panicked): leave the dashboard with this error.
+    Fatal(String),
+}
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    Csv,
+    Json,
+}
+
+/// Work for the runtime.
+#[derive(Debug)]
+pub enum Effect {
+    Scan,
+    Apply {
+        requests: Vec<MutationRequest>,
+        confirmation: Confirmation,
+    },
+    Export(ExportFormat),
+    RecordHistory(HistoryPoint),
+    /// Read the plans from the journal.
+    LoadPlans,
+    /// Act on a plan (through the executor and the mutation gate).
+    PlanAction {
+        plan: String,
+        action: PlanAction,
+        confirmation: Confirmation,
+    },
+    /// Convert a disk image on a thread (local files only: no mutation gate).
+    Convert {
+        id: usize,
+        input: PathBuf,
+        output: PathBuf,
+        opts: Box<crate::convert::Options>,
+        cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    },
+    Quit,
+}
+
+/// A pending change awaiting confirmation.
+#[derive(Debug, Clone)]
+pub struct ConfirmState {
+    pub title: String,
+    pub lines: Vec<String>,
+    pub requests: Vec<MutationRequest>,
+    /// For production contexts: the text to type.
+    pub expected: Option<String>,
+    pub typed: Input,
+    /// A plan action instead of `requests`.
+    pub plan: Option<(String, PlanAction)>,
+}
+
+/// What has the keyboard.
+#[derive(Debug, Clone)]
+pub enum Mode {
+    Normal,
+    Filter(Input),
+    Palette(Input),
+    /// The help overlay, scrolled by `scroll` lines.
+    Help {
+        scroll: usize,
+    },
+    /// The messages overlay (every status line in full, newest first), scrolled.
+    Messages {
+        scroll: usize,
+    },
+    Json {
+        text: String,
+        scroll: usize,
+    },
+    Confirm(Box<ConfirmState>),
+    /// The new-conversion prompt.
+    NewConversion(ConversionPrompt),
+}
