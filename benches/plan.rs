@@ -132,6 +132,7 @@ fn main() {
         events: Arc::new(|_| {}),
         poll: Duration::from_millis(10),
         retry_base: Duration::from_millis(10),
+        clock: Arc::new(chrono::Utc::now),
     };
     let id = plan.id.clone();
     let waves = plan.waves.len();

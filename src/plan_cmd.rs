@@ -43,7 +43,7 @@ fn journal() -> Result<Arc<Journal>> {
     Ok(Arc::new(Journal::open(&path).map_err(|e| anyhow!(e))?))
 }
 
-fn parse<T: std::str::FromStr<Err = String>>(flag: &str, v: &str) -> Result<T> {
+fn parse<T: std::str::FromStr<Err = plan::PlanError>>(flag: &str, v: &str) -> Result<T> {
     v.parse().map_err(|e| anyhow!("--{flag}: {e}"))
 }
 
@@ -249,6 +249,7 @@ fn executor(
         events,
         poll: Duration::from_millis(500),
         retry_base: Duration::from_millis(100),
+        clock: Arc::new(chrono::Utc::now),
     };
     Ok(Executor::new(plan, j, opts))
 }

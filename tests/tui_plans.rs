@@ -34,6 +34,14 @@ fn key(app: &mut App, k: &str) -> Vec<Effect> {
 
 /// A plan for app-checkout on the demo, registered in a journal under `dir`.
 fn setup(dir: &std::path::Path) -> (Arc<Journal>, Vec<Arc<dyn Provider>>, String) {
+    setup_with_grace(dir, "0s")
+}
+
+/// The same, with a grace period between the retire rungs.
+fn setup_with_grace(
+    dir: &std::path::Path,
+    grace: &str,
+) -> (Arc<Journal>, Vec<Arc<dyn Provider>>, String) {
     let now = common::now();
     let providers: Vec<Arc<dyn Provider>> =
         drydock_sim::demo_clouds(now, drydock_sim::SimSettings::default())
@@ -52,7 +60,7 @@ fn setup(dir: &std::path::Path) -> (Arc<Journal>, Vec<Arc<dyn Provider>>, String
     let policy = Config::default().policy;
     let a = drydock::drift::evaluate(&inv, &policy, now);
     let mut req = PlanRequest::new("app-checkout");
-    req.settings.grace = "0s".parse().unwrap();
+    req.settings.grace = grace.parse().unwrap();
     req.settings.undo_window = "0s".parse().unwrap();
     let plan = plan::build(&inv, &a, &req, now).unwrap();
     let journal = Arc::new(Journal::open(&dir.join("journal.sqlite")).unwrap());
@@ -87,7 +95,9 @@ fn plans_view_loads_confirms_with_typed_production_name_and_renders_gauges() {
     let effects = key(&mut app, "5");
     assert_eq!(app.view, View::Plans);
     assert!(matches!(effects.as_slice(), [Effect::LoadPlans]));
-    app.update(Action::PlansLoaded(load(&journal)));
+    app.update(Action::PlansLoaded(
+        load(&journal).map_err(|e| e.to_string()),
+    ));
     assert_eq!(app.plans.plans.len(), 1);
 
     // demo-aws is a production context: the name must be typed.
@@ -144,7 +154,9 @@ fn read_only_removes_the_mutating_plan_keys() {
     let (journal, _, _) = setup(dir.path());
     let mut app = app(true);
     key(&mut app, "5");
-    app.update(Action::PlansLoaded(load(&journal)));
+    app.update(Action::PlansLoaded(
+        load(&journal).map_err(|e| e.to_string()),
+    ));
     for k in ["a", "X", "R"] {
         key(&mut app, k);
         assert!(matches!(app.mode, Mode::Normal), "{k} is gone in read-only");
@@ -181,7 +193,9 @@ fn a_read_only_context_refuses_plan_actions_in_the_plans_view() {
         LogBuffer::new(10),
     );
     key(&mut app, "5");
-    app.update(Action::PlansLoaded(load(&journal)));
+    app.update(Action::PlansLoaded(
+        load(&journal).map_err(|e| e.to_string()),
+    ));
     for k in ["a", "X", "R"] {
         let effects = key(&mut app, k);
         assert!(effects.is_empty(), "{k}: {effects:?}");
@@ -204,6 +218,7 @@ async fn an_approval_from_the_dashboard_runs_one_wave_and_rollback_undoes_it() {
         journal: Some(dir.path().join("journal.sqlite")),
         providers: providers.clone(),
         gate: demo_gate(),
+        clock: Arc::new(common::now),
     };
     let typed = || Confirmation::Typed("demo-aws".into());
     // Steps that launched a replacement so far.
@@ -245,4 +260,52 @@ async fn an_approval_from_the_dashboard_runs_one_wave_and_rollback_undoes_it() {
     assert_eq!(journal.status(&id).unwrap().status, PlanStatus::Paused);
     let msg = job().run(&id, PlanAction::Abort, typed()).await.unwrap();
     assert!(msg.contains("aborted"), "{msg}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_retire_ladder_waits_by_the_executors_clock() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_path_buf();
+    let (journal, providers, id) = std::thread::spawn(move || setup_with_grace(&path, "7d"))
+        .join()
+        .unwrap();
+    // The executor reads time from this clock only: the test moves it.
+    let offset = Arc::new(std::sync::atomic::AtomicI64::new(0));
+    let job = || {
+        let offset = Arc::clone(&offset);
+        PlanJob {
+            journal: Some(dir.path().join("journal.sqlite")),
+            providers: providers.clone(),
+            gate: demo_gate(),
+            clock: Arc::new(move || {
+                common::now()
+                    + chrono::Duration::seconds(offset.load(std::sync::atomic::Ordering::SeqCst))
+            }),
+        }
+    };
+    let typed = || Confirmation::Typed("demo-aws".into());
+    // Approve wave after wave, then the finish: the first rung (deprecate) runs, the next
+    // waits for its grace period.
+    for _ in 0..8 {
+        job().run(&id, PlanAction::Approve, typed()).await.unwrap();
+        if journal.status(&id).unwrap().status == PlanStatus::Waiting {
+            break;
+        }
+    }
+    let row = journal.status(&id).unwrap();
+    assert_eq!(row.status, PlanStatus::Waiting, "{}", row.message);
+    // A day later by the clock: still waiting.
+    offset.store(86_400, std::sync::atomic::Ordering::SeqCst);
+    job().run(&id, PlanAction::Approve, typed()).await.unwrap();
+    assert_eq!(journal.status(&id).unwrap().status, PlanStatus::Waiting);
+    // Eight days later: the grace has passed and the ladder moves on, without any wall
+    // clock having moved.
+    offset.store(8 * 86_400, std::sync::atomic::Ordering::SeqCst);
+    job().run(&id, PlanAction::Approve, typed()).await.unwrap();
+    let after = journal.status(&id).unwrap();
+    assert_ne!(
+        (after.status, after.message.clone()),
+        (row.status, row.message.clone()),
+        "the ladder moved on"
+    );
 }

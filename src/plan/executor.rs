@@ -5,9 +5,10 @@
 //! from the journal after reconciling it with the cloud.
 
 use super::journal::{Journal, PlanStatus, StepRow, StepState};
-use super::{Event, Plan};
+use super::{Event, Plan, PlanError};
 use crate::gate::{Confirmation, Gate, GateError, MutationRequest};
 use crate::model::usage::ImageUsage;
+use chrono::{DateTime, Utc};
 use drydock_api::{Operation, OperationOutcome, Provider, ProviderError, ProviderErrorKind};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use std::time::Duration;
 pub type Approver = Arc<dyn Fn(usize, &str) -> bool + Send + Sync>;
 /// Receives every event.
 pub type EventSink = Arc<dyn Fn(&Event) + Send + Sync>;
+pub use super::Clock;
 
 /// How the executor talks to the world.
 pub struct ExecutorOptions {
@@ -32,6 +34,7 @@ pub struct ExecutorOptions {
     pub poll: Duration,
     /// First backoff after a transient error (doubles, capped at 5 s).
     pub retry_base: Duration,
+    pub clock: Clock,
 }
 
 /// Runs one plan.
@@ -42,15 +45,22 @@ pub struct Executor {
 }
 
 /// Why a run stopped.
-pub type RunResult = Result<PlanStatus, String>;
+pub type RunResult = Result<PlanStatus, PlanError>;
 
 impl Executor {
     pub fn new(plan: Plan, journal: Arc<Journal>, opts: ExecutorOptions) -> Arc<Executor> {
+        // The journal's stamps (from which grace periods count) follow the same clock.
+        journal.set_clock(Arc::clone(&opts.clock));
         Arc::new(Executor {
             plan,
             journal,
             opts,
         })
+    }
+
+    /// Now, by the executor's clock.
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        (self.opts.clock)()
     }
 
     pub(crate) fn id(&self) -> &str {
@@ -66,13 +76,14 @@ impl Executor {
         (self.opts.events)(&e);
     }
 
-    pub(crate) fn provider(&self, name: &str) -> Result<&Arc<dyn Provider>, String> {
-        self.opts.providers.get(name).ok_or_else(|| {
-            format!(
-                "plan {} needs context `{name}`, which is not configured here",
-                self.id()
-            )
-        })
+    pub(crate) fn provider(&self, name: &str) -> Result<&Arc<dyn Provider>, PlanError> {
+        self.opts
+            .providers
+            .get(name)
+            .ok_or_else(|| PlanError::MissingContext {
+                plan: self.id().to_string(),
+                context: name.to_string(),
+            })
     }
 
     /// One gated call with bounded retries on transient errors.
@@ -87,7 +98,7 @@ impl Executor {
                 ProviderErrorKind::Other,
                 op.verb(),
                 op.target(),
-                m,
+                m.to_string(),
                 "add the context to the config",
             ))
         })?;
@@ -123,12 +134,12 @@ impl Executor {
         token: Option<&str>,
         result: Option<&str>,
         error: Option<&str>,
-    ) -> Result<(), String> {
+    ) -> Result<(), PlanError> {
         self.journal
             .update(self.id(), key, state, token, result, error)
     }
 
-    pub(crate) fn steps(&self) -> Result<HashMap<String, StepRow>, String> {
+    pub(crate) fn steps(&self) -> Result<HashMap<String, StepRow>, PlanError> {
         Ok(self
             .journal
             .steps(self.id())?
@@ -164,13 +175,19 @@ impl Executor {
     pub async fn run(self: &Arc<Self>) -> RunResult {
         let row = self.journal.status(self.id())?;
         if row.status.is_final() {
-            return Err(format!("plan {} is {}", self.id(), row.status.as_str()));
+            return Err(PlanError::State(format!(
+                "plan {} is {}",
+                self.id(),
+                row.status.as_str()
+            )));
         }
         self.journal.claim(self.id(), Some(std::process::id()))?;
         let result = self.run_claimed(row.approved).await;
         let _ = self.journal.claim(self.id(), None);
         if let Err(e) = &result {
-            let _ = self.journal.set_status(self.id(), PlanStatus::Paused, e);
+            let _ = self
+                .journal
+                .set_status(self.id(), PlanStatus::Paused, &e.to_string());
         }
         result
     }
@@ -282,7 +299,7 @@ impl Executor {
     }
 
     /// Acts on a pause or abort request.
-    pub(crate) fn check_control(&self) -> Result<Option<PlanStatus>, String> {
+    pub(crate) fn check_control(&self) -> Result<Option<PlanStatus>, PlanError> {
         match self.control().as_deref() {
             Some("abort") => self.stop(PlanStatus::Aborted, "aborted".into()).map(Some),
             Some("pause") => self
@@ -313,9 +330,9 @@ impl Executor {
     /// Dry run: validates the next steps with the cloud (through the gate, which must be in
     /// dry-run mode) and reports each as an event; changes nothing, records nothing.
     /// Returns how many calls would succeed.
-    pub async fn preview(self: &Arc<Self>) -> Result<usize, String> {
+    pub async fn preview(self: &Arc<Self>) -> Result<usize, PlanError> {
         if !self.opts.gate.dry_run() {
-            return Err("preview needs a dry-run gate".into());
+            return Err(PlanError::State("preview needs a dry-run gate".into()));
         }
         let steps = self.steps()?;
         let approved = self.journal.status(self.id())?.approved.max(0) as usize;

@@ -1,6 +1,7 @@
 //! The health gate of one replacement: the provider's status checks until healthy (or the
 //! plan's health timeout), then the plan's `health_cmd`, if any, within what remains.
 
+use super::error::PlanError;
 use super::executor::Executor;
 use super::spec::PlanVm;
 use drydock_api::{ProviderErrorKind, VmHealth};
@@ -8,7 +9,7 @@ use std::time::{Duration, Instant};
 
 impl Executor {
     /// `Ok` when `new` (replacing `vm`) is healthy; otherwise why not.
-    pub(crate) async fn health_gate(&self, vm: &PlanVm, new: &str) -> Result<(), String> {
+    pub(crate) async fn health_gate(&self, vm: &PlanVm, new: &str) -> Result<(), PlanError> {
         let timeout = self
             .plan
             .settings
@@ -24,19 +25,21 @@ impl Executor {
                 Ok(VmHealth::Healthy) => break,
                 Ok(VmHealth::Starting) if Instant::now() < deadline => {}
                 Ok(VmHealth::Starting) => {
-                    return Err(format!(
+                    return Err(PlanError::Step(format!(
                         "still starting after {}",
                         self.plan.settings.health_timeout
-                    ))
+                    )))
                 }
-                Ok(VmHealth::Unhealthy(why)) => return Err(why),
-                Ok(VmHealth::Gone) => return Err("the replacement disappeared".into()),
+                Ok(VmHealth::Unhealthy(why)) => return Err(PlanError::Step(why)),
+                Ok(VmHealth::Gone) => {
+                    return Err(PlanError::Step("the replacement disappeared".into()))
+                }
                 // No status checks at this provider: the health command decides.
                 Err(e) if e.kind == ProviderErrorKind::Unsupported => break,
                 Err(e) if e.is_transient() && transient < self.plan.settings.retries => {
                     transient += 1;
                 }
-                Err(e) => return Err(e.to_string()),
+                Err(e) => return Err(PlanError::Step(e.to_string())),
             }
             tokio::time::sleep(self.opts.poll).await;
         }
@@ -62,7 +65,11 @@ impl Executor {
 }
 
 /// Runs `cmd` with `sh -c`; exit 0 within `timeout` is healthy.
-async fn run_health_cmd(cmd: &str, env: &[(&str, &str)], timeout: Duration) -> Result<(), String> {
+async fn run_health_cmd(
+    cmd: &str,
+    env: &[(&str, &str)],
+    timeout: Duration,
+) -> Result<(), PlanError> {
     let mut c = tokio::process::Command::new("sh");
     c.arg("-c")
         .arg(cmd)
@@ -75,15 +82,18 @@ async fn run_health_cmd(cmd: &str, env: &[(&str, &str)], timeout: Duration) -> R
     }
     let child = c
         .spawn()
-        .map_err(|e| format!("health_cmd `{cmd}` cannot start: {e}"))?;
+        .map_err(|e| PlanError::Command(format!("health_cmd `{cmd}` cannot start: {e}")))?;
     match tokio::time::timeout(timeout, child.wait_with_output()).await {
-        Err(_) => Err(format!("health_cmd timed out after {}s", timeout.as_secs())),
-        Ok(Err(e)) => Err(format!("health_cmd failed: {e}")),
+        Err(_) => Err(PlanError::Command(format!(
+            "health_cmd timed out after {}s",
+            timeout.as_secs()
+        ))),
+        Ok(Err(e)) => Err(PlanError::Command(format!("health_cmd failed: {e}"))),
         Ok(Ok(out)) if out.status.success() => Ok(()),
         Ok(Ok(out)) => {
             let stderr = String::from_utf8_lossy(&out.stderr);
             let last = stderr.lines().last().unwrap_or("").trim();
-            Err(format!(
+            Err(PlanError::Command(format!(
                 "health_cmd exited {}{}",
                 out.status
                     .code()
@@ -93,7 +103,7 @@ async fn run_health_cmd(cmd: &str, env: &[(&str, &str)], timeout: Duration) -> R
                 } else {
                     format!(": {last}")
                 }
-            ))
+            )))
         }
     }
 }

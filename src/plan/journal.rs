@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::sync::Mutex;
 
+use super::error::PlanError;
+
 /// Where a plan stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -162,12 +164,14 @@ pub struct StepRow {
 /// The journal; one connection, shared by the executor's tasks.
 pub struct Journal {
     conn: Mutex<Connection>,
+    /// Stamps steps and statuses (the executor sets its own clock).
+    clock: std::sync::RwLock<super::Clock>,
 }
 
-type R<T> = Result<T, String>;
+type R<T> = super::error::Result<T>;
 
-fn db(e: rusqlite::Error) -> String {
-    format!("plan journal: {e}")
+fn db(e: rusqlite::Error) -> PlanError {
+    PlanError::Db(e)
 }
 
 fn time(s: String) -> DateTime<Utc> {
@@ -179,10 +183,10 @@ impl Journal {
     pub fn open(path: &Path) -> R<Journal> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)
-                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+                .map_err(|e| PlanError::Journal(format!("cannot create {}: {e}", dir.display())))?;
         }
         let conn = Connection::open(path)
-            .map_err(|e| format!("cannot open the plan journal {}: {e}", path.display()))?;
+            .map_err(|e| PlanError::Journal(format!("cannot open {}: {e}", path.display())))?;
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(db)?;
         conn.execute_batch(
@@ -201,10 +205,20 @@ impl Journal {
                seq INTEGER PRIMARY KEY AUTOINCREMENT, plan TEXT NOT NULL, at TEXT NOT NULL,
                event TEXT NOT NULL);",
         )
-        .map_err(|e| format!("cannot set up the plan journal {}: {e}", path.display()))?;
+        .map_err(|e| PlanError::Journal(format!("cannot set up {}: {e}", path.display())))?;
         Ok(Journal {
             conn: Mutex::new(conn),
+            clock: std::sync::RwLock::new(std::sync::Arc::new(Utc::now)),
         })
+    }
+
+    /// Stamps from now on come from `clock`.
+    pub fn set_clock(&self, clock: super::Clock) {
+        *self.clock.write().unwrap_or_else(|e| e.into_inner()) = clock;
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        (self.clock.read().unwrap_or_else(|e| e.into_inner()))()
     }
 
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -213,8 +227,8 @@ impl Journal {
 
     /// Records a new plan (or, while it has never run, replaces an edited one) and its steps.
     pub fn register(&self, plan: &super::Plan, path: &Path) -> R<()> {
-        let body = serde_json::to_string(plan).map_err(|e| e.to_string())?;
-        let now = Utc::now().to_rfc3339();
+        let body = serde_json::to_string(plan).map_err(|e| PlanError::Journal(e.to_string()))?;
+        let now = self.now().to_rfc3339();
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(db)?;
         let status: Option<String> = tx
@@ -224,10 +238,10 @@ impl Journal {
             .optional()
             .map_err(db)?;
         if status.as_deref().is_some_and(|s| s != "new") {
-            return Err(format!(
+            return Err(PlanError::State(format!(
                 "plan {} has already started; its file can no longer change (abort it and make a new plan)",
                 plan.id
-            ));
+            )));
         }
         tx.execute("DELETE FROM steps WHERE plan = ?1", [&plan.id])
             .map_err(db)?;
@@ -272,8 +286,13 @@ impl Journal {
             .query_row("SELECT body FROM plans WHERE id = ?1", [id], |r| r.get(0))
             .optional()
             .map_err(db)?
-            .ok_or_else(|| format!("no plan `{id}` in the journal (see `drydock plan list`)"))?;
-        serde_json::from_str(&body).map_err(|e| format!("plan {id} in the journal: {e}"))
+            .ok_or_else(|| {
+                PlanError::State(format!(
+                    "no plan `{id}` in the journal (see `drydock plan list`)"
+                ))
+            })?;
+        serde_json::from_str(&body)
+            .map_err(|e| PlanError::Journal(format!("plan {id} cannot be read back: {e}")))
     }
 
     fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PlanRow> {
@@ -299,7 +318,11 @@ impl Journal {
             .query_row(&sql, [id], Self::row)
             .optional()
             .map_err(db)?
-            .ok_or_else(|| format!("no plan `{id}` in the journal (see `drydock plan list`)"))
+            .ok_or_else(|| {
+                PlanError::State(format!(
+                    "no plan `{id}` in the journal (see `drydock plan list`)"
+                ))
+            })
     }
 
     /// Every plan, newest first.
@@ -318,7 +341,7 @@ impl Journal {
         self.conn()
             .execute(
                 "UPDATE plans SET status = ?2, message = ?3, updated = ?4 WHERE id = ?1",
-                params![id, status.as_str(), message, Utc::now().to_rfc3339()],
+                params![id, status.as_str(), message, self.now().to_rfc3339()],
             )
             .map(|_| ())
             .map_err(db)
@@ -351,7 +374,10 @@ impl Journal {
     pub fn halt(&self, id: &str, abort: bool) -> R<String> {
         let row = self.status(id)?;
         if row.status.is_final() {
-            return Err(format!("plan {id} is already {}", row.status.as_str()));
+            return Err(PlanError::State(format!(
+                "plan {id} is already {}",
+                row.status.as_str()
+            )));
         }
         let what = if abort { "abort" } else { "pause" };
         // Pausing twice is the same as pausing once: the brake never errors or re-logs.
@@ -387,9 +413,9 @@ impl Journal {
         let row = self.status(id)?;
         if let (Some(me), Some(other)) = (pid, row.live_runner()) {
             if other != me {
-                return Err(format!(
+                return Err(PlanError::State(format!(
                     "plan {id} is being run by process {other}; pause it with `drydock plan pause {id}`"
-                ));
+                )));
             }
         }
         self.conn()
@@ -453,7 +479,7 @@ impl Journal {
                     result,
                     error,
                     bump,
-                    Utc::now().to_rfc3339()
+                    self.now().to_rfc3339()
                 ])
             })
             .map(|_| ())
@@ -462,10 +488,10 @@ impl Journal {
 
     /// Appends a plan event (coarse ones: waves, gates, rungs — not every step).
     pub fn event(&self, id: &str, event: &super::Event) -> R<()> {
-        let text = serde_json::to_string(event).map_err(|e| e.to_string())?;
+        let text = serde_json::to_string(event).map_err(|e| PlanError::Journal(e.to_string()))?;
         self.conn()
             .prepare_cached("INSERT INTO events (plan, at, event) VALUES (?1, ?2, ?3)")
-            .and_then(|mut st| st.execute(params![id, Utc::now().to_rfc3339(), text]))
+            .and_then(|mut st| st.execute(params![id, self.now().to_rfc3339(), text]))
             .map(|_| ())
             .map_err(db)
     }

@@ -2,6 +2,7 @@
 //! over the providers, through the mutation gate), the retire ladder and the SQLite journal
 //! that makes a run resumable after a crash.
 
+pub mod error;
 pub mod events;
 pub mod executor;
 mod health;
@@ -13,11 +14,16 @@ mod rollout;
 pub mod show;
 pub mod spec;
 
+pub use error::PlanError;
 pub use events::Event;
 pub use executor::{Executor, ExecutorOptions};
 pub use journal::{Journal, PlanRow, PlanStatus, StepRow, StepState};
 pub use planner::{build, parse_waves, PlanRequest};
 pub use spec::{Amount, Plan, Span};
+
+/// The clock of a plan run: grace periods, undo windows, deprecation times and the
+/// journal's stamps are read from it, never from the wall clock, so tests drive time.
+pub type Clock = std::sync::Arc<dyn Fn() -> chrono::DateTime<chrono::Utc> + Send + Sync>;
 
 /// The journal: `$DRYDOCK_JOURNAL`, else `$XDG_DATA_HOME/drydock/journal.sqlite`.
 pub fn journal_path() -> Option<std::path::PathBuf> {

@@ -3,6 +3,7 @@
 //! (canary first, spread across scale groups and applications), the scale groups and
 //! templates to repoint and the images to retire.
 
+use super::error::PlanError;
 use super::spec::{
     Amount, Plan, PlanVm, Rebuild, Repoint, RetireImage, Settings, Skipped, Span, Wave,
 };
@@ -57,13 +58,18 @@ impl PlanRequest {
 }
 
 /// `1,10%,50%,100%` → amounts.
-pub fn parse_waves(s: &str) -> Result<Vec<Amount>, String> {
+pub fn parse_waves(s: &str) -> Result<Vec<Amount>, PlanError> {
     let waves: Vec<Amount> = s
         .split(',')
-        .map(|w| w.parse().map_err(|e| format!("--waves: {e}")))
+        .map(|w| {
+            w.parse()
+                .map_err(|e| PlanError::Invalid(format!("--waves: {e}")))
+        })
         .collect::<Result<_, _>>()?;
     if waves.is_empty() {
-        return Err("--waves: give at least one wave, e.g. 1,10%,100%".into());
+        return Err(PlanError::Invalid(
+            "--waves: give at least one wave, e.g. 1,10%,100%".into(),
+        ));
     }
     Ok(waves)
 }
@@ -74,7 +80,7 @@ pub fn build(
     a: &Assessment,
     req: &PlanRequest,
     now: DateTime<Utc>,
-) -> Result<Plan, String> {
+) -> Result<Plan, PlanError> {
     let family = req.family.as_str();
     let members: Vec<usize> = (0..inv.images.len())
         .filter(|&i| a.images[i].family.as_deref() == Some(family))
@@ -85,10 +91,10 @@ pub fn build(
             .iter()
             .filter_map(|i| i.family.as_deref())
             .collect();
-        return Err(format!(
+        return Err(PlanError::Build(format!(
             "no image belongs to family `{family}`; families: {}",
             families.into_iter().collect::<Vec<_>>().join(", ")
-        ));
+        )));
     }
     let provider_of = |account: &str| inv.provider_of(account).map(str::to_string);
     let usable = |i: usize| {
@@ -106,7 +112,9 @@ pub fn build(
         (Some(v), _) => v.clone(),
         (None, true) => next_version(latest.as_deref(), now),
         (None, false) => latest.ok_or_else(|| {
-            format!("family `{family}` has no usable version; pass --to and a builder")
+            PlanError::Build(format!(
+                "family `{family}` has no usable version; pass --to and a builder"
+            ))
         })?,
     };
     // The target image per provider/region: the newest usable image of that version.
@@ -126,9 +134,9 @@ pub fn build(
     let rebuild = if rebuilding {
         Some(rebuild_step(inv, req, &version, family)?)
     } else if targets.is_empty() {
-        return Err(format!(
+        return Err(PlanError::Build(format!(
             "family `{family}` has no usable image of version {version}; pass --builder-vm VM or --builder-cmd CMD to build it"
-        ));
+        )));
     } else {
         None
     };
@@ -189,9 +197,9 @@ pub fn build(
         affected.push(pv);
     }
     if affected.is_empty() && rebuild.is_none() {
-        return Err(format!(
+        return Err(PlanError::Build(format!(
             "every running VM of `{family}` is already on {version}: nothing to plan"
-        ));
+        )));
     }
     let waves = split_waves(interleave(affected), &req.waves);
     let superseded: BTreeSet<&str> = waves
@@ -269,7 +277,7 @@ fn rebuild_step(
     req: &PlanRequest,
     version: &str,
     family: &str,
-) -> Result<Rebuild, String> {
+) -> Result<Rebuild, PlanError> {
     let name = format!("{family}-{version}");
     let timeout = Span(chrono::Duration::hours(2));
     if let Some(vm_id) = &req.builder_vm {
@@ -277,10 +285,14 @@ fn rebuild_step(
             .vms
             .iter()
             .find(|v| &v.id == vm_id || &v.name == vm_id)
-            .ok_or_else(|| format!("--builder-vm {vm_id}: no such VM in the scan"))?;
-        let provider = inv
-            .provider_of(&vm.account)
-            .ok_or_else(|| format!("--builder-vm {vm_id}: no provider reports its account"))?;
+            .ok_or_else(|| {
+                PlanError::Build(format!("--builder-vm {vm_id}: no such VM in the scan"))
+            })?;
+        let provider = inv.provider_of(&vm.account).ok_or_else(|| {
+            PlanError::Build(format!(
+                "--builder-vm {vm_id}: no provider reports its account"
+            ))
+        })?;
         return Ok(Rebuild {
             provider: provider.to_string(),
             region: vm.region.clone(),
@@ -292,7 +304,7 @@ fn rebuild_step(
         });
     }
     let (Some(provider), Some(region)) = (&req.builder_provider, &req.builder_region) else {
-        return Err("--builder-cmd needs --builder-context and --builder-region (where the command makes the image)".into());
+        return Err(PlanError::Invalid("--builder-cmd needs --builder-context and --builder-region (where the command makes the image)".into()));
     };
     Ok(Rebuild {
         provider: provider.clone(),

@@ -2,6 +2,7 @@
 //! command (e.g. Packer) that prints the new image id; either way the image is tagged with
 //! its provenance (family, version, parent, cm-source).
 
+use super::error::PlanError;
 use super::executor::Executor;
 use super::journal::StepState;
 use super::Event;
@@ -11,7 +12,7 @@ use std::collections::BTreeMap;
 impl Executor {
     /// The target image per `provider/region`, rebuilding first if the plan says so.
     /// `None` when the rebuild failed (the plan pauses).
-    pub(crate) async fn rebuild(&self) -> Result<Option<BTreeMap<String, String>>, String> {
+    pub(crate) async fn rebuild(&self) -> Result<Option<BTreeMap<String, String>>, PlanError> {
         let mut targets = self.plan.targets.clone();
         let Some(r) = &self.plan.rebuild else {
             return Ok(Some(targets));
@@ -20,7 +21,7 @@ impl Executor {
         let step = self
             .steps()?
             .remove("rebuild")
-            .ok_or("the journal has no rebuild step")?;
+            .ok_or_else(|| PlanError::Journal("the plan has no rebuild step".into()))?;
         if step.state == StepState::Done {
             targets.insert(scope, step.result.unwrap_or_default());
             return Ok(Some(targets));
@@ -41,8 +42,8 @@ impl Executor {
                 };
                 match self.call(&r.provider, op, Default::default()).await {
                     Ok(OperationOutcome::Done { created: Some(id) }) => Ok(id),
-                    Ok(other) => Err(format!("create image: {other}")),
-                    Err(e) => Err(e.to_string()),
+                    Ok(other) => Err(PlanError::Step(format!("create image: {other}"))),
+                    Err(e) => Err(PlanError::from(e)),
                 }
             }
             (None, Some(cmd)) => match self.builder_command(cmd, r.timeout).await {
@@ -54,11 +55,13 @@ impl Executor {
                     self.call(&r.provider, op, Default::default())
                         .await
                         .map(|_| id)
-                        .map_err(|e| e.to_string())
+                        .map_err(PlanError::from)
                 }
                 Err(e) => Err(e),
             },
-            (None, None) => Err("rebuild has neither builder_vm nor command".into()),
+            (None, None) => Err(PlanError::Invalid(
+                "rebuild has neither builder_vm nor command".into(),
+            )),
         };
         match made {
             Ok(id) => {
@@ -71,7 +74,13 @@ impl Executor {
                 Ok(Some(targets))
             }
             Err(e) => {
-                self.record("rebuild", StepState::Failed, None, None, Some(&e))?;
+                self.record(
+                    "rebuild",
+                    StepState::Failed,
+                    None,
+                    None,
+                    Some(&e.to_string()),
+                )?;
                 Ok(None)
             }
         }
@@ -79,7 +88,7 @@ impl Executor {
 
     /// The new image's provenance tags.
     fn provenance(&self, parent: Option<&str>) -> Tags {
-        let date = chrono::Utc::now().format("%Y-%m-%d").to_string();
+        let date = self.now().format("%Y-%m-%d").to_string();
         let mut t: Tags = [
             ("drydock:family".to_string(), self.plan.family.clone()),
             ("drydock:version".to_string(), self.plan.version.clone()),
@@ -100,7 +109,7 @@ impl Executor {
     }
 
     /// Runs the builder command; its last non-empty output line (last word) is the image id.
-    async fn builder_command(&self, cmd: &str, timeout: super::Span) -> Result<String, String> {
+    async fn builder_command(&self, cmd: &str, timeout: super::Span) -> Result<String, PlanError> {
         let child = tokio::process::Command::new("sh")
             .arg("-c")
             .arg(cmd)
@@ -112,19 +121,21 @@ impl Executor {
             .stderr(std::process::Stdio::piped())
             .kill_on_drop(true)
             .spawn()
-            .map_err(|e| format!("builder command `{cmd}` cannot start: {e}"))?;
+            .map_err(|e| {
+                PlanError::Command(format!("builder command `{cmd}` cannot start: {e}"))
+            })?;
         let limit = timeout.0.to_std().unwrap_or_default();
         let out = tokio::time::timeout(limit, child.wait_with_output())
             .await
-            .map_err(|_| format!("builder command timed out after {timeout}"))?
-            .map_err(|e| format!("builder command failed: {e}"))?;
+            .map_err(|_| PlanError::Command(format!("builder command timed out after {timeout}")))?
+            .map_err(|e| PlanError::Command(format!("builder command failed: {e}")))?;
         if !out.status.success() {
             let err = String::from_utf8_lossy(&out.stderr);
-            return Err(format!(
+            return Err(PlanError::Command(format!(
                 "builder command exited {}: {}",
                 out.status.code().unwrap_or(-1),
                 err.lines().last().unwrap_or("").trim()
-            ));
+            )));
         }
         let stdout = String::from_utf8_lossy(&out.stdout);
         stdout
@@ -132,6 +143,6 @@ impl Executor {
             .rev()
             .find_map(|l| l.split_whitespace().last())
             .map(String::from)
-            .ok_or_else(|| "builder command printed no image id".into())
+            .ok_or_else(|| PlanError::Command("builder command printed no image id".into()))
     }
 }

@@ -3,6 +3,7 @@
 //! snapshots. Every rung first re-scans who uses the image and refuses, listing them, if
 //! anything still does.
 
+use super::error::PlanError;
 use super::executor::Executor;
 use super::journal::{PlanStatus, StepState};
 use super::Event;
@@ -15,7 +16,10 @@ use std::collections::{BTreeMap, HashMap};
 const RUNGS: [&str; 3] = ["deprecate", "disable", "deregister"];
 
 impl Executor {
-    pub(crate) async fn repoint(&self, targets: &BTreeMap<String, String>) -> Result<(), String> {
+    pub(crate) async fn repoint(
+        &self,
+        targets: &BTreeMap<String, String>,
+    ) -> Result<(), PlanError> {
         let steps = self.steps()?;
         for r in &self.plan.repoint {
             let key = format!("repoint:{}", r.resource);
@@ -23,9 +27,12 @@ impl Executor {
                 continue;
             }
             let scope = format!("{}/{}", r.provider, r.region);
-            let image = targets
-                .get(&scope)
-                .ok_or_else(|| format!("no target image in {scope} to repoint {} at", r.name))?;
+            let image = targets.get(&scope).ok_or_else(|| {
+                PlanError::Step(format!(
+                    "no target image in {scope} to repoint {} at",
+                    r.name
+                ))
+            })?;
             self.record(&key, StepState::Started, None, None, None)?;
             let op = Operation::Repoint {
                 resource: r.resource.clone(),
@@ -33,7 +40,7 @@ impl Executor {
             };
             self.call(&r.provider, op, Default::default())
                 .await
-                .map_err(|e| format!("repoint {}: {e}", r.name))?;
+                .map_err(|e| PlanError::Step(format!("repoint {}: {e}", r.name)))?;
             self.record(&key, StepState::Done, None, Some(image), None)?;
             self.emit(Event::Repointed {
                 plan: self.id().into(),
@@ -45,7 +52,7 @@ impl Executor {
     }
 
     /// A fresh inventory of the providers that own images to retire.
-    async fn fresh_inventory(&self) -> Result<Inventory, String> {
+    async fn fresh_inventory(&self) -> Result<Inventory, PlanError> {
         let mut names: Vec<&str> = self
             .plan
             .retire
@@ -60,11 +67,11 @@ impl Executor {
                 .provider(name)?
                 .scan(&|_| {})
                 .await
-                .map_err(|e| format!("re-checking image usage: {e}"))?;
+                .map_err(|e| PlanError::Step(format!("re-checking image usage: {e}")))?;
             merged.merge(scan);
         }
         Ok(Inventory::from_scan(
-            Utc::now(),
+            self.now(),
             names.iter().map(|n| n.to_string()).collect(),
             merged,
         ))
@@ -72,7 +79,7 @@ impl Executor {
 
     /// Climbs the ladder as far as time and usage allow. `None` when every image is
     /// deregistered; otherwise the status to stop in and why.
-    pub(crate) async fn retire(&self) -> Result<Option<(PlanStatus, String)>, String> {
+    pub(crate) async fn retire(&self) -> Result<Option<(PlanStatus, String)>, PlanError> {
         let s = &self.plan.settings;
         let mut waiting: Vec<(DateTime<Utc>, String)> = Vec::new();
         for (level, rung) in RUNGS.iter().enumerate() {
@@ -99,7 +106,7 @@ impl Executor {
                     let prev = &steps[&format!("{}:{}", RUNGS[level - 1], r.image)];
                     let wait = if level == 1 { s.grace } else { s.undo_window };
                     let at = prev.updated + wait.0;
-                    if Utc::now() < at {
+                    if self.now() < at {
                         waiting.push((at, format!("{rung} {}", r.image)));
                         continue;
                     }
@@ -152,7 +159,7 @@ impl Executor {
                 let op = match *rung {
                     "deprecate" => Operation::Deprecate {
                         image: r.image.clone(),
-                        at: Utc::now(),
+                        at: self.now(),
                     },
                     "disable" => Operation::Disable {
                         image: r.image.clone(),
@@ -163,7 +170,7 @@ impl Executor {
                 };
                 self.call(&r.provider, op, u.clone())
                     .await
-                    .map_err(|e| format!("{rung} {}: {e}", r.image))?;
+                    .map_err(|e| PlanError::Step(format!("{rung} {}: {e}", r.image)))?;
                 self.record(&key, StepState::Done, None, None, None)?;
                 self.emit(Event::Rung {
                     plan: self.id().into(),

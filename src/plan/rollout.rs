@@ -2,6 +2,7 @@
 //! health gate) under the concurrency and max-unavailable bounds, committing a wave
 //! (terminating its old VMs) and rolling a wave back.
 
+use super::error::PlanError;
 use super::executor::Executor;
 use super::journal::{PlanStatus, StepRow, StepState};
 use super::spec::PlanVm;
@@ -22,10 +23,10 @@ fn key(vm: &PlanVm) -> String {
 }
 
 /// Waits for every task; the first error (a task's own, or its panic) if any failed.
-async fn join_all(mut tasks: tokio::task::JoinSet<Result<(), String>>) -> Result<(), String> {
+async fn join_all(mut tasks: tokio::task::JoinSet<Result<(), PlanError>>) -> Result<(), PlanError> {
     let mut first_error = None;
     while let Some(r) = tasks.join_next().await {
-        let r = r.unwrap_or_else(|e| Err(format!("a plan task failed: {e}")));
+        let r = r.unwrap_or_else(|e| Err(PlanError::Step(format!("a plan task failed: {e}"))));
         if let Err(e) = r {
             first_error.get_or_insert(e);
         }
@@ -41,7 +42,7 @@ impl Executor {
     /// Brings the journal in line with the cloud after a crash: a launch whose answer was
     /// lost is adopted (found by its `drydock:plan` / `drydock:replaces` tags), a termination
     /// that happened is recorded, a replacement that vanished is redone.
-    pub(crate) async fn reconcile(&self) -> Result<(), String> {
+    pub(crate) async fn reconcile(&self) -> Result<(), PlanError> {
         let steps = self.steps()?;
         let open = |s: &StepRow| {
             matches!(
@@ -63,7 +64,7 @@ impl Executor {
                 .provider(name)?
                 .scan(&|_| {})
                 .await
-                .map_err(|e| format!("reconcile: {e}"))?;
+                .map_err(|e| PlanError::Step(format!("reconcile: {e}")))?;
             for vm in scan.vms {
                 if vm.state == VmState::Terminated {
                     continue;
@@ -121,7 +122,7 @@ impl Executor {
         self: &Arc<Self>,
         w: usize,
         targets: &BTreeMap<String, String>,
-    ) -> Result<(), String> {
+    ) -> Result<(), PlanError> {
         let steps = self.steps()?;
         let wave = &self.plan.waves[w];
         // A resumed wave retries what failed or was rolled back.
@@ -159,10 +160,9 @@ impl Executor {
             ) {
                 continue;
             }
-            let target = targets
-                .get(&vm.scope())
-                .cloned()
-                .ok_or_else(|| format!("no target image for {} in {}", vm.id, vm.scope()))?;
+            let target = targets.get(&vm.scope()).cloned().ok_or_else(|| {
+                PlanError::Step(format!("no target image for {} in {}", vm.id, vm.scope()))
+            })?;
             let this = Arc::clone(self);
             let vm = vm.clone();
             let group = Arc::clone(&groups[&vm.group]);
@@ -205,7 +205,7 @@ impl Executor {
         vm: &PlanVm,
         mut step: StepRow,
         target: &str,
-    ) -> Result<(), String> {
+    ) -> Result<(), PlanError> {
         let k = key(vm);
         if step.state == StepState::Pending {
             let token = format!(
@@ -232,7 +232,12 @@ impl Executor {
                     self.step_event(w, vm, StepState::Launched, Some(&new), None);
                     step.result = Some(new);
                 }
-                Ok(other) => return Err(format!("launch replacement for {}: {other}", vm.id)),
+                Ok(other) => {
+                    return Err(PlanError::Step(format!(
+                        "launch replacement for {}: {other}",
+                        vm.id
+                    )))
+                }
                 Err(e) => {
                     let msg = gate_err(e);
                     self.record(&k, StepState::Failed, None, None, Some(&msg))?;
@@ -248,6 +253,7 @@ impl Executor {
                 self.step_event(w, vm, StepState::Healthy, Some(&new), None);
             }
             Err(why) => {
+                let why = why.to_string();
                 // Remove the failed replacement; keep the old VM.
                 if let Err(e) = self
                     .call(
@@ -267,7 +273,7 @@ impl Executor {
     }
 
     /// Terminates the old VMs of wave `w` whose replacements are healthy.
-    pub(crate) async fn commit(self: &Arc<Self>, w: usize) -> Result<(), String> {
+    pub(crate) async fn commit(self: &Arc<Self>, w: usize) -> Result<(), PlanError> {
         let steps = self.steps()?;
         let todo: Vec<PlanVm> = self.plan.waves[w]
             .vms
@@ -301,11 +307,13 @@ impl Executor {
                 {
                     Ok(_) => {}
                     Err(GateError::Provider(e)) if e.kind == ProviderErrorKind::NotFound => {}
-                    Err(e) => return Err(format!("terminate old VM {}: {e}", vm.id)),
+                    Err(e) => {
+                        return Err(PlanError::Step(format!("terminate old VM {}: {e}", vm.id)))
+                    }
                 }
                 this.record(&k, StepState::Done, None, None, None)?;
                 this.step_event(w, &vm, StepState::Done, None, None);
-                Ok::<(), String>(())
+                Ok::<(), PlanError>(())
             });
         }
         join_all(tasks).await?;
@@ -319,10 +327,14 @@ impl Executor {
 
     /// Rolls back the current (uncommitted) wave: removes its replacements, keeps the old
     /// VMs, and pauses the plan. `resume` runs the wave again.
-    pub async fn rollback(self: &Arc<Self>) -> Result<usize, String> {
+    pub async fn rollback(self: &Arc<Self>) -> Result<usize, PlanError> {
         let row = self.journal.status(self.id())?;
         if row.status.is_final() {
-            return Err(format!("plan {} is {}", self.id(), row.status.as_str()));
+            return Err(PlanError::State(format!(
+                "plan {} is {}",
+                self.id(),
+                row.status.as_str()
+            )));
         }
         self.journal.claim(self.id(), Some(std::process::id()))?;
         let result = self.rollback_claimed(row.approved).await;
@@ -330,10 +342,13 @@ impl Executor {
         result
     }
 
-    async fn rollback_claimed(self: &Arc<Self>, approved: i64) -> Result<usize, String> {
+    async fn rollback_claimed(self: &Arc<Self>, approved: i64) -> Result<usize, PlanError> {
         let waves = self.plan.waves.len();
         if waves == 0 || approved < 0 {
-            return Err(format!("plan {} has no wave to roll back", self.id()));
+            return Err(PlanError::State(format!(
+                "plan {} has no wave to roll back",
+                self.id()
+            )));
         }
         let w = (approved as usize).min(waves - 1);
         let steps = self.steps()?;
@@ -343,10 +358,10 @@ impl Executor {
                 .get(&key(vm))
                 .is_some_and(|s| matches!(s.state, StepState::Terminating | StepState::Done))
         }) {
-            return Err(format!(
+            return Err(PlanError::State(format!(
                 "wave {} is already committed (its old VMs are being terminated); it cannot be rolled back",
                 w + 1
-            ));
+            )));
         }
         self.reconcile().await?;
         let steps = self.steps()?;
@@ -370,7 +385,9 @@ impl Executor {
                 {
                     Ok(_) => {}
                     Err(GateError::Provider(e)) if e.kind == ProviderErrorKind::NotFound => {}
-                    Err(e) => return Err(format!("remove replacement {new}: {e}")),
+                    Err(e) => {
+                        return Err(PlanError::Step(format!("remove replacement {new}: {e}")))
+                    }
                 }
                 removed += 1;
             }

@@ -2,6 +2,7 @@
 //! rebuild, the rollout waves, the scale groups and templates to repoint and the retire
 //! ladder — as a TOML document a person can read and edit before running it.
 
+use super::error::PlanError;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -173,27 +174,32 @@ impl Plan {
     }
 
     /// Reads a plan file; errors name the file, line and key.
-    pub fn read(path: &Path) -> Result<Plan, String> {
+    pub fn read(path: &Path) -> Result<Plan, PlanError> {
         let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read plan {}: {e}", path.display()))?;
-        Plan::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+            .map_err(|e| PlanError::Invalid(format!("cannot read plan {}: {e}", path.display())))?;
+        Plan::parse(&text).map_err(|e| PlanError::Invalid(format!("{}: {e}", path.display())))
     }
 
-    pub fn parse(text: &str) -> Result<Plan, String> {
-        let plan: Plan = toml::from_str(text).map_err(|e| e.to_string())?;
+    pub fn parse(text: &str) -> Result<Plan, PlanError> {
+        let plan: Plan = toml::from_str(text).map_err(|e| PlanError::Invalid(e.to_string()))?;
         plan.validate()?;
         Ok(plan)
     }
 
     /// Checks what serde cannot: an edited plan must still make sense.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), PlanError> {
         if self.settings.concurrency == 0 {
-            return Err("settings.concurrency must be at least 1".into());
+            return Err(PlanError::Invalid(
+                "settings.concurrency must be at least 1".into(),
+            ));
         }
         let mut seen = std::collections::HashSet::new();
         for (_, vm) in self.vms() {
             if !seen.insert(&vm.id) {
-                return Err(format!("VM {} appears in more than one wave", vm.id));
+                return Err(PlanError::Invalid(format!(
+                    "VM {} appears in more than one wave",
+                    vm.id
+                )));
             }
             let covered = self.targets.contains_key(&vm.scope())
                 || self
@@ -201,28 +207,31 @@ impl Plan {
                     .as_ref()
                     .is_some_and(|r| format!("{}/{}", r.provider, r.region) == vm.scope());
             if !covered {
-                return Err(format!(
+                return Err(PlanError::Invalid(format!(
                     "VM {} ({}) is in {} but the plan has no target image there; add one under [targets]",
                     vm.id,
                     vm.name,
                     vm.scope()
-                ));
+                )));
             }
         }
         if let Some(r) = &self.rebuild {
             if r.builder_vm.is_some() == r.command.is_some() {
-                return Err("rebuild needs exactly one of builder_vm and command".into());
+                return Err(PlanError::Invalid(
+                    "rebuild needs exactly one of builder_vm and command".into(),
+                ));
             }
         }
         Ok(())
     }
 
     /// Writes the plan atomically (temp file + rename).
-    pub fn write(&self, path: &Path) -> Result<(), String> {
+    pub fn write(&self, path: &Path) -> Result<(), PlanError> {
         let text = format!(
             "# drydock migration plan — edit before `drydock plan run`; see `drydock plan show {}`\n{}",
             self.id,
-            toml::to_string_pretty(self).map_err(|e| format!("cannot encode plan: {e}"))?
+            toml::to_string_pretty(self)
+                .map_err(|e| PlanError::Invalid(format!("cannot encode plan: {e}")))?
         );
         let write = || {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -232,7 +241,8 @@ impl Plan {
                 std::io::Write::write_all(w, text.as_bytes())
             })
         };
-        write().map_err(|e| format!("cannot write plan {}: {e}", path.display()))
+        write()
+            .map_err(|e| PlanError::Invalid(format!("cannot write plan {}: {e}", path.display())))
     }
 }
 
@@ -255,10 +265,14 @@ impl Amount {
 }
 
 impl std::str::FromStr for Amount {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Amount, String> {
+    type Err = PlanError;
+    fn from_str(s: &str) -> Result<Amount, PlanError> {
         let s = s.trim();
-        let bad = || format!("`{s}` is neither a count (3) nor a percentage (25%)");
+        let bad = || {
+            PlanError::Invalid(format!(
+                "`{s}` is neither a count (3) nor a percentage (25%)"
+            ))
+        };
         match s.strip_suffix('%') {
             Some(p) => match p.trim().parse::<u32>() {
                 Ok(p) if (1..=100).contains(&p) => Ok(Amount::Percent(p)),
@@ -286,10 +300,14 @@ impl fmt::Display for Amount {
 pub struct Span(pub chrono::Duration);
 
 impl std::str::FromStr for Span {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Span, String> {
+    type Err = PlanError;
+    fn from_str(s: &str) -> Result<Span, PlanError> {
         let s = s.trim();
-        let bad = || format!("`{s}` is not a length of time such as 90s, 15m, 12h or 7d");
+        let bad = || {
+            PlanError::Invalid(format!(
+                "`{s}` is not a length of time such as 90s, 15m, 12h or 7d"
+            ))
+        };
         let split = s.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
         let n: i64 = s[..split].parse().map_err(|_| bad())?;
         let d = match &s[split..] {

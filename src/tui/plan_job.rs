@@ -4,7 +4,8 @@
 
 use super::plans::PlanAction;
 use crate::gate::{Confirmation, Gate};
-use crate::plan::{Event, Executor, ExecutorOptions, Journal, PlanStatus};
+use crate::plan::executor::Clock;
+use crate::plan::{Event, Executor, ExecutorOptions, Journal, PlanError, PlanStatus};
 use drydock_api::Provider;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -17,6 +18,8 @@ pub struct PlanJob {
     pub providers: Vec<Arc<dyn Provider>>,
     /// The mutation gate (it knows which contexts are production).
     pub gate: Gate,
+    /// The dashboard's clock (fixed in tests).
+    pub clock: Clock,
 }
 
 impl PlanJob {
@@ -26,8 +29,11 @@ impl PlanJob {
         id: &str,
         action: PlanAction,
         confirmation: Confirmation,
-    ) -> Result<String, String> {
-        let path = self.journal.clone().ok_or("no plan journal")?;
+    ) -> Result<String, PlanError> {
+        let path = self
+            .journal
+            .clone()
+            .ok_or_else(|| PlanError::Journal("no data directory for the plan journal".into()))?;
         let journal = Arc::new(Journal::open(&path)?);
         match action {
             PlanAction::Pause => return journal.halt(id, false),
@@ -55,6 +61,7 @@ impl PlanJob {
             events: Arc::new(|e: &Event| tracing::info!("{}", e.describe())),
             poll: Duration::from_millis(500),
             retry_base: Duration::from_millis(100),
+            clock: self.clock,
         };
         let exec = Executor::new(plan, Arc::clone(&journal), opts);
         match action {

@@ -73,7 +73,7 @@ pub fn in_dashboard_words(message: &str) -> String {
 }
 
 /// Reads every plan of the journal for the view.
-pub fn load(journal: &Journal) -> Result<Vec<PlanView>, String> {
+pub fn load(journal: &Journal) -> Result<Vec<PlanView>, crate::plan::PlanError> {
     journal
         .list()?
         .into_iter()

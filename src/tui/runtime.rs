@@ -145,9 +145,9 @@ impl Runtime {
                     let tx = tx.clone();
                     tokio::task::spawn_blocking(move || {
                         let r = match path {
-                            Some(p) => {
-                                crate::plan::Journal::open(&p).and_then(|j| super::plans::load(&j))
-                            }
+                            Some(p) => crate::plan::Journal::open(&p)
+                                .and_then(|j| super::plans::load(&j))
+                                .map_err(|e| e.to_string()),
                             None => Err("no data directory for the plan journal".into()),
                         };
                         let _ = tx.send(Action::PlansLoaded(r));
@@ -163,9 +163,13 @@ impl Runtime {
                         journal: self.journal.clone(),
                         providers: self.providers.clone(),
                         gate: app.gate.clone(),
+                        clock: Arc::clone(&self.clock),
                     };
                     supervise(tx, async move {
-                        let r = job.run(&plan, action, confirmation).await;
+                        let r = job
+                            .run(&plan, action, confirmation)
+                            .await
+                            .map_err(|e| e.to_string());
                         let _ = tx2.send(Action::PlanActionDone(r));
                     });
                 }
