@@ -87,7 +87,7 @@ fn main() {
         }
         term.clear().unwrap();
         let t = Instant::now();
-        term.draw(|f| ui::draw(f, &mut app, theme)).unwrap();
+        term.draw(|f| ui::draw(f, &app, theme)).unwrap();
         frames.push(t.elapsed());
     }
     let (med, p99, max) = stats(frames);
@@ -99,7 +99,7 @@ fn main() {
         for _ in 0..20 {
             term.clear().unwrap();
             let t = Instant::now();
-            term.draw(|f| ui::draw(f, &mut app, theme)).unwrap();
+            term.draw(|f| ui::draw(f, &app, theme)).unwrap();
             v.push(t.elapsed());
         }
         let (med, _, max) = stats(v);
@@ -115,7 +115,7 @@ fn main() {
         for c in filter.chars() {
             let t = Instant::now();
             app.update(key(c));
-            term.draw(|f| ui::draw(f, &mut app, theme)).unwrap();
+            term.draw(|f| ui::draw(f, &app, theme)).unwrap();
             v.push(t.elapsed());
         }
         if std::env::var_os("DRYDOCK_BENCH_VERBOSE").is_some() {
@@ -135,7 +135,7 @@ fn main() {
     }
     let t = Instant::now();
     app.update(key('s'));
-    term.draw(|f| ui::draw(f, &mut app, theme)).unwrap();
+    term.draw(|f| ui::draw(f, &app, theme)).unwrap();
     println!(
         "sort by next column (s) -> frame: {:.1} ms",
         t.elapsed().as_secs_f64() * 1e3

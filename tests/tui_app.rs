@@ -493,7 +493,10 @@ fn log_view_filters_and_follows() {
 fn mouse_scrolls_and_clicks_select_rows() {
     use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
     let mut a = app();
-    a.rows_top = 4;
+    // The reducer knows where the first row is drawn (header, border, column titles).
+    a.update(Action::Resize(120, 40));
+    let top = a.rows_top;
+    assert_eq!(top, 5);
     let ev = |kind, row| {
         Action::Mouse(MouseEvent {
             kind,
@@ -505,7 +508,7 @@ fn mouse_scrolls_and_clicks_select_rows() {
     a.update(ev(MouseEventKind::ScrollDown, 10));
     a.update(ev(MouseEventKind::ScrollDown, 10));
     assert_eq!(a.fleet.rows.list.selected, 2);
-    a.update(ev(MouseEventKind::Down(MouseButton::Left), 4 + 7));
+    a.update(ev(MouseEventKind::Down(MouseButton::Left), top + 7));
     assert_eq!(a.fleet.rows.list.selected, 7);
     a.update(ev(MouseEventKind::Down(MouseButton::Left), 1));
     assert_eq!(

@@ -131,7 +131,7 @@ fn plans_view_loads_confirms_with_typed_production_name_and_renders_gauges() {
 
     let backend = ratatui::backend::TestBackend::new(120, 40);
     let mut term = ratatui::Terminal::new(backend).unwrap();
-    term.draw(|f| drydock::tui::ui::draw(f, &mut app, drydock::tui::theme::Theme { color: false }))
+    term.draw(|f| drydock::tui::ui::draw(f, &app, drydock::tui::theme::Theme { color: false }))
         .unwrap();
     let text: String = term
         .backend()

@@ -71,6 +71,7 @@ fn press(app: &mut App, keys: &str) {
 }
 
 fn draw(app: &mut App, color: bool, w: u16, h: u16) -> Buffer {
+    app.update(Action::Resize(w, h));
     let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
     term.draw(|f| ui::draw(f, app, Theme { color })).unwrap();
     term.backend().buffer().clone()

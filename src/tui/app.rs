@@ -6,11 +6,13 @@
 use super::data::Data;
 use super::fleet::FleetState;
 use super::images::ImagesState;
+pub use super::keymap::input_request;
 use super::keymap::{Keymap, View};
-pub use super::keys::input_request;
 use super::list::ListState;
 use super::logbuf::LogBuffer;
-pub use super::messages::{Action, ConfirmState, Effect, ExportFormat, Mode, MutationResult};
+pub use super::messages::{
+    Action, ConfirmState, Effect, ExportFormat, Mode, MutationResult, Reply,
+};
 use crate::contexts::Context;
 use crate::drift::{Policy, Verdict};
 use crate::gate::Gate;
@@ -89,7 +91,11 @@ pub struct App {
     pub images: ImagesState,
     pub drift_by_region: bool,
     /// The Drift matrix, computed once per data and grouping (not per frame).
-    pub drift_matrix: Option<(bool, std::rc::Rc<Vec<super::matrix::MatrixRow>>)>,
+    pub drift_matrix: Vec<super::matrix::MatrixRow>,
+    /// The cursor on the Drift matrix's rows (enter opens the Fleet on that cell).
+    pub drift: ListState,
+    /// The terminal's size (columns, rows), from the runtime.
+    pub size: (u16, u16),
     pub log: LogState,
     pub logs: LogBuffer,
     pub plans: super::plans::PlansState,
@@ -133,7 +139,9 @@ impl App {
             fleet: FleetState::default(),
             images: ImagesState::default(),
             drift_by_region: false,
-            drift_matrix: None,
+            drift_matrix: Vec::new(),
+            drift: ListState::default(),
+            size: (120, 40),
             log: LogState {
                 follow: true,
                 list: ListState::default(),
@@ -185,6 +193,7 @@ impl App {
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
         let before = self.status.clone();
         let effects = self.reduce(action);
+        self.sync_view();
         if self.status != before {
             if let Some(s) = self.status.clone() {
                 self.note(s);
@@ -198,6 +207,10 @@ impl App {
             Action::Key(key) => self.on_key(key),
             Action::Mouse(m) => {
                 self.on_mouse(m);
+                vec![]
+            }
+            Action::Resize(w, h) => {
+                self.size = (w, h);
                 vec![]
             }
             Action::Tick(now) => {
@@ -215,7 +228,7 @@ impl App {
                 vec![]
             }
             Action::PlansLoaded(r) => {
-                self.on_plans(r);
+                self.plans.on_loaded(r);
                 vec![]
             }
             Action::ConversionProgress {
@@ -308,6 +321,17 @@ impl App {
         vec![Effect::Scan]
     }
 
+    /// Applies what a view's key handling asked for.
+    pub(super) fn apply(&mut self, reply: Reply) -> Vec<Effect> {
+        if let Some(s) = reply.status {
+            self.status = Some(s);
+        }
+        if let Some(m) = reply.mode {
+            self.mode = m;
+        }
+        reply.effects
+    }
+
     /// Keeps `text` in the messages (the `M` overlay), newest last, at most 200.
     pub fn note(&mut self, text: String) {
         if self.messages.len() == 200 {
@@ -357,20 +381,45 @@ impl App {
         self.fleet.resort(&data);
         self.images.regroup(&data);
         self.data = Some(data);
-        self.drift_matrix = None;
+        self.rebuild_matrix();
     }
 
-    /// The Drift matrix for the current data and grouping.
-    pub fn matrix(&mut self) -> std::rc::Rc<Vec<super::matrix::MatrixRow>> {
-        let by_region = self.drift_by_region;
-        match (&self.drift_matrix, &self.data) {
-            (Some((b, m)), _) if *b == by_region => std::rc::Rc::clone(m),
-            (_, Some(d)) => {
-                let m = std::rc::Rc::new(super::matrix::build(d, by_region));
-                self.drift_matrix = Some((by_region, std::rc::Rc::clone(&m)));
-                m
+    /// Recomputes the Drift matrix for the current data and grouping (once per change, not
+    /// per frame).
+    pub fn rebuild_matrix(&mut self) {
+        self.drift_matrix = match &self.data {
+            Some(d) => super::matrix::build(d, self.drift_by_region),
+            None => Vec::new(),
+        };
+        self.drift.clamp(self.drift_matrix.len());
+    }
+
+    /// The current view's list and its length.
+    pub(super) fn list_mut(&mut self) -> (&mut ListState, usize) {
+        match self.view {
+            View::Fleet => (&mut self.fleet.rows.list, self.fleet.rows.shown.len()),
+            View::Images => (&mut self.images.rows.list, self.images.rows.shown.len()),
+            View::Log => {
+                let n = self.log_lines().len();
+                (&mut self.log.list, n)
             }
-            (_, None) => std::rc::Rc::new(Vec::new()),
+            View::Plans => (&mut self.plans.list, self.plans.plans.len()),
+            View::Conversions => (&mut self.conversions.list, self.conversions.jobs.len()),
+            View::Drift => (&mut self.drift, self.drift_matrix.len()),
         }
+    }
+
+    /// After every action: the page size and first row's line for this terminal size, and
+    /// the current list scrolled so its cursor shows (the Log view's tail when following).
+    fn sync_view(&mut self) {
+        let area = ratatui::layout::Rect::new(0, 0, self.size.0, self.size.1);
+        let (rows, top) = super::layout::page(self, area);
+        (self.page, self.rows_top) = (rows, top);
+        let follow = self.view == View::Log && self.log.follow;
+        let (list, len) = self.list_mut();
+        if follow {
+            list.bottom(len);
+        }
+        list.scroll_into_view(rows, len);
     }
 }

@@ -2,14 +2,15 @@
 //! then `IN OUT [--to F] [--azure] [--compress]`), each run on a thread through the
 //! conversion engine, reporting progress for its gauge; `x` cancels the selected one.
 
-use super::app::{input_request, Action, App, Effect, Mode};
+use super::keymap::input_request;
 use super::list::ListState;
+use super::messages::{Action, Effect, Mode, Reply};
+pub use super::messages::{ConversionPrompt, Finished};
 use crate::convert::{self, Format, Options, Progress};
 use crossterm::event::{KeyCode, KeyEvent};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use tui_input::Input;
 
 /// Where a job is.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,28 +47,6 @@ impl ConversionJob {
             self.progress.done as f64 / self.seconds / 1048576.0
         }
     }
-}
-
-/// A finished job's outcome, sent back by the runtime.
-#[derive(Debug, Clone)]
-pub struct Finished {
-    pub sha256: Option<String>,
-    pub size: u64,
-    pub warnings: Vec<String>,
-    pub seconds: f64,
-    /// The input's virtual size and bytes of data (an empty disk has none: it is still
-    /// 100 % of its size done).
-    pub virtual_size: u64,
-    pub data: u64,
-}
-
-/// The new-conversion prompt: what is typed, the error of the last attempt, and an
-/// existing output waiting for `y` before it is replaced.
-#[derive(Debug, Clone, Default)]
-pub struct ConversionPrompt {
-    pub input: Input,
-    pub error: Option<String>,
-    pub overwrite: Option<PathBuf>,
 }
 
 #[derive(Debug, Default)]
@@ -214,6 +193,68 @@ impl ConversionsState {
         }
     }
 
+    /// Keys while the new-conversion prompt is open. Errors stay in the prompt (under the
+    /// line) until the text changes; an existing output needs `y` (or `--force`).
+    pub fn on_prompt_key(&mut self, key: KeyEvent, mut prompt: ConversionPrompt) -> Reply {
+        if prompt.overwrite.take().is_some() {
+            prompt.error = None;
+            if key.code == KeyCode::Char('y') {
+                return self.submit(prompt, true);
+            }
+            if key.code == KeyCode::Esc {
+                return Reply {
+                    status: Some("cancelled; nothing was converted".into()),
+                    ..Reply::mode(Mode::Normal)
+                };
+            }
+        }
+        match key.code {
+            KeyCode::Esc => return Reply::mode(Mode::Normal),
+            KeyCode::Enter => return self.submit(prompt, false),
+            _ => {
+                if let Some(req) = input_request(&key) {
+                    if prompt.input.handle(req).is_some_and(|c| c.value) {
+                        prompt.error = None;
+                    }
+                }
+            }
+        }
+        Reply::mode(Mode::NewConversion(prompt))
+    }
+
+    /// Enter (or `y` to overwrite): start the conversion, or keep the prompt with why not.
+    fn submit(&mut self, mut prompt: ConversionPrompt, overwrite: bool) -> Reply {
+        let req = match parse_request(prompt.input.value()) {
+            Ok(r) => r,
+            Err(e) => {
+                prompt.error = Some(e);
+                return Reply::mode(Mode::NewConversion(prompt));
+            }
+        };
+        if !(req.force || overwrite) {
+            if let Ok(m) = std::fs::metadata(&req.output) {
+                prompt.error = Some(format!(
+                    "{} exists ({}): y replaces it, any other key edits",
+                    req.output.display(),
+                    convert::human_bytes(m.len())
+                ));
+                prompt.overwrite = Some(req.output);
+                return Reply::mode(Mode::NewConversion(prompt));
+            }
+        }
+        match self.start(req) {
+            Ok(effect) => Reply {
+                effects: vec![effect],
+                status: Some("conversion started".into()),
+                mode: Some(Mode::Normal),
+            },
+            Err(e) => {
+                prompt.error = Some(e);
+                Reply::mode(Mode::NewConversion(prompt))
+            }
+        }
+    }
+
     /// Ask the selected running job to stop.
     pub fn cancel_selected(&mut self) -> Option<String> {
         let job = self.jobs.get(self.list.selected)?;
@@ -222,74 +263,6 @@ impl ConversionsState {
         }
         job.cancel.store(true, Ordering::Relaxed);
         Some(format!("cancelling {}…", job.output.display()))
-    }
-}
-
-/// Keys while the new-conversion prompt is open. Errors stay in the prompt (under the
-/// line) until the text changes; an existing output needs `y` (or `--force`).
-pub fn on_prompt_key(app: &mut App, key: KeyEvent, mut prompt: ConversionPrompt) -> Vec<Effect> {
-    if prompt.overwrite.take().is_some() {
-        prompt.error = None;
-        if key.code == KeyCode::Char('y') {
-            return start(app, prompt, true);
-        }
-        if key.code == KeyCode::Esc {
-            app.mode = Mode::Normal;
-            app.status = Some("cancelled; nothing was converted".into());
-            return vec![];
-        }
-    }
-    match key.code {
-        KeyCode::Esc => {
-            app.mode = Mode::Normal;
-            return vec![];
-        }
-        KeyCode::Enter => return start(app, prompt, false),
-        _ => {
-            if let Some(req) = input_request(&key) {
-                if prompt.input.handle(req).is_some_and(|c| c.value) {
-                    prompt.error = None;
-                }
-            }
-        }
-    }
-    app.mode = Mode::NewConversion(prompt);
-    vec![]
-}
-
-/// Enter (or `y` to overwrite): start the conversion, or keep the prompt with why not.
-fn start(app: &mut App, mut prompt: ConversionPrompt, overwrite: bool) -> Vec<Effect> {
-    let req = match parse_request(prompt.input.value()) {
-        Ok(r) => r,
-        Err(e) => {
-            prompt.error = Some(e);
-            app.mode = Mode::NewConversion(prompt);
-            return vec![];
-        }
-    };
-    if !(req.force || overwrite) {
-        if let Ok(m) = std::fs::metadata(&req.output) {
-            prompt.error = Some(format!(
-                "{} exists ({}): y replaces it, any other key edits",
-                req.output.display(),
-                convert::human_bytes(m.len())
-            ));
-            prompt.overwrite = Some(req.output);
-            app.mode = Mode::NewConversion(prompt);
-            return vec![];
-        }
-    }
-    match app.conversions.start(req) {
-        Ok(effect) => {
-            app.mode = Mode::Normal;
-            app.status = Some("conversion started".into());
-            vec![effect]
-        }
-        Err(e) => {
-            prompt.error = Some(e);
-            app.mode = Mode::NewConversion(prompt);
-            vec![]
-        }
     }
 }
 

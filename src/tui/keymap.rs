@@ -3,6 +3,7 @@
 //! exist when nothing may change.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use tui_input::InputRequest;
 
 /// The dashboard's views, in digit-key order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -319,6 +320,26 @@ pub fn key_name(key: &KeyEvent) -> Option<String> {
     } else {
         Some(base)
     }
+}
+
+/// Maps a key to a text-field edit.
+pub fn input_request(key: &KeyEvent) -> Option<InputRequest> {
+    use crossterm::event::KeyModifiers as M;
+    let ctrl = key.modifiers.contains(M::CONTROL);
+    Some(match key.code {
+        KeyCode::Char('w') if ctrl => InputRequest::DeletePrevWord,
+        KeyCode::Char('u') if ctrl => InputRequest::DeleteFromStart,
+        KeyCode::Char('a') if ctrl => InputRequest::GoToStart,
+        KeyCode::Char('e') if ctrl => InputRequest::GoToEnd,
+        KeyCode::Char(c) if !ctrl => InputRequest::InsertChar(c),
+        KeyCode::Backspace => InputRequest::DeletePrevChar,
+        KeyCode::Delete => InputRequest::DeleteNextChar,
+        KeyCode::Left => InputRequest::GoToPrevChar,
+        KeyCode::Right => InputRequest::GoToNextChar,
+        KeyCode::Home => InputRequest::GoToStart,
+        KeyCode::End => InputRequest::GoToEnd,
+        _ => return None,
+    })
 }
 
 #[cfg(test)]

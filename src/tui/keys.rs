@@ -2,11 +2,11 @@
 //! prompt, marks and the Back key. Commands that only move a list go to that view's list.
 
 use super::app::App;
-use super::keymap::{key_name, Command, View};
-use super::messages::{Effect, ExportFormat, Mode};
+use super::keymap::{input_request, key_name, Command, View};
+use super::messages::{Effect, ExportFormat, Mode, PlanAction};
 use crate::report::Filter;
 use crossterm::event::{KeyCode, KeyEvent, MouseEvent, MouseEventKind};
-use tui_input::{Input, InputRequest};
+use tui_input::Input;
 
 impl App {
     pub(super) fn on_mouse(&mut self, m: MouseEvent) {
@@ -34,7 +34,10 @@ impl App {
             Mode::Normal => self.on_normal_key(key),
             Mode::Filter(input) => self.on_filter_key(key, input),
             Mode::Palette(input) => self.on_palette_key(key, input),
-            Mode::NewConversion(input) => super::conversions::on_prompt_key(self, key, input),
+            Mode::NewConversion(prompt) => {
+                let reply = self.conversions.on_prompt_key(key, prompt);
+                self.apply(reply)
+            }
             // ctrl-c and q quit from the help as the key table says; ctrl-c from JSON too.
             Mode::Help { .. } if matches!(key_name(&key).as_deref(), Some("ctrl-c" | "q")) => {
                 self.run(Command::Quit)
@@ -113,10 +116,13 @@ impl App {
             }
             Command::Export => return vec![Effect::Export(ExportFormat::Csv)],
             Command::TagRetire | Command::Deprecate => self.open_confirm(c),
-            Command::PlanApprove => return self.confirm_plan(super::plans::PlanAction::Approve),
-            Command::PlanPause => return self.pause_plan(),
-            Command::PlanAbort => return self.confirm_plan(super::plans::PlanAction::Abort),
-            Command::PlanRollback => return self.confirm_plan(super::plans::PlanAction::Rollback),
+            Command::PlanApprove => return self.plan_action(PlanAction::Approve),
+            Command::PlanPause => {
+                let reply = self.plans.pause();
+                return self.apply(reply);
+            }
+            Command::PlanAbort => return self.plan_action(PlanAction::Abort),
+            Command::PlanRollback => return self.plan_action(PlanAction::Rollback),
             Command::ConvertNew => self.mode = Mode::NewConversion(Default::default()),
             Command::ConvertCancel => self.status = self.conversions.cancel_selected(),
             Command::Show(View::Plans) => {
@@ -128,24 +134,17 @@ impl App {
         vec![]
     }
 
+    /// Opens the Plans view's confirm dialog for `action` (the gate says what it needs).
+    fn plan_action(&mut self, action: PlanAction) -> Vec<Effect> {
+        let reply = self.plans.confirm(action, &self.gate);
+        self.apply(reply)
+    }
+
     /// Commands that only change the view state.
     fn command(&mut self, c: Command) {
         let page = self.page.max(1);
-        let (list, len) = match self.view {
-            View::Fleet => (Some(&mut self.fleet.rows.list), self.fleet.rows.shown.len()),
-            View::Images => (
-                Some(&mut self.images.rows.list),
-                self.images.rows.shown.len(),
-            ),
-            View::Log => (Some(&mut self.log.list), self.logs.len()),
-            View::Plans => (Some(&mut self.plans.list), self.plans.plans.len()),
-            View::Conversions => (
-                Some(&mut self.conversions.list),
-                self.conversions.jobs.len(),
-            ),
-            View::Drift => (None, 0),
-        };
-        if let Some(list) = list {
+        {
+            let (list, len) = self.list_mut();
             match c {
                 Command::Up => list.up(1),
                 Command::Down => list.down(1, len),
@@ -189,7 +188,10 @@ impl App {
                     self.fleet.reverse(d);
                 }
             }
-            Command::ToggleGrouping => self.drift_by_region = !self.drift_by_region,
+            Command::ToggleGrouping => {
+                self.drift_by_region = !self.drift_by_region;
+                self.rebuild_matrix();
+            }
             Command::Follow => self.log.follow = !self.log.follow,
             _ => {}
         }
@@ -293,24 +295,4 @@ fn overlay_scroll(key: &KeyEvent, scroll: usize, last: usize) -> Option<usize> {
         _ => scroll,
     };
     Some(next.min(last))
-}
-
-/// Maps a key to a text-field edit.
-pub fn input_request(key: &KeyEvent) -> Option<InputRequest> {
-    use crossterm::event::KeyModifiers as M;
-    let ctrl = key.modifiers.contains(M::CONTROL);
-    Some(match key.code {
-        KeyCode::Char('w') if ctrl => InputRequest::DeletePrevWord,
-        KeyCode::Char('u') if ctrl => InputRequest::DeleteFromStart,
-        KeyCode::Char('a') if ctrl => InputRequest::GoToStart,
-        KeyCode::Char('e') if ctrl => InputRequest::GoToEnd,
-        KeyCode::Char(c) if !ctrl => InputRequest::InsertChar(c),
-        KeyCode::Backspace => InputRequest::DeletePrevChar,
-        KeyCode::Delete => InputRequest::DeleteNextChar,
-        KeyCode::Left => InputRequest::GoToPrevChar,
-        KeyCode::Right => InputRequest::GoToNextChar,
-        KeyCode::Home => InputRequest::GoToStart,
-        KeyCode::End => InputRequest::GoToEnd,
-        _ => return None,
-    })
 }

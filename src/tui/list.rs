@@ -30,19 +30,26 @@ impl ListState {
         self.offset = self.offset.min(self.selected);
     }
 
-    /// Scrolls so the selection is within a window of `height` rows; returns the window.
-    pub fn window(&mut self, height: usize, len: usize) -> std::ops::Range<usize> {
+    /// The reducer's half: scrolls so the selection is within a window of `height` rows.
+    pub fn scroll_into_view(&mut self, height: usize, len: usize) {
+        let w = self.window(height, len);
         self.clamp(len);
-        if height == 0 {
+        self.offset = w.start;
+    }
+
+    /// The renderer's half: the rows a window of `height` shows, from the stored offset,
+    /// moved only as far as keeps the selection visible (pure: drawing changes nothing).
+    pub fn window(&self, height: usize, len: usize) -> std::ops::Range<usize> {
+        if height == 0 || len == 0 {
             return 0..0;
         }
-        if self.selected < self.offset {
-            self.offset = self.selected;
-        } else if self.selected >= self.offset + height {
-            self.offset = self.selected + 1 - height;
+        let selected = self.selected.min(len - 1);
+        let mut offset = self.offset.min(selected);
+        if selected >= offset + height {
+            offset = selected + 1 - height;
         }
-        self.offset = self.offset.min(len.saturating_sub(height));
-        self.offset..(self.offset + height).min(len)
+        offset = offset.min(len.saturating_sub(height));
+        offset..(offset + height).min(len)
     }
 }
 
@@ -56,8 +63,17 @@ mod tests {
         assert_eq!(s.window(10, 100), 0..10);
         s.down(15, 100);
         assert_eq!(s.window(10, 100), 6..16);
+        s.scroll_into_view(10, 100);
+        assert_eq!(s.offset, 6);
+        s.up(3);
+        assert_eq!(
+            s.window(10, 100),
+            6..16,
+            "the window stays while the cursor is in it"
+        );
         s.bottom(100);
         assert_eq!(s.window(10, 100), 90..100);
+        s.scroll_into_view(10, 100);
         s.up(200);
         assert_eq!(s.window(10, 100), 0..10);
         s.down(5, 3);

@@ -2,13 +2,14 @@
 //! reducer asks the runtime to do (`Effect`), and what has the keyboard (`Mode`). Plain
 //! data, shared by the reducer, the views' states, the renderer and the runtime.
 
-use super::conversions::{ConversionPrompt, Finished};
-use super::plans::{PlanAction, PlanView};
 use crate::gate::{Confirmation, MutationRequest};
 use crate::history::HistoryPoint;
 use crate::model::Inventory;
+use crate::plan::show::Progress;
+use crate::plan::{Plan, PlanRow, StepRow};
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyEvent, MouseEvent};
+use serde::Serialize;
 use std::path::PathBuf;
 use tui_input::Input;
 
@@ -27,6 +28,8 @@ pub struct MutationResult {
 pub enum Action {
     Key(KeyEvent),
     Mouse(MouseEvent),
+    /// The terminal's new size (columns, rows).
+    Resize(u16, u16),
     Tick(DateTime<Utc>),
     ScanProgress {
         provider: String,
@@ -125,4 +128,90 @@ pub enum Mode {
     Confirm(Box<ConfirmState>),
     /// The new-conversion prompt.
     NewConversion(ConversionPrompt),
+}
+
+/// What a person can do to a plan from the dashboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanAction {
+    /// Approve the next wave (or the finish) and run it.
+    Approve,
+    Pause,
+    Abort,
+    /// Remove the current wave's replacements, keep the old VMs.
+    Rollback,
+}
+
+impl PlanAction {
+    pub fn verb(self) -> &'static str {
+        match self {
+            PlanAction::Approve => "Approve and run",
+            PlanAction::Pause => "Pause",
+            PlanAction::Abort => "Abort",
+            PlanAction::Rollback => "Roll back the current wave of",
+        }
+    }
+}
+
+/// One plan as the view shows it.
+#[derive(Debug, Clone)]
+pub struct PlanView {
+    pub row: PlanRow,
+    pub plan: Plan,
+    pub waves: Vec<Progress>,
+    pub steps: Vec<StepRow>,
+}
+
+impl PlanView {
+    /// The wave a person acts on: the one approved last.
+    pub fn current_wave(&self) -> usize {
+        (self.row.approved.max(0) as usize).min(self.plan.waves.len().saturating_sub(1))
+    }
+}
+
+/// A finished job's outcome, sent back by the runtime.
+#[derive(Debug, Clone)]
+pub struct Finished {
+    pub sha256: Option<String>,
+    pub size: u64,
+    pub warnings: Vec<String>,
+    pub seconds: f64,
+    /// The input's virtual size and bytes of data (an empty disk has none: it is still
+    /// 100 % of its size done).
+    pub virtual_size: u64,
+    pub data: u64,
+}
+
+/// The new-conversion prompt: what is typed, the error of the last attempt, and an
+/// existing output waiting for `y` before it is replaced.
+#[derive(Debug, Clone, Default)]
+pub struct ConversionPrompt {
+    pub input: Input,
+    pub error: Option<String>,
+    pub overwrite: Option<PathBuf>,
+}
+
+/// What a view's own key handling asks of the dashboard: effects to run, a status line,
+/// and the mode that has the keyboard next (`None`: leave it as it is).
+#[derive(Debug, Default)]
+pub struct Reply {
+    pub effects: Vec<Effect>,
+    pub status: Option<String>,
+    pub mode: Option<Mode>,
+}
+
+impl Reply {
+    pub fn status(text: impl Into<String>) -> Reply {
+        Reply {
+            status: Some(text.into()),
+            ..Reply::default()
+        }
+    }
+
+    pub fn mode(mode: Mode) -> Reply {
+        Reply {
+            mode: Some(mode),
+            ..Reply::default()
+        }
+    }
 }

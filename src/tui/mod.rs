@@ -9,6 +9,7 @@ pub mod fleet;
 pub mod images;
 pub mod keymap;
 pub mod keys;
+pub mod layout;
 pub mod list;
 pub mod logbuf;
 pub mod matrix;

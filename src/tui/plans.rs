@@ -2,52 +2,13 @@
 //! open), the selected plan, and the confirm dialogs for approve / pause / abort / rollback,
 //! whose confirmation is handed to the runtime with the action.
 
-use super::app::{App, ConfirmState, Effect, Mode};
 use super::list::ListState;
-use crate::gate::Needed;
-use crate::plan::show::{blast_radius, wave_progress, Progress};
-use crate::plan::{Journal, Plan, PlanRow, StepRow};
-use serde::Serialize;
+use super::messages::{ConfirmState, Effect, Mode, Reply};
+pub use super::messages::{PlanAction, PlanView};
+use crate::gate::{Gate, Needed};
+use crate::plan::show::{blast_radius, wave_progress};
+use crate::plan::Journal;
 use tui_input::Input;
-
-/// What a person can do to a plan from the dashboard.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PlanAction {
-    /// Approve the next wave (or the finish) and run it.
-    Approve,
-    Pause,
-    Abort,
-    /// Remove the current wave's replacements, keep the old VMs.
-    Rollback,
-}
-
-impl PlanAction {
-    pub fn verb(self) -> &'static str {
-        match self {
-            PlanAction::Approve => "Approve and run",
-            PlanAction::Pause => "Pause",
-            PlanAction::Abort => "Abort",
-            PlanAction::Rollback => "Roll back the current wave of",
-        }
-    }
-}
-
-/// One plan as the view shows it.
-#[derive(Debug, Clone)]
-pub struct PlanView {
-    pub row: PlanRow,
-    pub plan: Plan,
-    pub waves: Vec<Progress>,
-    pub steps: Vec<StepRow>,
-}
-
-impl PlanView {
-    /// The wave a person acts on: the one approved last.
-    pub fn current_wave(&self) -> usize {
-        (self.row.approved.max(0) as usize).min(self.plan.waves.len().saturating_sub(1))
-    }
-}
 
 /// A plan message in the dashboard's words: the keys that do what the CLI commands named
 /// in the journal's messages do (`a` approves or resumes, `R` rolls back, `p` pauses).
@@ -106,48 +67,42 @@ impl PlansState {
     pub fn selected(&self) -> Option<&PlanView> {
         self.plans.get(self.list.selected)
     }
-}
 
-impl App {
     /// `p`: the emergency brake. One key, no dialog, and pausing a paused plan is a no-op
     /// that says so.
-    pub(super) fn pause_plan(&mut self) -> Vec<Effect> {
-        let Some(p) = self.plans.selected() else {
-            self.status = Some("no plan selected".into());
-            return vec![];
+    pub fn pause(&self) -> Reply {
+        let Some(p) = self.selected() else {
+            return Reply::status("no plan selected");
         };
         let id = p.row.id.clone();
         if p.row.status.is_final() {
-            self.status = Some(format!("plan {id} is {}", p.row.status.as_str()));
-            return vec![];
+            return Reply::status(format!("plan {id} is {}", p.row.status.as_str()));
         }
         if p.row.status == crate::plan::PlanStatus::Paused {
-            self.status = Some(format!("plan {id} is already paused; a resumes it"));
-            return vec![];
+            return Reply::status(format!("plan {id} is already paused; a resumes it"));
         }
-        self.status = Some(format!("pausing plan {id}…"));
-        vec![Effect::PlanAction {
-            plan: id,
-            action: PlanAction::Pause,
-            confirmation: crate::gate::Confirmation::Yes,
-        }]
+        Reply {
+            status: Some(format!("pausing plan {id}…")),
+            effects: vec![Effect::PlanAction {
+                plan: id,
+                action: PlanAction::Pause,
+                confirmation: crate::gate::Confirmation::Yes,
+            }],
+            mode: None,
+        }
     }
 
-    /// Opens the confirm dialog for `action` on the selected plan.
-    pub(super) fn confirm_plan(&mut self, action: PlanAction) -> Vec<Effect> {
-        let Some(p) = self.plans.selected() else {
-            self.status = Some("no plan selected".into());
-            return vec![];
+    /// Opens the confirm dialog for `action` on the selected plan, with what the gate
+    /// needs (a refusal, y/N or the production context's name).
+    pub fn confirm(&self, action: PlanAction, gate: &Gate) -> Reply {
+        let Some(p) = self.selected() else {
+            return Reply::status("no plan selected");
         };
         if p.row.status.is_final() {
-            self.status = Some(format!("plan {} is {}", p.row.id, p.row.status.as_str()));
-            return vec![];
+            return Reply::status(format!("plan {} is {}", p.row.id, p.row.status.as_str()));
         }
-        let expected = match self.gate.needs_all(p.plan.contexts()) {
-            Needed::Refused(e) => {
-                self.status = Some(format!("plan {}: {e}", p.row.id));
-                return vec![];
-            }
+        let expected = match gate.needs_all(p.plan.contexts()) {
+            Needed::Refused(e) => return Reply::status(format!("plan {}: {e}", p.row.id)),
             Needed::Yes => None,
             Needed::Typed(name) => Some(name),
         };
@@ -176,7 +131,7 @@ impl App {
                 p.waves.get(w).map_or(0, |x| x.healthy + x.in_flight + x.failed)
             ),
         });
-        if self.dry_run && action != PlanAction::Pause {
+        if gate.dry_run() && action != PlanAction::Pause {
             lines.push("--dry-run: the cloud calls are validated, not made.".into());
         }
         lines.push(String::new());
@@ -186,27 +141,26 @@ impl App {
             ),
             None => "Press y to confirm; any other key cancels (default: No).".into(),
         });
-        self.mode = Mode::Confirm(Box::new(ConfirmState {
+        Reply::mode(Mode::Confirm(Box::new(ConfirmState {
             title: format!("{} plan {}?", action.verb(), p.row.id),
             lines,
             requests: vec![],
             expected,
             typed: Input::default(),
             plan: Some((p.row.id.clone(), action)),
-        }));
-        vec![]
+        })))
     }
 
     /// Plans arrived from the journal.
-    pub(super) fn on_plans(&mut self, plans: Result<Vec<PlanView>, String>) {
+    pub fn on_loaded(&mut self, plans: Result<Vec<PlanView>, String>) {
         match plans {
             Ok(p) => {
-                self.plans.plans = p;
-                self.plans.error = None;
-                let n = self.plans.plans.len();
-                self.plans.list.selected = self.plans.list.selected.min(n.saturating_sub(1));
+                self.plans = p;
+                self.error = None;
+                let n = self.plans.len();
+                self.list.selected = self.list.selected.min(n.saturating_sub(1));
             }
-            Err(e) => self.plans.error = Some(e),
+            Err(e) => self.error = Some(e),
         }
     }
 }

@@ -50,6 +50,9 @@ impl Runtime {
         let (tx, mut rx) = unbounded_channel::<Action>();
         let mut events = EventStream::new();
         let mut tick = tokio::time::interval(TICK);
+        if let Ok(size) = term.size() {
+            app.update(Action::Resize(size.width, size.height));
+        }
         let effects = app.start();
         self.perform(effects, app, &tx);
         // Fault injection for the terminal-hygiene tests.
@@ -63,6 +66,7 @@ impl Runtime {
                 ev = events.next() => match ev {
                     Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => Action::Key(k),
                     Some(Ok(Event::Mouse(m))) => Action::Mouse(m),
+                    Some(Ok(Event::Resize(w, h))) => Action::Resize(w, h),
                     Some(Ok(_)) => continue,
                     Some(Err(e)) => return Err(e.into()),
                     None => return Ok(()),

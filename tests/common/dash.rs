@@ -41,6 +41,7 @@ pub fn press(app: &mut App, keys: &str) {
 
 /// One frame of `w`×`h` without colour, as text (a line per row).
 pub fn screen(app: &mut App, w: u16, h: u16) -> String {
+    app.update(Action::Resize(w, h));
     let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
     term.draw(|f| ui::draw(f, app, Theme { color: false }))
         .unwrap();

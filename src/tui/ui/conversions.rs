@@ -5,13 +5,13 @@ use crate::convert::human_bytes as human;
 use crate::tui::app::App;
 use crate::tui::conversions::{JobState, PROMPT_HELP};
 use crate::tui::theme::Theme;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, LineGauge, Paragraph};
 use ratatui::Frame;
 
-pub fn conversions(f: &mut Frame<'_>, area: Rect, app: &mut App, theme: Theme) {
-    let st = &mut app.conversions;
+pub fn conversions(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
+    let st = &app.conversions;
     let title = format!(" conversions {} ", st.jobs.len());
     let block = Block::bordered().title(Span::styled(title, theme.title()));
     if st.jobs.is_empty() {
@@ -23,7 +23,7 @@ pub fn conversions(f: &mut Frame<'_>, area: Rect, app: &mut App, theme: Theme) {
         f.render_widget(Paragraph::new(text).block(block), area);
         return;
     }
-    let [list, detail] = Layout::vertical([Constraint::Min(4), Constraint::Length(6)]).areas(area);
+    let [list, detail] = crate::tui::layout::conversions(area);
     let inner = block.inner(list);
     f.render_widget(block, list);
     // Two lines per job: a description and a gauge.

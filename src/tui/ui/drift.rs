@@ -4,7 +4,7 @@
 use crate::drift::Verdict;
 use crate::tui::app::App;
 use crate::tui::theme::Theme;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Cell, Paragraph, Row, Sparkline, Table};
 use ratatui::Frame;
@@ -18,21 +18,14 @@ fn bar(part: usize, total: usize, width: usize) -> String {
     format!("{}{}", "█".repeat(filled), "░".repeat(width - filled))
 }
 
-pub fn drift(f: &mut Frame<'_>, area: Rect, app: &mut App, theme: Theme) {
-    let rows = app.matrix();
+pub fn drift(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
+    let rows = &app.drift_matrix;
     let Some(d) = &app.data else {
         super::scanning(f, area, "Drift");
         return;
     };
     // On short terminals the matrix keeps the room: the bars go first, then the trend.
-    let chart_h = if area.height >= 28 { 8 } else { 0 };
-    let trend_h = if area.height >= 14 { 4 } else { 0 };
-    let [chart_area, matrix_area, trend_area] = Layout::vertical([
-        Constraint::Length(chart_h),
-        Constraint::Min(5),
-        Constraint::Length(trend_h),
-    ])
-    .areas(area);
+    let [chart_area, matrix_area, trend_area] = crate::tui::layout::drift(area);
     // Narrow terminals: shorter name columns and a shorter bar.
     let wide = matrix_area.width >= 110;
     let counts = d.a.vm_counts();

@@ -4,10 +4,11 @@ use super::detail;
 use crate::drift::Verdict;
 use crate::tui::app::App;
 use crate::tui::fleet::Column;
+use crate::tui::layout;
 use crate::tui::rows::Rows;
 use crate::tui::text::ellipsize;
 use crate::tui::theme::Theme;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
@@ -15,18 +16,6 @@ use ratatui::Frame;
 
 fn verdict_cell(v: Verdict, theme: Theme) -> Cell<'static> {
     Cell::from(format!("{} {}", v.symbol(), v.as_str())).style(theme.verdict(v))
-}
-
-fn split_detail(area: Rect, detail: bool, vertical: bool) -> (Rect, Option<Rect>) {
-    if !detail {
-        return (area, None);
-    }
-    let [a, b] = if vertical {
-        Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area)
-    } else {
-        Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)]).areas(area)
-    };
-    (a, Some(b))
 }
 
 /// The bordered block of a table view, titled "Name shown / total", the filter and the
@@ -65,15 +54,15 @@ fn typed_invalid(app: &App) -> bool {
     app.filter_error.is_some() && matches!(app.mode, crate::tui::app::Mode::Filter(_))
 }
 
-pub fn fleet(f: &mut Frame<'_>, area: Rect, app: &mut App, theme: Theme) {
+pub fn fleet(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
     let typed_invalid = typed_invalid(app);
     // Side by side only where both keep names readable; below the table otherwise.
-    let (table_area, detail_area) = split_detail(area, app.detail, area.width < 140);
+    let (table_area, detail_area) = layout::fleet(app, area);
     let Some(d) = &app.data else {
         super::scanning(f, area, "Fleet");
         return;
     };
-    let st = &mut app.fleet;
+    let st = &app.fleet;
     let (block, inner, height) = table_block(
         "Fleet",
         &st.rows,
@@ -82,7 +71,6 @@ pub fn fleet(f: &mut Frame<'_>, area: Rect, app: &mut App, theme: Theme) {
         typed_invalid,
         theme,
     );
-    (app.page, app.rows_top) = (height, inner.y + 1);
     let window = st.rows.list.window(height, st.rows.shown.len());
     // Columns and widths come from the whole filtered set (measured by the reducer), so
     // paging never changes them; only the visible rows' texts are made.
@@ -204,14 +192,14 @@ fn fit_columns(widths: &[u16; 11], width: u16, sort: usize) -> Vec<(usize, u16)>
         .collect()
 }
 
-pub fn images(f: &mut Frame<'_>, area: Rect, app: &mut App, theme: Theme) {
+pub fn images(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
     let typed_invalid = typed_invalid(app);
-    let (table_area, detail_area) = split_detail(area, app.detail, true);
+    let (table_area, detail_area) = layout::images(app, area);
     let Some(d) = &app.data else {
         super::scanning(f, area, "Images");
         return;
     };
-    let st = &mut app.images;
+    let st = &app.images;
     let (block, inner, height) = table_block(
         "Images by family",
         &st.rows,
@@ -220,7 +208,6 @@ pub fn images(f: &mut Frame<'_>, area: Rect, app: &mut App, theme: Theme) {
         typed_invalid,
         theme,
     );
-    (app.page, app.rows_top) = (height, inner.y + 1);
     let window = st.rows.list.window(height, st.rows.shown.len());
     // The name takes what the fixed columns leave (7 gaps of 1).
     let name_w = (inner.width as usize).saturating_sub(20 + 16 + 11 + 5 + 12 + 5 + 12 + 7);
@@ -291,7 +278,7 @@ pub fn images(f: &mut Frame<'_>, area: Rect, app: &mut App, theme: Theme) {
     }
 }
 
-pub fn log(f: &mut Frame<'_>, area: Rect, app: &mut App, theme: Theme) {
+pub fn log(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
     let lines = app.log_lines();
     let follow = if app.log.follow { " ─ following" } else { "" };
     let filter = if app.log.filter.is_empty() {
@@ -305,11 +292,11 @@ pub fn log(f: &mut Frame<'_>, area: Rect, app: &mut App, theme: Theme) {
         .borders(Borders::ALL);
     let inner = block.inner(area);
     let height = inner.height as usize;
-    app.page = height;
-    if app.log.follow {
-        app.log.list.bottom(lines.len());
-    }
-    let window = app.log.list.window(height, lines.len());
+    let window = if app.log.follow {
+        lines.len().saturating_sub(height)..lines.len()
+    } else {
+        app.log.list.window(height, lines.len())
+    };
     let selected = app.log.list.selected;
     let text: Vec<Line> = lines[window.clone()]
         .iter()

@@ -12,20 +12,17 @@ mod popup;
 use super::app::App;
 use super::keymap::View;
 use super::theme::Theme;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
-
-/// Header lines: context and refresh state, verdict counts, view tabs.
-pub const HEADER_HEIGHT: u16 = 3;
 
 /// The smallest terminal the dashboard draws in.
 pub const MIN_WIDTH: u16 = 80;
 pub const MIN_HEIGHT: u16 = 20;
 
 /// Draws the whole dashboard.
-pub fn draw(f: &mut Frame<'_>, app: &mut App, theme: Theme) {
+pub fn draw(f: &mut Frame<'_>, app: &App, theme: Theme) {
     let area = f.area();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         let msg = format!(
@@ -39,12 +36,7 @@ pub fn draw(f: &mut Frame<'_>, app: &mut App, theme: Theme) {
         );
         return;
     }
-    let [header, body, footer] = Layout::vertical([
-        Constraint::Length(HEADER_HEIGHT),
-        Constraint::Min(5),
-        Constraint::Length(footer_height(app)),
-    ])
-    .areas(area);
+    let [header, body, footer] = crate::tui::layout::frame(app, area);
     chrome::header(f, header, app, theme);
     match app.view {
         View::Fleet => lists::fleet(f, body, app, theme),
@@ -56,15 +48,6 @@ pub fn draw(f: &mut Frame<'_>, app: &mut App, theme: Theme) {
     }
     chrome::footer(f, footer, app, theme);
     popup::popups(f, area, app, theme);
-}
-
-/// The footer: one line, two while a filter being typed has an error (shown under it).
-pub fn footer_height(app: &App) -> u16 {
-    match (&app.mode, &app.filter_error) {
-        (super::app::Mode::Filter(_), Some(_)) => 2,
-        (super::app::Mode::NewConversion(p), _) if p.error.is_some() => 2,
-        _ => 1,
-    }
 }
 
 /// A view's placeholder until the first scan lands.

@@ -20,11 +20,9 @@ fn status_style(s: PlanStatus, theme: Theme) -> Style {
     }
 }
 
-pub fn plans(f: &mut Frame<'_>, area: Rect, app: &mut App, theme: Theme) {
+pub fn plans(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
     let st = &app.plans;
-    let list_h = (st.plans.len() as u16 + 3).clamp(4, area.height / 3);
-    let [top, bottom] =
-        Layout::vertical([Constraint::Length(list_h), Constraint::Min(5)]).areas(area);
+    let [top, bottom] = crate::tui::layout::plans(app, area);
     let title = format!(" plans {} ", st.plans.len());
     let block = Block::bordered().title(Span::styled(title, theme.title()));
     if st.plans.is_empty() {
