@@ -233,6 +233,7 @@ fn dashboard(ctx: &Ctx, cli: &Cli, logs: drydock::tui::logbuf::LogBuffer) -> Res
         export_dir: paths::export_dir(),
         clock,
         journal: drydock::plan::journal_path(),
+        plans_dir: paths::data_dir().map(|d| d.join("plans")),
     };
     rt.block_on(runtime.run(app))?;
     Ok(Exit::Clean)

@@ -112,7 +112,7 @@ fn fleet_filtered_with_detail() {
 #[test]
 fn images_view_with_lineage_and_blast_radius() {
     let mut a = app();
-    press(&mut a, "2/app-checkout\n\n");
+    press(&mut a, "2/app-checkout\nd");
     insta::assert_snapshot!(screen(&mut a));
 }
 

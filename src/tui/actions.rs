@@ -1,8 +1,7 @@
-//! The dashboard's heavier commands: the command palette, the confirm dialog in front of
-//! the mutation gate, the raw-JSON popup and exports.
+//! The dashboard's heavier commands: the confirm dialog in front of the mutation gate, the
+//! raw-JSON popup and exports.
 
 use super::app::{App, ConfirmState, Effect, ExportFormat, Mode};
-use super::fleet::Column;
 use super::keymap::{key_name, Command, View};
 use super::matrix;
 use crate::gate::{Confirmation, MutationRequest, Needed};
@@ -21,119 +20,6 @@ use tui_input::Input;
 pub const TAG_RETIRE: &str = "drydock:retire";
 
 impl App {
-    /// Palette commands matching what has been typed.
-    pub fn palette_candidates(&self, typed: &str) -> Vec<String> {
-        let mut all: Vec<String> = ["fleet", "images", "drift", "log", "help", "refresh", "quit"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        all.extend(["export csv", "export json"].map(String::from));
-        all.extend(Column::ALL.iter().map(|c| format!("sort {}", c.title())));
-        all.push("context all".into());
-        if let Some(full) = &self.full {
-            all.extend(full.sources.iter().map(|s| format!("context {s}")));
-        }
-        all.push("filter ".into());
-        let typed = typed.trim_start();
-        all.into_iter().filter(|c| c.starts_with(typed)).collect()
-    }
-
-    pub(super) fn on_palette_key(&mut self, key: KeyEvent, mut input: Input) -> Vec<Effect> {
-        match key.code {
-            KeyCode::Esc => return vec![],
-            KeyCode::Tab => {
-                if let Some(first) = self.palette_candidates(input.value()).first() {
-                    input = Input::new(first.clone());
-                }
-            }
-            KeyCode::Enter => return self.execute(input.value()),
-            _ => {
-                if let Some(req) = super::app::input_request(&key) {
-                    input.handle(req);
-                }
-            }
-        }
-        self.mode = Mode::Palette(input);
-        vec![]
-    }
-
-    /// Runs a palette command line.
-    pub fn execute(&mut self, line: &str) -> Vec<Effect> {
-        let line = line.trim();
-        let (word, rest) = line
-            .split_once(' ')
-            .map_or((line, ""), |(w, r)| (w, r.trim()));
-        let view = View::ALL.into_iter().find(|v| v.name() == word);
-        match (word, rest) {
-            _ if view.is_some() => self.run(Command::Show(view.expect("checked"))),
-            ("help", _) => self.run(Command::Help),
-            ("refresh", _) => self.run(Command::Refresh),
-            ("quit" | "q", _) => self.run(Command::Quit),
-            ("export", "" | "csv") => vec![Effect::Export(ExportFormat::Csv)],
-            ("export", "json") => vec![Effect::Export(ExportFormat::Json)],
-            ("sort", "") => self.run(Command::SortNext),
-            ("sort", col) => {
-                match (Column::parse(col), &self.data) {
-                    (Some(c), Some(d)) => {
-                        self.view = View::Fleet;
-                        self.fleet.sort_by(c, d);
-                    }
-                    (None, _) => {
-                        let names: Vec<_> = Column::ALL.iter().map(|c| c.title()).collect();
-                        self.status = Some(format!(
-                            "unknown column `{col}`; columns: {}",
-                            names.join(", ")
-                        ));
-                    }
-                    _ => {}
-                }
-                vec![]
-            }
-            ("context", name) => {
-                self.switch_context(name);
-                vec![]
-            }
-            ("filter", expr) => {
-                if !self.set_filter(expr) {
-                    self.status = self.filter_error.take();
-                }
-                vec![]
-            }
-            ("", _) => vec![],
-            _ => {
-                self.status = Some(format!(
-                    "unknown command `{line}`; try fleet, images, drift, log, sort COLUMN, context NAME, export json, filter EXPR, quit"
-                ));
-                vec![]
-            }
-        }
-    }
-
-    fn switch_context(&mut self, name: &str) {
-        let known: Vec<String> = self
-            .full
-            .as_ref()
-            .map(|f| f.sources.clone())
-            .unwrap_or_default();
-        let next = match name {
-            "" | "all" => None,
-            n if known.iter().any(|k| k == n) => Some(n.to_string()),
-            n => {
-                self.status = Some(format!(
-                    "unknown context `{n}`; contexts: all, {}",
-                    known.join(", ")
-                ));
-                return;
-            }
-        };
-        self.context = next;
-        self.rebuild();
-        self.status = Some(format!(
-            "context: {}",
-            self.context.as_deref().unwrap_or("all")
-        ));
-    }
-
     /// Builds the confirm dialog for a mutating command on the marked or selected items.
     pub(super) fn open_confirm(&mut self, c: Command) {
         let Some(d) = &self.data else { return };

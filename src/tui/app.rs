@@ -108,6 +108,8 @@ pub struct App {
     pub filter_error: Option<String>,
     /// Every status line and failure cause, in full, newest last (the `M` overlay).
     pub messages: std::collections::VecDeque<(DateTime<Utc>, String)>,
+    /// The palette's last tab completion: what was typed and which candidate is shown.
+    pub palette_tab: Option<(String, usize)>,
     /// Ids whose change failed: marked again after the refresh, for a retry.
     pub retry: std::collections::BTreeSet<String>,
     pub history: Vec<HistoryPoint>,
@@ -157,6 +159,7 @@ impl App {
             filter_error: None,
             messages: Default::default(),
             retry: Default::default(),
+            palette_tab: None,
             history: opts.history,
             quit: false,
             fatal: None,
@@ -242,6 +245,13 @@ impl App {
             Action::ConversionDone { id, result } => {
                 self.status = Some(self.conversions.on_done(id, result));
                 vec![]
+            }
+            Action::PlanSaved(r) => {
+                self.status = Some(match r {
+                    Ok(s) => s,
+                    Err(e) => format!("the plan was not written: {e}"),
+                });
+                vec![Effect::LoadPlans]
             }
             Action::PlanActionDone(r) => {
                 self.status = Some(match r {

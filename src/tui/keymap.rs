@@ -89,6 +89,10 @@ pub enum Command {
     ConvertCancel,
     /// Every status line and failure cause in full.
     Messages,
+    /// Toggle the detail pane (Fleet, Images).
+    DetailPane,
+    /// Plans view: make a plan (family → settings → review → write).
+    PlanNew,
 }
 
 /// One binding.
@@ -109,6 +113,7 @@ const LISTS: &[View] = &[View::Fleet, View::Images, View::Log];
 const NAV: &[View] = &[
     View::Fleet,
     View::Images,
+    View::Drift,
     View::Log,
     View::Plans,
     View::Conversions,
@@ -200,7 +205,20 @@ pub const BINDINGS: &[Binding] = &[
         &[View::Fleet],
         "reverse sort order",
     ),
-    b(&["enter"], Command::Detail, TABLES, "detail pane"),
+    b(&["enter"], Command::Detail, &[View::Fleet], "detail pane"),
+    b(
+        &["enter"],
+        Command::Detail,
+        &[View::Images],
+        "what uses the image (VMs, scale groups, templates)",
+    ),
+    b(
+        &["enter"],
+        Command::Detail,
+        &[View::Drift],
+        "open the fleet on this family and account/region",
+    ),
+    b(&["d"], Command::DetailPane, TABLES, "detail pane"),
     b(&["y"], Command::Json, LISTS, "raw JSON of the selection"),
     b(&["space"], Command::Mark, TABLES, "mark for bulk actions"),
     b(
@@ -237,7 +255,18 @@ pub const BINDINGS: &[Binding] = &[
         help: "approve the next wave and run it",
         mutating: true,
     },
-    b(&["p"], Command::PlanPause, &[View::Plans], "pause the plan"),
+    b(
+        &["p"],
+        Command::PlanPause,
+        &[View::Plans],
+        "pause the plan (at once)",
+    ),
+    b(
+        &["n"],
+        Command::PlanNew,
+        &[View::Plans],
+        "new plan: family → settings → review → write",
+    ),
     Binding {
         keys: &["X"],
         command: Command::PlanAbort,

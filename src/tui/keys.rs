@@ -56,6 +56,31 @@ impl App {
                 }
                 vec![]
             }
+            Mode::NewPlan(st) => {
+                let Some(d) = &self.data else {
+                    return vec![];
+                };
+                let reply = st.on_key(key, d, self.now);
+                self.apply(reply)
+            }
+            Mode::Users(mut st) => {
+                let len = st.items.len();
+                match key_name(&key).as_deref() {
+                    Some("q" | "ctrl-c") => return self.run(Command::Quit),
+                    Some("esc") => return vec![],
+                    Some("j" | "down") => st.list.down(1, len),
+                    Some("k" | "up") => st.list.up(1),
+                    Some("G" | "end") => st.list.bottom(len),
+                    Some("g" | "home") => st.list.top(),
+                    Some("enter") => {
+                        self.open_user(&st);
+                        return vec![];
+                    }
+                    _ => {}
+                }
+                self.mode = Mode::Users(st);
+                vec![]
+            }
             Mode::Help { scroll } => {
                 let last = self.help_lines().saturating_sub(1);
                 if let Some(scroll) = overlay_scroll(&key, scroll, last) {
@@ -122,6 +147,10 @@ impl App {
                 return self.apply(reply);
             }
             Command::PlanAbort => return self.plan_action(PlanAction::Abort),
+            Command::PlanNew => match &self.data {
+                Some(d) => self.mode = Mode::NewPlan(Box::new(super::new_plan::NewPlan::start(d))),
+                None => self.status = Some("no data yet: wait for the scan".into()),
+            },
             Command::PlanRollback => return self.plan_action(PlanAction::Rollback),
             Command::ConvertNew => self.mode = Mode::NewConversion(Default::default()),
             Command::ConvertCancel => self.status = self.conversions.cancel_selected(),
@@ -175,7 +204,9 @@ impl App {
                 self.mode = Mode::Filter(Input::new(current));
             }
             Command::Show(v) => self.view = v,
-            Command::Detail => self.detail = !self.detail,
+            Command::Detail if self.view == View::Images => self.open_users(),
+            Command::Detail if self.view == View::Drift => self.open_drift_cell(),
+            Command::Detail | Command::DetailPane => self.detail = !self.detail,
             Command::Json => self.open_json(),
             Command::Mark => self.toggle_mark(),
             Command::SortNext => {
@@ -224,8 +255,13 @@ impl App {
     /// Applies a filter expression to the current view; a bad term leaves the old filter
     /// in place, records why in `filter_error` and returns false.
     pub fn set_filter(&mut self, text: &str) -> bool {
+        self.set_filter_on(self.view, text)
+    }
+
+    /// The same for `view`.
+    pub fn set_filter_on(&mut self, view: View, text: &str) -> bool {
         self.filter_error = None;
-        let parsed = match self.view {
+        let parsed = match view {
             View::Log => {
                 self.log.filter = text.trim().to_string();
                 return true;
@@ -241,7 +277,7 @@ impl App {
             }
         };
         let Some(d) = &self.data else { return true };
-        match self.view {
+        match view {
             View::Fleet => {
                 self.fleet.rows.filter = filter;
                 self.fleet.refilter(d);

@@ -41,6 +41,8 @@ pub enum Action {
     MutationsFinished(Vec<MutationResult>),
     /// The plans read from the journal.
     PlansLoaded(Result<Vec<PlanView>, String>),
+    /// A plan made in the dashboard was written (where), or why not.
+    PlanSaved(Result<String, String>),
     /// A plan action finished: what happened, or why it failed.
     PlanActionDone(Result<String, String>),
     Exported(Result<PathBuf, String>),
@@ -83,6 +85,8 @@ pub enum Effect {
         action: PlanAction,
         confirmation: Confirmation,
     },
+    /// Write a plan made in the dashboard (plan file + journal), as `plan new` does.
+    SavePlan(Box<Plan>),
     /// Convert a disk image on a thread (local files only: no mutation gate).
     Convert {
         id: usize,
@@ -128,6 +132,28 @@ pub enum Mode {
     Confirm(Box<ConfirmState>),
     /// The new-conversion prompt.
     NewConversion(ConversionPrompt),
+    /// What uses an image (from `enter` in the Images view).
+    Users(Box<UsersState>),
+    /// Making a plan (`n` in the Plans view).
+    NewPlan(Box<super::new_plan::NewPlan>),
+}
+
+/// One thing that uses an image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserItem {
+    /// A VM (index into the shown inventory's VMs).
+    Vm(u32),
+    ScaleGroup(usize),
+    LaunchTemplate(usize),
+}
+
+/// The list of what uses an image, with its cursor.
+#[derive(Debug, Clone)]
+pub struct UsersState {
+    /// The image (index into the shown inventory's images).
+    pub image: u32,
+    pub items: Vec<UserItem>,
+    pub list: crate::tui::list::ListState,
 }
 
 /// What a person can do to a plan from the dashboard.

@@ -29,6 +29,8 @@ pub struct Runtime {
     pub clock: Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>,
     /// The plan journal the Plans view reads and acts on (`None`: no plans).
     pub journal: Option<PathBuf>,
+    /// Where plans made in the dashboard are written (as `plan new` writes them).
+    pub plans_dir: Option<PathBuf>,
 }
 
 const TICK: Duration = Duration::from_millis(250);
@@ -143,6 +145,17 @@ impl Runtime {
                         Ok(path)
                     });
                     let _ = tx.send(Action::Exported(result.map_err(|e: String| e)));
+                }
+                Effect::SavePlan(plan) => {
+                    let (dir, journal) = (self.plans_dir.clone(), self.journal.clone());
+                    let tx = tx.clone();
+                    tokio::task::spawn_blocking(move || {
+                        let _ = tx.send(Action::PlanSaved(super::new_plan::save(
+                            &plan,
+                            dir.as_deref(),
+                            journal.as_deref(),
+                        )));
+                    });
                 }
                 Effect::LoadPlans => {
                     let path = self.journal.clone();

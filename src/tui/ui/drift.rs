@@ -61,13 +61,24 @@ pub fn drift(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
             .iter()
             .map(|v| format!("{} {}", v.symbol(), &v.as_str()[..3])),
     );
-    header.push("outdated or worse".into());
-    let body: Vec<Row> = rows
+    header.push(if wide { "outdated or worse" } else { "≥out" }.into());
+    // Only the visible rows, with the cursor (enter opens the fleet on that row).
+    let window = app
+        .drift
+        .window(matrix_area.height.saturating_sub(3) as usize, rows.len());
+    let body: Vec<Row> = rows[window.clone()]
         .iter()
-        .map(|r| {
+        .enumerate()
+        .map(|(k, r)| {
             let mut cells = vec![
-                Cell::from(r.family.clone()),
-                Cell::from(r.key.clone()),
+                Cell::from(crate::tui::text::ellipsize(
+                    &r.family,
+                    if wide { 22 } else { 13 },
+                )),
+                Cell::from(crate::tui::text::ellipsize(
+                    &r.key,
+                    if wide { 14 } else { 10 },
+                )),
                 Cell::from(r.total.to_string()),
             ];
             cells.extend(Verdict::ALL.iter().map(|&v| {
@@ -85,23 +96,35 @@ pub fn drift(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
             }));
             cells.push(Cell::from(format!(
                 "{} {}",
-                bar(r.failing(), r.total, if wide { 10 } else { 6 }),
+                bar(r.failing(), r.total, if wide { 10 } else { 3 }),
                 r.failing()
             )));
-            Row::new(cells)
+            let row = Row::new(cells);
+            if window.start + k == app.drift.selected {
+                row.style(theme.selected())
+            } else {
+                row
+            }
         })
         .collect();
     let mut widths = vec![
-        Constraint::Length(if wide { 22 } else { 14 }),
+        Constraint::Length(if wide { 22 } else { 13 }),
         Constraint::Length(if wide { 14 } else { 10 }),
         Constraint::Length(4),
     ];
     widths.extend([Constraint::Length(5); 7]);
-    widths.push(Constraint::Min(12));
-    let title = format!(
-        " Drift: family × {by} ({} rows; a toggles account/region) ",
-        rows.len()
-    );
+    widths.push(Constraint::Min(6));
+    let title = if wide {
+        format!(
+            " Drift: family × {by} ({} rows; enter opens the fleet there, a toggles account/region) ",
+            rows.len()
+        )
+    } else {
+        format!(
+            " Drift: family × {by} ({} rows; enter: fleet, a: toggle) ",
+            rows.len()
+        )
+    };
     f.render_widget(
         Table::new(body, widths)
             .header(Row::new(header).style(theme.title()))

@@ -6,6 +6,7 @@ mod conversions;
 mod detail;
 mod drift;
 mod lists;
+mod new_plan;
 mod plans;
 mod popup;
 
@@ -54,6 +55,19 @@ pub fn draw(f: &mut Frame<'_>, app: &App, theme: Theme) {
 pub(crate) fn scanning(f: &mut Frame<'_>, area: Rect, name: &str) {
     let block = ratatui::widgets::Block::bordered().title(format!(" {name} "));
     f.render_widget(Paragraph::new(" scanning…").block(block), area);
+}
+
+/// A large overlay: nearly the whole `area`, cleared; with its inner width and height.
+pub(crate) fn overlay(f: &mut Frame<'_>, area: Rect) -> (Rect, usize, usize) {
+    let rect = centered(
+        area,
+        area.width.saturating_sub(6),
+        area.height.saturating_sub(4),
+    );
+    f.render_widget(ratatui::widgets::Clear, rect);
+    let width = rect.width.saturating_sub(2) as usize;
+    let height = rect.height.saturating_sub(2) as usize;
+    (rect, width, height)
 }
 
 /// A rectangle of `w`×`h` centred in `area` (clamped to it).

@@ -29,7 +29,7 @@ pub fn plans(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
         let text = st
             .error
             .clone()
-            .unwrap_or_else(|| " no plans yet: `drydock plan new --family F` makes one".into());
+            .unwrap_or_else(|| " no plans yet: n makes one (family → settings → review)".into());
         f.render_widget(Paragraph::new(text).block(block), area);
         return;
     }
@@ -67,7 +67,7 @@ pub fn plans(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
     let Some(p) = st.selected() else { return };
     let block = Block::bordered().title(Span::styled(
         format!(
-            " {} — a approve · p pause · X abort · R rollback ",
+            " {} — a approve · p pause · X abort · R rollback · n new plan ",
             p.row.id
         ),
         theme.title(),

@@ -13,6 +13,8 @@ pub fn popups(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
     match &app.mode {
         Mode::Help { scroll } => help(f, area, app, *scroll, theme),
         Mode::Messages { scroll } => messages(f, area, app, *scroll, theme),
+        Mode::Users(st) => users(f, area, app, st, theme),
+        Mode::NewPlan(st) => super::new_plan::new_plan(f, area, st, theme),
         Mode::Json { text, scroll } => {
             let rect = centered(
                 area,
@@ -145,6 +147,82 @@ fn messages(f: &mut Frame<'_>, area: Rect, app: &App, scroll: usize, theme: Them
         Paragraph::new(lines)
             .block(Block::bordered().title(Span::styled(title, theme.title())))
             .wrap(Wrap { trim: false }),
+        rect,
+    );
+}
+
+/// What uses an image: VMs, scale groups and launch templates, one selectable line each.
+fn users(
+    f: &mut Frame<'_>,
+    area: Rect,
+    app: &App,
+    st: &crate::tui::messages::UsersState,
+    theme: Theme,
+) {
+    use crate::tui::messages::UserItem;
+    use crate::tui::text::{ellipsize, short_id};
+    let Some(d) = &app.data else { return };
+    let img = &d.inv.images[st.image as usize];
+    let (rect, width, height) = super::overlay(f, area);
+    let window = st.list.window(height, st.items.len());
+    let lines: Vec<Line> = if st.items.is_empty() {
+        vec![Line::raw("nothing uses this image: it can be retired")]
+    } else {
+        st.items[window.clone()]
+            .iter()
+            .enumerate()
+            .map(|(k, item)| {
+                let text = match *item {
+                    UserItem::Vm(v) => {
+                        let r = d.vm(v);
+                        let vm = r.vm();
+                        let verdict = r.verdict();
+                        format!(
+                            "VM              {:<24} {:<22} {:<14} {} {}",
+                            vm.name,
+                            short_id(&vm.id),
+                            vm.region,
+                            verdict.symbol(),
+                            verdict.as_str()
+                        )
+                    }
+                    UserItem::ScaleGroup(g) => {
+                        let sg = &d.inv.scale_groups[g];
+                        format!(
+                            "scale group     {:<24} {} members, {}",
+                            sg.name,
+                            sg.members.len(),
+                            sg.region
+                        )
+                    }
+                    UserItem::LaunchTemplate(t) => {
+                        let lt = &d.inv.launch_templates[t];
+                        format!(
+                            "launch template {:<24} v{}{}, {}",
+                            lt.name,
+                            lt.version,
+                            if lt.default_version { " (default)" } else { "" },
+                            lt.region
+                        )
+                    }
+                };
+                let line = Line::raw(ellipsize(&text, width));
+                if window.start + k == st.list.selected {
+                    line.style(theme.selected())
+                } else {
+                    line
+                }
+            })
+            .collect()
+    };
+    let title = format!(
+        " used by: {} ({} items; enter opens, esc closes) ",
+        img.name,
+        st.items.len()
+    );
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(Block::bordered().title(Span::styled(ellipsize(&title, width), theme.title()))),
         rect,
     );
 }
