@@ -11,6 +11,7 @@ pub mod planner;
 mod rebuild;
 mod retire;
 mod rollout;
+pub mod rows;
 pub mod show;
 pub mod spec;
 
