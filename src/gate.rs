@@ -400,4 +400,32 @@ mod tests {
         real.apply(&cloud, &r, &Confirmation::Yes).await.unwrap();
         assert_eq!(state(&cloud), drydock_api::ImageState::Disabled);
     }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn log_lines_are_sentences_not_debug_dumps() {
+        use tracing_subscriber::layer::SubscriberExt;
+        let logs = crate::tui::logbuf::LogBuffer::new(10);
+        let subscriber = tracing_subscriber::registry().with(logs.clone());
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let now = chrono::Utc::now();
+        let cloud = drydock_sim::demo_clouds(now, drydock_sim::SimSettings::default()).remove(0);
+        let image = cloud.inventory().images[0].id.clone();
+        let r = req(
+            "demo-aws",
+            Operation::Tag {
+                resource: image.clone(),
+                tags: [("k".to_string(), "v".to_string())].into(),
+            },
+            ImageUsage::default(),
+        );
+        gate().apply(&cloud, &r, &Confirmation::Yes).await.unwrap();
+        let lines: Vec<String> = logs.snapshot().iter().map(|l| l.message.clone()).collect();
+        assert_eq!(
+            lines,
+            vec![
+                format!("demo-aws: applying tag {image}"),
+                format!("demo-aws: tag {image} done"),
+            ]
+        );
+    }
 }

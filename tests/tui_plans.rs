@@ -34,12 +34,21 @@ fn key(app: &mut App, k: &str) -> Vec<Effect> {
 
 /// A plan for app-checkout on the demo, registered in a journal under `dir`.
 fn setup(dir: &std::path::Path) -> (Arc<Journal>, Vec<Arc<dyn Provider>>, String) {
-    setup_with_grace(dir, "0s")
+    setup_plan(dir, "app-checkout", "0s")
 }
 
 /// The same, with a grace period between the retire rungs.
 fn setup_with_grace(
     dir: &std::path::Path,
+    grace: &str,
+) -> (Arc<Journal>, Vec<Arc<dyn Provider>>, String) {
+    setup_plan(dir, "app-checkout", grace)
+}
+
+/// A plan for `family`, with `grace` between the retire rungs.
+fn setup_plan(
+    dir: &std::path::Path,
+    family: &str,
     grace: &str,
 ) -> (Arc<Journal>, Vec<Arc<dyn Provider>>, String) {
     let now = common::now();
@@ -59,7 +68,7 @@ fn setup_with_grace(
     ));
     let policy = Config::default().policy;
     let a = drydock::drift::evaluate(&inv, &policy, now);
-    let mut req = PlanRequest::new("app-checkout");
+    let mut req = PlanRequest::new(family);
     req.settings.grace = grace.parse().unwrap();
     req.settings.undo_window = "0s".parse().unwrap();
     let plan = plan::build(&inv, &a, &req, now).unwrap();
@@ -308,4 +317,66 @@ async fn the_retire_ladder_waits_by_the_executors_clock() {
         (row.status, row.message.clone()),
         "the ladder moved on"
     );
+}
+
+#[test]
+fn azure_ids_show_their_tail_and_a_blocked_reason_is_read_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let (journal, _, id) = setup_plan(dir.path(), "payments-api", "0s");
+    let reason = "refusing to deprecate /subscriptions/6b1f3c2e-0f4d-4a6b-9a53-2d8e7c1b4f90/resourceGroups/rg-images/providers/Microsoft.Compute/galleries/golden/images/payments-api/versions/2026.7.3: still used by VM payments-api-001; replace them, then `drydock plan resume`";
+    journal
+        .set_status(&id, PlanStatus::Blocked, reason)
+        .unwrap();
+    let mut app = app(false);
+    key(&mut app, "5");
+    app.update(Action::PlansLoaded(
+        load(&journal).map_err(|e| e.to_string()),
+    ));
+    let s = common::dash::screen(&mut app, 120, 40);
+    // Every VM row shows its resource group and name, never the shared prefix.
+    let rows: Vec<&str> = s
+        .lines()
+        .filter(|l| l.trim_start_matches('│').starts_with("payments-api-blue"))
+        .collect();
+    assert!(!rows.is_empty(), "{s}");
+    for r in &rows {
+        assert!(!r.contains("/subscriptions/"), "{r}");
+        assert!(r.contains(" rg-") && r.contains("/payments-api-"), "{r}");
+        assert!(!r.contains('…'), "the whole rg/name fits: {r}");
+    }
+    // The blocked rung's reason wraps, whole, with the dashboard's key instead of the CLI.
+    let flat: String = s
+        .lines()
+        .map(|l| l.trim_matches(|c| c == '│' || c == ' '))
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(flat.contains("versions/2026.7.3"), "{s}");
+    assert!(flat.contains("then a (resume)"), "{s}");
+}
+
+#[test]
+fn pause_is_one_key_and_pausing_twice_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (journal, _, id) = setup(dir.path());
+    assert!(journal.halt(&id, false).unwrap().contains("paused"));
+    let events = journal_events(&journal, &id);
+    assert!(journal.halt(&id, false).unwrap().contains("already paused"));
+    assert_eq!(
+        journal_events(&journal, &id),
+        events,
+        "no second pause event"
+    );
+    let mut app = app(false);
+    key(&mut app, "5");
+    app.update(Action::PlansLoaded(
+        load(&journal).map_err(|e| e.to_string()),
+    ));
+    let effects = key(&mut app, "p");
+    assert!(effects.is_empty(), "{effects:?}");
+    assert!(matches!(app.mode, Mode::Normal));
+    assert!(app.status.as_deref().unwrap().contains("already paused"));
+}
+
+fn journal_events(j: &Journal, id: &str) -> usize {
+    j.events(id).map(|e| e.len()).unwrap_or(0)
 }

@@ -16,6 +16,11 @@ impl Tmux {
     /// Starts `drydock ARGS` in a 120×40 tmux pane; after it exits the pane shows its exit
     /// code and the terminal modes.
     fn start(args: &str, env: &str) -> Tmux {
+        Tmux::start_sized(args, env, 120, 40)
+    }
+
+    /// The same in a terminal of `w`×`h`.
+    fn start_sized(args: &str, env: &str, cols: u16, rows: u16) -> Tmux {
         assert!(
             Command::new("tmux")
                 .arg("-V")
@@ -26,7 +31,7 @@ impl Tmux {
         let home = tempfile::tempdir().unwrap();
         let h = home.path().display().to_string();
         let socket = format!(
-            "drydock-test-{}-{}",
+            "drydock-test-{}-{}-{cols}x{rows}",
             std::process::id(),
             args.len() + env.len()
         );
@@ -46,9 +51,9 @@ impl Tmux {
             "-s",
             "e2e",
             "-x",
-            "120",
+            &cols.to_string(),
             "-y",
-            "40",
+            &rows.to_string(),
             &script,
         ]);
         t
@@ -224,5 +229,23 @@ fn readonly_badge_and_no_mutating_help() {
         "no confirm dialog in read-only mode"
     );
     t.keys(&["C-c"]);
+    t.assert_terminal_restored(0);
+}
+
+#[test]
+fn at_80_by_20_every_view_is_named_help_scrolls_and_q_quits_from_it() {
+    let t = Tmux::start_sized("--demo", "", 80, 20);
+    let pane = t.wait_for("Fleet 326 / 326");
+    assert!(
+        pane.contains("[DEMO: simulated clouds]") && pane.contains("6 conversions"),
+        "{pane}"
+    );
+    t.keys(&["?"]);
+    let pane = t.wait_for("help 1–");
+    assert!(pane.contains("Keys in the fleet view"), "{pane}");
+    t.keys(&["G"]);
+    t.wait_for("fields: name id cloud");
+    // q quits from the help, as the key table says.
+    t.keys(&["q"]);
     t.assert_terminal_restored(0);
 }

@@ -3,7 +3,7 @@
 
 use crate::plan::{PlanStatus, StepState};
 use crate::tui::app::App;
-use crate::tui::text::{ellipsize, id_cell};
+use crate::tui::text::{ellipsize, id_cell, short_id};
 use crate::tui::theme::Theme;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -101,7 +101,10 @@ pub fn plans(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
     );
     f.render_widget(
         Paragraph::new(Line::from(Span::styled(
-            crate::plan::show::blast_radius(&p.plan),
+            ellipsize(
+                &crate::plan::show::blast_radius(&p.plan),
+                msg_blast.width as usize,
+            ),
             theme.dim(),
         ))),
         msg_blast,
@@ -131,12 +134,35 @@ pub fn plans(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
     }
     let steps: HashMap<&str, _> = p.steps.iter().map(|s| (s.key.as_str(), s)).collect();
     let w = p.current_wave();
-    let rows: Vec<Row> = p
+    let wave_vms = p
         .plan
         .waves
         .get(w)
         .map(|wave| wave.vms.as_slice())
-        .unwrap_or_default()
+        .unwrap_or_default();
+    // The id columns take what their ids need (Azure rg/name in full where it fits), and
+    // leave the error at least 10 columns.
+    let need = |f: &dyn Fn(&crate::plan::spec::PlanVm) -> String| {
+        wave_vms
+            .iter()
+            .map(|v| f(v).chars().count())
+            .max()
+            .unwrap_or(0)
+    };
+    let need_id = need(&|v| short_id(&v.id)).max(2);
+    let need_rep = need(&|v| {
+        steps
+            .get(format!("vm:{}", v.id).as_str())
+            .and_then(|s| s.result.as_deref())
+            .map(short_id)
+            .unwrap_or_default()
+    })
+    .max(11);
+    let avail = (vms.width as usize).saturating_sub(22 + 12 + 10 + 4);
+    let rep_w = need_rep.min(avail / 2);
+    let id_w = need_id.min(avail.saturating_sub(rep_w));
+    let err_w = (vms.width as usize).saturating_sub(22 + id_w + 12 + rep_w + 4);
+    let rows: Vec<Row> = wave_vms
         .iter()
         .take(vms.height.saturating_sub(1) as usize)
         .map(|vm| {
@@ -151,10 +177,14 @@ pub fn plans(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
             let replacement = s.and_then(|s| s.result.as_deref()).unwrap_or_default();
             Row::new(vec![
                 Cell::from(ellipsize(&vm.name, 22)),
-                Cell::from(id_cell(&vm.id, 24)),
+                Cell::from(id_cell(&vm.id, id_w)),
                 Cell::from(state.as_str()).style(style),
-                Cell::from(id_cell(replacement, 24)),
-                Cell::from(s.and_then(|s| s.error.clone()).unwrap_or_default()),
+                Cell::from(id_cell(replacement, rep_w)),
+                // Cut with …; the whole error is in the Log view (each step event).
+                Cell::from(ellipsize(
+                    s.and_then(|s| s.error.as_deref()).unwrap_or_default(),
+                    err_w,
+                )),
             ])
         })
         .collect();
@@ -163,9 +193,9 @@ pub fn plans(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
             rows,
             [
                 Constraint::Length(22),
-                Constraint::Length(24),
+                Constraint::Length(id_w as u16),
                 Constraint::Length(12),
-                Constraint::Length(24),
+                Constraint::Length(rep_w as u16),
                 Constraint::Min(10),
             ],
         )
