@@ -16,6 +16,9 @@ use thiserror::Error;
 pub const DEMO_CONTEXTS: [(&str, Cloud); 2] =
     [("demo-aws", Cloud::Aws), ("demo-azure", Cloud::Azure)];
 
+/// How to configure a cloud account, for messages that say there is none.
+pub const CONFIGURE_HINT: &str = "configure [[aws.accounts]] (see README, AWS)";
+
 /// Where a context's provider comes from.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Backend {

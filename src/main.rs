@@ -291,7 +291,10 @@ pub(crate) fn load_inventory(ctx: &Ctx, source: &Source, show_progress: bool) ->
         ctx.registry.cloud_providers(&rt)
     };
     if providers.is_empty() {
-        bail!("no inventory: pass --demo for the embedded demo fleet, --snapshot FILE, or configure [[aws.accounts]]");
+        bail!(
+            "no inventory: pass --demo for the embedded demo fleet, --snapshot FILE, or {}",
+            drydock::contexts::CONFIGURE_HINT
+        );
     }
     let inv = scan_providers(ctx, &rt, providers, show_progress);
     for p in &inv.problems {

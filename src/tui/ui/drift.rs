@@ -142,7 +142,11 @@ pub fn drift(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
         theme.title(),
     ));
     if points.len() < 2 {
-        let msg = format!(" {} scan(s) recorded; the trend needs two (each `drydock scan` or refresh records one)", points.len());
+        let msg = format!(
+            " {} scan(s) recorded; the trend needs two (each refresh, r, records one)",
+            points.len()
+        );
+        let msg = crate::tui::text::ellipsize(&msg, trend_area.width.saturating_sub(2) as usize);
         f.render_widget(
             Paragraph::new(msg).style(theme.dim()).block(block),
             trend_area,

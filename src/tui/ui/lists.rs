@@ -44,6 +44,7 @@ fn table_block(
     if !rows.marked.is_empty() {
         title.push_str(&format!("─ {} marked ", rows.marked.len()));
     }
+    let title = ellipsize(&title, area.width.saturating_sub(2) as usize);
     let block = Block::bordered().title(Span::styled(title, theme.title()));
     let inner = block.inner(area);
     (block, inner, inner.height.saturating_sub(1) as usize)

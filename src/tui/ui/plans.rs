@@ -65,11 +65,12 @@ pub fn plans(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
     .block(block);
     f.render_widget(table, top);
     let Some(p) = st.selected() else { return };
+    let title = format!(
+        " {} — a approve · p pause · X abort · R rollback · n new plan ",
+        p.row.id
+    );
     let block = Block::bordered().title(Span::styled(
-        format!(
-            " {} — a approve · p pause · X abort · R rollback · n new plan ",
-            p.row.id
-        ),
+        ellipsize(&title, bottom.width.saturating_sub(2) as usize),
         theme.title(),
     ));
     let inner = block.inner(bottom);
