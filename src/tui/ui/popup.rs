@@ -178,18 +178,18 @@ fn users(
                         let vm = r.vm();
                         let verdict = r.verdict();
                         format!(
-                            "VM              {:<24} {:<22} {:<14} {} {}",
-                            vm.name,
-                            short_id(&vm.id),
-                            vm.region,
+                            "{} {:<10} VM {:<22} {:<14} {}",
                             verdict.symbol(),
-                            verdict.as_str()
+                            verdict.as_str(),
+                            vm.name,
+                            vm.region,
+                            short_id(&vm.id),
                         )
                     }
                     UserItem::ScaleGroup(g) => {
                         let sg = &d.inv.scale_groups[g];
                         format!(
-                            "scale group     {:<24} {} members, {}",
+                            "             scale group {:<22} {} members, {}",
                             sg.name,
                             sg.members.len(),
                             sg.region
@@ -198,7 +198,7 @@ fn users(
                     UserItem::LaunchTemplate(t) => {
                         let lt = &d.inv.launch_templates[t];
                         format!(
-                            "launch template {:<24} v{}{}, {}",
+                            "             launch template {:<18} v{}{}, {}",
                             lt.name,
                             lt.version,
                             if lt.default_version { " (default)" } else { "" },
