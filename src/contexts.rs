@@ -17,7 +17,8 @@ pub const DEMO_CONTEXTS: [(&str, Cloud); 2] =
     [("demo-aws", Cloud::Aws), ("demo-azure", Cloud::Azure)];
 
 /// How to configure a cloud account, for messages that say there is none.
-pub const CONFIGURE_HINT: &str = "configure [[aws.accounts]] (see README, AWS)";
+pub const CONFIGURE_HINT: &str =
+    "configure [[aws.accounts]] or [[azure.subscriptions]] (see README, AWS and Azure)";
 
 /// Where a context's provider comes from.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,6 +27,8 @@ pub enum Backend {
     Demo,
     /// An `[[aws.accounts]]` entry.
     Aws(Box<drydock_aws::AwsAccount>),
+    /// An `[[azure.subscriptions]]` entry.
+    Azure(Box<drydock_azure::AzureSubscription>),
     /// Only named in `[[contexts]]` (e.g. a snapshot's provider): nothing to build.
     Named,
 }
@@ -56,6 +59,8 @@ pub enum RegistryError {
     FleetSpec { path: PathBuf, message: String },
     #[error("demo state file: {0}")]
     State(String),
+    #[error("{0}")]
+    Provider(String),
     #[error("no context `{name}`; contexts: {known}")]
     Unknown { name: String, known: String },
 }
@@ -92,6 +97,16 @@ impl Registry {
                 readonly: a.readonly,
                 accent: None,
                 backend: Backend::Aws(Box::new(a.clone())),
+            });
+        }
+        for s in &config.azure.subscriptions {
+            contexts.push(Context {
+                name: s.name.clone(),
+                cloud: Some(Cloud::Azure),
+                production: s.production,
+                readonly: s.readonly,
+                accent: None,
+                backend: Backend::Azure(Box::new(s.clone())),
             });
         }
         for c in &config.contexts {
@@ -189,17 +204,27 @@ impl Registry {
     }
 
     /// The configured cloud accounts as providers (built inside `rt`, which will run them).
-    pub fn cloud_providers(&self, rt: &tokio::runtime::Runtime) -> Vec<Arc<dyn Provider>> {
-        self.contexts
-            .iter()
-            .filter_map(|c| match &c.backend {
+    pub fn cloud_providers(
+        &self,
+        rt: &tokio::runtime::Runtime,
+    ) -> Result<Vec<Arc<dyn Provider>>, RegistryError> {
+        let env = |k: &str| std::env::var(k).ok();
+        let mut out = Vec::new();
+        for c in &self.contexts {
+            match &c.backend {
                 Backend::Aws(a) => {
                     let p = rt.block_on(drydock_aws::AwsProvider::new((**a).clone()));
-                    Some(Arc::new(p) as Arc<dyn Provider>)
+                    out.push(Arc::new(p) as Arc<dyn Provider>);
                 }
-                Backend::Demo | Backend::Named => None,
-            })
-            .collect()
+                Backend::Azure(s) => {
+                    let p = drydock_azure::AzureProvider::new((**s).clone(), &env)
+                        .map_err(RegistryError::Provider)?;
+                    out.push(Arc::new(p) as Arc<dyn Provider>);
+                }
+                Backend::Demo | Backend::Named => {}
+            }
+        }
+        Ok(out)
     }
 
     /// The providers of the contexts `names` (demo and cloud alike).
@@ -218,8 +243,8 @@ impl Registry {
         if want(|b| matches!(b, Backend::Demo)) {
             out.extend(self.demo_providers(now)?);
         }
-        if want(|b| matches!(b, Backend::Aws(_))) {
-            out.extend(self.cloud_providers(rt));
+        if want(|b| matches!(b, Backend::Aws(_) | Backend::Azure(_))) {
+            out.extend(self.cloud_providers(rt)?);
         }
         if let Some(missing) = names.iter().find(|n| !out.iter().any(|p| p.name() == **n)) {
             let known: Vec<&str> = self

@@ -182,7 +182,7 @@ fn dashboard(ctx: &Ctx, cli: &Cli, logs: drydock::tui::logbuf::LogBuffer) -> Res
             (vec![Arc::new(p)], false)
         }
         None if !cli.demo && ctx.registry.has_cloud_accounts() => {
-            (ctx.registry.cloud_providers(&rt), false)
+            (ctx.registry.cloud_providers(&rt)?, false)
         }
         None => (ctx.registry.demo_providers(ctx.now)?, true),
     };
@@ -288,7 +288,7 @@ pub(crate) fn load_inventory(ctx: &Ctx, source: &Source, show_progress: bool) ->
     let providers = if source.demo {
         ctx.registry.demo_providers(ctx.now)?
     } else {
-        ctx.registry.cloud_providers(&rt)
+        ctx.registry.cloud_providers(&rt)?
     };
     if providers.is_empty() {
         bail!(

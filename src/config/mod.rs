@@ -128,6 +128,14 @@ pub struct AwsConfig {
     pub accounts: Vec<drydock_aws::AwsAccount>,
 }
 
+/// `[azure]`
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AzureConfig {
+    /// `[[azure.subscriptions]]`: one context per subscription.
+    pub subscriptions: Vec<drydock_azure::AzureSubscription>,
+}
+
 /// The whole configuration.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -137,6 +145,7 @@ pub struct Config {
     pub demo: DemoConfig,
     pub contexts: Vec<ContextConfig>,
     pub aws: AwsConfig,
+    pub azure: AzureConfig,
 }
 
 impl Config {

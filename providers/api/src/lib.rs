@@ -3,10 +3,12 @@
 
 pub mod error;
 pub mod operation;
+pub mod places;
 pub mod records;
 
 pub use error::{ProviderError, ProviderErrorKind};
 pub use operation::{Operation, OperationOutcome};
+pub use places::Places;
 pub use records::{
     Cloud, Image, ImageState, LaunchTemplate, ScaleGroup, ScanProblem, ScanResult, Tags, Vm,
     VmState,

@@ -4,59 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Which regions to scan.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Regions {
-    /// `regions = ["eu-west-1", "us-east-1"]`
-    List(Vec<String>),
-    /// `regions = "all"`: every region DescribeRegions returns.
-    All,
-}
-
-impl Serialize for Regions {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Regions::List(l) => l.serialize(s),
-            Regions::All => s.serialize_str("all"),
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for Regions {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = Regions;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(r#"a list of regions (["eu-west-1"]) or "all""#)
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Regions, E> {
-                match v {
-                    "all" => Ok(Regions::All),
-                    other => Err(E::custom(format!(
-                        r#"`{other}` is not "all"; give a list such as ["{other}"]"#
-                    ))),
-                }
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> Result<Regions, A::Error> {
-                let mut list = Vec::new();
-                while let Some(r) = seq.next_element::<String>()? {
-                    list.push(r);
-                }
-                if list.is_empty() {
-                    return Err(serde::de::Error::custom(
-                        r#"no regions; list some or say "all""#,
-                    ));
-                }
-                Ok(Regions::List(list))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
+/// Which regions to scan: `regions = ["eu-west-1", "us-east-1"]`, or `"all"` (every region
+/// DescribeRegions returns).
+pub type Regions = drydock_api::Places;
 
 /// One account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,0 +1,215 @@
+//! Resource Manager models → drydock's provider-neutral records: VMs with the image they
+//! were launched from (gallery version, gallery image meaning latest, managed image, or a
+//! marketplace URN), managed images and gallery image versions with their provenance tags.
+
+use azure_mgmt_compute::package_2024_07_01::models;
+use chrono::{DateTime, Utc};
+use drydock_api::{Cloud, Image, ImageState, Tags, Vm, VmState};
+
+/// `time` → `chrono`.
+pub fn utc(t: time::OffsetDateTime) -> DateTime<Utc> {
+    DateTime::from_timestamp(t.unix_timestamp(), t.nanosecond()).unwrap_or_default()
+}
+
+/// ARM tags (a JSON object) → tags.
+pub fn tags(v: &Option<serde_json::Value>) -> Tags {
+    v.as_ref()
+        .and_then(|v| v.as_object())
+        .map(|o| {
+            o.iter()
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        v.as_str().map_or_else(|| v.to_string(), String::from),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The image a VM was launched from, as the image id drydock tracks: a resource id
+/// (gallery version or definition, managed image) or a marketplace URN
+/// `publisher:offer:sku:version` (the exact version where Azure reports it).
+pub fn image_id(r: &models::ImageReference) -> Option<String> {
+    if let Some(id) = r.sub_resource.id.as_ref().filter(|s| !s.is_empty()) {
+        return Some(id.clone());
+    }
+    match (&r.publisher, &r.offer, &r.sku) {
+        (Some(p), Some(o), Some(s)) => {
+            let v = r
+                .exact_version
+                .as_ref()
+                .or(r.version.as_ref())
+                .map_or("latest", String::as_str);
+            Some(format!("{p}:{o}:{s}:{v}"))
+        }
+        _ => r
+            .shared_gallery_image_id
+            .clone()
+            .or_else(|| r.community_gallery_image_id.clone()),
+    }
+}
+
+/// A VM's power state from its instance view statuses (`PowerState/running`...).
+pub fn power_state(statuses: &[models::InstanceViewStatus]) -> VmState {
+    let code = statuses
+        .iter()
+        .filter_map(|s| s.code.as_deref())
+        .find_map(|c| c.strip_prefix("PowerState/"));
+    match code {
+        Some("running") => VmState::Running,
+        Some("starting") => VmState::Pending,
+        Some("stopping" | "deallocating") => VmState::Stopping,
+        Some("stopped" | "deallocated") => VmState::Stopped,
+        _ => VmState::Unknown,
+    }
+}
+
+/// One VM; `state` from the status list (`None`: unknown), `fallback` when Azure gives no
+/// creation time.
+pub fn vm(
+    v: &models::VirtualMachine,
+    subscription: &str,
+    state: Option<VmState>,
+    fallback: DateTime<Utc>,
+) -> Option<Vm> {
+    let id = v.resource.id.clone()?;
+    let p = v.properties.as_ref();
+    let size = p
+        .and_then(|p| p.hardware_profile.as_ref())
+        .and_then(|h| h.vm_size.as_ref())
+        .and_then(|s| serde_json::to_value(s).ok())
+        .and_then(|s| s.as_str().map(String::from))
+        .unwrap_or_default();
+    let image = p
+        .and_then(|p| p.storage_profile.as_ref())
+        .and_then(|s| s.image_reference.as_ref())
+        .and_then(image_id)
+        .unwrap_or_default();
+    Some(Vm {
+        name: v.resource.name.clone().unwrap_or_else(|| id.clone()),
+        id,
+        cloud: Cloud::Azure,
+        account: subscription.to_string(),
+        region: v.resource.location.to_lowercase(),
+        state: state.unwrap_or(VmState::Unknown),
+        size,
+        launched_at: p.and_then(|p| p.time_created).map_or(fallback, utc),
+        image_id: image,
+        tags: tags(&v.resource.tags),
+        scale_group: p
+            .and_then(|p| p.virtual_machine_scale_set.as_ref())
+            .and_then(|s| s.id.clone()),
+    })
+}
+
+/// A managed image (Azure reports no creation time: `drydock:created` or the scan time).
+pub fn managed_image(i: &models::Image, subscription: &str, now: DateTime<Utc>) -> Option<Image> {
+    let id = i.resource.id.clone()?;
+    let tags = tags(&i.resource.tags);
+    let created = tags
+        .get("drydock:created")
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map_or(now, |t| t.with_timezone(&Utc));
+    Some(Image {
+        name: i.resource.name.clone().unwrap_or_else(|| id.clone()),
+        id,
+        cloud: Cloud::Azure,
+        account: subscription.to_string(),
+        region: i.resource.location.to_lowercase(),
+        created,
+        state: ImageState::Available,
+        deprecation_time: None,
+        end_of_life: None,
+        owner: subscription.to_string(),
+        newer_base: None,
+        vendor: false,
+        tags,
+    })
+}
+
+/// A gallery image version, named `definition-version`. Excluded from latest counts as
+/// deprecated; the end-of-life date is kept for the policy to enforce (Azure only informs).
+pub fn gallery_version(
+    v: &models::GalleryImageVersion,
+    definition: &str,
+    subscription: &str,
+    now: DateTime<Utc>,
+) -> Option<Image> {
+    let id = v.resource.id.clone()?;
+    let version = v.resource.name.clone().unwrap_or_default();
+    let publishing = v
+        .properties
+        .as_ref()
+        .and_then(|p| p.publishing_profile.as_ref())
+        .map(|p| &p.gallery_artifact_publishing_profile_base);
+    let excluded = publishing
+        .and_then(|p| p.exclude_from_latest)
+        .unwrap_or(false);
+    let mut tags = tags(&v.resource.tags);
+    // The version's own name is its version unless provenance says otherwise.
+    tags.entry("drydock:version".into())
+        .or_insert(version.clone());
+    Some(Image {
+        name: format!("{definition}-{version}"),
+        id,
+        cloud: Cloud::Azure,
+        account: subscription.to_string(),
+        region: v.resource.location.to_lowercase(),
+        created: publishing.and_then(|p| p.published_date).map_or(now, utc),
+        state: if excluded {
+            ImageState::Deprecated
+        } else {
+            ImageState::Available
+        },
+        deprecation_time: None,
+        end_of_life: publishing.and_then(|p| p.end_of_life_date).map(utc),
+        owner: subscription.to_string(),
+        newer_base: None,
+        vendor: false,
+        tags,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse<T: serde::de::DeserializeOwned>(json: &str) -> T {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn image_references_of_every_kind() {
+        let r: models::ImageReference = parse(
+            r#"{"publisher":"Canonical","offer":"0001-com-ubuntu-server-jammy","sku":"22_04-lts-gen2","version":"latest","exactVersion":"22.04.202610150"}"#,
+        );
+        assert_eq!(
+            image_id(&r).unwrap(),
+            "Canonical:0001-com-ubuntu-server-jammy:22_04-lts-gen2:22.04.202610150"
+        );
+        let g: models::ImageReference = parse(
+            r#"{"id":"/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/web/versions/1.0.0"}"#,
+        );
+        assert!(image_id(&g).unwrap().ends_with("/versions/1.0.0"));
+    }
+
+    #[test]
+    fn a_vm_from_the_spec_shape() {
+        let v: models::VirtualMachine = parse(
+            r#"{"id":"/subscriptions/s/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachines/web-001",
+                "name":"web-001","type":"Microsoft.Compute/virtualMachines","location":"WestEurope",
+                "tags":{"drydock:family":"web"},
+                "properties":{"hardwareProfile":{"vmSize":"Standard_D2s_v3"},
+                  "storageProfile":{"imageReference":{"id":"/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/images/img"}},
+                  "timeCreated":"2026-10-01T00:00:00Z","provisioningState":"Succeeded"}}"#,
+        );
+        let vm = vm(&v, "s", Some(VmState::Running), Utc::now()).unwrap();
+        assert_eq!(vm.region, "westeurope");
+        assert_eq!(vm.size, "Standard_D2s_v3");
+        assert!(vm.image_id.ends_with("/images/img"));
+        assert_eq!(vm.launched_at.to_rfc3339(), "2026-10-01T00:00:00+00:00");
+        assert_eq!(vm.tags["drydock:family"], "web");
+    }
+}

@@ -1,0 +1,12 @@
+//! The Azure provider: VMs, managed images and gallery image versions of one subscription
+//! through azure_mgmt_compute (the legacy Rust SDK), behind drydock's provider API.
+
+pub mod config;
+pub mod convert;
+pub mod credential;
+pub mod error;
+pub mod provider;
+pub mod scan;
+
+pub use config::{AzureSubscription, CredentialSource, Locations};
+pub use provider::AzureProvider;

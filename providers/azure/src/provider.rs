@@ -1,0 +1,115 @@
+//! `AzureProvider`: one subscription behind the provider API. The endpoint, scope and
+//! credential are injectable, so tests run this production code path against a local
+//! Resource Manager with a static token.
+
+use crate::config::AzureSubscription;
+use crate::credential::{self, SCOPE};
+use crate::scan::Scanner;
+use async_trait::async_trait;
+use azure_core::auth::TokenCredential;
+use azure_mgmt_compute::package_2024_07_01::Client;
+use drydock_api::{
+    Cloud, Operation, OperationOutcome, ProgressSink, Provider, ProviderError, ProviderErrorKind,
+    ScanProgress, ScanResult,
+};
+use std::sync::Arc;
+
+/// One subscription.
+pub struct AzureProvider {
+    sub: AzureSubscription,
+    client: Client,
+}
+
+impl AzureProvider {
+    /// The provider of `sub`, its credential built from its source (environment variables
+    /// read through `env`).
+    pub fn new(
+        sub: AzureSubscription,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<AzureProvider, String> {
+        let cred = credential::build(sub.credential, env)
+            .map_err(|e| format!("azure subscription `{}`: {e}", sub.name))?;
+        AzureProvider::with_credential(sub, cred)
+    }
+
+    /// The same with a given credential (tests: a static token).
+    pub fn with_credential(
+        sub: AzureSubscription,
+        cred: Arc<dyn TokenCredential>,
+    ) -> Result<AzureProvider, String> {
+        // Throttling and server faults are retried (Retry-After honoured) within a bounded
+        // budget, so an endpoint that does not answer fails in seconds, not minutes.
+        let retry = azure_core::ExponentialRetryOptions::default()
+            .initial_delay(std::time::Duration::from_millis(200))
+            .max_retries(4u32)
+            .max_delay(std::time::Duration::from_secs(5))
+            .max_total_elapsed(std::time::Duration::from_secs(30));
+        let mut builder = Client::builder(cred)
+            .scopes(&[SCOPE])
+            .retry(azure_core::RetryOptions::exponential(retry));
+        if let Some(e) = &sub.endpoint {
+            let url = azure_core::Url::parse(e).map_err(|err| {
+                format!(
+                    "azure subscription `{}`: endpoint `{e}` is not a URL: {err}",
+                    sub.name
+                )
+            })?;
+            builder = builder.endpoint(url);
+        }
+        let client = builder
+            .build()
+            .map_err(|e| format!("azure subscription `{}`: {e}", sub.name))?;
+        Ok(AzureProvider { sub, client })
+    }
+}
+
+#[async_trait]
+impl Provider for AzureProvider {
+    fn name(&self) -> &str {
+        &self.sub.name
+    }
+
+    fn cloud(&self) -> Cloud {
+        Cloud::Azure
+    }
+
+    async fn scan(&self, progress: ProgressSink<'_>) -> Result<ScanResult, ProviderError> {
+        let scope = format!("{}/{}", self.sub.name, self.sub.id);
+        progress(ScanProgress {
+            provider: self.sub.name.clone(),
+            scope: scope.clone(),
+            done: 0,
+            total: 1,
+        });
+        let scanner = Scanner {
+            sub: &self.sub,
+            client: &self.client,
+            now: chrono::Utc::now(),
+        };
+        let result = scanner.scan().await?;
+        progress(ScanProgress {
+            provider: self.sub.name.clone(),
+            scope,
+            done: 1,
+            total: 1,
+        });
+        Ok(result)
+    }
+
+    async fn apply(
+        &self,
+        op: &Operation,
+        _dry_run: bool,
+    ) -> Result<OperationOutcome, ProviderError> {
+        // Mutations (capture, deprecate, disable, deregister, launch, delete, repoint,
+        // upgrades) are the next part of the Azure provider; until then every change is
+        // refused here, after the gate, with a clear error instead of a silent no-op.
+        Err(ProviderError::new(
+            ProviderErrorKind::Unsupported,
+            op.verb(),
+            op.target(),
+            format!("{} cannot change Azure resources yet", self.sub.name),
+            "make the change in the Azure portal or CLI; drydock only reads Azure for now",
+        ))
+    }
+}

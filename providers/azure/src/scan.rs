@@ -1,0 +1,209 @@
+//! One subscription's scan: VMs (with their power states), managed images, and galleries →
+//! image definitions → versions, each list paged through `nextLink`, the per-gallery lists
+//! run concurrently within the subscription's bound. A list the endpoint cannot serve (403,
+//! 404) becomes a scan problem naming the call and scope, never a failed scan.
+
+use crate::config::AzureSubscription;
+use crate::convert;
+use crate::error;
+use azure_mgmt_compute::package_2024_07_01::{models, Client};
+use chrono::{DateTime, Utc};
+use drydock_api::{ProviderError, ScanProblem, ScanResult, VmState};
+use futures_util::{stream, StreamExt};
+use std::collections::HashMap;
+
+/// Every item of a paged list.
+async fn all<P, T>(
+    mut pages: azure_core::Pageable<P, azure_core::Error>,
+    items: impl Fn(P) -> Vec<T>,
+) -> Result<Vec<T>, azure_core::Error>
+where
+    P: Send + 'static,
+{
+    let mut out = Vec::new();
+    while let Some(page) = pages.next().await {
+        out.extend(items(page?));
+    }
+    Ok(out)
+}
+
+/// `/subscriptions/S/resourceGroups/RG/providers/NS/TYPE/NAME/...` → (RG, NAME).
+fn group_and_name(id: &str) -> Option<(String, String)> {
+    let parts: Vec<&str> = id.split('/').collect();
+    let rg = parts
+        .iter()
+        .position(|p| p.eq_ignore_ascii_case("resourceGroups"))
+        .and_then(|i| parts.get(i + 1))?;
+    Some((rg.to_string(), parts.last()?.to_string()))
+}
+
+/// What one subscription's scan needs.
+pub struct Scanner<'a> {
+    pub sub: &'a AzureSubscription,
+    pub client: &'a Client,
+    pub now: DateTime<Utc>,
+}
+
+impl Scanner<'_> {
+    /// A failed list: 403/404 (and other refusals) are problems of the scan; credential and
+    /// connection failures fail it, since nothing else would work either.
+    fn problem(
+        &self,
+        e: &azure_core::Error,
+        call: &str,
+        scope: &str,
+        result: &mut ScanResult,
+    ) -> Result<(), ProviderError> {
+        let mapped = error::map(e, call, scope, self.sub.credential);
+        match error::status(e) {
+            Some(401) | None => Err(mapped),
+            Some(_) => {
+                result.problems.push(ScanProblem {
+                    provider: self.sub.name.clone(),
+                    scope: scope.to_string(),
+                    message: mapped.to_string(),
+                });
+                Ok(())
+            }
+        }
+    }
+
+    pub async fn scan(&self) -> Result<ScanResult, ProviderError> {
+        let s = &self.sub.id;
+        let scope = format!("{}/{}", self.sub.name, s);
+        let mut result = ScanResult::default();
+        let vms_client = self.client.virtual_machines_client();
+        // VMs, then their power states (a second list with statusOnly).
+        let vms = match all(vms_client.list_all(s).into_stream(), |p| p.value).await {
+            Ok(v) => v,
+            Err(e) => {
+                self.problem(&e, "VirtualMachines_ListAll", &scope, &mut result)?;
+                Vec::new()
+            }
+        };
+        let states: HashMap<String, VmState> = match all(
+            vms_client.list_all(s).status_only("true").into_stream(),
+            |p| p.value,
+        )
+        .await
+        {
+            Ok(list) => list
+                .iter()
+                .filter_map(|v| {
+                    let statuses = &v.properties.as_ref()?.instance_view.as_ref()?.statuses;
+                    Some((
+                        v.resource.id.clone()?.to_lowercase(),
+                        convert::power_state(statuses),
+                    ))
+                })
+                .collect(),
+            Err(e) => {
+                self.problem(
+                    &e,
+                    "VirtualMachines_ListAll(statusOnly)",
+                    &scope,
+                    &mut result,
+                )?;
+                HashMap::new()
+            }
+        };
+        for v in &vms {
+            if !self.sub.locations.contains(&v.resource.location) {
+                continue;
+            }
+            let state = v
+                .resource
+                .id
+                .as_ref()
+                .and_then(|id| states.get(&id.to_lowercase()).copied());
+            result.vms.extend(convert::vm(v, s, state, self.now));
+        }
+        // Managed images.
+        match all(self.client.images_client().list(s).into_stream(), |p| {
+            p.value
+        })
+        .await
+        {
+            Ok(list) => result.images.extend(
+                list.iter()
+                    .filter(|i| self.sub.locations.contains(&i.resource.location))
+                    .filter_map(|i| convert::managed_image(i, s, self.now)),
+            ),
+            Err(e) => self.problem(&e, "Images_List", &scope, &mut result)?,
+        }
+        self.galleries(&scope, &mut result).await?;
+        Ok(result)
+    }
+
+    /// Galleries → definitions → versions.
+    async fn galleries(&self, scope: &str, result: &mut ScanResult) -> Result<(), ProviderError> {
+        let s = &self.sub.id;
+        let galleries = match all(self.client.galleries_client().list(s).into_stream(), |p| {
+            p.value
+        })
+        .await
+        {
+            Ok(g) => g,
+            Err(e) => return self.problem(&e, "Galleries_List", scope, result),
+        };
+        let images = self.client.gallery_images_client();
+        let mut definitions: Vec<(String, String, String)> = Vec::new();
+        for g in &galleries {
+            let Some((rg, gallery)) = g.resource.id.as_deref().and_then(group_and_name) else {
+                continue;
+            };
+            match all(
+                images.list_by_gallery(s, &rg, &gallery).into_stream(),
+                |p| p.value,
+            )
+            .await
+            {
+                Ok(defs) => definitions.extend(
+                    defs.iter()
+                        .filter_map(|d| d.resource.name.clone())
+                        .map(|d| (rg.clone(), gallery.clone(), d)),
+                ),
+                Err(e) => {
+                    let where_ = format!("{scope}/galleries/{gallery}");
+                    self.problem(&e, "GalleryImages_ListByGallery", &where_, result)?
+                }
+            }
+        }
+        let lists: Vec<_> = stream::iter(definitions)
+            .map(|(rg, gallery, def)| {
+                let c = self.client.gallery_image_versions_client();
+                async move {
+                    let r = all(
+                        c.list_by_gallery_image(s, &rg, &gallery, &def)
+                            .into_stream(),
+                        |p: models::GalleryImageVersionList| p.value,
+                    )
+                    .await;
+                    (gallery, def, r)
+                }
+            })
+            .buffer_unordered(self.sub.concurrency.max(1))
+            .collect()
+            .await;
+        for (gallery, def, r) in lists {
+            match r {
+                Ok(versions) => result.images.extend(
+                    versions
+                        .iter()
+                        .filter(|v| self.sub.locations.contains(&v.resource.location))
+                        .filter_map(|v| convert::gallery_version(v, &def, s, self.now)),
+                ),
+                Err(e) => {
+                    let where_ = format!("{scope}/galleries/{gallery}/images/{def}");
+                    self.problem(
+                        &e,
+                        "GalleryImageVersions_ListByGalleryImage",
+                        &where_,
+                        result,
+                    )?
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,120 @@
+//! The Azure provider's scan against the fake Resource Manager (tests/azure/fake_arm.py):
+//! paging over nextLink across pages, power states, gallery versions with end of life and
+//! exclusion from latest, managed images, marketplace references, locations, a list the
+//! endpoint refuses becoming a scan problem, and an unreachable endpoint naming the call.
+
+#[path = "../../../tests/azure/server.rs"]
+mod server;
+
+use drydock_api::{ImageState, Provider, ScanResult, VmState};
+use drydock_azure::credential::StaticToken;
+use drydock_azure::{AzureProvider, AzureSubscription, CredentialSource, Locations};
+use server::FakeArm;
+use std::sync::Arc;
+
+#[path = "../../../tests/azure/seed.rs"]
+mod seed;
+
+use seed::{seed, SUB};
+
+fn provider(url: &str, locations: Locations) -> AzureProvider {
+    let sub = AzureSubscription {
+        id: SUB.into(),
+        name: "prod-az".into(),
+        locations,
+        endpoint: Some(url.into()),
+        readonly: false,
+        production: false,
+        concurrency: 4,
+        credential: CredentialSource::Token,
+    };
+    AzureProvider::with_credential(sub, Arc::new(StaticToken::new("test-token"))).unwrap()
+}
+
+async fn scan(p: &AzureProvider) -> Result<ScanResult, drydock_api::ProviderError> {
+    p.scan(&|_| {}).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_seeded_subscription_scans_into_records() {
+    let fake = FakeArm::start(&seed());
+    let p = provider(&fake.url, Locations::List(vec!["westeurope".into()]));
+    let r = scan(&p).await.unwrap();
+    // Seven VMs over four pages of two; the one in eastus is out of scope.
+    let names: Vec<&str> = r.vms.iter().map(|v| v.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["web-001", "web-002", "web-003", "web-004", "web-005", "web-006"]
+    );
+    let log = fake.log_text();
+    assert!(log.matches("virtualMachines?").count() >= 8, "paged: {log}");
+    let by = |n: &str| r.vms.iter().find(|v| v.name == n).unwrap();
+    assert_eq!(by("web-001").state, VmState::Running);
+    assert_eq!(by("web-003").state, VmState::Stopped);
+    assert_eq!(by("web-001").size, "Standard_D2s_v3");
+    assert_eq!(by("web-003").region, "westeurope");
+    assert!(by("web-004").image_id.ends_with("/versions/2026.9.1"));
+    assert!(by("web-005").image_id.ends_with("/images/legacy-img"));
+    assert_eq!(
+        by("web-006").image_id,
+        "Canonical:0001-com-ubuntu-server-jammy:22_04-lts-gen2:22.04.202610150"
+    );
+    // Three gallery versions and the managed image.
+    let img = |suffix: &str| r.images.iter().find(|i| i.id.ends_with(suffix)).unwrap();
+    assert_eq!(r.images.len(), 4, "{:?}", r.images);
+    let old = img("/versions/2026.9.1");
+    assert_eq!(old.name, "web-base-2026.9.1");
+    assert_eq!(
+        old.end_of_life.unwrap().to_rfc3339(),
+        "2026-11-01T00:00:00+00:00"
+    );
+    assert_eq!(old.tags["drydock:family"], "web-base");
+    assert_eq!(old.tags["drydock:version"], "2026.9.1");
+    assert_eq!(
+        img("/versions/2026.10.1").state,
+        ImageState::Deprecated,
+        "excluded from latest"
+    );
+    assert_eq!(img("/versions/2026.11.1").state, ImageState::Available);
+    assert_eq!(
+        img("/images/legacy-img").created.to_rfc3339(),
+        "2026-01-01T00:00:00+00:00"
+    );
+    // The refused list is a problem naming the call and the scope, not a failed scan.
+    assert_eq!(r.problems.len(), 1, "{:?}", r.problems);
+    let pr = &r.problems[0];
+    assert!(
+        pr.scope.ends_with("galleries/secret/images/hidden"),
+        "{pr:?}"
+    );
+    assert!(
+        pr.message
+            .contains("GalleryImageVersions_ListByGalleryImage"),
+        "{pr:?}"
+    );
+    assert!(pr.message.contains("role assignment"), "{pr:?}");
+    // Every request carried the static token.
+    assert!(!log.contains("401"), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn all_locations_and_an_unreachable_endpoint() {
+    let fake = FakeArm::start(&seed());
+    let r = scan(&provider(&fake.url, Locations::All)).await.unwrap();
+    assert_eq!(r.vms.len(), 7);
+    drop(fake);
+    // Nothing listens there any more: the scan fails naming the call and what to do.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let e = scan(&provider(
+        &format!("http://127.0.0.1:{port}"),
+        Locations::All,
+    ))
+    .await
+    .unwrap_err();
+    assert!(e.to_string().contains("VirtualMachines_ListAll"), "{e}");
+    assert!(e.to_string().contains("endpoint"), "{e}");
+}

@@ -1,0 +1,127 @@
+"""A fake Azure Resource Manager for drydock's tests: serves Microsoft.Compute resources
+seeded from a JSON file, in the response shapes of the REST API specification examples
+(../shared/fixtures/azure-arm/): GET of one resource or of a collection ({"value": [...]}),
+paged with absolute nextLink URLs built from the request's Host header, and
+{"error": {"code", "message"}} bodies for what it cannot serve.
+
+Usage: fake_arm.py PORT SEED.json
+
+The seed: {"page_size": N, "fail": {"/path": status}, "resources": [ARM resource objects with
+"id", "name", "type", "location", "properties", "tags"]}. Python standard library only.
+"""
+
+import json
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlencode, urlparse
+
+# Collections the fake knows; any other path that names no resource is a 404.
+COLLECTIONS = {
+    "virtualmachines",
+    "images",
+    "galleries",
+    "versions",
+    "virtualmachinescalesets",
+}
+
+
+class State:
+    def __init__(self, seed):
+        self.lock = threading.Lock()
+        self.page_size = int(seed.get("page_size", 100))
+        self.fail = {k.lower(): v for k, v in seed.get("fail", {}).items()}
+        self.resources = {}
+        for r in seed.get("resources", []):
+            self.resources[r["id"].lower()] = r
+        self.requests = 0
+
+    def children(self, path):
+        """Direct children of `path`, or for `/subscriptions/S/providers/NS/TYPE` every
+        top-level resource of that type in the subscription."""
+        p = path.lower().rstrip("/")
+        parts = p.split("/")
+        out = []
+        if len(parts) == 6 and parts[1] == "subscriptions" and parts[3] == "providers":
+            kind = parts[4] + "/" + parts[5]
+            prefix = "/subscriptions/" + parts[2] + "/resourcegroups/"
+            for rid, r in self.resources.items():
+                if rid.startswith(prefix) and r["type"].lower() == kind:
+                    out.append(r)
+        else:
+            for rid, r in self.resources.items():
+                if rid.startswith(p + "/") and "/" not in rid[len(p) + 1:]:
+                    out.append(r)
+        out.sort(key=lambda r: r["id"].lower())
+        return out
+
+
+def error(handler, status, code, message):
+    body = json.dumps({"error": {"code": code, "message": message}}).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):
+        sys.stderr.write("%s %s\n" % (self.command, self.path))
+
+    def reply(self, status, obj, headers=()):
+        body = json.dumps(obj).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in headers:
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        st = self.server.state
+        url = urlparse(self.path)
+        q = parse_qs(url.query)
+        path = url.path.rstrip("/")
+        with st.lock:
+            st.requests += 1
+            if not self.headers.get("Authorization", "").startswith("Bearer "):
+                return error(self, 401, "AuthenticationFailed", "no bearer token")
+            if path.lower() in st.fail:
+                status = st.fail[path.lower()]
+                return error(self, status, "AuthorizationFailed" if status == 403 else "NotFound",
+                             "the fake was told to refuse %s" % path)
+            one = st.resources.get(path.lower())
+            if one is not None:
+                return self.reply(200, one)
+            last = path.rsplit("/", 1)[-1].lower()
+            if last not in COLLECTIONS:
+                return error(self, 404, "ResourceNotFound",
+                             "The Resource '%s' was not found." % path)
+            items = st.children(path)
+            skip = int(q.get("$skiptoken", ["0"])[0])
+            page = items[skip: skip + st.page_size]
+            body = {"value": page}
+            if skip + st.page_size < len(items):
+                query = {k: v[0] for k, v in q.items()}
+                query["$skiptoken"] = str(skip + st.page_size)
+                body["nextLink"] = "http://%s%s?%s" % (self.headers["Host"], path, urlencode(query))
+            return self.reply(200, body)
+
+
+def main():
+    port = int(sys.argv[1])
+    with open(sys.argv[2]) as f:
+        seed = json.load(f)
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    server.state = State(seed)
+    sys.stderr.write("fake ARM listening on %d\n" % port)
+    sys.stderr.flush()
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+//! A seeded Azure subscription for the fake Resource Manager, in the shapes of the REST API
+//! specification examples: a gallery with three versions of `web-base` (one past its end
+//! of life, one excluded from latest), a gallery whose versions are refused (403), a
+//! managed image, and seven VMs over them (one on a marketplace image, one in eastus).
+
+#![allow(dead_code)]
+
+use serde_json::{json, Value};
+
+pub const SUB: &str = "6b1f3c2e-0000-4000-8000-000000000001";
+
+fn rid(rg: &str, rest: &str) -> String {
+    format!("/subscriptions/{SUB}/resourceGroups/{rg}/providers/Microsoft.Compute/{rest}")
+}
+
+fn vm(name: &str, location: &str, image: Value, power: &str) -> Value {
+    json!({
+        "id": rid("rg-web", &format!("virtualMachines/{name}")),
+        "name": name, "type": "Microsoft.Compute/virtualMachines", "location": location,
+        "tags": {"app": "web"},
+        "properties": {
+            "hardwareProfile": {"vmSize": "Standard_D2s_v3"},
+            "storageProfile": {"imageReference": image},
+            "timeCreated": "2026-10-01T00:00:00Z",
+            "provisioningState": "Succeeded",
+            "instanceView": {"statuses": [
+                {"code": "ProvisioningState/succeeded"}, {"code": format!("PowerState/{power}")}
+            ]}
+        }
+    })
+}
+
+fn version(gallery: &str, def: &str, v: &str, published: &str, extra: Value) -> Value {
+    let mut publishing =
+        json!({"publishedDate": published, "targetRegions": [{"name": "West Europe"}]});
+    for (k, val) in extra.as_object().unwrap() {
+        publishing[k] = val.clone();
+    }
+    json!({
+        "id": rid("rg-images", &format!("galleries/{gallery}/images/{def}/versions/{v}")),
+        "name": v, "type": "Microsoft.Compute/galleries/images/versions", "location": "westeurope",
+        "tags": {"drydock:family": def},
+        "properties": {"publishingProfile": publishing, "provisioningState": "Succeeded",
+                       "storageProfile": {"osDiskImage": {"hostCaching": "ReadOnly"}}}
+    })
+}
+
+pub fn seed() -> Value {
+    let gallery = |name: &str| {
+        json!({"id": rid("rg-images", &format!("galleries/{name}")), "name": name,
+               "type": "Microsoft.Compute/galleries", "location": "westeurope", "properties": {}})
+    };
+    let def = json!({"id": rid("rg-images", "galleries/golden/images/web-base"), "name": "web-base",
+        "type": "Microsoft.Compute/galleries/images", "location": "westeurope",
+        "properties": {"osType": "Linux", "osState": "Generalized",
+                       "identifier": {"publisher": "acme", "offer": "web", "sku": "base"}}});
+    let hidden = json!({"id": rid("rg-images", "galleries/secret/images/hidden"), "name": "hidden",
+        "type": "Microsoft.Compute/galleries/images", "location": "westeurope",
+        "properties": {"osType": "Linux", "osState": "Generalized",
+                       "identifier": {"publisher": "acme", "offer": "x", "sku": "y"}}});
+    let v = |n: &str| json!({"id": rid("rg-images", &format!("galleries/golden/images/web-base/versions/{n}"))});
+    let managed = json!({"id": rid("rg-images", "images/legacy-img"), "name": "legacy-img",
+        "type": "Microsoft.Compute/images", "location": "westeurope",
+        "tags": {"drydock:created": "2026-01-01T00:00:00Z"}, "properties": {"provisioningState": "Succeeded"}});
+    let marketplace = json!({"publisher": "Canonical", "offer": "0001-com-ubuntu-server-jammy",
+        "sku": "22_04-lts-gen2", "version": "latest", "exactVersion": "22.04.202610150"});
+    json!({
+        "page_size": 2,
+        "fail": {
+            format!("/subscriptions/{SUB}/resourceGroups/rg-images/providers/Microsoft.Compute/galleries/secret/images/hidden/versions"): 403
+        },
+        "resources": [
+            gallery("golden"), gallery("secret"), def, hidden, managed,
+            version("golden", "web-base", "2026.9.1", "2026-09-01T00:00:00Z", json!({"endOfLifeDate": "2026-11-01T00:00:00Z"})),
+            version("golden", "web-base", "2026.10.1", "2026-10-01T00:00:00Z", json!({"excludeFromLatest": true})),
+            version("golden", "web-base", "2026.11.1", "2026-11-01T00:00:00Z", json!({})),
+            vm("web-001", "westeurope", v("2026.11.1"), "running"),
+            vm("web-002", "westeurope", v("2026.11.1"), "running"),
+            vm("web-003", "WestEurope", v("2026.11.1"), "deallocated"),
+            vm("web-004", "westeurope", v("2026.9.1"), "running"),
+            vm("web-005", "westeurope", json!({"id": rid("rg-images", "images/legacy-img")}), "stopped"),
+            vm("web-006", "westeurope", marketplace, "running"),
+            vm("web-007", "eastus", v("2026.11.1"), "running"),
+        ]
+    })
+}
