@@ -52,11 +52,14 @@ fn report_over_a_seeded_subscription_gives_the_expected_verdicts() {
         ("web-004", "eol"),
         ("web-005", "unmanaged"),
         ("web-006", "unknown"),
+        ("web-008", "current"),
+        ("web-vmss_0", "current"),
+        ("web-vmss_2", "eol"),
     ] {
         assert_eq!(verdict(name), expected, "{name}");
     }
     assert_eq!(
-        doc["summary"]["vms"], 6,
+        doc["summary"]["vms"], 10,
         "web-007 is in eastus, out of scope"
     );
     assert_eq!(doc["vms"][0]["cloud"], "azure");

@@ -1,7 +1,9 @@
 //! A seeded Azure subscription for the fake Resource Manager, in the shapes of the REST API
 //! specification examples: a gallery with three versions of `web-base` (one past its end
 //! of life, one excluded from latest), a gallery whose versions are refused (403), a
-//! managed image, and seven VMs over them (one on a marketplace image, one in eastus).
+//! managed image, seven VMs over them (one on a marketplace image, one in eastus), an eighth
+//! on the definition itself (meaning its latest version), and a scale set on the
+//! definition with three instances, one not on the latest model (still on 2026.9.1).
 
 #![allow(dead_code)]
 
@@ -81,6 +83,35 @@ pub fn seed() -> Value {
             vm("web-005", "westeurope", json!({"id": rid("rg-images", "images/legacy-img")}), "stopped"),
             vm("web-006", "westeurope", marketplace, "running"),
             vm("web-007", "eastus", v("2026.11.1"), "running"),
+            vm("web-008", "westeurope", json!({"id": rid("rg-images", "galleries/golden/images/web-base")}), "running"),
+            scale_set(),
+            instance(0, v("2026.11.1"), true),
+            instance(1, v("2026.11.1"), true),
+            instance(2, v("2026.9.1"), false),
         ]
+    })
+}
+
+fn scale_set() -> Value {
+    json!({
+        "id": rid("rg-web", "virtualMachineScaleSets/web-vmss"), "name": "web-vmss",
+        "type": "Microsoft.Compute/virtualMachineScaleSets", "location": "westeurope",
+        "sku": {"name": "Standard_D2s_v3", "capacity": 3},
+        "tags": {"app": "web"},
+        "properties": {"upgradePolicy": {"mode": "Rolling"}, "provisioningState": "Succeeded",
+            "virtualMachineProfile": {"storageProfile": {"imageReference":
+                {"id": rid("rg-images", "galleries/golden/images/web-base")}}}}
+    })
+}
+
+fn instance(n: u32, image: Value, latest: bool) -> Value {
+    json!({
+        "id": rid("rg-web", &format!("virtualMachineScaleSets/web-vmss/virtualMachines/{n}")),
+        "name": format!("web-vmss_{n}"), "instanceId": n.to_string(),
+        "type": "Microsoft.Compute/virtualMachineScaleSets/virtualMachines", "location": "westeurope",
+        "properties": {"latestModelApplied": latest, "provisioningState": "Succeeded",
+            "storageProfile": {"imageReference": image},
+            "timeCreated": "2026-10-05T00:00:00Z",
+            "instanceView": {"statuses": [{"code": "PowerState/running"}]}}
     })
 }

@@ -4,7 +4,7 @@
 
 use azure_mgmt_compute::package_2024_07_01::models;
 use chrono::{DateTime, Utc};
-use drydock_api::{Cloud, Image, ImageState, Tags, Vm, VmState};
+use drydock_api::{Cloud, Image, ImageState, ScaleGroup, Tags, Vm, VmState};
 
 /// `time` → `chrono`.
 pub fn utc(t: time::OffsetDateTime) -> DateTime<Utc> {
@@ -169,6 +169,77 @@ pub fn gallery_version(
         newer_base: None,
         vendor: false,
         tags,
+    })
+}
+
+/// A scale set: its model image and its instances' ids.
+pub fn scale_group(
+    s: &models::VirtualMachineScaleSet,
+    subscription: &str,
+    members: Vec<String>,
+) -> Option<ScaleGroup> {
+    let id = s.resource.id.clone()?;
+    let model = s
+        .properties
+        .as_ref()
+        .and_then(|p| p.virtual_machine_profile.as_ref())
+        .and_then(|p| p.storage_profile.as_ref())
+        .and_then(|p| p.image_reference.as_ref())
+        .and_then(image_id)
+        .unwrap_or_default();
+    Some(ScaleGroup {
+        name: s.resource.name.clone().unwrap_or_else(|| id.clone()),
+        id,
+        cloud: Cloud::Azure,
+        account: subscription.to_string(),
+        region: s.resource.location.to_lowercase(),
+        members,
+        model_image_id: model,
+        launch_template: None,
+        tags: tags(&s.resource.tags),
+    })
+}
+
+/// A scale-set instance as a VM of its scale set: the image its own model was built from
+/// (an instance not on the latest model keeps the old image), and whether the latest model
+/// is applied (tag `azure:latestModelApplied`).
+pub fn scale_set_vm(
+    v: &models::VirtualMachineScaleSetVm,
+    set: &models::VirtualMachineScaleSet,
+    subscription: &str,
+    fallback: DateTime<Utc>,
+) -> Option<Vm> {
+    let id = v.resource.id.clone()?;
+    let p = v.properties.as_ref();
+    let image = p
+        .and_then(|p| p.storage_profile.as_ref())
+        .and_then(|s| s.image_reference.as_ref())
+        .and_then(image_id)
+        .unwrap_or_default();
+    let state = p
+        .and_then(|p| p.instance_view.as_ref())
+        .map_or(VmState::Unknown, |iv| power_state(&iv.statuses));
+    let mut tags = tags(&v.resource.tags);
+    if let Some(latest) = p.and_then(|p| p.latest_model_applied) {
+        tags.insert("azure:latestModelApplied".into(), latest.to_string());
+    }
+    Some(Vm {
+        name: v.resource.name.clone().unwrap_or_else(|| id.clone()),
+        id,
+        cloud: Cloud::Azure,
+        account: subscription.to_string(),
+        region: v.resource.location.to_lowercase(),
+        state,
+        size: v
+            .sku
+            .as_ref()
+            .or(set.sku.as_ref())
+            .and_then(|s| s.name.clone())
+            .unwrap_or_default(),
+        launched_at: p.and_then(|p| p.time_created).map_or(fallback, utc),
+        image_id: image,
+        tags,
+        scale_group: set.resource.id.clone(),
     })
 }
 

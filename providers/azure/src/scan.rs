@@ -37,6 +37,55 @@ fn group_and_name(id: &str) -> Option<(String, String)> {
     Some((rg.to_string(), parts.last()?.to_string()))
 }
 
+/// A reference to a gallery image definition (no version) means its latest version: the
+/// newest not excluded from latest, by published date.
+fn resolve_latest(result: &mut ScanResult) {
+    let latest = |def: &str| {
+        let prefix = format!("{}/versions/", def.to_lowercase());
+        result
+            .images
+            .iter()
+            .filter(|i| i.id.to_lowercase().starts_with(&prefix))
+            .filter(|i| i.state == drydock_api::ImageState::Available)
+            .max_by_key(|i| i.created)
+            .map(|i| i.id.clone())
+    };
+    let is_definition = |id: &str| {
+        let l = id.to_lowercase();
+        l.contains("/providers/microsoft.compute/galleries/")
+            && !l.contains("/versions/")
+            && l.split("/images/").count() == 2
+    };
+    let resolved: Vec<Option<String>> = result
+        .vms
+        .iter()
+        .map(|v| {
+            is_definition(&v.image_id)
+                .then(|| latest(&v.image_id))
+                .flatten()
+        })
+        .collect();
+    for (v, r) in result.vms.iter_mut().zip(resolved) {
+        if let Some(id) = r {
+            v.image_id = id;
+        }
+    }
+    let resolved: Vec<Option<String>> = result
+        .scale_groups
+        .iter()
+        .map(|g| {
+            is_definition(&g.model_image_id)
+                .then(|| latest(&g.model_image_id))
+                .flatten()
+        })
+        .collect();
+    for (g, r) in result.scale_groups.iter_mut().zip(resolved) {
+        if let Some(id) = r {
+            g.model_image_id = id;
+        }
+    }
+}
+
 /// What one subscription's scan needs.
 pub struct Scanner<'a> {
     pub sub: &'a AzureSubscription,
@@ -132,7 +181,70 @@ impl Scanner<'_> {
             Err(e) => self.problem(&e, "Images_List", &scope, &mut result)?,
         }
         self.galleries(&scope, &mut result).await?;
+        self.scale_sets(&scope, &mut result).await?;
+        resolve_latest(&mut result);
         Ok(result)
+    }
+
+    /// Scale sets and their instances (each with its own image and power state).
+    async fn scale_sets(&self, scope: &str, result: &mut ScanResult) -> Result<(), ProviderError> {
+        let s = &self.sub.id;
+        let sets = self.client.virtual_machine_scale_sets_client();
+        let sets = match all(sets.list_all(s).into_stream(), |p| p.value).await {
+            Ok(v) => v,
+            Err(e) => return self.problem(&e, "VirtualMachineScaleSets_ListAll", scope, result),
+        };
+        let sets: Vec<_> = sets
+            .into_iter()
+            .filter(|x| self.sub.locations.contains(&x.resource.location))
+            .collect();
+        // Owned inputs for each list, so the concurrent futures borrow nothing.
+        let jobs: Vec<(usize, String, String)> = sets
+            .iter()
+            .enumerate()
+            .filter_map(|(i, x)| {
+                let (rg, name) = x.resource.id.as_deref().and_then(group_and_name)?;
+                Some((i, rg, name))
+            })
+            .collect();
+        let lists: Vec<_> = stream::iter(jobs)
+            .map(|(i, rg, name)| {
+                let c = self.client.virtual_machine_scale_set_v_ms_client();
+                let s = s.clone();
+                async move {
+                    let r = all(
+                        c.list(rg, name, s).expand("instanceView").into_stream(),
+                        |p: models::VirtualMachineScaleSetVmListResult| p.value,
+                    )
+                    .await;
+                    (i, r)
+                }
+            })
+            .buffer_unordered(self.sub.concurrency.max(1))
+            .collect()
+            .await;
+        for (i, r) in lists {
+            let set = &sets[i];
+            let instances = match r {
+                Ok(v) => v,
+                Err(e) => {
+                    let name = set.resource.name.as_deref().unwrap_or("?");
+                    let where_ = format!("{scope}/virtualMachineScaleSets/{name}");
+                    self.problem(&e, "VirtualMachineScaleSetVMs_List", &where_, result)?;
+                    Vec::new()
+                }
+            };
+            let vms: Vec<_> = instances
+                .iter()
+                .filter_map(|v| convert::scale_set_vm(v, set, s, self.now))
+                .collect();
+            let members = vms.iter().map(|v| v.id.clone()).collect();
+            result
+                .scale_groups
+                .extend(convert::scale_group(set, s, members));
+            result.vms.extend(vms);
+        }
+        Ok(())
     }
 
     /// Galleries → definitions → versions.

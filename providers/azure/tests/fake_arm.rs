@@ -40,11 +40,23 @@ async fn a_seeded_subscription_scans_into_records() {
     let fake = FakeArm::start(&seed());
     let p = provider(&fake.url, Locations::List(vec!["westeurope".into()]));
     let r = scan(&p).await.unwrap();
-    // Seven VMs over four pages of two; the one in eastus is out of scope.
+    // Eight VMs over four pages of two (the one in eastus out of scope), then the scale
+    // set's three instances.
     let names: Vec<&str> = r.vms.iter().map(|v| v.name.as_str()).collect();
     assert_eq!(
         names,
-        ["web-001", "web-002", "web-003", "web-004", "web-005", "web-006"]
+        [
+            "web-001",
+            "web-002",
+            "web-003",
+            "web-004",
+            "web-005",
+            "web-006",
+            "web-008",
+            "web-vmss_0",
+            "web-vmss_1",
+            "web-vmss_2"
+        ]
     );
     let log = fake.log_text();
     assert!(log.matches("virtualMachines?").count() >= 8, "paged: {log}");
@@ -59,6 +71,19 @@ async fn a_seeded_subscription_scans_into_records() {
         by("web-006").image_id,
         "Canonical:0001-com-ubuntu-server-jammy:22_04-lts-gen2:22.04.202610150"
     );
+    // A definition means its latest version (2026.10.1 is excluded from latest).
+    assert!(by("web-008").image_id.ends_with("/versions/2026.11.1"));
+    // The scale set: its model resolved the same way, its members, each instance's own image.
+    assert_eq!(r.scale_groups.len(), 1);
+    let g = &r.scale_groups[0];
+    assert!(g.model_image_id.ends_with("/versions/2026.11.1"), "{g:?}");
+    assert_eq!(g.members.len(), 3);
+    let old = by("web-vmss_2");
+    assert!(old.image_id.ends_with("/versions/2026.9.1"));
+    assert_eq!(old.tags["azure:latestModelApplied"], "false");
+    assert_eq!(old.scale_group.as_deref(), Some(g.id.as_str()));
+    assert_eq!(old.size, "Standard_D2s_v3");
+    assert_eq!(old.state, VmState::Running);
     // Three gallery versions and the managed image.
     let img = |suffix: &str| r.images.iter().find(|i| i.id.ends_with(suffix)).unwrap();
     assert_eq!(r.images.len(), 4, "{:?}", r.images);
@@ -101,7 +126,7 @@ async fn a_seeded_subscription_scans_into_records() {
 async fn all_locations_and_an_unreachable_endpoint() {
     let fake = FakeArm::start(&seed());
     let r = scan(&provider(&fake.url, Locations::All)).await.unwrap();
-    assert_eq!(r.vms.len(), 7);
+    assert_eq!(r.vms.len(), 11);
     drop(fake);
     // Nothing listens there any more: the scan fails naming the call and what to do.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
