@@ -35,6 +35,7 @@ class State:
         for r in seed.get("resources", []):
             self.resources[r["id"].lower()] = r
         self.requests = 0
+        self.operations = {}
 
     def children(self, path):
         """Direct children of `path`, or for `/subscriptions/S/providers/NS/TYPE` every
@@ -54,6 +55,15 @@ class State:
                     out.append(r)
         out.sort(key=lambda r: r["id"].lower())
         return out
+
+
+def merge(into, patch):
+    """ARM PATCH: objects merge key by key; tags and other values are replaced."""
+    for k, v in patch.items():
+        if isinstance(v, dict) and isinstance(into.get(k), dict) and k != "tags":
+            merge(into[k], v)
+        else:
+            into[k] = v
 
 
 def error(handler, status, code, message):
@@ -94,6 +104,11 @@ class Handler(BaseHTTPRequestHandler):
                 status = st.fail[path.lower()]
                 return error(self, status, "AuthorizationFailed" if status == 403 else "NotFound",
                              "the fake was told to refuse %s" % path)
+            if path.lower().startswith("/operations/"):
+                status = st.operations.get(path.rsplit("/", 1)[-1])
+                if status is None:
+                    return error(self, 404, "OperationNotFound", "no operation %s" % path)
+                return self.reply(200, {"status": status})
             one = st.resources.get(path.lower())
             if one is not None:
                 return self.reply(200, one)
@@ -110,6 +125,55 @@ class Handler(BaseHTTPRequestHandler):
                 query["$skiptoken"] = str(skip + st.page_size)
                 body["nextLink"] = "http://%s%s?%s" % (self.headers["Host"], path, urlencode(query))
             return self.reply(200, body)
+
+
+    def read_body(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        return json.loads(self.rfile.read(n) or b"{}")
+
+    def guarded(self):
+        """Common checks of a mutating call; returns the state, or None after an error."""
+        st = self.server.state
+        if not self.headers.get("Authorization", "").startswith("Bearer "):
+            error(self, 401, "AuthenticationFailed", "no bearer token")
+            return None
+        return st
+
+    def do_PATCH(self):
+        st = self.guarded()
+        if st is None:
+            return
+        path = urlparse(self.path).path.rstrip("/")
+        body = self.read_body()
+        with st.lock:
+            st.requests += 1
+            r = st.resources.get(path.lower())
+            if r is None:
+                return error(self, 404, "ResourceNotFound", "The Resource '%s' was not found." % path)
+            merge(r, body)
+            return self.reply(200, r)
+
+    def do_DELETE(self):
+        st = self.guarded()
+        if st is None:
+            return
+        path = urlparse(self.path).path.rstrip("/")
+        with st.lock:
+            st.requests += 1
+            if path.lower() not in st.resources:
+                return error(self, 404, "ResourceNotFound", "The Resource '%s' was not found." % path)
+            for rid in [k for k in st.resources if k == path.lower() or k.startswith(path.lower() + "/")]:
+                del st.resources[rid]
+            op = str(len(st.operations) + 1)
+            st.operations[op] = "Succeeded"
+            url = "http://%s/operations/%s?api-version=2024-07-01" % (self.headers["Host"], op)
+            body = b""
+            self.send_response(202)
+            self.send_header("Azure-AsyncOperation", url)
+            self.send_header("Location", url)
+            self.send_header("Retry-After", "0")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
 
 
 def main():

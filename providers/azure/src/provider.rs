@@ -9,8 +9,8 @@ use async_trait::async_trait;
 use azure_core::auth::TokenCredential;
 use azure_mgmt_compute::package_2024_07_01::Client;
 use drydock_api::{
-    Cloud, Operation, OperationOutcome, ProgressSink, Provider, ProviderError, ProviderErrorKind,
-    ScanProgress, ScanResult,
+    Cloud, Operation, OperationOutcome, ProgressSink, Provider, ProviderError, ScanProgress,
+    ScanResult,
 };
 use std::sync::Arc;
 
@@ -18,6 +18,7 @@ use std::sync::Arc;
 pub struct AzureProvider {
     sub: AzureSubscription,
     client: Client,
+    credential: Arc<dyn TokenCredential>,
 }
 
 impl AzureProvider {
@@ -44,7 +45,7 @@ impl AzureProvider {
             .max_retries(4u32)
             .max_delay(std::time::Duration::from_secs(5))
             .max_total_elapsed(std::time::Duration::from_secs(30));
-        let mut builder = Client::builder(cred)
+        let mut builder = Client::builder(Arc::clone(&cred))
             .scopes(&[SCOPE])
             .retry(azure_core::RetryOptions::exponential(retry));
         if let Some(e) = &sub.endpoint {
@@ -59,7 +60,23 @@ impl AzureProvider {
         let client = builder
             .build()
             .map_err(|e| format!("azure subscription `{}`: {e}", sub.name))?;
-        Ok(AzureProvider { sub, client })
+        Ok(AzureProvider {
+            sub,
+            client,
+            credential: cred,
+        })
+    }
+
+    pub(crate) fn sub(&self) -> &AzureSubscription {
+        &self.sub
+    }
+
+    pub(crate) fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub(crate) fn credential(&self) -> &dyn TokenCredential {
+        self.credential.as_ref()
     }
 }
 
@@ -99,17 +116,8 @@ impl Provider for AzureProvider {
     async fn apply(
         &self,
         op: &Operation,
-        _dry_run: bool,
+        dry_run: bool,
     ) -> Result<OperationOutcome, ProviderError> {
-        // Mutations (capture, deprecate, disable, deregister, launch, delete, repoint,
-        // upgrades) are the next part of the Azure provider; until then every change is
-        // refused here, after the gate, with a clear error instead of a silent no-op.
-        Err(ProviderError::new(
-            ProviderErrorKind::Unsupported,
-            op.verb(),
-            op.target(),
-            format!("{} cannot change Azure resources yet", self.sub.name),
-            "make the change in the Azure portal or CLI; drydock only reads Azure for now",
-        ))
+        self.apply_op(op, dry_run).await
     }
 }

@@ -143,3 +143,98 @@ async fn all_locations_and_an_unreachable_endpoint() {
     assert!(e.to_string().contains("VirtualMachines_ListAll"), "{e}");
     assert!(e.to_string().contains("endpoint"), "{e}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mutations_round_trip_through_the_fake() {
+    use drydock_api::{Operation, OperationOutcome, ProviderErrorKind};
+    let fake = FakeArm::start(&seed());
+    let p = provider(&fake.url, Locations::All);
+    let r = scan(&p).await.unwrap();
+    let vm_id = |r: &ScanResult, n: &str| r.vms.iter().find(|v| v.name == n).unwrap().id.clone();
+    let img =
+        |r: &ScanResult, suffix: &str| r.images.iter().find(|i| i.id.ends_with(suffix)).cloned();
+    let web1 = vm_id(&r, "web-001");
+    let old = img(&r, "/versions/2026.9.1").unwrap().id;
+    let mid = img(&r, "/versions/2026.10.1").unwrap().id;
+    let new = img(&r, "/versions/2026.11.1").unwrap().id;
+    let tags: drydock_api::Tags = [("drydock:retire".to_string(), "2026-12-31".to_string())].into();
+
+    // Dry runs GET the target and change nothing; a missing one is named.
+    let tag = Operation::Tag {
+        resource: web1.clone(),
+        tags: tags.clone(),
+    };
+    assert_eq!(
+        p.apply(&tag, true).await.unwrap(),
+        OperationOutcome::WouldSucceed
+    );
+    let gone = Operation::Terminate {
+        vm: web1.replace("web-001", "nope"),
+    };
+    let e = p.apply(&gone, true).await.unwrap_err();
+    assert_eq!(e.kind, ProviderErrorKind::NotFound, "{e}");
+    assert!(e.to_string().contains("virtualMachines/nope"), "{e}");
+
+    // Tags merge with the VM's own.
+    p.apply(&tag, false).await.unwrap();
+    let at = chrono::DateTime::parse_from_rfc3339("2027-01-31T00:00:00Z")
+        .unwrap()
+        .to_utc();
+    p.apply(
+        &Operation::Tag {
+            resource: new.clone(),
+            tags: tags.clone(),
+        },
+        false,
+    )
+    .await
+    .unwrap();
+    p.apply(
+        &Operation::Deprecate {
+            image: new.clone(),
+            at,
+        },
+        false,
+    )
+    .await
+    .unwrap();
+    p.apply(&Operation::Disable { image: mid.clone() }, false)
+        .await
+        .unwrap();
+    p.apply(&Operation::Deregister { image: old.clone() }, false)
+        .await
+        .unwrap();
+    p.apply(
+        &Operation::Terminate {
+            vm: vm_id(&r, "web-002"),
+        },
+        false,
+    )
+    .await
+    .unwrap();
+    let after = scan(&p).await.unwrap();
+    let w1 = after.vms.iter().find(|v| v.name == "web-001").unwrap();
+    assert_eq!(w1.tags["drydock:retire"], "2026-12-31");
+    assert_eq!(w1.tags["app"], "web", "existing tags kept");
+    let n = img(&after, "/versions/2026.11.1").unwrap();
+    assert_eq!(n.end_of_life, Some(at));
+    assert_eq!(n.tags["drydock:retire"], "2026-12-31");
+    assert_eq!(n.tags["drydock:family"], "web-base");
+    let m = img(&after, "/versions/2026.10.1").unwrap();
+    assert_eq!(m.state, ImageState::Deprecated);
+    assert!(m.end_of_life.is_some());
+    assert!(img(&after, "/versions/2026.9.1").is_none(), "deregistered");
+    assert!(after.vms.iter().all(|v| v.name != "web-002"), "terminated");
+    // The DELETEs answered 202 and their operations were polled.
+    let log = fake.log_text();
+    assert!(log.contains("GET /operations/"), "{log}");
+    // What the Azure provider cannot do yet is refused, named.
+    let launch = Operation::LaunchReplacement {
+        replaces: web1.clone(),
+        image: new.clone(),
+        client_token: "t".into(),
+        tags: Default::default(),
+    };
+    let e = p.apply(&launch, false).await.unwrap_err();
+    assert_eq!(e.kind, ProviderErrorKind::Unsupported, "{e}");
+}
