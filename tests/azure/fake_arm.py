@@ -112,6 +112,13 @@ class Handler(BaseHTTPRequestHandler):
             one = st.resources.get(path.lower())
             if one is not None:
                 return self.reply(200, one)
+            if path.lower().endswith("/instanceview"):
+                vm = st.resources.get(path.lower()[: -len("/instanceview")])
+                if vm is not None:
+                    view = dict(vm.get("properties", {}).get("instanceView", {}))
+                    view.setdefault("vmAgent", {"statuses": [
+                        {"code": "ProvisioningState/succeeded", "displayStatus": "Ready"}]})
+                    return self.reply(200, view)
             last = path.rsplit("/", 1)[-1].lower()
             if last not in COLLECTIONS:
                 return error(self, 404, "ResourceNotFound",
@@ -152,6 +159,32 @@ class Handler(BaseHTTPRequestHandler):
                 return error(self, 404, "ResourceNotFound", "The Resource '%s' was not found." % path)
             merge(r, body)
             return self.reply(200, r)
+
+    def do_PUT(self):
+        """A new resource answers 201 with Retry-After: 0 (the legacy crate then re-sends the
+        PUT), an existing one 200."""
+        st = self.guarded()
+        if st is None:
+            return
+        path = urlparse(self.path).path.rstrip("/")
+        body = self.read_body()
+        parts = path.split("/")
+        with st.lock:
+            st.requests += 1
+            existing = st.resources.get(path.lower())
+            body["id"] = path
+            body["name"] = parts[-1]
+            body["type"] = "/".join(parts[6:7] + parts[7::2])
+            props = body.setdefault("properties", {})
+            props["provisioningState"] = "Succeeded"
+            if "virtualmachines/" in path.lower() and "/virtualmachinescalesets/" not in path.lower():
+                props.setdefault("timeCreated", "2026-11-20T00:00:00Z")
+                props.setdefault("instanceView", {"statuses": [
+                    {"code": "ProvisioningState/succeeded"}, {"code": "PowerState/running"}]})
+            st.resources[path.lower()] = body
+            if existing is None:
+                return self.reply(201, body, [("Retry-After", "0")])
+            return self.reply(200, body)
 
     def do_DELETE(self):
         st = self.guarded()

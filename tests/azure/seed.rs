@@ -22,7 +22,12 @@ fn vm(name: &str, location: &str, image: Value, power: &str) -> Value {
         "tags": {"app": "web"},
         "properties": {
             "hardwareProfile": {"vmSize": "Standard_D2s_v3"},
-            "storageProfile": {"imageReference": image},
+            "storageProfile": {"imageReference": image,
+                "osDisk": {"createOption": "FromImage", "managedDisk": {"storageAccountType": "Premium_LRS"}}},
+            "osProfile": {"computerName": name, "adminUsername": "ops",
+                "linuxConfiguration": {"disablePasswordAuthentication": true,
+                    "ssh": {"publicKeys": [{"path": "/home/ops/.ssh/authorized_keys", "keyData": "ssh-ed25519 AAAA test"}]}}},
+            "networkProfile": {"networkInterfaces": [{"id": format!("/subscriptions/{SUB}/resourceGroups/rg-web/providers/Microsoft.Network/networkInterfaces/{name}-nic")}]},
             "timeCreated": "2026-10-01T00:00:00Z",
             "provisioningState": "Succeeded",
             "instanceView": {"statuses": [
@@ -84,6 +89,7 @@ pub fn seed() -> Value {
             vm("web-006", "westeurope", marketplace, "running"),
             vm("web-007", "eastus", v("2026.11.1"), "running"),
             vm("web-008", "westeurope", json!({"id": rid("rg-images", "galleries/golden/images/web-base")}), "running"),
+            nic("web-001"),
             scale_set(),
             instance(0, v("2026.11.1"), true),
             instance(1, v("2026.11.1"), true),
@@ -113,5 +119,14 @@ fn instance(n: u32, image: Value, latest: bool) -> Value {
             "storageProfile": {"imageReference": image},
             "timeCreated": "2026-10-05T00:00:00Z",
             "instanceView": {"statuses": [{"code": "PowerState/running"}]}}
+    })
+}
+
+fn nic(vm: &str) -> Value {
+    json!({
+        "id": format!("/subscriptions/{SUB}/resourceGroups/rg-web/providers/Microsoft.Network/networkInterfaces/{vm}-nic"),
+        "name": format!("{vm}-nic"), "type": "Microsoft.Network/networkInterfaces", "location": "westeurope",
+        "properties": {"ipConfigurations": [{"name": "ipconfig1", "properties": {"subnet": {"id":
+            format!("/subscriptions/{SUB}/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet/subnets/web")}}}]}
     })
 }

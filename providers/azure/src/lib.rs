@@ -5,6 +5,7 @@ pub mod config;
 pub mod convert;
 pub mod credential;
 pub mod error;
+pub mod launch;
 pub mod ops;
 pub mod provider;
 pub mod scan;

@@ -108,6 +108,17 @@ impl AzureProvider {
                 "make this change in the Azure portal or CLI",
             )
         };
+        if let Operation::LaunchReplacement {
+            replaces,
+            image,
+            client_token,
+            tags,
+        } = op
+        {
+            return self
+                .launch_replacement(replaces, image, client_token, tags, dry_run)
+                .await;
+        }
         let t = target(id).ok_or_else(|| {
             ProviderError::new(
                 ProviderErrorKind::Rejected,

@@ -78,6 +78,27 @@ impl AzureProvider {
     pub(crate) fn credential(&self) -> &dyn TokenCredential {
         self.credential.as_ref()
     }
+
+    /// The Resource Manager's base URL.
+    pub(crate) fn client_endpoint(&self) -> azure_core::Url {
+        azure_core::Url::parse(
+            self.sub
+                .endpoint
+                .as_deref()
+                .unwrap_or("https://management.azure.com"),
+        )
+        .unwrap_or_else(|_| azure_core::Url::parse("https://management.azure.com").expect("valid"))
+    }
+
+    /// An azure_core error of `call` on `resource`, named.
+    pub(crate) fn map_err(
+        &self,
+        e: &azure_core::Error,
+        call: &str,
+        resource: &str,
+    ) -> ProviderError {
+        crate::error::map(e, call, resource, self.sub.credential)
+    }
 }
 
 #[async_trait]
@@ -119,5 +140,9 @@ impl Provider for AzureProvider {
         dry_run: bool,
     ) -> Result<OperationOutcome, ProviderError> {
         self.apply_op(op, dry_run).await
+    }
+
+    async fn vm_health(&self, vm: &str) -> Result<drydock_api::VmHealth, ProviderError> {
+        self.health(vm).await
     }
 }

@@ -229,12 +229,84 @@ async fn mutations_round_trip_through_the_fake() {
     let log = fake.log_text();
     assert!(log.contains("GET /operations/"), "{log}");
     // What the Azure provider cannot do yet is refused, named.
-    let launch = Operation::LaunchReplacement {
-        replaces: web1.clone(),
-        image: new.clone(),
-        client_token: "t".into(),
+    let launch = Operation::CreateImage {
+        source_vm: web1.clone(),
+        name: "web-base-2026.12.1".into(),
         tags: Default::default(),
+        client_token: "t".into(),
     };
     let e = p.apply(&launch, false).await.unwrap_err();
     assert_eq!(e.kind, ProviderErrorKind::Unsupported, "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replacement_is_launched_like_the_old_vm_once_per_token_and_its_health_read() {
+    use drydock_api::{Operation, OperationOutcome, VmHealth};
+    let fake = FakeArm::start(&seed());
+    let p = provider(&fake.url, Locations::All);
+    let r = scan(&p).await.unwrap();
+    let old = r.vms.iter().find(|v| v.name == "web-001").unwrap().clone();
+    let new_image = r
+        .images
+        .iter()
+        .find(|i| i.id.ends_with("/versions/2026.11.1"))
+        .unwrap()
+        .id
+        .clone();
+    let launch = Operation::LaunchReplacement {
+        replaces: old.id.clone(),
+        image: new_image.clone(),
+        client_token: "plan-1/vm:web-001".into(),
+        tags: [("drydock:plan".to_string(), "plan-1".to_string())].into(),
+    };
+    assert_eq!(
+        p.apply(&launch, true).await.unwrap(),
+        OperationOutcome::WouldSucceed
+    );
+    let OperationOutcome::Done { created: Some(id) } = p.apply(&launch, false).await.unwrap()
+    else {
+        panic!("no id")
+    };
+    // The same token again: the same name, a PUT that changes nothing new.
+    let OperationOutcome::Done {
+        created: Some(again),
+    } = p.apply(&launch, false).await.unwrap()
+    else {
+        panic!("no id")
+    };
+    assert_eq!(id, again);
+    let after = scan(&p).await.unwrap();
+    let new: Vec<_> = after
+        .vms
+        .iter()
+        .filter(|v| v.tags.contains_key("drydock:replaces"))
+        .collect();
+    assert_eq!(new.len(), 1, "one replacement");
+    let new = new[0];
+    assert_eq!(new.id, id);
+    assert_eq!(new.tags["drydock:replaces"], old.id);
+    assert_eq!(new.tags["drydock:plan"], "plan-1");
+    assert_eq!(new.tags["app"], "web", "the old VM's tags");
+    assert_eq!(new.size, old.size);
+    assert_eq!(new.image_id, new_image);
+    assert_eq!(new.region, old.region);
+    // The PUT carried the subnet of the old VM's NIC (read from the Network provider) and
+    // its SSH keys; the first PUT got 201 and was re-sent.
+    let log = fake.log_text();
+    assert!(
+        log.contains("GET /subscriptions/") && log.contains("networkInterfaces/web-001-nic"),
+        "{log}"
+    );
+    assert!(log.matches(&format!("PUT {}", id)).count() >= 3, "{log}");
+    // Health from the instance view.
+    assert_eq!(p.vm_health(&id).await.unwrap(), VmHealth::Healthy);
+    let stopped = after.vms.iter().find(|v| v.name == "web-005").unwrap();
+    assert!(matches!(
+        p.vm_health(&stopped.id).await.unwrap(),
+        VmHealth::Unhealthy(_)
+    ));
+    p.apply(&Operation::Terminate { vm: id.clone() }, false)
+        .await
+        .unwrap();
+    assert_eq!(p.vm_health(&id).await.unwrap(), VmHealth::Gone);
 }
