@@ -186,6 +186,39 @@ class Handler(BaseHTTPRequestHandler):
                 return self.reply(201, body, [("Retry-After", "0")])
             return self.reply(200, body)
 
+    def do_POST(self):
+        """Actions: `manualUpgrade` of scale-set instances puts the model's image on each and
+        answers 202 with an operation to poll."""
+        st = self.guarded()
+        if st is None:
+            return
+        path = urlparse(self.path).path.rstrip("/")
+        body = self.read_body()
+        base, _, action = path.rpartition("/")
+        with st.lock:
+            st.requests += 1
+            owner = st.resources.get(base.lower())
+            if owner is None or action.lower() != "manualupgrade":
+                return error(self, 404, "ResourceNotFound", "no action %s" % path)
+            model = owner["properties"]["virtualMachineProfile"]["storageProfile"]["imageReference"]
+            for i in body.get("instanceIds", []):
+                inst = st.resources.get((base + "/virtualMachines/" + i).lower())
+                if inst is not None:
+                    inst["properties"].setdefault("storageProfile", {})["imageReference"] = model
+                    inst["properties"]["latestModelApplied"] = True
+            self.accepted(st)
+
+    def accepted(self, st):
+        op = str(len(st.operations) + 1)
+        st.operations[op] = "Succeeded"
+        url = "http://%s/operations/%s?api-version=2024-07-01" % (self.headers["Host"], op)
+        self.send_response(202)
+        self.send_header("Azure-AsyncOperation", url)
+        self.send_header("Location", url)
+        self.send_header("Retry-After", "0")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
     def do_DELETE(self):
         st = self.guarded()
         if st is None:
@@ -197,16 +230,7 @@ class Handler(BaseHTTPRequestHandler):
                 return error(self, 404, "ResourceNotFound", "The Resource '%s' was not found." % path)
             for rid in [k for k in st.resources if k == path.lower() or k.startswith(path.lower() + "/")]:
                 del st.resources[rid]
-            op = str(len(st.operations) + 1)
-            st.operations[op] = "Succeeded"
-            url = "http://%s/operations/%s?api-version=2024-07-01" % (self.headers["Host"], op)
-            body = b""
-            self.send_response(202)
-            self.send_header("Azure-AsyncOperation", url)
-            self.send_header("Location", url)
-            self.send_header("Retry-After", "0")
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+            self.accepted(st)
 
 
 def main():

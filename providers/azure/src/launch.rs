@@ -22,7 +22,7 @@ pub fn replacement_name(old: &str, token: &str) -> String {
 }
 
 /// A marketplace URN `publisher:offer:sku:version`, or a resource id.
-fn image_reference(image: &str) -> Value {
+pub(crate) fn image_reference(image: &str) -> Value {
     match image.split(':').collect::<Vec<_>>().as_slice() {
         [p, o, s, v] if !image.starts_with('/') => {
             json!({"publisher": p, "offer": o, "sku": s, "version": v})

@@ -8,6 +8,7 @@ pub mod error;
 pub mod launch;
 pub mod ops;
 pub mod provider;
+pub mod scale;
 pub mod scan;
 
 pub use config::{AzureSubscription, CredentialSource, Locations};

@@ -119,6 +119,15 @@ impl AzureProvider {
                 .launch_replacement(replaces, image, client_token, tags, dry_run)
                 .await;
         }
+        match op {
+            Operation::Repoint { resource, image } => {
+                return self.repoint(resource, image, dry_run).await
+            }
+            Operation::StartRollingUpgrade { scale_group, image } => {
+                return self.rolling_upgrade(scale_group, image, dry_run).await
+            }
+            _ => {}
+        }
         let t = target(id).ok_or_else(|| {
             ProviderError::new(
                 ProviderErrorKind::Rejected,
@@ -316,6 +325,18 @@ impl AzureProvider {
             ),
         };
         let rsp = sent.map_err(|e| self.fail(&e, call, id))?;
+        self.finish(rsp, verb, call, id).await
+    }
+
+    /// A long-running call's answer: done (200/204), or accepted (202) and then polled at
+    /// its `Azure-AsyncOperation` (else `Location`) URL; anything else is an error.
+    pub(crate) async fn finish(
+        &self,
+        rsp: azure_core::Response,
+        verb: &str,
+        call: &str,
+        id: &str,
+    ) -> Result<(), ProviderError> {
         let status = u16::from(rsp.status());
         match status {
             200 | 204 => Ok(()),

@@ -310,3 +310,68 @@ async fn a_replacement_is_launched_like_the_old_vm_once_per_token_and_its_health
         .unwrap();
     assert_eq!(p.vm_health(&id).await.unwrap(), VmHealth::Gone);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scale_set_is_repointed_and_rolled_onto_the_new_image() {
+    use drydock_api::Operation;
+    let fake = FakeArm::start(&seed());
+    let p = provider(&fake.url, Locations::All);
+    let r = scan(&p).await.unwrap();
+    let set = r.scale_groups[0].clone();
+    let old = r
+        .images
+        .iter()
+        .find(|i| i.id.ends_with("/versions/2026.9.1"))
+        .unwrap()
+        .id
+        .clone();
+    // Repoint the model (instances keep their images), then roll every instance onto it.
+    p.apply(
+        &Operation::Repoint {
+            resource: set.id.clone(),
+            image: old.clone(),
+        },
+        false,
+    )
+    .await
+    .unwrap();
+    let after = scan(&p).await.unwrap();
+    assert_eq!(after.scale_groups[0].model_image_id, old);
+    let on_old = |r: &ScanResult| {
+        r.vms
+            .iter()
+            .filter(|v| v.scale_group.is_some() && v.image_id == old)
+            .count()
+    };
+    assert_eq!(
+        on_old(&after),
+        1,
+        "only the instance that was already on it"
+    );
+    let new = r
+        .images
+        .iter()
+        .find(|i| i.id.ends_with("/versions/2026.11.1"))
+        .unwrap()
+        .id
+        .clone();
+    p.apply(
+        &Operation::StartRollingUpgrade {
+            scale_group: set.id.clone(),
+            image: new.clone(),
+        },
+        false,
+    )
+    .await
+    .unwrap();
+    let rolled = scan(&p).await.unwrap();
+    assert!(rolled
+        .vms
+        .iter()
+        .filter(|v| v.scale_group.is_some())
+        .all(|v| v.image_id == new && v.tags["azure:latestModelApplied"] == "true"));
+    assert!(
+        fake.log_text().contains("POST /subscriptions/"),
+        "manualUpgrade posted"
+    );
+}
