@@ -1,6 +1,7 @@
 //! The Azure provider: VMs, managed images and gallery image versions of one subscription
 //! through azure_mgmt_compute (the legacy Rust SDK), behind drydock's provider API.
 
+pub mod capture;
 pub mod config;
 pub mod convert;
 pub mod credential;

@@ -126,6 +126,12 @@ impl AzureProvider {
             Operation::StartRollingUpgrade { scale_group, image } => {
                 return self.rolling_upgrade(scale_group, image, dry_run).await
             }
+            Operation::CreateImage {
+                source_vm,
+                name,
+                tags,
+                ..
+            } => return self.capture(source_vm, name, tags, dry_run).await,
             _ => {}
         }
         let t = target(id).ok_or_else(|| {

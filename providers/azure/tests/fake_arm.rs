@@ -228,12 +228,10 @@ async fn mutations_round_trip_through_the_fake() {
     // The DELETEs answered 202 and their operations were polled.
     let log = fake.log_text();
     assert!(log.contains("GET /operations/"), "{log}");
-    // What the Azure provider cannot do yet is refused, named.
-    let launch = Operation::CreateImage {
-        source_vm: web1.clone(),
-        name: "web-base-2026.12.1".into(),
-        tags: Default::default(),
-        client_token: "t".into(),
+    // A change Azure has no such thing for is refused, named: deprecating a managed image.
+    let launch = Operation::Deprecate {
+        image: img(&r, "/images/legacy-img").unwrap().id,
+        at,
     };
     let e = p.apply(&launch, false).await.unwrap_err();
     assert_eq!(e.kind, ProviderErrorKind::Unsupported, "{e}");
@@ -374,4 +372,67 @@ async fn a_scale_set_is_repointed_and_rolled_onto_the_new_image() {
         fake.log_text().contains("POST /subscriptions/"),
         "manualUpgrade posted"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_is_captured_from_a_builder_vm_with_its_provenance() {
+    use drydock_api::{Operation, OperationOutcome};
+    let fake = FakeArm::start(&seed());
+    let p = provider(&fake.url, Locations::All);
+    let r = scan(&p).await.unwrap();
+    let builder = r
+        .vms
+        .iter()
+        .find(|v| v.name == "web-001")
+        .unwrap()
+        .id
+        .clone();
+    let tags: drydock_api::Tags = [
+        ("drydock:family", "web-base"),
+        ("drydock:version", "2026.12.1"),
+        (
+            "drydock:parent",
+            "Canonical:0001-com-ubuntu-server-jammy:22_04-lts-gen2:22.04.202610150",
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let op = Operation::CreateImage {
+        source_vm: builder.clone(),
+        name: "web-base-2026.12.1".into(),
+        tags: tags.clone(),
+        client_token: "plan-1/rebuild".into(),
+    };
+    assert_eq!(
+        p.apply(&op, true).await.unwrap(),
+        OperationOutcome::WouldSucceed
+    );
+    let OperationOutcome::Done { created: Some(id) } = p.apply(&op, false).await.unwrap() else {
+        panic!("no id")
+    };
+    assert!(
+        id.ends_with("/galleries/golden/images/web-base/versions/2026.12.1"),
+        "{id}"
+    );
+    let after = scan(&p).await.unwrap();
+    let v = after.images.iter().find(|i| i.id == id).unwrap();
+    assert_eq!(v.tags["drydock:parent"], tags["drydock:parent"]);
+    assert_eq!(v.name, "web-base-2026.12.1");
+    // No definition for the family: a clear refusal before anything is made.
+    let mut other = tags.clone();
+    other.insert("drydock:family".into(), "no-such-family".into());
+    let e = p
+        .apply(
+            &Operation::CreateImage {
+                source_vm: builder,
+                name: "x".into(),
+                tags: other,
+                client_token: "t".into(),
+            },
+            false,
+        )
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("no-such-family"), "{e}");
 }
