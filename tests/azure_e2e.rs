@@ -51,7 +51,7 @@ fn report_over_a_seeded_subscription_gives_the_expected_verdicts() {
         ("web-003", "current"),
         ("web-004", "eol"),
         ("web-005", "unmanaged"),
-        ("web-006", "unknown"),
+        ("web-006", "behind"),
         ("web-008", "current"),
         ("web-vmss_0", "current"),
         ("web-vmss_2", "eol"),

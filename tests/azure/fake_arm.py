@@ -36,6 +36,13 @@ class State:
             self.resources[r["id"].lower()] = r
         self.requests = 0
         self.operations = {}
+        # Every Nth GET answers 429 with Retry-After: 0 (0: never).
+        self.throttle_every = int(seed.get("throttle_every", 0))
+        self.throttled = 0
+        # Paths whose GET answers a body that is not JSON.
+        self.malformed = {k.lower() for k in seed.get("malformed", [])}
+        # "publisher:offer:sku" -> versions offered.
+        self.marketplace = seed.get("marketplace", {})
 
     def children(self, path):
         """Direct children of `path`, or for `/subscriptions/S/providers/NS/TYPE` every
@@ -100,6 +107,23 @@ class Handler(BaseHTTPRequestHandler):
             st.requests += 1
             if not self.headers.get("Authorization", "").startswith("Bearer "):
                 return error(self, 401, "AuthenticationFailed", "no bearer token")
+            if st.throttle_every and st.requests % st.throttle_every == 0:
+                st.throttled += 1
+                body = json.dumps({"error": {"code": "TooManyRequests", "message": "slow down"}}).encode()
+                self.send_response(429)
+                self.send_header("Retry-After", "0")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
+            if path.lower() in st.malformed:
+                body = b"<html>not json</html>"
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
             if path.lower() in st.fail:
                 status = st.fail[path.lower()]
                 return error(self, status, "AuthorizationFailed" if status == 403 else "NotFound",
@@ -112,6 +136,15 @@ class Handler(BaseHTTPRequestHandler):
             one = st.resources.get(path.lower())
             if one is not None:
                 return self.reply(200, one)
+            # VirtualMachineImages_List: a bare array of the versions offered.
+            low = path.lower().split("/")
+            if len(low) == 16 and low[5] == "locations" and low[-1] == "versions":
+                p_, o, k = path.split("/")[8], path.split("/")[12], path.split("/")[14]
+                offered = st.marketplace.get("%s:%s:%s" % (p_, o, k))
+                if offered is None:
+                    return error(self, 404, "NotFound", "no such sku %s:%s:%s" % (p_, o, k))
+                return self.reply(200, [{"name": v, "location": low[6],
+                                         "id": path + "/" + v} for v in offered])
             if path.lower().endswith("/instanceview"):
                 vm = st.resources.get(path.lower()[: -len("/instanceview")])
                 if vm is not None:

@@ -73,6 +73,10 @@ pub fn seed() -> Value {
         "sku": "22_04-lts-gen2", "version": "latest", "exactVersion": "22.04.202610150"});
     json!({
         "page_size": 2,
+        "marketplace": {
+            "Canonical:0001-com-ubuntu-server-jammy:22_04-lts-gen2":
+                ["22.04.202607010", "22.04.202610150", "22.04.202611200"]
+        },
         "fail": {
             format!("/subscriptions/{SUB}/resourceGroups/rg-images/providers/Microsoft.Compute/galleries/secret/images/hidden/versions"): 403
         },

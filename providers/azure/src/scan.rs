@@ -96,7 +96,7 @@ pub struct Scanner<'a> {
 impl Scanner<'_> {
     /// A failed list: 403/404 (and other refusals) are problems of the scan; credential and
     /// connection failures fail it, since nothing else would work either.
-    fn problem(
+    pub(crate) fn problem(
         &self,
         e: &azure_core::Error,
         call: &str,
@@ -183,6 +183,7 @@ impl Scanner<'_> {
         self.galleries(&scope, &mut result).await?;
         self.scale_sets(&scope, &mut result).await?;
         resolve_latest(&mut result);
+        self.marketplace(&mut result).await?;
         Ok(result)
     }
 

@@ -16,6 +16,7 @@ use std::sync::Arc;
 mod seed;
 
 use seed::{seed, SUB};
+use serde_json::json;
 
 fn provider(url: &str, locations: Locations) -> AzureProvider {
     let sub = AzureSubscription {
@@ -86,7 +87,17 @@ async fn a_seeded_subscription_scans_into_records() {
     assert_eq!(old.state, VmState::Running);
     // Three gallery versions and the managed image.
     let img = |suffix: &str| r.images.iter().find(|i| i.id.ends_with(suffix)).unwrap();
-    assert_eq!(r.images.len(), 4, "{:?}", r.images);
+    assert_eq!(r.images.len(), 6, "{:?}", r.images);
+    // Marketplace freshness: the version in use and the newer one, vendor images by URN.
+    let urn = "Canonical:0001-com-ubuntu-server-jammy:22_04-lts-gen2";
+    let used = img(&format!("{urn}:22.04.202610150"));
+    assert!(used.vendor && used.owner == "Canonical");
+    assert_eq!(
+        used.newer_base.as_deref(),
+        Some(format!("{urn}:22.04.202611200").as_str())
+    );
+    assert_eq!(used.created.to_rfc3339(), "2026-10-15T00:00:00+00:00");
+    assert!(img(&format!("{urn}:22.04.202611200")).newer_base.is_none());
     let old = img("/versions/2026.9.1");
     assert_eq!(old.name, "web-base-2026.9.1");
     assert_eq!(
@@ -435,4 +446,27 @@ async fn a_version_is_captured_from_a_builder_vm_with_its_provenance() {
         .await
         .unwrap_err();
     assert!(e.to_string().contains("no-such-family"), "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttling_is_retried_and_a_malformed_answer_names_the_call() {
+    let mut s = seed();
+    s["throttle_every"] = json!(3);
+    let fake = FakeArm::start(&s);
+    let r = scan(&provider(&fake.url, Locations::All)).await.unwrap();
+    assert_eq!(r.vms.len(), 11, "every page arrived despite the 429s");
+    let log = fake.log_text();
+    assert!(log.lines().count() > 20, "{log}");
+    drop(fake);
+    let mut s = seed();
+    s["malformed"] = json!([format!(
+        "/subscriptions/{SUB}/providers/Microsoft.Compute/virtualMachines"
+    )]);
+    let fake = FakeArm::start(&s);
+    let e = scan(&provider(&fake.url, Locations::All))
+        .await
+        .unwrap_err();
+    let text = e.to_string();
+    assert!(text.contains("VirtualMachines_ListAll"), "{text}");
+    assert!(text.contains("not what the API specifies"), "{text}");
 }
