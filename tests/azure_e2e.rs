@@ -10,9 +10,8 @@ mod server;
 
 use common::{drydock, run};
 
-#[test]
-fn report_over_a_seeded_subscription_gives_the_expected_verdicts() {
-    let fake = server::FakeArm::start(&seed::seed());
+/// A home whose config has the fake's subscription as context `prod-az`.
+fn home_for(fake: &server::FakeArm) -> tempfile::TempDir {
     let home = tempfile::tempdir().unwrap();
     let cfg = home.path().join("config/drydock");
     std::fs::create_dir_all(&cfg).unwrap();
@@ -25,6 +24,13 @@ fn report_over_a_seeded_subscription_gives_the_expected_verdicts() {
         ),
     )
     .unwrap();
+    home
+}
+
+#[test]
+fn report_over_a_seeded_subscription_gives_the_expected_verdicts() {
+    let fake = server::FakeArm::start(&seed::seed());
+    let home = home_for(&fake);
     // Without the token the error says where it should come from.
     let (code, _, err) = run(drydock(home.path()).args(["report"]));
     assert_eq!(code, 2);
@@ -67,4 +73,82 @@ fn report_over_a_seeded_subscription_gives_the_expected_verdicts() {
     let problems = doc["problems"].as_array().unwrap();
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert!(err.contains("warning: prod-az"), "{err}");
+}
+
+#[test]
+fn a_migration_plan_runs_to_completion_on_the_fake() {
+    let fake = server::FakeArm::start(&seed::seed());
+    let home = home_for(&fake);
+    let cmd = |args: &[&str]| {
+        run(drydock(home.path())
+            .env("DRYDOCK_AZURE_TOKEN", "test-token")
+            .args(args))
+    };
+    let (code, out, err) = cmd(&[
+        "plan",
+        "new",
+        "--family",
+        "web-base",
+        "--waves",
+        "1,100%",
+        "--grace",
+        "0s",
+        "--undo-window",
+        "0s",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("web-004") && out.contains("web-vmss_2"),
+        "{out}"
+    );
+    let id = err
+        .lines()
+        .find_map(|l| l.strip_prefix("wrote "))
+        .and_then(|p| std::path::Path::new(p.trim()).file_stem())
+        .map(|s| s.to_string_lossy().to_string())
+        .expect("plan id");
+    // A loose VM (a replacement launched, health-checked, the old one deleted), a scale-set
+    // instance (upgraded in place), then the retire ladder on 2026.9.1.
+    let mut status = String::new();
+    for _ in 0..4 {
+        let (_, _, err) = cmd(&["plan", "run", &id, "--execute", "--yes"]);
+        status = err;
+        if status.contains(": complete") {
+            break;
+        }
+    }
+    assert!(
+        status.contains(": complete"),
+        "{status}\n{}",
+        fake.log_text()
+    );
+    let (code, out, err) = cmd(&["report", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let vms = doc["vms"].as_array().unwrap();
+    let named = |n: &str| {
+        vms.iter()
+            .find(|v| v["name"].as_str().unwrap_or("").starts_with(n))
+    };
+    assert!(named("web-004-r").is_some(), "the replacement of web-004");
+    assert!(
+        vms.iter().all(|v| v["name"] != "web-004"),
+        "the old VM is gone"
+    );
+    let inst = named("web-vmss_2").unwrap();
+    assert_eq!(inst["verdict"], "current", "upgraded in place: {inst}");
+    assert!(
+        vms.iter().all(|v| !v["image_id"]
+            .as_str()
+            .unwrap()
+            .ends_with("/versions/2026.9.1")),
+        "nothing runs on the retired version"
+    );
+    let images = doc["images"].as_array().unwrap();
+    assert!(
+        images
+            .iter()
+            .all(|i| !i["id"].as_str().unwrap().ends_with("/versions/2026.9.1")),
+        "2026.9.1 deregistered"
+    );
 }

@@ -254,8 +254,11 @@ impl Executor {
             }
             Err(why) => {
                 let why = why.to_string();
-                // Remove the failed replacement; keep the old VM.
-                if let Err(e) = self
+                // Remove the failed replacement; keep the old VM. A VM upgraded in place
+                // (a scale-set instance onto its new model) is its own replacement: it stays.
+                if new == vm.id {
+                    tracing::warn!("{} failed its health gate after an in-place upgrade", vm.id);
+                } else if let Err(e) = self
                     .call(
                         &vm.provider,
                         Operation::Terminate { vm: new.clone() },
@@ -296,6 +299,12 @@ impl Executor {
             tasks.spawn(async move {
                 let _a = all.acquire_owned().await;
                 let k = key(&vm);
+                // Upgraded in place (its replacement is itself): nothing to terminate.
+                if this.steps()?.get(&k).and_then(|s| s.result.as_deref()) == Some(vm.id.as_str()) {
+                    this.record(&k, StepState::Done, None, None, None)?;
+                    this.step_event(w, &vm, StepState::Done, None, None);
+                    return Ok::<(), PlanError>(());
+                }
                 this.record(&k, StepState::Terminating, None, None, None)?;
                 match this
                     .call(
@@ -374,7 +383,8 @@ impl Executor {
                 StepState::Launched | StepState::Healthy => s.result.clone(),
                 _ => None,
             };
-            if let Some(new) = replacement {
+            // An in-place upgrade has nothing to remove.
+            if let Some(new) = replacement.filter(|n| *n != vm.id) {
                 match self
                     .call(
                         &vm.provider,

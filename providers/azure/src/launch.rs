@@ -130,14 +130,24 @@ impl AzureProvider {
         tags: &Tags,
         dry_run: bool,
     ) -> Result<OperationOutcome, ProviderError> {
-        let Some(Target::Vm { rg, name }) = target(replaces) else {
-            return Err(err(
-                ProviderErrorKind::Rejected,
-                "launch replacement",
-                replaces,
-                "not a VM id",
-                "",
-            ));
+        let (rg, name) = match target(replaces) {
+            Some(Target::Vm { rg, name }) => (rg, name),
+            // A scale-set instance is replaced in place: onto the model, which is pointed at
+            // the image first; the instance is its own replacement.
+            Some(Target::ScaleSetVm { rg, set, instance }) => {
+                return self
+                    .upgrade_instance(replaces, &rg, &set, &instance, image, dry_run)
+                    .await
+            }
+            _ => {
+                return Err(err(
+                    ProviderErrorKind::Rejected,
+                    "launch replacement",
+                    replaces,
+                    "not a VM id",
+                    "",
+                ))
+            }
         };
         let s = self.sub().id.clone();
         let vms = self.client().virtual_machines_client();
@@ -212,34 +222,81 @@ impl AzureProvider {
         })
     }
 
-    /// A VM's health from its instance view: provisioning, power state and the VM agent.
-    pub(crate) async fn health(&self, vm: &str) -> Result<VmHealth, ProviderError> {
-        let Some(Target::Vm { rg, name }) = target(vm) else {
-            return Err(err(
-                ProviderErrorKind::Rejected,
-                "vm health",
-                vm,
-                "not a VM id",
-                "",
-            ));
-        };
-        let view = match self
-            .client()
-            .virtual_machines_client()
-            .instance_view(&rg, &name, &self.sub().id)
+    /// Upgrades scale-set instance `id` onto `image` (repointing the model if it names
+    /// another image): `manualUpgrade` of that instance, polled.
+    async fn upgrade_instance(
+        &self,
+        id: &str,
+        rg: &str,
+        set: &str,
+        instance: &str,
+        image: &str,
+        dry_run: bool,
+    ) -> Result<OperationOutcome, ProviderError> {
+        let s = self.sub().id.clone();
+        let sets = self.client().virtual_machine_scale_sets_client();
+        let model = sets
+            .get(rg, set, &s)
             .await
-        {
+            .map_err(|e| self.map_err(&e, "VirtualMachineScaleSets_Get", id))?;
+        if dry_run {
+            return Ok(OperationOutcome::WouldSucceed);
+        }
+        let set_id = model.resource.id.clone().unwrap_or_default();
+        let current = serde_json::to_value(&model).unwrap_or_default()["properties"]
+            ["virtualMachineProfile"]["storageProfile"]["imageReference"]
+            .clone();
+        if current != image_reference(image) {
+            self.repoint(&set_id, image, false).await?;
+        }
+        self.manual_upgrade(
+            rg,
+            set,
+            vec![instance.to_string()],
+            id,
+            "launch replacement",
+        )
+        .await?;
+        Ok(OperationOutcome::Done {
+            created: Some(id.to_string()),
+        })
+    }
+
+    /// A VM's (or scale-set instance's) health from its instance view: provisioning, power
+    /// state and the VM agent.
+    pub(crate) async fn health(&self, vm: &str) -> Result<VmHealth, ProviderError> {
+        let s = self.sub().id.clone();
+        let view = match target(vm) {
+            Some(Target::Vm { rg, name }) => self
+                .client()
+                .virtual_machines_client()
+                .instance_view(&rg, &name, &s)
+                .await
+                .map(|v| (v.statuses, v.vm_agent)),
+            Some(Target::ScaleSetVm { rg, set, instance }) => self
+                .client()
+                .virtual_machine_scale_set_v_ms_client()
+                .get_instance_view(&rg, &set, &instance, &s)
+                .await
+                .map(|v| (v.statuses, v.vm_agent)),
+            _ => {
+                return Err(err(
+                    ProviderErrorKind::Rejected,
+                    "vm health",
+                    vm,
+                    "not a VM id",
+                    "",
+                ))
+            }
+        };
+        let (statuses, vm_agent) = match view {
             Ok(v) => v,
             Err(e) if crate::error::status(&e) == Some(404) => return Ok(VmHealth::Gone),
             Err(e) => return Err(self.map_err(&e, "VirtualMachines_InstanceView", vm)),
         };
-        let codes: Vec<&str> = view
-            .statuses
-            .iter()
-            .filter_map(|s| s.code.as_deref())
-            .collect();
+        let codes: Vec<&str> = statuses.iter().filter_map(|s| s.code.as_deref()).collect();
         let has = |c: &str| codes.iter().any(|x| x.eq_ignore_ascii_case(c));
-        let agent_ready = view.vm_agent.as_ref().is_some_and(|a| {
+        let agent_ready = vm_agent.as_ref().is_some_and(|a| {
             a.statuses
                 .iter()
                 .any(|s| s.display_status.as_deref() == Some("Ready"))

@@ -7,6 +7,7 @@ pub mod convert;
 pub mod credential;
 pub mod error;
 pub mod launch;
+pub mod lro;
 pub mod marketplace;
 pub mod ops;
 pub mod provider;

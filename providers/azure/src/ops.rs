@@ -5,13 +5,11 @@
 //! DELETEs answer 202, and the `Azure-AsyncOperation` URL is polled here, with a timeout.
 //! A dry run GETs the target and changes nothing.
 
-use crate::credential::SCOPE;
 use crate::error;
 use crate::provider::AzureProvider;
 use azure_mgmt_compute::package_2024_07_01::models;
 use chrono::{DateTime, Utc};
 use drydock_api::{Operation, OperationOutcome, ProviderError, ProviderErrorKind, Tags};
-use std::time::Duration;
 
 /// What a resource id names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +27,12 @@ pub enum Target {
         gallery: String,
         definition: String,
         version: String,
+    },
+    /// An instance of a scale set.
+    ScaleSetVm {
+        rg: String,
+        set: String,
+        instance: String,
     },
 }
 
@@ -51,6 +55,11 @@ pub fn target(id: &str) -> Option<Target> {
     {
         ["virtualmachines", _] => Some(Target::Vm { rg, name: name(1)? }),
         ["images", _] => Some(Target::Image { rg, name: name(1)? }),
+        ["virtualmachinescalesets", _, "virtualmachines", _] => Some(Target::ScaleSetVm {
+            rg,
+            set: name(1)?,
+            instance: name(3)?,
+        }),
         ["galleries", _, "images", _, "versions", _] => Some(Target::Version {
             rg,
             gallery: name(1)?,
@@ -154,7 +163,10 @@ impl AzureProvider {
                     Operation::Deregister { .. },
                     Target::Version { .. } | Target::Image { .. }
                 )
-                | (Operation::Terminate { .. }, Target::Vm { .. })
+                | (
+                    Operation::Terminate { .. },
+                    Target::Vm { .. } | Target::ScaleSetVm { .. }
+                )
         );
         if !supported {
             return Err(unsupported());
@@ -190,6 +202,11 @@ impl AzureProvider {
             } => c
                 .gallery_image_versions_client()
                 .get(s, rg, gallery, definition, version)
+                .await
+                .map(drop),
+            Target::ScaleSetVm { rg, set, instance } => c
+                .virtual_machine_scale_set_v_ms_client()
+                .get(rg, set, instance, s)
                 .await
                 .map(drop),
         };
@@ -261,6 +278,13 @@ impl AzureProvider {
                     .map(drop)
                     .map_err(|e| self.fail(&e, "Images_Update", id))
             }
+            Target::ScaleSetVm { .. } => Err(ProviderError::new(
+                ProviderErrorKind::Unsupported,
+                "tag",
+                id,
+                "scale-set instances take their tags from the scale set",
+                "tag the scale set instead",
+            )),
             Target::Version { .. } => {
                 let v = self.version(t, id).await?;
                 let mut u = models::GalleryImageVersionUpdate::new();
@@ -329,114 +353,17 @@ impl AzureProvider {
                     .await
                     .map(|r| r.into_raw_response()),
             ),
+            Target::ScaleSetVm { rg, set, instance } => (
+                "VirtualMachineScaleSetVMs_Delete",
+                c.virtual_machine_scale_set_v_ms_client()
+                    .delete(rg, set, instance, s)
+                    .send()
+                    .await
+                    .map(|r| r.into_raw_response()),
+            ),
         };
         let rsp = sent.map_err(|e| self.fail(&e, call, id))?;
         self.finish(rsp, verb, call, id).await
-    }
-
-    /// A long-running call's answer: done (200/204), or accepted (202) and then polled at
-    /// its `Azure-AsyncOperation` (else `Location`) URL; anything else is an error.
-    pub(crate) async fn finish(
-        &self,
-        rsp: azure_core::Response,
-        verb: &str,
-        call: &str,
-        id: &str,
-    ) -> Result<(), ProviderError> {
-        let status = u16::from(rsp.status());
-        match status {
-            200 | 204 => Ok(()),
-            202 => {
-                let url = rsp
-                    .headers()
-                    .get_optional_string(&azure_core::headers::HeaderName::from_static(
-                        "azure-asyncoperation",
-                    ))
-                    .or_else(|| {
-                        rsp.headers()
-                            .get_optional_string(&azure_core::headers::LOCATION)
-                    });
-                match url {
-                    Some(url) => self.poll(&url, call, id).await,
-                    None => Ok(()),
-                }
-            }
-            s => Err(ProviderError::new(
-                if s == 404 {
-                    ProviderErrorKind::NotFound
-                } else {
-                    ProviderErrorKind::Rejected
-                },
-                format!("{verb} ({call})"),
-                id,
-                format!("HTTP {s}"),
-                "see the Azure activity log for the resource",
-            )),
-        }
-    }
-
-    async fn poll(&self, url: &str, call: &str, id: &str) -> Result<(), ProviderError> {
-        let http = azure_core::new_http_client();
-        let deadline = std::time::Instant::now() + Duration::from_secs(600);
-        let url = azure_core::Url::parse(url).map_err(|e| {
-            ProviderError::new(
-                ProviderErrorKind::Other,
-                call,
-                id,
-                format!("operation URL: {e}"),
-                "",
-            )
-        })?;
-        loop {
-            let token = self
-                .credential()
-                .get_token(&[SCOPE])
-                .await
-                .map_err(|e| self.fail(&e, call, id))?;
-            let mut req = azure_core::Request::new(url.clone(), azure_core::Method::Get);
-            req.insert_header(
-                azure_core::headers::AUTHORIZATION,
-                format!("Bearer {}", token.token.secret()),
-            );
-            let rsp = http
-                .execute_request(&req)
-                .await
-                .map_err(|e| self.fail(&e, call, id))?;
-            let body = rsp
-                .into_body()
-                .collect()
-                .await
-                .map_err(|e| self.fail(&e, call, id))?;
-            let status = serde_json::from_slice::<serde_json::Value>(&body)
-                .ok()
-                .and_then(|v| v["status"].as_str().map(String::from))
-                .unwrap_or_default();
-            match status.as_str() {
-                "Succeeded" => return Ok(()),
-                "Failed" | "Canceled" => {
-                    return Err(ProviderError::new(
-                        ProviderErrorKind::Rejected,
-                        call,
-                        id,
-                        format!(
-                            "the operation ended {status}: {}",
-                            String::from_utf8_lossy(&body)
-                        ),
-                        "see the Azure activity log for the resource",
-                    ))
-                }
-                _ if std::time::Instant::now() > deadline => {
-                    return Err(ProviderError::new(
-                        ProviderErrorKind::Transient,
-                        call,
-                        id,
-                        "the operation did not finish within 10 minutes",
-                        "check it in the Azure portal, then rescan",
-                    ))
-                }
-                _ => tokio::time::sleep(Duration::from_secs(1)).await,
-            }
-        }
     }
 }
 
@@ -472,7 +399,11 @@ mod tests {
             target(&format!(
                 "{base}/virtualMachineScaleSets/s/virtualMachines/0"
             )),
-            None
+            Some(Target::ScaleSetVm {
+                rg: "rg".into(),
+                set: "s".into(),
+                instance: "0".into()
+            })
         );
     }
 }

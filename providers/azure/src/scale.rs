@@ -81,23 +81,31 @@ impl AzureProvider {
             let page = page.map_err(|e| self.map_err(&e, "VirtualMachineScaleSetVMs_List", id))?;
             ids.extend(page.value.into_iter().filter_map(|v| v.instance_id));
         }
-        let mut req = models::VirtualMachineScaleSetVmInstanceRequiredIDs::new(ids);
-        req.instance_ids.sort();
+        ids.sort();
+        self.manual_upgrade(&rg, &name, ids, id, "start rolling upgrade")
+            .await?;
+        Ok(OperationOutcome::Done { created: None })
+    }
+
+    /// `manualUpgrade` of `instances` of scale set `rg/set` onto its model, polled.
+    pub(crate) async fn manual_upgrade(
+        &self,
+        rg: &str,
+        set: &str,
+        instances: Vec<String>,
+        id: &str,
+        verb: &str,
+    ) -> Result<(), ProviderError> {
+        let call = "VirtualMachineScaleSets_UpdateInstances";
+        let req = models::VirtualMachineScaleSetVmInstanceRequiredIDs::new(instances);
         let rsp = self
             .client()
             .virtual_machine_scale_sets_client()
-            .update_instances(&rg, &name, req, &s)
+            .update_instances(rg, set, req, &self.sub().id)
             .send()
             .await
-            .map_err(|e| self.map_err(&e, "VirtualMachineScaleSets_UpdateInstances", id))?
+            .map_err(|e| self.map_err(&e, call, id))?
             .into_raw_response();
-        self.finish(
-            rsp,
-            "start rolling upgrade",
-            "VirtualMachineScaleSets_UpdateInstances",
-            id,
-        )
-        .await?;
-        Ok(OperationOutcome::Done { created: None })
+        self.finish(rsp, verb, call, id).await
     }
 }
