@@ -162,3 +162,58 @@ fn bad_aws_config_names_line_and_key() {
         "{err}"
     );
 }
+
+#[path = "azure/server.rs"]
+mod azure_server;
+#[path = "azure/seed.rs"]
+mod azure_seed;
+
+#[test]
+fn one_report_over_aws_and_azure_contexts_side_by_side() {
+    let home = tempfile::tempdir().unwrap();
+    let amis = home.path().join("amis.json");
+    fleet(&["amis", amis.to_str().unwrap()]);
+    let (_moto, url) = start_moto(&amis);
+    fleet(&["seed", &url]);
+    let arm = azure_server::FakeArm::start(&azure_seed::seed());
+    let config = home.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[aws.accounts]]\nname = \"moto\"\nregions = [\"eu-west-1\", \"us-east-1\"]\nendpoint_url = \"{url}\"\n\n\
+             [[azure.subscriptions]]\nid = \"{}\"\nname = \"prod-az\"\nlocations = [\"westeurope\"]\nendpoint = \"{}\"\ncredential = \"token\"\n",
+            azure_seed::SUB,
+            arm.url
+        ),
+    )
+    .unwrap();
+    let mut cmd = common::drydock(home.path());
+    cmd.env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("DRYDOCK_AZURE_TOKEN", "test-token")
+        .env_remove("DRYDOCK_NOW")
+        .arg("--config")
+        .arg(&config)
+        .args(["report", "--format", "json"]);
+    let (code, out, err) = common::run(&mut cmd);
+    assert_eq!(code, 0, "{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let sources: Vec<&str> = doc["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s.as_str())
+        .collect();
+    assert!(sources.contains(&"moto") && sources.contains(&"prod-az"), "{sources:?}");
+    let clouds = |c: &str| {
+        doc["vms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|v| v["cloud"] == c)
+            .count()
+    };
+    assert_eq!(clouds("aws"), 23);
+    assert_eq!(clouds("azure"), 10);
+}

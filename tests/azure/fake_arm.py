@@ -4,7 +4,7 @@ seeded from a JSON file, in the response shapes of the REST API specification ex
 paged with absolute nextLink URLs built from the request's Host header, and
 {"error": {"code", "message"}} bodies for what it cannot serve.
 
-Usage: fake_arm.py PORT SEED.json
+Usage: fake_arm.py PORT SEED.json | fake_arm.py PORT --demo (a realistic fleet, see demo_seed)
 
 The seed: {"page_size": N, "fail": {"/path": status}, "resources": [ARM resource objects with
 "id", "name", "type", "location", "properties", "tags"]}. Python standard library only.
@@ -266,10 +266,106 @@ class Handler(BaseHTTPRequestHandler):
             self.accepted(st)
 
 
+DEMO_SUB = "6b1f3c2e-0f4d-4a6b-9a53-2d8e7c1b4f90"
+
+
+def demo_seed():
+    """A realistic subscription for demo/fake-arm-demo.sh: a golden family built on a
+    marketplace base and an application family built on it (lineage in the tags), a version
+    past its end of life and one excluded from latest, marketplace VMs with newer versions
+    offered, a scale set with instances not on its latest model, and VMs whose image was
+    deleted. Dates are relative to today."""
+    import datetime as dt
+
+    today = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    day = lambda n: (today - dt.timedelta(days=n)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    sub = DEMO_SUB
+    rid = lambda rg, rest: "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/%s" % (sub, rg, rest)
+    base = "Canonical:0001-com-ubuntu-server-jammy:22_04-lts-gen2"
+    res = []
+    gallery = rid("rg-images", "galleries/golden")
+    res.append({"id": gallery, "name": "golden", "type": "Microsoft.Compute/galleries",
+                "location": "westeurope", "properties": {}})
+    def definition(name):
+        res.append({"id": gallery + "/images/" + name, "name": name,
+                    "type": "Microsoft.Compute/galleries/images", "location": "westeurope",
+                    "properties": {"osType": "Linux", "osState": "Generalized",
+                                   "identifier": {"publisher": "acme", "offer": name, "sku": "1"}}})
+    def version(family, v, age, parent, eol=None, exclude=False):
+        pp = {"publishedDate": day(age), "targetRegions": [{"name": "West Europe"}]}
+        if eol is not None:
+            pp["endOfLifeDate"] = day(eol)
+        if exclude:
+            pp["excludeFromLatest"] = True
+        vid = gallery + "/images/%s/versions/%s" % (family, v)
+        res.append({"id": vid, "name": v, "location": "westeurope",
+                    "type": "Microsoft.Compute/galleries/images/versions",
+                    "tags": {"drydock:family": family, "drydock:version": v, "drydock:parent": parent,
+                             "cm-source": json.dumps(["packer", "acme/images", "ci/42", v, day(age)[:10]])},
+                    "properties": {"publishingProfile": pp, "provisioningState": "Succeeded",
+                                   "storageProfile": {"source": {"virtualMachineId": "builder"}}}})
+        return vid
+    definition("az-golden")
+    definition("payments-api")
+    g1 = version("az-golden", "2026.7.0", 140, base + ":22.04.202607010", eol=10)
+    g2 = version("az-golden", "2026.10.2", 40, base + ":22.04.202610150")
+    g3 = version("az-golden", "2026.11.1", 8, base + ":22.04.202610150", exclude=True)
+    a1 = version("payments-api", "2026.7.3", 135, g1)
+    a2 = version("payments-api", "2026.10.5", 30, g2)
+    a3 = version("payments-api", "2026.11.2", 6, g2)
+    def nic(vm, rg):
+        nid = "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Network/networkInterfaces/%s-nic" % (sub, rg, vm)
+        res.append({"id": nid, "name": vm + "-nic", "type": "Microsoft.Network/networkInterfaces",
+                    "location": "westeurope", "properties": {"ipConfigurations": [{"name": "ipconfig1",
+                    "properties": {"subnet": {"id": "/subscriptions/%s/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet/subnets/app" % sub}}}]}})
+        return nid
+    def vm(name, rg, image, age, power="running", location="westeurope"):
+        res.append({"id": rid(rg, "virtualMachines/" + name), "name": name,
+                    "type": "Microsoft.Compute/virtualMachines", "location": location,
+                    "tags": {"app": name.rsplit("-", 1)[0], "env": "prod"},
+                    "properties": {"hardwareProfile": {"vmSize": "Standard_D2s_v3"},
+                        "storageProfile": {"imageReference": image, "osDisk": {"createOption": "FromImage",
+                            "managedDisk": {"storageAccountType": "Premium_LRS"}}},
+                        "osProfile": {"computerName": name, "adminUsername": "ops", "linuxConfiguration": {
+                            "disablePasswordAuthentication": True, "ssh": {"publicKeys": [
+                                {"path": "/home/ops/.ssh/authorized_keys", "keyData": "ssh-ed25519 AAAA demo"}]}}},
+                        "networkProfile": {"networkInterfaces": [{"id": nic(name, rg)}]},
+                        "timeCreated": day(age), "provisioningState": "Succeeded",
+                        "instanceView": {"statuses": [{"code": "ProvisioningState/succeeded"},
+                                                      {"code": "PowerState/" + power}]}}})
+    for i in range(1, 9):
+        vm("payments-%03d" % i, "rg-payments", {"id": [a1, a2, a3][i % 3]}, 20 + i)
+    for i in range(1, 5):
+        vm("ledger-%03d" % i, "rg-ledger", {"id": [g1, g2][i % 2]}, 50)
+    for i in range(1, 4):
+        vm("jumpbox-%03d" % i, "rg-ops", {"publisher": "Canonical", "offer": "0001-com-ubuntu-server-jammy",
+           "sku": "22_04-lts-gen2", "version": "latest", "exactVersion": "22.04.202607010"}, 140,
+           power="running" if i < 3 else "deallocated")
+    vm("legacy-001", "rg-legacy", {"id": gallery + "/images/az-golden/versions/2025.1.0"}, 300)
+    vm("legacy-002", "rg-legacy", {"id": rid("rg-images", "images/deleted-image")}, 300)
+    vmss = rid("rg-payments", "virtualMachineScaleSets/payments-vmss")
+    res.append({"id": vmss, "name": "payments-vmss", "type": "Microsoft.Compute/virtualMachineScaleSets",
+                "location": "westeurope", "sku": {"name": "Standard_D2s_v3", "capacity": 4},
+                "properties": {"upgradePolicy": {"mode": "Manual"}, "provisioningState": "Succeeded",
+                    "virtualMachineProfile": {"storageProfile": {"imageReference": {"id": a3}}}}})
+    for n in range(4):
+        res.append({"id": vmss + "/virtualMachines/%d" % n, "name": "payments-vmss_%d" % n,
+                    "instanceId": str(n), "location": "westeurope",
+                    "type": "Microsoft.Compute/virtualMachineScaleSets/virtualMachines",
+                    "properties": {"latestModelApplied": n < 2, "provisioningState": "Succeeded",
+                        "storageProfile": {"imageReference": {"id": a3 if n < 2 else a2}},
+                        "timeCreated": day(10), "instanceView": {"statuses": [{"code": "PowerState/running"}]}}})
+    return {"page_size": 50, "resources": res,
+            "marketplace": {base: ["22.04.202607010", "22.04.202610150", "22.04.202611200"]}}
+
+
 def main():
     port = int(sys.argv[1])
-    with open(sys.argv[2]) as f:
-        seed = json.load(f)
+    if sys.argv[2] == "--demo":
+        seed = demo_seed()
+    else:
+        with open(sys.argv[2]) as f:
+            seed = json.load(f)
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     server.state = State(seed)
     sys.stderr.write("fake ARM listening on %d\n" % port)
