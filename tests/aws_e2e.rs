@@ -163,10 +163,10 @@ fn bad_aws_config_names_line_and_key() {
     );
 }
 
-#[path = "azure/server.rs"]
-mod azure_server;
 #[path = "azure/seed.rs"]
 mod azure_seed;
+#[path = "azure/server.rs"]
+mod azure_server;
 
 #[test]
 fn one_report_over_aws_and_azure_contexts_side_by_side() {
@@ -205,7 +205,10 @@ fn one_report_over_aws_and_azure_contexts_side_by_side() {
         .iter()
         .filter_map(|s| s.as_str())
         .collect();
-    assert!(sources.contains(&"moto") && sources.contains(&"prod-az"), "{sources:?}");
+    assert!(
+        sources.contains(&"moto") && sources.contains(&"prod-az"),
+        "{sources:?}"
+    );
     let clouds = |c: &str| {
         doc["vms"]
             .as_array()

@@ -152,3 +152,83 @@ fn a_migration_plan_runs_to_completion_on_the_fake() {
         "2026.9.1 deregistered"
     );
 }
+
+#[test]
+fn the_retire_ladder_refuses_while_a_vm_still_uses_the_version() {
+    let fake = server::FakeArm::start(&seed::seed());
+    let home = home_for(&fake);
+    let cmd = |args: &[&str]| {
+        run(drydock(home.path())
+            .env("DRYDOCK_AZURE_TOKEN", "test-token")
+            .args(args))
+    };
+    let (code, _, err) = cmd(&[
+        "plan",
+        "new",
+        "--family",
+        "web-base",
+        "--waves",
+        "1,100%",
+        "--grace",
+        "0s",
+        "--undo-window",
+        "0s",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let id = err
+        .lines()
+        .find_map(|l| l.strip_prefix("wrote "))
+        .and_then(|p| std::path::Path::new(p.trim()).file_stem())
+        .map(|s| s.to_string_lossy().to_string())
+        .expect("plan id");
+    // Someone launches a VM on the old version behind the plan's back (a PUT to Resource
+    // Manager, as the portal would).
+    let old = format!(
+        "/subscriptions/{}/resourceGroups/rg-images/providers/Microsoft.Compute/galleries/golden/images/web-base/versions/2026.9.1",
+        seed::SUB
+    );
+    let body = serde_json::json!({"location": "westeurope", "properties": {
+        "hardwareProfile": {"vmSize": "Standard_B1s"},
+        "storageProfile": {"imageReference": {"id": old}}}});
+    let path = format!(
+        "/subscriptions/{}/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachines/sneaky-001?api-version=2024-07-01",
+        seed::SUB
+    );
+    put(&fake.url, &path, &body.to_string());
+    let mut last = (0, String::new());
+    for _ in 0..4 {
+        let (code, _, err) = cmd(&["plan", "run", &id, "--execute", "--yes"]);
+        last = (code, err);
+        if last.1.contains("blocked") {
+            break;
+        }
+    }
+    assert_eq!(last.0, 1, "a blocked rung exits 1: {}", last.1);
+    assert!(
+        last.1.contains("refusing to deprecate") && last.1.contains("sneaky-001"),
+        "{}",
+        last.1
+    );
+    // Nothing was retired.
+    let (_, out, _) = cmd(&["report", "--format", "json", "--images"]);
+    assert!(
+        out.contains("/versions/2026.9.1"),
+        "the version is still there"
+    );
+}
+
+/// A PUT with a bearer token, over a plain TCP connection (the fake speaks HTTP/1.1).
+fn put(base: &str, path: &str, body: &str) {
+    use std::io::{Read, Write};
+    let addr = base.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "PUT {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer t\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    let _ = s.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 20"), "{answer}");
+}
