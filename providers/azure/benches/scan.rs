@@ -57,17 +57,17 @@ fn seed() -> Value {
                 "instanceView": {"statuses": [{"code": "PowerState/running"}]}}}),
         );
     }
-    for s in 0..50 {
+    for (s, model) in versions.iter().take(50).enumerate() {
         let set = rid("rg-app", &format!("virtualMachineScaleSets/set-{s:02}"));
         res.push(json!({"id": set, "name": format!("set-{s:02}"), "location": "westeurope",
             "type": "Microsoft.Compute/virtualMachineScaleSets", "sku": {"name": "Standard_D2s_v3"},
-            "properties": {"virtualMachineProfile": {"storageProfile": {"imageReference": {"id": versions[s]}}}}}));
+            "properties": {"virtualMachineProfile": {"storageProfile": {"imageReference": {"id": model}}}}}));
         for n in 0..4 {
             res.push(json!({"id": format!("{set}/virtualMachines/{n}"), "name": format!("set-{s:02}_{n}"),
                 "instanceId": n.to_string(), "location": "westeurope",
                 "type": "Microsoft.Compute/virtualMachineScaleSets/virtualMachines",
                 "properties": {"latestModelApplied": true,
-                    "storageProfile": {"imageReference": {"id": versions[s]}}}}));
+                    "storageProfile": {"imageReference": {"id": model}}}}));
         }
     }
     json!({"page_size": 100, "resources": res})
