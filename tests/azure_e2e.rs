@@ -232,3 +232,85 @@ fn put(base: &str, path: &str, body: &str) {
     let _ = s.read_to_string(&mut answer);
     assert!(answer.starts_with("HTTP/1.1 20"), "{answer}");
 }
+
+#[test]
+fn a_plan_rebuilds_from_a_builder_vm_rolls_out_repoints_and_stops_at_a_used_version() {
+    let fake = server::FakeArm::start(&seed::seed());
+    let home = home_for(&fake);
+    let cmd = |args: &[&str]| {
+        run(drydock(home.path())
+            .env("DRYDOCK_AZURE_TOKEN", "test-token")
+            .args(args))
+    };
+    let builder = format!(
+        "/subscriptions/{}/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachines/web-001",
+        seed::SUB
+    );
+    let (code, _, err) = cmd(&[
+        "plan",
+        "new",
+        "--family",
+        "web-base",
+        "--to",
+        "2026.12.1",
+        "--builder-vm",
+        &builder,
+        "--waves",
+        "1,100%",
+        "--grace",
+        "0s",
+        "--undo-window",
+        "0s",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let id = err
+        .lines()
+        .find_map(|l| l.strip_prefix("wrote "))
+        .and_then(|p| std::path::Path::new(p.trim()).file_stem())
+        .map(|s| s.to_string_lossy().to_string())
+        .expect("plan id");
+    let (code, _, err) = cmd(&["plan", "run", &id, "--execute", "--yes"]);
+    // web-003 is deallocated, so no wave replaced it: the ladder refuses to retire the
+    // version it still uses, and says so.
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("refusing to deprecate") && err.contains("web-003"),
+        "{err}"
+    );
+    let (_, out, _) = cmd(&["report", "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let images = doc["images"].as_array().unwrap();
+    let new = images
+        .iter()
+        .find(|i| {
+            i["id"]
+                .as_str()
+                .unwrap()
+                .ends_with("/web-base/versions/2026.12.1")
+        })
+        .expect("the captured version");
+    assert_eq!(new["tags"]["drydock:family"], "web-base");
+    assert_eq!(new["tags"]["drydock:version"], "2026.12.1");
+    let vms = doc["vms"].as_array().unwrap();
+    let on_new = vms
+        .iter()
+        .filter(|v| {
+            v["image_id"]
+                .as_str()
+                .unwrap()
+                .ends_with("/versions/2026.12.1")
+        })
+        .count();
+    assert!(
+        on_new >= 6,
+        "loose VMs and scale-set instances rolled onto it: {on_new}"
+    );
+    // The scale set's model was repointed.
+    let snap = home.path().join("snap.json");
+    let (code, _, err) = cmd(&["scan", "-o", snap.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let snap: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&snap).unwrap()).unwrap();
+    let model = snap["scale_groups"][0]["model_image_id"].as_str().unwrap();
+    assert!(model.ends_with("/versions/2026.12.1"), "{model}");
+}
