@@ -122,40 +122,30 @@ impl Scanner<'_> {
         let scope = format!("{}/{}", self.sub.name, s);
         let mut result = ScanResult::default();
         let vms_client = self.client.virtual_machines_client();
-        // VMs, then their power states (a second list with statusOnly).
-        let vms = match all(vms_client.list_all(s).into_stream(), |p| p.value).await {
+        // VMs with their power states: one list with statusOnly, whose items carry the model
+        // (as the specification's example shows) and the instance view's statuses.
+        let vms = match all(
+            vms_client.list_all(s).status_only("true").into_stream(),
+            |p| p.value,
+        )
+        .await
+        {
             Ok(v) => v,
             Err(e) => {
                 self.problem(&e, "VirtualMachines_ListAll", &scope, &mut result)?;
                 Vec::new()
             }
         };
-        let states: HashMap<String, VmState> = match all(
-            vms_client.list_all(s).status_only("true").into_stream(),
-            |p| p.value,
-        )
-        .await
-        {
-            Ok(list) => list
-                .iter()
-                .filter_map(|v| {
-                    let statuses = &v.properties.as_ref()?.instance_view.as_ref()?.statuses;
-                    Some((
-                        v.resource.id.clone()?.to_lowercase(),
-                        convert::power_state(statuses),
-                    ))
-                })
-                .collect(),
-            Err(e) => {
-                self.problem(
-                    &e,
-                    "VirtualMachines_ListAll(statusOnly)",
-                    &scope,
-                    &mut result,
-                )?;
-                HashMap::new()
-            }
-        };
+        let states: HashMap<String, VmState> = vms
+            .iter()
+            .filter_map(|v| {
+                let statuses = &v.properties.as_ref()?.instance_view.as_ref()?.statuses;
+                Some((
+                    v.resource.id.clone()?.to_lowercase(),
+                    convert::power_state(statuses),
+                ))
+            })
+            .collect();
         for v in &vms {
             if !self.sub.locations.contains(&v.resource.location) {
                 continue;

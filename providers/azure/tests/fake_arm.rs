@@ -41,7 +41,7 @@ async fn a_seeded_subscription_scans_into_records() {
     let fake = FakeArm::start(&seed());
     let p = provider(&fake.url, Locations::List(vec!["westeurope".into()]));
     let r = scan(&p).await.unwrap();
-    // Eight VMs over four pages of two (the one in eastus out of scope), then the scale
+    // Eight VMs in scope (the one in eastus is not), then the scale
     // set's three instances.
     let names: Vec<&str> = r.vms.iter().map(|v| v.name.as_str()).collect();
     assert_eq!(
@@ -60,7 +60,12 @@ async fn a_seeded_subscription_scans_into_records() {
         ]
     );
     let log = fake.log_text();
-    assert!(log.matches("virtualMachines?").count() >= 8, "paged: {log}");
+    // Eight VMs in pages of two: four pages, each following the absolute nextLink.
+    let pages = log
+        .lines()
+        .filter(|l| l.contains("Compute/virtualMachines?") && l.contains("statusOnly"))
+        .count();
+    assert_eq!(pages, 4, "paged: {log}");
     let by = |n: &str| r.vms.iter().find(|v| v.name == n).unwrap();
     assert_eq!(by("web-001").state, VmState::Running);
     assert_eq!(by("web-003").state, VmState::Stopped);
