@@ -68,7 +68,11 @@ pub fn seed() -> Value {
     let v = |n: &str| json!({"id": rid("rg-images", &format!("galleries/golden/images/web-base/versions/{n}"))});
     let managed = json!({"id": rid("rg-images", "images/legacy-img"), "name": "legacy-img",
         "type": "Microsoft.Compute/images", "location": "westeurope",
-        "tags": {"drydock:created": "2026-01-01T00:00:00Z"}, "properties": {"provisioningState": "Succeeded"}});
+        "tags": {"drydock:created": "2026-01-01T00:00:00Z"}, "properties": {"provisioningState": "Succeeded",
+            "storageProfile": {"osDisk": {"osType": "Linux", "osState": "Generalized",
+                "snapshot": {"id": rid("rg-images", "snapshots/legacy-snap")},
+                "managedDisk": {"id": rid("rg-images", "disks/legacy-disk")}},
+                "dataDisks": [{"lun": 0, "managedDisk": {"id": rid("rg-images", "disks/attached-disk")}}]}}});
     let marketplace = json!({"publisher": "Canonical", "offer": "0001-com-ubuntu-server-jammy",
         "sku": "22_04-lts-gen2", "version": "latest", "exactVersion": "22.04.202610150"});
     json!({
@@ -82,6 +86,16 @@ pub fn seed() -> Value {
         },
         "resources": [
             gallery("golden"), gallery("secret"), def, hidden, managed,
+            json!({"id": rid("rg-images", "snapshots/legacy-snap"), "name": "legacy-snap",
+                   "type": "Microsoft.Compute/snapshots", "location": "westeurope",
+                   "properties": {"creationData": {"createOption": "Copy"}}}),
+            json!({"id": rid("rg-images", "disks/legacy-disk"), "name": "legacy-disk",
+                   "type": "Microsoft.Compute/disks", "location": "westeurope",
+                   "properties": {"creationData": {"createOption": "Empty"}, "diskSizeGB": 30}}),
+            json!({"id": rid("rg-images", "disks/attached-disk"), "name": "attached-disk",
+                   "managedBy": rid("rg-web", "virtualMachines/web-005"),
+                   "type": "Microsoft.Compute/disks", "location": "westeurope",
+                   "properties": {"creationData": {"createOption": "Empty"}, "diskSizeGB": 30}}),
             version("golden", "web-base", "2026.9.1", "2026-09-01T00:00:00Z", json!({"endOfLifeDate": "2026-11-01T00:00:00Z"})),
             version("golden", "web-base", "2026.10.1", "2026-10-01T00:00:00Z", json!({"excludeFromLatest": true})),
             version("golden", "web-base", "2026.11.1", "2026-11-01T00:00:00Z", json!({})),

@@ -2,6 +2,7 @@
 //! through azure_mgmt_compute (the legacy Rust SDK), behind drydock's provider API.
 
 pub mod capture;
+pub mod cleanup;
 pub mod config;
 pub mod convert;
 pub mod credential;

@@ -179,12 +179,36 @@ impl AzureProvider {
             Operation::Tag { tags, .. } => self.tag(&t, tags, id).await?,
             Operation::Deprecate { at, .. } => self.end_of_life(&t, *at, false, id).await?,
             Operation::Disable { .. } => self.end_of_life(&t, Utc::now(), true, id).await?,
-            Operation::Deregister { .. } | Operation::Terminate { .. } => {
-                self.delete(&t, op.verb(), id).await?
+            Operation::Deregister { .. } => {
+                // What the image was made from, read before it is gone.
+                let sources = self.backing(&t, id).await?;
+                self.delete(&t, op.verb(), id).await?;
+                self.remove_unused(&sources, id).await?;
             }
+            Operation::Terminate { .. } => self.delete(&t, op.verb(), id).await?,
             _ => return Err(unsupported()),
         }
         Ok(OperationOutcome::Done { created: None })
+    }
+
+    /// The disks and snapshots an image or gallery version was made from.
+    async fn backing(&self, t: &Target, id: &str) -> Result<Vec<String>, ProviderError> {
+        let model = match t {
+            Target::Image { rg, name } => self
+                .client()
+                .images_client()
+                .get(rg, name, &self.sub().id)
+                .await
+                .map(|i| serde_json::to_value(&i).unwrap_or_default())
+                .map_err(|e| self.fail(&e, "Images_Get", id))?,
+            Target::Version { .. } => {
+                serde_json::to_value(self.version(t, id).await?).unwrap_or_default()
+            }
+            _ => return Ok(Vec::new()),
+        };
+        Ok(crate::cleanup::backing_ids(
+            &model["properties"]["storageProfile"],
+        ))
     }
 
     /// GET the target: it exists and the credential may read it.

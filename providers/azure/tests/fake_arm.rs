@@ -475,3 +475,31 @@ async fn throttling_is_retried_and_a_malformed_answer_names_the_call() {
     assert!(text.contains("VirtualMachines_ListAll"), "{text}");
     assert!(text.contains("not what the API specifies"), "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deregistering_a_managed_image_removes_its_unused_disks_and_snapshots() {
+    use drydock_api::Operation;
+    let fake = FakeArm::start(&seed());
+    let p = provider(&fake.url, Locations::All);
+    let image = format!(
+        "/subscriptions/{SUB}/resourceGroups/rg-images/providers/Microsoft.Compute/images/legacy-img"
+    );
+    p.apply(&Operation::Deregister { image }, false)
+        .await
+        .unwrap();
+    let log = fake.log_text();
+    assert!(
+        log.contains("DELETE") && log.contains("snapshots/legacy-snap"),
+        "{log}"
+    );
+    assert!(
+        log.lines()
+            .any(|l| l.starts_with("DELETE") && l.contains("disks/legacy-disk")),
+        "{log}"
+    );
+    assert!(
+        !log.lines()
+            .any(|l| l.starts_with("DELETE") && l.contains("disks/attached-disk")),
+        "a disk attached to a VM is kept: {log}"
+    );
+}
