@@ -218,5 +218,5 @@ fn one_report_over_aws_and_azure_contexts_side_by_side() {
             .count()
     };
     assert_eq!(clouds("aws"), 23);
-    assert_eq!(clouds("azure"), 10);
+    assert_eq!(clouds("azure"), 11);
 }

@@ -65,7 +65,7 @@ fn report_over_a_seeded_subscription_gives_the_expected_verdicts() {
         assert_eq!(verdict(name), expected, "{name}");
     }
     assert_eq!(
-        doc["summary"]["vms"], 10,
+        doc["summary"]["vms"], 11,
         "web-007 is in eastus, out of scope"
     );
     assert_eq!(doc["vms"][0]["cloud"], "azure");

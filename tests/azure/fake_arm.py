@@ -261,6 +261,9 @@ class Handler(BaseHTTPRequestHandler):
             st.requests += 1
             if path.lower() not in st.resources:
                 return error(self, 404, "ResourceNotFound", "The Resource '%s' was not found." % path)
+            if st.resources[path.lower()].get("tags", {}).get("lock") == "CanNotDelete":
+                return error(self, 409, "ScopeLocked",
+                             "The scope '%s' cannot perform delete operation because following scope(s) are locked" % path)
             for rid in [k for k in st.resources if k == path.lower() or k.startswith(path.lower() + "/")]:
                 del st.resources[rid]
             self.accepted(st)

@@ -106,9 +106,10 @@ pub fn seed() -> Value {
             vm("web-005", "westeurope", json!({"id": rid("rg-images", "images/legacy-img")}), "stopped"),
             vm("web-006", "westeurope", marketplace, "running"),
             vm("web-007", "eastus", v("2026.11.1"), "running"),
+            locked(vm("web-009", "westeurope", json!({"id": rid("rg-images", "images/legacy-img")}), "running")),
             vm("web-008", "westeurope", json!({"id": rid("rg-images", "galleries/golden/images/web-base")}), "running"),
             nic("web-001"), nic("web-002"), nic("web-003"), nic("web-004"),
-            nic("web-005"), nic("web-006"), nic("web-007"), nic("web-008"),
+            nic("web-005"), nic("web-006"), nic("web-007"), nic("web-008"), nic("web-009"),
             scale_set(),
             instance(0, v("2026.11.1"), true),
             instance(1, v("2026.11.1"), true),
@@ -148,4 +149,10 @@ fn nic(vm: &str) -> Value {
         "properties": {"ipConfigurations": [{"name": "ipconfig1", "properties": {"subnet": {"id":
             format!("/subscriptions/{SUB}/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet/subnets/web")}}}]}
     })
+}
+
+/// A resource under a delete lock (the fake answers its DELETE with 409 ScopeLocked).
+fn locked(mut r: Value) -> Value {
+    r["tags"]["lock"] = json!("CanNotDelete");
+    r
 }

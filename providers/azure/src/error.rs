@@ -35,6 +35,14 @@ pub fn map(
                     ProviderErrorKind::NotFound,
                     format!("{code}: it does not exist (any more)"),
                 ),
+                409 if code == "ScopeLocked" => (
+                    ProviderErrorKind::Rejected,
+                    format!("{code}: remove the resource lock first (it blocks this change)"),
+                ),
+                409 => (
+                    ProviderErrorKind::Rejected,
+                    format!("{code}: another operation holds the resource; retry when it is done"),
+                ),
                 408 | 429 | 500 | 502 | 503 | 504 => (
                     ProviderErrorKind::Transient,
                     format!("{code}: Resource Manager is busy; retry later"),

@@ -35,17 +35,29 @@ impl AzureProvider {
                     None => Ok(()),
                 }
             }
-            s => Err(ProviderError::new(
-                if s == 404 {
-                    ProviderErrorKind::NotFound
-                } else {
-                    ProviderErrorKind::Rejected
-                },
-                format!("{verb} ({call})"),
-                id,
-                format!("HTTP {s}"),
-                "see the Azure activity log for the resource",
-            )),
+            s => {
+                // ARM's error body: {"error": {"code", "message"}}.
+                let body = rsp.into_body().collect().await.unwrap_or_default();
+                let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+                let code = v["error"]["code"].as_str().unwrap_or("");
+                let message = v["error"]["message"].as_str().unwrap_or("");
+                let hint = match (s, code) {
+                    (409, "ScopeLocked") => "remove the resource lock first (it blocks deletes)",
+                    (409, _) => "another operation holds the resource; retry when it is done",
+                    _ => "see the Azure activity log for the resource",
+                };
+                Err(ProviderError::new(
+                    match s {
+                        404 => ProviderErrorKind::NotFound,
+                        401 | 403 => ProviderErrorKind::Auth,
+                        _ => ProviderErrorKind::Rejected,
+                    },
+                    format!("{verb} ({call})"),
+                    id,
+                    format!("HTTP {s} {code}: {message}"),
+                    hint,
+                ))
+            }
         }
     }
 

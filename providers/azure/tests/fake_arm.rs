@@ -41,7 +41,7 @@ async fn a_seeded_subscription_scans_into_records() {
     let fake = FakeArm::start(&seed());
     let p = provider(&fake.url, Locations::List(vec!["westeurope".into()]));
     let r = scan(&p).await.unwrap();
-    // Eight VMs in scope (the one in eastus is not), then the scale
+    // Nine VMs in scope (the one in eastus is not), then the scale
     // set's three instances.
     let names: Vec<&str> = r.vms.iter().map(|v| v.name.as_str()).collect();
     assert_eq!(
@@ -54,18 +54,19 @@ async fn a_seeded_subscription_scans_into_records() {
             "web-005",
             "web-006",
             "web-008",
+            "web-009",
             "web-vmss_0",
             "web-vmss_1",
             "web-vmss_2"
         ]
     );
     let log = fake.log_text();
-    // Eight VMs in pages of two: four pages, each following the absolute nextLink.
+    // Ten VMs in pages of two: five pages, each following the absolute nextLink.
     let pages = log
         .lines()
         .filter(|l| l.contains("Compute/virtualMachines?") && l.contains("statusOnly"))
         .count();
-    assert_eq!(pages, 4, "paged: {log}");
+    assert_eq!(pages, 5, "paged: {log}");
     let by = |n: &str| r.vms.iter().find(|v| v.name == n).unwrap();
     assert_eq!(by("web-001").state, VmState::Running);
     assert_eq!(by("web-003").state, VmState::Stopped);
@@ -142,7 +143,7 @@ async fn a_seeded_subscription_scans_into_records() {
 async fn all_locations_and_an_unreachable_endpoint() {
     let fake = FakeArm::start(&seed());
     let r = scan(&provider(&fake.url, Locations::All)).await.unwrap();
-    assert_eq!(r.vms.len(), 11);
+    assert_eq!(r.vms.len(), 12);
     drop(fake);
     // Nothing listens there any more: the scan fails naming the call and what to do.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -459,7 +460,7 @@ async fn throttling_is_retried_and_a_malformed_answer_names_the_call() {
     s["throttle_every"] = json!(3);
     let fake = FakeArm::start(&s);
     let r = scan(&provider(&fake.url, Locations::All)).await.unwrap();
-    assert_eq!(r.vms.len(), 11, "every page arrived despite the 429s");
+    assert_eq!(r.vms.len(), 12, "every page arrived despite the 429s");
     let log = fake.log_text();
     assert!(log.lines().count() > 20, "{log}");
     drop(fake);
@@ -502,4 +503,32 @@ async fn deregistering_a_managed_image_removes_its_unused_disks_and_snapshots() 
             .any(|l| l.starts_with("DELETE") && l.contains("disks/attached-disk")),
         "a disk attached to a VM is kept: {log}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_locked_resource_answers_409_and_the_error_says_what_to_do() {
+    use drydock_api::{Operation, ProviderErrorKind};
+    let fake = FakeArm::start(&seed());
+    let p = provider(&fake.url, Locations::All);
+    let vm = format!(
+        "/subscriptions/{SUB}/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachines/web-009"
+    );
+    let e = p
+        .apply(&Operation::Terminate { vm: vm.clone() }, false)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ProviderErrorKind::Rejected);
+    let text = e.to_string();
+    assert!(
+        text.contains("VirtualMachines_Delete") && text.contains("web-009"),
+        "{text}"
+    );
+    assert!(
+        text.contains("409")
+            && text.contains("ScopeLocked")
+            && text.contains("remove the resource lock"),
+        "{text}"
+    );
+    let after = scan(&p).await.unwrap();
+    assert!(after.vms.iter().any(|v| v.id == vm), "nothing was deleted");
 }
