@@ -41,6 +41,8 @@ class State:
         self.throttled = 0
         # Paths whose GET answers a body that is not JSON.
         self.malformed = {k.lower() for k in seed.get("malformed", [])}
+        # What Permissions_ListForResource answers (default: a contributor).
+        self.permissions = seed.get("permissions", [{"actions": ["*"], "notActions": []}])
         # "publisher:offer:sku" -> versions offered.
         self.marketplace = seed.get("marketplace", {})
 
@@ -128,6 +130,8 @@ class Handler(BaseHTTPRequestHandler):
                 status = st.fail[path.lower()]
                 return error(self, status, "AuthorizationFailed" if status == 403 else "NotFound",
                              "the fake was told to refuse %s" % path)
+            if path.lower().endswith("/providers/microsoft.authorization/permissions"):
+                return self.reply(200, {"value": st.permissions})
             if path.lower().startswith("/operations/"):
                 status = st.operations.get(path.rsplit("/", 1)[-1])
                 if status is None:

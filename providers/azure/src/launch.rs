@@ -73,7 +73,12 @@ impl AzureProvider {
     }
 
     /// A GET outside Microsoft.Compute (the crate only covers Compute).
-    async fn get_raw(&self, path: &str, api: &str, call: &str) -> Result<Value, ProviderError> {
+    pub(crate) async fn get_raw(
+        &self,
+        path: &str,
+        api: &str,
+        call: &str,
+    ) -> Result<Value, ProviderError> {
         let mut url = self.client_endpoint();
         url.set_path(path);
         url.query_pairs_mut().append_pair("api-version", api);

@@ -11,6 +11,7 @@ pub mod launch;
 pub mod lro;
 pub mod marketplace;
 pub mod ops;
+pub mod permissions;
 pub mod provider;
 pub mod scale;
 pub mod scan;

@@ -92,6 +92,21 @@ fn version_parts<'a>(
     }
 }
 
+/// The ARM action a change needs on its target.
+fn action(op: &Operation, t: &Target) -> String {
+    let kind = match t {
+        Target::Vm { .. } => "virtualMachines",
+        Target::Image { .. } => "images",
+        Target::Version { .. } => "galleries/images/versions",
+        Target::ScaleSetVm { .. } => "virtualMachineScaleSets/virtualMachines",
+    };
+    let verb = match op {
+        Operation::Deregister { .. } | Operation::Terminate { .. } => "delete",
+        _ => "write",
+    };
+    format!("Microsoft.Compute/{kind}/{verb}")
+}
+
 fn tags_json(t: &Tags) -> serde_json::Value {
     serde_json::to_value(t).unwrap_or_default()
 }
@@ -173,6 +188,7 @@ impl AzureProvider {
         }
         if dry_run {
             self.get_target(&t, op.verb(), id).await?;
+            self.check_permission(id, &action(op, &t)).await?;
             return Ok(OperationOutcome::WouldSucceed);
         }
         match op {

@@ -532,3 +532,33 @@ async fn a_locked_resource_answers_409_and_the_error_says_what_to_do() {
     let after = scan(&p).await.unwrap();
     assert!(after.vms.iter().any(|v| v.id == vm), "nothing was deleted");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dry_run_checks_the_credentials_permissions() {
+    use drydock_api::{Operation, OperationOutcome, ProviderErrorKind};
+    let mut s = seed();
+    s["permissions"] = json!([{"actions": ["*/read", "Microsoft.Compute/virtualMachines/write"], "notActions": []}]);
+    let fake = FakeArm::start(&s);
+    let p = provider(&fake.url, Locations::All);
+    let vm = format!(
+        "/subscriptions/{SUB}/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachines/web-001"
+    );
+    let tag = Operation::Tag {
+        resource: vm.clone(),
+        tags: Default::default(),
+    };
+    assert_eq!(
+        p.apply(&tag, true).await.unwrap(),
+        OperationOutcome::WouldSucceed
+    );
+    let e = p
+        .apply(&Operation::Terminate { vm }, true)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ProviderErrorKind::Auth);
+    assert!(e.to_string().contains("virtualMachines/delete"), "{e}");
+    assert!(
+        e.to_string().contains("DRYDOCK_AZURE_TOKEN"),
+        "names the credential source: {e}"
+    );
+}
