@@ -314,3 +314,58 @@ fn a_plan_rebuilds_from_a_builder_vm_rolls_out_repoints_and_stops_at_a_used_vers
     let model = snap["scale_groups"][0]["model_image_id"].as_str().unwrap();
     assert!(model.ends_with("/versions/2026.12.1"), "{model}");
 }
+
+#[test]
+fn the_dashboard_shows_an_azure_context_like_an_aws_one() {
+    use drydock::tui::{Action, App, AppOptions};
+    let fake = server::FakeArm::start(&seed::seed());
+    let config: drydock::config::Config = toml::from_str(&format!(
+        "[[azure.subscriptions]]\nid = \"{}\"\nname = \"prod-az\"\nlocations = [\"westeurope\"]\nendpoint = \"{}\"\ncredential = \"token\"\nproduction = true\n",
+        seed::SUB,
+        fake.url
+    ))
+    .unwrap();
+    let sub = config.azure.subscriptions[0].clone();
+    let provider = drydock_azure::AzureProvider::with_credential(
+        sub,
+        std::sync::Arc::new(drydock_azure::credential::StaticToken::new("t")),
+    )
+    .unwrap();
+    let providers: Vec<std::sync::Arc<dyn drydock_api::Provider>> =
+        vec![std::sync::Arc::new(provider)];
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let now = chrono::Utc::now();
+    let inv = rt.block_on(drydock::scan::scan_all(
+        &providers,
+        std::sync::Arc::new(|_| {}),
+        move || now,
+    ));
+    let mut app = App::new(
+        AppOptions {
+            demo: false,
+            ..AppOptions::from_config(&config, false, now)
+        },
+        drydock::tui::logbuf::LogBuffer::new(10),
+    );
+    app.update(Action::ScanFinished(Box::new(inv)));
+    let s = common::dash::screen(&mut app, 120, 40);
+    assert!(s.contains("[PRODUCTION]") && !s.contains("DEMO"), "{s}");
+    assert!(s.contains("Fleet 11 / 11"), "{s}");
+    // Ids keep their distinguishing rg/name tail, never the subscription's shared prefix.
+    let s = common::dash::screen(&mut app, 200, 40);
+    assert!(s.contains("rg-web/web-001"), "{s}");
+    assert!(!s.contains("/subscriptions/6b1f"), "{s}");
+    // The gate knows the Azure context is production: deprecating asks for its name.
+    common::dash::press(&mut app, "\u{1b}2/web-base-2026.11\n");
+    app.update(Action::Key(crossterm::event::KeyEvent::new(
+        crossterm::event::KeyCode::Char('D'),
+        crossterm::event::KeyModifiers::NONE,
+    )));
+    match &app.mode {
+        drydock::tui::app::Mode::Confirm(c) => assert_eq!(c.expected.as_deref(), Some("prod-az")),
+        m => panic!("no typed confirmation: {m:?} {:?}", app.status),
+    }
+}
