@@ -122,6 +122,11 @@ fn a_migration_plan_runs_to_completion_on_the_fake() {
         "{status}\n{}",
         fake.log_text()
     );
+    // The scale-set instance was upgraded in place: nothing of wave 2 was terminated.
+    assert!(
+        status.contains("wave 2 committed: 0 old VMs terminated"),
+        "{status}"
+    );
     let (code, out, err) = cmd(&["report", "--format", "json"]);
     assert_eq!(code, 0, "{err}");
     let doc: serde_json::Value = serde_json::from_str(&out).unwrap();

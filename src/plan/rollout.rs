@@ -326,10 +326,17 @@ impl Executor {
             });
         }
         join_all(tasks).await?;
+        // VMs upgraded in place (their own replacement) were not terminated.
+        let in_place = todo
+            .iter()
+            .filter(|vm| {
+                steps.get(&key(vm)).and_then(|s| s.result.as_deref()) == Some(vm.id.as_str())
+            })
+            .count();
         self.emit(Event::Committed {
             plan: self.id().into(),
             wave: w,
-            terminated: todo.len(),
+            terminated: todo.len() - in_place,
         });
         Ok(())
     }
