@@ -10,27 +10,59 @@ mod server;
 
 use common::{drydock, run};
 
-/// A home whose config has the fake's subscription as context `prod-az`.
-fn home_for(fake: &server::FakeArm) -> tempfile::TempDir {
-    let home = tempfile::tempdir().unwrap();
-    let cfg = home.path().join("config/drydock");
-    std::fs::create_dir_all(&cfg).unwrap();
-    std::fs::write(
-        cfg.join("config.toml"),
-        format!(
-            "[[azure.subscriptions]]\nid = \"{}\"\nname = \"prod-az\"\nlocations = [\"westeurope\"]\nendpoint = \"{}\"\ncredential = \"token\"\n",
-            seed::SUB,
-            fake.url
-        ),
-    )
-    .unwrap();
-    home
+/// The fake, seeded, and a home whose config names it as context `prod-az`.
+struct Env {
+    fake: server::FakeArm,
+    home: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Env {
+        let fake = server::FakeArm::start(&seed::seed());
+        let home = tempfile::tempdir().unwrap();
+        let cfg = home.path().join("config/drydock");
+        std::fs::create_dir_all(&cfg).unwrap();
+        std::fs::write(
+            cfg.join("config.toml"),
+            format!(
+                "[[azure.subscriptions]]\nid = \"{}\"\nname = \"prod-az\"\nlocations = [\"westeurope\"]\nendpoint = \"{}\"\ncredential = \"token\"\n",
+                seed::SUB,
+                fake.url
+            ),
+        )
+        .unwrap();
+        Env { fake, home }
+    }
+
+    /// `drydock ARGS` with the token; (exit code, stdout, stderr).
+    fn cmd(&self, args: &[&str]) -> (i32, String, String) {
+        run(drydock(self.home.path())
+            .env("DRYDOCK_AZURE_TOKEN", "test-token")
+            .args(args))
+    }
+
+    /// `plan new --family web-base EXTRA --waves 1,100% --grace 0s --undo-window 0s`;
+    /// (stdout, the plan id).
+    fn new_plan(&self, extra: &[&str]) -> (String, String) {
+        let mut args = vec!["plan", "new", "--family", "web-base"];
+        args.extend_from_slice(extra);
+        args.extend(["--waves", "1,100%", "--grace", "0s", "--undo-window", "0s"]);
+        let (code, out, err) = self.cmd(&args);
+        assert_eq!(code, 0, "{err}");
+        let id = err
+            .lines()
+            .find_map(|l| l.strip_prefix("wrote "))
+            .and_then(|p| std::path::Path::new(p.trim()).file_stem())
+            .map(|s| s.to_string_lossy().to_string())
+            .expect("plan id");
+        (out, id)
+    }
 }
 
 #[test]
 fn report_over_a_seeded_subscription_gives_the_expected_verdicts() {
-    let fake = server::FakeArm::start(&seed::seed());
-    let home = home_for(&fake);
+    let env = Env::new();
+    let home = &env.home;
     // Without the token the error says where it should come from.
     let (code, _, err) = run(drydock(home.path()).args(["report"]));
     assert_eq!(code, 2);
@@ -77,41 +109,17 @@ fn report_over_a_seeded_subscription_gives_the_expected_verdicts() {
 
 #[test]
 fn a_migration_plan_runs_to_completion_on_the_fake() {
-    let fake = server::FakeArm::start(&seed::seed());
-    let home = home_for(&fake);
-    let cmd = |args: &[&str]| {
-        run(drydock(home.path())
-            .env("DRYDOCK_AZURE_TOKEN", "test-token")
-            .args(args))
-    };
-    let (code, out, err) = cmd(&[
-        "plan",
-        "new",
-        "--family",
-        "web-base",
-        "--waves",
-        "1,100%",
-        "--grace",
-        "0s",
-        "--undo-window",
-        "0s",
-    ]);
-    assert_eq!(code, 0, "{err}");
+    let env = Env::new();
+    let (out, id) = env.new_plan(&[]);
     assert!(
         out.contains("web-004") && out.contains("web-vmss_2"),
         "{out}"
     );
-    let id = err
-        .lines()
-        .find_map(|l| l.strip_prefix("wrote "))
-        .and_then(|p| std::path::Path::new(p.trim()).file_stem())
-        .map(|s| s.to_string_lossy().to_string())
-        .expect("plan id");
     // A loose VM (a replacement launched, health-checked, the old one deleted), a scale-set
     // instance (upgraded in place), then the retire ladder on 2026.9.1.
     let mut status = String::new();
     for _ in 0..4 {
-        let (_, _, err) = cmd(&["plan", "run", &id, "--execute", "--yes"]);
+        let (_, _, err) = env.cmd(&["plan", "run", &id, "--execute", "--yes"]);
         status = err;
         if status.contains(": complete") {
             break;
@@ -120,14 +128,14 @@ fn a_migration_plan_runs_to_completion_on_the_fake() {
     assert!(
         status.contains(": complete"),
         "{status}\n{}",
-        fake.log_text()
+        env.fake.log_text()
     );
     // The scale-set instance was upgraded in place: nothing of wave 2 was terminated.
     assert!(
         status.contains("wave 2 committed: 0 old VMs terminated"),
         "{status}"
     );
-    let (code, out, err) = cmd(&["report", "--format", "json"]);
+    let (code, out, err) = env.cmd(&["report", "--format", "json"]);
     assert_eq!(code, 0, "{err}");
     let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
     let vms = doc["vms"].as_array().unwrap();
@@ -160,32 +168,8 @@ fn a_migration_plan_runs_to_completion_on_the_fake() {
 
 #[test]
 fn the_retire_ladder_refuses_while_a_vm_still_uses_the_version() {
-    let fake = server::FakeArm::start(&seed::seed());
-    let home = home_for(&fake);
-    let cmd = |args: &[&str]| {
-        run(drydock(home.path())
-            .env("DRYDOCK_AZURE_TOKEN", "test-token")
-            .args(args))
-    };
-    let (code, _, err) = cmd(&[
-        "plan",
-        "new",
-        "--family",
-        "web-base",
-        "--waves",
-        "1,100%",
-        "--grace",
-        "0s",
-        "--undo-window",
-        "0s",
-    ]);
-    assert_eq!(code, 0, "{err}");
-    let id = err
-        .lines()
-        .find_map(|l| l.strip_prefix("wrote "))
-        .and_then(|p| std::path::Path::new(p.trim()).file_stem())
-        .map(|s| s.to_string_lossy().to_string())
-        .expect("plan id");
+    let env = Env::new();
+    let (_, id) = env.new_plan(&[]);
     // Someone launches a VM on the old version behind the plan's back (a PUT to Resource
     // Manager, as the portal would).
     let old = format!(
@@ -199,10 +183,10 @@ fn the_retire_ladder_refuses_while_a_vm_still_uses_the_version() {
         "/subscriptions/{}/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachines/sneaky-001?api-version=2024-07-01",
         seed::SUB
     );
-    put(&fake.url, &path, &body.to_string());
+    put(&env.fake.url, &path, &body.to_string());
     let mut last = (0, String::new());
     for _ in 0..4 {
-        let (code, _, err) = cmd(&["plan", "run", &id, "--execute", "--yes"]);
+        let (code, _, err) = env.cmd(&["plan", "run", &id, "--execute", "--yes"]);
         last = (code, err);
         if last.1.contains("blocked") {
             break;
@@ -215,7 +199,7 @@ fn the_retire_ladder_refuses_while_a_vm_still_uses_the_version() {
         last.1
     );
     // Nothing was retired.
-    let (_, out, _) = cmd(&["report", "--format", "json", "--images"]);
+    let (_, out, _) = env.cmd(&["report", "--format", "json", "--images"]);
     assert!(
         out.contains("/versions/2026.9.1"),
         "the version is still there"
@@ -240,41 +224,13 @@ fn put(base: &str, path: &str, body: &str) {
 
 #[test]
 fn a_plan_rebuilds_from_a_builder_vm_rolls_out_repoints_and_stops_at_a_used_version() {
-    let fake = server::FakeArm::start(&seed::seed());
-    let home = home_for(&fake);
-    let cmd = |args: &[&str]| {
-        run(drydock(home.path())
-            .env("DRYDOCK_AZURE_TOKEN", "test-token")
-            .args(args))
-    };
+    let env = Env::new();
     let builder = format!(
         "/subscriptions/{}/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachines/web-001",
         seed::SUB
     );
-    let (code, _, err) = cmd(&[
-        "plan",
-        "new",
-        "--family",
-        "web-base",
-        "--to",
-        "2026.12.1",
-        "--builder-vm",
-        &builder,
-        "--waves",
-        "1,100%",
-        "--grace",
-        "0s",
-        "--undo-window",
-        "0s",
-    ]);
-    assert_eq!(code, 0, "{err}");
-    let id = err
-        .lines()
-        .find_map(|l| l.strip_prefix("wrote "))
-        .and_then(|p| std::path::Path::new(p.trim()).file_stem())
-        .map(|s| s.to_string_lossy().to_string())
-        .expect("plan id");
-    let (code, _, err) = cmd(&["plan", "run", &id, "--execute", "--yes"]);
+    let (_, id) = env.new_plan(&["--to", "2026.12.1", "--builder-vm", &builder]);
+    let (code, _, err) = env.cmd(&["plan", "run", &id, "--execute", "--yes"]);
     // web-003 is deallocated, so no wave replaced it: the ladder refuses to retire the
     // version it still uses, and says so.
     assert_eq!(code, 1, "{err}");
@@ -282,7 +238,7 @@ fn a_plan_rebuilds_from_a_builder_vm_rolls_out_repoints_and_stops_at_a_used_vers
         err.contains("refusing to deprecate") && err.contains("web-003"),
         "{err}"
     );
-    let (_, out, _) = cmd(&["report", "--format", "json"]);
+    let (_, out, _) = env.cmd(&["report", "--format", "json"]);
     let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
     let images = doc["images"].as_array().unwrap();
     let new = images
@@ -311,8 +267,8 @@ fn a_plan_rebuilds_from_a_builder_vm_rolls_out_repoints_and_stops_at_a_used_vers
         "loose VMs and scale-set instances rolled onto it: {on_new}"
     );
     // The scale set's model was repointed.
-    let snap = home.path().join("snap.json");
-    let (code, _, err) = cmd(&["scan", "-o", snap.to_str().unwrap()]);
+    let snap = env.home.path().join("snap.json");
+    let (code, _, err) = env.cmd(&["scan", "-o", snap.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
     let snap: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&snap).unwrap()).unwrap();
