@@ -51,6 +51,14 @@ pub fn image_id(r: &models::ImageReference) -> Option<String> {
     }
 }
 
+/// The image id a VM's (or scale-set instance's) storage profile names ("" if none).
+fn launched_from(storage: Option<&models::StorageProfile>) -> String {
+    storage
+        .and_then(|s| s.image_reference.as_ref())
+        .and_then(image_id)
+        .unwrap_or_default()
+}
+
 /// A VM's power state from its instance view statuses (`PowerState/running`...).
 pub fn power_state(statuses: &[models::InstanceViewStatus]) -> VmState {
     let code = statuses
@@ -82,11 +90,7 @@ pub fn vm(
         .and_then(|s| serde_json::to_value(s).ok())
         .and_then(|s| s.as_str().map(String::from))
         .unwrap_or_default();
-    let image = p
-        .and_then(|p| p.storage_profile.as_ref())
-        .and_then(|s| s.image_reference.as_ref())
-        .and_then(image_id)
-        .unwrap_or_default();
+    let image = launched_from(p.and_then(|p| p.storage_profile.as_ref()));
     Some(Vm {
         name: v.resource.name.clone().unwrap_or_else(|| id.clone()),
         id,
@@ -211,11 +215,7 @@ pub fn scale_set_vm(
 ) -> Option<Vm> {
     let id = v.resource.id.clone()?;
     let p = v.properties.as_ref();
-    let image = p
-        .and_then(|p| p.storage_profile.as_ref())
-        .and_then(|s| s.image_reference.as_ref())
-        .and_then(image_id)
-        .unwrap_or_default();
+    let image = launched_from(p.and_then(|p| p.storage_profile.as_ref()));
     let state = p
         .and_then(|p| p.instance_view.as_ref())
         .map_or(VmState::Unknown, |iv| power_state(&iv.statuses));
