@@ -40,10 +40,10 @@ fn group_and_name(id: &str) -> Option<(String, String)> {
 /// A reference to a gallery image definition (no version) means its latest version: the
 /// newest not excluded from latest, by published date.
 fn resolve_latest(result: &mut ScanResult) {
+    let images = &result.images;
     let latest = |def: &str| {
         let prefix = format!("{}/versions/", def.to_lowercase());
-        result
-            .images
+        images
             .iter()
             .filter(|i| i.id.to_lowercase().starts_with(&prefix))
             .filter(|i| i.state == drydock_api::ImageState::Available)
@@ -56,34 +56,16 @@ fn resolve_latest(result: &mut ScanResult) {
             && !l.contains("/versions/")
             && l.split("/images/").count() == 2
     };
-    let resolved: Vec<Option<String>> = result
-        .vms
-        .iter()
-        .map(|v| {
-            is_definition(&v.image_id)
-                .then(|| latest(&v.image_id))
-                .flatten()
-        })
-        .collect();
-    for (v, r) in result.vms.iter_mut().zip(resolved) {
-        if let Some(id) = r {
-            v.image_id = id;
+    let resolve = |id: &mut String| {
+        if let Some(version) = is_definition(id).then(|| latest(id)).flatten() {
+            *id = version;
         }
-    }
-    let resolved: Vec<Option<String>> = result
+    };
+    result.vms.iter_mut().for_each(|v| resolve(&mut v.image_id));
+    result
         .scale_groups
-        .iter()
-        .map(|g| {
-            is_definition(&g.model_image_id)
-                .then(|| latest(&g.model_image_id))
-                .flatten()
-        })
-        .collect();
-    for (g, r) in result.scale_groups.iter_mut().zip(resolved) {
-        if let Some(id) = r {
-            g.model_image_id = id;
-        }
-    }
+        .iter_mut()
+        .for_each(|g| resolve(&mut g.model_image_id));
 }
 
 /// What one subscription's scan needs.
