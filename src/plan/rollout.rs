@@ -291,16 +291,24 @@ impl Executor {
         if todo.is_empty() {
             return Ok(());
         }
+        // Upgraded in place (its replacement is itself): nothing to terminate.
+        let in_place: HashSet<String> = todo
+            .iter()
+            .filter(|vm| {
+                steps.get(&key(vm)).and_then(|s| s.result.as_deref()) == Some(vm.id.as_str())
+            })
+            .map(|vm| vm.id.clone())
+            .collect();
         let all = Arc::new(Semaphore::new(self.plan.settings.concurrency.max(1)));
         let mut tasks = tokio::task::JoinSet::new();
         for vm in todo.iter().cloned() {
             let this = Arc::clone(self);
             let all = Arc::clone(&all);
+            let upgraded = in_place.contains(&vm.id);
             tasks.spawn(async move {
                 let _a = all.acquire_owned().await;
                 let k = key(&vm);
-                // Upgraded in place (its replacement is itself): nothing to terminate.
-                if this.steps()?.get(&k).and_then(|s| s.result.as_deref()) == Some(vm.id.as_str()) {
+                if upgraded {
                     this.record(&k, StepState::Done, None, None, None)?;
                     this.step_event(w, &vm, StepState::Done, None, None);
                     return Ok::<(), PlanError>(());
@@ -326,17 +334,10 @@ impl Executor {
             });
         }
         join_all(tasks).await?;
-        // VMs upgraded in place (their own replacement) were not terminated.
-        let in_place = todo
-            .iter()
-            .filter(|vm| {
-                steps.get(&key(vm)).and_then(|s| s.result.as_deref()) == Some(vm.id.as_str())
-            })
-            .count();
         self.emit(Event::Committed {
             plan: self.id().into(),
             wave: w,
-            terminated: todo.len() - in_place,
+            terminated: todo.len() - in_place.len(),
         });
         Ok(())
     }
