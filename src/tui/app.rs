@@ -377,14 +377,16 @@ impl App {
         self.images.rows.marked.clear();
         // Rows whose change failed are marked again for a retry.
         let retry = std::mem::take(&mut self.retry);
-        for (i, vm) in data.inv.vms.iter().enumerate() {
-            if retry.contains(&vm.id) {
-                self.fleet.rows.marked.insert(i as u32);
+        if !retry.is_empty() {
+            for (i, vm) in data.inv.vms.iter().enumerate() {
+                if retry.contains(&vm.id) {
+                    self.fleet.rows.marked.insert(i as u32);
+                }
             }
-        }
-        for (i, img) in data.inv.images.iter().enumerate() {
-            if retry.contains(&img.id) {
-                self.images.rows.marked.insert(i as u32);
+            for (i, img) in data.inv.images.iter().enumerate() {
+                if retry.contains(&img.id) {
+                    self.images.rows.marked.insert(i as u32);
+                }
             }
         }
         self.fleet.measure(&data);
