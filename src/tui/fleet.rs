@@ -200,12 +200,10 @@ impl FleetState {
         self.refilter(data);
     }
 
-    /// Applies the filter to the sorted order, and fits the columns to what it lets through.
+    /// Applies the filter to the sorted order, and fits the columns to what it lets through
+    /// (from the lengths `measure` took when the data arrived).
     pub fn refilter(&mut self, data: &Data) {
         self.rows.refilter(|f, i| f.matches(&data.vm(i)));
-        if self.lens.len() != data.inv.vms.len() {
-            self.measure(data);
-        }
         self.fit_widths();
     }
 
