@@ -25,11 +25,11 @@ fn table_block(
     rows: &Rows,
     total: usize,
     area: Rect,
-    typed_invalid: bool,
+    app: &App,
     theme: Theme,
 ) -> (Block<'static>, Rect, usize) {
     let mut title = format!(" {name} {} / {total} ", rows.shown.len());
-    if typed_invalid {
+    if typed_invalid(app) {
         // The rows are those of the last valid filter: say so, never pass them off as
         // the typed one's.
         let last = if rows.filter.is_empty() {
@@ -56,7 +56,6 @@ fn typed_invalid(app: &App) -> bool {
 }
 
 pub fn fleet(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
-    let typed_invalid = typed_invalid(app);
     // Side by side only where both keep names readable; below the table otherwise.
     let (table_area, detail_area) = layout::fleet(app, area);
     let Some(d) = &app.data else {
@@ -64,14 +63,8 @@ pub fn fleet(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
         return;
     };
     let st = &app.fleet;
-    let (block, inner, height) = table_block(
-        "Fleet",
-        &st.rows,
-        d.inv.vms.len(),
-        table_area,
-        typed_invalid,
-        theme,
-    );
+    let (block, inner, height) =
+        table_block("Fleet", &st.rows, d.inv.vms.len(), table_area, app, theme);
     let window = st.rows.list.window(height, st.rows.shown.len());
     // Columns and widths come from the whole filtered set (measured by the reducer), so
     // paging never changes them; only the visible rows' texts are made.
@@ -194,7 +187,6 @@ fn fit_columns(widths: &[u16; 11], width: u16, sort: usize) -> Vec<(usize, u16)>
 }
 
 pub fn images(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
-    let typed_invalid = typed_invalid(app);
     let (table_area, detail_area) = layout::images(app, area);
     let Some(d) = &app.data else {
         super::scanning(f, area, "Images");
@@ -206,7 +198,7 @@ pub fn images(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
         &st.rows,
         d.inv.images.len(),
         table_area,
-        typed_invalid,
+        app,
         theme,
     );
     let window = st.rows.list.window(height, st.rows.shown.len());
