@@ -65,6 +65,74 @@ pub enum Command {
     /// unpack and verify one.
     #[command(subcommand)]
     Ova(OvaCommand),
+    /// Move an image between local disks, AWS and Azure, streamed through the conversion
+    /// engine, provenance kept. Sides: FILE, aws:CONTEXT/REGION[/ami-…],
+    /// azure:CONTEXT/LOCATION[/gallery/definition[/version]]. Dry run unless --execute.
+    Transfer(Box<TransferArgs>),
+}
+
+#[derive(Debug, Args)]
+pub struct TransferArgs {
+    /// Where the image comes from.
+    #[arg(value_name = "SOURCE")]
+    pub source: String,
+    /// Where it goes.
+    #[arg(value_name = "DEST")]
+    pub dest: String,
+    /// Create the image; without it a cloud destination is only checked (dry run).
+    #[arg(long)]
+    pub execute: bool,
+    /// Confirm without asking (non-production contexts).
+    #[arg(long)]
+    pub yes: bool,
+    /// Also confirm production contexts (otherwise their name must be typed).
+    #[arg(long)]
+    pub yes_production: bool,
+    /// Provenance: the image family (default: the source's drydock:family).
+    #[arg(long)]
+    pub family: Option<String>,
+    /// Provenance: the image version (default: the source's drydock:version).
+    #[arg(long)]
+    pub version: Option<String>,
+    /// Provenance: the image this one was built from.
+    #[arg(long)]
+    pub parent: Option<String>,
+    /// Provenance: the cm-source JSON array `[tooling, repository, pipeline, release, date]`.
+    #[arg(long)]
+    pub cm_source: Option<String>,
+    /// The new image's name (default: FAMILY-VERSION).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// x86_64 or arm64 (default: the source image's, else x86_64).
+    #[arg(long, value_name = "ARCH")]
+    pub arch: Option<String>,
+    /// uefi, legacy-bios or uefi-preferred (default: the source image's).
+    #[arg(long)]
+    pub boot_mode: Option<String>,
+    /// AWS: ENA support on (default: the source image's, else on).
+    #[arg(long, value_name = "BOOL")]
+    pub ena: Option<bool>,
+    /// AWS: the root device name (default: the source's, else /dev/xvda).
+    #[arg(long)]
+    pub root_device: Option<String>,
+    /// linux or windows (default: the source image's, else linux).
+    #[arg(long)]
+    pub os_type: Option<String>,
+    /// A local destination's format (default: from its extension).
+    #[arg(long, value_name = "FORMAT")]
+    pub to: Option<String>,
+    /// Replace an existing local destination.
+    #[arg(long)]
+    pub force: bool,
+    /// Blocks in flight each way.
+    #[arg(long, default_value_t = 16)]
+    pub concurrency: usize,
+    /// Stream progress for scripts: `jsonl` prints one JSON event per line on stdout.
+    #[arg(long, value_name = "FORMAT", value_parser = ["jsonl"])]
+    pub events: Option<String>,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]

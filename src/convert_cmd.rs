@@ -191,14 +191,14 @@ fn catch_interrupts() {
 
 /// A one-line progress bar on stderr, redrawn at most ten times a second; it also carries
 /// Ctrl-C to the engine (a cancelled conversion cleans up after itself).
-struct Bar {
+pub(crate) struct Bar {
     on: bool,
     started: Instant,
     last: Option<Instant>,
 }
 
 impl Bar {
-    fn new(on: bool) -> Bar {
+    pub(crate) fn new(on: bool) -> Bar {
         catch_interrupts();
         Bar {
             on,
@@ -207,7 +207,7 @@ impl Bar {
         }
     }
 
-    fn update(&mut self, p: Progress) -> bool {
+    pub(crate) fn update(&mut self, p: Progress) -> bool {
         if INTERRUPTED.load(Ordering::SeqCst) {
             self.clear();
             return false;
@@ -245,7 +245,7 @@ impl Bar {
         true
     }
 
-    fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         if self.on {
             let _ = write!(std::io::stderr(), "\r{:70}\r", "");
         }

@@ -84,6 +84,18 @@ pub enum GateError {
     Provider(#[from] ProviderError),
 }
 
+/// Proof that the gate admitted a change in a context; only [`Gate::admit`] makes one.
+#[derive(Debug)]
+pub struct Admitted {
+    context: String,
+}
+
+impl Admitted {
+    pub fn context(&self) -> &str {
+        &self.context
+    }
+}
+
 /// The gate: global read-only and dry-run switches and every context's flags.
 #[derive(Debug, Clone, Default)]
 pub struct Gate {
@@ -179,6 +191,42 @@ impl Gate {
         }
     }
 
+    /// Whether `confirmation` satisfies what a change (`what`) in `context` needs.
+    fn confirmed(
+        &self,
+        context: &str,
+        what: &str,
+        confirmation: &Confirmation,
+    ) -> Result<(), GateError> {
+        match (self.needs(context), confirmation) {
+            (Needed::Refused(GateError::ReadOnly(_)), _) => Err(GateError::ReadOnly(what.into())),
+            (Needed::Refused(e), _) => Err(e),
+            (_, Confirmation::None) => Err(GateError::NotConfirmed(what.into())),
+            (Needed::Typed(t), Confirmation::Typed(typed)) if typed.trim() == t => Ok(()),
+            (Needed::Typed(context), _) => Err(GateError::NeedsTypedConfirmation {
+                op: what.into(),
+                context,
+            }),
+            (Needed::Yes, _) => Ok(()),
+        }
+    }
+
+    /// Admits a change that is not one provider operation (a transfer creating an image in
+    /// `context`): the same read-only and confirmation policy. The [`Admitted`] it returns
+    /// is what the transfer needs before its first cloud call.
+    pub fn admit(
+        &self,
+        context: &str,
+        what: &str,
+        confirmation: &Confirmation,
+    ) -> Result<Admitted, GateError> {
+        self.confirmed(context, what, confirmation)?;
+        tracing::info!("{context}: admitted {what}");
+        Ok(Admitted {
+            context: context.to_string(),
+        })
+    }
+
     /// Decides whether `req` may be applied under `confirmation`.
     pub fn check(
         &self,
@@ -186,16 +234,7 @@ impl Gate {
         confirmation: &Confirmation,
     ) -> Result<(), GateError> {
         let what = req.op.to_string();
-        match (self.needs(&req.provider), confirmation) {
-            (Needed::Refused(GateError::ReadOnly(_)), _) => return Err(GateError::ReadOnly(what)),
-            (Needed::Refused(e), _) => return Err(e),
-            (_, Confirmation::None) => return Err(GateError::NotConfirmed(what)),
-            (Needed::Typed(t), Confirmation::Typed(typed)) if typed.trim() == t => {}
-            (Needed::Typed(context), _) => {
-                return Err(GateError::NeedsTypedConfirmation { op: what, context })
-            }
-            (Needed::Yes, _) => {}
-        }
+        self.confirmed(&req.provider, &what, confirmation)?;
         let u = &req.usage;
         let refuse = match req.op {
             // Retiring: nothing may still use the image.

@@ -11,4 +11,5 @@ pub mod model;
 pub mod plan;
 pub mod report;
 pub mod scan;
+pub mod transfer;
 pub mod tui;

@@ -4,6 +4,7 @@
 mod cli;
 mod convert_cmd;
 mod plan_cmd;
+mod transfer_cmd;
 
 use anyhow::{anyhow, bail, Context, Result};
 use chrono::{DateTime, Utc};
@@ -109,6 +110,7 @@ fn run(cli: Cli) -> Result<Exit> {
         Some(Command::Plan(cmd)) => plan_cmd::run(&ctx, &cli, cmd),
         Some(Command::Convert(args)) => convert_cmd::convert(args),
         Some(Command::Ova(cmd)) => convert_cmd::ova(cmd),
+        Some(Command::Transfer(args)) => transfer_cmd::run(&ctx, args),
         Some(Command::Demo(DemoCommand::Reset)) => {
             if let Some(dir) = ctx.registry.demo_state_dir() {
                 match std::fs::remove_dir_all(dir) {

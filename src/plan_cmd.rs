@@ -139,7 +139,7 @@ fn control(which: &str, what: &str) -> Result<Exit> {
 }
 
 /// Reads a line from the terminal after a prompt.
-fn ask(prompt: &str) -> String {
+pub(crate) fn ask(prompt: &str) -> String {
     eprint!("{prompt}");
     let _ = std::io::stderr().flush();
     let mut line = String::new();

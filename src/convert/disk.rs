@@ -133,8 +133,8 @@ impl Chunk<'_> {
     }
 }
 
-/// Writes a virtual disk in some format.
-pub trait DiskWriter: Send {
+/// Receives a virtual disk chunk by chunk: a format's writer, a cloud upload, a check.
+pub trait ChunkWriter: Send {
     /// Chunks are multiples of this (except the last) and aligned to it.
     fn granularity(&self) -> usize {
         PAGE
@@ -142,7 +142,10 @@ pub trait DiskWriter: Send {
 
     /// The next chunk; chunks arrive in order and cover the virtual size exactly once.
     fn write(&mut self, chunk: &Chunk) -> Result<()>;
+}
 
+/// Writes a virtual disk in some format into a local file.
+pub trait DiskWriter: ChunkWriter {
     /// Write the trailing structures; hand back the sink to be committed.
     fn finish(self: Box<Self>) -> Result<Finished>;
 }

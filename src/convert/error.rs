@@ -33,6 +33,10 @@ pub enum ConvertError {
     /// The command line asked for something impossible.
     #[error("{0}")]
     Usage(String),
+    /// A cloud call of a transfer failed (the message names the call, the resource and
+    /// what to do).
+    #[error("{0}")]
+    Remote(String),
     /// The conversion was cancelled; nothing was written at the destination.
     #[error("cancelled; nothing was written at the destination")]
     Cancelled,

@@ -15,7 +15,7 @@ pub mod vhd;
 pub mod vhdx;
 pub mod vmdk;
 
-pub use disk::{DiskInfo, DiskReader, DiskWriter};
+pub use disk::{ChunkWriter, DiskInfo, DiskReader, DiskWriter};
 pub use error::{ConvertError, Result};
 pub use pipeline::Progress;
 pub use sink::Committed;
@@ -271,25 +271,16 @@ pub fn threads(opts: &Options) -> usize {
     }
 }
 
-/// Convert `input` into `output`. The output appears only when complete and durable.
-pub fn convert(
-    input: &Path,
+/// The writer of format `to` for a disk of `size` bytes into `sink` (whose destination is
+/// `output`, which names a VMDK's extent and an OVA's machine).
+pub fn writer_for(
+    to: Format,
+    sink: sink::Sink,
+    size: u64,
     output: &Path,
     opts: &Options,
-    progress: &mut dyn FnMut(Progress) -> bool,
-) -> Result<Report> {
-    let started = Instant::now();
-    let to = output_format(output, opts)?;
-    if same_file(input, output) {
-        return Err(ConvertError::Usage(format!(
-            "{} is both the input and the output",
-            output.display()
-        )));
-    }
-    let mut reader = open_reader(input, opts.from)?;
-    let size = reader.info().virtual_size;
-    let sink = sink::Sink::create(output, opts.sha256)?;
-    let mut writer: Box<dyn DiskWriter> = match to {
+) -> Result<Box<dyn DiskWriter>> {
+    Ok(match to {
         Format::Raw => Box::new(raw::RawWriter::new(sink, size)),
         Format::Qcow2 => Box::new(qcow2::Qcow2Writer::new(
             sink,
@@ -321,7 +312,28 @@ pub fn convert(
                 "writing {other} is not built yet"
             )))
         }
-    };
+    })
+}
+
+/// Convert `input` into `output`. The output appears only when complete and durable.
+pub fn convert(
+    input: &Path,
+    output: &Path,
+    opts: &Options,
+    progress: &mut dyn FnMut(Progress) -> bool,
+) -> Result<Report> {
+    let started = Instant::now();
+    let to = output_format(output, opts)?;
+    if same_file(input, output) {
+        return Err(ConvertError::Usage(format!(
+            "{} is both the input and the output",
+            output.display()
+        )));
+    }
+    let mut reader = open_reader(input, opts.from)?;
+    let size = reader.info().virtual_size;
+    let sink = sink::Sink::create(output, opts.sha256)?;
+    let mut writer = writer_for(to, sink, size, output, opts)?;
     let data_bytes = pipeline::pump(reader.as_mut(), writer.as_mut(), progress)?;
     let finished = writer.finish()?;
     let committed = finished.sink.commit()?;
@@ -396,12 +408,9 @@ pub fn check(
 /// Discards chunks (for `--check`).
 struct NullWriter;
 
-impl DiskWriter for NullWriter {
+impl disk::ChunkWriter for NullWriter {
     fn write(&mut self, _chunk: &disk::Chunk) -> Result<()> {
         Ok(())
-    }
-    fn finish(self: Box<Self>) -> Result<disk::Finished> {
-        unreachable!("check never finishes a writer")
     }
 }
 

@@ -4,7 +4,7 @@
 //! disk's size and digest — are written into that prefix at the end. Unpacking verifies the
 //! manifest before anything appears in the destination directory.
 
-use super::disk::{Chunk, DiskWriter, Finished};
+use super::disk::{Chunk, ChunkWriter, DiskWriter, Finished};
 use super::error::{corrupt, io_err, unsupported, ConvertError, Result};
 use super::sink::{hex, Sink};
 use super::source::Source;
@@ -191,7 +191,7 @@ impl OvaWriter {
     }
 }
 
-impl DiskWriter for OvaWriter {
+impl ChunkWriter for OvaWriter {
     fn granularity(&self) -> usize {
         self.disk.granularity()
     }
@@ -200,7 +200,9 @@ impl DiskWriter for OvaWriter {
         self.data += chunk.nonzero.iter().filter(|&&nz| nz).count() as u64 * 4096;
         self.disk.write(chunk)
     }
+}
 
+impl DiskWriter for OvaWriter {
     fn finish(self: Box<Self>) -> Result<Finished> {
         let OvaWriter {
             disk,

@@ -2,7 +2,7 @@
 //! allocation map and finds zero pages (4 KiB); this thread hands each chunk to the writer in
 //! order, reporting progress.
 
-use super::disk::{is_all_zero, Chunk, DiskReader, DiskWriter, PAGE};
+use super::disk::{is_all_zero, Chunk, ChunkWriter, DiskReader, PAGE};
 use super::error::{ConvertError, Result};
 use std::sync::mpsc;
 
@@ -61,7 +61,7 @@ impl Slot {
 /// return `false` to cancel. Returns the number of data bytes.
 pub fn pump(
     reader: &mut dyn DiskReader,
-    writer: &mut dyn DiskWriter,
+    writer: &mut dyn ChunkWriter,
     progress: &mut dyn FnMut(Progress) -> bool,
 ) -> Result<u64> {
     let total = reader.info().virtual_size;

@@ -1,7 +1,7 @@
 //! Raw images: the reader maps holes with SEEK_DATA/SEEK_HOLE; the writer leaves zero pages
 //! as holes (sparse output) and sets the length at the end.
 
-use super::disk::{Chunk, DiskInfo, DiskReader, DiskWriter, Finished, Run};
+use super::disk::{Chunk, ChunkWriter, DiskInfo, DiskReader, DiskWriter, Finished, Run};
 use super::error::Result;
 use super::sink::Sink;
 use super::source::Source;
@@ -92,11 +92,13 @@ pub fn write_sparse(sink: &mut Sink, base: u64, chunk: &Chunk) -> Result<()> {
     Ok(())
 }
 
-impl DiskWriter for RawWriter {
+impl ChunkWriter for RawWriter {
     fn write(&mut self, chunk: &Chunk) -> Result<()> {
         write_sparse(&mut self.sink, 0, chunk)
     }
+}
 
+impl DiskWriter for RawWriter {
     fn finish(mut self: Box<Self>) -> Result<Finished> {
         self.sink.set_len(self.size)?;
         Ok(Finished {

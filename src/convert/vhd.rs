@@ -6,7 +6,8 @@
 //! a whole MiB.
 
 use super::disk::{
-    block_read, block_run, whole_sectors, Chunk, DiskInfo, DiskReader, DiskWriter, Finished, Run,
+    block_read, block_run, whole_sectors, Chunk, ChunkWriter, DiskInfo, DiskReader, DiskWriter,
+    Finished, Run,
 };
 use super::error::{corrupt, unsupported, Result};
 use super::raw::{write_sparse, RawReader};
@@ -389,11 +390,13 @@ impl FixedWriter {
     }
 }
 
-impl DiskWriter for FixedWriter {
+impl ChunkWriter for FixedWriter {
     fn write(&mut self, chunk: &Chunk) -> Result<()> {
         write_sparse(&mut self.sink, 0, chunk)
     }
+}
 
+impl DiskWriter for FixedWriter {
     fn finish(mut self: Box<Self>) -> Result<Finished> {
         let footer = make_footer(self.size, FIXED, u64::MAX);
         self.sink.write_at(self.size, &footer)?;
@@ -447,7 +450,7 @@ impl DynamicWriter {
     }
 }
 
-impl DiskWriter for DynamicWriter {
+impl ChunkWriter for DynamicWriter {
     fn granularity(&self) -> usize {
         BLOCK as usize
     }
@@ -466,7 +469,9 @@ impl DiskWriter for DynamicWriter {
         }
         Ok(())
     }
+}
 
+impl DiskWriter for DynamicWriter {
     fn finish(mut self: Box<Self>) -> Result<Finished> {
         let bat: Vec<u8> = self.bat.iter().flat_map(|e| e.to_be_bytes()).collect();
         let mut padded = bat;

@@ -41,6 +41,36 @@ def disable_image_deprecation(self):
     return ActionResult({"Return": True})
 
 
+def register_image(self):
+    """moto registers an AMI on a fresh 15 GiB snapshot whatever the request says; AWS uses
+    the root BlockDeviceMapping's snapshot and the given architecture, boot mode, ENA and
+    root device, which transfers need to read the image back."""
+    self.error_on_dryrun()
+    image = self.ec2_backend.register_image(
+        self._get_param("Name"), self._get_param("Description", "")
+    )
+    root = self._get_param("RootDeviceName")
+    for mapping in self._get_param("BlockDeviceMappings", []):
+        snapshot_id = (mapping.get("Ebs") or {}).get("SnapshotId")
+        if snapshot_id and (root is None or mapping.get("DeviceName") == root):
+            image.ebs_snapshot = self.ec2_backend.get_snapshot(snapshot_id)
+            root = root or mapping.get("DeviceName")
+    if root:
+        image.root_device_name = root
+    image.root_device_type = "ebs"
+    for param, attr in [
+        ("Architecture", "architecture"),
+        ("BootMode", "boot_mode"),
+        ("EnaSupport", "ena_support"),
+        ("VirtualizationType", "virtualization_type"),
+    ]:
+        value = self._get_param(param)
+        if value is not None:
+            setattr(image, attr, value)
+    return ActionResult({"ImageId": image.id})
+
+
+AmisResponse.register_image = register_image
 AmisResponse.enable_image_deprecation = enable_image_deprecation
 AmisResponse.disable_image_deprecation = disable_image_deprecation
 

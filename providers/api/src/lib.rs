@@ -5,6 +5,7 @@ pub mod error;
 pub mod operation;
 pub mod places;
 pub mod records;
+pub mod transfer;
 
 pub use error::{ProviderError, ProviderErrorKind};
 pub use operation::{Operation, OperationOutcome};
@@ -62,6 +63,11 @@ pub trait Provider: Send + Sync {
             format!("{} has no VM status checks", self.name()),
             "configure a health_cmd for the plan instead",
         ))
+    }
+
+    /// The provider's disk transfer, where it has one (`drydock transfer`).
+    fn transfer(&self) -> Option<&dyn transfer::ImageTransfer> {
+        None
     }
 }
 

@@ -8,6 +8,7 @@ mod images;
 mod ops;
 mod provider;
 mod rollout;
+pub mod transfer;
 
 pub use config::{AwsAccount, Regions};
 pub use error::kind_of;

@@ -79,6 +79,13 @@ impl AwsProvider {
         aws_sdk_ec2::Client::from_conf(conf)
     }
 
+    pub(crate) fn ebs(&self, region: &str) -> aws_sdk_ebs::Client {
+        let conf = aws_sdk_ebs::config::Builder::from(&self.base)
+            .region(Region::new(region.to_string()))
+            .build();
+        aws_sdk_ebs::Client::from_conf(conf)
+    }
+
     pub(crate) fn autoscaling(&self, region: &str) -> aws_sdk_autoscaling::Client {
         let conf = aws_sdk_autoscaling::config::Builder::from(&self.base)
             .region(Region::new(region.to_string()))
@@ -345,5 +352,9 @@ impl Provider for AwsProvider {
 
     async fn vm_health(&self, vm: &str) -> Result<drydock_api::VmHealth, ProviderError> {
         crate::rollout::health(self, vm).await
+    }
+
+    fn transfer(&self) -> Option<&dyn drydock_api::transfer::ImageTransfer> {
+        Some(self)
     }
 }

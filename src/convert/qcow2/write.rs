@@ -3,7 +3,7 @@
 
 use super::{COMPRESSED, COPIED, MAGIC};
 use crate::convert::deflate::{Codec, Pool};
-use crate::convert::disk::{Chunk, DiskWriter, Finished};
+use crate::convert::disk::{Chunk, ChunkWriter, DiskWriter, Finished};
 use crate::convert::error::Result;
 use crate::convert::sink::Sink;
 
@@ -107,7 +107,7 @@ impl Qcow2Writer {
     }
 }
 
-impl DiskWriter for Qcow2Writer {
+impl ChunkWriter for Qcow2Writer {
     fn granularity(&self) -> usize {
         W_CLUSTER as usize
     }
@@ -134,7 +134,9 @@ impl DiskWriter for Qcow2Writer {
         }
         Ok(())
     }
+}
 
+impl DiskWriter for Qcow2Writer {
     fn finish(mut self: Box<Self>) -> Result<Finished> {
         self.flush_batch(true)?;
         self.pool = None;

@@ -7,7 +7,7 @@ use super::{
     MARKER_FOOTER, MARKER_GD, MARKER_GT,
 };
 use crate::convert::deflate::{Codec, Pool};
-use crate::convert::disk::{whole_sectors, Chunk, DiskWriter, Finished};
+use crate::convert::disk::{whole_sectors, Chunk, ChunkWriter, DiskWriter, Finished};
 use crate::convert::error::{unsupported, Result};
 use crate::convert::sink::Sink;
 use crate::convert::vhd::uuid_v4;
@@ -219,7 +219,7 @@ impl StreamWriter {
     }
 }
 
-impl DiskWriter for StreamWriter {
+impl ChunkWriter for StreamWriter {
     fn granularity(&self) -> usize {
         GRAIN as usize
     }
@@ -236,7 +236,9 @@ impl DiskWriter for StreamWriter {
         }
         Ok(())
     }
+}
 
+impl DiskWriter for StreamWriter {
     fn finish(self: Box<Self>) -> Result<Finished> {
         let (sink, _, _, warnings) = self.finish_member()?;
         Ok(Finished { sink, warnings })
@@ -300,7 +302,7 @@ impl SparseWriter {
     }
 }
 
-impl DiskWriter for SparseWriter {
+impl ChunkWriter for SparseWriter {
     fn granularity(&self) -> usize {
         GRAIN as usize
     }
@@ -320,7 +322,9 @@ impl DiskWriter for SparseWriter {
         }
         Ok(())
     }
+}
 
+impl DiskWriter for SparseWriter {
     fn finish(mut self: Box<Self>) -> Result<Finished> {
         let gd_sectors = (self.tables * 4).div_ceil(512).max(1);
         for dir in [self.rgd, self.gd] {

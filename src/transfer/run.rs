@@ -1,0 +1,212 @@
+//! Running a prepared transfer: leftovers of killed transfers to the same context are
+//! removed first, the attempt is recorded, the pump streams source → destination while a
+//! hashing stage computes the SHA-256 of the virtual disk, and only when every block is
+//! acknowledged (checksums verified by the cloud) is the image registered and tagged. A
+//! failure or a cancel deletes the partial snapshot or disk.
+
+use super::cloud_read::CloudReader;
+use super::cloud_write::{CloudWriter, Sent};
+use super::pending::{Ledger, Pending};
+use super::{provenance, Destination, Opened, Transfer, TransferError};
+use crate::convert::disk::{Chunk, ChunkWriter};
+use crate::convert::{self, pipeline, DiskReader, Progress};
+use crate::gate::Admitted;
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// What a transfer did.
+#[derive(Clone, Debug, Default)]
+pub struct Outcome {
+    /// The new image's id, or the local file written.
+    pub created: String,
+    pub virtual_size: u64,
+    /// Bytes in non-zero 4 KiB pages.
+    pub data_bytes: u64,
+    /// Puts made and bytes sent (cloud destinations).
+    pub sent: Sent,
+    /// SHA-256 of the virtual disk.
+    pub sha256: String,
+    pub tags: std::collections::BTreeMap<String, String>,
+    /// What killed transfers had left and this one removed first.
+    pub removed: Vec<String>,
+    pub elapsed: Duration,
+}
+
+/// Hashes the virtual disk as it passes, then hands chunks on.
+struct Hashing<'a> {
+    inner: &'a mut dyn ChunkWriter,
+    hash: Sha256,
+    zeros: Vec<u8>,
+}
+
+impl ChunkWriter for Hashing<'_> {
+    fn granularity(&self) -> usize {
+        self.inner.granularity()
+    }
+
+    fn write(&mut self, chunk: &Chunk) -> convert::Result<()> {
+        match chunk.data {
+            Some(d) => self.hash.update(d),
+            None => {
+                if self.zeros.len() < chunk.len {
+                    self.zeros.resize(chunk.len, 0);
+                }
+                self.hash.update(&self.zeros[..chunk.len]);
+            }
+        }
+        self.inner.write(chunk)
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Pump `reader` into `writer`, hashing; returns (data bytes, sha256).
+fn pump_hashed(
+    reader: &mut dyn DiskReader,
+    writer: &mut dyn ChunkWriter,
+    progress: &mut dyn FnMut(Progress) -> bool,
+) -> Result<(u64, String), TransferError> {
+    let mut hashing = Hashing {
+        inner: writer,
+        hash: Sha256::new(),
+        zeros: Vec::new(),
+    };
+    let data = pipeline::pump(reader, &mut hashing, progress)?;
+    Ok((data, hex(&hashing.hash.finalize())))
+}
+
+/// Run `t`. A cloud destination needs the gate's admission for its context; `ledger`
+/// records the attempt so a killed run's leftovers are removed by the next.
+pub fn run(
+    t: Transfer,
+    admitted: Option<&Admitted>,
+    ledger: &Ledger,
+    rt: &tokio::runtime::Runtime,
+    progress: &mut dyn FnMut(Progress) -> bool,
+) -> Result<Outcome, TransferError> {
+    let started = Instant::now();
+    let Transfer {
+        source,
+        dest,
+        source_name,
+        virtual_size,
+        mut tags,
+        concurrency,
+        ..
+    } = t;
+    let (mut reader, cloud_disk): (Box<dyn DiskReader>, _) = match source {
+        Opened::Local { reader, .. } => (reader, None),
+        Opened::Cloud(disk) => {
+            let r = CloudReader::new(disk.clone(), rt.handle().clone(), concurrency);
+            (Box::new(r), Some(disk))
+        }
+    };
+    let reader = reader.as_mut();
+    let mut out = Outcome {
+        virtual_size,
+        ..Outcome::default()
+    };
+    match dest {
+        Destination::Local { path, format } => {
+            let sink = convert::sink::Sink::create(&path, false)?;
+            let opts = convert::Options::default();
+            let mut writer = convert::writer_for(format, sink, virtual_size, &path, &opts)?;
+            let (data, sha) = pump_hashed(reader, writer.as_mut(), progress)?;
+            let finished = writer.finish()?;
+            finished.sink.commit()?;
+            tags.insert(
+                provenance::SOURCE.into(),
+                provenance::source_value(&source_name, &sha),
+            );
+            provenance::write_sidecar(&path, &tags).map_err(|e| {
+                TransferError::Usage(format!(
+                    "{}: {e}",
+                    provenance::sidecar(&path).display()
+                ))
+            })?;
+            out.created = path.display().to_string();
+            out.data_bytes = data;
+            out.sha256 = sha;
+        }
+        Destination::Cloud {
+            provider,
+            upload,
+            cref,
+        } => {
+            let Some(admitted) = admitted.filter(|a| a.context() == cref.context) else {
+                return Err(TransferError::Usage(format!(
+                    "{cref}: the gate has not admitted this transfer"
+                )));
+            };
+            let t = provider.transfer().ok_or_else(|| {
+                TransferError::Usage(format!("{cref}: the context cannot move disks"))
+            })?;
+            // Killed transfers to this context leave snapshots or disks: remove them first.
+            for p in ledger.left_in(admitted.context()) {
+                out.removed
+                    .extend(rt.block_on(t.remove_leftovers(&p.place, &p.token))?);
+                ledger
+                    .clear(&p.token)
+                    .map_err(|e| TransferError::Usage(format!("transfer ledger: {e}")))?;
+            }
+            let pending = Pending {
+                token: upload.token.clone(),
+                context: cref.context.clone(),
+                place: upload.place.clone(),
+                what: upload.name.clone(),
+                started: chrono::Utc::now().to_rfc3339(),
+            };
+            ledger
+                .record(&pending)
+                .map_err(|e| TransferError::Usage(format!("transfer ledger: {e}")))?;
+            let up: Arc<dyn drydock_api::transfer::CloudUpload> =
+                Arc::from(rt.block_on(t.start_upload(&upload))?);
+            tracing::info!("transfer {}: writing {}", upload.token, up.resource());
+            let mut writer = CloudWriter::new(up.clone(), rt.handle().clone(), concurrency);
+            let pumped = pump_hashed(reader, &mut writer, progress);
+            let drained = writer.drain();
+            let result = pumped.and_then(|(data, sha)| {
+                let sent = drained?;
+                tags.insert(
+                    provenance::SOURCE.into(),
+                    provenance::source_value(&source_name, &sha),
+                );
+                let image = rt.block_on(up.complete(sent.puts, &tags))?;
+                Ok((data, sha, sent, image))
+            });
+            match result {
+                Ok((data, sha, sent, image)) => {
+                    let _ = ledger.clear(&upload.token);
+                    out.created = image;
+                    out.data_bytes = data;
+                    out.sha256 = sha;
+                    out.sent = sent;
+                }
+                Err(e) => {
+                    // Nothing half-made stays: the partial snapshot or disk goes.
+                    match rt.block_on(up.abort()) {
+                        Ok(()) => {
+                            let _ = ledger.clear(&upload.token);
+                        }
+                        Err(a) => tracing::warn!(
+                            "transfer {}: could not remove {} ({a}); the next transfer to {} removes it",
+                            upload.token,
+                            up.resource(),
+                            cref.context
+                        ),
+                    }
+                    return Err(e);
+                }
+            }
+        }
+    }
+    if let Some(disk) = cloud_disk {
+        rt.block_on(disk.close())?;
+    }
+    out.tags = tags;
+    out.elapsed = started.elapsed();
+    Ok(out)
+}

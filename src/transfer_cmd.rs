@@ -1,0 +1,182 @@
+//! `drydock transfer SOURCE DEST`: parses the sides, builds only the providers they name,
+//! prepares the transfer (the source opened, the destination checked), shows what a dry run
+//! would create, asks the gate (read-only contexts refuse; production needs the typed name)
+//! and runs it with a progress bar or `--events jsonl`.
+
+use crate::cli::TransferArgs;
+use crate::convert_cmd::Bar;
+use crate::plan_cmd::ask;
+use crate::Ctx;
+use anyhow::{anyhow, bail, Result};
+use drydock::convert::{human_bytes as human, Format, Progress};
+use drydock::gate::{Confirmation, Needed};
+use drydock::report::Exit;
+use drydock::transfer::{self, pending::Ledger, provenance, Destination, Endpoint, Request};
+use std::collections::HashMap;
+use std::io::{IsTerminal, Write};
+
+fn request(args: &TransferArgs) -> Result<Request> {
+    let source = Endpoint::parse(&args.source).map_err(|e| anyhow!("SOURCE {e}"))?;
+    let dest = Endpoint::parse(&args.dest).map_err(|e| anyhow!("DEST {e}"))?;
+    if source == dest {
+        bail!("SOURCE and DEST are both {source}");
+    }
+    Ok(Request {
+        source,
+        dest,
+        provenance: provenance::Flags {
+            family: args.family.clone(),
+            version: args.version.clone(),
+            parent: args.parent.clone(),
+            cm_source: args.cm_source.clone(),
+        },
+        name: args.name.clone(),
+        settings: transfer::SettingsFlags {
+            architecture: args.arch.clone(),
+            boot_mode: args.boot_mode.clone(),
+            ena: args.ena,
+            root_device: args.root_device.clone(),
+            os_type: args.os_type.clone(),
+        },
+        to: args.to.as_deref().map(Format::parse).transpose()?,
+        force: args.force,
+        concurrency: args.concurrency,
+    })
+}
+
+fn emit(jsonl: bool, value: serde_json::Value) {
+    if jsonl {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{value}");
+        let _ = out.flush();
+    }
+}
+
+/// The confirmation for a change in `context`, from flags or the terminal.
+fn confirm(ctx: &Ctx, args: &TransferArgs, context: &str, what: &str) -> Result<Confirmation> {
+    let tty = std::io::stdin().is_terminal();
+    Ok(match ctx.gate.needs(context) {
+        Needed::Refused(e) => bail!("{what}: {e}"),
+        Needed::Typed(_) if args.yes_production => Confirmation::Typed(context.into()),
+        Needed::Typed(_) if tty => Confirmation::Typed(ask(&format!(
+            "{what} creates an image in production context `{context}`: type its name to confirm: "
+        ))),
+        Needed::Typed(_) => bail!("{what} is in production context `{context}`: pass --yes-production or run it in a terminal and type the name"),
+        _ if args.yes => Confirmation::Yes,
+        _ if tty => {
+            let a = ask(&format!("{what}? [y/N] "));
+            if a.eq_ignore_ascii_case("y") || a.eq_ignore_ascii_case("yes") {
+                Confirmation::Yes
+            } else {
+                bail!("not confirmed; nothing changed");
+            }
+        }
+        _ => bail!("{what} needs confirmation: pass --yes (scripts) or run it in a terminal"),
+    })
+}
+
+pub fn run(ctx: &Ctx, args: &TransferArgs) -> Result<Exit> {
+    let req = request(args)?;
+    let jsonl = args.events.as_deref() == Some("jsonl");
+    let names: Vec<&str> = [&req.source, &req.dest]
+        .into_iter()
+        .filter_map(|e| match e {
+            Endpoint::Cloud(c) => Some(c.context.as_str()),
+            Endpoint::Local(_) => None,
+        })
+        .collect();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let providers: HashMap<_, _> = if names.is_empty() {
+        HashMap::new()
+    } else {
+        ctx.registry
+            .providers_for(&names, &rt, ctx.now)
+            .map_err(|e| anyhow!("transfer: {e}"))?
+            .into_iter()
+            .map(|p| (p.name().to_string(), p))
+            .collect()
+    };
+    // Read-only contexts refuse before anything is read.
+    if let Endpoint::Cloud(c) = &req.dest {
+        if let Needed::Refused(e) = ctx.gate.needs(&c.context) {
+            bail!("transfer to {c} refused: {e}");
+        }
+    }
+    let t = transfer::prepare(&req, &providers, &rt)?;
+    let what = format!("transfer {} → {}", req.source, req.dest);
+    emit(
+        jsonl,
+        serde_json::json!({"event": "planned", "source": req.source.to_string(), "dest": req.dest.to_string(), "virtual_size": t.virtual_size, "plan": t.plan}),
+    );
+    let admitted = match &t.dest {
+        Destination::Cloud { cref, .. } => {
+            if !args.execute {
+                if !jsonl {
+                    println!(
+                        "dry run: {what} ({} virtual) would:",
+                        human(t.virtual_size)
+                    );
+                    for line in &t.plan {
+                        println!("  - {line}");
+                    }
+                    println!("nothing was created; pass --execute to transfer");
+                }
+                return Ok(Exit::Clean);
+            }
+            let c = confirm(ctx, args, &cref.context, &what)?;
+            Some(ctx.gate.admit(&cref.context, &what, &c)?)
+        }
+        Destination::Local { .. } => None,
+    };
+    let ledger = Ledger::beside_journal()
+        .ok_or_else(|| anyhow!("no home directory for the transfer ledger; set DRYDOCK_JOURNAL"))?;
+    let mut bar = Bar::new(!args.quiet && !jsonl && std::io::stderr().is_terminal());
+    let mut last = std::time::Instant::now();
+    let mut progress = |p: Progress| {
+        if jsonl && (last.elapsed().as_millis() >= 500 || p.done == p.total) {
+            last = std::time::Instant::now();
+            emit(
+                true,
+                serde_json::json!({"event": "progress", "done": p.done, "total": p.total, "data": p.data}),
+            );
+        }
+        bar.update(p)
+    };
+    let out = transfer::run(t, admitted.as_ref(), &ledger, &rt, &mut progress);
+    bar.clear();
+    let out = out?;
+    for r in &out.removed {
+        eprintln!("removed {r}, left by an interrupted transfer");
+    }
+    let secs = out.elapsed.as_secs_f64().max(1e-6);
+    emit(
+        jsonl,
+        serde_json::json!({
+            "event": "done", "created": out.created, "virtual_size": out.virtual_size,
+            "data_bytes": out.data_bytes, "puts": out.sent.puts, "sent_bytes": out.sent.bytes,
+            "sha256": out.sha256, "tags": out.tags, "removed": out.removed, "seconds": secs,
+        }),
+    );
+    if !jsonl {
+        println!(
+            "{} → {}: created {}; {} virtual, {} of data{} in {:.2} s ({:.0} MiB/s of data)\nsha256 {}",
+            req.source,
+            req.dest,
+            out.created,
+            human(out.virtual_size),
+            human(out.data_bytes),
+            if out.sent.puts > 0 {
+                format!(", {} blocks sent ({})", out.sent.puts, human(out.sent.bytes))
+            } else {
+                String::new()
+            },
+            secs,
+            out.data_bytes as f64 / secs / 1048576.0,
+            out.sha256
+        );
+    }
+    Ok(Exit::Clean)
+}
