@@ -227,6 +227,21 @@ impl Gate {
         })
     }
 
+    /// Admits something a read creates and deletes again (a temporary disk made from an
+    /// image to read it): no confirmation, but read-only mode and read-only contexts refuse.
+    pub fn admit_temporary(&self, context: &str, what: &str) -> Result<Admitted, GateError> {
+        if let Needed::Refused(e) = self.needs(context) {
+            return Err(match e {
+                GateError::ReadOnly(_) => GateError::ReadOnly(what.into()),
+                e => e,
+            });
+        }
+        tracing::info!("{context}: admitted {what}");
+        Ok(Admitted {
+            context: context.to_string(),
+        })
+    }
+
     /// Decides whether `req` may be applied under `confirmation`.
     pub fn check(
         &self,

@@ -111,14 +111,18 @@ pub fn run(ctx: &Ctx, args: &TransferArgs) -> Result<Exit> {
         jsonl,
         serde_json::json!({"event": "planned", "source": req.source.to_string(), "dest": req.dest.to_string(), "virtual_size": t.virtual_size, "plan": t.plan}),
     );
-    let admitted = match &t.dest {
+    let mut admitted = Vec::new();
+    if let Some(context) = t.source_context_that_creates() {
+        admitted.push(
+            ctx.gate
+                .admit_temporary(context, &format!("a temporary disk to read {}", req.source))?,
+        );
+    }
+    match &t.dest {
         Destination::Cloud { cref, .. } => {
             if !args.execute {
                 if !jsonl {
-                    println!(
-                        "dry run: {what} ({} virtual) would:",
-                        human(t.virtual_size)
-                    );
+                    println!("dry run: {what} ({} virtual) would:", human(t.virtual_size));
                     for line in &t.plan {
                         println!("  - {line}");
                     }
@@ -127,10 +131,10 @@ pub fn run(ctx: &Ctx, args: &TransferArgs) -> Result<Exit> {
                 return Ok(Exit::Clean);
             }
             let c = confirm(ctx, args, &cref.context, &what)?;
-            Some(ctx.gate.admit(&cref.context, &what, &c)?)
+            admitted.push(ctx.gate.admit(&cref.context, &what, &c)?);
         }
-        Destination::Local { .. } => None,
-    };
+        Destination::Local { .. } => {}
+    }
     let ledger = Ledger::beside_journal()
         .ok_or_else(|| anyhow!("no home directory for the transfer ledger; set DRYDOCK_JOURNAL"))?;
     let mut bar = Bar::new(!args.quiet && !jsonl && std::io::stderr().is_terminal());
@@ -145,7 +149,7 @@ pub fn run(ctx: &Ctx, args: &TransferArgs) -> Result<Exit> {
         }
         bar.update(p)
     };
-    let out = transfer::run(t, admitted.as_ref(), &ledger, &rt, &mut progress);
+    let out = transfer::run(t, &admitted, &ledger, &rt, &mut progress);
     bar.clear();
     let out = out?;
     for r in &out.removed {

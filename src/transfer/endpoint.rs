@@ -109,7 +109,10 @@ mod tests {
         let Endpoint::Cloud(a) = Endpoint::parse("aws:prod/eu-west-1/ami-0abc").unwrap() else {
             panic!()
         };
-        assert_eq!((a.context.as_str(), a.place.as_str()), ("prod", "eu-west-1"));
+        assert_eq!(
+            (a.context.as_str(), a.place.as_str()),
+            ("prod", "eu-west-1")
+        );
         assert_eq!(a.image, "ami-0abc");
         assert_eq!(a.to_string(), "aws:prod/eu-west-1/ami-0abc");
         let Endpoint::Cloud(z) =

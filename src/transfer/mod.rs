@@ -16,7 +16,7 @@ pub use endpoint::{CloudRef, Endpoint};
 pub use run::{run, Outcome};
 
 use crate::convert::{self, ConvertError, DiskReader, Format};
-use drydock_api::transfer::{CloudDisk, ImageSettings, ImageTransfer, UploadRequest};
+use drydock_api::transfer::{ImageSettings, ImageTransfer, SourceImage, UploadRequest};
 use drydock_api::Provider;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -55,7 +55,12 @@ pub enum Opened {
         path: PathBuf,
         reader: Box<dyn DiskReader>,
     },
-    Cloud(Arc<dyn CloudDisk>),
+    /// Described, not yet opened (opening may create a temporary disk: after the gate).
+    Cloud {
+        provider: Arc<dyn Provider>,
+        cref: CloudRef,
+        image: SourceImage,
+    },
 }
 
 /// Where they go.
@@ -100,9 +105,9 @@ fn transfer_of<'a>(
     providers: &'a HashMap<String, Arc<dyn Provider>>,
     c: &CloudRef,
 ) -> Result<(&'a Arc<dyn Provider>, &'a dyn ImageTransfer), TransferError> {
-    let p = providers.get(&c.context).ok_or_else(|| {
-        TransferError::Usage(format!("{c}: no context named {}", c.context))
-    })?;
+    let p = providers
+        .get(&c.context)
+        .ok_or_else(|| TransferError::Usage(format!("{c}: no context named {}", c.context)))?;
     let cloud = p.cloud().to_string().to_ascii_lowercase();
     if cloud != c.cloud {
         return Err(TransferError::Usage(format!(
@@ -131,7 +136,7 @@ fn settings(from: &ImageSettings, flags: &SettingsFlags) -> ImageSettings {
 }
 
 /// A token naming one transfer attempt (tagged on what it creates).
-fn token() -> String {
+pub fn token() -> String {
     use std::time::{SystemTime, UNIX_EPOCH};
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -149,9 +154,10 @@ pub fn prepare(
         Endpoint::Local(path) => {
             let reader = convert::open_reader(path, None)?;
             let tags = provenance::read_sidecar(path).map_err(TransferError::Usage)?;
-            let name = path
-                .file_name()
-                .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into());
+            let name = path.file_name().map_or_else(
+                || path.display().to_string(),
+                |n| n.to_string_lossy().into(),
+            );
             let opened = Opened::Local {
                 path: path.clone(),
                 reader,
@@ -176,18 +182,28 @@ pub fn prepare(
                     }
                 )));
             }
-            let (_, t) = transfer_of(providers, c)?;
-            let disk: Arc<dyn CloudDisk> = Arc::from(rt.block_on(t.open(&c.place, &c.image))?);
-            let img = disk.image().clone();
-            (Opened::Cloud(disk), img.name, img.tags, img.settings)
+            let (provider, t) = transfer_of(providers, c)?;
+            let img = rt.block_on(t.describe(&c.place, &c.image))?;
+            let (name, tags, settings) = (img.name.clone(), img.tags.clone(), img.settings.clone());
+            let opened = Opened::Cloud {
+                provider: provider.clone(),
+                cref: c.clone(),
+                image: img,
+            };
+            (opened, name, tags, settings)
         }
     };
     let virtual_size = match &source {
         Opened::Local { reader, .. } => reader.info().virtual_size,
-        Opened::Cloud(d) => d.layout().size,
+        Opened::Cloud { image, .. } => image.size,
     };
     let tags = provenance::carried(&source_tags, &req.provenance);
     let mut plan = Vec::new();
+    if let Opened::Cloud { provider, cref, .. } = &source {
+        if let Some(what) = provider.transfer().and_then(|t| t.reading_creates()) {
+            plan.push(format!("read {cref} through {what}"));
+        }
+    }
     let dest = match &req.dest {
         Endpoint::Local(path) => {
             if !req.force {
@@ -210,7 +226,10 @@ pub fn prepare(
         }
         Endpoint::Cloud(c) => {
             let (provider, t) = transfer_of(providers, c)?;
-            let upload = upload_request(req, c, virtual_size, &tags, &source_settings)?;
+            let mut upload = upload_request(req, c, virtual_size, &tags, &source_settings)?;
+            if t.needs_vhd_footer() {
+                upload.footer = convert::vhd::make_footer(virtual_size, 2, u64::MAX).to_vec();
+            }
             plan.extend(rt.block_on(t.plan_upload(&upload))?);
             plan.push(format!(
                 "tag it {}",
@@ -283,6 +302,21 @@ fn upload_request(
         size,
         settings: settings(from, &req.settings),
         tags: tags.clone(),
+        footer: Vec::new(),
         token: token(),
     })
+}
+
+impl Transfer {
+    /// The context whose reading creates something (a temporary disk), if any: it needs the
+    /// gate's admission too.
+    pub fn source_context_that_creates(&self) -> Option<&str> {
+        match &self.source {
+            Opened::Cloud { provider, cref, .. } => provider
+                .transfer()
+                .and_then(|t| t.reading_creates())
+                .map(|_| cref.context.as_str()),
+            Opened::Local { .. } => None,
+        }
+    }
 }

@@ -48,7 +48,11 @@ impl Ledger {
         let path = self.file(&p.token);
         let tmp = path.with_extension("json.tmp");
         let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(serde_json::to_string(p).map_err(std::io::Error::other)?.as_bytes())?;
+        f.write_all(
+            serde_json::to_string(p)
+                .map_err(std::io::Error::other)?
+                .as_bytes(),
+        )?;
         f.sync_all()?;
         std::fs::rename(&tmp, &path)
     }

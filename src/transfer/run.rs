@@ -11,6 +11,7 @@ use super::{provenance, Destination, Opened, Transfer, TransferError};
 use crate::convert::disk::{Chunk, ChunkWriter};
 use crate::convert::{self, pipeline, DiskReader, Progress};
 use crate::gate::Admitted;
+use drydock_api::transfer::{CloudDisk, ImageTransfer};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -78,35 +79,74 @@ fn pump_hashed(
     Ok((data, hex(&hashing.hash.finalize())))
 }
 
-/// Run `t`. A cloud destination needs the gate's admission for its context; `ledger`
-/// records the attempt so a killed run's leftovers are removed by the next.
+/// Run `t`. A cloud destination, and a cloud source whose reading creates a temporary
+/// disk, need the gate's admission for their context; `ledger` records the attempt so a
+/// killed run's leftovers are removed by the next.
 pub fn run(
     t: Transfer,
-    admitted: Option<&Admitted>,
+    admitted: &[Admitted],
     ledger: &Ledger,
     rt: &tokio::runtime::Runtime,
     progress: &mut dyn FnMut(Progress) -> bool,
 ) -> Result<Outcome, TransferError> {
     let started = Instant::now();
+    let mut removed = Vec::new();
     let Transfer {
         source,
         dest,
         source_name,
-        virtual_size,
+        mut virtual_size,
         mut tags,
         concurrency,
         ..
     } = t;
+    let admitted_in = |context: &str| admitted.iter().find(|a| a.context() == context);
     let (mut reader, cloud_disk): (Box<dyn DiskReader>, _) = match source {
         Opened::Local { reader, .. } => (reader, None),
-        Opened::Cloud(disk) => {
+        Opened::Cloud {
+            provider,
+            cref,
+            image,
+        } => {
+            let t = provider.transfer().ok_or_else(|| {
+                TransferError::Usage(format!("{cref}: the context cannot move disks"))
+            })?;
+            let token = super::token();
+            let creates = t.reading_creates().is_some();
+            if creates {
+                let Some(a) = admitted_in(&cref.context) else {
+                    return Err(TransferError::Usage(format!(
+                        "{cref}: the gate has not admitted reading it"
+                    )));
+                };
+                out_removed(&mut removed, ledger, rt, t, a.context())?;
+                ledger
+                    .record(&Pending {
+                        token: token.clone(),
+                        context: cref.context.clone(),
+                        place: cref.place.clone(),
+                        what: format!("read of {}", image.name),
+                        started: chrono::Utc::now().to_rfc3339(),
+                    })
+                    .map_err(ledger_err)?;
+            }
+            let disk: Arc<dyn CloudDisk> =
+                Arc::from(rt.block_on(t.open(&cref.place, &cref.image, &token))?);
             let r = CloudReader::new(disk.clone(), rt.handle().clone(), concurrency);
-            (Box::new(r), Some(disk))
+            (
+                Box::new(r) as Box<dyn DiskReader>,
+                Some((disk, token, creates)),
+            )
         }
     };
     let reader = reader.as_mut();
+    // What the cloud reports once the disk is open is exact (a description may round).
+    if let Some((disk, _, _)) = &cloud_disk {
+        virtual_size = disk.layout().size;
+    }
     let mut out = Outcome {
         virtual_size,
+        removed,
         ..Outcome::default()
     };
     match dest {
@@ -122,10 +162,7 @@ pub fn run(
                 provenance::source_value(&source_name, &sha),
             );
             provenance::write_sidecar(&path, &tags).map_err(|e| {
-                TransferError::Usage(format!(
-                    "{}: {e}",
-                    provenance::sidecar(&path).display()
-                ))
+                TransferError::Usage(format!("{}: {e}", provenance::sidecar(&path).display()))
             })?;
             out.created = path.display().to_string();
             out.data_bytes = data;
@@ -133,10 +170,20 @@ pub fn run(
         }
         Destination::Cloud {
             provider,
-            upload,
+            mut upload,
             cref,
         } => {
-            let Some(admitted) = admitted.filter(|a| a.context() == cref.context) else {
+            if upload.size != virtual_size {
+                upload.size = virtual_size;
+                if !upload.footer.is_empty() {
+                    upload.footer = convert::vhd::make_footer(virtual_size, 2, u64::MAX).to_vec();
+                }
+                let t = provider.transfer().ok_or_else(|| {
+                    TransferError::Usage(format!("{cref}: the context cannot move disks"))
+                })?;
+                rt.block_on(t.plan_upload(&upload))?;
+            }
+            let Some(admitted) = admitted_in(&cref.context) else {
                 return Err(TransferError::Usage(format!(
                     "{cref}: the gate has not admitted this transfer"
                 )));
@@ -144,14 +191,7 @@ pub fn run(
             let t = provider.transfer().ok_or_else(|| {
                 TransferError::Usage(format!("{cref}: the context cannot move disks"))
             })?;
-            // Killed transfers to this context leave snapshots or disks: remove them first.
-            for p in ledger.left_in(admitted.context()) {
-                out.removed
-                    .extend(rt.block_on(t.remove_leftovers(&p.place, &p.token))?);
-                ledger
-                    .clear(&p.token)
-                    .map_err(|e| TransferError::Usage(format!("transfer ledger: {e}")))?;
-            }
+            out_removed(&mut out.removed, ledger, rt, t, admitted.context())?;
             let pending = Pending {
                 token: upload.token.clone(),
                 context: cref.context.clone(),
@@ -159,9 +199,7 @@ pub fn run(
                 what: upload.name.clone(),
                 started: chrono::Utc::now().to_rfc3339(),
             };
-            ledger
-                .record(&pending)
-                .map_err(|e| TransferError::Usage(format!("transfer ledger: {e}")))?;
+            ledger.record(&pending).map_err(ledger_err)?;
             let up: Arc<dyn drydock_api::transfer::CloudUpload> =
                 Arc::from(rt.block_on(t.start_upload(&upload))?);
             tracing::info!("transfer {}: writing {}", upload.token, up.resource());
@@ -203,10 +241,32 @@ pub fn run(
             }
         }
     }
-    if let Some(disk) = cloud_disk {
+    if let Some((disk, token, creates)) = cloud_disk {
         rt.block_on(disk.close())?;
+        if creates {
+            ledger.clear(&token).map_err(ledger_err)?;
+        }
     }
     out.tags = tags;
     out.elapsed = started.elapsed();
     Ok(out)
+}
+
+fn ledger_err(e: std::io::Error) -> TransferError {
+    TransferError::Usage(format!("transfer ledger: {e}"))
+}
+
+/// Killed transfers in `context` leave snapshots or disks: remove them first.
+fn out_removed(
+    removed: &mut Vec<String>,
+    ledger: &Ledger,
+    rt: &tokio::runtime::Runtime,
+    t: &dyn ImageTransfer,
+    context: &str,
+) -> Result<(), TransferError> {
+    for p in ledger.left_in(context) {
+        removed.extend(rt.block_on(t.remove_leftovers(&p.place, &p.token))?);
+        ledger.clear(&p.token).map_err(ledger_err)?;
+    }
+    Ok(())
 }

@@ -12,6 +12,8 @@ The seed: {"page_size": N, "fail": {"/path": status}, "resources": [ARM resource
 
 import json
 import sys
+
+import fake_disks
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlparse
@@ -23,6 +25,7 @@ COLLECTIONS = {
     "galleries",
     "versions",
     "virtualmachinescalesets",
+    "disks",
 }
 
 
@@ -45,6 +48,11 @@ class State:
         self.permissions = seed.get("permissions", [{"actions": ["*"], "notActions": []}])
         # "publisher:offer:sku" -> versions offered.
         self.marketplace = seed.get("marketplace", {})
+        # Disk bytes live in Azurite (fake_disks.py); resource id -> blob name.
+        self.storage = fake_disks.Storage(seed["azurite"]) if seed.get("azurite") else None
+        self.blobs = {}
+        # Operation id -> the result an action's operation carries (beginGetAccess).
+        self.results = {}
 
     def children(self, path):
         """Direct children of `path`, or for `/subscriptions/S/providers/NS/TYPE` every
@@ -136,6 +144,9 @@ class Handler(BaseHTTPRequestHandler):
                 status = st.operations.get(path.rsplit("/", 1)[-1])
                 if status is None:
                     return error(self, 404, "OperationNotFound", "no operation %s" % path)
+                op = path.rsplit("/", 1)[-1]
+                if op in st.results:
+                    return self.reply(200, {"status": status, "properties": {"output": st.results[op]}})
                 return self.reply(200, {"status": status})
             one = st.resources.get(path.lower())
             if one is not None:
@@ -213,6 +224,14 @@ class Handler(BaseHTTPRequestHandler):
             body["name"] = parts[-1]
             body["type"] = "/".join(parts[6:7] + parts[7::2])
             props = body.setdefault("properties", {})
+            if existing is None:
+                refused = None
+                if fake_disks.is_disk(path):
+                    refused = fake_disks.put_disk(st, path, body)
+                elif fake_disks.is_version(path) and st.storage is not None:
+                    refused = fake_disks.put_version(st, path, body)
+                if refused:
+                    return error(self, *refused)
             props["provisioningState"] = "Succeeded"
             if "virtualmachines/" in path.lower() and "/virtualmachinescalesets/" not in path.lower():
                 props.setdefault("timeCreated", "2026-11-20T00:00:00Z")
@@ -234,6 +253,13 @@ class Handler(BaseHTTPRequestHandler):
         base, _, action = path.rpartition("/")
         with st.lock:
             st.requests += 1
+            if fake_disks.is_disk(base) and action.lower() in ("begingetaccess", "endgetaccess"):
+                refused, result = fake_disks.action(st, base, action.lower(), body)
+                if refused:
+                    return error(self, *refused)
+                op = self.accepted(st)
+                st.results[op] = result
+                return
             owner = st.resources.get(base.lower())
             if owner is None or action.lower() != "manualupgrade":
                 return error(self, 404, "ResourceNotFound", "no action %s" % path)
@@ -255,6 +281,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Retry-After", "0")
         self.send_header("Content-Length", "0")
         self.end_headers()
+        return op
 
     def do_DELETE(self):
         st = self.guarded()
@@ -265,11 +292,15 @@ class Handler(BaseHTTPRequestHandler):
             st.requests += 1
             if path.lower() not in st.resources:
                 return error(self, 404, "ResourceNotFound", "The Resource '%s' was not found." % path)
+            refused = fake_disks.refuse_delete(st, path)
+            if refused:
+                return error(self, *refused)
             if st.resources[path.lower()].get("tags", {}).get("lock") == "CanNotDelete":
                 return error(self, 409, "ScopeLocked",
                              "The scope '%s' cannot perform delete operation because following scope(s) are locked" % path)
             for rid in [k for k in st.resources if k == path.lower() or k.startswith(path.lower() + "/")]:
                 del st.resources[rid]
+                fake_disks.deleted(st, rid)
             self.accepted(st)
 
 

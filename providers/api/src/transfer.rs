@@ -37,6 +37,9 @@ pub struct UploadRequest {
     pub settings: ImageSettings,
     /// Provenance tags to put on the image (and on the snapshot or disk behind it).
     pub tags: BTreeMap<String, String>,
+    /// Bytes the cloud's disk format needs after the data (Azure: the fixed VHD footer),
+    /// filled by drydock where [`ImageTransfer::needs_vhd_footer`] says so.
+    pub footer: Vec<u8>,
     /// A name unique to this transfer, tagged on what it creates so an interrupted transfer's
     /// leftovers can be found and removed.
     pub token: String,
@@ -59,6 +62,8 @@ pub struct DiskLayout {
 pub struct SourceImage {
     /// `aws:CONTEXT/REGION/ami-…`, `azure:CONTEXT/LOCATION/…`.
     pub name: String,
+    /// The disk's virtual size in bytes.
+    pub size: u64,
     pub tags: BTreeMap<String, String>,
     pub settings: ImageSettings,
 }
@@ -72,7 +77,7 @@ pub trait CloudDisk: Send + Sync {
     /// Read `len` bytes at `offset` (inside one allocated range, at most one `block` unless the
     /// block is smaller than the range). Checksums are verified.
     async fn read(&self, offset: u64, len: u64) -> Result<Vec<u8>, ProviderError>;
-    /// Give back what opening took (a read SAS).
+    /// Give back what opening took (a read SAS, a temporary disk).
     async fn close(&self) -> Result<(), ProviderError> {
         Ok(())
     }
@@ -109,17 +114,40 @@ pub trait CloudUpload: Send + Sync {
 /// What a provider can do for `drydock transfer`.
 #[async_trait]
 pub trait ImageTransfer: Send + Sync {
-    /// Open an image's disk. `image` is an AMI id, or `gallery/definition[/version]` or a
-    /// managed image name; in a gallery without a version, the latest version.
-    async fn open(&self, place: &str, image: &str) -> Result<Box<dyn CloudDisk>, ProviderError>;
+    /// Describe an image and check its disk can be read (not encrypted, a disk at all);
+    /// changes nothing. `image` is an AMI id or `gallery/definition[/version]` (without a
+    /// version, the latest).
+    async fn describe(&self, place: &str, image: &str) -> Result<SourceImage, ProviderError>;
+    /// Whether an uploaded disk ends with a fixed VHD footer (Azure page blobs).
+    fn needs_vhd_footer(&self) -> bool {
+        false
+    }
+    /// What reading an image creates in the cloud, if anything (Azure: a temporary disk
+    /// made from the image version); such a read needs the gate's admission.
+    fn reading_creates(&self) -> Option<&'static str> {
+        None
+    }
+    /// Open an image's disk for reading; what opening creates is tagged with `token` and
+    /// removed by [`CloudDisk::close`] (or by `remove_leftovers` after a kill).
+    async fn open(
+        &self,
+        place: &str,
+        image: &str,
+        token: &str,
+    ) -> Result<Box<dyn CloudDisk>, ProviderError>;
     /// Check what an upload needs before anything is created (limits, the gallery
     /// definition, permissions); returns what would be created, one line each.
     async fn plan_upload(&self, req: &UploadRequest) -> Result<Vec<String>, ProviderError>;
     /// Create the snapshot or disk to be written.
-    async fn start_upload(&self, req: &UploadRequest)
-        -> Result<Box<dyn CloudUpload>, ProviderError>;
+    async fn start_upload(
+        &self,
+        req: &UploadRequest,
+    ) -> Result<Box<dyn CloudUpload>, ProviderError>;
     /// Remove what an interrupted transfer tagged with `token` left behind (an incomplete
     /// snapshot or disk); returns what was removed.
-    async fn remove_leftovers(&self, place: &str, token: &str)
-        -> Result<Vec<String>, ProviderError>;
+    async fn remove_leftovers(
+        &self,
+        place: &str,
+        token: &str,
+    ) -> Result<Vec<String>, ProviderError>;
 }

@@ -8,8 +8,7 @@ use async_trait::async_trait;
 use aws_sdk_ebs::primitives::ByteStream;
 use aws_sdk_ebs::types::{ChecksumAlgorithm, Tag as EbsTag};
 use aws_sdk_ec2::types::{
-    ArchitectureValues, BlockDeviceMapping, BootModeValues, EbsBlockDevice, Filter, Tag,
-    VolumeType,
+    ArchitectureValues, BlockDeviceMapping, BootModeValues, EbsBlockDevice, Filter, Tag, VolumeType,
 };
 use base64::Engine;
 use drydock_api::transfer::{
@@ -196,7 +195,9 @@ async fn delete_snapshot(ec2: &aws_sdk_ec2::Client, snapshot: &str) -> Result<()
         .snapshot_id(snapshot)
         .send()
         .await
-        .map_err(|e| crate::error::map(e, "DeleteSnapshot", snapshot, "the AWS credential chain"))?;
+        .map_err(|e| {
+            crate::error::map(e, "DeleteSnapshot", snapshot, "the AWS credential chain")
+        })?;
     Ok(())
 }
 
@@ -316,9 +317,14 @@ fn gib_for(size: u64) -> u64 {
     size.div_ceil(GIB).max(1)
 }
 
-#[async_trait]
-impl ImageTransfer for AwsProvider {
-    async fn open(&self, place: &str, image: &str) -> Result<Box<dyn CloudDisk>, ProviderError> {
+impl AwsProvider {
+    /// An AMI's root snapshot and what the destination needs to know of the image; an
+    /// encrypted or instance-store root is refused here, before anything is read.
+    async fn root_snapshot(
+        &self,
+        place: &str,
+        image: &str,
+    ) -> Result<(String, SourceImage), ProviderError> {
         let ec2 = self.ec2(place);
         let resource = format!("{image} ({}/{place})", self.account.name);
         let out = ec2
@@ -347,17 +353,13 @@ impl ImageTransfer for AwsProvider {
                 rejected(
                     "DescribeImages",
                     &resource,
-                    "the image has no EBS root snapshot (instance-store AMIs cannot be read)".into(),
+                    "the image has no EBS root snapshot (instance-store AMIs cannot be read)"
+                        .into(),
                     "transfer an EBS-backed image",
                 )
             })?;
         if ebs.encrypted() == Some(true) {
-            return Err(rejected(
-                "DescribeImages",
-                &resource,
-                "its root snapshot is encrypted".into(),
-                "copy the image unencrypted (or share the KMS key) first; drydock does not move encrypted disks between clouds",
-            ));
+            return Err(encrypted(&resource));
         }
         let snapshot = ebs.snapshot_id().unwrap_or_default().to_string();
         let tags = img
@@ -366,8 +368,14 @@ impl ImageTransfer for AwsProvider {
             .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
             .collect();
         let settings = ImageSettings {
-            architecture: img.architecture().map(|a| a.as_str().into()).unwrap_or_default(),
-            boot_mode: img.boot_mode().map(|b| b.as_str().into()).unwrap_or_default(),
+            architecture: img
+                .architecture()
+                .map(|a| a.as_str().into())
+                .unwrap_or_default(),
+            boot_mode: img
+                .boot_mode()
+                .map(|b| b.as_str().into())
+                .unwrap_or_default(),
             ena: img.ena_support().unwrap_or(false),
             root_device: root,
             os_type: if img.platform_details().unwrap_or("").contains("Windows") {
@@ -376,10 +384,60 @@ impl ImageTransfer for AwsProvider {
                 "linux".into()
             },
         };
+        let snap = self
+            .ec2(place)
+            .describe_snapshots()
+            .snapshot_ids(&snapshot)
+            .send()
+            .await
+            .map_err(|e| self.err(e, "DescribeSnapshots", &format!("{snapshot} of {resource}")))?;
+        let snap = snap.snapshots().first();
+        if snap.and_then(|s| s.encrypted()) == Some(true) {
+            return Err(encrypted(&resource));
+        }
+        let gib = snap
+            .and_then(|s| s.volume_size())
+            .or(ebs.volume_size())
+            .unwrap_or(0) as u64;
+        Ok((
+            snapshot,
+            SourceImage {
+                name: format!("aws:{}/{place}/{image}", self.account.name),
+                size: gib * GIB,
+                tags,
+                settings,
+            },
+        ))
+    }
+}
+
+fn encrypted(resource: &str) -> ProviderError {
+    rejected(
+        "DescribeImages",
+        resource,
+        "its root snapshot is encrypted".into(),
+        "copy the image unencrypted (or share the KMS key) first; drydock does not move encrypted disks between clouds",
+    )
+}
+
+#[async_trait]
+impl ImageTransfer for AwsProvider {
+    async fn describe(&self, place: &str, image: &str) -> Result<SourceImage, ProviderError> {
+        Ok(self.root_snapshot(place, image).await?.1)
+    }
+
+    async fn open(
+        &self,
+        place: &str,
+        image: &str,
+        _token: &str,
+    ) -> Result<Box<dyn CloudDisk>, ProviderError> {
+        let (snapshot, img) = self.root_snapshot(place, image).await?;
+        let resource = format!("{image} ({}/{place})", self.account.name);
         let ebs_client = self.ebs(place);
         let sres = format!("{snapshot} of {resource}");
         let mut tokens = BTreeMap::new();
-        let mut size = ebs.volume_size().unwrap_or(0) as u64 * GIB;
+        let mut size = img.size;
         let mut next = None;
         loop {
             let out = ebs_client
@@ -419,11 +477,7 @@ impl ImageTransfer for AwsProvider {
                 allocated,
                 block: EBS_BLOCK,
             },
-            image: SourceImage {
-                name: format!("aws:{}/{place}/{image}", self.account.name),
-                tags,
-                settings,
-            },
+            image: SourceImage { size, ..img },
             resource: sres,
         }))
     }
@@ -489,7 +543,12 @@ impl ImageTransfer for AwsProvider {
             .description(format!("drydock transfer of {}", req.name))
             .client_token(&req.token)
             .timeout(60)
-            .tags(EbsTag::builder().key(TAG_TRANSFER).value(&req.token).build());
+            .tags(
+                EbsTag::builder()
+                    .key(TAG_TRANSFER)
+                    .value(&req.token)
+                    .build(),
+            );
         for (k, v) in &req.tags {
             call = call.tags(EbsTag::builder().key(k).value(v).build());
         }
@@ -527,7 +586,9 @@ impl ImageTransfer for AwsProvider {
             .map_err(|e| self.err(e, "DescribeSnapshots", &resource))?;
         let mut removed = Vec::new();
         for snap in out.snapshots() {
-            let Some(id) = snap.snapshot_id() else { continue };
+            let Some(id) = snap.snapshot_id() else {
+                continue;
+            };
             // A snapshot an image was registered on is kept, whatever its tags say.
             let used = ec2
                 .describe_images()

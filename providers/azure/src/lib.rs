@@ -1,6 +1,8 @@
 //! The Azure provider: VMs, managed images and gallery image versions of one subscription
 //! through azure_mgmt_compute (the legacy Rust SDK), behind drydock's provider API.
 
+pub mod arm;
+pub mod blob;
 pub mod capture;
 pub mod cleanup;
 pub mod config;
@@ -15,6 +17,7 @@ pub mod permissions;
 pub mod provider;
 pub mod scale;
 pub mod scan;
+pub mod transfer;
 
 pub use config::{AzureSubscription, CredentialSource, Locations};
 pub use provider::AzureProvider;

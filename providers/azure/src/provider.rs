@@ -14,7 +14,8 @@ use drydock_api::{
 };
 use std::sync::Arc;
 
-/// One subscription.
+/// One subscription (cloned cheaply: a transfer's disks keep their own handle).
+#[derive(Clone)]
 pub struct AzureProvider {
     sub: AzureSubscription,
     client: Client,
@@ -144,5 +145,9 @@ impl Provider for AzureProvider {
 
     async fn vm_health(&self, vm: &str) -> Result<drydock_api::VmHealth, ProviderError> {
         self.health(vm).await
+    }
+
+    fn transfer(&self) -> Option<&dyn drydock_api::transfer::ImageTransfer> {
+        Some(self)
     }
 }
