@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs drydock's whole test suite from a fresh clone: checks for and installs every
 # prerequisite the tests need (a Rust toolchain new enough, a C compiler, qemu-img, tmux,
-# python3 with venv support, a pinned moto in a venv), then builds once and runs every test
+# python3 with venv support, a pinned moto in a venv, a pinned Azurite with npm), then builds once and runs every test
 # of the workspace once. Where something cannot be installed it says what and how, and stops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -63,6 +63,28 @@ if ! "$VENV/bin/python" -c "import moto, sys; sys.exit(moto.__version__ != '$MOT
 fi
 # Each moto-backed test starts its own server on a free loopback port with this python.
 export DRYDOCK_TEST_PYTHON="$VENV/bin/python"
+
+# --- Azurite (Microsoft's Azure Storage emulator: the page blobs behind the fake Resource
+# Manager's disk grants, for the transfer tests), pinned, with npm into a cache directory.
+AZURITE_VERSION=3.35.0
+AZURITE_DIR="${DRYDOCK_TEST_AZURITE_DIR:-$HOME/.cache/drydock-azurite}"
+if ! command -v npm >/dev/null; then
+  if command -v apt-get >/dev/null && { [ "$(id -u)" = 0 ] || command -v sudo >/dev/null; }; then
+    sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+    say "installing nodejs and npm with apt-get"
+    $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+  fi
+  command -v npm >/dev/null || missing "npm (Node.js 18 or newer)" "install Node.js and npm (Debian/Ubuntu: apt-get install nodejs npm)"
+fi
+have_azurite="$(node -p "require('$AZURITE_DIR/node_modules/azurite/package.json').version" 2>/dev/null || true)"
+if [ "$have_azurite" != "$AZURITE_VERSION" ]; then
+  say "installing azurite $AZURITE_VERSION into $AZURITE_DIR"
+  mkdir -p "$AZURITE_DIR"
+  npm install --prefix "$AZURITE_DIR" --no-audit --no-fund --silent "azurite@$AZURITE_VERSION" >/dev/null ||
+    missing "azurite $AZURITE_VERSION" "npm could not install it into $AZURITE_DIR"
+fi
+# Each transfer test starts its own Azurite on a free loopback port.
+export DRYDOCK_TEST_AZURITE="$AZURITE_DIR/node_modules/.bin/azurite-blob"
 
 # --- Build once (dev profile, in $CARGO_TARGET_DIR), then run every test once.
 if cargo nextest --version >/dev/null 2>&1; then

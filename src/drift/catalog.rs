@@ -53,6 +53,18 @@ impl Catalog {
         &entries[first_newer..]
     }
 
+    /// When `version` of `family` first appeared anywhere (its earliest copy: one build
+    /// transferred to other clouds is as old as its first artifact).
+    pub fn first_created(&self, family: &str, version: &str) -> Option<DateTime<Utc>> {
+        let entries = self.families.get(family)?;
+        let i =
+            entries.partition_point(|e| version::compare(&e.version, version) == Ordering::Less);
+        entries
+            .get(i)
+            .filter(|e| e.version == version)
+            .map(|e| e.created)
+    }
+
     /// The newest usable version of `family`.
     pub fn latest(&self, family: &str) -> Option<&CatalogEntry> {
         self.families.get(family).and_then(|e| e.last())

@@ -89,7 +89,15 @@ pub(super) fn image(
     if class.family.is_some() && class.version.is_none() {
         issues.push("no version in tags or name; ordered by creation time".into());
     }
-    let age_days = (now - img.created).num_days();
+    // A build's age is its first artifact's: copies in other clouds share its verdict.
+    let born = match (&class.family, &class.version) {
+        (Some(f), Some(v)) => ctx
+            .catalog
+            .first_created(f, v)
+            .map_or(img.created, |t| t.min(img.created)),
+        _ => img.created,
+    };
+    let age_days = (now - born).num_days();
     let version = class.version.clone();
     let (latest, newer) = match &class.family {
         Some(fam) => {

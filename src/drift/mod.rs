@@ -1,6 +1,7 @@
 //! The drift engine: (inventory, policy, now) → a verdict with a readable reason for every
 //! image and every VM. Pure: no I/O, no clock of its own.
 
+pub mod builds;
 pub mod catalog;
 mod judge;
 pub mod lineage;

@@ -21,6 +21,28 @@ struct GroupOut<'a> {
 }
 
 #[derive(Serialize)]
+struct ArtifactOut<'a> {
+    id: &'a str,
+    cloud: &'a str,
+    account: &'a str,
+    region: &'a str,
+    verdict: Verdict,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sha256: Option<&'a str>,
+}
+
+/// One build (family × version) with its artifacts per cloud and region.
+#[derive(Serialize)]
+struct BuildOut<'a> {
+    family: String,
+    version: String,
+    clouds: Vec<&'a str>,
+    /// Every artifact that names a content digest names the same one.
+    consistent: bool,
+    artifacts: Vec<ArtifactOut<'a>>,
+}
+
+#[derive(Serialize)]
 struct Document<'a> {
     schema: &'static str,
     generated_at: String,
@@ -34,6 +56,7 @@ struct Document<'a> {
     groups: Vec<GroupOut<'a>>,
     vms: &'a [super::VmRow<'a>],
     images: &'a [super::ImageRow<'a>],
+    builds: Vec<BuildOut<'a>>,
     problems: &'a [crate::model::ScanProblem],
 }
 
@@ -63,8 +86,37 @@ pub(super) fn write(r: &Report<'_>, opts: &ReportOptions, out: &mut dyn Write) -
             .collect(),
         vms: &r.vms,
         images: &r.images,
+        builds: builds(r),
         problems: &r.inventory.problems,
     };
     serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
     out.write_all(b"\n")
+}
+
+fn builds<'a>(r: &Report<'a>) -> Vec<BuildOut<'a>> {
+    let inv = r.inventory;
+    crate::drift::builds::builds(inv, r.assessment)
+        .into_iter()
+        .map(|b| BuildOut {
+            clouds: b.clouds(inv),
+            consistent: b.consistent(),
+            artifacts: b
+                .images
+                .iter()
+                .map(|&i| {
+                    let img = &inv.images[i];
+                    ArtifactOut {
+                        id: &img.id,
+                        cloud: img.cloud.as_str(),
+                        account: &img.account,
+                        region: &img.region,
+                        verdict: r.assessment.images[i].verdict,
+                        sha256: crate::drift::builds::digest(&img.tags),
+                    }
+                })
+                .collect(),
+            family: b.family,
+            version: b.version,
+        })
+        .collect()
 }

@@ -159,6 +159,7 @@ pub(super) fn tables(r: &Report<'_>, opts: &ReportOptions, out: &mut dyn Write) 
             writeln!(out, "## Images\n")?;
         }
         put(out, &t)?;
+        builds_table(r, opts, md, out)?;
     } else {
         // Grouped rows are sorted by group; the group is one of the columns already.
         let header = [
@@ -282,4 +283,60 @@ pub fn vms_csv<'r, 'a: 'r>(
         w.write_record(&rec)?;
     }
     w.flush()
+}
+
+/// Builds found in more than one place: each with where its artifacts are and whether they
+/// hold the same content.
+fn builds_table(
+    r: &Report<'_>,
+    opts: &ReportOptions,
+    md: bool,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let inv = r.inventory;
+    let shared: Vec<_> = crate::drift::builds::builds(inv, r.assessment)
+        .into_iter()
+        .filter(|b| b.images.len() > 1)
+        .collect();
+    if shared.is_empty() {
+        return Ok(());
+    }
+    let mut t = new_table(opts, &["family", "version", "artifacts", "content"]);
+    for b in &shared {
+        let places: Vec<String> = b
+            .images
+            .iter()
+            .map(|&i| {
+                let img = &inv.images[i];
+                format!(
+                    "{} {}/{} {}",
+                    img.cloud,
+                    img.account,
+                    img.region,
+                    short_id(&img.id)
+                )
+            })
+            .collect();
+        let content = match b.digests.len() {
+            0 => "not recorded".to_string(),
+            1 => format!(
+                "same sha256 {}",
+                &b.digests[0][..12.min(b.digests[0].len())]
+            ),
+            n => format!("{n} DIFFERENT"),
+        };
+        t.add_row(vec![
+            Cell::new(&b.family),
+            Cell::new(&b.version),
+            Cell::new(places.join("\n")),
+            Cell::new(content),
+        ]);
+    }
+    writeln!(out)?;
+    if md {
+        writeln!(out, "## Builds in several places\n")?;
+    } else {
+        writeln!(out, "builds in several places:")?;
+    }
+    put(out, &t)
 }

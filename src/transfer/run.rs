@@ -26,7 +26,7 @@ pub struct Outcome {
     pub data_bytes: u64,
     /// Puts made and bytes sent (cloud destinations).
     pub sent: Sent,
-    /// SHA-256 of the virtual disk.
+    /// SHA-256 of the virtual disk up to its last non-zero byte.
     pub sha256: String,
     pub tags: std::collections::BTreeMap<String, String>,
     /// What killed transfers had left and this one removed first.
@@ -34,11 +34,26 @@ pub struct Outcome {
     pub elapsed: Duration,
 }
 
-/// Hashes the virtual disk as it passes, then hands chunks on.
+/// Hashes the virtual disk as it passes, then hands chunks on. The digest covers the bytes
+/// up to the last non-zero one: a cloud that pads a disk with zeros (EBS to whole GiB)
+/// keeps its digest, so copies of one build compare equal across clouds; for a disk that
+/// ends in data it is the SHA-256 of the raw image.
 struct Hashing<'a> {
     inner: &'a mut dyn ChunkWriter,
     hash: Sha256,
+    /// Zero bytes seen since the last non-zero one, not hashed yet.
+    pending: u64,
     zeros: Vec<u8>,
+}
+
+impl Hashing<'_> {
+    fn flush_zeros(&mut self) {
+        while self.pending > 0 {
+            let n = self.pending.min(self.zeros.len() as u64) as usize;
+            self.hash.update(&self.zeros[..n]);
+            self.pending -= n as u64;
+        }
+    }
 }
 
 impl ChunkWriter for Hashing<'_> {
@@ -48,13 +63,24 @@ impl ChunkWriter for Hashing<'_> {
 
     fn write(&mut self, chunk: &Chunk) -> convert::Result<()> {
         match chunk.data {
-            Some(d) => self.hash.update(d),
-            None => {
-                if self.zeros.len() < chunk.len {
-                    self.zeros.resize(chunk.len, 0);
+            Some(d) => {
+                // The last non-zero page, then the last non-zero byte in it.
+                let page = convert::disk::PAGE;
+                let end = chunk.nonzero.iter().rposition(|&nz| nz).map_or(0, |p| {
+                    let from = p * page;
+                    let to = (from + page).min(d.len());
+                    d[from..to]
+                        .iter()
+                        .rposition(|&b| b != 0)
+                        .map_or(from, |i| from + i + 1)
+                });
+                if end > 0 {
+                    self.flush_zeros();
+                    self.hash.update(&d[..end]);
                 }
-                self.hash.update(&self.zeros[..chunk.len]);
+                self.pending += (d.len() - end) as u64;
             }
+            None => self.pending += chunk.len as u64,
         }
         self.inner.write(chunk)
     }
@@ -73,7 +99,8 @@ fn pump_hashed(
     let mut hashing = Hashing {
         inner: writer,
         hash: Sha256::new(),
-        zeros: Vec::new(),
+        pending: 0,
+        zeros: vec![0; 1 << 20],
     };
     let data = pipeline::pump(reader, &mut hashing, progress)?;
     Ok((data, hex(&hashing.hash.finalize())))

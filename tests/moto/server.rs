@@ -112,6 +112,11 @@ impl MotoServer {
         server
     }
 
+    /// Everything moto logged (one line per request, werkzeug's format).
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
     /// The last lines moto wrote to its log.
     pub fn log_tail(&self) -> String {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();

@@ -15,6 +15,33 @@ fn kv(theme: Theme, k: &str, v: impl Into<String>) -> Line<'static> {
     ])
 }
 
+/// The build image `i` belongs to, when it has artifacts elsewhere (other clouds or
+/// regions): one line per other artifact, and whether they hold the same content.
+fn build(d: &Data, i: usize, theme: Theme) -> Vec<Line<'static>> {
+    let Some(b) = crate::drift::builds::build_of(&d.inv, &d.a, i) else {
+        return Vec::new();
+    };
+    if b.images.len() < 2 {
+        return Vec::new();
+    }
+    let mut out = vec![Line::styled(
+        format!("build: {}", b.summary(&d.inv)),
+        theme.title(),
+    )];
+    for &k in b.images.iter().filter(|&&k| k != i) {
+        let img = &d.inv.images[k];
+        out.push(Line::raw(format!(
+            "  {} {}/{} {} ({})",
+            img.cloud,
+            img.account,
+            img.region,
+            crate::tui::text::short_id(&img.id),
+            d.a.images[k].verdict
+        )));
+    }
+    out
+}
+
 /// The lineage chain of image `i`, oldest ancestor first, one line per image.
 fn lineage(d: &Data, i: usize, theme: Theme) -> Vec<Line<'static>> {
     let ia = &d.a.images[i];
@@ -172,6 +199,7 @@ pub fn image(f: &mut Frame<'_>, area: Rect, d: &Data, i: usize, theme: Theme) {
     if !templates.is_empty() {
         lines.push(kv(theme, "templates", templates.join(", ")));
     }
+    lines.extend(build(d, i, theme));
     lines.extend(lineage(d, i, theme));
     let block = Block::bordered().title(Span::styled(" Image ", theme.title()));
     f.render_widget(

@@ -1,0 +1,178 @@
+//! The world a transfer test runs in: moto (EC2 + EBS direct APIs), Azurite (page blobs)
+//! behind the fake Resource Manager (a gallery `golden` with definition `web-base`), and a
+//! home whose config names AWS context `lab` (eu-west-1), read-only AWS context `audit` and
+//! Azure context `lab-az` (westeurope). Plus test disks with a known pattern of data.
+
+use crate::common::{drydock_process, run};
+use crate::{azurite, moto, seed, server};
+use serde_json::json;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+pub struct Env {
+    pub moto: moto::MotoServer,
+    pub azurite: azurite::Azurite,
+    pub arm: server::FakeArm,
+    pub home: tempfile::TempDir,
+}
+
+fn rid(rest: &str) -> String {
+    format!(
+        "/subscriptions/{}/resourceGroups/rg-images/providers/Microsoft.Compute/{rest}",
+        seed::SUB
+    )
+}
+
+impl Env {
+    pub fn new() -> Env {
+        let moto = moto::MotoServer::start(&[]);
+        let azurite = azurite::Azurite::start();
+        let arm = server::FakeArm::start(&json!({
+            "azurite": azurite.seed(),
+            "resources": [
+                {"id": rid("galleries/golden"), "name": "golden",
+                 "type": "Microsoft.Compute/galleries", "location": "westeurope", "properties": {}},
+                {"id": rid("galleries/golden/images/web-base"), "name": "web-base",
+                 "type": "Microsoft.Compute/galleries/images", "location": "westeurope",
+                 "properties": {"osType": "Linux", "osState": "Generalized", "hyperVGeneration": "V2",
+                                "identifier": {"publisher": "acme", "offer": "web", "sku": "base"}}}
+            ]
+        }));
+        let home = tempfile::tempdir().unwrap();
+        let cfg = home.path().join("config/drydock");
+        std::fs::create_dir_all(&cfg).unwrap();
+        std::fs::write(
+            cfg.join("config.toml"),
+            format!(
+                "[[aws.accounts]]\nname = \"lab\"\nregions = [\"eu-west-1\"]\nendpoint_url = \"{m}\"\n\n\
+                 [[aws.accounts]]\nname = \"audit\"\nregions = [\"eu-west-1\"]\nendpoint_url = \"{m}\"\nreadonly = true\n\n\
+                 [[azure.subscriptions]]\nid = \"{}\"\nname = \"lab-az\"\nlocations = [\"westeurope\"]\nendpoint = \"{}\"\ncredential = \"token\"\n",
+                seed::SUB,
+                arm.url,
+                m = moto.url,
+            ),
+        )
+        .unwrap();
+        Env {
+            moto,
+            azurite,
+            arm,
+            home,
+        }
+    }
+
+    pub fn process(&self, args: &[&str]) -> std::process::Command {
+        let mut cmd = drydock_process(self.home.path());
+        cmd.env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("DRYDOCK_AZURE_TOKEN", "test-token")
+            .env_remove("DRYDOCK_NOW")
+            .current_dir(self.home.path())
+            .args(args);
+        cmd
+    }
+
+    /// `drydock ARGS`: (exit code, stdout, stderr).
+    pub fn cmd(&self, args: &[&str]) -> (i32, String, String) {
+        run(&mut assert_cmd::Command::from_std(self.process(args)))
+    }
+
+    /// `drydock transfer ARGS --events jsonl` that must succeed: its `done` event.
+    pub fn transfer(&self, args: &[&str]) -> serde_json::Value {
+        let mut all = vec!["transfer"];
+        all.extend_from_slice(args);
+        all.extend(["--events", "jsonl"]);
+        let (code, out, err) = self.cmd(&all);
+        assert_eq!(code, 0, "transfer {args:?}: {err}\n{out}");
+        let done = out.lines().last().expect("a done event");
+        let v: serde_json::Value = serde_json::from_str(done).unwrap();
+        assert_eq!(v["event"], "done", "{out}");
+        v
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.home.path().join(name)
+    }
+
+    /// The images of the report (`report --images --format json`).
+    pub fn images(&self) -> Vec<serde_json::Value> {
+        let (code, out, err) = self.cmd(&["report", "--images", "--format", "json"]);
+        assert!(code == 0 || code == 1, "{err}");
+        let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+        doc["images"].as_array().cloned().unwrap_or_default()
+    }
+}
+
+/// A raw disk of `size` bytes whose every `stride`-th MiB holds `data_kib` KiB of a
+/// deterministic, non-zero pattern (plus an odd 100 bytes in the last page).
+pub fn raw_disk(path: &Path, size: u64, stride: u64, data_kib: usize) {
+    let f = std::fs::File::create(path).unwrap();
+    f.set_len(size).unwrap();
+    let mut w = std::io::BufWriter::new(&f);
+    let mut block = vec![0u8; data_kib * 1024];
+    let mut mib = 0;
+    use std::io::Seek;
+    while (mib + 1) << 20 <= size {
+        for (i, b) in block.iter_mut().enumerate() {
+            *b = ((i as u64 * 2654435761 + mib * 97) >> 7) as u8 | 1;
+        }
+        w.seek(std::io::SeekFrom::Start(mib << 20)).unwrap();
+        w.write_all(&block).unwrap();
+        mib += stride;
+    }
+    w.seek(std::io::SeekFrom::Start(size - 100)).unwrap();
+    w.write_all(&[0xA5; 100]).unwrap();
+    w.flush().unwrap();
+}
+
+/// `qemu-img convert -O FORMAT`.
+pub fn qemu_convert(from: &Path, to: &Path, format: &str) {
+    let ok = std::process::Command::new("qemu-img")
+        .args(["convert", "-O", format])
+        .arg(from)
+        .arg(to)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "qemu-img convert to {format}");
+}
+
+/// Whether `a` and `b` hold the same bytes over `a`'s length, `b`'s rest being zeros (a
+/// cloud rounds a disk up: EBS to whole GiB).
+pub fn same_disk(a: &Path, b: &Path) -> bool {
+    use std::io::Read;
+    let (mut fa, mut fb) = (
+        std::fs::File::open(a).unwrap(),
+        std::fs::File::open(b).unwrap(),
+    );
+    let (mut ba, mut bb) = (vec![0u8; 1 << 20], vec![0u8; 1 << 20]);
+    loop {
+        let n = fa.read(&mut ba).unwrap();
+        if n == 0 {
+            break;
+        }
+        fb.read_exact(&mut bb[..n]).unwrap();
+        if ba[..n] != bb[..n] {
+            return false;
+        }
+    }
+    loop {
+        let n = fb.read(&mut bb).unwrap();
+        if n == 0 {
+            return true;
+        }
+        if bb[..n].iter().any(|&x| x != 0) {
+            return false;
+        }
+    }
+}
+
+/// The SHA-256 of a file, hex.
+pub fn sha256(path: &Path) -> String {
+    let out = std::process::Command::new("sha256sum")
+        .arg(path)
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap()[..64].to_string()
+}
