@@ -410,3 +410,41 @@ fn every_vm_gets_its_images_verdict_and_counts_add_up() {
     assert_eq!(counts[Verdict::Current as usize], 1);
     assert_eq!(counts[Verdict::Unknown as usize], 1);
 }
+
+#[test]
+fn one_build_in_two_clouds_is_as_old_as_its_first_artifact() {
+    // web 1.0 was built 95 days ago on AWS and transferred to Azure 5 days ago.
+    let mut copy = image("z", Some("web"), "1.0", 5);
+    copy.cloud = Cloud::Azure;
+    copy.region = "westeurope".into();
+    let inv = inv(vec![image("a", Some("web"), "1.0", 95), copy], vec![]);
+    let (va, why_a) = judge(&inv, &policy(), "a");
+    let (vz, why_z) = judge(&inv, &policy(), "z");
+    assert_eq!((va, vz), (Verdict::Outdated, Verdict::Outdated));
+    assert_eq!(why_a, why_z);
+    let a = drift::evaluate(&inv, &policy(), now());
+    let builds = drift::builds::builds(&inv, &a);
+    assert_eq!(builds.len(), 1);
+    assert_eq!(builds[0].clouds(&inv), vec!["aws", "azure"]);
+    assert_eq!(
+        builds[0].summary(&inv),
+        "web 1.0 in aws, azure (2 artifacts, content not recorded)"
+    );
+}
+
+#[test]
+fn artifacts_of_one_build_with_different_content_are_flagged() {
+    let mut a1 = image("a", Some("web"), "1.0", 5);
+    a1.tags
+        .insert("drydock:source".into(), "file:web.raw sha256:aaaa".into());
+    let mut a2 = image("b", Some("web"), "1.0", 4);
+    a2.tags.insert(
+        "drydock:source".into(),
+        "aws:lab/eu-west-1/a sha256:bbbb".into(),
+    );
+    let inv = inv(vec![a1, a2], vec![]);
+    let a = drift::evaluate(&inv, &policy(), now());
+    let b = &drift::builds::builds(&inv, &a)[0];
+    assert!(!b.consistent());
+    assert!(b.summary(&inv).contains("2 DIFFERENT contents"));
+}

@@ -147,6 +147,35 @@ fn aws_to_azure_to_aws_keeps_bytes_and_provenance() {
         .as_str()
         .unwrap()
         .starts_with("azure:lab-az/westeurope/golden/web-base/2026.12.1 sha256:"));
+    // One build with three artifacts in two clouds, the same content, one verdict.
+    let (code, out, err) = env.cmd(&["report", "--images", "--format", "json"]);
+    assert!(code == 0 || code == 1, "{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let build = doc["builds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["family"] == "web-base" && b["version"] == "2026.12.1")
+        .expect("the build is reported");
+    assert_eq!(
+        build["clouds"],
+        serde_json::json!(["aws", "azure"]),
+        "{build}"
+    );
+    assert_eq!(build["consistent"], true, "{build}");
+    let artifacts = build["artifacts"].as_array().unwrap();
+    assert_eq!(artifacts.len(), 3, "{build}");
+    assert!(
+        artifacts
+            .iter()
+            .all(|a| a["verdict"] == artifacts[0]["verdict"] && a["sha256"] == up["sha256"]),
+        "{build}"
+    );
+    let (_, text, _) = env.cmd(&["report", "--images"]);
+    assert!(
+        text.contains("builds in several places") && text.contains("same sha256"),
+        "{text}"
+    );
     // Every upload and read disk was deleted again.
     let log = env.arm.log_text();
     let made = log.matches("PUT /subscriptions/").filter(|_| true).count();
