@@ -269,6 +269,13 @@ pub struct PlanNewArgs {
     /// Rebuild: run this command (e.g. packer build), which prints the new image id last.
     #[arg(long, value_name = "CMD", requires_all = ["builder_context", "builder_region"])]
     pub builder_cmd: Option<String>,
+    /// Rebuild: transfer this image from another cloud (as `drydock transfer` names it,
+    /// e.g. aws:prod/eu-west-1/ami-…) into --builder-context/--builder-region.
+    #[arg(long, value_name = "SOURCE", conflicts_with_all = ["builder_vm", "builder_cmd"], requires_all = ["builder_context", "builder_region"])]
+    pub from: Option<String>,
+    /// Rebuild with --from into Azure: the gallery of the family's image definition.
+    #[arg(long, value_name = "GALLERY", requires = "from")]
+    pub gallery: Option<String>,
     #[arg(long, value_name = "CONTEXT")]
     pub builder_context: Option<String>,
     #[arg(long, value_name = "REGION")]

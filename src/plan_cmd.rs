@@ -61,6 +61,8 @@ fn new(ctx: &Ctx, args: &PlanNewArgs) -> Result<Exit> {
     s.undo_window = parse("undo-window", &args.undo_window)?;
     req.builder_vm = args.builder_vm.clone();
     req.builder_cmd = args.builder_cmd.clone();
+    req.from = args.from.clone();
+    req.gallery = args.gallery.clone();
     req.builder_provider = args.builder_context.clone();
     req.builder_region = args.builder_region.clone();
     req.parent = args.parent.clone();

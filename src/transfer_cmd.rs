@@ -105,7 +105,7 @@ pub fn run(ctx: &Ctx, args: &TransferArgs) -> Result<Exit> {
             bail!("transfer to {c} refused: {e}");
         }
     }
-    let t = transfer::prepare(&req, &providers, &rt)?;
+    let t = transfer::prepare(&req, &providers, rt.handle())?;
     let what = format!("transfer {} → {}", req.source, req.dest);
     emit(
         jsonl,
@@ -149,7 +149,7 @@ pub fn run(ctx: &Ctx, args: &TransferArgs) -> Result<Exit> {
         }
         bar.update(p)
     };
-    let out = transfer::run(t, &admitted, &ledger, &rt, &mut progress);
+    let out = transfer::run(t, &admitted, &ledger, rt.handle(), &mut progress);
     bar.clear();
     let out = out?;
     for r in &out.removed {

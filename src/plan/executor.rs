@@ -342,6 +342,17 @@ impl Executor {
                 .get("rebuild")
                 .is_some_and(|s| s.state != StepState::Done)
             {
+                if let Some(from) = &r.from {
+                    let outcome = match self.preview_transfer(r, from).await {
+                        Ok(lines) => format!("would succeed: {}", lines.join("; ")),
+                        Err(e) => format!("would fail: {e}"),
+                    };
+                    self.emit(Event::WouldApply {
+                        plan: self.id().into(),
+                        operation: format!("transfer {from} into {}/{}", r.provider, r.region),
+                        outcome,
+                    });
+                }
                 if let Some(vm) = &r.builder_vm {
                     ops.push((
                         r.provider.clone(),

@@ -14,6 +14,7 @@ mod rollout;
 pub mod rows;
 pub mod show;
 pub mod spec;
+mod transfer_step;
 
 pub use error::PlanError;
 pub use events::Event;

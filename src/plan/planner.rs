@@ -25,6 +25,10 @@ pub struct PlanRequest {
     pub builder_vm: Option<String>,
     /// ...or with this command, in `builder_region` of `builder_provider`.
     pub builder_cmd: Option<String>,
+    /// ...or by transferring this image from another cloud (a `drydock transfer` source).
+    pub from: Option<String>,
+    /// Azure: the gallery a transferred version goes to.
+    pub gallery: Option<String>,
     pub builder_provider: Option<String>,
     pub builder_region: Option<String>,
     pub parent: Option<String>,
@@ -50,6 +54,8 @@ impl PlanRequest {
             },
             builder_vm: None,
             builder_cmd: None,
+            from: None,
+            gallery: None,
             builder_provider: None,
             builder_region: None,
             parent: None,
@@ -103,7 +109,7 @@ pub fn build(
             && img.deprecation_time.is_none_or(|t| t > now)
             && a.images[i].verdict != Verdict::Revoked
     };
-    let rebuilding = req.builder_vm.is_some() || req.builder_cmd.is_some();
+    let rebuilding = req.builder_vm.is_some() || req.builder_cmd.is_some() || req.from.is_some();
     let latest = members
         .iter()
         .find_map(|&i| a.images[i].latest.clone())
@@ -298,19 +304,30 @@ fn rebuild_step(
             region: vm.region.clone(),
             builder_vm: Some(vm.id.clone()),
             command: None,
+            from: None,
+            gallery: None,
             name,
             parent: req.parent.clone().or_else(|| Some(vm.image_id.clone())),
             timeout,
         });
     }
     let (Some(provider), Some(region)) = (&req.builder_provider, &req.builder_region) else {
-        return Err(PlanError::Invalid("--builder-cmd needs --builder-context and --builder-region (where the command makes the image)".into()));
+        let flag = if req.from.is_some() {
+            "--from"
+        } else {
+            "--builder-cmd"
+        };
+        return Err(PlanError::Invalid(format!(
+            "{flag} needs --builder-context and --builder-region (where the new image is made)"
+        )));
     };
     Ok(Rebuild {
         provider: provider.clone(),
         region: region.clone(),
         builder_vm: None,
         command: req.builder_cmd.clone(),
+        from: req.from.clone(),
+        gallery: req.gallery.clone(),
         name,
         parent: req.parent.clone(),
         timeout,

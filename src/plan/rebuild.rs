@@ -33,6 +33,10 @@ impl Executor {
         self.record("rebuild", StepState::Started, Some(&token), None, None)?;
         let tags = self.provenance(r.parent.as_deref());
         let made = match (&r.builder_vm, &r.command) {
+            (None, None) if r.from.is_some() => {
+                let from = r.from.clone().unwrap_or_default();
+                self.transfer_rebuild(r, &from, tags).await
+            }
             (Some(vm), _) => {
                 let op = Operation::CreateImage {
                     source_vm: vm.clone(),
@@ -60,7 +64,7 @@ impl Executor {
                 Err(e) => Err(e),
             },
             (None, None) => Err(PlanError::Invalid(
-                "rebuild has neither builder_vm nor command".into(),
+                "rebuild has neither builder_vm, command nor from".into(),
             )),
         };
         match made {

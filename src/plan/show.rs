@@ -113,7 +113,10 @@ pub fn render(plan: &Plan, row: Option<&PlanRow>, steps: &[StepRow]) -> String {
         let how = match (&r.builder_vm, &r.command) {
             (Some(vm), _) => format!("capture from VM {vm}"),
             (_, Some(c)) => format!("run `{c}`"),
-            _ => "?".into(),
+            _ => match &r.from {
+                Some(f) => format!("transfer from {f}"),
+                None => "?".into(),
+            },
         };
         let _ = writeln!(
             s,

@@ -76,9 +76,16 @@ pub struct Rebuild {
     /// Capture the image from this VM...
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub builder_vm: Option<String>,
-    /// ...or run this command (e.g. a Packer build), which prints the new image id last.
+    /// ...or run this command (e.g. a Packer build), which prints the new image id last...
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command: Option<String>,
+    /// ...or transfer this image from another cloud (`aws:CONTEXT/REGION/ami-…`,
+    /// `azure:CONTEXT/LOCATION/gallery/definition[/version]`, or a local disk).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// Azure: the gallery the transferred version goes to (its definition is the family).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gallery: Option<String>,
     /// The new image's name.
     pub name: String,
     /// The image the new one is built from (its `drydock:parent`).
@@ -86,6 +93,18 @@ pub struct Rebuild {
     pub parent: Option<String>,
     /// How long the builder command may run.
     pub timeout: Span,
+}
+
+impl Rebuild {
+    /// The context a `from` transfer reads from, if it names a cloud.
+    pub fn from_context(&self) -> Option<&str> {
+        let from = self.from.as_deref()?;
+        let (cloud, rest) = from.split_once(':')?;
+        if cloud != "aws" && cloud != "azure" {
+            return None;
+        }
+        rest.split('/').next().filter(|c| !c.is_empty())
+    }
 }
 
 /// One wave of the rollout.
@@ -159,11 +178,13 @@ impl Plan {
             .flat_map(|(w, wave)| wave.vms.iter().map(move |v| (w, v)))
     }
 
-    /// Every context (provider) the plan changes: rollout, rebuild, repoints, retirements.
+    /// Every context (provider) the plan changes or reads from: rollout, rebuild (and the
+    /// cloud a rebuild transfers from), repoints, retirements.
     pub fn contexts(&self) -> std::collections::BTreeSet<&str> {
         self.vms()
             .map(|(_, v)| v.provider.as_str())
             .chain(self.rebuild.iter().map(|r| r.provider.as_str()))
+            .chain(self.rebuild.iter().filter_map(|r| r.from_context()))
             .chain(self.repoint.iter().map(|r| r.provider.as_str()))
             .chain(self.retire.iter().map(|r| r.provider.as_str()))
             .collect()
@@ -216,9 +237,14 @@ impl Plan {
             }
         }
         if let Some(r) = &self.rebuild {
-            if r.builder_vm.is_some() == r.command.is_some() {
+            let ways = [
+                r.builder_vm.is_some(),
+                r.command.is_some(),
+                r.from.is_some(),
+            ];
+            if ways.iter().filter(|&&w| w).count() != 1 {
                 return Err(PlanError::Invalid(
-                    "rebuild needs exactly one of builder_vm and command".into(),
+                    "rebuild needs exactly one of builder_vm, command and from".into(),
                 ));
             }
         }

@@ -148,7 +148,7 @@ pub fn token() -> String {
 pub fn prepare(
     req: &Request,
     providers: &HashMap<String, Arc<dyn Provider>>,
-    rt: &tokio::runtime::Runtime,
+    rt: &tokio::runtime::Handle,
 ) -> Result<Transfer, TransferError> {
     let (source, source_name, source_tags, source_settings) = match &req.source {
         Endpoint::Local(path) => {

@@ -113,7 +113,7 @@ pub fn run(
     t: Transfer,
     admitted: &[Admitted],
     ledger: &Ledger,
-    rt: &tokio::runtime::Runtime,
+    rt: &tokio::runtime::Handle,
     progress: &mut dyn FnMut(Progress) -> bool,
 ) -> Result<Outcome, TransferError> {
     let started = Instant::now();
@@ -159,7 +159,7 @@ pub fn run(
             }
             let disk: Arc<dyn CloudDisk> =
                 Arc::from(rt.block_on(t.open(&cref.place, &cref.image, &token))?);
-            let r = CloudReader::new(disk.clone(), rt.handle().clone(), concurrency);
+            let r = CloudReader::new(disk.clone(), rt.clone(), concurrency);
             (
                 Box::new(r) as Box<dyn DiskReader>,
                 Some((disk, token, creates)),
@@ -230,7 +230,7 @@ pub fn run(
             let up: Arc<dyn drydock_api::transfer::CloudUpload> =
                 Arc::from(rt.block_on(t.start_upload(&upload))?);
             tracing::info!("transfer {}: writing {}", upload.token, up.resource());
-            let mut writer = CloudWriter::new(up.clone(), rt.handle().clone(), concurrency);
+            let mut writer = CloudWriter::new(up.clone(), rt.clone(), concurrency);
             let pumped = pump_hashed(reader, &mut writer, progress);
             let drained = writer.drain();
             let result = pumped.and_then(|(data, sha)| {
@@ -287,7 +287,7 @@ fn ledger_err(e: std::io::Error) -> TransferError {
 fn out_removed(
     removed: &mut Vec<String>,
     ledger: &Ledger,
-    rt: &tokio::runtime::Runtime,
+    rt: &tokio::runtime::Handle,
     t: &dyn ImageTransfer,
     context: &str,
 ) -> Result<(), TransferError> {

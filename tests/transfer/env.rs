@@ -24,10 +24,21 @@ fn rid(rest: &str) -> String {
 }
 
 impl Env {
+    /// A subscription holding only the gallery.
     pub fn new() -> Env {
+        Env::with_seed(None)
+    }
+
+    /// The Azure e2e tests' fleet (VMs and a scale set on `web-base`), with disks.
+    pub fn with_fleet() -> Env {
+        Env::with_seed(Some(seed::seed()))
+    }
+
+    fn with_seed(fleet: Option<serde_json::Value>) -> Env {
         let moto = moto::MotoServer::start(&[]);
         let azurite = azurite::Azurite::start();
-        let arm = server::FakeArm::start(&json!({
+        let arm = server::FakeArm::start(&fleet.map_or_else(
+            || json!({
             "azurite": azurite.seed(),
             "resources": [
                 {"id": rid("galleries/golden"), "name": "golden",
@@ -36,8 +47,12 @@ impl Env {
                  "type": "Microsoft.Compute/galleries/images", "location": "westeurope",
                  "properties": {"osType": "Linux", "osState": "Generalized", "hyperVGeneration": "V2",
                                 "identifier": {"publisher": "acme", "offer": "web", "sku": "base"}}}
-            ]
-        }));
+            ]}),
+            |mut f| {
+                f["azurite"] = azurite.seed();
+                f
+            },
+        ));
         let home = tempfile::tempdir().unwrap();
         let cfg = home.path().join("config/drydock");
         std::fs::create_dir_all(&cfg).unwrap();

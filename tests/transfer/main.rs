@@ -15,6 +15,7 @@ mod seed;
 mod server;
 
 mod env;
+mod plans;
 mod refusals;
 mod sparse;
 

@@ -1,0 +1,119 @@
+//! A rebuild that transfers the target image from another cloud (`from`): the transfer runs
+//! through the same gate as every step (the destination context's confirmation, a temporary
+//! read disk admitted in the source's), carries the plan's provenance, and its result is the
+//! step's image. A killed transfer leaves a ledger entry; the resumed step's transfer removes
+//! what it left before starting again.
+
+use super::error::PlanError;
+use super::executor::Executor;
+use super::spec::Rebuild;
+use crate::gate::Confirmation;
+use crate::transfer::{self, provenance, CloudRef, Endpoint, Request};
+use drydock_api::Tags;
+
+impl Executor {
+    /// The transfer request for rebuild `r` from `from`, tagged `tags`.
+    fn transfer_request(&self, r: &Rebuild, from: &str, tags: &Tags) -> Result<Request, PlanError> {
+        let source =
+            Endpoint::parse(from).map_err(|e| PlanError::Invalid(format!("rebuild from: {e}")))?;
+        let p = self
+            .provider(&r.provider)
+            .map_err(|e| PlanError::Invalid(format!("rebuild: {e}")))?;
+        let cloud = p.cloud().to_string();
+        let image = match (&r.gallery, cloud.as_str()) {
+            (Some(g), "azure") => format!("{g}/{}/{}", self.plan.family, self.plan.version),
+            (None, "azure") => return Err(PlanError::Invalid(
+                "a rebuild from another cloud into Azure needs the gallery (plan new --gallery)"
+                    .into(),
+            )),
+            _ => String::new(),
+        };
+        let dest = Endpoint::Cloud(CloudRef {
+            cloud,
+            context: r.provider.clone(),
+            place: r.region.clone(),
+            image,
+        });
+        let get = |k: &str| tags.get(k).cloned();
+        Ok(Request {
+            source,
+            dest,
+            provenance: provenance::Flags {
+                family: get(provenance::FAMILY),
+                version: get(provenance::VERSION),
+                parent: get(provenance::PARENT),
+                cm_source: get(provenance::CM_SOURCE),
+            },
+            name: Some(r.name.clone()),
+            settings: Default::default(),
+            to: None,
+            force: false,
+            concurrency: 16,
+        })
+    }
+
+    /// Dry run: what the transfer would create, or why it cannot.
+    pub(crate) async fn preview_transfer(
+        &self,
+        r: &Rebuild,
+        from: &str,
+    ) -> Result<Vec<String>, PlanError> {
+        let req = self.transfer_request(r, from, &Tags::new())?;
+        let providers = self.opts.providers.clone();
+        let rt = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || {
+            transfer::prepare(&req, &providers, &rt).map(|t| t.plan)
+        })
+        .await
+        .map_err(|e| PlanError::Step(format!("transfer: {e}")))?
+        .map_err(|e| PlanError::Step(e.to_string()))
+    }
+
+    /// Transfer `from` into the rebuild's context and region; the new image's id.
+    pub(crate) async fn transfer_rebuild(
+        &self,
+        r: &Rebuild,
+        from: &str,
+        tags: Tags,
+    ) -> Result<String, PlanError> {
+        let req = self.transfer_request(r, from, &tags)?;
+        let what = format!("plan {}: transfer {} → {}", self.id(), req.source, req.dest);
+        let gate = &self.opts.gate;
+        let confirmation = self
+            .opts
+            .confirmations
+            .get(&r.provider)
+            .cloned()
+            .unwrap_or(Confirmation::None);
+        let mut admitted = vec![gate
+            .admit(&r.provider, &what, &confirmation)
+            .map_err(|e| PlanError::Step(e.to_string()))?];
+        let ledger = transfer::pending::Ledger::beside_journal()
+            .ok_or_else(|| PlanError::Step("no directory for the transfer ledger".into()))?;
+        let providers = self.opts.providers.clone();
+        let rt = tokio::runtime::Handle::current();
+        let source_gate = gate.clone();
+        let out = tokio::task::spawn_blocking(move || {
+            let t = transfer::prepare(&req, &providers, &rt)?;
+            if let Some(ctx) = t.source_context_that_creates() {
+                admitted.push(
+                    source_gate
+                        .admit_temporary(ctx, "a temporary disk to read the rebuild's source")
+                        .map_err(|e| transfer::TransferError::Usage(e.to_string()))?,
+                );
+            }
+            transfer::run(t, &admitted, &ledger, &rt, &mut |_| true)
+        })
+        .await
+        .map_err(|e| PlanError::Step(format!("transfer: {e}")))?
+        .map_err(|e| PlanError::Step(e.to_string()))?;
+        tracing::info!(
+            "plan {}: transferred {} as {} ({} of data)",
+            self.id(),
+            from,
+            out.created,
+            crate::convert::human_bytes(out.data_bytes)
+        );
+        Ok(out.created)
+    }
+}
