@@ -1,6 +1,7 @@
 //! The Conversions view's state: disk-image conversions started from the dashboard (`n`,
-//! then `IN OUT [--to F] [--azure] [--compress]`), each run on a thread through the
-//! conversion engine, reporting progress for its gauge; `x` cancels the selected one.
+//! then `IN OUT [--to F] [--azure] [--compress]`), and transfers when a side names a cloud
+//! (`transfers.rs`), each run on a thread through the engine, reporting progress for its
+//! gauge; `x` cancels the selected one.
 
 use super::keymap::input_request;
 use super::list::ListState;
@@ -17,6 +18,8 @@ use std::sync::Arc;
 pub enum JobState {
     Running,
     Done {
+        /// What a transfer created.
+        created: Option<String>,
         sha256: Option<String>,
         size: u64,
         warnings: Vec<String>,
@@ -32,6 +35,8 @@ pub struct ConversionJob {
     pub input: PathBuf,
     pub output: PathBuf,
     pub to: Format,
+    /// A transfer (the sides may be clouds), not a conversion.
+    pub transfer: bool,
     pub progress: Progress,
     pub seconds: f64,
     pub state: JobState,
@@ -53,12 +58,12 @@ impl ConversionJob {
 pub struct ConversionsState {
     pub jobs: Vec<ConversionJob>,
     pub list: ListState,
-    next_id: usize,
+    pub(super) next_id: usize,
 }
 
 /// What the prompt line asks for.
 pub const PROMPT_HELP: &str =
-    "IN OUT [--to FORMAT] [--from FORMAT] [--azure] [--compress] [--force]";
+    "IN OUT [--to FORMAT] [--from FORMAT] [--azure] [--compress] [--force]; a side may be aws:CTX/REGION[/ami-…] or azure:CTX/LOCATION/gallery/definition[/version] (transfer: --family F --version V --name N)";
 
 /// A parsed prompt line.
 #[derive(Debug, Clone)]
@@ -138,6 +143,7 @@ impl ConversionsState {
             input: input.clone(),
             output: output.clone(),
             to,
+            transfer: false,
             progress: Progress::default(),
             seconds: 0.0,
             state: JobState::Running,
@@ -170,15 +176,23 @@ impl ConversionsState {
                 job.progress.done = f.virtual_size;
                 job.progress.data = f.data;
                 job.seconds = f.seconds;
+                let verb = if job.transfer {
+                    "transferred"
+                } else {
+                    "converted"
+                };
                 job.state = JobState::Done {
+                    created: f.created.clone(),
                     sha256: f.sha256,
                     size: f.size,
                     warnings: f.warnings,
                 };
                 format!(
-                    "converted {} → {}",
+                    "{verb} {} → {}{}",
                     job.input.display(),
-                    job.output.display()
+                    job.output.display(),
+                    f.created
+                        .map_or(String::new(), |c| format!(": created {c}"))
                 )
             }
             Err(e) if job.cancel.load(Ordering::Relaxed) => {
@@ -188,14 +202,27 @@ impl ConversionsState {
             }
             Err(e) => {
                 job.state = JobState::Failed(e.clone());
-                format!("conversion failed: {e}")
+                let what = if job.transfer {
+                    "transfer"
+                } else {
+                    "conversion"
+                };
+                format!("{what} failed: {e}")
             }
         }
     }
 
     /// Keys while the new-conversion prompt is open. Errors stay in the prompt (under the
     /// line) until the text changes; an existing output needs `y` (or `--force`).
-    pub fn on_prompt_key(&mut self, key: KeyEvent, mut prompt: ConversionPrompt) -> Reply {
+    pub fn on_prompt_key(
+        &mut self,
+        key: KeyEvent,
+        mut prompt: ConversionPrompt,
+        gate: &crate::gate::Gate,
+    ) -> Reply {
+        if let Some(p) = prompt.pending.take() {
+            return self.on_confirm_key(key, prompt, p);
+        }
         if prompt.overwrite.take().is_some() {
             prompt.error = None;
             if key.code == KeyCode::Char('y') {
@@ -210,6 +237,9 @@ impl ConversionsState {
         }
         match key.code {
             KeyCode::Esc => return Reply::mode(Mode::Normal),
+            KeyCode::Enter if super::transfers::is_transfer(prompt.input.value()) => {
+                return self.submit_transfer(prompt, gate)
+            }
             KeyCode::Enter => return self.submit(prompt, false),
             _ => {
                 if let Some(req) = input_request(&key) {
@@ -293,6 +323,7 @@ pub fn run_job(
     });
     let result = result
         .map(|r| Finished {
+            created: None,
             sha256: r.output.sha256,
             size: r.output.size,
             warnings: r.warnings,

@@ -35,7 +35,7 @@ impl App {
             Mode::Filter(input) => self.on_filter_key(key, input),
             Mode::Palette(input) => self.on_palette_key(key, input),
             Mode::NewConversion(prompt) => {
-                let reply = self.conversions.on_prompt_key(key, prompt);
+                let reply = self.conversions.on_prompt_key(key, prompt, &self.gate);
                 self.apply(reply)
             }
             // ctrl-c and q quit from the help as the key table says; ctrl-c from JSON too.

@@ -95,6 +95,14 @@ pub enum Effect {
         opts: Box<crate::convert::Options>,
         cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
     },
+    /// Transfer an image between local disks and clouds on a thread, through the gate
+    /// with the confirmation given at the prompt.
+    Transfer {
+        id: usize,
+        request: Box<crate::transfer::Request>,
+        confirmation: Confirmation,
+        cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    },
     Quit,
 }
 
@@ -198,6 +206,8 @@ impl PlanView {
 /// A finished job's outcome, sent back by the runtime.
 #[derive(Debug, Clone)]
 pub struct Finished {
+    /// What a transfer created (an image id, or the local file).
+    pub created: Option<String>,
     pub sha256: Option<String>,
     pub size: u64,
     pub warnings: Vec<String>,
@@ -215,6 +225,18 @@ pub struct ConversionPrompt {
     pub input: Input,
     pub error: Option<String>,
     pub overwrite: Option<PathBuf>,
+    /// A transfer into a cloud waiting for its confirmation.
+    pub pending: Option<PendingTransfer>,
+}
+
+/// A transfer the prompt holds until it is confirmed: `y`, or the production context's
+/// name typed into the prompt and Enter.
+#[derive(Debug, Clone)]
+pub struct PendingTransfer {
+    /// The request line as typed.
+    pub line: String,
+    pub context: String,
+    pub typed: bool,
 }
 
 /// What a view's own key handling asks of the dashboard: effects to run, a status line,

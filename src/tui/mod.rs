@@ -24,6 +24,7 @@ pub mod runtime;
 pub mod terminal;
 pub mod text;
 pub mod theme;
+pub mod transfers;
 pub mod ui;
 
 pub use app::{Action, App, AppOptions, Effect};

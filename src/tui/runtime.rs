@@ -203,6 +203,34 @@ impl Runtime {
                         super::conversions::run_job(id, &input, &output, &opts, &cancel, &send);
                     });
                 }
+                Effect::Transfer {
+                    id,
+                    request,
+                    confirmation,
+                    cancel,
+                } => {
+                    let tx = tx.clone();
+                    let gate = app.gate.clone();
+                    let providers: std::collections::HashMap<_, _> = self
+                        .providers
+                        .iter()
+                        .map(|p| (p.name().to_string(), Arc::clone(p)))
+                        .collect();
+                    let rt = tokio::runtime::Handle::current();
+                    std::thread::spawn(move || {
+                        let send = |a: Action| _ = tx.send(a);
+                        super::transfers::run_transfer_job(
+                            id,
+                            &request,
+                            &confirmation,
+                            &gate,
+                            &providers,
+                            &rt,
+                            &cancel,
+                            &send,
+                        );
+                    });
+                }
                 Effect::RecordHistory(point) => {
                     if let Some(path) = &self.history_file {
                         if let Err(e) = crate::history::append(path, &point) {

@@ -18,6 +18,7 @@ mod env;
 mod plans;
 mod refusals;
 mod sparse;
+mod tui;
 
 use env::{qemu_convert, raw_disk, same_disk, sha256, Env};
 

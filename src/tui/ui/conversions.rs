@@ -45,7 +45,11 @@ pub fn conversions(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
             "{} → {} ({})",
             job.input.display(),
             job.output.display(),
-            job.to
+            if job.transfer {
+                "transfer".to_string()
+            } else {
+                job.to.to_string()
+            }
         );
         let tail = match &job.state {
             // A failed row keeps its reason on the row itself (in full in the details).
@@ -98,14 +102,19 @@ pub fn conversions(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
     let lines: Vec<Line> = match st.jobs.get(st.list.selected) {
         Some(job) => match &job.state {
             JobState::Done {
+                created,
                 sha256,
                 size,
                 warnings,
             } => {
-                let mut l = vec![
+                let mut l: Vec<Line> = created
+                    .iter()
+                    .map(|c| Line::from(format!(" created {c}")))
+                    .collect();
+                l.extend([
                     Line::from(format!(" {} bytes written in {:.2} s", size, job.seconds)),
                     Line::from(format!(" sha256 {}", sha256.as_deref().unwrap_or("-"))),
-                ];
+                ]);
                 l.extend(
                     warnings
                         .iter()
