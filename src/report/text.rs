@@ -294,9 +294,14 @@ fn builds_table(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let inv = r.inventory;
+    let listed: std::collections::HashSet<&str> = r.images.iter().map(|i| i.id).collect();
     let shared: Vec<_> = crate::drift::builds::builds(inv, r.assessment)
         .into_iter()
-        .filter(|b| b.images.len() > 1)
+        .filter_map(|mut b| {
+            b.images
+                .retain(|&i| listed.contains(inv.images[i].id.as_str()));
+            (b.images.len() > 1).then_some(b)
+        })
         .collect();
     if shared.is_empty() {
         return Ok(());

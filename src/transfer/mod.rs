@@ -49,7 +49,8 @@ pub struct Request {
     pub concurrency: usize,
 }
 
-/// Where the bytes come from.
+/// Where the bytes come from. (One per transfer: the variants' sizes do not matter.)
+#[allow(clippy::large_enum_variant)]
 pub enum Opened {
     Local {
         path: PathBuf,
@@ -64,6 +65,7 @@ pub enum Opened {
 }
 
 /// Where they go.
+#[allow(clippy::large_enum_variant)]
 pub enum Destination {
     Local {
         path: PathBuf,

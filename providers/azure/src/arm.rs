@@ -54,7 +54,7 @@ impl AzureProvider {
                 .get_token(&[SCOPE])
                 .await
                 .map_err(|e| self.map_err(&e, call, path))?;
-            let mut req = Request::new(url.clone(), method.clone());
+            let mut req = Request::new(url.clone(), method);
             req.insert_header(
                 azure_core::headers::AUTHORIZATION,
                 format!("Bearer {}", token.token.secret()),

@@ -81,7 +81,7 @@ impl PageBlob {
         let mut attempt = 0u32;
         loop {
             attempt += 1;
-            let mut req = Request::new(self.with_query(extra), method.clone());
+            let mut req = Request::new(self.with_query(extra), method);
             req.insert_header("x-ms-version", VERSION);
             for (k, v) in headers {
                 req.insert_header(*k, v.clone());

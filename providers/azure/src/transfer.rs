@@ -88,7 +88,7 @@ impl AzureProvider {
         Err(ProviderError::new(
             ProviderErrorKind::NotFound,
             "Galleries_List",
-            &format!("gallery {name} ({})", self.sub().name),
+            format!("gallery {name} ({})", self.sub().name),
             format!("no gallery named {name} in the subscription"),
             "check the gallery name, or create it first",
         ))
@@ -121,7 +121,7 @@ impl AzureProvider {
                 ProviderError::new(
                     ProviderErrorKind::NotFound,
                     "GalleryImages_Get",
-                    &format!("{g}/{d}"),
+                    format!("{g}/{d}"),
                     format!("gallery {g} has no image definition {d}"),
                     "check the definition name",
                 )
@@ -445,7 +445,7 @@ impl ImageTransfer for AzureProvider {
                 "write azure:CONTEXT/LOCATION/gallery/definition[/version]",
             ));
         };
-        if req.size % MIB != 0 {
+        if !req.size.is_multiple_of(MIB) {
             return Err(rejected(
                 "Disks_CreateOrUpdate",
                 &what,
