@@ -120,7 +120,8 @@ pub fn run(ctx: &Ctx, args: &TransferArgs) -> Result<Exit> {
     }
     match &t.dest {
         Destination::Cloud { cref, .. } => {
-            if !args.execute {
+            // `--dry-run` (the global flag) wins over --execute.
+            if !args.execute || ctx.gate.dry_run() {
                 if !jsonl {
                     println!("dry run: {what} ({} virtual) would:", human(t.virtual_size));
                     for line in &t.plan {

@@ -171,110 +171,119 @@ pub fn run(
     if let Some((disk, _, _)) = &cloud_disk {
         virtual_size = disk.layout().size;
     }
-    let mut out = Outcome {
-        virtual_size,
-        removed,
-        ..Outcome::default()
-    };
-    match dest {
-        Destination::Local { path, format } => {
-            let sink = convert::sink::Sink::create(&path, false)?;
-            let opts = convert::Options::default();
-            let mut writer = convert::writer_for(format, sink, virtual_size, &path, &opts)?;
-            let (data, sha) = pump_hashed(reader, writer.as_mut(), progress)?;
-            let finished = writer.finish()?;
-            finished.sink.commit()?;
-            tags.insert(
-                provenance::SOURCE.into(),
-                provenance::source_value(&source_name, &sha),
-            );
-            provenance::write_sidecar(&path, &tags).map_err(|e| {
-                TransferError::Usage(format!("{}: {e}", provenance::sidecar(&path).display()))
-            })?;
-            out.created = path.display().to_string();
-            out.data_bytes = data;
-            out.sha256 = sha;
-        }
-        Destination::Cloud {
-            provider,
-            mut upload,
-            cref,
-        } => {
-            if upload.size != virtual_size {
-                upload.size = virtual_size;
-                if !upload.footer.is_empty() {
-                    upload.footer = convert::vhd::make_footer(virtual_size, 2, u64::MAX).to_vec();
-                }
-                let t = provider.transfer().ok_or_else(|| {
-                    TransferError::Usage(format!("{cref}: the context cannot move disks"))
-                })?;
-                rt.block_on(t.plan_upload(&upload))?;
-            }
-            let Some(admitted) = admitted_in(&cref.context) else {
-                return Err(TransferError::Usage(format!(
-                    "{cref}: the gate has not admitted this transfer"
-                )));
-            };
-            let t = provider.transfer().ok_or_else(|| {
-                TransferError::Usage(format!("{cref}: the context cannot move disks"))
-            })?;
-            out_removed(&mut out.removed, ledger, rt, t, admitted.context())?;
-            let pending = Pending {
-                token: upload.token.clone(),
-                context: cref.context.clone(),
-                place: upload.place.clone(),
-                what: upload.name.clone(),
-                started: chrono::Utc::now().to_rfc3339(),
-            };
-            ledger.record(&pending).map_err(ledger_err)?;
-            let up: Arc<dyn drydock_api::transfer::CloudUpload> =
-                Arc::from(rt.block_on(t.start_upload(&upload))?);
-            tracing::info!("transfer {}: writing {}", upload.token, up.resource());
-            let mut writer = CloudWriter::new(up.clone(), rt.clone(), concurrency);
-            let pumped = pump_hashed(reader, &mut writer, progress);
-            let drained = writer.drain();
-            let result = pumped.and_then(|(data, sha)| {
-                let sent = drained?;
+    // The destination's part; whatever its outcome, a temporary read disk is given back.
+    let written = (|| -> Result<Outcome, TransferError> {
+        let mut out = Outcome {
+            virtual_size,
+            removed,
+            ..Outcome::default()
+        };
+        match dest {
+            Destination::Local { path, format } => {
+                let sink = convert::sink::Sink::create(&path, false)?;
+                let opts = convert::Options::default();
+                let mut writer = convert::writer_for(format, sink, virtual_size, &path, &opts)?;
+                let (data, sha) = pump_hashed(reader, writer.as_mut(), progress)?;
+                let finished = writer.finish()?;
+                finished.sink.commit()?;
                 tags.insert(
                     provenance::SOURCE.into(),
                     provenance::source_value(&source_name, &sha),
                 );
-                let image = rt.block_on(up.complete(sent.puts, &tags))?;
-                Ok((data, sha, sent, image))
-            });
-            match result {
-                Ok((data, sha, sent, image)) => {
-                    let _ = ledger.clear(&upload.token);
-                    out.created = image;
-                    out.data_bytes = data;
-                    out.sha256 = sha;
-                    out.sent = sent;
-                }
-                Err(e) => {
-                    // Nothing half-made stays: the partial snapshot or disk goes.
-                    match rt.block_on(up.abort()) {
-                        Ok(()) => {
-                            let _ = ledger.clear(&upload.token);
-                        }
-                        Err(a) => tracing::warn!(
-                            "transfer {}: could not remove {} ({a}); the next transfer to {} removes it",
-                            upload.token,
-                            up.resource(),
-                            cref.context
-                        ),
+                provenance::write_sidecar(&path, &tags).map_err(|e| {
+                    TransferError::Usage(format!("{}: {e}", provenance::sidecar(&path).display()))
+                })?;
+                out.created = path.display().to_string();
+                out.data_bytes = data;
+                out.sha256 = sha;
+            }
+            Destination::Cloud {
+                provider,
+                mut upload,
+                cref,
+            } => {
+                if upload.size != virtual_size {
+                    upload.size = virtual_size;
+                    if !upload.footer.is_empty() {
+                        upload.footer =
+                            convert::vhd::make_footer(virtual_size, 2, u64::MAX).to_vec();
                     }
-                    return Err(e);
+                    let t = provider.transfer().ok_or_else(|| {
+                        TransferError::Usage(format!("{cref}: the context cannot move disks"))
+                    })?;
+                    rt.block_on(t.plan_upload(&upload))?;
+                }
+                let Some(admitted) = admitted_in(&cref.context) else {
+                    return Err(TransferError::Usage(format!(
+                        "{cref}: the gate has not admitted this transfer"
+                    )));
+                };
+                let t = provider.transfer().ok_or_else(|| {
+                    TransferError::Usage(format!("{cref}: the context cannot move disks"))
+                })?;
+                out_removed(&mut out.removed, ledger, rt, t, admitted.context())?;
+                let pending = Pending {
+                    token: upload.token.clone(),
+                    context: cref.context.clone(),
+                    place: upload.place.clone(),
+                    what: upload.name.clone(),
+                    started: chrono::Utc::now().to_rfc3339(),
+                };
+                ledger.record(&pending).map_err(ledger_err)?;
+                let up: Arc<dyn drydock_api::transfer::CloudUpload> =
+                    Arc::from(rt.block_on(t.start_upload(&upload))?);
+                tracing::info!("transfer {}: writing {}", upload.token, up.resource());
+                let mut writer = CloudWriter::new(up.clone(), rt.clone(), concurrency);
+                let pumped = pump_hashed(reader, &mut writer, progress);
+                let drained = writer.drain();
+                let result = pumped.and_then(|(data, sha)| {
+                    let sent = drained?;
+                    tags.insert(
+                        provenance::SOURCE.into(),
+                        provenance::source_value(&source_name, &sha),
+                    );
+                    let image = rt.block_on(up.complete(sent.puts, &tags))?;
+                    Ok((data, sha, sent, image))
+                });
+                match result {
+                    Ok((data, sha, sent, image)) => {
+                        let _ = ledger.clear(&upload.token);
+                        out.created = image;
+                        out.data_bytes = data;
+                        out.sha256 = sha;
+                        out.sent = sent;
+                    }
+                    Err(e) => {
+                        // Nothing half-made stays: the partial snapshot or disk goes.
+                        match rt.block_on(up.abort()) {
+                            Ok(()) => {
+                                let _ = ledger.clear(&upload.token);
+                            }
+                            Err(a) => tracing::warn!(
+                                "transfer {}: could not remove {} ({a}); the next transfer to {} removes it",
+                                upload.token,
+                                up.resource(),
+                                cref.context
+                            ),
+                        }
+                        return Err(e);
+                    }
                 }
             }
         }
-    }
+        out.tags = tags;
+        Ok(out)
+    })();
     if let Some((disk, token, creates)) = cloud_disk {
-        rt.block_on(disk.close())?;
-        if creates {
-            ledger.clear(&token).map_err(ledger_err)?;
+        match rt.block_on(disk.close()) {
+            Ok(()) if creates => ledger.clear(&token).map_err(ledger_err)?,
+            Ok(()) => {}
+            // The ledger keeps the record: the next transfer in that context removes it.
+            Err(e) if written.is_err() => tracing::warn!("closing the source: {e}"),
+            Err(e) => return Err(e.into()),
         }
     }
-    out.tags = tags;
+    let mut out = written?;
     out.elapsed = started.elapsed();
     Ok(out)
 }

@@ -296,19 +296,16 @@ impl ConversionsState {
     }
 }
 
-/// Runs conversion `id` on this thread through the engine, sending its progress (at most
-/// every 100 ms) and its outcome as actions; `cancel` stops it at the next chunk.
-pub fn run_job(
+/// The progress callback of job `id`: sends its progress at most every 100 ms and answers
+/// `false` (stop) once `cancel` is set.
+pub(super) fn progress_sender<'a>(
     id: usize,
-    input: &std::path::Path,
-    output: &std::path::Path,
-    opts: &Options,
-    cancel: &AtomicBool,
-    send: &dyn Fn(Action),
-) {
+    cancel: &'a AtomicBool,
+    send: &'a dyn Fn(Action),
+) -> impl FnMut(Progress) -> bool + 'a {
     let started = std::time::Instant::now();
     let mut last = started;
-    let result = convert::convert(input, output, opts, &mut |progress| {
+    move |progress| {
         let now = std::time::Instant::now();
         if now - last >= std::time::Duration::from_millis(100) {
             last = now;
@@ -320,7 +317,20 @@ pub fn run_job(
             });
         }
         !cancel.load(Ordering::Relaxed)
-    });
+    }
+}
+
+/// Runs conversion `id` on this thread through the engine, sending its progress (at most
+/// every 100 ms) and its outcome as actions; `cancel` stops it at the next chunk.
+pub fn run_job(
+    id: usize,
+    input: &std::path::Path,
+    output: &std::path::Path,
+    opts: &Options,
+    cancel: &AtomicBool,
+    send: &dyn Fn(Action),
+) {
+    let result = convert::convert(input, output, opts, &mut progress_sender(id, cancel, send));
     let result = result
         .map(|r| Finished {
             created: None,

@@ -13,7 +13,7 @@ use crate::transfer::{self, provenance, Endpoint, Request};
 use crossterm::event::{KeyCode, KeyEvent};
 use drydock_api::Provider;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 /// Whether a prompt line is a transfer: its first or second word names a cloud.
@@ -187,7 +187,6 @@ pub fn run_transfer_job(
     cancel: &AtomicBool,
     send: &dyn Fn(Action),
 ) {
-    let started = std::time::Instant::now();
     let result = (|| -> Result<Finished, String> {
         let t = transfer::prepare(req, providers, rt).map_err(|e| e.to_string())?;
         let mut admitted = Vec::new();
@@ -207,21 +206,9 @@ pub fn run_transfer_job(
         }
         let ledger = transfer::pending::Ledger::beside_journal()
             .ok_or("no directory for the transfer ledger; set DRYDOCK_JOURNAL")?;
-        let mut last = started;
-        let out = transfer::run(t, &admitted, &ledger, rt, &mut |progress| {
-            let now = std::time::Instant::now();
-            if now - last >= std::time::Duration::from_millis(100) {
-                last = now;
-                let seconds = (now - started).as_secs_f64();
-                send(Action::ConversionProgress {
-                    id,
-                    progress,
-                    seconds,
-                });
-            }
-            !cancel.load(Ordering::Relaxed)
-        })
-        .map_err(|e| e.to_string())?;
+        let mut progress = super::conversions::progress_sender(id, cancel, send);
+        let out =
+            transfer::run(t, &admitted, &ledger, rt, &mut progress).map_err(|e| e.to_string())?;
         Ok(Finished {
             created: Some(out.created),
             sha256: Some(out.sha256),

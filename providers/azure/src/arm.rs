@@ -175,9 +175,20 @@ impl AzureProvider {
         call: &str,
     ) -> Result<Value, ProviderError> {
         let a = self.arm(Method::Post, path, api, Some(body), call).await?;
-        let Some(mut url) = a.poll.filter(|_| a.status == 202) else {
-            return Ok(a.body);
-        };
+        match a.poll.filter(|_| a.status == 202) {
+            Some(url) => self.follow(url, path, api, call).await,
+            None => Ok(a.body),
+        }
+    }
+
+    /// Poll an operation URL until it ends (ten minutes at most); its result.
+    async fn follow(
+        &self,
+        mut url: String,
+        path: &str,
+        api: &str,
+        call: &str,
+    ) -> Result<Value, ProviderError> {
         for _ in 0..600 {
             let p = self.arm(Method::Get, &url, api, None, call).await?;
             if p.status == 202 {
@@ -226,18 +237,10 @@ impl AzureProvider {
         call: &str,
     ) -> Result<(), ProviderError> {
         match self.arm(Method::Delete, path, api, None, call).await {
-            Ok(a) => {
-                if let (202, Some(url)) = (a.status, a.poll) {
-                    for _ in 0..600 {
-                        let p = self.arm(Method::Get, &url, api, None, call).await?;
-                        if p.status != 202 && p.body["status"].as_str() != Some("InProgress") {
-                            break;
-                        }
-                        tokio::time::sleep(Duration::from_secs(1)).await;
-                    }
-                }
-                Ok(())
-            }
+            Ok(a) => match a.poll.filter(|_| a.status == 202) {
+                Some(url) => self.follow(url, path, api, call).await.map(|_| ()),
+                None => Ok(()),
+            },
             Err(e) if e.kind == ProviderErrorKind::NotFound => Ok(()),
             Err(e) => Err(e),
         }

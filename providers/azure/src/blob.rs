@@ -92,28 +92,20 @@ impl PageBlob {
                 None => {}
             }
             let result = self.http.execute_request(&req).await;
-            let (status, hdrs, bytes) = match result {
+            // A connection or body failure is retried like a server fault.
+            let received = match result {
                 Ok(rsp) => {
                     let status = u16::from(rsp.status());
                     let hdrs = rsp.headers().clone();
-                    let bytes = rsp.into_body().collect().await.map(|b| b.to_vec());
-                    match bytes {
-                        Ok(b) => (status, hdrs, b),
-                        Err(e) if attempt < 5 => {
-                            tracing::debug!("{call} on {}: {e}; retrying", self.name);
-                            tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
-                            continue;
-                        }
-                        Err(e) => {
-                            return Err(err(
-                                ProviderErrorKind::Transient,
-                                call,
-                                &self.name,
-                                e.to_string(),
-                            ))
-                        }
-                    }
+                    rsp.into_body()
+                        .collect()
+                        .await
+                        .map(|b| (status, hdrs, b.to_vec()))
                 }
+                Err(e) => Err(e),
+            };
+            let (status, hdrs, bytes) = match received {
+                Ok(r) => r,
                 Err(e) if attempt < 5 => {
                     tracing::debug!("{call} on {}: {e}; retrying", self.name);
                     tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
