@@ -2,13 +2,16 @@
 
 moto answers HTTP 500 for EnableImageDeprecation and DisableImageDeprecation. This module
 registers both on moto's EC2 responses and keeps DeprecationTime on the image model, so
-DescribeImages reports it like AWS does. Usage: server.py PORT
+DescribeImages reports it like AWS does. It also has RegisterImage use the root block device
+mapping's snapshot and the given architecture, boot mode and ENA (moto ignores them), and
+reports EBS snapshots' BlockSize in bytes as AWS does. Usage: server.py PORT
 """
 
 import datetime
 import sys
 
 from moto.core.responses import ActionResult
+from moto.ebs.models import EBSSnapshot
 from moto.ec2.responses.amis import AmisResponse
 from moto.server import main
 
@@ -71,6 +74,18 @@ def register_image(self):
 
 
 AmisResponse.register_image = register_image
+
+# moto reports EBS snapshots' BlockSize as 512; AWS reports bytes, 524288 (512 KiB). Clients
+# that size their blocks from it (coldsnap) would otherwise write 512-byte blocks.
+_ebs_snapshot_init = EBSSnapshot.__init__
+
+
+def _ebs_snapshot_with_aws_block_size(self, *args, **kwargs):
+    _ebs_snapshot_init(self, *args, **kwargs)
+    self.block_size = 512 * 1024
+
+
+EBSSnapshot.__init__ = _ebs_snapshot_with_aws_block_size
 AmisResponse.enable_image_deprecation = enable_image_deprecation
 AmisResponse.disable_image_deprecation = disable_image_deprecation
 

@@ -69,6 +69,43 @@ fn bad_inputs_are_refused_before_any_upload() {
         "a disk was created"
     );
     assert_eq!(env.azurite.put_pages(), 0);
+    // A disk larger than the destination holds is refused before anything is created.
+    let ok = std::process::Command::new("qemu-img")
+        .args(["create", "-q", "-f", "qcow2"])
+        .arg(env.path("huge.qcow2"))
+        .arg("70T")
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    let err = fails(
+        &env,
+        &[
+            "huge.qcow2",
+            "aws:lab/eu-west-1",
+            "--name",
+            "huge",
+            "--execute",
+            "--yes",
+        ],
+    );
+    assert!(err.contains("at most 65536 GiB"), "{err}");
+    let err = fails(
+        &env,
+        &[
+            "huge.qcow2",
+            "azure:lab-az/westeurope/golden/web-base",
+            "--version",
+            "2",
+            "--execute",
+            "--yes",
+        ],
+    );
+    assert!(err.contains("at most 32 TiB"), "{err}");
+    assert!(
+        !env.moto.log_text().contains("POST /snapshots"),
+        "a snapshot was started"
+    );
     // A gallery version needs a version.
     let err = fails(
         &env,
