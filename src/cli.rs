@@ -69,6 +69,19 @@ pub enum Command {
     /// engine, provenance kept. Sides: FILE, aws:CONTEXT/REGION[/ami-…],
     /// azure:CONTEXT/LOCATION[/gallery/definition[/version]]. Dry run unless --execute.
     Transfer(Box<TransferArgs>),
+    /// What is inside a disk image (any format the engine reads): its partition table and
+    /// each partition's filesystem and usage. Offline: no mounting, no root.
+    Inspect(InspectArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The disk image.
+    #[arg(value_name = "DISK")]
+    pub disk: PathBuf,
+    /// table or json.
+    #[arg(long, default_value = "table", value_parser = ["table", "json"])]
+    pub format: String,
 }
 
 #[derive(Debug, Args)]

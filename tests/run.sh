@@ -25,8 +25,12 @@ fi
 
 # --- Debian packages: qemu-img (the conversion engine's oracle), tmux (the dashboard's
 # end-to-end tests), a C compiler (rusqlite's bundled SQLite, aws-lc), python3 + venv (moto).
+# mkfs.ext4 and mkswap build the inspection tests' disks; they live in sbin.
+export PATH="$PATH:/usr/sbin:/sbin"
 need_pkgs=()
 command -v qemu-img >/dev/null || need_pkgs+=(qemu-utils)
+command -v mkfs.ext4 >/dev/null || need_pkgs+=(e2fsprogs)
+command -v mkswap >/dev/null || need_pkgs+=(util-linux)
 command -v tmux >/dev/null || need_pkgs+=(tmux)
 command -v cc >/dev/null || need_pkgs+=(gcc libc6-dev)
 command -v python3 >/dev/null || need_pkgs+=(python3)
@@ -47,7 +51,7 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
       missing "${need_pkgs[*]}" "apt-get could not install them; install them by hand"
   fi
 fi
-for tool in qemu-img tmux cc python3; do
+for tool in qemu-img tmux cc python3 mkfs.ext4 mkswap; do
   command -v "$tool" >/dev/null || missing "$tool" "it is still not on PATH after installing"
 done
 

@@ -1,0 +1,115 @@
+//! What is inside a disk image, read offline through the conversion engine's readers (any
+//! format, no mounting, no root): the partition table and each partition's filesystem and
+//! usage. (Reading files inside ext filesystems, packages and licences come next.)
+
+pub mod fs;
+pub mod partitions;
+
+use crate::convert::{self, ConvertError, DiskReader};
+use serde::Serialize;
+use std::path::Path;
+
+/// Positional reads of the virtual disk: fill the buffer from the offset.
+pub type ReadAt<'a> = dyn FnMut(u64, &mut [u8]) -> Result<(), InspectError> + 'a;
+
+/// Why an image cannot be inspected: the structure and the offset for a corrupt one.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum InspectError {
+    #[error("corrupt {structure} at offset {offset} ({offset:#x}): {detail}")]
+    Corrupt {
+        structure: &'static str,
+        offset: u64,
+        detail: String,
+    },
+    #[error("{0}")]
+    Engine(String),
+}
+
+impl InspectError {
+    pub fn corrupt(structure: &'static str, offset: u64, detail: String) -> InspectError {
+        InspectError::Corrupt {
+            structure,
+            offset,
+            detail,
+        }
+    }
+}
+
+impl From<ConvertError> for InspectError {
+    fn from(e: ConvertError) -> Self {
+        InspectError::Engine(e.to_string())
+    }
+}
+
+/// One partition (or the whole disk, without a table) and its filesystem.
+#[derive(Clone, Debug, Serialize)]
+pub struct Volume {
+    #[serde(flatten)]
+    pub partition: partitions::Partition,
+    pub filesystem: fs::Filesystem,
+}
+
+/// What `drydock inspect` found.
+#[derive(Clone, Debug, Serialize)]
+pub struct Inspection {
+    pub format: String,
+    pub virtual_size: u64,
+    pub scheme: partitions::Scheme,
+    pub volumes: Vec<Volume>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// Inspect the image at `path` (its format probed).
+pub fn inspect(path: &Path) -> Result<Inspection, InspectError> {
+    let mut reader = convert::open_reader(path, None)?;
+    inspect_reader(reader.as_mut())
+}
+
+/// Inspect a disk through an engine reader; reads past the end are corrupt structures.
+pub fn inspect_reader(reader: &mut dyn DiskReader) -> Result<Inspection, InspectError> {
+    let size = reader.info().virtual_size;
+    let format = reader.info().format.to_string();
+    let mut read = |offset: u64, buf: &mut [u8]| -> Result<(), InspectError> {
+        if offset
+            .checked_add(buf.len() as u64)
+            .is_none_or(|end| end > size)
+        {
+            return Err(InspectError::corrupt(
+                "read",
+                offset,
+                format!("{} bytes past the disk's end ({size})", buf.len()),
+            ));
+        }
+        reader.read_at(offset, buf).map_err(InspectError::from)
+    };
+    let table = partitions::read(size, &mut read)?;
+    let whole = [partitions::Partition {
+        number: 0,
+        start: 0,
+        size,
+        kind: "whole disk".into(),
+        type_id: String::new(),
+        name: String::new(),
+    }];
+    let parts: &[partitions::Partition] = if table.scheme == partitions::Scheme::None {
+        &whole
+    } else {
+        &table.partitions
+    };
+    let mut volumes = Vec::new();
+    for p in parts {
+        let filesystem = fs::identify(p.start, p.size, &mut read)?;
+        volumes.push(Volume {
+            partition: p.clone(),
+            filesystem,
+        });
+    }
+    Ok(Inspection {
+        format,
+        virtual_size: size,
+        scheme: table.scheme,
+        volumes,
+        warnings: table.warnings,
+    })
+}

@@ -1,0 +1,73 @@
+//! `drydock inspect DISK`: the partition table and filesystems of a disk image, as a table
+//! or JSON.
+
+use crate::cli::InspectArgs;
+use anyhow::Result;
+use comfy_table::{presets::NOTHING, Cell, Table};
+use drydock::convert::human_bytes as human;
+use drydock::inspect;
+use drydock::report::Exit;
+
+pub fn run(args: &InspectArgs) -> Result<Exit> {
+    let found = inspect::inspect(&args.disk)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.disk.display()))?;
+    if args.format == "json" {
+        println!("{}", serde_json::to_string_pretty(&found)?);
+        return Ok(Exit::Clean);
+    }
+    println!(
+        "{}: {} image, virtual size {}, {} partition table",
+        args.disk.display(),
+        found.format,
+        human(found.virtual_size),
+        match found.scheme {
+            inspect::partitions::Scheme::Gpt => "GPT",
+            inspect::partitions::Scheme::Mbr => "MBR",
+            inspect::partitions::Scheme::None => "no",
+        }
+    );
+    let mut t = Table::new();
+    t.load_preset(NOTHING);
+    t.set_header([
+        "#",
+        "start",
+        "size",
+        "type",
+        "name",
+        "filesystem",
+        "label",
+        "used",
+    ]);
+    for v in &found.volumes {
+        let (p, f) = (&v.partition, &v.filesystem);
+        let used = match (f.used, f.capacity) {
+            (Some(u), Some(c)) if c > 0 => {
+                format!(
+                    "{} of {} ({:.0} %)",
+                    human(u),
+                    human(c),
+                    u as f64 * 100.0 / c as f64
+                )
+            }
+            _ if !f.readable && f.kind != "unknown" && f.kind != "swap" && f.kind != "vfat" => {
+                "not readable by drydock".into()
+            }
+            _ => "-".into(),
+        };
+        t.add_row([
+            Cell::new(p.number),
+            Cell::new(p.start),
+            Cell::new(human(p.size)),
+            Cell::new(&p.kind),
+            Cell::new(&p.name),
+            Cell::new(&f.kind),
+            Cell::new(&f.label),
+            Cell::new(used),
+        ]);
+    }
+    println!("{t}");
+    for w in &found.warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(Exit::Clean)
+}
