@@ -66,6 +66,17 @@ pub fn run(args: &InspectArgs) -> Result<Exit> {
         ]);
     }
     println!("{t}");
+    for v in &found.volumes {
+        let Some(c) = &v.contents else { continue };
+        let mut parts = vec![c.os.clone().unwrap_or_else(|| "no /etc/os-release".into())];
+        if !c.kernels.is_empty() {
+            parts.push(format!("kernels {}", c.kernels.join(", ")));
+        }
+        if let Some(pm) = &c.package_manager {
+            parts.push(format!("{} {pm} packages", c.packages.len()));
+        }
+        println!("partition {}: {}", v.partition.number, parts.join("; "));
+    }
     for w in &found.warnings {
         eprintln!("warning: {w}");
     }

@@ -1,7 +1,8 @@
 //! What is inside a disk image, read offline through the conversion engine's readers (any
 //! format, no mounting, no root): the partition table and each partition's filesystem and
-//! usage. (Reading files inside ext filesystems, packages and licences come next.)
+//! usage; inside ext2/3/4, the OS release, kernels and Debian packages with their licences.
 
+pub mod contents;
 pub mod fs;
 pub mod partitions;
 
@@ -47,6 +48,9 @@ pub struct Volume {
     #[serde(flatten)]
     pub partition: partitions::Partition,
     pub filesystem: fs::Filesystem,
+    /// What an ext filesystem holds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contents: Option<contents::Contents>,
 }
 
 /// What `drydock inspect` found.
@@ -60,10 +64,20 @@ pub struct Inspection {
     pub warnings: Vec<String>,
 }
 
-/// Inspect the image at `path` (its format probed).
+/// Inspect the image at `path` (its format probed), looking inside ext filesystems.
 pub fn inspect(path: &Path) -> Result<Inspection, InspectError> {
     let mut reader = convert::open_reader(path, None)?;
-    inspect_reader(reader.as_mut())
+    let mut found = inspect_reader(reader.as_mut())?;
+    for v in &mut found.volumes {
+        if v.filesystem.readable {
+            let own = convert::open_reader(path, None)?;
+            match contents::read(own, v.partition.start, v.partition.size) {
+                Ok(c) => v.contents = Some(c),
+                Err(e) => found.warnings.push(e),
+            }
+        }
+    }
+    Ok(found)
 }
 
 /// Inspect a disk through an engine reader; reads past the end are corrupt structures.
@@ -103,6 +117,7 @@ pub fn inspect_reader(reader: &mut dyn DiskReader) -> Result<Inspection, Inspect
         volumes.push(Volume {
             partition: p.clone(),
             filesystem,
+            contents: None,
         });
     }
     Ok(Inspection {

@@ -26,9 +26,28 @@ fn gpt_fixture(dir: &Path) -> std::path::PathBuf {
     std::fs::create_dir_all(tree.join("etc")).unwrap();
     std::fs::write(
         tree.join("etc/os-release"),
-        "ID=debian\nVERSION_ID=\"12\"\n",
+        "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\n",
     )
     .unwrap();
+    std::fs::create_dir_all(tree.join("boot")).unwrap();
+    std::fs::write(tree.join("boot/vmlinuz-6.1.0-28-amd64"), b"kernel").unwrap();
+    std::fs::create_dir_all(tree.join("var/lib/dpkg")).unwrap();
+    std::fs::write(
+        tree.join("var/lib/dpkg/status"),
+        "Package: bash\nStatus: install ok installed\nArchitecture: amd64\nVersion: 5.2.15-2+b7\n\n\
+         Package: removed-pkg\nStatus: deinstall ok config-files\nVersion: 1.0\n\n\
+         Package: zlib1g\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1:1.2.13.dfsg-1\n",
+    )
+    .unwrap();
+    for (pkg, licence) in [("bash", "GPL-3+"), ("zlib1g", "Zlib")] {
+        let doc = tree.join("usr/share/doc").join(pkg);
+        std::fs::create_dir_all(&doc).unwrap();
+        std::fs::write(
+            doc.join("copyright"),
+            format!("Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\nFiles: *\nLicense: {licence}\n"),
+        )
+        .unwrap();
+    }
     std::fs::write(tree.join("big.bin"), vec![7u8; 3 << 20]).unwrap();
     let root = dir.join("root.ext4");
     ext4(&root, 24 * MIB, &tree, "cloudimg-rootfs");
@@ -100,6 +119,17 @@ fn a_gpt_disk_in_every_format_shows_its_partitions_and_filesystems() {
         assert_eq!(vols[1]["filesystem"]["capacity"], 24 * MIB);
         let used = vols[1]["filesystem"]["used"].as_u64().unwrap();
         assert!(used > 3 * MIB && used < 12 * MIB, "{format}: used {used}");
+        let c = &vols[1]["contents"];
+        assert_eq!(c["os"], "Debian GNU/Linux 12 (bookworm)", "{format}: {v}");
+        assert_eq!(c["os_id"], "debian");
+        assert_eq!(c["kernels"], serde_json::json!(["6.1.0-28-amd64"]));
+        assert_eq!(c["package_manager"], "dpkg");
+        let pkgs = c["packages"].as_array().unwrap();
+        assert_eq!(pkgs.len(), 2, "only installed packages: {c}");
+        assert_eq!(pkgs[0]["name"], "bash");
+        assert_eq!(pkgs[0]["version"], "5.2.15-2+b7");
+        assert_eq!(pkgs[0]["licenses"], serde_json::json!(["GPL-3+"]));
+        assert_eq!(pkgs[1]["licenses"], serde_json::json!(["Zlib"]));
         assert_eq!(vols[2]["kind"], "Linux swap");
         assert_eq!(vols[2]["filesystem"]["kind"], "swap");
         assert_eq!(vols[2]["filesystem"]["label"], "swap0");
