@@ -79,8 +79,8 @@ pub struct InspectArgs {
     /// The disk image.
     #[arg(value_name = "DISK")]
     pub disk: PathBuf,
-    /// table or json.
-    #[arg(long, default_value = "table", value_parser = ["table", "json"])]
+    /// table, json, or spdx (an SPDX 2.3 JSON document of the installed packages).
+    #[arg(long, default_value = "table", value_parser = ["table", "json", "spdx"])]
     pub format: String,
 }
 

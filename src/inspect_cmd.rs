@@ -1,5 +1,5 @@
-//! `drydock inspect DISK`: the partition table and filesystems of a disk image, as a table
-//! or JSON.
+//! `drydock inspect DISK`: the partition table, filesystems and packages of a disk image,
+//! as a table, JSON or an SPDX 2.3 document.
 
 use crate::cli::InspectArgs;
 use anyhow::Result;
@@ -11,6 +11,16 @@ use drydock::report::Exit;
 pub fn run(args: &InspectArgs) -> Result<Exit> {
     let found = inspect::inspect(&args.disk)
         .map_err(|e| anyhow::anyhow!("{}: {e}", args.disk.display()))?;
+    if args.format == "spdx" {
+        let name = args
+            .disk
+            .file_name()
+            .map_or_else(|| "disk".into(), |n| n.to_string_lossy().into_owned());
+        let created = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let doc = inspect::spdx::document(&found, &name, &created);
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+        return Ok(Exit::Clean);
+    }
     if args.format == "json" {
         println!("{}", serde_json::to_string_pretty(&found)?);
         return Ok(Exit::Clean);

@@ -5,6 +5,7 @@
 pub mod contents;
 pub mod fs;
 pub mod partitions;
+pub mod spdx;
 
 use crate::convert::{self, ConvertError, DiskReader};
 use serde::Serialize;

@@ -141,6 +141,28 @@ fn a_gpt_disk_in_every_format_shows_its_partitions_and_filesystems() {
         out.contains("GPT partition table") && out.contains("cloudimg-rootfs"),
         "{out}"
     );
+    assert!(
+        out.contains("Debian GNU/Linux 12 (bookworm)") && out.contains("2 dpkg packages"),
+        "{out}"
+    );
+    // The SPDX document lists the packages with SPDX licence ids and purls.
+    let (code, out, err) = common::run(
+        common::drydock(home.path())
+            .args(["inspect", "--format", "spdx"])
+            .arg(&disk),
+    );
+    assert_eq!(code, 0, "{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["spdxVersion"], "SPDX-2.3");
+    let pkgs = doc["packages"].as_array().unwrap();
+    assert_eq!(pkgs.len(), 2);
+    assert_eq!(pkgs[0]["name"], "bash");
+    assert_eq!(pkgs[0]["licenseDeclared"], "GPL-3.0-or-later");
+    assert_eq!(
+        pkgs[0]["externalRefs"][0]["referenceLocator"],
+        "pkg:deb/debian/bash@5.2.15-2+b7?arch=amd64"
+    );
+    assert_eq!(doc["relationships"].as_array().unwrap().len(), 2);
 }
 
 #[test]

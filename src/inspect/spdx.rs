@@ -1,0 +1,131 @@
+//! An SPDX 2.3 JSON document of what `inspect` found: one package per installed package,
+//! its declared licences as an SPDX expression (Debian's short names mapped to SPDX ids,
+//! others as `LicenseRef-…`), all described by the document.
+
+use super::Inspection;
+use serde_json::{json, Value};
+
+/// Debian's DEP-5 short names for the common licences, as SPDX ids.
+fn spdx_id(name: &str) -> String {
+    let known = match name {
+        "GPL-2" => "GPL-2.0-only",
+        "GPL-2+" => "GPL-2.0-or-later",
+        "GPL-3" => "GPL-3.0-only",
+        "GPL-3+" => "GPL-3.0-or-later",
+        "LGPL-2.1" => "LGPL-2.1-only",
+        "LGPL-2.1+" => "LGPL-2.1-or-later",
+        "LGPL-3" => "LGPL-3.0-only",
+        "LGPL-3+" => "LGPL-3.0-or-later",
+        "Apache-2.0" | "MIT" | "Zlib" | "ISC" | "BSD-2-Clause" | "BSD-3-Clause" | "MPL-2.0"
+        | "Artistic-2.0" | "CC0-1.0" | "OpenSSL" | "PSF-2.0" => name,
+        "Expat" => "MIT",
+        "public-domain" => "LicenseRef-public-domain",
+        _ => "",
+    };
+    if !known.is_empty() {
+        return known.to_string();
+    }
+    let clean: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    format!("LicenseRef-{clean}")
+}
+
+/// The declared licence of a package: its licences joined with AND, or NOASSERTION.
+fn declared(licenses: &[String]) -> String {
+    if licenses.is_empty() {
+        return "NOASSERTION".into();
+    }
+    // Each field is an expression of its own ("A or B"); fields all apply (AND).
+    let terms: Vec<String> = licenses
+        .iter()
+        .map(|l| {
+            let alts: Vec<String> = l.split(" or ").map(|a| spdx_id(a.trim())).collect();
+            if alts.len() == 1 {
+                alts[0].clone()
+            } else {
+                format!("({})", alts.join(" OR "))
+            }
+        })
+        .collect();
+    if terms.len() == 1 {
+        terms[0].clone()
+    } else {
+        format!("({})", terms.join(" AND "))
+    }
+}
+
+/// The SPDX 2.3 document for `found`, named after `name`, created at `created` (RFC 3339).
+pub fn document(found: &Inspection, name: &str, created: &str) -> Value {
+    let mut packages = Vec::new();
+    let mut relationships = Vec::new();
+    for v in &found.volumes {
+        let Some(c) = &v.contents else { continue };
+        for (i, p) in c.packages.iter().enumerate() {
+            let id = format!("SPDXRef-Package-{}-{}", v.partition.number, i + 1);
+            packages.push(json!({
+                "name": p.name,
+                "SPDXID": id,
+                "versionInfo": p.version,
+                "downloadLocation": "NOASSERTION",
+                "filesAnalyzed": false,
+                "licenseConcluded": "NOASSERTION",
+                "licenseDeclared": declared(&p.licenses),
+                "copyrightText": "NOASSERTION",
+                "externalRefs": [{
+                    "referenceCategory": "PACKAGE-MANAGER",
+                    "referenceType": "purl",
+                    "referenceLocator": format!(
+                        "pkg:deb/{}/{}@{}{}",
+                        c.os_id.as_deref().unwrap_or("debian"),
+                        p.name,
+                        p.version,
+                        if p.architecture.is_empty() { String::new() } else { format!("?arch={}", p.architecture) }
+                    ),
+                }],
+            }));
+            relationships.push(json!({
+                "spdxElementId": "SPDXRef-DOCUMENT",
+                "relationshipType": "DESCRIBES",
+                "relatedSpdxElement": id,
+            }));
+        }
+    }
+    let digest = crate::plan::digest(&[name, created]);
+    json!({
+        "spdxVersion": "SPDX-2.3",
+        "dataLicense": "CC0-1.0",
+        "SPDXID": "SPDXRef-DOCUMENT",
+        "name": name,
+        "documentNamespace": format!("https://drydock.invalid/spdx/{name}-{digest}"),
+        "creationInfo": {
+            "created": created,
+            "creators": [format!("Tool: drydock-{}", env!("CARGO_PKG_VERSION"))],
+        },
+        "packages": packages,
+        "relationships": relationships,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debian_short_names_become_spdx_expressions() {
+        assert_eq!(declared(&["GPL-3+".into()]), "GPL-3.0-or-later");
+        assert_eq!(
+            declared(&["Expat".into(), "GPL-2+ or Artistic-2.0".into()]),
+            "(MIT AND (GPL-2.0-or-later OR Artistic-2.0))"
+        );
+        assert_eq!(declared(&[]), "NOASSERTION");
+        assert_eq!(declared(&["odd licence".into()]), "LicenseRef-odd-licence");
+    }
+}
