@@ -3,39 +3,16 @@
 //! usage; inside ext2/3/4, the OS release, kernels and Debian packages with their licences.
 
 pub mod contents;
+mod error;
 pub mod fs;
 pub mod partitions;
 pub mod spdx;
 
+pub use error::{InspectError, ReadAt};
+
 use crate::convert::{self, ConvertError, DiskReader};
 use serde::Serialize;
 use std::path::Path;
-
-/// Positional reads of the virtual disk: fill the buffer from the offset.
-pub type ReadAt<'a> = dyn FnMut(u64, &mut [u8]) -> Result<(), InspectError> + 'a;
-
-/// Why an image cannot be inspected: the structure and the offset for a corrupt one.
-#[derive(Clone, Debug, thiserror::Error)]
-pub enum InspectError {
-    #[error("corrupt {structure} at offset {offset} ({offset:#x}): {detail}")]
-    Corrupt {
-        structure: &'static str,
-        offset: u64,
-        detail: String,
-    },
-    #[error("{0}")]
-    Engine(String),
-}
-
-impl InspectError {
-    pub fn corrupt(structure: &'static str, offset: u64, detail: String) -> InspectError {
-        InspectError::Corrupt {
-            structure,
-            offset,
-            detail,
-        }
-    }
-}
 
 impl From<ConvertError> for InspectError {
     fn from(e: ConvertError) -> Self {
