@@ -111,17 +111,12 @@ pub fn run(ctx: &Ctx, args: &TransferArgs) -> Result<Exit> {
         jsonl,
         serde_json::json!({"event": "planned", "source": req.source.to_string(), "dest": req.dest.to_string(), "virtual_size": t.virtual_size, "plan": t.plan}),
     );
-    let mut admitted = Vec::new();
-    if let Some(context) = t.source_context_that_creates() {
-        admitted.push(
-            ctx.gate
-                .admit_temporary(context, &format!("a temporary disk to read {}", req.source))?,
-        );
-    }
-    match &t.dest {
+    let confirmation = match &t.dest {
         Destination::Cloud { cref, .. } => {
             // `--dry-run` (the global flag) wins over --execute.
             if !args.execute || ctx.gate.dry_run() {
+                // What the gate would refuse, a dry run says too.
+                t.admit(&ctx.gate, None)?;
                 if !jsonl {
                     println!("dry run: {what} ({} virtual) would:", human(t.virtual_size));
                     for line in &t.plan {
@@ -131,11 +126,11 @@ pub fn run(ctx: &Ctx, args: &TransferArgs) -> Result<Exit> {
                 }
                 return Ok(Exit::Clean);
             }
-            let c = confirm(ctx, args, &cref.context, &what)?;
-            admitted.push(ctx.gate.admit(&cref.context, &what, &c)?);
+            Some(confirm(ctx, args, &cref.context, &what)?)
         }
-        Destination::Local { .. } => {}
-    }
+        Destination::Local { .. } => None,
+    };
+    let admitted = t.admit(&ctx.gate, confirmation.as_ref())?;
     let ledger = Ledger::beside_journal()
         .ok_or_else(|| anyhow!("no home directory for the transfer ledger; set DRYDOCK_JOURNAL"))?;
     let mut bar = Bar::new(!args.quiet && !jsonl && std::io::stderr().is_terminal());

@@ -77,31 +77,22 @@ impl Executor {
         tags: Tags,
     ) -> Result<String, PlanError> {
         let req = self.transfer_request(r, from, &tags)?;
-        let what = format!("plan {}: transfer {} → {}", self.id(), req.source, req.dest);
-        let gate = &self.opts.gate;
+        let gate = self.opts.gate.clone();
         let confirmation = self
             .opts
             .confirmations
             .get(&r.provider)
             .cloned()
             .unwrap_or(Confirmation::None);
-        let mut admitted = vec![gate
-            .admit(&r.provider, &what, &confirmation)
-            .map_err(|e| PlanError::Step(e.to_string()))?];
         let ledger = transfer::pending::Ledger::beside_journal()
             .ok_or_else(|| PlanError::Step("no directory for the transfer ledger".into()))?;
         let providers = self.opts.providers.clone();
         let rt = tokio::runtime::Handle::current();
-        let source_gate = gate.clone();
         let out = tokio::task::spawn_blocking(move || {
             let t = transfer::prepare(&req, &providers, &rt)?;
-            if let Some(ctx) = t.source_context_that_creates() {
-                admitted.push(
-                    source_gate
-                        .admit_temporary(ctx, "a temporary disk to read the rebuild's source")
-                        .map_err(|e| transfer::TransferError::Usage(e.to_string()))?,
-                );
-            }
+            let admitted = t
+                .admit(&gate, Some(&confirmation))
+                .map_err(|e| transfer::TransferError::Usage(e.to_string()))?;
             transfer::run(t, &admitted, &ledger, &rt, &mut |_| true)
         })
         .await

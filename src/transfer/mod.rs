@@ -16,6 +16,7 @@ pub use endpoint::{CloudRef, Endpoint};
 pub use run::{run, Outcome};
 
 use crate::convert::{self, ConvertError, DiskReader, Format};
+use crate::gate::{Admitted, Confirmation, Gate, GateError};
 use drydock_api::transfer::{ImageSettings, ImageTransfer, SourceImage, UploadRequest};
 use drydock_api::Provider;
 use std::collections::{BTreeMap, HashMap};
@@ -117,13 +118,20 @@ fn transfer_of<'a>(
             c.context, cloud, c.cloud
         )));
     }
-    let t = p.transfer().ok_or_else(|| {
+    Ok((p, transfer_in(p, c)?))
+}
+
+/// What `provider` (the context of `c`) can do for a transfer.
+pub(super) fn transfer_in<'a>(
+    provider: &'a Arc<dyn Provider>,
+    c: &CloudRef,
+) -> Result<&'a dyn ImageTransfer, TransferError> {
+    provider.transfer().ok_or_else(|| {
         TransferError::Usage(format!(
             "{c}: context {} cannot move disks (the simulated demo clouds hold no disks)",
             c.context
         ))
-    })?;
-    Ok((p, t))
+    })
 }
 
 fn settings(from: &ImageSettings, flags: &SettingsFlags) -> ImageSettings {
@@ -228,10 +236,7 @@ pub fn prepare(
         }
         Endpoint::Cloud(c) => {
             let (provider, t) = transfer_of(providers, c)?;
-            let mut upload = upload_request(req, c, virtual_size, &tags, &source_settings)?;
-            if t.needs_vhd_footer() {
-                upload.footer = convert::vhd::make_footer(virtual_size, 2, u64::MAX).to_vec();
-            }
+            let upload = upload_request(req, c, virtual_size, &tags, &source_settings)?;
             plan.extend(rt.block_on(t.plan_upload(&upload))?);
             plan.push(format!(
                 "tag it {}",
@@ -310,15 +315,30 @@ fn upload_request(
 }
 
 impl Transfer {
-    /// The context whose reading creates something (a temporary disk), if any: it needs the
-    /// gate's admission too.
-    pub fn source_context_that_creates(&self) -> Option<&str> {
-        match &self.source {
-            Opened::Cloud { provider, cref, .. } => provider
+    /// The gate's admissions the transfer needs: a temporary read disk in the source's
+    /// context (no confirmation; read-only contexts refuse), and, given the confirmation,
+    /// the change in a cloud destination's context. Without one only the source's is asked
+    /// (a dry run, a download).
+    pub fn admit(
+        &self,
+        gate: &Gate,
+        confirmation: Option<&Confirmation>,
+    ) -> Result<Vec<Admitted>, GateError> {
+        let mut admitted = Vec::new();
+        if let Opened::Cloud { provider, cref, .. } = &self.source {
+            if provider
                 .transfer()
                 .and_then(|t| t.reading_creates())
-                .map(|_| cref.context.as_str()),
-            Opened::Local { .. } => None,
+                .is_some()
+            {
+                let what = format!("a temporary disk to read {cref}");
+                admitted.push(gate.admit_temporary(&cref.context, &what)?);
+            }
         }
+        if let (Destination::Cloud { cref, .. }, Some(c)) = (&self.dest, confirmation) {
+            let what = format!("transfer {} → {cref}", self.source_name);
+            admitted.push(gate.admit(&cref.context, &what, c)?);
+        }
+        Ok(admitted)
     }
 }

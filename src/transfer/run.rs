@@ -135,9 +135,7 @@ pub fn run(
             cref,
             image,
         } => {
-            let t = provider.transfer().ok_or_else(|| {
-                TransferError::Usage(format!("{cref}: the context cannot move disks"))
-            })?;
+            let t = super::transfer_in(&provider, &cref)?;
             let token = super::token();
             let creates = t.reading_creates().is_some();
             if creates {
@@ -202,25 +200,20 @@ pub fn run(
                 mut upload,
                 cref,
             } => {
+                let t = super::transfer_in(&provider, &cref)?;
                 if upload.size != virtual_size {
                     upload.size = virtual_size;
-                    if !upload.footer.is_empty() {
-                        upload.footer =
-                            convert::vhd::make_footer(virtual_size, 2, u64::MAX).to_vec();
-                    }
-                    let t = provider.transfer().ok_or_else(|| {
-                        TransferError::Usage(format!("{cref}: the context cannot move disks"))
-                    })?;
                     rt.block_on(t.plan_upload(&upload))?;
+                }
+                // The footer describes the final size, known only now.
+                if t.needs_vhd_footer() {
+                    upload.footer = convert::vhd::make_footer(virtual_size, 2, u64::MAX).to_vec();
                 }
                 let Some(admitted) = admitted_in(&cref.context) else {
                     return Err(TransferError::Usage(format!(
                         "{cref}: the gate has not admitted this transfer"
                     )));
                 };
-                let t = provider.transfer().ok_or_else(|| {
-                    TransferError::Usage(format!("{cref}: the context cannot move disks"))
-                })?;
                 out_removed(&mut out.removed, ledger, rt, t, admitted.context())?;
                 let pending = Pending {
                     token: upload.token.clone(),

@@ -189,21 +189,10 @@ pub fn run_transfer_job(
 ) {
     let result = (|| -> Result<Finished, String> {
         let t = transfer::prepare(req, providers, rt).map_err(|e| e.to_string())?;
-        let mut admitted = Vec::new();
-        if let Some(ctx) = t.source_context_that_creates() {
-            let what = format!("a temporary disk to read {}", req.source);
-            admitted.push(
-                gate.admit_temporary(ctx, &what)
-                    .map_err(|e| e.to_string())?,
-            );
-        }
-        if let Endpoint::Cloud(c) = &req.dest {
-            let what = format!("transfer {} → {}", req.source, req.dest);
-            admitted.push(
-                gate.admit(&c.context, &what, confirmation)
-                    .map_err(|e| e.to_string())?,
-            );
-        }
+        let cloud_dest = matches!(req.dest, Endpoint::Cloud(_));
+        let admitted = t
+            .admit(gate, cloud_dest.then_some(confirmation))
+            .map_err(|e| e.to_string())?;
         let ledger = transfer::pending::Ledger::beside_journal()
             .ok_or("no directory for the transfer ledger; set DRYDOCK_JOURNAL")?;
         let mut progress = super::conversions::progress_sender(id, cancel, send);
