@@ -36,6 +36,14 @@ impl Build {
         c
     }
 
+    /// The build with only the artifacts `keep` says yes to (their digests recounted);
+    /// `None` when none is left.
+    pub fn retain(mut self, inv: &Inventory, keep: impl Fn(usize) -> bool) -> Option<Build> {
+        self.images.retain(|&i| keep(i));
+        self.digests = digests_of(inv, &self.images);
+        (!self.images.is_empty()).then_some(self)
+    }
+
     /// `web-base 2026.12.1 in aws, azure (3 artifacts, same content)`.
     pub fn summary(&self, inv: &Inventory) -> String {
         let content = match (self.digests.len(), self.images.len()) {

@@ -93,17 +93,11 @@ pub(super) fn write(r: &Report<'_>, opts: &ReportOptions, out: &mut dyn Write) -
     out.write_all(b"\n")
 }
 
-/// The builds of the images the report lists (a filter narrows them too).
+/// The builds of the images the report lists.
 fn builds<'a>(r: &Report<'a>) -> Vec<BuildOut<'a>> {
     let inv = r.inventory;
-    let listed: std::collections::HashSet<&str> = r.images.iter().map(|i| i.id).collect();
-    crate::drift::builds::builds(inv, r.assessment)
+    r.builds()
         .into_iter()
-        .filter_map(|mut b| {
-            b.images
-                .retain(|&i| listed.contains(inv.images[i].id.as_str()));
-            (!b.images.is_empty()).then_some(b)
-        })
         .map(|b| BuildOut {
             clouds: b.clouds(inv),
             consistent: b.consistent(),

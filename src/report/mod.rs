@@ -139,6 +139,16 @@ fn count<'r>(verdicts: impl Iterator<Item = &'r Verdict>) -> Counts {
 }
 
 impl<'a> Report<'a> {
+    /// The builds of the images the report lists (a filter narrows them too).
+    pub fn builds(&self) -> Vec<crate::drift::builds::Build> {
+        let inv = self.inventory;
+        let listed: std::collections::HashSet<&str> = self.images.iter().map(|i| i.id).collect();
+        crate::drift::builds::builds(inv, self.assessment)
+            .into_iter()
+            .filter_map(|b| b.retain(inv, |i| listed.contains(inv.images[i].id.as_str())))
+            .collect()
+    }
+
     /// Filters, groups and sorts (group, then most severe first, then name).
     pub fn build(inv: &'a Inventory, a: &'a Assessment, opts: &ReportOptions) -> Report<'a> {
         let rows: Vec<VmRow<'a>> = rows::vm_rows(inv, a)

@@ -294,14 +294,10 @@ fn builds_table(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let inv = r.inventory;
-    let listed: std::collections::HashSet<&str> = r.images.iter().map(|i| i.id).collect();
-    let shared: Vec<_> = crate::drift::builds::builds(inv, r.assessment)
+    let shared: Vec<_> = r
+        .builds()
         .into_iter()
-        .filter_map(|mut b| {
-            b.images
-                .retain(|&i| listed.contains(inv.images[i].id.as_str()));
-            (b.images.len() > 1).then_some(b)
-        })
+        .filter(|b| b.images.len() > 1)
         .collect();
     if shared.is_empty() {
         return Ok(());
