@@ -149,6 +149,44 @@ pub(crate) fn ask(prompt: &str) -> String {
     line.trim().to_string()
 }
 
+/// What a change in `context` needs, from the flags or the terminal. `subject` names the
+/// change in messages (`plan ID`, `transfer A → B`); `question` is the y/N prompt. A typed
+/// name must be the context's.
+pub(crate) fn confirm(
+    need: Needed,
+    context: &str,
+    subject: &str,
+    question: &str,
+    yes: bool,
+    yes_production: bool,
+) -> Result<Confirmation> {
+    let tty = std::io::stdin().is_terminal();
+    let c = match need {
+        Needed::Refused(e) => bail!("{subject}: {e}"),
+        Needed::Typed(_) if yes_production => Confirmation::Typed(context.into()),
+        Needed::Typed(_) if tty => Confirmation::Typed(ask(&format!(
+            "{subject} changes production context `{context}`: type its name to confirm: "
+        ))),
+        Needed::Typed(_) => bail!("{subject} changes production context `{context}`: pass --yes-production or run it in a terminal and type the name"),
+        _ if yes => Confirmation::Yes,
+        _ if tty => {
+            let a = ask(&format!("{question} [y/N] "));
+            if a.eq_ignore_ascii_case("y") || a.eq_ignore_ascii_case("yes") {
+                Confirmation::Yes
+            } else {
+                bail!("not confirmed; nothing changed");
+            }
+        }
+        _ => bail!("{subject} needs confirmation: pass --yes (scripts) or run it in a terminal"),
+    };
+    if let Confirmation::Typed(t) = &c {
+        if t.trim() != context {
+            bail!("typed `{t}`, not `{context}`: not confirmed; nothing changed");
+        }
+    }
+    Ok(c)
+}
+
 /// The executor for plan `id` over every provider this config knows (demo and cloud).
 fn executor(
     ctx: &Ctx,
@@ -186,36 +224,22 @@ fn executor(
         .into_iter()
         .map(|p| (p.name().to_string(), p))
         .collect();
-    let tty = std::io::stdin().is_terminal();
     let mut confirmations = HashMap::new();
     for (name, need) in needs {
-        let c = match need {
+        let c = if args.execute {
+            let question = format!("run plan {id} on `{name}` ({})?", show::blast_radius(&plan));
+            confirm(
+                need,
+                &name,
+                &format!("plan {id}"),
+                &question,
+                args.yes,
+                args.yes_production,
+            )?
+        } else {
             // A dry run changes nothing; the gate still applies read-only rules.
-            n if !args.execute => n.granted().expect("refusals handled above"),
-            Needed::Typed(_) if args.yes_production => Confirmation::Typed(name.clone()),
-            Needed::Typed(_) if tty => Confirmation::Typed(ask(&format!(
-                "plan {id} changes production context `{name}`: type its name to confirm: "
-            ))),
-            Needed::Typed(_) => bail!("plan {id} changes production context `{name}`: pass --yes-production or run it in a terminal and type the name"),
-            _ if args.yes => Confirmation::Yes,
-            _ if tty => {
-                let a = ask(&format!(
-                    "run plan {id} on `{name}` ({})? [y/N] ",
-                    show::blast_radius(&plan)
-                ));
-                if a.eq_ignore_ascii_case("y") || a.eq_ignore_ascii_case("yes") {
-                    Confirmation::Yes
-                } else {
-                    bail!("not confirmed; nothing changed");
-                }
-            }
-            _ => bail!("plan {id} needs confirmation: pass --yes (scripts) or run it in a terminal"),
+            need.granted().expect("refusals handled above")
         };
-        if let Confirmation::Typed(t) = &c {
-            if t.trim() != name {
-                bail!("typed `{t}`, not `{name}`: not confirmed; nothing changed");
-            }
-        }
         confirmations.insert(name, c);
     }
     let yes = args.yes;

@@ -5,11 +5,11 @@
 
 use crate::cli::TransferArgs;
 use crate::convert_cmd::Bar;
-use crate::plan_cmd::ask;
+use crate::plan_cmd::confirm;
 use crate::Ctx;
 use anyhow::{anyhow, bail, Result};
 use drydock::convert::{human_bytes as human, Format, Progress};
-use drydock::gate::{Confirmation, Needed};
+use drydock::gate::Needed;
 use drydock::report::Exit;
 use drydock::transfer::{self, pending::Ledger, provenance, Destination, Endpoint, Request};
 use std::collections::HashMap;
@@ -50,29 +50,6 @@ fn emit(jsonl: bool, value: serde_json::Value) {
         let _ = writeln!(out, "{value}");
         let _ = out.flush();
     }
-}
-
-/// The confirmation for a change in `context`, from flags or the terminal.
-fn confirm(ctx: &Ctx, args: &TransferArgs, context: &str, what: &str) -> Result<Confirmation> {
-    let tty = std::io::stdin().is_terminal();
-    Ok(match ctx.gate.needs(context) {
-        Needed::Refused(e) => bail!("{what}: {e}"),
-        Needed::Typed(_) if args.yes_production => Confirmation::Typed(context.into()),
-        Needed::Typed(_) if tty => Confirmation::Typed(ask(&format!(
-            "{what} creates an image in production context `{context}`: type its name to confirm: "
-        ))),
-        Needed::Typed(_) => bail!("{what} is in production context `{context}`: pass --yes-production or run it in a terminal and type the name"),
-        _ if args.yes => Confirmation::Yes,
-        _ if tty => {
-            let a = ask(&format!("{what}? [y/N] "));
-            if a.eq_ignore_ascii_case("y") || a.eq_ignore_ascii_case("yes") {
-                Confirmation::Yes
-            } else {
-                bail!("not confirmed; nothing changed");
-            }
-        }
-        _ => bail!("{what} needs confirmation: pass --yes (scripts) or run it in a terminal"),
-    })
 }
 
 pub fn run(ctx: &Ctx, args: &TransferArgs) -> Result<Exit> {
@@ -126,7 +103,14 @@ pub fn run(ctx: &Ctx, args: &TransferArgs) -> Result<Exit> {
                 }
                 return Ok(Exit::Clean);
             }
-            Some(confirm(ctx, args, &cref.context, &what)?)
+            Some(confirm(
+                ctx.gate.needs(&cref.context),
+                &cref.context,
+                &what,
+                &format!("{what}?"),
+                args.yes,
+                args.yes_production,
+            )?)
         }
         Destination::Local { .. } => None,
     };
