@@ -166,7 +166,14 @@ impl ImageTransfer for AwsProvider {
                 .set_next_token(next.take())
                 .send()
                 .await
-                .map_err(|e| crate::error::map(e, "ListSnapshotBlocks", &sres, "the AWS chain"))?;
+                .map_err(|e| {
+                    crate::error::map(
+                        e,
+                        "ListSnapshotBlocks",
+                        &sres,
+                        &self.account.credential_source(),
+                    )
+                })?;
             if let Some(v) = out.volume_size() {
                 size = v as u64 * GIB;
             }
@@ -189,6 +196,7 @@ impl ImageTransfer for AwsProvider {
             }
         }
         Ok(Box::new(SnapshotDisk {
+            credentials: self.account.credential_source(),
             ebs: ebs_client,
             snapshot,
             tokens,
@@ -272,11 +280,16 @@ impl ImageTransfer for AwsProvider {
         for (k, v) in &req.tags {
             call = call.tags(EbsTag::builder().key(k).value(v).build());
         }
-        let out = call
-            .send()
-            .await
-            .map_err(|e| crate::error::map(e, "StartSnapshot", &resource, "the AWS chain"))?;
+        let out = call.send().await.map_err(|e| {
+            crate::error::map(
+                e,
+                "StartSnapshot",
+                &resource,
+                &self.account.credential_source(),
+            )
+        })?;
         Ok(Box::new(SnapshotUpload {
+            credentials: self.account.credential_source(),
             ebs,
             ec2: self.ec2(&req.place),
             snapshot: out.snapshot_id().unwrap_or_default().to_string(),
@@ -323,7 +336,7 @@ impl ImageTransfer for AwsProvider {
                 .await
                 .map_err(|e| self.err(e, "DescribeImages", id))?;
             if used.images().is_empty() {
-                delete_snapshot(&ec2, id).await?;
+                delete_snapshot(&ec2, id, &self.account.credential_source()).await?;
                 removed.push(format!("snapshot {id} ({}/{place})", self.account.name));
             }
         }

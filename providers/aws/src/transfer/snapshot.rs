@@ -15,6 +15,8 @@ use std::collections::BTreeMap;
 
 /// A snapshot's written blocks, read through GetSnapshotBlock.
 pub struct SnapshotDisk {
+    /// Where the credentials come from, for auth errors.
+    pub(super) credentials: String,
     pub(super) ebs: aws_sdk_ebs::Client,
     pub(super) snapshot: String,
     /// Block index → token.
@@ -58,7 +60,7 @@ impl CloudDisk for SnapshotDisk {
                     e,
                     "GetSnapshotBlock",
                     &format!("{} block {index}", self.resource),
-                    "the AWS credential chain",
+                    &self.credentials,
                 )
             })?;
         let checksum = out.checksum.clone();
@@ -100,6 +102,8 @@ impl CloudDisk for SnapshotDisk {
 
 /// A new snapshot being written; completed, then registered as an AMI.
 pub struct SnapshotUpload {
+    /// Where the credentials come from, for auth errors.
+    pub(super) credentials: String,
     pub(super) ebs: aws_sdk_ebs::Client,
     pub(super) ec2: aws_sdk_ec2::Client,
     pub(super) snapshot: String,
@@ -141,7 +145,7 @@ impl CloudUpload for SnapshotUpload {
                     e,
                     "PutSnapshotBlock",
                     &format!("{} block {index}", self.resource()),
-                    "the AWS credential chain",
+                    &self.credentials,
                 )
             })?;
         Ok(())
@@ -159,27 +163,34 @@ impl CloudUpload for SnapshotUpload {
             .changed_blocks_count(blocks as i32)
             .send()
             .await
-            .map_err(|e| crate::error::map(e, "CompleteSnapshot", &resource, "the AWS chain"))?;
-        wait_completed(&self.ec2, &self.snapshot, &resource).await?;
-        register(&self.ec2, &self.snapshot, self.gib, &self.req, tags).await
+            .map_err(|e| crate::error::map(e, "CompleteSnapshot", &resource, &self.credentials))?;
+        wait_completed(&self.ec2, &self.snapshot, &resource, &self.credentials).await?;
+        register(
+            &self.ec2,
+            &self.snapshot,
+            self.gib,
+            &self.req,
+            tags,
+            &self.credentials,
+        )
+        .await
     }
 
     async fn abort(&self) -> Result<(), ProviderError> {
-        delete_snapshot(&self.ec2, &self.snapshot).await
+        delete_snapshot(&self.ec2, &self.snapshot, &self.credentials).await
     }
 }
 
 pub(super) async fn delete_snapshot(
     ec2: &aws_sdk_ec2::Client,
     snapshot: &str,
+    credentials: &str,
 ) -> Result<(), ProviderError> {
     ec2.delete_snapshot()
         .snapshot_id(snapshot)
         .send()
         .await
-        .map_err(|e| {
-            crate::error::map(e, "DeleteSnapshot", snapshot, "the AWS credential chain")
-        })?;
+        .map_err(|e| crate::error::map(e, "DeleteSnapshot", snapshot, credentials))?;
     Ok(())
 }
 
@@ -188,6 +199,7 @@ async fn wait_completed(
     ec2: &aws_sdk_ec2::Client,
     snapshot: &str,
     resource: &str,
+    credentials: &str,
 ) -> Result<(), ProviderError> {
     for _ in 0..600 {
         let out = ec2
@@ -195,7 +207,7 @@ async fn wait_completed(
             .snapshot_ids(snapshot)
             .send()
             .await
-            .map_err(|e| crate::error::map(e, "DescribeSnapshots", resource, "the AWS chain"))?;
+            .map_err(|e| crate::error::map(e, "DescribeSnapshots", resource, credentials))?;
         let state = out
             .snapshots()
             .first()
@@ -230,6 +242,7 @@ async fn register(
     gib: u64,
     req: &UploadRequest,
     tags: &BTreeMap<String, String>,
+    credentials: &str,
 ) -> Result<String, ProviderError> {
     let s = &req.settings;
     let root = if s.root_device.is_empty() {
@@ -270,7 +283,7 @@ async fn register(
             e,
             "RegisterImage",
             &format!("{} on {snapshot}", req.name),
-            "the AWS credential chain",
+            credentials,
         )
     })?;
     let image = out.image_id().unwrap_or_default().to_string();
@@ -284,13 +297,13 @@ async fn register(
         .set_tags(Some(tags))
         .send()
         .await
-        .map_err(|e| crate::error::map(e, "CreateTags", &image, "the AWS credential chain"))?;
+        .map_err(|e| crate::error::map(e, "CreateTags", &image, credentials))?;
     // The snapshot now belongs to an image: it is no longer a leftover.
     ec2.delete_tags()
         .resources(snapshot)
         .tags(Tag::builder().key(TAG_TRANSFER).build())
         .send()
         .await
-        .map_err(|e| crate::error::map(e, "DeleteTags", snapshot, "the AWS credential chain"))?;
+        .map_err(|e| crate::error::map(e, "DeleteTags", snapshot, credentials))?;
     Ok(image)
 }
