@@ -12,11 +12,13 @@
 //! only the conversions named a and b; DRYDOCK_BENCH_SHA256=1 has drydock hash too;
 //! DRYDOCK_BENCH_SETTLE the pause before each run, see `fresh`).
 
+#[path = "support/measure.rs"]
+mod measure;
+
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Instant;
 
 const MIB: u64 = 1 << 20;
 const SLOT: u64 = 4 * MIB;
@@ -258,27 +260,19 @@ fn sync() {
     unsafe { libc::sync() };
 }
 
-/// Run a command; its wall time in seconds and peak RSS in MB.
-// The child is reaped by wait4 (which also gives its rusage), not by Child::wait.
-#[allow(clippy::zombie_processes)]
+/// Run a command; its wall time in seconds and peak RSS in MiB.
 fn run(program: &str, args: &[String]) -> (f64, f64) {
-    let started = Instant::now();
-    let child = Command::new(program)
-        .args(args)
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{program}: {e}"));
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is a valid value; wait4 fills it for our own child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: waiting for the child we just spawned.
-    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
-    let secs = started.elapsed().as_secs_f64();
-    assert!(
-        pid > 0 && status == 0,
-        "{program} {args:?} failed (status {status})"
+    let m = measure::measure(
+        Command::new(program)
+            .args(args)
+            .stdout(std::process::Stdio::null()),
     );
-    (secs, usage.ru_maxrss as f64 / 1024.0)
+    assert!(
+        m.status == 0,
+        "{program} {args:?} failed (status {})",
+        m.status
+    );
+    (m.secs, m.maxrss_kib as f64 / 1024.0)
 }
 
 /// The input image: 40 % of its 4 MiB slots hold data, alternately random bytes and files

@@ -3,25 +3,20 @@
 //!
 //! Run: `cargo bench --bench report` (sizes: DRYDOCK_BENCH_VMS, DRYDOCK_BENCH_IMAGES).
 
+#[path = "support/measure.rs"]
+mod measure;
+
 use std::process::{Command, Stdio};
-use std::time::Instant;
 
 /// Runs `cmd`, returning (wall seconds, peak RSS in MB, exit code).
-// The child is reaped by wait4 (which also reports its rusage), not by Child::wait.
-#[allow(clippy::zombie_processes)]
 fn measure(cmd: &mut Command) -> (f64, f64, i32) {
-    let start = Instant::now();
-    let child = cmd.spawn().expect("drydock starts");
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    // SAFETY: rusage is plain data that wait4 fills in; pid is our own child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(rc, pid, "wait4 failed");
-    let wall = start.elapsed().as_secs_f64();
+    let m = measure::measure(cmd);
     // ru_maxrss is in KiB on Linux.
-    let rss_mb = usage.ru_maxrss as f64 * 1024.0 / 1e6;
-    (wall, rss_mb, libc::WEXITSTATUS(status))
+    (
+        m.secs,
+        m.maxrss_kib as f64 * 1024.0 / 1e6,
+        libc::WEXITSTATUS(m.status),
+    )
 }
 
 fn env_or(name: &str, default: usize) -> usize {

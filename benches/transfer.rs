@@ -11,15 +11,16 @@
 
 #[path = "../tests/azure/azurite.rs"]
 mod azurite;
+#[path = "support/measure.rs"]
+mod measure;
 #[path = "../tests/moto/server.rs"]
 mod moto;
 #[path = "../tests/azure/server.rs"]
 mod server;
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::Instant;
 
 const MIB: u64 = 1 << 20;
 const SUB: &str = "6b1f3c2e-0000-4000-8000-0000000000be";
@@ -30,37 +31,24 @@ struct Run {
     stdout: String,
 }
 
-/// Run a command with `env`; wall time, peak RSS (from wait4) and stdout.
-#[allow(clippy::zombie_processes)] // reaped by wait4, which also gives the rusage
+/// Run a command with `env`; wall time, peak RSS and stdout.
 fn run(program: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let started = Instant::now();
-    let mut child = Command::new(program)
-        .args(args)
-        .envs(env.iter().copied())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{program}: {e}"));
-    let mut out = child.stdout.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = out.read_to_string(&mut s);
-        s
-    });
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is a valid value; wait4 fills it for our own child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: waiting for the child we just spawned.
-    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
-    let secs = started.elapsed().as_secs_f64();
-    let stdout = reader.join().unwrap();
+    let m = measure::measure(
+        Command::new(program)
+            .args(args)
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped()),
+    );
     assert!(
-        pid > 0 && status == 0,
-        "{program} {args:?} failed (status {status}): {stdout}"
+        m.status == 0,
+        "{program} {args:?} failed (status {}): {}",
+        m.status,
+        m.stdout
     );
     Run {
-        secs,
-        rss_mb: usage.ru_maxrss as f64 / 1024.0,
-        stdout,
+        secs: m.secs,
+        rss_mb: m.maxrss_kib as f64 / 1024.0,
+        stdout: m.stdout,
     }
 }
 
