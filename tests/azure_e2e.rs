@@ -252,16 +252,7 @@ fn a_plan_rebuilds_from_a_builder_vm_rolls_out_repoints_and_stops_at_a_used_vers
         .expect("the captured version");
     assert_eq!(new["tags"]["drydock:family"], "web-base");
     assert_eq!(new["tags"]["drydock:version"], "2026.12.1");
-    let vms = doc["vms"].as_array().unwrap();
-    let on_new = vms
-        .iter()
-        .filter(|v| {
-            v["image_id"]
-                .as_str()
-                .unwrap()
-                .ends_with("/versions/2026.12.1")
-        })
-        .count();
+    let on_new = seed::vms_on(&doc, "/versions/2026.12.1");
     assert!(
         on_new >= 6,
         "loose VMs and scale-set instances rolled onto it: {on_new}"

@@ -156,3 +156,13 @@ fn locked(mut r: Value) -> Value {
     r["tags"]["lock"] = json!("CanNotDelete");
     r
 }
+
+/// The VMs of a report (`report --format json`) whose image id ends with `suffix`.
+pub fn vms_on(doc: &Value, suffix: &str) -> usize {
+    doc["vms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["image_id"].as_str().unwrap().ends_with(suffix))
+        .count()
+}

@@ -86,17 +86,7 @@ fn a_plan_rebuilds_by_transferring_an_ami_to_azure_and_rolls_out_onto_it() {
         .as_str()
         .unwrap()
         .contains(&format!("plan/{id}")));
-    let on_new = doc["vms"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|v| {
-            v["image_id"]
-                .as_str()
-                .unwrap()
-                .ends_with("/versions/2026.12.1")
-        })
-        .count();
+    let on_new = crate::seed::vms_on(&doc, "/versions/2026.12.1");
     assert!(
         on_new >= 6,
         "the rollout used the transferred version: {on_new}"
