@@ -78,14 +78,19 @@ pub fn run(args: &InspectArgs) -> Result<Exit> {
     println!("{t}");
     for v in &found.volumes {
         let Some(c) = &v.contents else { continue };
-        let mut parts = vec![c.os.clone().unwrap_or_else(|| "no /etc/os-release".into())];
+        let mut parts: Vec<String> = c.os.iter().cloned().collect();
         if !c.kernels.is_empty() {
             parts.push(format!("kernels {}", c.kernels.join(", ")));
+        }
+        if !c.boot_loaders.is_empty() {
+            parts.push(format!("boot loaders {}", c.boot_loaders.join(", ")));
         }
         if let Some(pm) = &c.package_manager {
             parts.push(format!("{} {pm} packages", c.packages.len()));
         }
-        println!("partition {}: {}", v.partition.number, parts.join("; "));
+        if !parts.is_empty() {
+            println!("partition {}: {}", v.partition.number, parts.join("; "));
+        }
     }
     for w in &found.warnings {
         eprintln!("warning: {w}");

@@ -25,12 +25,16 @@ fi
 
 # --- Debian packages: qemu-img (the conversion engine's oracle), tmux (the dashboard's
 # end-to-end tests), a C compiler (rusqlite's bundled SQLite, aws-lc), python3 + venv (moto).
-# mkfs.ext4 and mkswap build the inspection tests' disks; they live in sbin.
+# mkfs.ext4, mkswap, mkfs.vfat + mcopy build the inspection tests' disks (they live in sbin);
+# rpmbuild + rpm make a real rpm SQLite database.
 export PATH="$PATH:/usr/sbin:/sbin"
 need_pkgs=()
 command -v qemu-img >/dev/null || need_pkgs+=(qemu-utils)
 command -v mkfs.ext4 >/dev/null || need_pkgs+=(e2fsprogs)
 command -v mkswap >/dev/null || need_pkgs+=(util-linux)
+command -v mkfs.vfat >/dev/null || need_pkgs+=(dosfstools)
+command -v mcopy >/dev/null || need_pkgs+=(mtools)
+command -v rpmbuild >/dev/null || need_pkgs+=(rpm)
 command -v tmux >/dev/null || need_pkgs+=(tmux)
 command -v cc >/dev/null || need_pkgs+=(gcc libc6-dev)
 command -v python3 >/dev/null || need_pkgs+=(python3)

@@ -1,12 +1,13 @@
 //! Inside an ext2/3/4 filesystem, read with `ext4-view` through the engine's reader mapped
 //! onto the partition's byte range: the OS release (`/etc/os-release`), the kernels in
-//! `/boot`, and the Debian packages (`/var/lib/dpkg/status`) with their licences from the
-//! machine-readable `/usr/share/doc/PKG/copyright` files.
+//! `/boot`, and the installed packages from dpkg (with licences from the machine-readable
+//! `/usr/share/doc/PKG/copyright` files), rpm's SQLite database or apk.
 
+pub use super::packages::Package;
+use super::packages::{dep5_licenses, parse_apk_installed, parse_dpkg_status, parse_rpm_header};
 use crate::convert::DiskReader;
 use ext4_view::{Ext4, Ext4Read};
 use serde::Serialize;
-use std::collections::BTreeSet;
 
 /// A partition's bytes as ext4-view reads them.
 struct PartitionRead {
@@ -36,33 +37,27 @@ impl Ext4Read for PartitionRead {
     }
 }
 
-/// An installed package.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Package {
-    pub name: String,
-    pub version: String,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub architecture: String,
-    /// SPDX-style licence names from the copyright file; empty when none is declared.
-    pub licenses: Vec<String>,
-}
-
 /// What a filesystem holds.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Contents {
     /// `PRETTY_NAME` of `/etc/os-release` (else `ID VERSION_ID`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub os: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub os_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub os_version: Option<String>,
-    /// Kernel versions (`/boot/vmlinuz-VERSION`).
+    /// Kernel versions (`/boot/vmlinuz-VERSION`, or unified kernel images on an EFI partition).
+    #[serde(default)]
     pub kernels: Vec<String>,
-    /// `dpkg`, when its database is there.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// `dpkg`, `rpm` or `apk`, when its database is there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub package_manager: Option<String>,
+    #[serde(default)]
     pub packages: Vec<Package>,
+    /// EFI boot loaders (`/EFI/*/*.efi`) on an EFI system partition.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub boot_loaders: Vec<String>,
 }
 
 /// One field of an os-release file, unquoted.
@@ -73,49 +68,71 @@ fn os_field(text: &str, key: &str) -> Option<String> {
     })
 }
 
-/// Installed packages from a dpkg `status` file (stanzas whose Status ends `installed`).
-pub fn parse_dpkg_status(text: &str) -> Vec<Package> {
-    let mut out = Vec::new();
-    for stanza in text.split("\n\n") {
-        let field = |k: &str| {
-            stanza.lines().find_map(|l| {
-                l.strip_prefix(k)
-                    .and_then(|r| r.strip_prefix(':'))
-                    .map(|v| v.trim().to_string())
-            })
-        };
-        let (Some(name), Some(status)) = (field("Package"), field("Status")) else {
-            continue;
-        };
-        if !status.ends_with(" installed") {
-            continue;
-        }
-        out.push(Package {
-            name,
-            version: field("Version").unwrap_or_default(),
-            architecture: field("Architecture").unwrap_or_default(),
-            licenses: Vec::new(),
-        });
-    }
-    out.sort_by(|a, b| a.name.cmp(&b.name));
-    out
+/// The largest package database drydock copies out to read (rpm's SQLite file).
+const MAX_RPMDB: u64 = 1 << 30;
+
+/// Open the ext filesystem at `start` (`len` bytes) of `reader`'s disk.
+pub fn open(reader: Box<dyn DiskReader>, start: u64, len: u64) -> Result<Ext4, String> {
+    Ext4::load(Box::new(PartitionRead { reader, start, len }))
+        .map_err(|e| format!("ext filesystem at offset {start}: {e}"))
 }
 
-/// The licences a DEP-5 copyright file declares (`License:` fields), each once.
-pub fn dep5_licenses(text: &str) -> Vec<String> {
-    let set: BTreeSet<String> = text
-        .lines()
-        .filter_map(|l| l.strip_prefix("License:"))
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
-        .collect();
-    set.into_iter().collect()
+/// Packages from rpm's SQLite database (copied with its WAL to a private temporary
+/// directory, since SQLite reads files).
+fn rpm_packages(fs: &Ext4) -> Result<Vec<Package>, String> {
+    let path = "/var/lib/rpm/rpmdb.sqlite";
+    let meta = fs.metadata(path).map_err(|e| format!("{path}: {e}"))?;
+    if meta.len() > MAX_RPMDB {
+        return Err(format!(
+            "{path}: {} bytes is past drydock's limit",
+            meta.len()
+        ));
+    }
+    let dir = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
+    let db = dir.path().join("rpmdb.sqlite");
+    let copy = |from: &str, to: &std::path::Path| -> Result<(), String> {
+        let bytes = fs.read(from).map_err(|e| format!("{from}: {e}"))?;
+        std::fs::write(to, bytes).map_err(|e| format!("{}: {e}", to.display()))
+    };
+    copy(path, &db)?;
+    if fs.exists("/var/lib/rpm/rpmdb.sqlite-wal").unwrap_or(false) {
+        copy(
+            "/var/lib/rpm/rpmdb.sqlite-wal",
+            &dir.path().join("rpmdb.sqlite-wal"),
+        )?;
+    }
+    let conn = rusqlite::Connection::open(&db).map_err(|e| format!("{path}: {e}"))?;
+    let mut stmt = conn
+        .prepare("SELECT hnum, blob FROM Packages")
+        .map_err(|e| format!("{path}: {e}"))?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))
+        .map_err(|e| format!("{path}: {e}"))?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (hnum, blob) = row.map_err(|e| format!("{path}: {e}"))?;
+        out.push(
+            parse_rpm_header(&blob).map_err(|e| format!("{path}: package header {hnum}: {e}"))?,
+        );
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name).then(a.version.cmp(&b.version)));
+    Ok(out)
 }
 
 /// Read the contents of the ext filesystem at `start` (`len` bytes) of `reader`'s disk.
-pub fn read(reader: Box<dyn DiskReader>, start: u64, len: u64) -> Result<Contents, String> {
-    let fs = Ext4::load(Box::new(PartitionRead { reader, start, len }))
-        .map_err(|e| format!("ext filesystem at offset {start}: {e}"))?;
+/// Problems with one database are warnings; the rest is still read.
+pub fn read(
+    reader: Box<dyn DiskReader>,
+    start: u64,
+    len: u64,
+    warnings: &mut Vec<String>,
+) -> Result<Contents, String> {
+    let fs = open(reader, start, len)?;
+    Ok(read_fs(&fs, warnings))
+}
+
+/// What an open ext filesystem holds.
+pub fn read_fs(fs: &Ext4, warnings: &mut Vec<String>) -> Contents {
     let mut c = Contents::default();
     if let Ok(text) = fs.read_to_string("/etc/os-release") {
         c.os_id = os_field(&text, "ID");
@@ -144,33 +161,21 @@ pub fn read(reader: Box<dyn DiskReader>, start: u64, len: u64) -> Result<Content
                 p.licenses = dep5_licenses(&text);
             }
         }
-    }
-    Ok(c)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dpkg_status_keeps_installed_packages_only() {
-        let text =
-            "Package: bash\nStatus: install ok installed\nVersion: 5.2-1\nArchitecture: amd64\n\n\
-                    Package: gone\nStatus: deinstall ok config-files\nVersion: 1\n\n\
-                    Package: zlib1g\nStatus: install ok installed\nVersion: 1:1.2.13\n";
-        let p = parse_dpkg_status(text);
-        assert_eq!(p.len(), 2);
-        assert_eq!(
-            (p[0].name.as_str(), p[0].version.as_str()),
-            ("bash", "5.2-1")
+    } else if fs.exists("/var/lib/rpm/rpmdb.sqlite").unwrap_or(false) {
+        c.package_manager = Some("rpm".into());
+        match rpm_packages(fs) {
+            Ok(p) => c.packages = p,
+            Err(e) => warnings.push(format!("rpm database not read: {e}")),
+        }
+    } else if fs.exists("/var/lib/rpm/Packages").unwrap_or(false) {
+        warnings.push(
+            "/var/lib/rpm/Packages is a Berkeley DB rpm database (RHEL 8 and older), which \
+             drydock does not read: packages not listed"
+                .into(),
         );
-        assert_eq!(p[1].version, "1:1.2.13");
+    } else if let Ok(text) = fs.read_to_string("/lib/apk/db/installed") {
+        c.package_manager = Some("apk".into());
+        c.packages = parse_apk_installed(&text);
     }
-
-    #[test]
-    fn dep5_licences_are_listed_once() {
-        let text = "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n\
-                    Files: *\nLicense: GPL-3+\n\nFiles: lib/*\nLicense: MIT\n\nLicense: GPL-3+\n The text\n";
-        assert_eq!(dep5_licenses(text), vec!["GPL-3+", "MIT"]);
-    }
+    c
 }

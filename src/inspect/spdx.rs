@@ -5,6 +5,28 @@
 use super::Inspection;
 use serde_json::{json, Value};
 
+/// Whether `n` is an SPDX licence id drydock recognises as such.
+fn is_spdx_id(n: &str) -> bool {
+    const FAMILIES: &[&str] = &["GPL-", "LGPL-", "AGPL-", "GFDL-", "MPL-", "EPL-", "CC-BY-"];
+    const ONLY_OR_LATER: &[&str] = &["-only", "-or-later"];
+    FAMILIES.iter().any(|f| n.starts_with(f))
+        && (ONLY_OR_LATER.iter().any(|s| n.ends_with(s))
+            || n.starts_with("MPL-")
+            || n.starts_with("EPL-")
+            || n.starts_with("CC-BY-"))
+        || matches!(
+            n,
+            "BSD-1-Clause"
+                | "0BSD"
+                | "Unlicense"
+                | "BSL-1.0"
+                | "Python-2.0"
+                | "curl"
+                | "X11"
+                | "WTFPL"
+        )
+}
+
 /// Debian's DEP-5 short names for the common licences, as SPDX ids.
 fn spdx_id(name: &str) -> String {
     let known = match name {
@@ -19,6 +41,17 @@ fn spdx_id(name: &str) -> String {
         "Apache-2.0" | "MIT" | "Zlib" | "ISC" | "BSD-2-Clause" | "BSD-3-Clause" | "MPL-2.0"
         | "Artistic-2.0" | "CC0-1.0" | "OpenSSL" | "PSF-2.0" => name,
         "Expat" => "MIT",
+        // rpm's older (Fedora "callaway") short names.
+        "ASL 2.0" => "Apache-2.0",
+        "GPLv2" => "GPL-2.0-only",
+        "GPLv2+" => "GPL-2.0-or-later",
+        "GPLv3" => "GPL-3.0-only",
+        "GPLv3+" => "GPL-3.0-or-later",
+        "LGPLv2+" => "LGPL-2.0-or-later",
+        "LGPLv2.1+" | "LGPLv2+ or LGPLv3+" => "LGPL-2.1-or-later",
+        "Public Domain" => "LicenseRef-public-domain",
+        // Already SPDX ids (rpm since Fedora 37, apk).
+        n if is_spdx_id(n) => n,
         "public-domain" => "LicenseRef-public-domain",
         _ => "",
     };
@@ -38,6 +71,20 @@ fn spdx_id(name: &str) -> String {
     format!("LicenseRef-{clean}")
 }
 
+/// An rpm-style "A AND B" (or "A and B") term as SPDX ids.
+fn conjunction(term: &str) -> String {
+    let parts: Vec<String> = term
+        .split(" AND ")
+        .flat_map(|p| p.split(" and "))
+        .map(|p| spdx_id(p.trim().trim_matches(['(', ')'])))
+        .collect();
+    if parts.len() == 1 {
+        parts[0].clone()
+    } else {
+        format!("({})", parts.join(" AND "))
+    }
+}
+
 /// The declared licence of a package: its licences joined with AND, or NOASSERTION.
 fn declared(licenses: &[String]) -> String {
     if licenses.is_empty() {
@@ -47,7 +94,11 @@ fn declared(licenses: &[String]) -> String {
     let terms: Vec<String> = licenses
         .iter()
         .map(|l| {
-            let alts: Vec<String> = l.split(" or ").map(|a| spdx_id(a.trim())).collect();
+            let alts: Vec<String> = l
+                .split(" or ")
+                .flat_map(|a| a.split(" OR "))
+                .map(|a| conjunction(a.trim()))
+                .collect();
             if alts.len() == 1 {
                 alts[0].clone()
             } else {
@@ -83,7 +134,12 @@ pub fn document(found: &Inspection, name: &str, created: &str) -> Value {
                     "referenceCategory": "PACKAGE-MANAGER",
                     "referenceType": "purl",
                     "referenceLocator": format!(
-                        "pkg:deb/{}/{}@{}{}",
+                        "pkg:{}/{}/{}@{}{}",
+                        match c.package_manager.as_deref() {
+                            Some("rpm") => "rpm",
+                            Some("apk") => "apk",
+                            _ => "deb",
+                        },
                         c.os_id.as_deref().unwrap_or("debian"),
                         p.name,
                         p.version,
@@ -127,5 +183,10 @@ mod tests {
         );
         assert_eq!(declared(&[]), "NOASSERTION");
         assert_eq!(declared(&["odd licence".into()]), "LicenseRef-odd-licence");
+        assert_eq!(
+            declared(&["GPL-3.0-or-later AND MIT".into()]),
+            "(GPL-3.0-or-later AND MIT)"
+        );
+        assert_eq!(declared(&["ASL 2.0".into()]), "Apache-2.0");
     }
 }

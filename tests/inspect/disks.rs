@@ -142,3 +142,100 @@ pub fn swap(path: &Path, size: u64) {
 }
 
 pub const TYPES: (&str, &str, &str) = (BIOS_BOOT, LINUX_FS, SWAP);
+pub const EFI_SYSTEM: &str = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B";
+
+/// `mkfs.vfat` into a new file of `size` bytes holding `files` (path, bytes), copied in
+/// with mtools (no mount).
+pub fn vfat(path: &Path, size: u64, files: &[(&str, &[u8])]) {
+    std::fs::File::create(path).unwrap().set_len(size).unwrap();
+    let ok = Command::new("mkfs.vfat")
+        .args(["-n", "ESP"])
+        .arg(path)
+        .output()
+        .expect("mkfs.vfat (dosfstools) runs")
+        .status
+        .success();
+    assert!(ok, "mkfs.vfat");
+    let staging = tempfile::tempdir().unwrap();
+    for (name, bytes) in files {
+        let mut dir = String::new();
+        for part in name
+            .trim_start_matches('/')
+            .split('/')
+            .collect::<Vec<_>>()
+            .split_last()
+            .unwrap()
+            .1
+        {
+            dir = format!("{dir}/{part}");
+            // mmd fails on a directory that exists; that is fine.
+            let _ = Command::new("mmd")
+                .arg("-i")
+                .arg(path)
+                .arg(format!("::{dir}"))
+                .output();
+        }
+        let local = staging.path().join("f");
+        std::fs::write(&local, bytes).unwrap();
+        let ok = Command::new("mcopy")
+            .arg("-i")
+            .arg(path)
+            .arg(&local)
+            .arg(format!("::{name}"))
+            .status()
+            .expect("mcopy (mtools) runs")
+            .success();
+        assert!(ok, "mcopy {name}");
+    }
+}
+
+/// Delete `file` from an ext image with debugfs, which leaves its blocks as they were:
+/// free space that is not zero.
+pub fn ext_delete(image: &Path, file: &str) {
+    let ok = Command::new("debugfs")
+        .args(["-w", "-R", &format!("rm {file}")])
+        .arg(image)
+        .output()
+        .expect("debugfs (e2fsprogs) runs")
+        .status
+        .success();
+    assert!(ok, "debugfs rm {file}");
+}
+
+/// A real rpm SQLite database under `root/var/lib/rpm`: rpmbuild makes empty packages from
+/// (name, version, release, licence) and rpm installs them with --justdb.
+pub fn rpm_db(root: &Path, packages: &[(&str, &str, &str, &str)]) {
+    let work = tempfile::tempdir().unwrap();
+    let db = root.join("var/lib/rpm");
+    std::fs::create_dir_all(&db).unwrap();
+    let run = |cmd: &mut Command| {
+        let out = cmd.output().expect("rpm / rpmbuild run");
+        assert!(
+            out.status.success(),
+            "{cmd:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(Command::new("rpm").arg("--dbpath").arg(&db).arg("--initdb"));
+    for (name, version, release, licence) in packages {
+        let spec = work.path().join(format!("{name}.spec"));
+        std::fs::write(
+            &spec,
+            format!("Name: {name}\nVersion: {version}\nRelease: {release}\nSummary: t\nLicense: {licence}\nBuildArch: noarch\n%description\nt\n%files\n"),
+        )
+        .unwrap();
+        run(Command::new("rpmbuild")
+            .arg("-bb")
+            .arg("--define")
+            .arg(format!("_topdir {}", work.path().join("build").display()))
+            .arg(&spec));
+        let rpm = work.path().join(format!(
+            "build/RPMS/noarch/{name}-{version}-{release}.noarch.rpm"
+        ));
+        run(Command::new("rpm")
+            .arg("--dbpath")
+            .arg(&db)
+            .args(["-i", "--justdb", "--nodeps", "--noscripts"])
+            .arg(&rpm));
+    }
+}
