@@ -72,6 +72,44 @@ pub enum Command {
     /// What is inside a disk image (any format the engine reads): its partition table and
     /// each partition's filesystem and usage. Offline: no mounting, no root.
     Inspect(InspectArgs),
+    /// Hygiene checks on a disk image before it is published: baked-in credentials,
+    /// unlocked passwords, shared host keys, no contextualisation agent, sysprep leftovers,
+    /// layout, free space that is not zero-filled, large data directories. Exit 1 when a
+    /// finding at or above --fail-on exists, 2 on errors.
+    Lint(LintArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// The disk image.
+    #[arg(value_name = "DISK")]
+    pub disk: PathBuf,
+    /// table or json.
+    #[arg(long, default_value = "table", value_parser = ["table", "json"])]
+    pub format: String,
+    /// Exit 1 when a finding of this severity or worse exists.
+    #[arg(long, value_enum, default_value = "error")]
+    pub fail_on: drydock::inspect::lint::Severity,
+    /// A data directory at least this large is a finding (bytes, or K, M, G).
+    #[arg(long, default_value = "256M", value_parser = parse_size)]
+    pub large_dir: u64,
+}
+
+/// A size in bytes with an optional K, M, G or T suffix (powers of 1024).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim().trim_end_matches(['B', 'b', 'i']);
+    let (num, shift) = match t.chars().last() {
+        Some('K' | 'k') => (&t[..t.len() - 1], 10),
+        Some('M' | 'm') => (&t[..t.len() - 1], 20),
+        Some('G' | 'g') => (&t[..t.len() - 1], 30),
+        Some('T' | 't') => (&t[..t.len() - 1], 40),
+        _ => (t, 0),
+    };
+    num.trim()
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(1 << shift))
+        .ok_or_else(|| format!("{s:?} is not a size (bytes, or a number with K, M, G or T)"))
 }
 
 #[derive(Debug, Args)]

@@ -4,6 +4,7 @@
 mod cli;
 mod convert_cmd;
 mod inspect_cmd;
+mod lint_cmd;
 mod plan_cmd;
 mod transfer_cmd;
 
@@ -113,6 +114,7 @@ fn run(cli: Cli) -> Result<Exit> {
         Some(Command::Ova(cmd)) => convert_cmd::ova(cmd),
         Some(Command::Transfer(args)) => transfer_cmd::run(&ctx, args),
         Some(Command::Inspect(args)) => inspect_cmd::run(args),
+        Some(Command::Lint(args)) => lint_cmd::run(args),
         Some(Command::Demo(DemoCommand::Reset)) => {
             if let Some(dir) = ctx.registry.demo_state_dir() {
                 match std::fs::remove_dir_all(dir) {

@@ -1,10 +1,15 @@
 //! What is inside a disk image, read offline through the conversion engine's readers (any
 //! format, no mounting, no root): the partition table and each partition's filesystem and
-//! usage; inside ext2/3/4, the OS release, kernels and Debian packages with their licences.
+//! usage; inside ext2/3/4, the OS release, kernels and packages with their licences; inside
+//! the EFI system partition, its boot loaders and kernels.
 
 pub mod contents;
+mod efi;
 mod error;
+mod ext_free;
 pub mod fs;
+pub mod lint;
+pub mod packages;
 pub mod partitions;
 pub mod spdx;
 
@@ -47,10 +52,21 @@ pub fn inspect(path: &Path) -> Result<Inspection, InspectError> {
     let mut reader = convert::open_reader(path, None)?;
     let mut found = inspect_reader(reader.as_mut())?;
     for v in &mut found.volumes {
+        let own = convert::open_reader(path, None)?;
+        let (start, size) = (v.partition.start, v.partition.size);
         if v.filesystem.readable {
-            let own = convert::open_reader(path, None)?;
-            match contents::read(own, v.partition.start, v.partition.size) {
+            match contents::read(own, start, size, &mut found.warnings) {
                 Ok(c) => v.contents = Some(c),
+                Err(e) => found.warnings.push(e),
+            }
+        } else if v.filesystem.kind == "vfat" {
+            match efi::read(own, start, size) {
+                Ok((c, used, capacity)) => {
+                    v.filesystem.used = Some(used);
+                    v.filesystem.capacity = Some(capacity);
+                    v.filesystem.readable = true;
+                    v.contents = Some(c);
+                }
                 Err(e) => found.warnings.push(e),
             }
         }
@@ -58,11 +74,12 @@ pub fn inspect(path: &Path) -> Result<Inspection, InspectError> {
     Ok(found)
 }
 
-/// Inspect a disk through an engine reader; reads past the end are corrupt structures.
-pub fn inspect_reader(reader: &mut dyn DiskReader) -> Result<Inspection, InspectError> {
+/// Positional reads of `reader`'s disk where a read past the end is a corrupt structure.
+pub(crate) fn bounded(
+    reader: &mut dyn DiskReader,
+) -> impl FnMut(u64, &mut [u8]) -> Result<(), InspectError> + '_ {
     let size = reader.info().virtual_size;
-    let format = reader.info().format.to_string();
-    let mut read = |offset: u64, buf: &mut [u8]| -> Result<(), InspectError> {
+    move |offset: u64, buf: &mut [u8]| {
         if offset
             .checked_add(buf.len() as u64)
             .is_none_or(|end| end > size)
@@ -74,7 +91,14 @@ pub fn inspect_reader(reader: &mut dyn DiskReader) -> Result<Inspection, Inspect
             ));
         }
         reader.read_at(offset, buf).map_err(InspectError::from)
-    };
+    }
+}
+
+/// Inspect a disk through an engine reader; reads past the end are corrupt structures.
+pub fn inspect_reader(reader: &mut dyn DiskReader) -> Result<Inspection, InspectError> {
+    let size = reader.info().virtual_size;
+    let format = reader.info().format.to_string();
+    let mut read = bounded(reader);
     let table = partitions::read(size, &mut read)?;
     let whole = [partitions::Partition {
         number: 0,

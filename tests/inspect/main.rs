@@ -5,12 +5,42 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod disks;
+mod lint;
+mod packages;
 
 use disks::{ext4, gpt_disk, mbr_disk, swap, Part, MIB, TYPES};
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
-fn inspect_json(home: &Path, disk: &Path) -> serde_json::Value {
+/// The disk as qemu-img writes it in every format (fixed VHD for vpc), the raw one first.
+pub fn convert_all(dir: &Path, disk: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = vec![disk.to_path_buf()];
+    for (format, ext) in [
+        ("qcow2", "qcow2"),
+        ("vpc", "vhd"),
+        ("vmdk", "vmdk"),
+        ("vhdx", "vhdx"),
+    ] {
+        let stem = disk.file_stem().unwrap().to_string_lossy();
+        let image = dir.join(format!("{stem}-{format}.{ext}"));
+        let mut args = vec!["convert", "-O", format];
+        if format == "vpc" {
+            args.extend(["-o", "subformat=fixed"]);
+        }
+        let ok = std::process::Command::new("qemu-img")
+            .args(&args)
+            .arg(disk)
+            .arg(&image)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "qemu-img convert -O {format}");
+        out.push(image);
+    }
+    out
+}
+
+pub fn inspect_json(home: &Path, disk: &Path) -> serde_json::Value {
     let (code, out, err) = common::run(
         common::drydock(home)
             .args(["inspect", "--format", "json"])
