@@ -115,10 +115,15 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
 #[derive(Debug, Args)]
 pub struct InspectArgs {
     /// The disk image.
-    #[arg(value_name = "DISK")]
-    pub disk: PathBuf,
-    /// table, json, or spdx (an SPDX 2.3 JSON document of the installed packages).
-    #[arg(long, default_value = "table", value_parser = ["table", "json", "spdx"])]
+    #[arg(value_name = "DISK", required_unless_present = "diff")]
+    pub disk: Option<PathBuf>,
+    /// What changed between two image versions (disk images, saved `--format json`
+    /// inspections or SPDX documents): OS, kernels, packages, licences.
+    #[arg(long, num_args = 2, value_names = ["OLD", "NEW"], conflicts_with = "disk")]
+    pub diff: Option<Vec<PathBuf>>,
+    /// table, json, spdx (an SPDX 2.3 JSON document of the installed packages), or
+    /// markdown (for --diff).
+    #[arg(long, default_value = "table", value_parser = ["table", "json", "spdx", "markdown"])]
     pub format: String,
 }
 

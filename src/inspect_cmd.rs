@@ -6,14 +6,24 @@ use anyhow::Result;
 use comfy_table::{presets::NOTHING, Cell, Table};
 use drydock::convert::human_bytes as human;
 use drydock::inspect;
+use drydock::inspect::diff::Components;
 use drydock::report::Exit;
+use std::path::Path;
 
 pub fn run(args: &InspectArgs) -> Result<Exit> {
-    let found = inspect::inspect(&args.disk)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", args.disk.display()))?;
+    if let Some(pair) = &args.diff {
+        return diff(&pair[0], &pair[1], &args.format);
+    }
+    let disk = args
+        .disk
+        .as_deref()
+        .expect("clap requires DISK without --diff");
+    if args.format == "markdown" {
+        anyhow::bail!("--format markdown is for --diff; use table, json or spdx");
+    }
+    let found = inspect::inspect(disk).map_err(|e| anyhow::anyhow!("{}: {e}", disk.display()))?;
     if args.format == "spdx" {
-        let name = args
-            .disk
+        let name = disk
             .file_name()
             .map_or_else(|| "disk".into(), |n| n.to_string_lossy().into_owned());
         let created = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
@@ -27,7 +37,7 @@ pub fn run(args: &InspectArgs) -> Result<Exit> {
     }
     println!(
         "{}: {} image, virtual size {}, {} partition table",
-        args.disk.display(),
+        disk.display(),
         found.format,
         human(found.virtual_size),
         match found.scheme {
@@ -96,4 +106,56 @@ pub fn run(args: &InspectArgs) -> Result<Exit> {
         eprintln!("warning: {w}");
     }
     Ok(Exit::Clean)
+}
+
+/// `inspect --diff OLD NEW`.
+fn diff(old: &Path, new: &Path, format: &str) -> Result<Exit> {
+    let load = |p: &Path| Components::load(p).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()));
+    let d = inspect::diff::diff(&load(old)?, &load(new)?);
+    let (o, n) = (old.display().to_string(), new.display().to_string());
+    match format {
+        "json" => println!("{}", serde_json::to_string_pretty(&d)?),
+        "markdown" => print!("{}", inspect::diff::markdown(&d, &o, &n)),
+        "table" => print!("{}", diff_table(&d, &o, &n)),
+        _ => anyhow::bail!("--diff writes table, json or markdown"),
+    }
+    Ok(Exit::Clean)
+}
+
+/// The diff as a terminal table: one row per change.
+pub fn diff_table(d: &inspect::diff::Diff, old: &str, new: &str) -> String {
+    let mut out = format!("{old} -> {new}\n");
+    if let Some(os) = &d.os {
+        out.push_str(&format!("os: {} -> {}\n", os.old, os.new));
+    }
+    for k in &d.kernels_added {
+        out.push_str(&format!("kernel added: {k}\n"));
+    }
+    for k in &d.kernels_removed {
+        out.push_str(&format!("kernel removed: {k}\n"));
+    }
+    let mut t = Table::new();
+    t.load_preset(NOTHING);
+    t.set_header(["change", "package", "old", "new"]);
+    for p in &d.added {
+        t.add_row(["added", &p.name, "", &p.version]);
+    }
+    for p in &d.removed {
+        t.add_row(["removed", &p.name, &p.version, ""]);
+    }
+    for (kind, list) in [
+        ("upgraded", &d.upgraded),
+        ("downgraded", &d.downgraded),
+        ("licence", &d.licence_changes),
+    ] {
+        for c in list {
+            t.add_row([kind, &c.name, &c.old, &c.new]);
+        }
+    }
+    if d.is_empty() {
+        out.push_str("no changes\n");
+    } else {
+        out.push_str(&format!("{t}\n"));
+    }
+    out
 }

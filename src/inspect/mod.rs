@@ -4,6 +4,7 @@
 //! the EFI system partition, its boot loaders and kernels.
 
 pub mod contents;
+pub mod diff;
 mod efi;
 mod error;
 mod ext_free;
@@ -11,6 +12,7 @@ pub mod fs;
 pub mod lint;
 pub mod packages;
 pub mod partitions;
+pub mod pkgver;
 pub mod spdx;
 
 pub use error::{InspectError, ReadAt};

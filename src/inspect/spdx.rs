@@ -167,6 +167,12 @@ pub fn document(found: &Inspection, name: &str, created: &str) -> Value {
         },
         "packages": packages,
         "relationships": relationships,
+        "annotations": found.volumes.iter().filter_map(|v| v.contents.as_ref()?.os.as_ref()).take(1).map(|os| json!({
+            "annotator": format!("Tool: drydock-{}", env!("CARGO_PKG_VERSION")),
+            "annotationDate": created,
+            "annotationType": "OTHER",
+            "comment": format!("os: {os}"),
+        })).collect::<Vec<_>>(),
     })
 }
 

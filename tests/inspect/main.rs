@@ -4,6 +4,7 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod diff;
 mod disks;
 mod lint;
 mod packages;
