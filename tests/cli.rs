@@ -145,6 +145,67 @@ fn filter_terms_select_rows() {
 }
 
 #[test]
+fn classes_filter_group_and_judge_the_demo() {
+    let h = home();
+    let (code, out, err) = run(drydock(h.path()).args([
+        "report",
+        "--demo",
+        "--format",
+        "json",
+        "--filter",
+        "class:dynamic",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let doc = json(&out);
+    let vms = doc["vms"].as_array().unwrap();
+    // tools (user data on Ubuntu), sandbox (user data on AL2023), jumpbox (an extension).
+    assert_eq!(vms.len(), 24, "{doc:#}");
+    for vm in vms {
+        assert_eq!(vm["class"], "dynamic");
+        assert!(vm["class_reason"]
+            .as_str()
+            .unwrap()
+            .contains("installs software at boot"));
+    }
+    // The dynamic class's stricter age: tools' 81-day Ubuntu base is outdated for them.
+    let tools = vms.iter().find(|v| v["name"] == "tools-001").unwrap();
+    assert_eq!(tools["verdict"], "outdated");
+    assert!(tools["reason"]
+        .as_str()
+        .unwrap()
+        .contains("(dynamic VMs: max age 45 days)"));
+    // Images carry their class too; capsules by tag or by their app tag.
+    let (_, out, _) = run(drydock(h.path()).args([
+        "report",
+        "--demo",
+        "--images",
+        "--format",
+        "json",
+        "--filter",
+        "class:capsule",
+    ]));
+    let names: std::collections::BTreeSet<String> = json(&out)["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["family"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        names,
+        ["app-checkout", "reporting"].map(String::from).into()
+    );
+    // Grouped by class.
+    let (code, out, _) = run(drydock(h.path()).args(["report", "--demo", "--group-by", "class"]));
+    assert_eq!(code, 0);
+    for class in ["base", "golden", "capsule", "dynamic"] {
+        assert!(
+            out.lines().any(|l| l.trim_start().starts_with(class)),
+            "{class}: {out}"
+        );
+    }
+}
+
+#[test]
 fn malformed_config_names_file_line_and_key() {
     let h = home();
     let cases = [
@@ -167,6 +228,16 @@ fn malformed_config_names_file_line_and_key() {
             "[[policy.families]]\nname = \"web\"\nmatch_name = \"web-[\"\n",
             "line 3, key `policy.families[0].match_name`",
             "invalid glob `web-[`",
+        ),
+        (
+            "[[policy.classes]]\nclass = \"shiny\"\n",
+            "line 2, key `policy.classes[0].class`",
+            "unknown variant `shiny`",
+        ),
+        (
+            "[policy.class_limits.dynamic]\nmax_age = 30\n",
+            "line 2, key `policy.class_limits.dynamic.max_age`",
+            "unknown field `max_age`",
         ),
         (
             "[demo]\nfault_rate = 1.5\n",

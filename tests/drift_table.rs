@@ -52,6 +52,7 @@ fn vm(id: &str, image: &str) -> Vm {
         image_id: image.into(),
         tags: Tags::new(),
         scale_group: None,
+        boot_config: Vec::new(),
     }
 }
 
@@ -401,6 +402,7 @@ fn every_vm_gets_its_images_verdict_and_counts_add_up() {
         &Policy {
             defaults: Defaults::default(),
             families: vec![],
+            ..Policy::default()
         },
         now(),
     );

@@ -169,7 +169,7 @@ fn filter_help_and_quit_in_a_real_terminal() {
     };
     let pane = t.wait_until("the filtered rows", |pane| {
         let body = rows(pane);
-        pane.contains("Fleet 32 / 326")
+        pane.contains("Fleet 42 / 326")
             && body.len() >= 30
             && body.iter().all(|l| l.contains("! outdated"))
     });

@@ -80,6 +80,7 @@ pub(super) fn image(
     i: usize,
     class: &Classification,
     lineage: &Lineage,
+    kind: super::class::Classed,
 ) -> ImageAssessment {
     let img = &ctx.inv.images[i];
     let prov = &ctx.provs[i];
@@ -125,6 +126,7 @@ pub(super) fn image(
         lineage: lineage.ancestors.clone(),
         issues,
         vm_count: 0,
+        class: kind,
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod builds;
 pub mod catalog;
+pub mod class;
 mod judge;
 pub mod lineage;
 pub mod policy;
@@ -40,6 +41,8 @@ pub struct ImageAssessment {
     pub issues: Vec<String>,
     /// VMs launched from this image.
     pub vm_count: usize,
+    /// Base, golden, capsule or dynamic, and why.
+    pub class: class::Classed,
 }
 
 /// How one VM stands: the verdict of its image, or `unknown` if that cannot be resolved.
@@ -56,11 +59,18 @@ pub struct Assessment {
     pub now: DateTime<Utc>,
     pub images: Vec<ImageAssessment>,
     pub vms: Vec<VmAssessment>,
+    /// Each VM's class and why, index-aligned with `vms`.
+    pub vm_classes: Vec<class::Classed>,
+    /// A VM's own reason where its class's limits judged it apart from its image.
+    pub vm_reasons: Vec<Option<String>>,
 }
 
 impl Assessment {
     /// The reason for VM `i`'s verdict.
     pub fn vm_reason<'a>(&'a self, inv: &Inventory, i: usize) -> Cow<'a, str> {
+        if let Some(r) = self.vm_reasons.get(i).and_then(Option::as_ref) {
+            return Cow::Borrowed(r);
+        }
         match self.vms[i].image {
             Some(img) => Cow::Borrowed(&self.images[img].reason),
             None => Cow::Owned(unknown_reason(&inv.vms[i].image_id)),
@@ -92,16 +102,29 @@ fn usable(img: &crate::model::Image, prov: &Provenance, now: DateTime<Utc>) -> b
 /// Assesses every image and VM of `inv` under `policy` at `now`.
 pub fn evaluate(inv: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Assessment {
     let index = inv.image_index();
-    let provs: Vec<Provenance> = inv
+    let mut provs: Vec<Provenance> = inv
         .images
         .iter()
         .map(|img| Provenance::from_tags(&img.tags))
+        .collect();
+    let kinds: Vec<class::Classed> = inv
+        .images
+        .iter()
+        .zip(provs.iter_mut())
+        .map(|(img, p)| class::of_image(img, &policy.classes, &mut p.issues))
         .collect();
     let classes: Vec<_> = inv
         .images
         .iter()
         .zip(&provs)
-        .map(|(img, p)| policy.classify(&img.name, p.family.as_deref(), p.version.as_deref()))
+        .zip(&kinds)
+        .map(|((img, p), k)| {
+            let mut c = policy.classify(&img.name, p.family.as_deref(), p.version.as_deref());
+            if let Some(l) = policy.class_limits.get(&k.class) {
+                c.limits = l.tighten(c.limits);
+            }
+            c
+        })
         .collect();
     let mut catalog = Catalog::default();
     for ((img, prov), class) in inv.images.iter().zip(&provs).zip(&classes) {
@@ -114,18 +137,16 @@ pub fn evaluate(inv: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Assessm
     let lineages: Vec<_> = (0..inv.images.len())
         .map(|i| lineage::ancestors(inv, &index, &provs, i))
         .collect();
+    let ctx = judge::Context {
+        inv,
+        provs: &provs,
+        catalog: &catalog,
+        now,
+    };
     let mut images: Vec<ImageAssessment> = (0..inv.images.len())
-        .map(|i| {
-            let ctx = judge::Context {
-                inv,
-                provs: &provs,
-                catalog: &catalog,
-                now,
-            };
-            judge::image(&ctx, i, &classes[i], &lineages[i])
-        })
+        .map(|i| judge::image(&ctx, i, &classes[i], &lineages[i], kinds[i].clone()))
         .collect();
-    let vms = inv
+    let mut vms: Vec<VmAssessment> = inv
         .vms
         .iter()
         .map(|vm| match index.get(vm.image_id.as_str()) {
@@ -142,5 +163,47 @@ pub fn evaluate(inv: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Assessm
             },
         })
         .collect();
-    Assessment { now, images, vms }
+    let vm_classes: Vec<class::Classed> = inv
+        .vms
+        .iter()
+        .zip(&vms)
+        .map(|(vm, va)| class::of_vm(vm, va.image.map(|i| (&inv.images[i], &kinds[i]))))
+        .collect();
+    let mut vm_reasons = vec![None; inv.vms.len()];
+    // Dynamic VMs: their base image judged again under the dynamic class's limits.
+    if let Some(l) = policy.class_limits.get(&class::ImageClass::Dynamic) {
+        let mut judged: std::collections::HashMap<usize, (Verdict, String)> = Default::default();
+        for (k, c) in vm_classes.iter().enumerate() {
+            let Some(i) = vms[k]
+                .image
+                .filter(|_| c.class == class::ImageClass::Dynamic)
+            else {
+                continue;
+            };
+            let (verdict, reason) = judged
+                .entry(i)
+                .or_insert_with(|| {
+                    let mut tight = classes[i].clone();
+                    tight.limits = l.tighten(tight.limits);
+                    let a = judge::image(&ctx, i, &tight, &lineages[i], kinds[i].clone());
+                    let what = l.describe(classes[i].limits, tight.limits);
+                    let reason = if what.is_empty() {
+                        a.reason
+                    } else {
+                        format!("{} (dynamic VMs: {what})", a.reason)
+                    };
+                    (a.verdict, reason)
+                })
+                .clone();
+            vms[k].verdict = verdict;
+            vm_reasons[k] = Some(reason);
+        }
+    }
+    Assessment {
+        now,
+        images,
+        vms,
+        vm_classes,
+        vm_reasons,
+    }
 }

@@ -131,10 +131,17 @@ pub struct Policy {
     /// Rules in order; the first that matches wins.
     #[serde(default)]
     pub families: Vec<FamilyRule>,
+    /// Class rules in order (after a `drydock:class` tag, before the heuristics).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<super::class::ClassRule>,
+    /// Limits per class, which only tighten: `[policy.class_limits.dynamic]` applies to
+    /// the base images of dynamic VMs, for those VMs.
+    #[serde(default)]
+    pub class_limits: super::class::PerClass,
 }
 
 /// The limits in force for one image.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Limits {
     pub max_age_days: u32,
     pub max_versions_behind: u32,
@@ -250,6 +257,7 @@ mod tests {
                 rule("web", Some("web-*"), None),
                 rule("ubuntu", None, Some("ubuntu/images/*-server-*")),
             ],
+            ..Policy::default()
         };
         let c = policy.classify("x", Some("web-base"), Some("1.2"));
         assert_eq!(c.family.as_deref(), Some("web-base"));

@@ -22,9 +22,10 @@ pub enum Field {
     Verdict,
     Owner,
     Group,
+    Class,
 }
 
-const FIELDS: [(&str, Field); 13] = [
+const FIELDS: [(&str, Field); 14] = [
     ("name", Field::Name),
     ("id", Field::Id),
     ("cloud", Field::Cloud),
@@ -38,6 +39,7 @@ const FIELDS: [(&str, Field); 13] = [
     ("verdict", Field::Verdict),
     ("owner", Field::Owner),
     ("group", Field::Group),
+    ("class", Field::Class),
 ];
 
 /// The values a field can take, for fields with a closed set: a term whose pattern matches
@@ -54,6 +56,7 @@ pub fn closed_values(field: Field) -> Option<&'static [&'static str]> {
             "revoked",
         ]),
         Field::Cloud => Some(&["aws", "azure"]),
+        Field::Class => Some(&["base", "golden", "capsule", "dynamic"]),
         // VM states and image states: one filter serves both kinds of row.
         Field::State => Some(&[
             "pending",

@@ -33,6 +33,7 @@ pub enum GroupBy {
     Family,
     Account,
     Region,
+    Class,
 }
 
 impl GroupBy {
@@ -41,6 +42,7 @@ impl GroupBy {
             GroupBy::Family => "family",
             GroupBy::Account => "account",
             GroupBy::Region => "region",
+            GroupBy::Class => "class",
         }
     }
 
@@ -52,6 +54,7 @@ impl GroupBy {
             }),
             GroupBy::Account => row.account,
             GroupBy::Region => row.region,
+            GroupBy::Class => row.class,
         }
     }
 }

@@ -26,6 +26,9 @@ pub struct VmRow<'a> {
     pub image_age_days: Option<i64>,
     pub verdict: Verdict,
     pub reason: Cow<'a, str>,
+    /// base, golden, capsule or dynamic.
+    pub class: &'a str,
+    pub class_reason: &'a str,
     pub scale_group: Option<&'a str>,
     pub tags: &'a Tags,
 }
@@ -49,6 +52,8 @@ pub struct ImageRow<'a> {
     pub versions_behind: usize,
     pub verdict: Verdict,
     pub reason: &'a str,
+    pub class: &'a str,
+    pub class_reason: &'a str,
     /// Ancestor image ids, parent first.
     pub lineage: Vec<&'a str>,
     pub issues: &'a [String],
@@ -76,6 +81,8 @@ pub fn vm_row<'a>(inv: &'a Inventory, a: &'a Assessment, i: usize) -> VmRow<'a> 
         image_age_days: img.map(|(_, ia)| ia.age_days),
         verdict: va.verdict,
         reason: a.vm_reason(inv, i),
+        class: a.vm_classes[i].class.as_str(),
+        class_reason: &a.vm_classes[i].reason,
         scale_group: vm.scale_group.as_deref(),
         tags: &vm.tags,
     }
@@ -106,6 +113,8 @@ pub fn image_row<'a>(inv: &'a Inventory, a: &'a Assessment, i: usize) -> ImageRo
         versions_behind: ia.versions_behind,
         verdict: ia.verdict,
         reason: &ia.reason,
+        class: ia.class.class.as_str(),
+        class_reason: &ia.class.reason,
         lineage: ia
             .lineage
             .iter()
@@ -141,6 +150,7 @@ impl Filterable for VmRow<'_> {
             Field::Verdict => one(self.verdict.as_str()),
             Field::Owner => [None, None],
             Field::Group => [self.scale_group, None],
+            Field::Class => one(self.class),
         }
     }
 
@@ -163,6 +173,7 @@ impl Filterable for ImageRow<'_> {
             Field::Version => [self.version, None],
             Field::Verdict => one(self.verdict.as_str()),
             Field::Owner => one(self.owner),
+            Field::Class => one(self.class),
             Field::Size | Field::Group => [None, None],
         }
     }

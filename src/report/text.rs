@@ -136,14 +136,15 @@ pub(super) fn tables(r: &Report<'_>, opts: &ReportOptions, out: &mut dyn Write) 
         let mut t = new_table(
             opts,
             &[
-                "verdict", "image", "cloud", "account", "region", "family", "version", "age",
-                "state", "vms", "reason",
+                "verdict", "image", "class", "cloud", "account", "region", "family", "version",
+                "age", "state", "vms", "reason",
             ],
         );
         for i in &r.images {
             t.add_row(vec![
                 verdict_cell(i.verdict, opts.color),
                 Cell::new(i.name),
+                Cell::new(i.class),
                 Cell::new(i.cloud),
                 Cell::new(i.account),
                 Cell::new(i.region),
@@ -163,14 +164,15 @@ pub(super) fn tables(r: &Report<'_>, opts: &ReportOptions, out: &mut dyn Write) 
     } else {
         // Grouped rows are sorted by group; the group is one of the columns already.
         let header = [
-            "verdict", "vm", "cloud", "account", "region", "image", "family", "version", "age",
-            "reason",
+            "verdict", "vm", "class", "cloud", "account", "region", "image", "family", "version",
+            "age", "reason",
         ];
         let mut t = new_table(opts, &header);
         for v in &r.vms {
             t.add_row(vec![
                 verdict_cell(v.verdict, opts.color),
                 Cell::new(v.name),
+                Cell::new(v.class),
                 Cell::new(v.cloud),
                 Cell::new(v.account),
                 Cell::new(v.region),
@@ -210,14 +212,15 @@ pub fn images_csv<'r, 'a: 'r>(
 ) -> io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record([
-        "verdict", "id", "name", "cloud", "account", "region", "family", "version", "age_days",
-        "state", "vm_count", "reason",
+        "verdict", "id", "name", "class", "cloud", "account", "region", "family", "version",
+        "age_days", "state", "vm_count", "reason",
     ])?;
     for i in rows {
         w.write_record([
             i.verdict.as_str(),
             i.id,
             i.name,
+            i.class,
             i.cloud,
             i.account,
             i.region,
@@ -243,6 +246,7 @@ pub fn vms_csv<'r, 'a: 'r>(
         "verdict",
         "id",
         "name",
+        "class",
         "cloud",
         "account",
         "region",
@@ -265,6 +269,7 @@ pub fn vms_csv<'r, 'a: 'r>(
             v.verdict.as_str(),
             v.id,
             v.name,
+            v.class,
             v.cloud,
             v.account,
             v.region,

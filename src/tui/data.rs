@@ -128,6 +128,7 @@ impl Filterable for VmRef<'_> {
             Field::Verdict => one(self.verdict().as_str()),
             Field::Owner => [None, None],
             Field::Group => [vm.scale_group.as_deref(), None],
+            Field::Class => one(self.data.a.vm_classes[self.i].class.as_str()),
         }
     }
 
@@ -172,6 +173,7 @@ impl Filterable for ImageRef<'_> {
             Field::Version => [ia.version.as_deref(), None],
             Field::Verdict => one(ia.verdict.as_str()),
             Field::Owner => one(img.owner.as_str()),
+            Field::Class => one(ia.class.class.as_str()),
             Field::Size | Field::Group => [None, None],
         }
     }

@@ -20,11 +20,12 @@ pub enum Column {
     Family,
     Version,
     Age,
+    Class,
     Reason,
 }
 
 impl Column {
-    pub const ALL: [Column; 11] = [
+    pub const ALL: [Column; 12] = [
         Column::Verdict,
         Column::Name,
         Column::Id,
@@ -35,6 +36,7 @@ impl Column {
         Column::Family,
         Column::Version,
         Column::Age,
+        Column::Class,
         Column::Reason,
     ];
 
@@ -50,6 +52,7 @@ impl Column {
             Column::Family => "family",
             Column::Version => "version",
             Column::Age => "age",
+            Column::Class => "class",
             Column::Reason => "reason",
         }
     }
@@ -67,7 +70,7 @@ impl Column {
 }
 
 /// Column caps (characters), in `Column::ALL` order.
-pub const CAPS: [u16; 11] = [11, 26, 24, 5, 14, 14, 30, 20, 16, 5, 200];
+pub const CAPS: [u16; 12] = [11, 26, 24, 5, 14, 14, 30, 20, 16, 5, 7, 200];
 
 /// Sort order and rows of the Fleet view, and the width each column needs.
 #[derive(Debug, Clone)]
@@ -76,10 +79,10 @@ pub struct FleetState {
     pub ascending: bool,
     pub rows: Rows,
     /// Per VM, the length of each column's text (capped), measured once per data.
-    lens: Vec<[u8; 11]>,
+    lens: Vec<[u8; 12]>,
     /// Each column's width over the whole filtered set (not the visible page), so paging
     /// never changes the columns or their widths.
-    pub widths: [u16; 11],
+    pub widths: [u16; 12],
 }
 
 impl Default for FleetState {
@@ -90,13 +93,13 @@ impl Default for FleetState {
             ascending: false,
             rows: Rows::default(),
             lens: Vec::new(),
-            widths: [0; 11],
+            widths: [0; 12],
         }
     }
 }
 
 /// The texts of VM `i`'s cells, in `Column::ALL` order (ids keep their distinguishing tail).
-pub fn cells(data: &Data, i: u32, marked: bool) -> [String; 11] {
+pub fn cells(data: &Data, i: u32, marked: bool) -> [String; 12] {
     let r = data.vm(i);
     let vm = r.vm();
     let v = r.verdict();
@@ -115,6 +118,7 @@ pub fn cells(data: &Data, i: u32, marked: bool) -> [String; 11] {
         r.family().unwrap_or("-").to_string(),
         r.version().unwrap_or("-").to_string(),
         r.age_days().map_or("-".into(), |a| format!("{a}d")),
+        data.a.vm_classes[i as usize].class.to_string(),
         data.a.vm_reason(&data.inv, i as usize).into_owned(),
     ]
 }
@@ -132,6 +136,7 @@ fn text(data: &Data, i: u32, col: Column) -> &str {
         Column::Image => r.image_name().unwrap_or(&vm.image_id),
         Column::Family => r.family().unwrap_or(""),
         Column::Version => r.version().unwrap_or(""),
+        Column::Class => data.a.vm_classes[i as usize].class.as_str(),
         Column::Verdict | Column::Age | Column::Reason => "",
     }
 }
@@ -151,10 +156,10 @@ impl FleetState {
     /// room for a mark), at least the title and its sort marker, at most the cap.
     fn fit_widths(&mut self) {
         let title = |k: usize| Column::ALL[k].title().len() as u16 + 2;
-        let mut w: [u16; 11] = [0; 11];
+        let mut w: [u16; 12] = [0; 12];
         for &i in &self.rows.shown {
             if let Some(l) = self.lens.get(i as usize) {
-                for k in 0..11 {
+                for k in 0..12 {
                     w[k] = w[k].max(l[k] as u16);
                 }
             }

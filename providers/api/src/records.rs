@@ -99,6 +99,10 @@ pub struct Vm {
     /// The scale group the VM belongs to, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scale_group: Option<String>,
+    /// What installs software on the VM at boot ("user data", "custom data",
+    /// "extension CustomScript"): a VM on a base image with any of these is `dynamic`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub boot_config: Vec<String>,
 }
 
 /// A bootable image (AMI, managed image, gallery image version, marketplace image).

@@ -46,6 +46,8 @@ pub fn vm(i: &aws_sdk_ec2::types::Instance, account: &str, region: &str) -> Opti
         launched_at: time(i.launch_time()),
         image_id: i.image_id().unwrap_or("").to_string(),
         scale_group: tags.get("aws:autoscaling:groupName").cloned(),
+        // Filled by the provider from DescribeInstanceAttribute for VMs on vendor images.
+        boot_config: Vec::new(),
         tags,
     })
 }

@@ -1,6 +1,7 @@
 //! The AWS provider: scans EC2 instances, images (owned and referenced), launch templates
 //! and auto scaling groups per account × region, and applies mutations through EC2.
 
+mod boot;
 pub mod config;
 mod convert;
 mod error;

@@ -186,6 +186,7 @@ impl AwsProvider {
         );
         self.image_metadata(&ec2, region, &account, &mut out).await;
         self.newer_bases(&ec2, region, &account, &mut out).await?;
+        self.boot_config(&ec2, region, &mut out).await;
         // Launch templates, their default and latest versions.
         let mut pages = ec2.describe_launch_templates().into_paginator().send();
         while let Some(page) = pages.next().await {

@@ -105,7 +105,41 @@ pub fn vm(
         scale_group: p
             .and_then(|p| p.virtual_machine_scale_set.as_ref())
             .and_then(|s| s.id.clone()),
+        boot_config: boot_config(
+            p.and_then(|p| p.os_profile.as_ref()),
+            p.and_then(|p| p.user_data.as_deref()),
+            &v.resources,
+        ),
     })
+}
+
+/// What installs software at boot: custom data, user data (`$expand=userData`) and VM
+/// extensions, each named.
+fn boot_config(
+    os: Option<&models::OsProfile>,
+    user_data: Option<&str>,
+    extensions: &[models::VirtualMachineExtension],
+) -> Vec<String> {
+    let mut out = Vec::new();
+    if os
+        .and_then(|o| o.custom_data.as_deref())
+        .is_some_and(|d| !d.is_empty())
+    {
+        out.push("custom data".to_string());
+    }
+    if user_data.is_some_and(|d| !d.is_empty()) {
+        out.push("user data".to_string());
+    }
+    for e in extensions {
+        let kind = e
+            .properties
+            .as_ref()
+            .and_then(|p| p.type_.clone())
+            .or_else(|| e.resource_with_optional_location.name.clone())
+            .unwrap_or_else(|| "unnamed".into());
+        out.push(format!("extension {kind}"));
+    }
+    out
 }
 
 /// A managed image (Azure reports no creation time: `drydock:created` or the scan time).
@@ -240,6 +274,11 @@ pub fn scale_set_vm(
         image_id: image,
         tags,
         scale_group: set.resource.id.clone(),
+        boot_config: boot_config(
+            p.and_then(|p| p.os_profile.as_ref()),
+            p.and_then(|p| p.user_data.as_deref()),
+            &v.resources,
+        ),
     })
 }
 
@@ -282,5 +321,36 @@ mod tests {
         assert!(vm.image_id.ends_with("/images/img"));
         assert_eq!(vm.launched_at.to_rfc3339(), "2026-10-01T00:00:00+00:00");
         assert_eq!(vm.tags["drydock:family"], "web");
+    }
+
+    #[test]
+    fn custom_data_user_data_and_extensions_are_boot_config() {
+        // The official "list all VMs" example (maximum set): custom data, user data and
+        // extensions on the first VM.
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/fixtures/azure-arm/compute-2024-07-01/virtualMachineExamples/VirtualMachine_ListAll_MaximumSet_Gen.json"
+        );
+        let Ok(text) = std::fs::read_to_string(path) else {
+            panic!("the spec examples are at {path}");
+        };
+        let example: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let first = example["responses"]["200"]["body"]["value"][0].clone();
+        let v: models::VirtualMachine = serde_json::from_value(first).unwrap();
+        let vm = vm(&v, "s", None, Utc::now()).unwrap();
+        assert_eq!(vm.boot_config[..2], ["custom data", "user data"]);
+        assert!(
+            vm.boot_config[2..]
+                .iter()
+                .all(|b| b.starts_with("extension ")),
+            "{:?}",
+            vm.boot_config
+        );
+        let bare: models::VirtualMachine = parse(r#"{"id":"/x","location":"westeurope"}"#);
+        assert!(vm_boot(&bare).is_empty());
+    }
+
+    fn vm_boot(v: &models::VirtualMachine) -> Vec<String> {
+        vm(v, "s", None, Utc::now()).unwrap().boot_config
     }
 }

@@ -4,7 +4,7 @@
 use crate::ids;
 use crate::spec::{AccountSpec, FamilySpec, FleetSpec, VersionSpec, VmFleetSpec};
 use chrono::{DateTime, Duration, Utc};
-use drydock_api::{Cloud, Image, LaunchTemplate, ScaleGroup, ScanResult, Tags, Vm};
+use drydock_api::{Cloud, Image, LaunchTemplate, ScaleGroup, ScanResult, Vm};
 use std::collections::HashMap;
 use thiserror::Error;
 
@@ -104,7 +104,7 @@ fn image(
     now: DateTime<Utc>,
 ) -> Image {
     let created = days(now, -ver.created_days_ago);
-    let mut tags = Tags::new();
+    let mut tags = fam.tags.clone();
     if fam.provenance && !fam.vendor {
         tags.insert("drydock:family".into(), fam.name.clone());
         tags.insert("drydock:version".into(), ver.version.clone());
@@ -193,6 +193,7 @@ fn build_fleet(
             image_id,
             tags,
             scale_group: fleet.scale_group.clone(),
+            boot_config: fleet.boot_config.clone(),
         });
     }
     let Some(group) = &fleet.scale_group else {

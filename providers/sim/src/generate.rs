@@ -183,6 +183,11 @@ pub fn generate(spec: GenerateSpec, now: DateTime<Utc>) -> ScanResult {
             image_id,
             tags,
             scale_group: group,
+            boot_config: if n % 11 == 0 {
+                vec!["user data".into()]
+            } else {
+                Vec::new()
+            },
         });
     }
     for (f, members) in groups {

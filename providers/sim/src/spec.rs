@@ -50,6 +50,9 @@ pub struct FamilySpec {
     /// Regions the images exist in (defaults to the account's regions).
     #[serde(default)]
     pub regions: Option<Vec<String>>,
+    /// Tags every image of the family carries (e.g. `app`, `drydock:class`).
+    #[serde(default)]
+    pub tags: Tags,
     pub versions: Vec<VersionSpec>,
 }
 
@@ -107,6 +110,10 @@ pub struct VmFleetSpec {
     pub model_image: Option<String>,
     #[serde(default)]
     pub tags: Tags,
+    /// What installs software at boot ("user data", "extension CustomScript"): VMs on a
+    /// base image with any of these are `dynamic`.
+    #[serde(default)]
+    pub boot_config: Vec<String>,
 }
 
 fn running() -> VmState {

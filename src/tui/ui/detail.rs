@@ -109,6 +109,11 @@ pub fn vm(f: &mut Frame<'_>, area: Rect, d: &Data, i: usize, theme: Theme) {
                 r.version().unwrap_or("")
             ),
         ),
+        kv(
+            theme,
+            "class",
+            format!("{}: {}", d.a.vm_classes[i].class, d.a.vm_classes[i].reason),
+        ),
         Line::from(vec![
             Span::styled(format!("{:>10}: ", "verdict"), theme.title()),
             Span::styled(format!("{} {}", v.symbol(), v.as_str()), theme.verdict(v)),
@@ -146,6 +151,11 @@ pub fn image(f: &mut Frame<'_>, area: Rect, d: &Data, i: usize, theme: Theme) {
                 ia.version.as_deref().unwrap_or(""),
                 ia.latest.as_deref().unwrap_or("-")
             ),
+        ),
+        kv(
+            theme,
+            "class",
+            format!("{}: {}", ia.class.class, ia.class.reason),
         ),
         kv(
             theme,

@@ -70,11 +70,11 @@ pub fn fleet(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
     // paging never changes them; only the visible rows' texts are made.
     let sort_col = Column::ALL.iter().position(|&c| c == st.sort).unwrap_or(0);
     let columns = fit_columns(&st.widths, inner.width, sort_col);
-    let cells: Vec<[String; 11]> = st.rows.shown[window.clone()]
+    let cells: Vec<[String; 12]> = st.rows.shown[window.clone()]
         .iter()
         .map(|&i| {
             let texts = crate::tui::fleet::cells(d, i, st.rows.marked.contains(&i));
-            let mut out: [String; 11] = Default::default();
+            let mut out: [String; 12] = Default::default();
             for &(c, w) in &columns {
                 out[c] = ellipsize(&texts[c], w as usize);
             }
@@ -118,7 +118,7 @@ pub fn fleet(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
     let widths: Vec<Constraint> = columns
         .iter()
         .map(|&(c, w)| {
-            if c == 10 {
+            if c == REASON {
                 Constraint::Min(w)
             } else {
                 Constraint::Length(w)
@@ -137,18 +137,21 @@ pub fn fleet(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
     }
 }
 
+/// The reason column: last, taking what the others leave.
+const REASON: usize = 11;
+
 /// Optional columns, most wanted first; they are shown while the reason keeps room.
-const OPTIONAL: [usize; 5] = [5, 6, 4, 3, 2];
+const OPTIONAL: [usize; 6] = [10, 5, 6, 4, 3, 2];
 /// Room the reason column keeps before optional columns are dropped.
 const REASON_MIN: u16 = 32;
 
 /// Picks the columns that fit `width` from their measured widths: verdict, name, family,
 /// version, age and the reason always, optional ones while they fit, and the sorted column
 /// whatever it costs (its marker stays visible). Returns (column, width) in display order.
-fn fit_columns(widths: &[u16; 11], width: u16, sort: usize) -> Vec<(usize, u16)> {
+fn fit_columns(widths: &[u16; 12], width: u16, sort: usize) -> Vec<(usize, u16)> {
     let used = |cols: &[usize]| -> u16 { cols.iter().map(|&c| widths[c] + 1).sum() };
     let mut shown: Vec<usize> = vec![0, 1, 7, 8, 9];
-    if !shown.contains(&sort) && sort != 10 {
+    if !shown.contains(&sort) && sort != REASON {
         shown.push(sort);
     }
     for &c in &OPTIONAL {
@@ -171,13 +174,13 @@ fn fit_columns(widths: &[u16; 11], width: u16, sort: usize) -> Vec<(usize, u16)>
             shown.retain(|&c| c != drop);
         }
     }
-    shown.push(10);
+    shown.push(REASON);
     shown.sort_unstable();
     let fixed = used(&shown[..shown.len() - 1]);
     shown
         .into_iter()
         .map(|c| {
-            if c == 10 {
+            if c == REASON {
                 (c, width.saturating_sub(fixed).max(10))
             } else {
                 (c, widths[c])
@@ -203,9 +206,9 @@ pub fn images(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
     );
     let window = st.rows.list.window(height, st.rows.shown.len());
     // The name takes what the fixed columns leave (7 gaps of 1).
-    let name_w = (inner.width as usize).saturating_sub(20 + 16 + 11 + 5 + 12 + 5 + 12 + 7);
+    let name_w = (inner.width as usize).saturating_sub(20 + 16 + 11 + 7 + 5 + 12 + 5 + 12 + 8);
     let header = Row::new([
-        "family", "version", "verdict", "age", "state", "vms", "region", "name",
+        "family", "version", "verdict", "class", "age", "state", "vms", "region", "name",
     ])
     .style(theme.title());
     let rows: Vec<Row> = st.rows.shown[window.clone()]
@@ -236,6 +239,7 @@ pub fn images(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
                     16,
                 )),
                 verdict_cell(ia.verdict, theme),
+                Cell::from(ia.class.class.as_str()),
                 Cell::from(format!("{}d", ia.age_days)),
                 Cell::from(img.state.as_str()),
                 Cell::from(ia.vm_count.to_string()),
@@ -253,6 +257,7 @@ pub fn images(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
         Constraint::Length(20),
         Constraint::Length(16),
         Constraint::Length(11),
+        Constraint::Length(7),
         Constraint::Length(5),
         Constraint::Length(12),
         Constraint::Length(5),

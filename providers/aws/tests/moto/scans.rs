@@ -65,6 +65,30 @@ async fn scan_reads_vms_images_templates_and_groups() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_data_on_a_vendor_image_is_boot_config() {
+    let m = Moto::start();
+    let ec2 = m.ec2("eu-west-1").await;
+    let vendor = vendor_ami(&ec2).await;
+    let plain = run(&ec2, &vendor, "plain-001").await;
+    let booted = ec2
+        .run_instances()
+        .image_id(&vendor)
+        .min_count(1)
+        .max_count(1)
+        .user_data("IyEvYmluL3NoCmFwdCBpbnN0YWxsIC15IG5naW54Cg==")
+        .send()
+        .await
+        .unwrap();
+    let booted = booted.instances()[0].instance_id().unwrap().to_string();
+    let p = AwsProvider::new(m.account(&["eu-west-1"])).await;
+    let (r, _) = scan(&p).await;
+    let vm = |id: &str| r.vms.iter().find(|v| v.id == id).unwrap();
+    assert_eq!(vm(&booted).boot_config, vec!["user data"]);
+    assert!(vm(&plain).boot_config.is_empty());
+    assert!(r.problems.is_empty(), "{:?}", r.problems);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_instances_paginate() {
     let m = Moto::start();
     let ec2 = m.ec2("eu-west-1").await;
@@ -82,6 +106,14 @@ async fn many_instances_paginate() {
     let p = AwsProvider::new(m.account(&["eu-west-1"])).await;
     let (r, _) = scan(&p).await;
     assert_eq!(r.vms.len(), 1100);
+    // User data is read for a bounded number of VMs, and the scan says so.
+    assert!(
+        r.problems
+            .iter()
+            .any(|p| p.message.contains("user data read for 256 of 1100")),
+        "{:?}",
+        r.problems
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
