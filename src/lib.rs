@@ -7,6 +7,7 @@ pub mod convert;
 pub mod drift;
 pub mod gate;
 pub mod history;
+pub mod image_lists;
 pub mod inspect;
 pub mod model;
 pub mod plan;

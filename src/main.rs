@@ -65,6 +65,21 @@ fn run(cli: Cli) -> Result<Exit> {
         .is_none()
         .then(|| drydock::tui::logbuf::LogBuffer::new(5_000));
     let _log = init_logging(&config, logs.clone());
+    // Image lists feed the verdicts: loaded for the commands that judge images.
+    if matches!(
+        cli.command,
+        None | Some(Command::Report(_)) | Some(Command::Plan(_)) | Some(Command::Info(_))
+    ) && !config.policy.image_lists.is_empty()
+    {
+        let cache = paths::data_dir().map(|d| d.join("image-lists"));
+        let (lists, warnings) =
+            drydock::image_lists::load(&config.policy.image_lists, cache.as_deref())?;
+        for w in warnings {
+            tracing::warn!("{w}");
+            eprintln!("warning: {w}");
+        }
+        config.policy.lists = lists;
+    }
     let registry = Registry::new(&config);
     let gate = Gate::new(&registry, config.general.readonly, cli.dry_run);
     let ctx = Ctx {
@@ -409,6 +424,32 @@ fn info(ctx: &Ctx, args: &InfoArgs) -> Result<Exit> {
     println!("data dir:     {}", show(paths::data_dir()));
     println!("state dir:    {}", show(paths::state_dir()));
     println!("readonly:     {}", ctx.config.general.readonly);
+    for l in &ctx.config.policy.lists {
+        let expiry = match l.expires {
+            Some(t) if t <= ctx.now => format!(
+                "EXPIRED {} ({} days ago): its images are eol",
+                t.format("%Y-%m-%d"),
+                (ctx.now - t).num_days()
+            ),
+            Some(t) => format!(
+                "expires {} (in {} days)",
+                t.format("%Y-%m-%d"),
+                (t - ctx.now).num_days()
+            ),
+            None => "no expiry date".into(),
+        };
+        println!(
+            "image list:   {} = {:?} version {}, {} images, {expiry}; from {}{}",
+            l.name,
+            l.title,
+            l.version,
+            l.images.len(),
+            l.source,
+            l.stale.as_ref().map_or(String::new(), |p| format!(
+                " (source unreadable: cached copy {p})"
+            ))
+        );
+    }
     if args.show_config {
         println!(
             "\n# effective configuration\n{}",

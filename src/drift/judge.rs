@@ -1,5 +1,6 @@
 //! The rules that turn one image's facts into a verdict and a reason, most severe first:
-//! revoked (itself or an ancestor) → eol → unmanaged → outdated → behind → current.
+//! revoked (itself or an ancestor) → eol → image lists (expired → eol, unlisted →
+//! outdated) → unmanaged → outdated → behind → current.
 
 use super::catalog::Catalog;
 use super::lineage::Lineage;
@@ -13,6 +14,7 @@ pub(super) struct Context<'a> {
     pub inv: &'a Inventory,
     pub provs: &'a [Provenance],
     pub catalog: &'a Catalog,
+    pub lists: &'a [super::image_list::ImageList],
     pub now: DateTime<Utc>,
 }
 
@@ -176,7 +178,17 @@ fn judge(
             }
         }
     }
+    // Subscribed image lists: an expired list's images are eol, images it no longer
+    // lists are outdated, and a listed image is vouched for even without a family.
+    let listed = match super::image_list::judge(ctx.lists, img, now) {
+        Err((true, why)) => return (Verdict::Eol, why),
+        Err((false, why)) => return (Verdict::Outdated, why),
+        Ok(v) => v,
+    };
     let Some(family) = &class.family else {
+        if let Some(why) = listed {
+            return (Verdict::Current, why);
+        }
         let mut reason = format!(
             "no policy family covers image {:?} (no drydock:family tag, no match_name rule)",
             img.name

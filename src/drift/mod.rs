@@ -4,6 +4,7 @@
 pub mod builds;
 pub mod catalog;
 pub mod class;
+pub mod image_list;
 mod judge;
 pub mod lineage;
 pub mod policy;
@@ -141,6 +142,7 @@ pub fn evaluate(inv: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Assessm
         inv,
         provs: &provs,
         catalog: &catalog,
+        lists: &policy.lists,
         now,
     };
     let mut images: Vec<ImageAssessment> = (0..inv.images.len())

@@ -138,6 +138,12 @@ pub struct Policy {
     /// the base images of dynamic VMs, for those VMs.
     #[serde(default)]
     pub class_limits: super::class::PerClass,
+    /// Image lists subscribed to (HEPiX / AppDB format), from a file or URL.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub image_lists: Vec<super::image_list::Subscription>,
+    /// The subscribed lists as loaded (not part of the config file).
+    #[serde(skip)]
+    pub lists: Vec<super::image_list::ImageList>,
 }
 
 /// The limits in force for one image.

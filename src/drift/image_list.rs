@@ -1,0 +1,211 @@
+//! Image lists as a policy source: the HEPiX / EGI AppDB image list format
+//! (`hv:imagelist` with `dc:date:expires`, images with `dc:identifier`, `hv:version`,
+//! `ad:mpuri` and `sl:checksum:sha512`). An image belongs to a list when its tags name the
+//! list (`drydock:image-list`), one of its identifiers or its marketplace URI; it is
+//! current when its checksum, its version or its exact URI is in the list.
+
+use crate::model::Image;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// A subscription in the config: `[[policy.image_lists]] name = "…", source = "…"`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Subscription {
+    pub name: String,
+    /// A file path, `file://` URL or `https://` URL.
+    pub source: String,
+}
+
+/// One image of a list.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Listed {
+    pub identifier: String,
+    pub title: String,
+    pub version: String,
+    pub mpuri: String,
+    pub sha512: String,
+}
+
+/// A loaded list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ImageList {
+    pub name: String,
+    pub source: String,
+    pub title: String,
+    pub version: String,
+    pub expires: Option<DateTime<Utc>>,
+    pub images: Vec<Listed>,
+    /// Where the copy in use came from when the source could not be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stale: Option<String>,
+}
+
+fn text(v: &serde_json::Value, key: &str) -> String {
+    v.get(key)
+        .and_then(|x| x.as_str())
+        .unwrap_or_default()
+        .trim()
+        .to_string()
+}
+
+fn time(v: &serde_json::Value, key: &str) -> Result<Option<DateTime<Utc>>, String> {
+    match v.get(key).and_then(|x| x.as_str()) {
+        None => Ok(None),
+        Some(s) => DateTime::parse_from_rfc3339(s.trim())
+            .map(|t| Some(t.with_timezone(&Utc)))
+            .map_err(|e| format!("`{key}` {s:?} is not an RFC 3339 time: {e}")),
+    }
+}
+
+/// The JSON of a list: the document itself, or the JSON part of an S/MIME-signed one
+/// (the signature is not verified; drydock says so where it shows the list).
+fn json_part(body: &str) -> &str {
+    match (body.find('{'), body.rfind('}')) {
+        (Some(a), Some(b)) if a < b => &body[a..=b],
+        _ => body,
+    }
+}
+
+impl ImageList {
+    /// Parse a list; errors name the field.
+    pub fn parse(name: &str, source: &str, body: &str) -> Result<ImageList, String> {
+        let doc: serde_json::Value = serde_json::from_str(json_part(body))
+            .map_err(|e| format!("not an image list (JSON): {e}"))?;
+        let list = doc
+            .get("hv:imagelist")
+            .ok_or("no `hv:imagelist` object at the top level")?;
+        let mut images = Vec::new();
+        let entries = list.get("hv:images").and_then(|x| x.as_array());
+        for (n, e) in entries.into_iter().flatten().enumerate() {
+            let img = e
+                .get("hv:image")
+                .ok_or_else(|| format!("`hv:images[{n}]` has no `hv:image`"))?;
+            images.push(Listed {
+                identifier: text(img, "dc:identifier"),
+                title: text(img, "dc:title"),
+                version: text(img, "hv:version"),
+                mpuri: text(img, "ad:mpuri"),
+                sha512: text(img, "sl:checksum:sha512").to_ascii_lowercase(),
+            });
+        }
+        Ok(ImageList {
+            name: name.to_string(),
+            source: source.to_string(),
+            title: text(list, "dc:title"),
+            version: text(list, "hv:version"),
+            expires: time(list, "dc:date:expires")?,
+            images,
+            stale: None,
+        })
+    }
+
+    /// Whether `img` is one of this list's images (any version).
+    fn covers(&self, img: &Image) -> bool {
+        let tag = |k: &str| img.tags.get(k).map(|v| v.trim());
+        if tag("drydock:image-list") == Some(self.name.as_str()) {
+            return true;
+        }
+        let id = tag("dc:identifier");
+        let uri = tag("ad:mpuri").map(|u| u.trim_end_matches('/'));
+        self.images.iter().any(|l| {
+            id.is_some_and(|i| !l.identifier.is_empty() && i == l.identifier)
+                || uri.is_some_and(|u| {
+                    let base = |s: &str| s.rsplit_once(':').map_or(s, |(b, _)| b).to_string();
+                    !l.mpuri.is_empty() && base(u) == base(l.mpuri.trim_end_matches('/'))
+                })
+        })
+    }
+
+    /// The list entry `img` is, if it is in the current list.
+    fn entry(&self, img: &Image) -> Option<&Listed> {
+        let tag = |k: &str| img.tags.get(k).map(|v| v.trim());
+        let sha = tag("sl:checksum:sha512").map(str::to_ascii_lowercase);
+        let id = tag("dc:identifier");
+        let version = tag("hv:version").or(tag("drydock:version"));
+        let uri = tag("ad:mpuri").map(|u| u.trim_end_matches('/'));
+        self.images.iter().find(|l| {
+            sha.as_deref()
+                .is_some_and(|s| !l.sha512.is_empty() && s == l.sha512)
+                || uri.is_some_and(|u| !l.mpuri.is_empty() && u == l.mpuri.trim_end_matches('/'))
+                || (id.is_some_and(|i| i == l.identifier) && version == Some(l.version.as_str()))
+        })
+    }
+}
+
+/// What the subscribed lists say of `img`: `Err((eol?, reason))` when it must not be
+/// used, `Ok(Some(reason))` when a list vouches for it, `Ok(None)` when no list covers it.
+pub fn judge(
+    lists: &[ImageList],
+    img: &Image,
+    now: DateTime<Utc>,
+) -> Result<Option<String>, (bool, String)> {
+    let mut vouched = None;
+    for l in lists.iter().filter(|l| l.covers(img)) {
+        if let Some(t) = l.expires.filter(|&t| t <= now) {
+            return Err((
+                true,
+                format!(
+                    "image list {} expired on {} ({} days ago)",
+                    l.name,
+                    t.format("%Y-%m-%d"),
+                    (now - t).num_days()
+                ),
+            ));
+        }
+        match l.entry(img) {
+            Some(e) => {
+                vouched.get_or_insert_with(|| {
+                    format!("in image list {} ({} {})", l.name, e.title, e.version)
+                });
+            }
+            None => {
+                let id = img.tags.get("dc:identifier");
+                let now_listed: Vec<String> = l
+                    .images
+                    .iter()
+                    .filter(|e| id.is_some_and(|i| *i == e.identifier))
+                    .map(|e| e.version.clone())
+                    .collect();
+                let current = if now_listed.is_empty() {
+                    String::new()
+                } else {
+                    format!("; the list has {}", now_listed.join(", "))
+                };
+                return Err((
+                    false,
+                    format!(
+                        "not in image list {} (version {}, checksum not listed){current}",
+                        l.name, l.version
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(vouched)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ImageList;
+
+    #[test]
+    fn malformed_lists_name_the_field() {
+        let e = ImageList::parse(
+            "l",
+            "f",
+            "{\"hv:imagelist\": {\"dc:date:expires\": \"soon\"}}",
+        )
+        .unwrap_err();
+        assert!(e.contains("`dc:date:expires` \"soon\""), "{e}");
+        let e =
+            ImageList::parse("l", "f", "{\"hv:imagelist\": {\"hv:images\": [{}]}}").unwrap_err();
+        assert!(e.contains("`hv:images[0]` has no `hv:image`"), "{e}");
+        assert!(ImageList::parse("l", "f", "garbage").is_err());
+        let ok = ImageList::parse("l", "f", "{\"hv:imagelist\": {\"hv:version\": \"7\"}}").unwrap();
+        assert_eq!(
+            (ok.version.as_str(), ok.expires, ok.images.len()),
+            ("7", None, 0)
+        );
+    }
+}
