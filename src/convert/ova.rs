@@ -362,11 +362,33 @@ pub fn disk_member(src: &Source) -> Result<Source> {
     src.window(disk.offset, disk.size)
 }
 
+/// A member's digests, for whichever algorithm its manifest uses.
+struct Digests {
+    sha256: String,
+    sha512: String,
+    sha1: String,
+}
+
+/// One manifest line in either spelling: `SHA256(file)= hex` (OpenSSL, ovftool) or
+/// `SHA256 (file) = hex` (BSD, some VirtualBox versions); the algorithm in upper case.
+fn manifest_line(line: &str) -> Option<(String, &str, String)> {
+    let (left, want) = line.rsplit_once('=')?;
+    let left = left.trim();
+    let open = left.find('(')?;
+    let file = left[open + 1..].strip_suffix(')')?;
+    let algo = left[..open].trim().to_ascii_uppercase();
+    let want = want.trim().to_ascii_lowercase();
+    if algo.is_empty() || file.is_empty() || want.is_empty() {
+        return None;
+    }
+    Some((algo, file, want))
+}
+
 /// What `unpack` wrote.
 #[derive(Clone, Debug)]
 pub struct Unpacked {
     pub files: Vec<(PathBuf, u64, String)>,
-    /// Members the manifest vouched for (by SHA-256 or SHA-1).
+    /// Members the manifest vouched for (by SHA-1, SHA-256 or SHA-512).
     pub verified: usize,
 }
 
@@ -396,9 +418,10 @@ pub fn unpack(path: &Path, dir: &Path) -> Result<Unpacked> {
     for m in &members {
         let dest = dir.join(&m.name);
         let tmp = dir.join(format!(".{}.drydock-{}.tmp", m.name, std::process::id()));
-        let result = (|| -> Result<(String, String)> {
+        let result = (|| -> Result<Digests> {
             let mut out = std::fs::File::create(&tmp).map_err(io_err("create", &tmp))?;
             let mut sha256 = Sha256::new();
+            let mut sha512 = sha2::Sha512::new();
             let mut sha1 = sha1::Sha1::new();
             let mut buf = vec![0u8; 1 << 20];
             let mut done = 0;
@@ -406,18 +429,23 @@ pub fn unpack(path: &Path, dir: &Path) -> Result<Unpacked> {
                 let n = ((m.size - done) as usize).min(buf.len());
                 src.read_at(F, "tar member", m.offset + done, &mut buf[..n])?;
                 sha256.update(&buf[..n]);
+                sha512.update(&buf[..n]);
                 sha1.update(&buf[..n]);
                 std::io::Write::write_all(&mut out, &buf[..n]).map_err(io_err("write", &tmp))?;
                 done += n as u64;
             }
             out.sync_all().map_err(io_err("fsync", &tmp))?;
-            Ok((hex(&sha256.finalize()), hex(&sha1.finalize())))
+            Ok(Digests {
+                sha256: hex(&sha256.finalize()),
+                sha512: hex(&sha512.finalize()),
+                sha1: hex(&sha1.finalize()),
+            })
         })();
         temps.push((tmp.clone(), dest.clone()));
         match result {
             Ok(d) => {
-                sums.insert(m.name.clone(), d.clone());
-                files.push((dest, m.size, d.0));
+                files.push((dest, m.size, d.sha256.clone()));
+                sums.insert(m.name.clone(), d);
             }
             Err(e) => {
                 cleanup(&temps);
@@ -442,28 +470,24 @@ pub fn unpack(path: &Path, dir: &Path) -> Result<Unpacked> {
             .filter(|(_, l)| !l.trim().is_empty())
         {
             let bad = |d: String| corrupt(F, "manifest", mf.offset, format!("line {}: {d}", i + 1));
-            let (algo_file, want) = line
-                .split_once('=')
-                .ok_or_else(|| bad(format!("{line:?} is not ALGO(file)= digest")))?;
-            let (algo, file) = algo_file
-                .trim()
-                .trim_end_matches(')')
-                .split_once('(')
-                .ok_or_else(|| bad(format!("{line:?} is not ALGO(file)= digest")))?;
-            let want = want.trim().to_ascii_lowercase();
-            let Some((s256, s1)) = sums.get(file) else {
+            let Some((algo, file, want)) = manifest_line(line) else {
+                cleanup(&temps);
+                return Err(bad(format!("{line:?} is not ALGO(file)= digest")));
+            };
+            let Some(d) = sums.get(file) else {
                 cleanup(&temps);
                 return Err(bad(format!("names {file:?}, which is not in the archive")));
             };
-            let got = match algo {
-                "SHA256" => s256,
-                "SHA1" => s1,
+            let got = match algo.as_str() {
+                "SHA256" => &d.sha256,
+                "SHA512" => &d.sha512,
+                "SHA1" => &d.sha1,
                 other => {
                     cleanup(&temps);
                     return Err(unsupported(
                         F,
                         format!("manifest digest {other}"),
-                        "SHA256 and SHA1 are checked",
+                        "SHA1, SHA256 and SHA512 are checked",
                     ));
                 }
             };

@@ -204,6 +204,33 @@ impl DynamicReader {
                 format!("{entries} table entries for a disk that needs {needed}"),
             ));
         }
+        // The whole table the header declares must be in the file (qemu refuses it too).
+        if table >= src.len() {
+            return Err(corrupt(
+                F,
+                "dynamic header",
+                at + 16,
+                format!(
+                    "table offset {table:#x} is past the end of the file ({} bytes)",
+                    src.len()
+                ),
+            ));
+        }
+        if table
+            .checked_add(entries * 4)
+            .is_none_or(|end| end > src.len())
+        {
+            return Err(corrupt(
+                F,
+                "dynamic header",
+                at + 28,
+                format!(
+                    "{entries} table entries ({} bytes at {table:#x}) run past the end of the file ({} bytes)",
+                    entries * 4,
+                    src.len()
+                ),
+            ));
+        }
         if needed * 4 > MAX_TABLE_BYTES {
             return Err(corrupt(
                 F,

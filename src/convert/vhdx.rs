@@ -318,12 +318,12 @@ impl VhdxReader {
                 format!("{sector} is neither 512 nor 4096"),
             ));
         }
-        if size > 64 << 40 || size % sector != 0 {
+        if size == 0 || size > 64 << 40 || size % sector != 0 {
             return Err(corrupt(
                 F,
                 "virtual disk size",
                 size_at,
-                format!("{size} bytes is not a multiple of the sector up to 64 TiB"),
+                format!("{size} bytes is not a non-zero multiple of the sector up to 64 TiB"),
             ));
         }
         let chunk_ratio = ((1u64 << 23) * sector) / block;

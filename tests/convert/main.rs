@@ -95,5 +95,6 @@ fn sha256_of(path: &Path) -> String {
 
 mod cli;
 mod hostile;
+mod parity;
 mod readers;
 mod writers;

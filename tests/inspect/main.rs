@@ -7,6 +7,7 @@ mod common;
 mod diff;
 mod disks;
 mod lint;
+mod ova;
 mod packages;
 
 use disks::{ext4, gpt_disk, mbr_disk, swap, Part, MIB, TYPES};

@@ -6,6 +6,7 @@
 //! stored as ordinary clusters.
 
 mod read;
+mod tables;
 mod write;
 
 pub use read::Qcow2Reader;

@@ -8,6 +8,9 @@ use crate::convert::source::{be32, be64, Source, MAX_TABLE_BYTES};
 use crate::convert::Format;
 use libdeflater::Decompressor;
 
+/// qemu's QCOW_MAX_L1_SIZE (32 MiB) in entries.
+const MAX_L1_ENTRIES: u64 = (32 << 20) / 8;
+
 /// What an L2 entry says about one guest cluster.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Cluster {
@@ -124,6 +127,17 @@ impl Qcow2Reader {
             if incompat & 1 != 0 {
                 details.push("dirty (refcounts may be stale; tables are read as they are)".into());
             }
+            if header_len < 104 || u64::from(header_len) > 1u64 << cluster_bits {
+                return Err(corrupt(
+                    F,
+                    "header",
+                    100,
+                    format!(
+                        "header_length {header_len} is outside 104..={} (the cluster size)",
+                        1u64 << cluster_bits
+                    ),
+                ));
+            }
             let refcount_order = be32(&h, 96);
             if refcount_order > 6 {
                 return Err(corrupt(
@@ -155,9 +169,18 @@ impl Qcow2Reader {
                 format!("{needed} entries is more than drydock reads ({size}-byte disk)"),
             ));
         }
+        if l1_size > MAX_L1_ENTRIES {
+            return Err(corrupt(
+                F,
+                "L1 table",
+                36,
+                format!("l1_size {l1_size} is above qcow2's limit of {MAX_L1_ENTRIES} entries"),
+            ));
+        }
         if !l1_offset.is_multiple_of(cluster) && needed > 0 {
             return Err(corrupt(F, "L1 table", 40, "offset is not cluster-aligned"));
         }
+        super::tables::check(&src, &h, cluster_bits)?;
         let raw = src.read_table(F, "L1 table", l1_offset, needed * 8)?;
         let l1 = raw.chunks_exact(8).map(|e| be64(e, 0)).collect();
         Ok(Qcow2Reader {

@@ -64,12 +64,13 @@ fn parse_header(b: &[u8; 512], at: u64) -> Result<Header> {
             ),
         ));
     }
-    if h.gtes == 0 || h.gtes > 4096 {
+    // qemu refuses grain tables of more than 512 entries ("L2 table size too big").
+    if h.gtes == 0 || h.gtes > 512 {
         return Err(corrupt(
             F,
             "sparse header",
             at + 44,
-            format!("{} entries per grain table is outside 1..=4096", h.gtes),
+            format!("{} entries per grain table is outside 1..=512", h.gtes),
         ));
     }
     // Up to 2^54 sectors (8 EiB): the size in bytes always fits.
