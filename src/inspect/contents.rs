@@ -5,6 +5,7 @@
 
 pub use super::packages::Package;
 use super::packages::{dep5_licenses, parse_apk_installed, parse_dpkg_status, parse_rpm_header};
+use super::walk::{read_capped, read_text};
 use crate::convert::DiskReader;
 use ext4_view::{Ext4, Ext4Read};
 use serde::Serialize;
@@ -69,7 +70,7 @@ fn os_field(text: &str, key: &str) -> Option<String> {
 }
 
 /// The largest package database drydock copies out to read (rpm's SQLite file).
-const MAX_RPMDB: u64 = 1 << 30;
+const MAX_RPMDB: u64 = 512 << 20;
 
 /// Open the ext filesystem at `start` (`len` bytes) of `reader`'s disk.
 pub fn open(reader: Box<dyn DiskReader>, start: u64, len: u64) -> Result<Ext4, String> {
@@ -91,7 +92,8 @@ fn rpm_packages(fs: &Ext4) -> Result<Vec<Package>, String> {
     let dir = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
     let db = dir.path().join("rpmdb.sqlite");
     let copy = |from: &str, to: &std::path::Path| -> Result<(), String> {
-        let bytes = fs.read(from).map_err(|e| format!("{from}: {e}"))?;
+        let bytes = read_capped(fs, from, MAX_RPMDB)
+            .ok_or_else(|| format!("{from}: not a regular file within {MAX_RPMDB} bytes"))?;
         std::fs::write(to, bytes).map_err(|e| format!("{}: {e}", to.display()))
     };
     copy(path, &db)?;
@@ -134,7 +136,7 @@ pub fn read(
 /// What an open ext filesystem holds.
 pub fn read_fs(fs: &Ext4, warnings: &mut Vec<String>) -> Contents {
     let mut c = Contents::default();
-    if let Ok(text) = fs.read_to_string("/etc/os-release") {
+    if let Some(text) = read_text(fs, "/etc/os-release") {
         c.os_id = os_field(&text, "ID");
         c.os_version = os_field(&text, "VERSION_ID");
         c.os = os_field(&text, "PRETTY_NAME").or_else(|| {
@@ -152,12 +154,12 @@ pub fn read_fs(fs: &Ext4, warnings: &mut Vec<String>) -> Contents {
         }
         c.kernels.sort();
     }
-    if let Ok(status) = fs.read_to_string("/var/lib/dpkg/status") {
+    if let Some(status) = read_text(fs, "/var/lib/dpkg/status") {
         c.package_manager = Some("dpkg".into());
         c.packages = parse_dpkg_status(&status);
         for p in &mut c.packages {
             let copyright = format!("/usr/share/doc/{}/copyright", p.name);
-            if let Ok(text) = fs.read_to_string(copyright.as_str()) {
+            if let Some(text) = read_text(fs, &copyright) {
                 p.licenses = dep5_licenses(&text);
             }
         }
@@ -173,7 +175,7 @@ pub fn read_fs(fs: &Ext4, warnings: &mut Vec<String>) -> Contents {
              drydock does not read: packages not listed"
                 .into(),
         );
-    } else if let Ok(text) = fs.read_to_string("/lib/apk/db/installed") {
+    } else if let Some(text) = read_text(fs, "/lib/apk/db/installed") {
         c.package_manager = Some("apk".into());
         c.packages = parse_apk_installed(&text);
     }

@@ -7,13 +7,14 @@ pub mod contents;
 pub mod diff;
 mod efi;
 mod error;
-mod ext_free;
+pub mod ext_free;
 pub mod fs;
 pub mod lint;
 pub mod packages;
 pub mod partitions;
 pub mod pkgver;
 pub mod spdx;
+pub mod walk;
 
 pub use error::{InspectError, ReadAt};
 

@@ -6,6 +6,7 @@
 mod common;
 mod diff;
 mod disks;
+mod hostile_fs;
 mod lint;
 mod ova;
 mod packages;

@@ -4,6 +4,7 @@
 
 use super::{Evidence, Findings, Severity};
 use crate::inspect::contents::Contents;
+use crate::inspect::walk::{read_capped, read_text, walk};
 use ext4_view::Ext4;
 
 /// The most bytes read from one file to look for a key (private keys are a few KiB).
@@ -125,42 +126,6 @@ fn files_in(fs: &Ext4, dir: &str) -> Vec<(String, u64)> {
     out
 }
 
-/// The files under `dir` (recursively, at most `limit` entries), with their sizes.
-pub(super) fn walk(fs: &Ext4, dir: &str, limit: usize) -> Vec<(String, u64)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.trim_end_matches('/').to_string()];
-    let mut seen = 0;
-    while let Some(d) = stack.pop() {
-        let at = if d.is_empty() { "/" } else { d.as_str() };
-        let Ok(entries) = fs.read_dir(at) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            seen += 1;
-            if seen > limit {
-                return out;
-            }
-            let Ok(name) = e.file_name().as_str().map(str::to_string) else {
-                continue;
-            };
-            if name == "." || name == ".." {
-                continue;
-            }
-            let path = format!("{d}/{name}");
-            match e.file_type() {
-                Ok(t) if t.is_dir() => stack.push(path),
-                Ok(t) if t.is_regular_file() => {
-                    if let Ok(m) = e.metadata() {
-                        out.push((path, m.len()));
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-    out
-}
-
 /// `/root` and each directory in `/home`.
 fn homes(fs: &Ext4) -> Vec<String> {
     let mut out = vec!["/root".to_string()];
@@ -179,7 +144,7 @@ fn homes(fs: &Ext4) -> Vec<String> {
 
 fn has_private_key(fs: &Ext4, path: &str, len: u64) -> bool {
     len <= KEY_SCAN
-        && fs.read(path).is_ok_and(|b| {
+        && read_capped(fs, path, KEY_SCAN).is_some_and(|b| {
             let t = String::from_utf8_lossy(&b);
             t.contains("-----BEGIN") && t.contains("PRIVATE KEY-----")
         })
@@ -212,9 +177,8 @@ fn credentials(fs: &Ext4, n: u32, out: &mut Findings) {
                 continue;
             };
             let hit = marker.is_empty()
-                || fs
-                    .read(path.as_str())
-                    .is_ok_and(|b| String::from_utf8_lossy(&b).contains(marker));
+                || read_capped(fs, &path, 1 << 20)
+                    .is_some_and(|b| String::from_utf8_lossy(&b).contains(marker));
             if hit {
                 out.add(
                     "credentials.cloud",
@@ -258,7 +222,7 @@ fn locked(hash: &str) -> bool {
 }
 
 fn accounts(fs: &Ext4, n: u32, out: &mut Findings) {
-    let Ok(shadow) = fs.read_to_string("/etc/shadow") else {
+    let Some(shadow) = read_text(fs, "/etc/shadow") else {
         return;
     };
     for (line_no, line) in shadow.lines().enumerate() {
@@ -365,9 +329,8 @@ fn leftovers(fs: &Ext4, n: u32, out: &mut Findings) {
                 continue;
             };
             if *id == "sysprep.machine-id"
-                && fs
-                    .read_to_string(*path)
-                    .is_ok_and(|t| t.trim() == "uninitialized" || t.trim().is_empty())
+                && read_text(fs, path)
+                    .is_some_and(|t| t.trim() == "uninitialized" || t.trim().is_empty())
             {
                 continue;
             }
@@ -408,9 +371,8 @@ fn leftovers(fs: &Ext4, n: u32, out: &mut Findings) {
         }
     }
     for (path, _) in files_in(fs, "/etc/sysconfig/network-scripts") {
-        if fs
-            .read_to_string(path.as_str())
-            .is_ok_and(|t| t.lines().any(|l| l.trim_start().starts_with("HWADDR=")))
+        if read_text(fs, &path)
+            .is_some_and(|t| t.lines().any(|l| l.trim_start().starts_with("HWADDR=")))
         {
             out.add(
                 "sysprep.persistent-net",

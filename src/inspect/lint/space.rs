@@ -2,8 +2,9 @@
 //! LVM), free space that is not zero-filled and what it costs compressed, large data
 //! directories, and the virtual size against the data it holds.
 
-use super::{files::walk, Evidence, Findings, Severity};
+use super::{Evidence, Findings, Severity};
 use crate::convert::{human_bytes, DiskReader};
+use crate::inspect::walk::walk;
 use crate::inspect::{ext_free, InspectError, Inspection, Volume};
 use ext4_view::Ext4;
 use libdeflater::{CompressionLvl, Compressor};
