@@ -23,3 +23,8 @@ qemu-img convert -f raw -O vhdx "$tmp/a.raw" corpus/vhdx/plain
 drydock convert -q "$tmp/a.raw" corpus/vmdk/drydock-stream.vmdk
 drydock convert -q "$tmp/a.raw" "$tmp/x.ova"
 cp "$tmp/x.ova" corpus/ova/drydock
+# The filesystem target: a small ext4 made by mkfs.ext4 -d from a tree with a dpkg status.
+mkdir -p corpus/filesystem "$tmp/tree/var/lib/dpkg" "$tmp/tree/etc"
+printf 'ID=debian\n' > "$tmp/tree/etc/os-release"
+printf 'Package: bash\nStatus: install ok installed\nVersion: 5.2\n' > "$tmp/tree/var/lib/dpkg/status"
+PATH="$PATH:/usr/sbin:/sbin" mkfs.ext4 -q -F -d "$tmp/tree" corpus/filesystem/ext4 256k
