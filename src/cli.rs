@@ -332,6 +332,10 @@ pub struct PlanNewArgs {
     /// Rebuild with --from into Azure: the gallery of the family's image definition.
     #[arg(long, value_name = "GALLERY", requires = "from")]
     pub gallery: Option<String>,
+    /// Rebuild with --from DISK: publish only when `drydock lint` of the disk finds nothing
+    /// at or above this severity (error, warning or info).
+    #[arg(long, value_enum, value_name = "SEVERITY", requires = "from")]
+    pub lint: Option<drydock::inspect::lint::Severity>,
     #[arg(long, value_name = "CONTEXT")]
     pub builder_context: Option<String>,
     #[arg(long, value_name = "REGION")]

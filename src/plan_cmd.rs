@@ -63,6 +63,7 @@ fn new(ctx: &Ctx, args: &PlanNewArgs) -> Result<Exit> {
     req.builder_cmd = args.builder_cmd.clone();
     req.from = args.from.clone();
     req.gallery = args.gallery.clone();
+    req.lint = args.lint;
     req.builder_provider = args.builder_context.clone();
     req.builder_region = args.builder_region.clone();
     req.parent = args.parent.clone();

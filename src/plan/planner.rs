@@ -29,6 +29,8 @@ pub struct PlanRequest {
     pub from: Option<String>,
     /// Azure: the gallery a transferred version goes to.
     pub gallery: Option<String>,
+    /// Require a clean lint (nothing at or above this severity) of a `from` disk.
+    pub lint: Option<crate::inspect::lint::Severity>,
     pub builder_provider: Option<String>,
     pub builder_region: Option<String>,
     pub parent: Option<String>,
@@ -56,6 +58,7 @@ impl PlanRequest {
             builder_cmd: None,
             from: None,
             gallery: None,
+            lint: None,
             builder_provider: None,
             builder_region: None,
             parent: None,
@@ -263,7 +266,7 @@ pub fn build(
             })
         })
         .collect();
-    Ok(Plan {
+    let plan = Plan {
         id: format!("{family}-{}", now.format("%Y%m%d-%H%M%S")),
         family: family.to_string(),
         version,
@@ -275,7 +278,9 @@ pub fn build(
         repoint,
         retire,
         skipped,
-    })
+    };
+    plan.validate()?;
+    Ok(plan)
 }
 
 fn rebuild_step(
@@ -308,6 +313,7 @@ fn rebuild_step(
             gallery: None,
             name,
             parent: req.parent.clone().or_else(|| Some(vm.image_id.clone())),
+            lint: req.lint,
             timeout,
         });
     }
@@ -330,6 +336,7 @@ fn rebuild_step(
         gallery: req.gallery.clone(),
         name,
         parent: req.parent.clone(),
+        lint: req.lint,
         timeout,
     })
 }

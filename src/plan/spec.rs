@@ -91,11 +91,23 @@ pub struct Rebuild {
     /// The image the new one is built from (its `drydock:parent`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<String>,
+    /// Publish only when `drydock lint` finds nothing at or above this severity in the
+    /// disk (a local `from` disk, linted before the transfer starts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lint: Option<crate::inspect::lint::Severity>,
     /// How long the builder command may run.
     pub timeout: Span,
 }
 
 impl Rebuild {
+    /// The local disk a `from` transfer reads, if it names one.
+    pub fn local_disk(&self) -> Option<std::path::PathBuf> {
+        match crate::transfer::Endpoint::parse(self.from.as_deref()?).ok()? {
+            crate::transfer::Endpoint::Local(p) => Some(p),
+            _ => None,
+        }
+    }
+
     /// The context a `from` transfer reads from, if it names a cloud.
     pub fn from_context(&self) -> Option<&str> {
         let from = self.from.as_deref()?;
@@ -245,6 +257,14 @@ impl Plan {
             if ways.iter().filter(|&&w| w).count() != 1 {
                 return Err(PlanError::Invalid(
                     "rebuild needs exactly one of builder_vm, command and from".into(),
+                ));
+            }
+            if r.lint.is_some() && r.local_disk().is_none() {
+                return Err(PlanError::Invalid(
+                    "rebuild lint needs the image as a local disk (from = a disk file drydock \
+                     reads); for an image built in a cloud, `drydock transfer` it to a file and \
+                     `drydock lint` that"
+                        .into(),
                 ));
             }
         }

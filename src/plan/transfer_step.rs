@@ -8,6 +8,7 @@ use super::error::PlanError;
 use super::executor::Executor;
 use super::spec::Rebuild;
 use crate::gate::Confirmation;
+use crate::inspect::lint;
 use crate::transfer::{self, provenance, CloudRef, Endpoint, Request};
 use drydock_api::Tags;
 
@@ -52,12 +53,51 @@ impl Executor {
         })
     }
 
+    /// The rebuild's lint gate: `drydock lint` of the local disk, refused when a finding is
+    /// at or above the plan's severity. What it found, in a line, when it passes.
+    async fn lint_gate(&self, r: &Rebuild) -> Result<Option<String>, PlanError> {
+        let (Some(level), Some(disk)) = (r.lint, r.local_disk()) else {
+            return Ok(None);
+        };
+        let path = disk.clone();
+        let found =
+            tokio::task::spawn_blocking(move || lint::lint(&path, &lint::LintOptions::default()))
+                .await
+                .map_err(|e| PlanError::Step(format!("lint: {e}")))?
+                .map_err(|e| PlanError::Step(format!("lint {}: {e}", disk.display())))?;
+        let failing: Vec<String> = found
+            .findings
+            .iter()
+            .filter(|f| f.severity >= level)
+            .map(|f| {
+                let at: Vec<String> = f.evidence.iter().filter_map(|e| e.path.clone()).collect();
+                format!("{} {} {}", f.severity, f.id, at.join(", "))
+            })
+            .collect();
+        if !failing.is_empty() {
+            return Err(PlanError::Step(format!(
+                "lint of {} found {} finding(s) at or above {level}, so nothing is published: {}; \
+                 fix the image (drydock lint {} shows each fix) and resume",
+                disk.display(),
+                failing.len(),
+                failing.join("; "),
+                disk.display()
+            )));
+        }
+        Ok(Some(format!(
+            "lint of {}: nothing at or above {level} ({} finding(s) below)",
+            disk.display(),
+            found.findings.len()
+        )))
+    }
+
     /// Dry run: what the transfer would create, or why it cannot.
     pub(crate) async fn preview_transfer(
         &self,
         r: &Rebuild,
         from: &str,
     ) -> Result<Vec<String>, PlanError> {
+        let linted = self.lint_gate(r).await?;
         let req = self.transfer_request(r, from, &Tags::new())?;
         let providers = self.opts.providers.clone();
         let rt = tokio::runtime::Handle::current();
@@ -67,6 +107,10 @@ impl Executor {
         .await
         .map_err(|e| PlanError::Step(format!("transfer: {e}")))?
         .map_err(|e| PlanError::Step(e.to_string()))
+        .map(|mut lines| {
+            lines.extend(linted);
+            lines
+        })
     }
 
     /// Transfer `from` into the rebuild's context and region; the new image's id.
@@ -76,6 +120,9 @@ impl Executor {
         from: &str,
         tags: Tags,
     ) -> Result<String, PlanError> {
+        if let Some(passed) = self.lint_gate(r).await? {
+            tracing::info!("plan {}: {passed}", self.id());
+        }
         let req = self.transfer_request(r, from, &tags)?;
         let gate = self.opts.gate.clone();
         let confirmation = self

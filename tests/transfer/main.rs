@@ -7,6 +7,9 @@
 mod azurite;
 #[path = "../common/mod.rs"]
 mod common;
+#[allow(dead_code)]
+#[path = "../inspect/disks.rs"]
+mod disks;
 #[path = "../moto/server.rs"]
 mod moto;
 #[path = "../azure/seed.rs"]
