@@ -142,6 +142,7 @@ pub fn run(ctx: &Ctx, args: &TransferArgs) -> Result<Exit> {
             "event": "done", "created": out.created, "virtual_size": out.virtual_size,
             "data_bytes": out.data_bytes, "puts": out.sent.puts, "sent_bytes": out.sent.bytes,
             "sha256": out.sha256, "tags": out.tags, "removed": out.removed, "seconds": secs,
+            "sbom": out.sbom,
         }),
     );
     if !jsonl {
@@ -161,6 +162,9 @@ pub fn run(ctx: &Ctx, args: &TransferArgs) -> Result<Exit> {
             out.data_bytes as f64 / secs / 1048576.0,
             out.sha256
         );
+        if let Some(p) = &out.sbom {
+            println!("sbom {}", p.display());
+        }
     }
     Ok(Exit::Clean)
 }

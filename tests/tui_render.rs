@@ -280,3 +280,66 @@ fn smallest_terminal_still_shows_everything_essential() {
         assert!(s.lines().last().unwrap().contains("q quit"), "{s}");
     }
 }
+
+#[test]
+fn images_view_shows_components_and_the_diff_from_sboms() {
+    let dir = tempfile::tempdir().unwrap();
+    let sbom = |name: &str, kernel: &str, pkgs: serde_json::Value| {
+        let path = dir.path().join(name);
+        let doc = serde_json::json!({"format": "raw", "virtual_size": 1, "scheme": "gpt", "volumes": [
+            {"number": 1, "start": 0, "size": 1, "kind": "Linux", "type_id": "", "name": "root",
+             "filesystem": {"kind": "ext4", "readable": true},
+             "contents": {"os": "Ubuntu 22.04.5 LTS", "kernels": [kernel], "package_manager": "dpkg", "packages": pkgs}}]});
+        std::fs::write(&path, doc.to_string()).unwrap();
+        path.to_string_lossy().into_owned()
+    };
+    let old = sbom(
+        "old.json",
+        "5.15.0-120",
+        serde_json::json!([
+            {"name": "nginx", "version": "1.18.0-6", "licenses": ["BSD-2-clause"]},
+            {"name": "openssl", "version": "3.0.2-0ubuntu1.15", "licenses": ["Apache-2.0"]}
+        ]),
+    );
+    let new = sbom(
+        "new.json",
+        "5.15.0-126",
+        serde_json::json!([
+            {"name": "checkout-app", "version": "2026.11.5", "licenses": []},
+            {"name": "nginx", "version": "1.18.0-6", "licenses": ["BSD-2-clause"]},
+            {"name": "openssl", "version": "3.0.2-0ubuntu1.18", "licenses": ["Apache-2.0"]}
+        ]),
+    );
+    let mut inv = common::demo_inventory(common::now());
+    for img in &mut inv.images {
+        match img.tags.get("drydock:version").map(String::as_str) {
+            Some("2026.10.4") if img.name.starts_with("app-checkout") => {
+                img.tags.insert("drydock:sbom".into(), old.clone());
+            }
+            Some("2026.11.5") if img.name.starts_with("app-checkout") => {
+                img.tags
+                    .insert("drydock:sbom".into(), format!("file://{new}"));
+            }
+            _ => {}
+        }
+    }
+    let mut a = app();
+    a.update(Action::ScanFinished(Box::new(inv)));
+    press(&mut a, "2/app-checkout-2026.11\nd");
+    let s = text(&draw(&mut a, false, 160, 60));
+    assert!(
+        s.contains(
+            "components: Ubuntu 22.04.5 LTS; kernel 5.15.0-126; 3 packages (2 with licences)"
+        ),
+        "{s}"
+    );
+    assert!(
+        s.contains("since 2026.10.4: +1 −0 ↑1 ↓0, 0 licence changes"),
+        "{s}"
+    );
+    assert!(s.contains("added: checkout-app"), "{s}");
+    assert!(
+        s.contains("upgraded: openssl 3.0.2-0ubuntu1.15→3.0.2-0ubuntu1.18"),
+        "{s}"
+    );
+}

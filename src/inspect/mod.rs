@@ -13,6 +13,7 @@ pub mod lint;
 pub mod packages;
 pub mod partitions;
 pub mod pkgver;
+pub mod sbom;
 pub mod spdx;
 pub mod walk;
 

@@ -32,6 +32,8 @@ pub struct Outcome {
     /// What killed transfers had left and this one removed first.
     pub removed: Vec<String>,
     pub elapsed: Duration,
+    /// The SBOM recorded for a local disk published to a cloud.
+    pub sbom: Option<std::path::PathBuf>,
 }
 
 /// Hashes the virtual disk as it passes, then hands chunks on. The digest covers the bytes
@@ -128,8 +130,12 @@ pub fn run(
         ..
     } = t;
     let admitted_in = |context: &str| admitted.iter().find(|a| a.context() == context);
+    let mut local_disk = None;
     let (mut reader, cloud_disk): (Box<dyn DiskReader>, _) = match source {
-        Opened::Local { reader, .. } => (reader, None),
+        Opened::Local { reader, path } => {
+            local_disk = Some(path);
+            (reader, None)
+        }
         Opened::Cloud {
             provider,
             cref,
@@ -241,6 +247,13 @@ pub fn run(
                 match result {
                     Ok((data, sha, sent, image)) => {
                         let _ = ledger.clear(&upload.token);
+                        // What the published disk holds, for the Images view and diffs.
+                        if let Some(disk) = &local_disk {
+                            match crate::inspect::sbom::record(&image, disk) {
+                                Ok(p) => out.sbom = Some(p),
+                                Err(e) => tracing::warn!("{image}: no SBOM recorded: {e}"),
+                            }
+                        }
                         out.created = image;
                         out.data_bytes = data;
                         out.sha256 = sha;

@@ -14,6 +14,8 @@ pub struct Data {
     pub usage: Usage,
     /// Per VM: name, id, image and family, lower-cased, for fast bare-word filtering.
     search: Vec<String>,
+    /// Per image: its SBOM's components, when one is recorded or tagged.
+    pub sboms: Vec<Option<Result<crate::inspect::diff::Components, String>>>,
 }
 
 impl Data {
@@ -47,11 +49,18 @@ impl Data {
                 .to_lowercase()
             })
             .collect();
+        let dir = crate::inspect::sbom::dir().filter(|d| d.is_dir());
+        let sboms = inv
+            .images
+            .iter()
+            .map(|img| crate::inspect::sbom::lookup(dir.as_deref(), img))
+            .collect();
         Data {
             inv,
             a,
             usage,
             search,
+            sboms,
         }
     }
 

@@ -199,6 +199,13 @@ fn a_rebuild_with_lint_publishes_only_a_clean_disk() {
     assert!(code == 0 || code == 1, "{err}");
     assert!(err.contains("rebuilt"), "{err}");
     assert!(images(&env).contains(&"2026.12.8".to_string()));
+    // The published disk's SBOM was recorded beside the journal, under the new AMI's id.
+    let sboms = env.path("data/drydock/sboms");
+    let recorded: Vec<_> = std::fs::read_dir(&sboms)
+        .unwrap_or_else(|e| panic!("{}: {e}", sboms.display()))
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(recorded.iter().any(|n| n.starts_with("ami-") && n.ends_with(".json")), "{recorded:?}");
     // A lint gate on a cloud-built image is refused when the plan is made.
     let (code, _, err) = env.cmd(&[
         "plan",

@@ -210,6 +210,7 @@ pub fn image(f: &mut Frame<'_>, area: Rect, d: &Data, i: usize, theme: Theme) {
         lines.push(kv(theme, "templates", templates.join(", ")));
     }
     lines.extend(build(d, i, theme));
+    lines.extend(super::components::lines(d, i, theme));
     lines.extend(lineage(d, i, theme));
     let block = Block::bordered().title(Span::styled(" Image ", theme.title()));
     f.render_widget(

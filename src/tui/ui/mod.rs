@@ -2,6 +2,7 @@
 //! are turned into widgets, so a 100k-VM fleet draws as fast as a small one.
 
 mod chrome;
+mod components;
 mod conversions;
 mod detail;
 mod drift;

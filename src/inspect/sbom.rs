@@ -1,0 +1,77 @@
+//! SBOMs of image versions: the inspection of the disk an image was made from, kept beside
+//! the plan journal (`sboms/IMAGE.json`, written atomically when a transfer publishes a
+//! local disk), or named by the image's `drydock:sbom` tag (a file path, `file://` URL, or
+//! an http(s) URL that `inspect --diff` reads). The Images view shows a version's
+//! components and its diff against the previous version of its family from these.
+
+use super::diff::Components;
+use super::Inspection;
+use crate::model::Image;
+use std::path::{Path, PathBuf};
+
+/// The tag that names an image's SBOM.
+pub const TAG: &str = "drydock:sbom";
+
+/// Where recorded SBOMs live: `sboms/` beside the plan journal.
+pub fn dir() -> Option<PathBuf> {
+    Some(crate::plan::journal_path()?.parent()?.join("sboms"))
+}
+
+/// The file name an image's SBOM is kept under (ids hold `/` and `:` on Azure).
+fn file_name(image_id: &str) -> String {
+    let safe: String = image_id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{}.json", safe.trim_start_matches('_'))
+}
+
+/// Record `found` as the SBOM of `image_id` in `dir`, atomically.
+pub fn record_in(dir: &Path, image_id: &str, found: &Inspection) -> std::io::Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join(file_name(image_id));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    serde_json::to_writer_pretty(&mut tmp, found)?;
+    tmp.persist(&path).map_err(|e| e.error)?;
+    Ok(path)
+}
+
+/// Inspect `disk` and record it as `image_id`'s SBOM beside the journal.
+pub fn record(image_id: &str, disk: &Path) -> Result<PathBuf, String> {
+    let dir = dir().ok_or("no data directory for SBOMs")?;
+    let found = super::inspect(disk).map_err(|e| format!("inspect {}: {e}", disk.display()))?;
+    record_in(&dir, image_id, &found).map_err(|e| format!("{}: {e}", dir.display()))
+}
+
+/// An image's SBOM, if one is known: `Ok` with its components, or `Err` saying why it
+/// could not be read (a URL is not fetched here).
+pub fn lookup(dir: Option<&Path>, img: &Image) -> Option<Result<Components, String>> {
+    let parse = |path: &Path| {
+        std::fs::read_to_string(path)
+            .map_err(|e| format!("{}: {e}", path.display()))
+            .and_then(|t| {
+                Components::from_json(&t).ok_or_else(|| {
+                    format!("{}: not an inspection or SPDX document", path.display())
+                })
+            })
+    };
+    if let Some(p) = dir
+        .map(|d| d.join(file_name(&img.id)))
+        .filter(|p| p.exists())
+    {
+        return Some(parse(&p));
+    }
+    let tag = img.tags.get(TAG)?.trim();
+    if tag.starts_with("http://") || tag.starts_with("https://") {
+        return Some(Err(format!(
+            "SBOM at {tag} (drydock inspect --diff reads it)"
+        )));
+    }
+    Some(parse(Path::new(tag.strip_prefix("file://").unwrap_or(tag))))
+}
