@@ -109,6 +109,14 @@ fn dirty_tree(dir: &Path) -> PathBuf {
         b"SUBSYSTEM==\"net\", ATTR{address}==\"52:54:00:12:34:56\"\n",
     );
     put(&t, "var/crash/_usr_bin_app.0.crash", b"crash");
+    put(&t, "etc/krb5.keytab", b"\x05\x02keytab");
+    put(&t, "etc/shadow-", b"root:$6$old$old:19000::::::\n");
+    put(&t, "etc/ssh/sshd_config~", b"PermitRootLogin yes\n");
+    put(
+        &t,
+        "etc/NetworkManager/system-connections/eth0.nmconnection",
+        b"[ethernet]\nmac-address=52:54:00:12:34:56\n",
+    );
     put(&t, "srv/dataset/blob.bin", &vec![9u8; 3 << 20]);
     let junk: Vec<u8> = (0..(4u32 << 20))
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
@@ -205,6 +213,20 @@ fn a_dirty_image_shows_every_planted_problem_in_every_format() {
             ["/etc/udev/rules.d/70-persistent-net.rules"]
         );
         assert_eq!(paths(&v, "sysprep.crash-data"), ["/var/crash"]);
+        assert_eq!(
+            paths(&v, "credentials.kerberos-keytab"),
+            ["/etc/krb5.keytab"]
+        );
+        assert_eq!(paths(&v, "sysprep.passwd-backups"), ["/etc/shadow-"]);
+        assert_eq!(paths(&v, "sysprep.backup-files"), ["/etc/ssh/sshd_config~"]);
+        assert_eq!(
+            paths(&v, "sysprep.nm-connections"),
+            ["/etc/NetworkManager/system-connections"]
+        );
+        assert_eq!(
+            paths(&v, "sysprep.ssh-userdir"),
+            ["/root/.ssh/authorized_keys"]
+        );
         assert_eq!(paths(&v, "data.large-directory"), ["/srv/dataset"]);
         let swap = evidence(&v, "layout.swap");
         assert_eq!(swap[0]["partition"], 3);

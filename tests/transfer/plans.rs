@@ -205,7 +205,12 @@ fn a_rebuild_with_lint_publishes_only_a_clean_disk() {
         .unwrap_or_else(|e| panic!("{}: {e}", sboms.display()))
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert!(recorded.iter().any(|n| n.starts_with("ami-") && n.ends_with(".json")), "{recorded:?}");
+    assert!(
+        recorded
+            .iter()
+            .any(|n| n.starts_with("ami-") && n.ends_with(".json")),
+        "{recorded:?}"
+    );
     // A lint gate on a cloud-built image is refused when the plan is made.
     let (code, _, err) = env.cmd(&[
         "plan",

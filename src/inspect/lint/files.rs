@@ -10,7 +10,7 @@ use ext4_view::Ext4;
 /// The most bytes read from one file to look for a key (private keys are a few KiB).
 const KEY_SCAN: u64 = 64 << 10;
 /// The most entries visited under one home directory.
-const HOME_WALK: usize = 20_000;
+pub(super) const HOME_WALK: usize = 20_000;
 
 /// Accounts that images ship under well-known names (with well-known passwords, often).
 const DEFAULT_ACCOUNTS: &[&str] = &[
@@ -88,7 +88,7 @@ const CLOUD_FILES: &[(&str, &str)] = &[
     (".git-credentials", ""),
 ];
 
-fn ev(partition: u32, path: &str, detail: impl Into<String>) -> Evidence {
+pub(super) fn ev(partition: u32, path: &str, detail: impl Into<String>) -> Evidence {
     Evidence {
         partition,
         path: Some(path.to_string()),
@@ -99,13 +99,13 @@ fn ev(partition: u32, path: &str, detail: impl Into<String>) -> Evidence {
 
 /// The length of a regular, non-empty file (symlinks are not followed: a history linked to
 /// /dev/null is the usual way to disable it).
-fn nonempty(fs: &Ext4, path: &str) -> Option<u64> {
+pub(super) fn nonempty(fs: &Ext4, path: &str) -> Option<u64> {
     let m = fs.symlink_metadata(path).ok()?;
     (m.file_type().is_regular_file() && m.len() > 0).then(|| m.len())
 }
 
 /// The regular files directly in `dir`, as full paths with their sizes.
-fn files_in(fs: &Ext4, dir: &str) -> Vec<(String, u64)> {
+pub(super) fn files_in(fs: &Ext4, dir: &str) -> Vec<(String, u64)> {
     let Ok(entries) = fs.read_dir(dir) else {
         return Vec::new();
     };
@@ -127,7 +127,7 @@ fn files_in(fs: &Ext4, dir: &str) -> Vec<(String, u64)> {
 }
 
 /// `/root` and each directory in `/home`.
-fn homes(fs: &Ext4) -> Vec<String> {
+pub(super) fn homes(fs: &Ext4) -> Vec<String> {
     let mut out = vec!["/root".to_string()];
     if let Ok(entries) = fs.read_dir("/home") {
         for e in entries.flatten() {
@@ -155,7 +155,7 @@ pub fn check(fs: &Ext4, n: u32, contents: &Contents, out: &mut Findings) {
     credentials(fs, n, out);
     accounts(fs, n, out);
     agent(fs, n, contents, out);
-    leftovers(fs, n, out);
+    super::sysprep::leftovers(fs, n, out);
 }
 
 fn credentials(fs: &Ext4, n: u32, out: &mut Findings) {
@@ -280,107 +280,5 @@ fn agent(fs: &Ext4, n: u32, contents: &Contents, out: &mut Findings) {
             "install cloud-init (or walinuxagent on Azure) in the image",
             ev(n, "/", contents.os.clone().unwrap_or_default()),
         );
-    }
-}
-
-/// What `virt-sysprep` removes: (id, severity, title, fix, directories whose files count,
-/// single files).
-type Leftover = (
-    &'static str,
-    Severity,
-    &'static str,
-    &'static str,
-    &'static [&'static str],
-    &'static [&'static str],
-);
-
-const PINNED_MAC: &str =
-    "network rules pin the build machine's MAC address: VMs come up without their network";
-const PINNED_MAC_FIX: &str = "delete /etc/udev/rules.d/70-persistent-net.rules and HWADDR lines";
-
-const LEFTOVERS: &[Leftover] = &[
-    ("sysprep.machine-id", Severity::Warning, "a machine-id ships in the image: every VM would share it",
-     "empty /etc/machine-id (truncate, do not delete) before capture",
-     &[], &["/etc/machine-id", "/var/lib/dbus/machine-id"]),
-    ("sysprep.logs", Severity::Info, "log files ship in the image",
-     "truncate /var/log before capture (virt-sysprep --operations logfiles)", &["/var/log"], &[]),
-    ("sysprep.package-cache", Severity::Warning, "package manager caches ship in the image",
-     "apt-get clean / dnf clean all before capture (virt-sysprep --operations package-manager-cache)",
-     &["/var/cache/apt/archives", "/var/cache/dnf", "/var/cache/yum", "/var/cache/apk"], &[]),
-    ("sysprep.tmp", Severity::Info, "temporary files ship in the image",
-     "empty /tmp and /var/tmp before capture", &["/tmp", "/var/tmp"], &[]),
-    ("sysprep.dhcp-leases", Severity::Warning, "DHCP leases ship in the image",
-     "delete them before capture (virt-sysprep --operations dhcp-client-state)",
-     &["/var/lib/dhcp", "/var/lib/dhclient", "/var/lib/NetworkManager"], &[]),
-    ("sysprep.persistent-net", Severity::Warning, PINNED_MAC, PINNED_MAC_FIX,
-     &[], &["/etc/udev/rules.d/70-persistent-net.rules"]),
-    ("sysprep.cron-spool", Severity::Warning, "user crontabs ship in the image",
-     "remove them unless every VM must run them", &["/var/spool/cron"], &[]),
-    ("sysprep.crash-data", Severity::Warning, "crash dumps ship in the image",
-     "delete /var/crash and core dumps before capture", &["/var/crash", "/var/lib/systemd/coredump"], &[]),
-    ("sysprep.mail-spool", Severity::Info, "mail spools ship in the image",
-     "empty /var/mail before capture", &["/var/mail", "/var/spool/mail"], &[]),
-];
-
-fn leftovers(fs: &Ext4, n: u32, out: &mut Findings) {
-    for (id, severity, title, fix, dirs, single) in LEFTOVERS {
-        for path in *single {
-            let Some(len) = nonempty(fs, path) else {
-                continue;
-            };
-            if *id == "sysprep.machine-id"
-                && read_text(fs, path)
-                    .is_some_and(|t| t.trim() == "uninitialized" || t.trim().is_empty())
-            {
-                continue;
-            }
-            out.add(
-                id,
-                *severity,
-                title,
-                fix,
-                ev(n, path, format!("{len} bytes")),
-            );
-        }
-        for dir in *dirs {
-            let files: Vec<(String, u64)> = walk(fs, dir, HOME_WALK)
-                .into_iter()
-                .filter(|(p, len)| {
-                    *len > 0 && !p.ends_with("/lock") && !p.ends_with("/.placeholder")
-                })
-                .collect();
-            if files.is_empty() {
-                continue;
-            }
-            let total: u64 = files.iter().map(|(_, l)| l).sum();
-            out.add(
-                id,
-                *severity,
-                title,
-                fix,
-                ev(
-                    n,
-                    dir,
-                    format!(
-                        "{} files, {total} bytes (first: {})",
-                        files.len(),
-                        files[0].0
-                    ),
-                ),
-            );
-        }
-    }
-    for (path, _) in files_in(fs, "/etc/sysconfig/network-scripts") {
-        if read_text(fs, &path)
-            .is_some_and(|t| t.lines().any(|l| l.trim_start().starts_with("HWADDR=")))
-        {
-            out.add(
-                "sysprep.persistent-net",
-                Severity::Warning,
-                PINNED_MAC,
-                PINNED_MAC_FIX,
-                ev(n, &path, "HWADDR="),
-            );
-        }
     }
 }

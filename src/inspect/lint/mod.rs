@@ -8,6 +8,7 @@
 
 mod files;
 mod space;
+mod sysprep;
 
 use super::{contents, InspectError, Inspection};
 use crate::convert;
