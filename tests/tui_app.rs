@@ -18,6 +18,34 @@ fn app() -> App {
 }
 
 #[test]
+fn class_filters_the_fleet_and_the_images() {
+    let mut a = app();
+    key(&mut a, "/");
+    typed(&mut a, "class:dynamic");
+    key(&mut a, "enter");
+    assert_eq!(a.fleet.rows.shown.len(), 24);
+    for &i in &a.fleet.rows.shown {
+        assert_eq!(
+            a.data.as_ref().unwrap().a.vm_classes[i as usize]
+                .class
+                .as_str(),
+            "dynamic"
+        );
+    }
+    key(&mut a, "esc");
+    key(&mut a, "2");
+    key(&mut a, "/");
+    typed(&mut a, "class:capsule");
+    key(&mut a, "enter");
+    let d = a.data.as_ref().unwrap();
+    assert!(!a.images.rows.shown.is_empty());
+    for &i in &a.images.rows.shown {
+        let fam = d.a.images[i as usize].family.as_deref();
+        assert!(matches!(fam, Some("app-checkout" | "reporting")), "{fam:?}");
+    }
+}
+
+#[test]
 fn scan_fills_every_view_and_records_history() {
     let mut a = app_with(false, None);
     assert!(!a.refresh.running);
