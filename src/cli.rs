@@ -118,7 +118,8 @@ pub struct InspectArgs {
     #[arg(value_name = "DISK", required_unless_present = "diff")]
     pub disk: Option<PathBuf>,
     /// What changed between two image versions (disk images, saved `--format json`
-    /// inspections or SPDX documents): OS, kernels, packages, licences.
+    /// inspections or SPDX documents, as files or http(s) URLs): OS, kernels, packages,
+    /// licences.
     #[arg(long, num_args = 2, value_names = ["OLD", "NEW"], conflicts_with = "disk")]
     pub diff: Option<Vec<PathBuf>>,
     /// table, json, spdx (an SPDX 2.3 JSON document of the installed packages), or

@@ -12,7 +12,8 @@ const TIMEOUT: Duration = Duration::from_secs(20);
 /// The largest list drydock reads.
 const MAX_LIST: u64 = 64 << 20;
 
-fn read_source(source: &str) -> Result<String> {
+/// The text at `source`: a file path, `file://` or `http(s)://` URL (bounded, with a timeout).
+pub fn read_source(source: &str) -> Result<String> {
     if source.starts_with("https://") || source.starts_with("http://") {
         let client = reqwest::blocking::Client::builder()
             .timeout(TIMEOUT)

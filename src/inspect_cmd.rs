@@ -110,7 +110,17 @@ pub fn run(args: &InspectArgs) -> Result<Exit> {
 
 /// `inspect --diff OLD NEW`.
 fn diff(old: &Path, new: &Path, format: &str) -> Result<Exit> {
-    let load = |p: &Path| Components::load(p).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()));
+    let load = |p: &Path| -> Result<Components> {
+        let s = p.to_string_lossy();
+        if s.starts_with("https://") || s.starts_with("http://") {
+            // An SBOM published by URL (a `drydock:sbom` tag may name one).
+            let body = drydock::image_lists::read_source(&s)?;
+            return Components::from_json(&body).ok_or_else(|| {
+                anyhow::anyhow!("{s}: neither an `inspect --format json` document nor SPDX 2.3")
+            });
+        }
+        Components::load(p).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))
+    };
     let d = inspect::diff::diff(&load(old)?, &load(new)?);
     let (o, n) = (old.display().to_string(), new.display().to_string());
     match format {
