@@ -343,3 +343,48 @@ fn images_view_shows_components_and_the_diff_from_sboms() {
         "{s}"
     );
 }
+
+#[test]
+fn an_sbom_named_by_url_is_fetched_off_the_ui_thread_then_shown() {
+    let url = "https://sboms.example.org/app-checkout-2026.11.5.spdx.json";
+    let mut inv = common::demo_inventory(common::now());
+    for img in &mut inv.images {
+        if img.name == "app-checkout-2026.11.5" {
+            img.tags.insert("drydock:sbom".into(), url.into());
+        }
+    }
+    let mut a = app();
+    let effects = a.update(Action::ScanFinished(Box::new(inv.clone())));
+    let fetch: Vec<&Vec<String>> = effects
+        .iter()
+        .filter_map(|e| match e {
+            drydock::tui::Effect::FetchSboms(u) => Some(u),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        fetch,
+        [&vec![url.to_string()]],
+        "one fetch, for the one URL"
+    );
+    press(&mut a, "2/app-checkout-2026.11\nd");
+    let s = text(&draw(&mut a, false, 160, 60));
+    assert!(
+        s.contains(&format!("components: fetching the SBOM at {url}")),
+        "{s}"
+    );
+    let doc = serde_json::json!({"spdxVersion": "SPDX-2.3", "packages": [
+        {"name": "checkout-app", "versionInfo": "2026.11.5", "licenseDeclared": "MIT"}]});
+    let components = drydock::inspect::diff::Components::from_json(&doc.to_string()).unwrap();
+    a.update(Action::SbomFetched {
+        url: url.into(),
+        result: Ok(components),
+    });
+    let s = text(&draw(&mut a, false, 160, 60));
+    assert!(s.contains("1 packages (1 with licences)"), "{s}");
+    // The next scan does not fetch it again.
+    let effects = a.update(Action::ScanFinished(Box::new(inv)));
+    assert!(!effects
+        .iter()
+        .any(|e| matches!(e, drydock::tui::Effect::FetchSboms(_))));
+}

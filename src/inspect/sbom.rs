@@ -1,7 +1,7 @@
 //! SBOMs of image versions: the inspection of the disk an image was made from, kept beside
 //! the plan journal (`sboms/IMAGE.json`, written atomically when a transfer publishes a
 //! local disk), or named by the image's `drydock:sbom` tag (a file path, `file://` URL, or
-//! an http(s) URL that `inspect --diff` reads). The Images view shows a version's
+//! an http(s) URL, which `inspect --diff` reads and the dashboard fetches off its UI thread). The Images view shows a version's
 //! components and its diff against the previous version of its family from these.
 
 use super::diff::Components;
@@ -50,7 +50,7 @@ pub fn record(image_id: &str, disk: &Path) -> Result<PathBuf, String> {
 }
 
 /// An image's SBOM, if one is known: `Ok` with its components, or `Err` saying why it
-/// could not be read (a URL is not fetched here).
+/// could not be read (a URL is not fetched here; the dashboard's runtime fetches it).
 pub fn lookup(dir: Option<&Path>, img: &Image) -> Option<Result<Components, String>> {
     let parse = |path: &Path| {
         std::fs::read_to_string(path)

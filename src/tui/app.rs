@@ -112,6 +112,9 @@ pub struct App {
     pub palette_tab: Option<(String, usize)>,
     /// Ids whose change failed: marked again after the refresh, for a retry.
     pub retry: std::collections::BTreeSet<String>,
+    /// SBOMs named by URL: fetched (`Some`) or on their way (`None`).
+    pub sbom_urls:
+        std::collections::HashMap<String, Option<Result<crate::inspect::diff::Components, String>>>,
     pub history: Vec<HistoryPoint>,
     pub quit: bool,
     pub fatal: Option<String>,
@@ -159,6 +162,7 @@ impl App {
             filter_error: None,
             messages: Default::default(),
             retry: Default::default(),
+            sbom_urls: Default::default(),
             palette_tab: None,
             history: opts.history,
             quit: false,
@@ -288,6 +292,14 @@ impl App {
                 });
                 vec![]
             }
+            Action::SbomFetched { url, result } => {
+                if let Err(e) = &result {
+                    tracing::warn!("SBOM {url}: {e}");
+                }
+                self.sbom_urls.insert(url, Some(result));
+                self.apply_sboms();
+                vec![]
+            }
             Action::Fatal(e) => {
                 self.fatal = Some(e);
                 self.quit = true;
@@ -366,7 +378,32 @@ impl App {
             self.history.push(point.clone());
             effects.push(Effect::RecordHistory(point));
         }
+        // SBOMs named by URL are fetched once each, off the UI thread.
+        let mut fetch = Vec::new();
+        for img in self.full.iter().flat_map(|f| &f.images) {
+            if let Some(url) = sbom_url(img) {
+                if !self.sbom_urls.contains_key(url) {
+                    self.sbom_urls.insert(url.to_string(), None);
+                    fetch.push(url.to_string());
+                }
+            }
+        }
+        if !fetch.is_empty() {
+            effects.push(Effect::FetchSboms(fetch));
+        }
         effects
+    }
+
+    /// The shown data's SBOMs named by URL, from what has been fetched.
+    fn apply_sboms(&mut self) {
+        let Some(d) = &mut self.data else { return };
+        for (i, img) in d.inv.images.iter().enumerate() {
+            let Some(url) = sbom_url(img) else { continue };
+            d.sboms[i] = Some(match self.sbom_urls.get(url) {
+                Some(Some(r)) => r.clone(),
+                _ => Err(format!("fetching the SBOM at {url}")),
+            });
+        }
     }
 
     /// Recomputes the shown data after a scan or a context switch, keeping sort and filters.
@@ -393,6 +430,7 @@ impl App {
         self.fleet.resort(&data);
         self.images.regroup(&data);
         self.data = Some(data);
+        self.apply_sboms();
         self.rebuild_matrix();
     }
 
@@ -434,4 +472,12 @@ impl App {
         }
         list.scroll_into_view(rows, len);
     }
+}
+
+/// The URL an image's `drydock:sbom` tag names, if it names one.
+fn sbom_url(img: &crate::model::Image) -> Option<&str> {
+    img.tags
+        .get(crate::inspect::sbom::TAG)
+        .map(|t| t.trim())
+        .filter(|t| t.starts_with("http://") || t.starts_with("https://"))
 }

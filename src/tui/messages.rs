@@ -56,6 +56,11 @@ pub enum Action {
         id: usize,
         result: Result<Finished, String>,
     },
+    /// An SBOM named by URL (`drydock:sbom`) was fetched, or why not.
+    SbomFetched {
+        url: String,
+        result: Result<crate::inspect::diff::Components, String>,
+    },
     /// A task died (e.g. panicked): leave the dashboard with this error.
     Fatal(String),
 }
@@ -71,6 +76,8 @@ pub enum ExportFormat {
 #[derive(Debug)]
 pub enum Effect {
     Scan,
+    /// Fetch SBOMs that images name by URL, off the UI thread.
+    FetchSboms(Vec<String>),
     Apply {
         requests: Vec<MutationRequest>,
         confirmation: Confirmation,

@@ -190,6 +190,21 @@ impl Runtime {
                         let _ = tx2.send(Action::PlanActionDone(r));
                     });
                 }
+                Effect::FetchSboms(urls) => {
+                    let tx = tx.clone();
+                    std::thread::spawn(move || {
+                        for url in urls {
+                            let result = crate::image_lists::read_source(&url)
+                                .map_err(|e| format!("{e:#}"))
+                                .and_then(|body| {
+                                    crate::inspect::diff::Components::from_json(&body).ok_or_else(
+                                        || format!("{url}: not an inspection or SPDX document"),
+                                    )
+                                });
+                            let _ = tx.send(Action::SbomFetched { url, result });
+                        }
+                    });
+                }
                 Effect::Convert {
                     id,
                     input,
