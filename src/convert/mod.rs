@@ -6,6 +6,7 @@ pub mod deflate;
 pub mod disk;
 pub mod error;
 pub mod ova;
+mod ova_manifest;
 pub mod pipeline;
 pub mod qcow2;
 pub mod raw;

@@ -6,6 +6,7 @@
 
 use super::disk::{Chunk, ChunkWriter, DiskWriter, Finished};
 use super::error::{corrupt, io_err, unsupported, ConvertError, Result};
+use super::ova_manifest::{manifest, manifest_line, Digests};
 use super::sink::{hex, Sink};
 use super::source::Source;
 use super::vmdk::StreamWriter;
@@ -128,13 +129,6 @@ pub fn ovf(
 </Envelope>
 "#
     )
-}
-
-fn manifest(entries: &[(&str, &str)]) -> String {
-    entries
-        .iter()
-        .map(|(file, digest)| format!("SHA256({file})= {digest}\n"))
-        .collect()
 }
 
 fn tar_header(path: &str, size: u64) -> Result<[u8; 512]> {
@@ -360,28 +354,6 @@ pub fn disk_member(src: &Source) -> Result<Source> {
         })
         .ok_or_else(|| corrupt(F, "tar member", 0, "no disk image member"))?;
     src.window(disk.offset, disk.size)
-}
-
-/// A member's digests, for whichever algorithm its manifest uses.
-struct Digests {
-    sha256: String,
-    sha512: String,
-    sha1: String,
-}
-
-/// One manifest line in either spelling: `SHA256(file)= hex` (OpenSSL, ovftool) or
-/// `SHA256 (file) = hex` (BSD, some VirtualBox versions); the algorithm in upper case.
-fn manifest_line(line: &str) -> Option<(String, &str, String)> {
-    let (left, want) = line.rsplit_once('=')?;
-    let left = left.trim();
-    let open = left.find('(')?;
-    let file = left[open + 1..].strip_suffix(')')?;
-    let algo = left[..open].trim().to_ascii_uppercase();
-    let want = want.trim().to_ascii_lowercase();
-    if algo.is_empty() || file.is_empty() || want.is_empty() {
-        return None;
-    }
-    Some((algo, file, want))
 }
 
 /// What `unpack` wrote.
