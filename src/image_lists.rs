@@ -3,7 +3,9 @@
 //! warning, when the source cannot be read. No copy at all is an error naming the list.
 
 use crate::drift::image_list::{ImageList, Subscription};
+use crate::model::snapshot::write_atomic;
 use anyhow::{anyhow, Context, Result};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -41,25 +43,15 @@ pub fn read_source(source: &str) -> Result<String> {
 }
 
 fn cache_path(dir: &Path, name: &str) -> PathBuf {
-    let safe: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    dir.join(format!("{safe}.list"))
+    dir.join(format!(
+        "{}.list",
+        crate::config::paths::safe_file_name(name)
+    ))
 }
 
 fn write_cache(dir: &Path, name: &str, body: &str) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    std::io::Write::write_all(&mut tmp, body.as_bytes())?;
-    tmp.persist(cache_path(dir, name)).map_err(|e| e.error)?;
-    Ok(())
+    write_atomic(&cache_path(dir, name), |w| w.write_all(body.as_bytes()))
 }
 
 /// Load every subscription; warnings say where a cached copy stood in for a source.

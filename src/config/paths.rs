@@ -40,3 +40,36 @@ pub fn history_file() -> Option<PathBuf> {
 pub fn export_dir() -> Option<PathBuf> {
     data_dir().map(|d| d.join("exports"))
 }
+
+/// A name (an image id, a list name) as a file name in one of drydock's directories: every
+/// character but ASCII letters, digits, `-` and `.` becomes `_`, and leading `_` and `.`
+/// go, so it can neither leave the directory nor hide in it.
+pub fn safe_file_name(name: &str) -> String {
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    safe.trim_start_matches(['_', '.']).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_file_name;
+
+    #[test]
+    fn names_stay_inside_their_directory() {
+        assert_eq!(
+            safe_file_name("/subscriptions/s/resourceGroups/rg/images/web"),
+            "subscriptions_s_resourceGroups_rg_images_web"
+        );
+        assert_eq!(safe_file_name("ami-0123.v2"), "ami-0123.v2");
+        assert_eq!(safe_file_name("../../etc/passwd"), "etc_passwd");
+        assert_eq!(safe_file_name("egi basic"), "egi_basic");
+    }
+}

@@ -6,6 +6,7 @@
 
 use super::diff::Components;
 use super::Inspection;
+use crate::model::snapshot::write_atomic;
 use crate::model::Image;
 use std::path::{Path, PathBuf};
 
@@ -19,26 +20,16 @@ pub fn dir() -> Option<PathBuf> {
 
 /// The file name an image's SBOM is kept under (ids hold `/` and `:` on Azure).
 fn file_name(image_id: &str) -> String {
-    let safe: String = image_id
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    format!("{}.json", safe.trim_start_matches('_'))
+    format!("{}.json", crate::config::paths::safe_file_name(image_id))
 }
 
 /// Record `found` as the SBOM of `image_id` in `dir`, atomically.
 pub fn record_in(dir: &Path, image_id: &str, found: &Inspection) -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
     let path = dir.join(file_name(image_id));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    serde_json::to_writer_pretty(&mut tmp, found)?;
-    tmp.persist(&path).map_err(|e| e.error)?;
+    write_atomic(&path, |w| {
+        serde_json::to_writer_pretty(w, found).map_err(std::io::Error::other)
+    })?;
     Ok(path)
 }
 
