@@ -194,38 +194,12 @@ fn a_list_url_is_cached_and_the_cache_stands_in_when_the_server_is_gone() {
     let served = h.path().join("www");
     std::fs::create_dir_all(&served).unwrap();
     std::fs::write(served.join("egi.list"), egi_list()).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let python = std::env::var("DRYDOCK_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
-    let mut server = std::process::Command::new(python)
-        .args([
-            "-m",
-            "http.server",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--directory",
-        ])
-        .arg(&served)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    setup(h.path(), &format!("http://127.0.0.1:{port}/egi.list"));
+    let server = common::HttpServer::serve(&served);
+    setup(h.path(), &server.url("egi.list"));
     let (code, doc, err) = report(h.path());
     assert_eq!(code, 0, "{err}");
     assert_list_verdicts(&doc);
-    server.kill().unwrap();
-    server.wait().unwrap();
+    drop(server);
     let (code, doc, err) = report(h.path());
     assert_eq!(code, 0, "{err}");
     assert!(

@@ -136,37 +136,11 @@ fn diff_between_two_versions_in_every_form() {
     assert_eq!(again["added"][0]["name"], "newpkg");
     assert_eq!(again["os"], v["os"]);
     // An SBOM published at a URL stands in too.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let python = std::env::var("DRYDOCK_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
-    let mut server = std::process::Command::new(python)
-        .args([
-            "-m",
-            "http.server",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--directory",
-        ])
-        .arg(home.path())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    let url = format!("http://127.0.0.1:{port}/v1.json");
+    let server = common::HttpServer::serve(home.path());
+    let url = server.url("v1.json");
     let by_url: serde_json::Value =
         serde_json::from_str(&run(&["inspect", "--diff", &url, n, "--format", "json"])).unwrap();
-    server.kill().unwrap();
-    let _ = server.wait();
+    drop(server);
     assert_eq!(by_url["upgraded"], v["upgraded"]);
     // A version against itself: nothing.
     assert!(run(&["inspect", "--diff", o, o]).contains("no changes"));

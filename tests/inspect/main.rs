@@ -119,26 +119,8 @@ fn gpt_fixture(dir: &Path) -> std::path::PathBuf {
 fn a_gpt_disk_in_every_format_shows_its_partitions_and_filesystems() {
     let home = tempfile::tempdir().unwrap();
     let disk = gpt_fixture(home.path());
-    for (format, ext) in [
-        ("raw", "raw"),
-        ("qcow2", "qcow2"),
-        ("vpc", "vhd"),
-        ("vmdk", "vmdk"),
-        ("vhdx", "vhdx"),
-    ] {
-        let image = home.path().join(format!("disk-{format}.{ext}"));
-        let mut args = vec!["convert", "-O", format];
-        if format == "vpc" {
-            args.extend(["-o", "subformat=fixed"]);
-        }
-        let ok = std::process::Command::new("qemu-img")
-            .args(&args)
-            .arg(&disk)
-            .arg(&image)
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "qemu-img convert -O {format}");
+    for image in convert_all(home.path(), &disk) {
+        let format = image.display();
         let v = inspect_json(home.path(), &image);
         assert_eq!(v["scheme"], "gpt", "{format}: {v}");
         let vols = v["volumes"].as_array().unwrap();
