@@ -55,15 +55,18 @@ pub struct Inspection {
 pub fn inspect(path: &Path) -> Result<Inspection, InspectError> {
     let mut reader = convert::open_reader(path, None)?;
     let mut found = inspect_reader(reader.as_mut())?;
+    // Each filesystem read gets a reader of its own (the crates that read them own it);
+    // volumes that are not read open nothing.
     for v in &mut found.volumes {
-        let own = convert::open_reader(path, None)?;
         let (start, size) = (v.partition.start, v.partition.size);
         if v.filesystem.readable {
+            let own = convert::open_reader(path, None)?;
             match contents::read(own, start, size, &mut found.warnings) {
                 Ok(c) => v.contents = Some(c),
                 Err(e) => found.warnings.push(e),
             }
         } else if v.filesystem.kind == "vfat" {
+            let own = convert::open_reader(path, None)?;
             match efi::read(own, start, size) {
                 Ok((c, used, capacity)) => {
                     v.filesystem.used = Some(used);
