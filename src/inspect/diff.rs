@@ -17,8 +17,13 @@ pub struct Components {
 
 impl Components {
     pub fn of(found: &Inspection) -> Components {
+        Components::gather(found.volumes.iter().filter_map(|v| v.contents.as_ref()))
+    }
+
+    /// All volumes' contents together: the first OS, every kernel once, every package.
+    fn gather<'a>(contents: impl Iterator<Item = &'a super::contents::Contents>) -> Components {
         let mut c = Components::default();
-        for v in found.volumes.iter().filter_map(|v| v.contents.as_ref()) {
+        for v in contents {
             if c.os.is_none() {
                 c.os = v.os.clone();
             }
@@ -68,26 +73,22 @@ impl Components {
             return Some(Components::from_spdx(&v));
         }
         let found: SavedInspection = serde_json::from_value(v).ok()?;
-        let mut c = Components::default();
-        for vol in found.volumes {
-            if let Some(x) = vol.contents {
-                c.os = c.os.or(x.os);
-                c.kernels.extend(x.kernels);
-                c.packages.extend(x.packages);
-            }
-        }
-        c.kernels.sort();
-        c.packages.sort_by(|a, b| a.name.cmp(&b.name));
-        Some(c)
+        Some(Components::gather(
+            found.volumes.iter().filter_map(|v| v.contents.as_ref()),
+        ))
     }
 
     /// A disk image, or a saved inspection / SPDX document, at `path`.
     pub fn load(path: &Path) -> Result<Components, InspectError> {
-        let head = std::fs::read(path)
-            .ok()
-            .filter(|b| b.first().is_some_and(|&c| c == b'{'));
-        if let Some(bytes) = head {
-            return Components::from_json(&String::from_utf8_lossy(&bytes)).ok_or_else(|| {
+        // Only the first byte decides: a disk image is never read whole into memory.
+        let mut first = [0u8; 1];
+        let json = std::fs::File::open(path)
+            .and_then(|mut f| std::io::Read::read(&mut f, &mut first))
+            .is_ok_and(|n| n == 1 && first[0] == b'{');
+        if json {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| InspectError::Engine(format!("read: {e}")))?;
+            return Components::from_json(&text).ok_or_else(|| {
                 InspectError::Engine(
                     "a JSON file that is neither `inspect --format json` nor SPDX 2.3".into(),
                 )
