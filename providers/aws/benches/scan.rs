@@ -15,7 +15,7 @@ use std::time::Instant;
 const REGIONS: [&str; 3] = ["eu-west-1", "us-east-1", "ap-southeast-2"];
 
 async fn client(url: &str, region: &str) -> aws_sdk_ec2::Client {
-    let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+    let conf = drydock_aws::sdk_loader()
         .region(aws_config::Region::new(region.to_string()))
         .endpoint_url(url)
         .load()

@@ -2,7 +2,6 @@
 //! and auto scaling groups per account × region, and applies mutations through EC2.
 
 mod boot;
-pub mod config;
 mod convert;
 mod error;
 mod images;
@@ -11,7 +10,7 @@ mod provider;
 mod rollout;
 pub mod transfer;
 
-pub use config::{AwsAccount, Regions};
+pub use drydock_api::accounts::aws::{AwsAccount, Regions};
 pub use error::kind_of;
 pub use ops::TAG_TOKEN;
-pub use provider::AwsProvider;
+pub use provider::{sdk_loader, AwsProvider};

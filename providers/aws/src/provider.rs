@@ -1,12 +1,13 @@
 //! `AwsProvider`: one account, scanned concurrently per region (bounded), with every
 //! mutation applied through EC2 and honouring DryRun.
 
-use crate::config::{AwsAccount, Regions};
 use crate::convert;
 use crate::error::map;
+use crate::{AwsAccount, Regions};
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider as TlsProvider};
 use chrono::Utc;
 use drydock_api::{
     Cloud, ProgressSink, Provider, ProviderError, ScanProblem, ScanProgress, ScanResult,
@@ -26,6 +27,18 @@ pub struct AwsProvider {
     pub(crate) no_image_metadata: std::sync::atomic::AtomicBool,
 }
 
+/// The SDK's config loader with the HTTPS client every call uses: rustls on ring, the one
+/// crypto provider the binary compiles (reqwest uses it too), trusting the platform's roots.
+/// Anything that builds an SDK client (tests and benches included) starts here: without
+/// the SDK's default client feature there is no other.
+pub fn sdk_loader() -> aws_config::ConfigLoader {
+    aws_config::defaults(BehaviorVersion::latest()).http_client(
+        aws_smithy_http_client::Builder::new()
+            .tls_provider(TlsProvider::Rustls(CryptoMode::Ring))
+            .build_https(),
+    )
+}
+
 impl AwsProvider {
     /// Builds clients from the SDK's standard credential chain (plus profile / role).
     pub async fn new(account: AwsAccount) -> AwsProvider {
@@ -34,7 +47,7 @@ impl AwsProvider {
             Regions::All => None,
         }
         .unwrap_or_else(|| "us-east-1".into());
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        let mut loader = sdk_loader()
             .region(Region::new(first))
             // Throttling is retried with exponential backoff, within a bounded budget.
             .retry_config(RetryConfig::standard().with_max_attempts(6))

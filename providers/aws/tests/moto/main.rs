@@ -45,7 +45,7 @@ impl Moto {
     }
 
     async fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
-        let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        let conf = drydock_aws::sdk_loader()
             .region(aws_config::Region::new(region.to_string()))
             .endpoint_url(&self.url)
             .load()
@@ -54,7 +54,7 @@ impl Moto {
     }
 
     async fn autoscaling(&self, region: &str) -> aws_sdk_autoscaling::Client {
-        let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        let conf = drydock_aws::sdk_loader()
             .region(aws_config::Region::new(region.to_string()))
             .endpoint_url(&self.url)
             .load()

@@ -164,7 +164,7 @@ async fn role_arn_is_assumed_and_scans_that_account() {
     run(&home, &vendor, "home-001").await;
     let role = "arn:aws:iam::111111111111:role/drydock-scan";
     // Seed the role's account with credentials from the same assumption.
-    let base = aws_config::defaults(aws_config::BehaviorVersion::latest())
+    let base = drydock_aws::sdk_loader()
         .region(aws_config::Region::new("eu-west-1"))
         .endpoint_url(&m.url)
         .load()
