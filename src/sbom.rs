@@ -1,22 +1,17 @@
-//! SBOMs of image versions: the inspection of the disk an image was made from, kept beside
-//! the plan journal (`sboms/IMAGE.json`, written atomically when a transfer publishes a
+//! SBOMs of image versions: the inspection of the disk an image was made from, kept in
+//! the data directory (`sboms/IMAGE.json`, written atomically when a transfer publishes a
 //! local disk), or named by the image's `drydock:sbom` tag (a file path, `file://` URL, or
 //! an http(s) URL, which `inspect --diff` reads and the dashboard fetches off its UI thread). The Images view shows a version's
 //! components and its diff against the previous version of its family from these.
 
-use super::diff::Components;
-use super::Inspection;
+use crate::inspect::diff::Components;
+use crate::inspect::Inspection;
 use crate::model::snapshot::write_atomic;
 use crate::model::Image;
 use std::path::{Path, PathBuf};
 
 /// The tag that names an image's SBOM.
 pub const TAG: &str = "drydock:sbom";
-
-/// Where recorded SBOMs live: `sboms/` beside the plan journal.
-pub fn dir() -> Option<PathBuf> {
-    Some(crate::plan::journal_path()?.parent()?.join("sboms"))
-}
 
 /// The file name an image's SBOM is kept under (ids hold `/` and `:` on Azure).
 fn file_name(image_id: &str) -> String {
@@ -33,11 +28,32 @@ pub fn record_in(dir: &Path, image_id: &str, found: &Inspection) -> std::io::Res
     Ok(path)
 }
 
-/// Inspect `disk` and record it as `image_id`'s SBOM beside the journal.
-pub fn record(image_id: &str, disk: &Path) -> Result<PathBuf, String> {
-    let dir = dir().ok_or("no data directory for SBOMs")?;
-    let found = super::inspect(disk).map_err(|e| format!("inspect {}: {e}", disk.display()))?;
-    record_in(&dir, image_id, &found).map_err(|e| format!("{}: {e}", dir.display()))
+/// Why an SBOM could not be recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum SbomError {
+    #[error("inspect {}: {source}", disk.display())]
+    Inspect {
+        disk: PathBuf,
+        source: crate::inspect::InspectError,
+    },
+    #[error("{}: {source}", dir.display())]
+    Write {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Inspect `disk` and record it as `image_id`'s SBOM in `dir` (the data directory's
+/// `sboms/`).
+pub fn record(dir: &Path, image_id: &str, disk: &Path) -> Result<PathBuf, SbomError> {
+    let found = crate::inspect::inspect(disk).map_err(|source| SbomError::Inspect {
+        disk: disk.to_path_buf(),
+        source,
+    })?;
+    record_in(dir, image_id, &found).map_err(|source| SbomError::Write {
+        dir: dir.to_path_buf(),
+        source,
+    })
 }
 
 /// An image's SBOM, if one is known: `Ok` with its components, or `Err` saying why it

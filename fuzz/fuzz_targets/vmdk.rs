@@ -1,10 +1,10 @@
-//! Fuzz the vmdk reader: any bytes must give an image or an error, never a panic, a hang or
-//! unbounded memory.
+//! Fuzz what `drydock convert --check` and `drydock inspect` do with a file, seeded with
+//! vmdk images: any bytes must give an answer or an error, never a panic, a hang or
+//! unbounded memory. The format is probed, as on the command line.
 #![no_main]
 
-use drydock_fuzz::convert::{fuzz_read, Format};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    fuzz_read(Format::Vmdk, data);
+    drydock_fuzz::fuzz_image(data);
 });

@@ -1,9 +1,58 @@
-//! The conversion engine's sources (src/convert) and the inspection parsers (partition
-//! tables, filesystem signatures) compiled on their own for fuzzing, so the fuzz build does
-//! not instrument the cloud SDKs the rest of drydock links.
+//! The fuzz entry points: each target hands its bytes to what the command line calls, as
+//! a file whose format is probed (`convert --check`, `inspect`, `lint`), plus the package
+//! parsers directly (the CLI reaches them only through a valid filesystem). The engine and
+//! the parsers are the `drydock-convert` and `drydock-inspect` crates, as ordinary
+//! dependencies: nothing of the cloud SDKs is compiled or instrumented here.
 
-#[path = "../../src/convert/mod.rs"]
-pub mod convert;
+use drydock_inspect::lint::LintOptions;
+use std::io::Write;
+use std::path::PathBuf;
 
-/// The partition-table and filesystem-signature parsers of src/inspect.
-pub mod inspect;
+/// Writes `data` to a file of this process (in shared memory where there is one) and
+/// removes it when dropped.
+struct Input(PathBuf);
+
+impl Input {
+    fn new(data: &[u8]) -> Option<Input> {
+        let shm = std::path::Path::new("/dev/shm");
+        let dir = if shm.is_dir() { shm.to_path_buf() } else { std::env::temp_dir() };
+        let path = dir.join(format!("drydock-fuzz-{}.img", std::process::id()));
+        let mut f = std::fs::File::create(&path).ok()?;
+        f.write_all(data).ok()?;
+        Some(Input(path))
+    }
+}
+
+impl Drop for Input {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// `drydock convert --check FILE`: probe the format, parse every header and table and read
+/// the first 64 MiB of the virtual disk through the pipeline; then `drydock inspect FILE`.
+/// Errors are fine; panics, hangs and unbounded allocations are what the fuzzer looks for.
+pub fn fuzz_image(data: &[u8]) {
+    let Some(input) = Input::new(data) else { return };
+    let _ = drydock_convert::check(&input.0, None, &mut |p| p.done < 64 << 20);
+    let _ = drydock_inspect::inspect(&input.0);
+}
+
+/// `drydock inspect FILE` and `drydock lint FILE`: the partition table, each partition's
+/// filesystem, what an ext filesystem holds and the lint checks over it.
+pub fn fuzz_disk(data: &[u8]) {
+    let Some(input) = Input::new(data) else { return };
+    let _ = drydock_inspect::inspect(&input.0);
+    let _ = drydock_inspect::lint::lint(&input.0, &LintOptions::default());
+}
+
+/// An ext filesystem as a whole disk through `inspect` and `lint`, and the bytes as
+/// package databases (dpkg status, apk installed, DEP-5 copyright, an rpm header blob).
+pub fn fuzz_filesystem(data: &[u8]) {
+    fuzz_disk(data);
+    let text = String::from_utf8_lossy(data);
+    let _ = drydock_inspect::packages::parse_dpkg_status(&text);
+    let _ = drydock_inspect::packages::parse_apk_installed(&text);
+    let _ = drydock_inspect::packages::dep5_licenses(&text);
+    let _ = drydock_inspect::packages::parse_rpm_header(data);
+}

@@ -414,22 +414,3 @@ impl disk::ChunkWriter for NullWriter {
         Ok(())
     }
 }
-
-/// For the fuzz targets: write `data` to a temporary file and read it as `format` through
-/// the whole pipeline (the first 64 MiB of the virtual disk). Errors are fine; panics,
-/// hangs and unbounded allocations are what the fuzzer looks for.
-#[doc(hidden)]
-pub fn fuzz_read(format: Format, data: &[u8]) {
-    use std::io::Write;
-    let dir = std::env::temp_dir();
-    let path = dir.join(format!("drydock-fuzz-{}.img", std::process::id()));
-    let Ok(mut f) = std::fs::File::create(&path) else {
-        return;
-    };
-    if f.write_all(data).is_err() {
-        return;
-    }
-    drop(f);
-    let _ = check(&path, Some(format), &mut |p| p.done < 64 << 20);
-    let _ = std::fs::remove_file(&path);
-}

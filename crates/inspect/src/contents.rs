@@ -6,7 +6,7 @@
 pub use super::packages::Package;
 use super::packages::{dep5_licenses, parse_apk_installed, parse_dpkg_status, parse_rpm_header};
 use super::walk::{read_capped, read_text};
-use crate::convert::DiskReader;
+use drydock_convert::DiskReader;
 use ext4_view::{Ext4, Ext4Read};
 use serde::Serialize;
 

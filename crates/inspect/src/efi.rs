@@ -3,7 +3,7 @@
 //! (`/EFI/*/*.efi`) and unified kernel images (`/EFI/Linux/*.efi`).
 
 use super::contents::Contents;
-use crate::convert::DiskReader;
+use drydock_convert::DiskReader;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 
 /// A partition's bytes as a seekable stream; writes are refused.

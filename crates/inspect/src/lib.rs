@@ -13,13 +13,12 @@ pub mod lint;
 pub mod packages;
 pub mod partitions;
 pub mod pkgver;
-pub mod sbom;
 pub mod spdx;
 pub mod walk;
 
 pub use error::{InspectError, ReadAt};
 
-use crate::convert::{self, ConvertError, DiskReader};
+use drydock_convert::{self as convert, ConvertError, DiskReader};
 use serde::Serialize;
 use std::path::Path;
 

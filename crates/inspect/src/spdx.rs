@@ -154,7 +154,7 @@ pub fn document(found: &Inspection, name: &str, created: &str) -> Value {
             }));
         }
     }
-    let digest = crate::plan::digest(&[name, created]);
+    let digest = namespace_digest(&[name, created]);
     json!({
         "spdxVersion": "SPDX-2.3",
         "dataLicense": "CC0-1.0",
@@ -174,6 +174,17 @@ pub fn document(found: &Inspection, name: &str, created: &str) -> Value {
             "comment": format!("os: {os}"),
         })).collect::<Vec<_>>(),
     })
+}
+
+/// A short stable digest that keeps document namespaces unique (FNV-1a, 64 bits: the
+/// namespace must differ per name and time, not resist an adversary).
+fn namespace_digest(parts: &[&str]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in parts.iter().flat_map(|p| p.bytes().chain([0])) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
 }
 
 #[cfg(test)]

@@ -2,10 +2,10 @@
 //! cores with `compress`), then L2 tables, L1 and refcounts, and the header last.
 
 use super::{COMPRESSED, COPIED, MAGIC};
-use crate::convert::deflate::{Codec, Pool};
-use crate::convert::disk::{Chunk, ChunkWriter, DiskWriter, Finished};
-use crate::convert::error::Result;
-use crate::convert::sink::Sink;
+use crate::deflate::{Codec, Pool};
+use crate::disk::{Chunk, ChunkWriter, DiskWriter, Finished};
+use crate::error::Result;
+use crate::sink::Sink;
 
 const W_BITS: u32 = 16;
 const W_CLUSTER: u64 = 1 << W_BITS;

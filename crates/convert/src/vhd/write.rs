@@ -5,10 +5,10 @@ use super::{
     checksum, BLOCK, COOKIE, DYNAMIC, EPOCH_2000, F, FIXED, MAX_SIZE, MIB, SPARSE_COOKIE,
     UNALLOCATED,
 };
-use crate::convert::disk::{whole_sectors, Chunk, ChunkWriter, DiskWriter, Finished};
-use crate::convert::error::{unsupported, Result};
-use crate::convert::raw::write_sparse;
-use crate::convert::sink::Sink;
+use crate::disk::{whole_sectors, Chunk, ChunkWriter, DiskWriter, Finished};
+use crate::error::{unsupported, Result};
+use crate::raw::write_sparse;
+use crate::sink::Sink;
 
 /// CHS geometry for a size, by the VHD specification's algorithm.
 pub fn geometry(size: u64) -> (u16, u8, u8) {

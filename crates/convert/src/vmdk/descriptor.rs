@@ -3,11 +3,11 @@
 
 use super::read::SparseReader;
 use super::{F, MAX_DESCRIPTOR};
-use crate::convert::disk::{DiskInfo, DiskReader, Run};
-use crate::convert::error::{corrupt, unsupported, Result};
-use crate::convert::raw::RawReader;
-use crate::convert::source::Source;
-use crate::convert::Format;
+use crate::disk::{DiskInfo, DiskReader, Run};
+use crate::error::{corrupt, unsupported, Result};
+use crate::raw::RawReader;
+use crate::source::Source;
+use crate::Format;
 
 /// One extent of a descriptor.
 enum Extent {

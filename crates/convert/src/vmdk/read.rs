@@ -5,10 +5,10 @@ use super::{
     F, FLAG_COMPRESSED, FLAG_MARKERS, FLAG_NEWLINE, GD_AT_END, MAGIC, MARKER_FOOTER,
     MAX_DESCRIPTOR, MAX_GRAIN_SECTORS,
 };
-use crate::convert::disk::{block_read, block_run, DiskInfo, DiskReader, Run};
-use crate::convert::error::{corrupt, unsupported, Result};
-use crate::convert::source::{le16, le32, le64, Source, MAX_TABLE_BYTES};
-use crate::convert::Format;
+use crate::disk::{block_read, block_run, DiskInfo, DiskReader, Run};
+use crate::error::{corrupt, unsupported, Result};
+use crate::source::{le16, le32, le64, Source, MAX_TABLE_BYTES};
+use crate::Format;
 use libdeflater::Decompressor;
 
 /// A parsed sparse extent header.

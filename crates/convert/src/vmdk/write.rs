@@ -6,11 +6,11 @@ use super::{
     F, FLAG_COMPRESSED, FLAG_MARKERS, FLAG_NEWLINE, FLAG_RGD, GD_AT_END, MAGIC, MARKER_EOS,
     MARKER_FOOTER, MARKER_GD, MARKER_GT,
 };
-use crate::convert::deflate::{Codec, Pool};
-use crate::convert::disk::{whole_sectors, Chunk, ChunkWriter, DiskWriter, Finished};
-use crate::convert::error::{unsupported, Result};
-use crate::convert::sink::Sink;
-use crate::convert::vhd::uuid_v4;
+use crate::deflate::{Codec, Pool};
+use crate::disk::{whole_sectors, Chunk, ChunkWriter, DiskWriter, Finished};
+use crate::error::{unsupported, Result};
+use crate::sink::Sink;
+use crate::vhd::uuid_v4;
 use sha2::{Digest, Sha256};
 
 const GRAIN: u64 = 64 << 10;

@@ -3,8 +3,8 @@
 //! default accounts, the contextualisation agent, and what `virt-sysprep` would remove.
 
 use super::{Evidence, Findings, Severity};
-use crate::inspect::contents::Contents;
-use crate::inspect::walk::{read_capped, read_text, walk};
+use crate::contents::Contents;
+use crate::walk::{read_capped, read_text, walk};
 use ext4_view::Ext4;
 
 /// The most bytes read from one file to look for a key (private keys are a few KiB).

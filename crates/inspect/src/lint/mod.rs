@@ -11,28 +11,33 @@ mod space;
 mod sysprep;
 
 use super::{contents, InspectError, Inspection};
-use crate::convert;
+use drydock_convert as convert;
 use serde::Serialize;
 use std::path::Path;
 
 /// How bad a finding is; `--fail-on` picks the lowest that fails the run.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Serialize,
-    serde::Deserialize,
-    clap::ValueEnum,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,
     Warning,
     Error,
+}
+
+impl Severity {
+    /// Every severity, lowest first.
+    pub const ALL: [Severity; 3] = [Severity::Info, Severity::Warning, Severity::Error];
+}
+
+impl std::str::FromStr for Severity {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Severity, String> {
+        Severity::ALL
+            .into_iter()
+            .find(|v| v.to_string() == s)
+            .ok_or_else(|| format!("`{s}` is not a severity (info, warning, error)"))
+    }
 }
 
 impl std::fmt::Display for Severity {

@@ -3,9 +3,9 @@
 //! directories, and the virtual size against the data it holds.
 
 use super::{Evidence, Findings, Severity};
-use crate::convert::{human_bytes, DiskReader};
-use crate::inspect::walk::walk;
-use crate::inspect::{ext_free, InspectError, Inspection, Volume};
+use crate::walk::walk;
+use crate::{ext_free, InspectError, Inspection, Volume};
+use drydock_convert::{human_bytes, DiskReader};
 use ext4_view::Ext4;
 use libdeflater::{CompressionLvl, Compressor};
 use std::collections::BTreeMap;
@@ -153,7 +153,7 @@ pub fn free_space(
     out: &mut Findings,
 ) -> Result<(), InspectError> {
     let (start, len) = (v.partition.start, v.partition.size);
-    let free = ext_free::free_space(start, len, &mut crate::inspect::bounded(reader))?;
+    let free = ext_free::free_space(start, len, &mut crate::bounded(reader))?;
     let bs = free.block_size;
     let mut compressor = Compressor::new(CompressionLvl::default());
     let mut buf = vec![0u8; PIECE as usize];

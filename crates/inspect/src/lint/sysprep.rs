@@ -6,7 +6,7 @@
 
 use super::files::{ev, files_in, homes, nonempty, HOME_WALK};
 use super::{Findings, Severity};
-use crate::inspect::walk::{read_text, walk};
+use crate::walk::{read_text, walk};
 use ext4_view::Ext4;
 
 /// What `virt-sysprep` removes: (id, severity, title, fix, directories whose files count,
