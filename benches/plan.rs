@@ -133,6 +133,7 @@ fn main() {
         poll: Duration::from_millis(10),
         retry_base: Duration::from_millis(10),
         clock: Arc::new(chrono::Utc::now),
+        data: None,
     };
     let id = plan.id.clone();
     let waves = plan.waves.len();

@@ -140,14 +140,14 @@ fn main() {
         moto.url, arm.url
     )
     .unwrap();
-    let journal = home.path().join("journal.sqlite");
+    let data_dir = home.path().join("data");
     let env = [
         ("AWS_ACCESS_KEY_ID", "testing"),
         ("AWS_SECRET_ACCESS_KEY", "testing"),
         ("AWS_EC2_METADATA_DISABLED", "true"),
         ("AWS_REGION", "eu-west-1"),
         ("DRYDOCK_AZURE_TOKEN", "bench"),
-        ("DRYDOCK_JOURNAL", journal.to_str().unwrap()),
+        ("DRYDOCK_DATA_DIR", data_dir.to_str().unwrap()),
     ];
     let drydock = env!("CARGO_BIN_EXE_drydock");
     let cfg = config.to_str().unwrap();

@@ -1,10 +1,13 @@
 //! The registry of contexts and providers: from the configuration, the one list of contexts
 //! drydock knows (name, cloud, production, read-only, accent) and the builders of their
-//! providers. `main`, the plan commands, the mutation gate and the dashboard all ask it;
-//! adding a cloud touches this module and the cloud's own crate, nothing else.
+//! providers. The CLI, the plan commands, the mutation gate and the dashboard all ask it.
+//! The library links no cloud SDK: the binary hands the registry a `CloudConnector` that
+//! builds AWS and Azure providers; adding a cloud touches this module, the connector and
+//! the cloud's own crate, nothing else.
 
 use crate::config::{Accent, Config};
 use chrono::{DateTime, Utc};
+use drydock_api::accounts::{aws::AwsAccount, azure::AzureSubscription};
 use drydock_api::{Cloud, Provider};
 use drydock_sim::SimSettings;
 use std::path::PathBuf;
@@ -26,9 +29,9 @@ pub enum Backend {
     /// A simulated cloud of the demo fleet.
     Demo,
     /// An `[[aws.accounts]]` entry.
-    Aws(Box<drydock_aws::AwsAccount>),
+    Aws(Box<AwsAccount>),
     /// An `[[azure.subscriptions]]` entry.
-    Azure(Box<drydock_azure::AzureSubscription>),
+    Azure(Box<AzureSubscription>),
     /// Only named in `[[contexts]]` (e.g. a snapshot's provider): nothing to build.
     Named,
 }
@@ -61,8 +64,38 @@ pub enum RegistryError {
     State(String),
     #[error("{0}")]
     Provider(String),
+    #[error(
+        "context `{0}` is a cloud account, and this program was built without cloud providers"
+    )]
+    NoConnector(String),
     #[error("no context `{name}`; contexts: {known}")]
     Unknown { name: String, known: String },
+}
+
+/// Builds the provider of a real cloud's context. The binary supplies one (it links the
+/// AWS and Azure crates); the library and the tests that talk to no cloud do without.
+pub trait CloudConnector: Send + Sync {
+    /// The provider of `context` (an `Aws` or `Azure` backend), built inside `rt`, which
+    /// will run it.
+    fn connect(
+        &self,
+        context: &Context,
+        rt: &tokio::runtime::Runtime,
+    ) -> Result<Arc<dyn Provider>, String>;
+}
+
+/// The registry's connector, if the binary gave it one.
+#[derive(Clone, Default)]
+struct Connector(Option<Arc<dyn CloudConnector>>);
+
+impl std::fmt::Debug for Connector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Connector(..)"
+        } else {
+            "Connector(none)"
+        })
+    }
 }
 
 /// Every context of a configuration, and how to build their providers.
@@ -72,6 +105,7 @@ pub struct Registry {
     demo: crate::config::DemoConfig,
     /// Where the demo clouds keep their state (`None`: in memory only).
     demo_state: Option<PathBuf>,
+    connector: Connector,
 }
 
 impl Registry {
@@ -129,11 +163,19 @@ impl Registry {
         Registry {
             contexts,
             demo: config.demo.clone(),
-            demo_state: crate::config::paths::state_dir().map(|d| d.join("demo")),
+            demo_state: None,
+            connector: Connector::default(),
         }
     }
 
-    /// Keeps the demo clouds' state in `dir` (`None`: in memory, e.g. in tests).
+    /// Builds the cloud contexts' providers with `connector` (the binary's).
+    pub fn with_connector(mut self, connector: Arc<dyn CloudConnector>) -> Registry {
+        self.connector = Connector(Some(connector));
+        self
+    }
+
+    /// Keeps the demo clouds' state in `dir` (the data directory's `demo/`; `None`, the
+    /// default: in memory, e.g. in tests).
     pub fn with_demo_state(mut self, dir: Option<PathBuf>) -> Registry {
         self.demo_state = dir;
         self
@@ -208,20 +250,13 @@ impl Registry {
         &self,
         rt: &tokio::runtime::Runtime,
     ) -> Result<Vec<Arc<dyn Provider>>, RegistryError> {
-        let env = |k: &str| std::env::var(k).ok();
         let mut out = Vec::new();
         for c in &self.contexts {
-            match &c.backend {
-                Backend::Aws(a) => {
-                    let p = rt.block_on(drydock_aws::AwsProvider::new((**a).clone()));
-                    out.push(Arc::new(p) as Arc<dyn Provider>);
-                }
-                Backend::Azure(s) => {
-                    let p = drydock_azure::AzureProvider::new((**s).clone(), &env)
-                        .map_err(RegistryError::Provider)?;
-                    out.push(Arc::new(p) as Arc<dyn Provider>);
-                }
-                Backend::Demo | Backend::Named => {}
+            if matches!(c.backend, Backend::Aws(_) | Backend::Azure(_)) {
+                let Some(connector) = &self.connector.0 else {
+                    return Err(RegistryError::NoConnector(c.name.clone()));
+                };
+                out.push(connector.connect(c, rt).map_err(RegistryError::Provider)?);
             }
         }
         Ok(out)

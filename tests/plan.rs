@@ -21,10 +21,13 @@ fn a_200_vm_plan_runs_to_completion_and_retires_the_old_image() {
     let (code, out, err) = env.cmd(&["plan", "show", &id]);
     assert_eq!(code, 0);
     assert!(
-        out.contains("200 VMs replaced (1 scale groups, 1 other units)"),
+        out.contains("200 VMs replaced (1 scale group, 1 other unit)"),
         "{out}"
     );
-    assert!(out.contains("wave 1 — 1 VMs"), "canary first: {out}");
+    assert!(
+        out.contains("wave 1 — 1 VM in 1 unit"),
+        "canary first: {out}"
+    );
     // Dry run by default: nothing changes.
     let (code, _, err2) = env.cmd(&["plan", "run", &id]);
     assert_eq!(code, 0, "{err2}");
@@ -32,7 +35,7 @@ fn a_200_vm_plan_runs_to_completion_and_retires_the_old_image() {
     assert!(!env
         .home
         .path()
-        .join("state/drydock/demo/demo-aws.json")
+        .join("data/drydock/demo/demo-aws.json")
         .exists());
     let (code, _, err3) = env.run_plan(&id);
     assert_eq!(code, 0, "{err}{err3}");
@@ -168,7 +171,7 @@ fn read_only_refuses_to_run_a_plan() {
     assert!(!env
         .home
         .path()
-        .join("state/drydock/demo/demo-aws.json")
+        .join("data/drydock/demo/demo-aws.json")
         .exists());
     assert!(env.status(&id).starts_with("new"));
 }
@@ -187,7 +190,7 @@ fn the_gate_decides_plan_run_confirmations_per_context() {
     assert!(!env
         .home
         .path()
-        .join("state/drydock/demo/demo-aws.json")
+        .join("data/drydock/demo/demo-aws.json")
         .exists());
     assert!(env.status(&id).starts_with("new"));
     // A context marked read-only in [[contexts]] refuses, whatever is confirmed, even a

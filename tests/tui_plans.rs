@@ -224,7 +224,7 @@ async fn an_approval_from_the_dashboard_runs_one_wave_and_rollback_undoes_it() {
     let path = dir.path().to_path_buf();
     let (journal, providers, id) = std::thread::spawn(move || setup(&path)).join().unwrap();
     let job = || PlanJob {
-        journal: Some(dir.path().join("journal.sqlite")),
+        data: Some(drydock::config::paths::DataDir::at(dir.path())),
         providers: providers.clone(),
         gate: demo_gate(),
         clock: Arc::new(common::now),
@@ -283,7 +283,7 @@ async fn the_retire_ladder_waits_by_the_executors_clock() {
     let job = || {
         let offset = Arc::clone(&offset);
         PlanJob {
-            journal: Some(dir.path().join("journal.sqlite")),
+            data: Some(drydock::config::paths::DataDir::at(dir.path())),
             providers: providers.clone(),
             gate: demo_gate(),
             clock: Arc::new(move || {

@@ -8,7 +8,12 @@ use std::path::PathBuf;
 
 /// drydock: find VMs running on outdated, end-of-life or revoked images, and fix them.
 #[derive(Debug, Parser)]
-#[command(name = "drydock", version, about, after_help = EXIT_CODES)]
+#[command(
+    name = "drydock",
+    version = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("DRYDOCK_COMMIT"), ")"),
+    about,
+    after_help = super::exit::HELP
+)]
 pub struct Cli {
     /// Config file (default: $DRYDOCK_CONFIG, else $XDG_CONFIG_HOME/drydock/config.toml).
     #[arg(long, global = true, value_name = "FILE")]
@@ -42,11 +47,10 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
-pub const EXIT_CODES: &str = "Exit codes: 0 no VM at or above --fail-on, 1 some are, 2 error.\nplan run/resume: 0 complete or stopped at an approval or a grace period, 1 paused by a wave gate or blocked, 2 error.";
-
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Report drift: a verdict for every VM (and image) of the fleet.
+    #[command(after_help = super::exit::HELP)]
     Report(ReportArgs),
     /// Scan the configured clouds (or the demo) and write an inventory snapshot.
     Scan(ScanArgs),
@@ -76,7 +80,17 @@ pub enum Command {
     /// unlocked passwords, shared host keys, no contextualisation agent, sysprep leftovers,
     /// layout, free space that is not zero-filled, large data directories. Exit 1 when a
     /// finding at or above --fail-on exists, 2 on errors.
+    #[command(after_help = super::exit::HELP)]
     Lint(LintArgs),
+    /// Print a shell completion script: `drydock completions bash > /etc/bash_completion.d/drydock`
+    /// (zsh: a file named `_drydock` on $fpath; fish: ~/.config/fish/completions/drydock.fish).
+    Completions {
+        /// bash, zsh, fish, powershell or elvish.
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `drydock man > drydock.1; man ./drydock.1`.
+    Man,
 }
 
 #[derive(Debug, Args)]
@@ -87,8 +101,8 @@ pub struct LintArgs {
     /// table or json.
     #[arg(long, default_value = "table", value_parser = ["table", "json"])]
     pub format: String,
-    /// Exit 1 when a finding of this severity or worse exists.
-    #[arg(long, value_enum, default_value = "error")]
+    /// Exit 1 when a finding of this severity or worse exists (info, warning or error).
+    #[arg(long, default_value = "error", value_name = "SEVERITY")]
     pub fail_on: drydock::inspect::lint::Severity,
     /// A data directory at least this large is a finding (bytes, or K, M, G).
     #[arg(long, default_value = "256M", value_parser = parse_size)]
@@ -274,8 +288,10 @@ pub enum PlanCommand {
     /// Show a plan (id or file) with its blast radius and progress.
     Show { plan: Option<String> },
     /// Run a plan (dry run unless --execute). Without an id, the only unfinished plan.
+    #[command(after_help = super::exit::HELP)]
     Run(PlanRunArgs),
     /// Continue a paused, waiting or interrupted plan (same as run).
+    #[command(after_help = super::exit::HELP)]
     Resume(PlanRunArgs),
     /// Ask a running plan to pause after its in-flight steps (or pause a stopped one).
     Pause { plan: String },
@@ -309,6 +325,8 @@ pub struct PlanNewArgs {
     /// Extra health check per replacement (sh -c; exit 0 = healthy).
     #[arg(long, value_name = "CMD")]
     pub health_cmd: Option<String>,
+    /// How long a replacement may take to become healthy before it counts as failed
+    /// (e.g. 90s, 10m, 1h).
     #[arg(long, default_value = "10m", value_name = "SPAN")]
     pub health_timeout: String,
     /// Failed VMs a wave tolerates before the plan pauses.
@@ -335,10 +353,14 @@ pub struct PlanNewArgs {
     pub gallery: Option<String>,
     /// Rebuild with --from DISK: publish only when `drydock lint` of the disk finds nothing
     /// at or above this severity (error, warning or info).
-    #[arg(long, value_enum, value_name = "SEVERITY", requires = "from")]
+    #[arg(long, value_name = "SEVERITY", requires = "from")]
     pub lint: Option<drydock::inspect::lint::Severity>,
+    /// Rebuild with --builder-cmd or --from: the context the new image is made in (as
+    /// `drydock info` lists contexts).
     #[arg(long, value_name = "CONTEXT")]
     pub builder_context: Option<String>,
+    /// Rebuild with --builder-cmd or --from: the region (AWS) or location (Azure) of the
+    /// new image.
     #[arg(long, value_name = "REGION")]
     pub builder_region: Option<String>,
     /// The rebuilt image's parent (default: the builder VM's image).

@@ -3,13 +3,12 @@
 //! cancels a conversion cleanly: the temporary output is removed, nothing reaches the
 //! destination.
 
-use crate::cli::{ConvertArgs, OvaCommand};
+use super::args::{ConvertArgs, OvaCommand};
+use super::exit::Exit;
+use super::progress::Bar;
 use anyhow::{anyhow, Result};
-use drydock::convert::{self, human_bytes as human, Format, Options, Progress};
-use drydock::report::Exit;
-use std::io::{IsTerminal, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use drydock::convert::{self, human_bytes as human, Format, Options};
+use std::io::IsTerminal;
 
 pub fn convert(args: &ConvertArgs) -> Result<Exit> {
     let from = args.from.as_deref().map(Format::parse).transpose()?;
@@ -40,7 +39,7 @@ pub fn convert(args: &ConvertArgs) -> Result<Exit> {
                 details(&report.info.details)
             );
         }
-        return Ok(Exit::Clean);
+        return Ok(Exit::Ok);
     }
     let output = args
         .output
@@ -99,7 +98,7 @@ pub fn convert(args: &ConvertArgs) -> Result<Exit> {
                 .map_or(String::new(), |s| format!("\nsha256 {s}"))
         );
     }
-    Ok(Exit::Clean)
+    Ok(Exit::Ok)
 }
 
 pub fn ova(cmd: &OvaCommand) -> Result<Exit> {
@@ -147,7 +146,7 @@ pub fn ova(cmd: &OvaCommand) -> Result<Exit> {
                 report.elapsed.as_secs_f64(),
                 report.output.sha256.clone().unwrap_or_default()
             );
-            Ok(Exit::Clean)
+            Ok(Exit::Ok)
         }
         OvaCommand::Unpack { ova, dir } => {
             let out = convert::ova::unpack(ova, dir)?;
@@ -159,7 +158,7 @@ pub fn ova(cmd: &OvaCommand) -> Result<Exit> {
                 out.files.len(),
                 out.verified
             );
-            Ok(Exit::Clean)
+            Ok(Exit::Ok)
         }
     }
 }
@@ -169,85 +168,5 @@ fn details(d: &[String]) -> String {
         String::new()
     } else {
         format!(" ({})", d.join(", "))
-    }
-}
-
-/// Set by SIGINT or SIGTERM while a conversion runs.
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
-
-extern "C" fn on_interrupt(_: libc::c_int) {
-    INTERRUPTED.store(true, Ordering::SeqCst);
-}
-
-/// From now on SIGINT and SIGTERM ask the running conversion to stop at its next chunk.
-fn catch_interrupts() {
-    let handler = on_interrupt as extern "C" fn(libc::c_int) as libc::sighandler_t;
-    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
-    unsafe {
-        libc::signal(libc::SIGINT, handler);
-        libc::signal(libc::SIGTERM, handler);
-    }
-}
-
-/// A one-line progress bar on stderr, redrawn at most ten times a second; it also carries
-/// Ctrl-C to the engine (a cancelled conversion cleans up after itself).
-pub(crate) struct Bar {
-    on: bool,
-    started: Instant,
-    last: Option<Instant>,
-}
-
-impl Bar {
-    pub(crate) fn new(on: bool) -> Bar {
-        catch_interrupts();
-        Bar {
-            on,
-            started: Instant::now(),
-            last: None,
-        }
-    }
-
-    pub(crate) fn update(&mut self, p: Progress) -> bool {
-        if INTERRUPTED.load(Ordering::SeqCst) {
-            self.clear();
-            return false;
-        }
-        if !self.on {
-            return true;
-        }
-        let now = Instant::now();
-        if self
-            .last
-            .is_some_and(|t| now - t < Duration::from_millis(100))
-            && p.done < p.total
-        {
-            return true;
-        }
-        self.last = Some(now);
-        let frac = if p.total == 0 {
-            1.0
-        } else {
-            p.done as f64 / p.total as f64
-        };
-        let width = 30;
-        let filled = (frac * width as f64) as usize;
-        let secs = self.started.elapsed().as_secs_f64().max(1e-3);
-        let _ = write!(
-            std::io::stderr(),
-            "\r[{}{}] {:5.1}%  {} / {}  {:.0} MiB/s ",
-            "#".repeat(filled),
-            "-".repeat(width - filled),
-            frac * 100.0,
-            human(p.done),
-            human(p.total),
-            p.done as f64 / secs / 1048576.0
-        );
-        true
-    }
-
-    pub(crate) fn clear(&mut self) {
-        if self.on {
-            let _ = write!(std::io::stderr(), "\r{:70}\r", "");
-        }
     }
 }

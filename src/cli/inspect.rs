@@ -1,13 +1,13 @@
 //! `drydock inspect DISK`: the partition table, filesystems and packages of a disk image,
 //! as a table, JSON or an SPDX 2.3 document.
 
-use crate::cli::InspectArgs;
+use super::args::InspectArgs;
+use super::exit::Exit;
 use anyhow::Result;
 use comfy_table::{presets::NOTHING, Cell, Table};
 use drydock::convert::human_bytes as human;
 use drydock::inspect;
 use drydock::inspect::diff::Components;
-use drydock::report::Exit;
 use std::path::Path;
 
 pub fn run(args: &InspectArgs) -> Result<Exit> {
@@ -29,11 +29,11 @@ pub fn run(args: &InspectArgs) -> Result<Exit> {
         let created = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
         let doc = inspect::spdx::document(&found, &name, &created);
         println!("{}", serde_json::to_string_pretty(&doc)?);
-        return Ok(Exit::Clean);
+        return Ok(Exit::Ok);
     }
     if args.format == "json" {
         println!("{}", serde_json::to_string_pretty(&found)?);
-        return Ok(Exit::Clean);
+        return Ok(Exit::Ok);
     }
     println!(
         "{}: {} image, virtual size {}, {} partition table",
@@ -105,7 +105,7 @@ pub fn run(args: &InspectArgs) -> Result<Exit> {
     for w in &found.warnings {
         eprintln!("warning: {w}");
     }
-    Ok(Exit::Clean)
+    Ok(Exit::Ok)
 }
 
 /// `inspect --diff OLD NEW`.
@@ -129,7 +129,7 @@ fn diff(old: &Path, new: &Path, format: &str) -> Result<Exit> {
         "table" => print!("{}", diff_table(&d, &o, &n)),
         _ => anyhow::bail!("--diff writes table, json or markdown"),
     }
-    Ok(Exit::Clean)
+    Ok(Exit::Ok)
 }
 
 /// The diff as a terminal table: one row per change.

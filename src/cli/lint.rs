@@ -1,11 +1,11 @@
 //! `drydock lint DISK`: hygiene findings as a table or JSON; the exit code says whether a
 //! finding at or above `--fail-on` exists.
 
-use crate::cli::LintArgs;
+use super::args::LintArgs;
+use super::exit::Exit;
 use anyhow::Result;
 use comfy_table::{presets::NOTHING, Cell, Table};
 use drydock::inspect::lint::{self, LintOptions};
-use drydock::report::Exit;
 
 pub fn run(args: &LintArgs) -> Result<Exit> {
     let opts = LintOptions {
@@ -56,7 +56,7 @@ pub fn run(args: &LintArgs) -> Result<Exit> {
         eprintln!("warning: {w}");
     }
     Ok(match found.worst() {
-        Some(s) if s >= args.fail_on => Exit::Drift,
-        _ => Exit::Clean,
+        Some(s) if s >= args.fail_on => Exit::Findings,
+        _ => Exit::Ok,
     })
 }

@@ -2,19 +2,20 @@
 //! showing it, and running, pausing, aborting and rolling it back through the executor,
 //! with confirmation (typed for production contexts) and approvals between waves.
 
-use crate::cli::{Cli, PlanCommand, PlanNewArgs, PlanRunArgs};
-use crate::{load_inventory, runtime, Ctx};
+use super::args::{Cli, PlanCommand, PlanNewArgs, PlanRunArgs};
+use super::confirm::{ask, confirm};
+use super::exit::Exit;
+use super::inventory::load_inventory;
+use super::{data_dir, runtime, Ctx};
 use anyhow::{anyhow, bail, Context, Result};
-use drydock::config::paths;
 use drydock::drift;
-use drydock::gate::{Confirmation, Needed};
+use drydock::gate::Needed;
 use drydock::plan::{
     self, show, Event, Executor, ExecutorOptions, Journal, Plan, PlanRequest, PlanStatus,
 };
-use drydock::report::Exit;
 use drydock_api::Provider;
 use std::collections::HashMap;
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,23 +24,22 @@ pub fn run(ctx: &Ctx, cli: &Cli, cmd: &PlanCommand) -> Result<Exit> {
     let _ = cli;
     match cmd {
         PlanCommand::New(args) => new(ctx, args),
-        PlanCommand::Show { plan } => show_plan(plan.as_deref()),
+        PlanCommand::Show { plan } => show_plan(ctx, plan.as_deref()),
         PlanCommand::Run(args) | PlanCommand::Resume(args) => execute(ctx, args),
-        PlanCommand::Pause { plan } => control(plan, "pause"),
-        PlanCommand::Abort { plan } => control(plan, "abort"),
+        PlanCommand::Pause { plan } => control(ctx, plan, "pause"),
+        PlanCommand::Abort { plan } => control(ctx, plan, "abort"),
         PlanCommand::Rollback(args) => rollback(ctx, args),
         PlanCommand::List => {
-            let j = journal()?;
+            let j = journal(ctx)?;
             print!("{}", show::list(&j.list().map_err(|e| anyhow!(e))?));
-            Ok(Exit::Clean)
+            Ok(Exit::Ok)
         }
     }
 }
 
-/// The journal: `$DRYDOCK_JOURNAL`, else `$XDG_DATA_HOME/drydock/journal.sqlite`.
-fn journal() -> Result<Arc<Journal>> {
-    let path = plan::journal_path()
-        .ok_or_else(|| anyhow!("no home directory for the plan journal; set DRYDOCK_JOURNAL"))?;
+/// The journal in the data directory.
+fn journal(ctx: &Ctx) -> Result<Arc<Journal>> {
+    let path = data_dir(ctx)?.journal();
     Ok(Arc::new(Journal::open(&path).map_err(|e| anyhow!(e))?))
 }
 
@@ -72,14 +72,13 @@ fn new(ctx: &Ctx, args: &PlanNewArgs) -> Result<Exit> {
     let plan = plan::build(&inv, &assessment, &req, chrono::Utc::now()).map_err(|e| anyhow!(e))?;
     let path = match &args.output {
         Some(p) => p.clone(),
-        None => paths::data_dir()
-            .ok_or_else(|| anyhow!("no data directory; pass -o FILE"))?
-            .join("plans")
-            .join(format!("{}.toml", plan.id)),
+        None => data_dir(ctx)?.plans().join(format!("{}.toml", plan.id)),
     };
     plan.write(&path).map_err(|e| anyhow!(e))?;
     let path = path.canonicalize().unwrap_or(path);
-    journal()?.register(&plan, &path).map_err(|e| anyhow!(e))?;
+    journal(ctx)?
+        .register(&plan, &path)
+        .map_err(|e| anyhow!(e))?;
     print!("{}", show::render(&plan, None, &[]));
     eprintln!(
         "\nwrote {}\nreview or edit it, then `drydock plan run {}` (a dry run) and `drydock plan run {} --execute`",
@@ -87,11 +86,11 @@ fn new(ctx: &Ctx, args: &PlanNewArgs) -> Result<Exit> {
         plan.id,
         plan.id
     );
-    Ok(Exit::Clean)
+    Ok(Exit::Ok)
 }
 
-fn show_plan(which: Option<&str>) -> Result<Exit> {
-    let j = journal()?;
+fn show_plan(ctx: &Ctx, which: Option<&str>) -> Result<Exit> {
+    let j = journal(ctx)?;
     let (plan, row) = match which {
         Some(w) if Path::new(w).is_file() => {
             let plan = Plan::read(Path::new(w)).map_err(|e| anyhow!(e))?;
@@ -105,7 +104,7 @@ fn show_plan(which: Option<&str>) -> Result<Exit> {
     };
     let steps = j.steps(&plan.id).unwrap_or_default();
     print!("{}", show::render(&plan, row.as_ref(), &steps));
-    Ok(Exit::Clean)
+    Ok(Exit::Ok)
 }
 
 /// The named plan, or the only unfinished one.
@@ -133,59 +132,12 @@ fn pick(j: &Journal, which: Option<&str>) -> Result<String> {
     }
 }
 
-fn control(which: &str, what: &str) -> Result<Exit> {
-    let said = journal()?
+fn control(ctx: &Ctx, which: &str, what: &str) -> Result<Exit> {
+    let said = journal(ctx)?
         .halt(which, what == "abort")
         .map_err(|e| anyhow!(e))?;
     eprintln!("{said}");
-    Ok(Exit::Clean)
-}
-
-/// Reads a line from the terminal after a prompt.
-pub(crate) fn ask(prompt: &str) -> String {
-    eprint!("{prompt}");
-    let _ = std::io::stderr().flush();
-    let mut line = String::new();
-    let _ = std::io::stdin().lock().read_line(&mut line);
-    line.trim().to_string()
-}
-
-/// What a change in `context` needs, from the flags or the terminal. `subject` names the
-/// change in messages (`plan ID`, `transfer A → B`); `question` is the y/N prompt. A typed
-/// name must be the context's.
-pub(crate) fn confirm(
-    need: Needed,
-    context: &str,
-    subject: &str,
-    question: &str,
-    yes: bool,
-    yes_production: bool,
-) -> Result<Confirmation> {
-    let tty = std::io::stdin().is_terminal();
-    let c = match need {
-        Needed::Refused(e) => bail!("{subject}: {e}"),
-        Needed::Typed(_) if yes_production => Confirmation::Typed(context.into()),
-        Needed::Typed(_) if tty => Confirmation::Typed(ask(&format!(
-            "{subject} changes production context `{context}`: type its name to confirm: "
-        ))),
-        Needed::Typed(_) => bail!("{subject} changes production context `{context}`: pass --yes-production or run it in a terminal and type the name"),
-        _ if yes => Confirmation::Yes,
-        _ if tty => {
-            let a = ask(&format!("{question} [y/N] "));
-            if a.eq_ignore_ascii_case("y") || a.eq_ignore_ascii_case("yes") {
-                Confirmation::Yes
-            } else {
-                bail!("not confirmed; nothing changed");
-            }
-        }
-        _ => bail!("{subject} needs confirmation: pass --yes (scripts) or run it in a terminal"),
-    };
-    if let Confirmation::Typed(t) = &c {
-        if t.trim() != context {
-            bail!("typed `{t}`, not `{context}`: not confirmed; nothing changed");
-        }
-    }
-    Ok(c)
+    Ok(Exit::Ok)
 }
 
 /// The executor for plan `id` over every provider this config knows (demo and cloud).
@@ -195,7 +147,7 @@ fn executor(
     rt: &tokio::runtime::Runtime,
     id: &str,
 ) -> Result<Arc<Executor>> {
-    let j = journal()?;
+    let j = journal(ctx)?;
     let row = j.status(id).map_err(|e| anyhow!(e))?;
     if row.status == PlanStatus::New && Path::new(&row.path).is_file() {
         // Not started yet: the file (perhaps edited) is the plan.
@@ -277,12 +229,13 @@ fn executor(
         poll: Duration::from_millis(500),
         retry_base: Duration::from_millis(100),
         clock: Arc::new(chrono::Utc::now),
+        data: ctx.data.clone(),
     };
     Ok(Executor::new(plan, j, opts))
 }
 
 fn execute(ctx: &Ctx, args: &PlanRunArgs) -> Result<Exit> {
-    let j = journal()?;
+    let j = journal(ctx)?;
     let id = pick(&j, args.plan.as_deref())?;
     let rt = runtime()?;
     let exec = executor(ctx, args, &rt, &id)?;
@@ -291,7 +244,7 @@ fn execute(ctx: &Ctx, args: &PlanRunArgs) -> Result<Exit> {
         eprintln!(
             "dry run: {ok} calls would succeed; nothing changed. Add --execute to run plan {id}."
         );
-        return Ok(Exit::Clean);
+        return Ok(Exit::Ok);
     }
     let status = rt
         .block_on(exec.run())
@@ -308,14 +261,14 @@ fn execute(ctx: &Ctx, args: &PlanRunArgs) -> Result<Exit> {
         }
     );
     Ok(match status {
-        PlanStatus::Complete | PlanStatus::AwaitingApproval | PlanStatus::Waiting => Exit::Clean,
-        PlanStatus::Aborted | PlanStatus::Paused | PlanStatus::Blocked => Exit::Drift,
-        _ => Exit::Clean,
+        PlanStatus::Complete | PlanStatus::AwaitingApproval | PlanStatus::Waiting => Exit::Ok,
+        PlanStatus::Aborted | PlanStatus::Paused | PlanStatus::Blocked => Exit::Stopped,
+        _ => Exit::Ok,
     })
 }
 
 fn rollback(ctx: &Ctx, args: &PlanRunArgs) -> Result<Exit> {
-    let j = journal()?;
+    let j = journal(ctx)?;
     let id = pick(&j, args.plan.as_deref())?;
     if !args.execute {
         let plan = j.plan(&id).map_err(|e| anyhow!(e))?;
@@ -329,11 +282,11 @@ fn rollback(ctx: &Ctx, args: &PlanRunArgs) -> Result<Exit> {
             w + 1,
             p.healthy + p.in_flight
         );
-        return Ok(Exit::Clean);
+        return Ok(Exit::Ok);
     }
     let rt = runtime()?;
     let exec = executor(ctx, args, &rt, &id)?;
     let removed = rt.block_on(exec.rollback()).map_err(|e| anyhow!(e))?;
     eprintln!("plan {id}: rolled back, {removed} replacements removed; `drydock plan resume {id}` runs the wave again");
-    Ok(Exit::Clean)
+    Ok(Exit::Ok)
 }

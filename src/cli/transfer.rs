@@ -3,15 +3,15 @@
 //! would create, asks the gate (read-only contexts refuse; production needs the typed name)
 //! and runs it with a progress bar or `--events jsonl`.
 
-use crate::cli::TransferArgs;
-use crate::convert_cmd::Bar;
-use crate::plan_cmd::confirm;
-use crate::Ctx;
+use super::args::TransferArgs;
+use super::confirm::confirm;
+use super::exit::Exit;
+use super::progress::Bar;
+use super::Ctx;
 use anyhow::{anyhow, bail, Result};
 use drydock::convert::{human_bytes as human, Format, Progress};
 use drydock::gate::Needed;
-use drydock::report::Exit;
-use drydock::transfer::{self, pending::Ledger, provenance, Destination, Endpoint, Request};
+use drydock::transfer::{self, provenance, Destination, Endpoint, Request};
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 
@@ -101,7 +101,7 @@ pub fn run(ctx: &Ctx, args: &TransferArgs) -> Result<Exit> {
                     }
                     println!("nothing was created; pass --execute to transfer");
                 }
-                return Ok(Exit::Clean);
+                return Ok(Exit::Ok);
             }
             Some(confirm(
                 ctx.gate.needs(&cref.context),
@@ -115,8 +115,7 @@ pub fn run(ctx: &Ctx, args: &TransferArgs) -> Result<Exit> {
         Destination::Local { .. } => None,
     };
     let admitted = t.admit(&ctx.gate, confirmation.as_ref())?;
-    let ledger = Ledger::beside_journal()
-        .ok_or_else(|| anyhow!("no home directory for the transfer ledger; set DRYDOCK_JOURNAL"))?;
+    let data = super::data_dir(ctx)?;
     let mut bar = Bar::new(!args.quiet && !jsonl && std::io::stderr().is_terminal());
     let mut last = std::time::Instant::now();
     let mut progress = |p: Progress| {
@@ -129,7 +128,7 @@ pub fn run(ctx: &Ctx, args: &TransferArgs) -> Result<Exit> {
         }
         bar.update(p)
     };
-    let out = transfer::run(t, &admitted, &ledger, rt.handle(), &mut progress);
+    let out = transfer::run(t, &admitted, data, rt.handle(), &mut progress);
     bar.clear();
     let out = out?;
     for r in &out.removed {
@@ -166,5 +165,5 @@ pub fn run(ctx: &Ctx, args: &TransferArgs) -> Result<Exit> {
             println!("sbom {}", p.display());
         }
     }
-    Ok(Exit::Clean)
+    Ok(Exit::Ok)
 }

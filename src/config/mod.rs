@@ -125,7 +125,7 @@ pub struct ContextConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct AwsConfig {
     /// `[[aws.accounts]]`: one context per account.
-    pub accounts: Vec<drydock_aws::AwsAccount>,
+    pub accounts: Vec<drydock_api::accounts::aws::AwsAccount>,
 }
 
 /// `[azure]`
@@ -133,7 +133,7 @@ pub struct AwsConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct AzureConfig {
     /// `[[azure.subscriptions]]`: one context per subscription.
-    pub subscriptions: Vec<drydock_azure::AzureSubscription>,
+    pub subscriptions: Vec<drydock_api::accounts::azure::AzureSubscription>,
 }
 
 /// The whole configuration.

@@ -1,7 +1,8 @@
-//! Where drydock keeps its files (XDG on Linux): config, data (snapshots), state (logs).
+//! Where drydock keeps its files (XDG on Linux): the config file, the log file, and the
+//! data directory (`DataDir`) whose layout is decided here and nowhere else.
 
 use directories::ProjectDirs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 fn dirs() -> Option<ProjectDirs> {
     ProjectDirs::from("", "", "drydock")
@@ -12,13 +13,8 @@ pub fn config_file() -> Option<PathBuf> {
     dirs().map(|d| d.config_dir().join("config.toml"))
 }
 
-/// `$XDG_DATA_HOME/drydock`: snapshots and the plan journal.
-pub fn data_dir() -> Option<PathBuf> {
-    dirs().map(|d| d.data_dir().to_path_buf())
-}
-
 /// `$XDG_STATE_HOME/drydock`: logs.
-pub fn state_dir() -> Option<PathBuf> {
+fn state_dir() -> Option<PathBuf> {
     dirs().map(|d| {
         d.state_dir()
             .unwrap_or_else(|| d.data_local_dir())
@@ -26,19 +22,80 @@ pub fn state_dir() -> Option<PathBuf> {
     })
 }
 
-/// The log file.
+/// The log file: `$XDG_STATE_HOME/drydock/drydock.log`.
 pub fn log_file() -> Option<PathBuf> {
     state_dir().map(|d| d.join("drydock.log"))
 }
 
-/// Verdict counts of recorded scans.
-pub fn history_file() -> Option<PathBuf> {
-    data_dir().map(|d| d.join("history.jsonl"))
+/// The one environment variable that moves every durable file drydock keeps.
+pub const DATA_DIR_ENV: &str = "DRYDOCK_DATA_DIR";
+
+/// The data directory: every durable file drydock keeps, named here and nowhere else.
+/// Resolved once by the binary (`$DRYDOCK_DATA_DIR`, else `$XDG_DATA_HOME/drydock`) and
+/// handed to whatever writes there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DataDir {
+    root: PathBuf,
 }
 
-/// Where the dashboard's exports go.
-pub fn export_dir() -> Option<PathBuf> {
-    data_dir().map(|d| d.join("exports"))
+impl DataDir {
+    /// `$DRYDOCK_DATA_DIR` (from `env`), else `$XDG_DATA_HOME/drydock`; `None` without
+    /// either (no home directory).
+    pub fn resolve(env: &dyn Fn(&str) -> Option<String>) -> Option<DataDir> {
+        match env(DATA_DIR_ENV).filter(|v| !v.is_empty()) {
+            Some(v) => Some(DataDir::at(v)),
+            None => dirs().map(|d| DataDir::at(d.data_dir())),
+        }
+    }
+
+    /// A data directory at `root` (tests, benches).
+    pub fn at(root: impl Into<PathBuf>) -> DataDir {
+        DataDir { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The plan journal (plans' steps, events, approvals): `journal.sqlite`.
+    pub fn journal(&self) -> PathBuf {
+        self.root.join("journal.sqlite")
+    }
+
+    /// Plans written by `plan new` and the dashboard: `plans/ID.toml`.
+    pub fn plans(&self) -> PathBuf {
+        self.root.join("plans")
+    }
+
+    /// Verdict counts of recorded scans (the dashboard's trend): `history.jsonl`.
+    pub fn history(&self) -> PathBuf {
+        self.root.join("history.jsonl")
+    }
+
+    /// The dashboard's exports: `exports/`.
+    pub fn exports(&self) -> PathBuf {
+        self.root.join("exports")
+    }
+
+    /// The last good copy of each subscribed image list: `image-lists/`.
+    pub fn image_lists(&self) -> PathBuf {
+        self.root.join("image-lists")
+    }
+
+    /// The transfer ledger (what a killed transfer left in a cloud): `transfers/`.
+    pub fn transfers(&self) -> PathBuf {
+        self.root.join("transfers")
+    }
+
+    /// Recorded SBOMs of published images: `sboms/IMAGE.json`.
+    pub fn sboms(&self) -> PathBuf {
+        self.root.join("sboms")
+    }
+
+    /// The demo clouds' saved changes: `demo/`.
+    pub fn demo_state(&self) -> PathBuf {
+        self.root.join("demo")
+    }
 }
 
 /// A name (an image id, a list name) as a file name in one of drydock's directories: every
@@ -61,6 +118,24 @@ pub fn safe_file_name(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::safe_file_name;
+
+    #[test]
+    fn one_variable_moves_every_durable_file() {
+        let env = |k: &str| (k == super::DATA_DIR_ENV).then(|| "/tmp/dd".to_string());
+        let d = super::DataDir::resolve(&env).unwrap();
+        for p in [
+            d.journal(),
+            d.plans(),
+            d.history(),
+            d.exports(),
+            d.image_lists(),
+            d.transfers(),
+            d.sboms(),
+            d.demo_state(),
+        ] {
+            assert!(p.starts_with("/tmp/dd"), "{}", p.display());
+        }
+    }
 
     #[test]
     fn names_stay_inside_their_directory() {

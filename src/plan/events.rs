@@ -135,13 +135,18 @@ impl Event {
             | Event::Paused { message, .. } => message.clone(),
             Event::Approved { wave, .. } => format!("approved wave {}", wave + 1),
             Event::Committed { wave, terminated, .. } => {
-                format!("wave {} committed: {terminated} old VMs terminated", wave + 1)
+                format!(
+                    "wave {} committed: {} terminated",
+                    wave + 1,
+                    crate::words::count(*terminated as u64, "old VM")
+                )
             }
             Event::Repointed { resource, image, .. } => format!("repointed {resource} → {image}"),
             Event::Rung { rung, image, .. } => format!("{rung} {image}"),
             Event::RolledBack { wave, removed, .. } => format!(
-                "rolled back wave {}: {removed} replacements removed, old VMs kept",
-                wave + 1
+                "rolled back wave {}: {} removed, old VMs kept",
+                wave + 1,
+                crate::words::count(*removed as u64, "replacement")
             ),
             Event::Aborted { plan } => format!("{plan}: aborted"),
             Event::Complete { plan } => format!("{plan}: complete"),

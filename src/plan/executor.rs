@@ -35,6 +35,9 @@ pub struct ExecutorOptions {
     /// First backoff after a transient error (doubles, capped at 5 s).
     pub retry_base: Duration,
     pub clock: Clock,
+    /// The data directory: a rebuild that transfers a disk keeps its ledger and the
+    /// published image's SBOM there (`None`: such a rebuild is refused).
+    pub data: Option<crate::config::paths::DataDir>,
 }
 
 /// Runs one plan.
@@ -228,9 +231,10 @@ impl Executor {
             if approved < w as i64 {
                 let n = self.plan.waves[w].vms.len();
                 let what = format!(
-                    "wave {} of {waves}: replace {n} VMs (and terminate the {} old VMs of wave {})",
+                    "wave {} of {waves}: replace {} (and terminate the {} of wave {})",
                     w + 1,
-                    self.plan.waves[w - 1].vms.len(),
+                    crate::words::count(n as u64, "VM"),
+                    crate::words::count(self.plan.waves[w - 1].vms.len() as u64, "old VM"),
                     w
                 );
                 if !(self.opts.approve)(w, &what) {

@@ -27,14 +27,6 @@ pub use spec::{Amount, Plan, Span};
 /// journal's stamps are read from it, never from the wall clock, so tests drive time.
 pub type Clock = std::sync::Arc<dyn Fn() -> chrono::DateTime<chrono::Utc> + Send + Sync>;
 
-/// The journal: `$DRYDOCK_JOURNAL`, else `$XDG_DATA_HOME/drydock/journal.sqlite`.
-pub fn journal_path() -> Option<std::path::PathBuf> {
-    match std::env::var_os("DRYDOCK_JOURNAL") {
-        Some(p) => Some(p.into()),
-        None => crate::config::paths::data_dir().map(|d| d.join("journal.sqlite")),
-    }
-}
-
 /// A short stable digest for idempotency keys (FNV-1a, 64 bits).
 pub(crate) fn digest(parts: &[&str]) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;

@@ -61,14 +61,15 @@ pub fn blast_radius(plan: &Plan) -> String {
     let groups: BTreeSet<&str> = plan.vms().map(|(_, v)| v.group.as_str()).collect();
     let scale_groups = groups.iter().filter(|g| g.starts_with("sg:")).count();
     let scopes: BTreeSet<String> = plan.vms().map(|(_, v)| v.scope()).collect();
+    use crate::words::count;
     format!(
-        "{} VMs replaced ({} scale groups, {} other units) in {} provider/regions; {} scale groups/templates repointed; {} images retired",
-        plan.vm_count(),
-        scale_groups,
-        groups.len() - scale_groups,
-        scopes.len(),
-        plan.repoint.len(),
-        plan.retire.len()
+        "{} replaced ({}, {}) in {}; {} repointed; {} retired",
+        count(plan.vm_count() as u64, "VM"),
+        count(scale_groups as u64, "scale group"),
+        count((groups.len() - scale_groups) as u64, "other unit"),
+        count(scopes.len() as u64, "provider/region"),
+        count(plan.repoint.len() as u64, "scale group/template"),
+        count(plan.retire.len() as u64, "image"),
     )
 }
 
@@ -136,10 +137,10 @@ pub fn render(plan: &Plan, row: Option<&PlanRow>, steps: &[StepRow]) -> String {
         let units: BTreeSet<&str> = wave.vms.iter().map(|v| v.group.as_str()).collect();
         let _ = writeln!(
             s,
-            "\nwave {} — {} VMs in {} units: {} replaced, {} healthy, {} in flight, {} failed",
+            "\nwave {} — {} in {}: {} replaced, {} healthy, {} in flight, {} failed",
             w + 1,
-            p.total,
-            units.len(),
+            crate::words::count(p.total as u64, "VM"),
+            crate::words::count(units.len() as u64, "unit"),
             p.done,
             p.healthy,
             p.in_flight,

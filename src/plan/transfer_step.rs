@@ -131,8 +131,11 @@ impl Executor {
             .get(&r.provider)
             .cloned()
             .unwrap_or(Confirmation::None);
-        let ledger = transfer::pending::Ledger::beside_journal()
-            .ok_or_else(|| PlanError::Step("no directory for the transfer ledger".into()))?;
+        let data = self.opts.data.clone().ok_or_else(|| {
+            PlanError::Step(
+                "no data directory for the transfer ledger; set DRYDOCK_DATA_DIR".into(),
+            )
+        })?;
         let providers = self.opts.providers.clone();
         let rt = tokio::runtime::Handle::current();
         let out = tokio::task::spawn_blocking(move || {
@@ -140,7 +143,7 @@ impl Executor {
             let admitted = t
                 .admit(&gate, Some(&confirmation))
                 .map_err(|e| transfer::TransferError::Usage(e.to_string()))?;
-            transfer::run(t, &admitted, &ledger, &rt, &mut |_| true)
+            transfer::run(t, &admitted, &data, &rt, &mut |_| true)
         })
         .await
         .map_err(|e| PlanError::Step(format!("transfer: {e}")))?

@@ -3,7 +3,7 @@
 
 use super::filter::{Filter, Filterable};
 use super::rows::{image_rows, vm_rows, ImageRow, VmRow};
-use super::{Exit, Format};
+use super::Format;
 use crate::drift::{Assessment, Verdict};
 use crate::model::Inventory;
 use comfy_table::presets::ASCII_MARKDOWN;
@@ -154,13 +154,9 @@ pub fn diff(
 }
 
 impl Diff {
-    /// 1 when some VM became at or above `--fail-on` (newly or by verdict), else 0.
-    pub fn exit(&self) -> Exit {
-        if self.changes.iter().any(|c| c.worsened) {
-            Exit::Drift
-        } else {
-            Exit::Clean
-        }
+    /// Whether some VM became at or above `--fail-on` (newly or by verdict).
+    pub fn worsened(&self) -> bool {
+        self.changes.iter().any(|c| c.worsened)
     }
 
     pub fn write(&self, format: Format, out: &mut dyn Write) -> io::Result<()> {

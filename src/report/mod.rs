@@ -59,14 +59,6 @@ impl GroupBy {
     }
 }
 
-/// Exit codes, in the style of grep: 0 clean, 1 drift at or over `--fail-on`, 2 error.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Exit {
-    Clean = 0,
-    Drift = 1,
-    Error = 2,
-}
-
 /// How to render a report.
 #[derive(Debug, Clone)]
 pub struct ReportOptions {
@@ -205,13 +197,9 @@ impl<'a> Report<'a> {
         }
     }
 
-    /// The exit code the report asks for.
-    pub fn exit(&self, opts: &ReportOptions) -> Exit {
-        if opts.fail_on.is_some() && self.failing > 0 {
-            Exit::Drift
-        } else {
-            Exit::Clean
-        }
+    /// Whether VMs at or above `--fail-on` are listed (the CLI exits 1 then).
+    pub fn over_threshold(&self, opts: &ReportOptions) -> bool {
+        opts.fail_on.is_some() && self.failing > 0
     }
 
     /// Renders the report in `opts.format`.

@@ -95,9 +95,9 @@ fn summary_line(r: &Report<'_>, opts: &ReportOptions) -> String {
         .map(|(v, n)| format!("{n} {v}"))
         .collect();
     let mut line = format!(
-        "{} VMs, {} images ({}); scanned {}",
-        r.vms.len(),
-        r.images.len(),
+        "{}, {} ({}); scanned {}",
+        crate::words::count(r.vms.len() as u64, "VM"),
+        crate::words::count(r.images.len() as u64, "image"),
         if parts.is_empty() {
             "none".into()
         } else {

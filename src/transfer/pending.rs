@@ -24,13 +24,6 @@ pub struct Ledger {
 }
 
 impl Ledger {
-    /// The ledger beside the plan journal (`$DRYDOCK_JOURNAL`'s directory).
-    pub fn beside_journal() -> Option<Ledger> {
-        let journal = crate::plan::journal_path()?;
-        let dir = journal.parent().unwrap_or(Path::new(".")).join("transfers");
-        Some(Ledger { dir })
-    }
-
     pub fn at(dir: &Path) -> Ledger {
         Ledger {
             dir: dir.to_path_buf(),

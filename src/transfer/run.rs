@@ -8,6 +8,7 @@ use super::cloud_read::CloudReader;
 use super::cloud_write::{CloudWriter, Sent};
 use super::pending::{Ledger, Pending};
 use super::{provenance, Destination, Opened, Transfer, TransferError};
+use crate::config::paths::DataDir;
 use crate::convert::disk::{Chunk, ChunkWriter};
 use crate::convert::{self, pipeline, DiskReader, Progress};
 use crate::gate::Admitted;
@@ -109,15 +110,17 @@ fn pump_hashed(
 }
 
 /// Run `t`. A cloud destination, and a cloud source whose reading creates a temporary
-/// disk, need the gate's admission for their context; `ledger` records the attempt so a
-/// killed run's leftovers are removed by the next.
+/// disk, need the gate's admission for their context. The data directory's transfer
+/// ledger records the attempt so a killed run's leftovers are removed by the next; a local
+/// disk published to a cloud gets its SBOM recorded there too.
 pub fn run(
     t: Transfer,
     admitted: &[Admitted],
-    ledger: &Ledger,
+    data_dir: &DataDir,
     rt: &tokio::runtime::Handle,
     progress: &mut dyn FnMut(Progress) -> bool,
 ) -> Result<Outcome, TransferError> {
+    let ledger = &Ledger::at(&data_dir.transfers());
     let started = Instant::now();
     let mut removed = Vec::new();
     let Transfer {
@@ -249,7 +252,7 @@ pub fn run(
                         let _ = ledger.clear(&upload.token);
                         // What the published disk holds, for the Images view and diffs.
                         if let Some(disk) = &local_disk {
-                            match crate::inspect::sbom::record(&image, disk) {
+                            match crate::sbom::record(&data_dir.sboms(), &image, disk) {
                                 Ok(p) => out.sbom = Some(p),
                                 Err(e) => tracing::warn!("{image}: no SBOM recorded: {e}"),
                             }

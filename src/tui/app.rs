@@ -112,6 +112,9 @@ pub struct App {
     pub palette_tab: Option<(String, usize)>,
     /// Ids whose change failed: marked again after the refresh, for a retry.
     pub retry: std::collections::BTreeSet<String>,
+    /// Where recorded SBOMs are read from (the data directory's `sboms/`; `None`: only
+    /// those named by tags).
+    pub sboms_dir: Option<std::path::PathBuf>,
     /// SBOMs named by URL: fetched (`Some`) or on their way (`None`).
     pub sbom_urls:
         std::collections::HashMap<String, Option<Result<crate::inspect::diff::Components, String>>>,
@@ -138,6 +141,7 @@ impl App {
             context: opts.context,
             demo: opts.demo,
             full: None,
+            sboms_dir: None,
             data: None,
             view: View::Fleet,
             mode: Mode::Normal,
@@ -409,7 +413,13 @@ impl App {
     /// Recomputes the shown data after a scan or a context switch, keeping sort and filters.
     pub fn rebuild(&mut self) {
         let Some(full) = &self.full else { return };
-        let data = Data::build(full, self.context.as_deref(), &self.policy, self.now);
+        let data = Data::build(
+            full,
+            self.context.as_deref(),
+            &self.policy,
+            self.now,
+            self.sboms_dir.as_deref(),
+        );
         self.fleet.rows.marked.clear();
         self.images.rows.marked.clear();
         // Rows whose change failed are marked again for a retry.
@@ -477,7 +487,7 @@ impl App {
 /// The URL an image's `drydock:sbom` tag names, if it names one.
 fn sbom_url(img: &crate::model::Image) -> Option<&str> {
     img.tags
-        .get(crate::inspect::sbom::TAG)
+        .get(crate::sbom::TAG)
         .map(|t| t.trim())
         .filter(|t| t.starts_with("http://") || t.starts_with("https://"))
 }

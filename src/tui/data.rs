@@ -25,6 +25,7 @@ impl Data {
         context: Option<&str>,
         policy: &Policy,
         now: DateTime<Utc>,
+        sboms_dir: Option<&std::path::Path>,
     ) -> Data {
         let inv = match context {
             Some(c) => full.restrict_to(c),
@@ -49,11 +50,11 @@ impl Data {
                 .to_lowercase()
             })
             .collect();
-        let dir = crate::inspect::sbom::dir().filter(|d| d.is_dir());
+        let dir = sboms_dir.filter(|d| d.is_dir());
         let sboms = inv
             .images
             .iter()
-            .map(|img| crate::inspect::sbom::lookup(dir.as_deref(), img))
+            .map(|img| crate::sbom::lookup(dir, img))
             .collect();
         Data {
             inv,

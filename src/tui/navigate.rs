@@ -91,8 +91,8 @@ impl App {
         if self.set_filter_on(View::Fleet, &expr) {
             self.fleet.rows.list.selected = 0;
             self.status = Some(format!(
-                "{} VMs of {} in {}",
-                self.fleet.rows.shown.len(),
+                "{} of {} in {}",
+                crate::words::count(self.fleet.rows.shown.len() as u64, "VM"),
                 row.family,
                 row.key
             ));

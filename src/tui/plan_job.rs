@@ -3,18 +3,19 @@
 //! executor and mutation gate as `drydock plan`.
 
 use super::plans::PlanAction;
+use crate::config::paths::DataDir;
 use crate::gate::{Confirmation, Gate};
 use crate::plan::executor::Clock;
 use crate::plan::{Event, Executor, ExecutorOptions, Journal, PlanError, PlanStatus};
 use drydock_api::Provider;
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 /// What a plan action needs from the runtime.
 pub struct PlanJob {
-    pub journal: Option<PathBuf>,
+    /// The data directory (journal, transfer ledger, SBOMs); `None`: no plans.
+    pub data: Option<DataDir>,
     pub providers: Vec<Arc<dyn Provider>>,
     /// The mutation gate (it knows which contexts are production).
     pub gate: Gate,
@@ -30,11 +31,11 @@ impl PlanJob {
         action: PlanAction,
         confirmation: Confirmation,
     ) -> Result<String, PlanError> {
-        let path = self
-            .journal
+        let data = self
+            .data
             .clone()
             .ok_or_else(|| PlanError::Journal("no data directory for the plan journal".into()))?;
-        let journal = Arc::new(Journal::open(&path)?);
+        let journal = Arc::new(Journal::open(&data.journal())?);
         match action {
             PlanAction::Pause => return journal.halt(id, false),
             PlanAction::Abort => return journal.halt(id, true),
@@ -62,6 +63,7 @@ impl PlanJob {
             poll: Duration::from_millis(500),
             retry_base: Duration::from_millis(100),
             clock: self.clock,
+            data: Some(data),
         };
         let exec = Executor::new(plan, Arc::clone(&journal), opts);
         match action {

@@ -117,9 +117,9 @@ impl PlansState {
             PlanAction::Approve if (p.row.approved as usize) < waves && p.row.approved >= 0 && p.row.status == crate::plan::PlanStatus::AwaitingApproval => {
                 let next = (p.row.approved + 1) as usize;
                 if next < waves {
-                    format!("Wave {} of {waves}: {} VMs replaced; the old VMs of wave {} are terminated.", next + 1, p.plan.waves[next].vms.len(), next)
+                    format!("Wave {} of {waves}: {} replaced; the old VMs of wave {} are terminated.", next + 1, crate::words::count(p.plan.waves[next].vms.len() as u64, "VM"), next)
                 } else {
-                    format!("Finish: terminate the old VMs of wave {waves}, repoint, start retiring {} images.", p.plan.retire.len())
+                    format!("Finish: terminate the old VMs of wave {waves}, repoint, start retiring {}.", crate::words::count(p.plan.retire.len() as u64, "image"))
                 }
             }
             PlanAction::Approve => "Run the plan from where it stands until its next approval.".into(),

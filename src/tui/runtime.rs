@@ -5,6 +5,7 @@ use super::app::{Action, App, Effect};
 use super::terminal;
 use super::theme::Theme;
 use super::ui;
+use crate::config::paths::DataDir;
 use crate::model::snapshot::write_atomic;
 use crate::model::Inventory;
 use chrono::{DateTime, Utc};
@@ -12,7 +13,6 @@ use crossterm::event::{Event, EventStream, KeyEventKind};
 use drydock_api::{Provider, ScanProgress};
 use futures_util::StreamExt;
 use std::io::Write;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
@@ -22,15 +22,13 @@ pub struct Runtime {
     pub providers: Vec<Arc<dyn Provider>>,
     pub theme: Theme,
     pub mouse: bool,
-    /// Where recorded scans go (`None`: don't record, e.g. the demo).
-    pub history_file: Option<PathBuf>,
-    pub export_dir: Option<PathBuf>,
+    /// Whether refreshes are recorded in the data directory's history (not on the demo).
+    pub record_history: bool,
     /// The clock (fixed in tests).
     pub clock: Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>,
-    /// The plan journal the Plans view reads and acts on (`None`: no plans).
-    pub journal: Option<PathBuf>,
-    /// Where plans made in the dashboard are written (as `plan new` writes them).
-    pub plans_dir: Option<PathBuf>,
+    /// The data directory: the plan journal the Plans view reads and acts on, plans made in
+    /// the dashboard, exports, history, the transfer ledger (`None`: no home directory).
+    pub data: Option<DataDir>,
 }
 
 const TICK: Duration = Duration::from_millis(250);
@@ -127,8 +125,9 @@ impl Runtime {
                 Effect::Export(format) => {
                     let result = app.export(format).and_then(|(stem, bytes)| {
                         let dir = self
-                            .export_dir
-                            .clone()
+                            .data
+                            .as_ref()
+                            .map(DataDir::exports)
                             .ok_or("no data directory for exports")?;
                         std::fs::create_dir_all(&dir)
                             .map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -147,7 +146,8 @@ impl Runtime {
                     let _ = tx.send(Action::Exported(result.map_err(|e: String| e)));
                 }
                 Effect::SavePlan(plan) => {
-                    let (dir, journal) = (self.plans_dir.clone(), self.journal.clone());
+                    let dir = self.data.as_ref().map(DataDir::plans);
+                    let journal = self.data.as_ref().map(DataDir::journal);
                     let tx = tx.clone();
                     tokio::task::spawn_blocking(move || {
                         let _ = tx.send(Action::PlanSaved(super::new_plan::save(
@@ -158,7 +158,7 @@ impl Runtime {
                     });
                 }
                 Effect::LoadPlans => {
-                    let path = self.journal.clone();
+                    let path = self.data.as_ref().map(DataDir::journal);
                     let tx = tx.clone();
                     tokio::task::spawn_blocking(move || {
                         let r = match path {
@@ -177,7 +177,7 @@ impl Runtime {
                 } => {
                     let tx2 = tx.clone();
                     let job = super::plan_job::PlanJob {
-                        journal: self.journal.clone(),
+                        data: self.data.clone(),
                         providers: self.providers.clone(),
                         gate: app.gate.clone(),
                         clock: Arc::clone(&self.clock),
@@ -232,6 +232,7 @@ impl Runtime {
                         .map(|p| (p.name().to_string(), Arc::clone(p)))
                         .collect();
                     let rt = tokio::runtime::Handle::current();
+                    let data = self.data.clone();
                     std::thread::spawn(move || {
                         let send = |a: Action| _ = tx.send(a);
                         super::transfers::run_transfer_job(
@@ -240,6 +241,7 @@ impl Runtime {
                             &confirmation,
                             &gate,
                             &providers,
+                            data.as_ref(),
                             &rt,
                             &cancel,
                             &send,
@@ -247,8 +249,9 @@ impl Runtime {
                     });
                 }
                 Effect::RecordHistory(point) => {
-                    if let Some(path) = &self.history_file {
-                        if let Err(e) = crate::history::append(path, &point) {
+                    let path = self.data.as_ref().map(DataDir::history);
+                    if let Some(path) = path.filter(|_| self.record_history) {
+                        if let Err(e) = crate::history::append(&path, &point) {
                             tracing::warn!("cannot record scan history in {}: {e}", path.display());
                         }
                     }

@@ -121,7 +121,7 @@ impl Env {
 
     /// The simulated AWS cloud as saved (terminated VMs included).
     pub fn cloud(&self) -> Value {
-        let path: PathBuf = self.home.path().join("state/drydock/demo/demo-aws.json");
+        let path: PathBuf = self.home.path().join("data/drydock/demo/demo-aws.json");
         serde_json::from_slice(&std::fs::read(path).expect("state file")).unwrap()
     }
 

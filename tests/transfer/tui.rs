@@ -10,7 +10,7 @@ use drydock::tui::app::Mode;
 use drydock::tui::conversions::JobState;
 use drydock::tui::logbuf::LogBuffer;
 use drydock::tui::{Action, App, AppOptions, Effect};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 fn key(app: &mut App, k: &str) -> Vec<Effect> {
     let ev = match k {
@@ -37,7 +37,6 @@ fn prompt_error(app: &App) -> String {
 #[test]
 fn the_conversions_view_runs_a_transfer_through_the_gate() {
     let env = Env::new();
-    std::env::set_var("DRYDOCK_JOURNAL", env.path("journal.sqlite"));
     std::env::set_var("DRYDOCK_AZURE_TOKEN", "test-token");
     let disk = env.path("d.raw");
     raw_disk(&disk, 16 << 20, 2, 64);
@@ -95,12 +94,17 @@ fn the_conversions_view_runs_a_transfer_through_the_gate() {
     assert_eq!(confirmation, Confirmation::Typed("lab".into()));
     // Run it as the runtime does, feeding its actions back.
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let registry = drydock::contexts::Registry::new(&config);
-    let providers = registry
-        .cloud_providers(&rt)
-        .unwrap()
-        .into_iter()
-        .map(|p| (p.name().to_string(), p))
+    let providers = config
+        .aws
+        .accounts
+        .iter()
+        .map(|a| {
+            let p = rt.block_on(drydock_aws::AwsProvider::new(a.clone()));
+            (
+                a.name.clone(),
+                Arc::new(p) as Arc<dyn drydock_api::Provider>,
+            )
+        })
         .collect();
     let sent = Mutex::new(Vec::new());
     drydock::tui::transfers::run_transfer_job(
@@ -109,6 +113,7 @@ fn the_conversions_view_runs_a_transfer_through_the_gate() {
         &confirmation,
         &app.gate,
         &providers,
+        Some(&drydock::config::paths::DataDir::at(env.path("data"))),
         rt.handle(),
         &cancel,
         &|a| sent.lock().unwrap().push(a),

@@ -1,6 +1,7 @@
 //! The provider API: the `Provider` trait every cloud integration implements and the
 //! provider-neutral records a scan returns. No cloud SDK is imported here.
 
+pub mod accounts;
 pub mod error;
 pub mod operation;
 pub mod places;

@@ -2,7 +2,7 @@
 //! tests), or one of azure_identity's sources. The scope is always Resource Manager's,
 //! whatever the endpoint.
 
-use crate::config::CredentialSource;
+use crate::CredentialSource;
 use azure_core::auth::{AccessToken, Secret, TokenCredential};
 use std::sync::Arc;
 

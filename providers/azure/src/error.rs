@@ -1,7 +1,7 @@
 //! Turns azure_core errors into provider errors that say which call, which resource and
 //! what to do (for 401/403, which credential source was used).
 
-use crate::config::CredentialSource;
+use crate::CredentialSource;
 use azure_core::error::ErrorKind;
 use drydock_api::{ProviderError, ProviderErrorKind};
 

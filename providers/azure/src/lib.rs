@@ -5,7 +5,6 @@ pub mod arm;
 pub mod blob;
 pub mod capture;
 pub mod cleanup;
-pub mod config;
 pub mod convert;
 pub mod credential;
 pub mod error;
@@ -19,5 +18,5 @@ pub mod scale;
 pub mod scan;
 pub mod transfer;
 
-pub use config::{AzureSubscription, CredentialSource, Locations};
+pub use drydock_api::accounts::azure::{AzureSubscription, CredentialSource, Locations};
 pub use provider::AzureProvider;

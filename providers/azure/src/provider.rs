@@ -2,9 +2,9 @@
 //! credential are injectable, so tests run this production code path against a local
 //! Resource Manager with a static token.
 
-use crate::config::AzureSubscription;
 use crate::credential::{self, SCOPE};
 use crate::scan::Scanner;
+use crate::AzureSubscription;
 use async_trait::async_trait;
 use azure_core::auth::TokenCredential;
 use azure_mgmt_compute::package_2024_07_01::Client;

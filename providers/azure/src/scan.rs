@@ -3,9 +3,9 @@
 //! run concurrently within the subscription's bound. A list the endpoint cannot serve (403,
 //! 404) becomes a scan problem naming the call and scope, never a failed scan.
 
-use crate::config::AzureSubscription;
 use crate::convert;
 use crate::error;
+use crate::AzureSubscription;
 use azure_mgmt_compute::package_2024_07_01::{models, Client};
 use chrono::{DateTime, Utc};
 use drydock_api::{ProviderError, ScanProblem, ScanResult, VmState};

@@ -115,7 +115,7 @@ pub fn header(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
     if let Some(d) = &app.data {
         let c = d.a.vm_counts();
         counts.push(Span::styled(
-            format!("{} VMs  ", d.inv.vms.len()),
+            format!("{}  ", crate::words::count(d.inv.vms.len() as u64, "VM")),
             theme.title(),
         ));
         // Short terminals get "⊘ 34" instead of "⊘ revoked 34".

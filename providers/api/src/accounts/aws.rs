@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// Which regions to scan: `regions = ["eu-west-1", "us-east-1"]`, or `"all"` (every region
 /// DescribeRegions returns).
-pub type Regions = drydock_api::Places;
+pub type Regions = crate::Places;
 
 /// One account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

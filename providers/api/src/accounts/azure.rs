@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// Which locations to scan: `locations = ["westeurope"]`, or `"all"` (wherever the
 /// subscription has resources).
-pub type Locations = drydock_api::Places;
+pub type Locations = crate::Places;
 
 /// Where the bearer token comes from.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,0 +1,34 @@
+//! The cloud connector: the one place the binary turns an AWS or Azure context into its
+//! provider (the library's registry asks it; the library itself links no cloud SDK).
+
+use drydock::contexts::{Backend, CloudConnector, Context};
+use drydock_api::Provider;
+use std::sync::Arc;
+
+/// Builds AWS providers with the SDK's credential chain and Azure providers with
+/// azure_identity (or the token from the environment).
+pub struct Clouds;
+
+impl CloudConnector for Clouds {
+    fn connect(
+        &self,
+        context: &Context,
+        rt: &tokio::runtime::Runtime,
+    ) -> Result<Arc<dyn Provider>, String> {
+        match &context.backend {
+            Backend::Aws(a) => Ok(Arc::new(
+                rt.block_on(drydock_aws::AwsProvider::new((**a).clone())),
+            )),
+            Backend::Azure(s) => {
+                let env = |k: &str| std::env::var(k).ok();
+                Ok(Arc::new(drydock_azure::AzureProvider::new(
+                    (**s).clone(),
+                    &env,
+                )?))
+            }
+            Backend::Demo | Backend::Named => {
+                Err(format!("context `{}` is not a cloud account", context.name))
+            }
+        }
+    }
+}

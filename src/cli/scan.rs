@@ -1,0 +1,43 @@
+//! `drydock scan`: scan the configured contexts (or the demo) into a snapshot file and
+//! record the verdict counts for the dashboard's trend.
+
+use super::args::{ScanArgs, Source};
+use super::exit::Exit;
+use super::inventory::load_inventory;
+use super::Ctx;
+use anyhow::Result;
+use drydock::drift;
+use drydock::model::{snapshot, Inventory};
+
+pub fn run(ctx: &Ctx, args: &ScanArgs) -> Result<Exit> {
+    let source = Source {
+        demo: args.demo,
+        snapshot: None,
+    };
+    let inv = load_inventory(ctx, &source, true)?;
+    snapshot::write(&args.output, &inv)?;
+    record_history(ctx, &inv);
+    eprintln!(
+        "wrote {} VMs, {} images, {} scale groups to {}",
+        inv.vms.len(),
+        inv.images.len(),
+        inv.scale_groups.len(),
+        args.output.display()
+    );
+    Ok(Exit::Ok)
+}
+
+/// Appends the scan's verdict counts to the history the dashboard's trend line reads.
+fn record_history(ctx: &Ctx, inv: &Inventory) {
+    let Some(path) = ctx.data.as_ref().map(|d| d.history()) else {
+        return;
+    };
+    let a = drift::evaluate(inv, &ctx.config.policy, inv.scanned_at);
+    let point = drydock::history::HistoryPoint {
+        scanned_at: inv.scanned_at,
+        counts: drift::Verdict::ALL.into_iter().zip(a.vm_counts()).collect(),
+    };
+    if let Err(e) = drydock::history::append(&path, &point) {
+        tracing::warn!("cannot record scan history in {}: {e}", path.display());
+    }
+}

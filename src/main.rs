@@ -1,0 +1,7 @@
+//! The `drydock` binary: everything it does is in `cli/`.
+
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
+}
