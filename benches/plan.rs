@@ -85,7 +85,6 @@ fn main() {
     let latency = Duration::from_millis(env_or("DRYDOCK_BENCH_LATENCY_MS", 50) as u64);
     let concurrency = env_or("DRYDOCK_BENCH_CONCURRENCY", 32);
     let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();

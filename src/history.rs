@@ -13,9 +13,18 @@ use std::path::Path;
 pub struct HistoryPoint {
     pub scanned_at: DateTime<Utc>,
     pub counts: BTreeMap<Verdict, usize>,
+    /// The context the counts are of (`None`: every context, as `drydock scan` records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
 }
 
 impl HistoryPoint {
+    /// Whether the point counts the VMs of `context` (`None`: every context): a trend only
+    /// joins points of the same scope.
+    pub fn is_of(&self, context: Option<&str>) -> bool {
+        self.context.as_deref() == context
+    }
+
     /// VMs at or above `level`.
     pub fn at_or_above(&self, level: Verdict) -> usize {
         self.counts.range(level..).map(|(_, n)| n).sum()
@@ -70,6 +79,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("h/history.jsonl");
         let p = HistoryPoint {
+            context: None,
             scanned_at: Utc::now(),
             counts: [
                 (Verdict::Current, 3),

@@ -4,42 +4,97 @@
 
 use crate::drift::image_list::{ImageList, Subscription};
 use crate::model::snapshot::write_atomic;
-use anyhow::{anyhow, Context, Result};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use thiserror::Error;
 
 /// How long one fetch may take.
 const TIMEOUT: Duration = Duration::from_secs(20);
 /// The largest list drydock reads.
 const MAX_LIST: u64 = 64 << 20;
 
+/// Why a source (a file or an http(s) URL) could not be read.
+#[derive(Debug, Error)]
+pub enum FetchError {
+    #[error("GET {url}: {source}")]
+    Http {
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("GET {url}: HTTP {status}")]
+    Status { url: String, status: u16 },
+    #[error("{what}: larger than {MAX_LIST} bytes")]
+    TooLarge { what: String },
+    #[error("read {path}: {source}")]
+    File {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Why a subscribed image list cannot be used.
+#[derive(Debug, Error)]
+pub enum ImageListError {
+    #[error("image list {name}: {fetch}; no cached copy either (fix the source or remove the subscription from [[policy.image_lists]])")]
+    NoCopy {
+        name: String,
+        #[source]
+        fetch: Box<ImageListError>,
+    },
+    #[error("image list {name}: {fetch}; cached copy {}: {message}", path.display())]
+    BadCopy {
+        name: String,
+        fetch: Box<ImageListError>,
+        path: PathBuf,
+        message: String,
+    },
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    #[error("{from}: {message}")]
+    Parse { from: String, message: String },
+}
+
 /// The text at `source`: a file path, `file://` or `http(s)://` URL (bounded, with a timeout).
-pub fn read_source(source: &str) -> Result<String> {
+pub fn read_source(source: &str) -> Result<String, FetchError> {
     if source.starts_with("https://") || source.starts_with("http://") {
+        let http = |e| FetchError::Http {
+            url: source.to_string(),
+            source: e,
+        };
         let client = reqwest::blocking::Client::builder()
             .timeout(TIMEOUT)
             .build()
-            .context("HTTP client")?;
-        let resp = client
-            .get(source)
-            .send()
-            .with_context(|| format!("GET {source}"))?;
+            .map_err(http)?;
+        let resp = client.get(source).send().map_err(http)?;
         let status = resp.status();
         if !status.is_success() {
-            return Err(anyhow!("GET {source}: HTTP {status}"));
+            return Err(FetchError::Status {
+                url: source.to_string(),
+                status: status.as_u16(),
+            });
         }
         if resp.content_length().is_some_and(|n| n > MAX_LIST) {
-            return Err(anyhow!("GET {source}: larger than {MAX_LIST} bytes"));
+            return Err(FetchError::TooLarge {
+                what: format!("GET {source}"),
+            });
         }
-        return resp.text().with_context(|| format!("GET {source}: body"));
+        return resp.text().map_err(http);
     }
     let path = source.strip_prefix("file://").unwrap_or(source);
-    let meta = std::fs::metadata(path).with_context(|| format!("read {path}"))?;
+    let file = |e| FetchError::File {
+        path: path.to_string(),
+        source: e,
+    };
+    let meta = std::fs::metadata(path).map_err(file)?;
     if meta.len() > MAX_LIST {
-        return Err(anyhow!("{path}: larger than {MAX_LIST} bytes"));
+        return Err(FetchError::TooLarge {
+            what: path.to_string(),
+        });
     }
-    std::fs::read_to_string(path).with_context(|| format!("read {path}"))
+    std::fs::read_to_string(path).map_err(file)
 }
 
 fn cache_path(dir: &Path, name: &str) -> PathBuf {
@@ -55,15 +110,24 @@ fn write_cache(dir: &Path, name: &str, body: &str) -> std::io::Result<()> {
 }
 
 /// Load every subscription; warnings say where a cached copy stood in for a source.
-pub fn load(subs: &[Subscription], cache: Option<&Path>) -> Result<(Vec<ImageList>, Vec<String>)> {
+pub fn load(
+    subs: &[Subscription],
+    cache: Option<&Path>,
+) -> Result<(Vec<ImageList>, Vec<String>), ImageListError> {
     let mut lists = Vec::new();
     let mut warnings = Vec::new();
     for s in subs {
-        let fresh = read_source(&s.source).and_then(|body| {
-            let list = ImageList::parse(&s.name, &s.source, &body)
-                .map_err(|e| anyhow!("{}: {e}", s.source))?;
-            Ok((list, body))
-        });
+        let fresh = read_source(&s.source)
+            .map_err(ImageListError::from)
+            .and_then(|body| {
+                let list = ImageList::parse(&s.name, &s.source, &body).map_err(|message| {
+                    ImageListError::Parse {
+                        from: s.source.clone(),
+                        message,
+                    }
+                })?;
+                Ok((list, body))
+            });
         match fresh {
             Ok((list, body)) => {
                 if let Some(dir) = cache {
@@ -78,20 +142,29 @@ pub fn load(subs: &[Subscription], cache: Option<&Path>) -> Result<(Vec<ImageLis
                     .map(|d| cache_path(d, &s.name))
                     .and_then(|p| std::fs::read_to_string(&p).ok().map(|b| (p, b)));
                 let Some((path, body)) = cached else {
-                    return Err(anyhow!(
-                        "image list {}: {e:#}; no cached copy either (fix the source or remove \
-                         the subscription from [[policy.image_lists]])",
-                        s.name
-                    ));
+                    return Err(ImageListError::NoCopy {
+                        name: s.name.clone(),
+                        fetch: Box::new(e),
+                    });
                 };
-                let mut list = ImageList::parse(&s.name, &s.source, &body)
-                    .map_err(|e2| anyhow!("image list {}: {e:#}; cached copy: {e2}", s.name))?;
-                list.stale = Some(path.display().to_string());
-                warnings.push(format!(
-                    "image list {}: {e:#}; using the copy cached at {}",
+                let warning = format!(
+                    "image list {}: {e}; using the copy cached at {}",
                     s.name,
                     path.display()
-                ));
+                );
+                let mut list = match ImageList::parse(&s.name, &s.source, &body) {
+                    Ok(l) => l,
+                    Err(message) => {
+                        return Err(ImageListError::BadCopy {
+                            name: s.name.clone(),
+                            fetch: Box::new(e),
+                            path,
+                            message,
+                        })
+                    }
+                };
+                list.stale = Some(path.display().to_string());
+                warnings.push(warning);
                 lists.push(list);
             }
         }

@@ -321,3 +321,43 @@ fn the_dashboard_shows_an_azure_context_like_an_aws_one() {
         m => panic!("no typed confirmation: {m:?} {:?}", app.status),
     }
 }
+
+#[test]
+fn every_view_and_dialog_fits_the_resource_managers_fleet_at_every_size() {
+    use drydock::tui::{Action, App, AppOptions};
+    let fake = server::FakeArm::start(&seed::seed());
+    let config: drydock::config::Config = toml::from_str(&format!(
+        "[[azure.subscriptions]]\nid = \"{}\"\nname = \"prod-az\"\nlocations = [\"westeurope\"]\nendpoint = \"{}\"\ncredential = \"token\"\nproduction = true\n",
+        seed::SUB,
+        fake.url
+    ))
+    .unwrap();
+    let provider = drydock_azure::AzureProvider::with_credential(
+        config.azure.subscriptions[0].clone(),
+        std::sync::Arc::new(drydock_azure::credential::StaticToken::new("t")),
+    )
+    .unwrap();
+    let providers: Vec<std::sync::Arc<dyn drydock_api::Provider>> =
+        vec![std::sync::Arc::new(provider)];
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let now = chrono::Utc::now();
+    let inv = rt.block_on(drydock::scan::scan_all(
+        &providers,
+        std::sync::Arc::new(|_| {}),
+        move || now,
+    ));
+    common::dash::check_every_view(&|| {
+        let mut app = App::new(
+            AppOptions {
+                demo: false,
+                ..AppOptions::from_config(&config, false, now)
+            },
+            drydock::tui::logbuf::LogBuffer::new(10),
+        );
+        app.update(Action::ScanFinished(Box::new(inv.clone())));
+        app
+    });
+}

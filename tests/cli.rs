@@ -550,3 +550,16 @@ fn completions_and_the_man_page_cover_every_command() {
         assert!(out.contains(sub), "man page lacks {sub}");
     }
 }
+
+#[test]
+fn an_unreadable_snapshot_is_said_once() {
+    let h = home();
+    let missing = h.path().join("nope.json");
+    let (code, _, err) = run(drydock(h.path())
+        .args(["report", "--snapshot"])
+        .arg(&missing));
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("nope.json"), "{err}");
+}

@@ -156,7 +156,7 @@ fn outdated_reason_names_lag_and_age() {
     assert_eq!(v, Verdict::Outdated);
     assert_eq!(
         why,
-        "2 versions behind web-base 2026.11.3; image 97 days old > 90"
+        "image 97 days old > 90; 2 versions behind web-base 2026.11.3"
     );
 }
 
@@ -381,6 +381,25 @@ fn malformed_cm_source_marks_image_and_keeps_verdict() {
 
 #[test]
 fn deprecated_versions_do_not_count_as_newer() {
+    // Deprecated by state, and by a deprecation time already past (AWS's DeprecationTime).
+    let mut by_state = image("b", Some("web"), "1.1", 5);
+    by_state.state = ImageState::Deprecated;
+    let mut by_time = image("b", Some("web"), "1.1", 5);
+    by_time.deprecation_time = Some(now() - Duration::days(1));
+    for b in [by_state, by_time] {
+        let inv = inv(vec![image("a", Some("web"), "1.0", 10), b], vec![]);
+        let (v, why) = judge(&inv, &policy(), "a");
+        assert_eq!(v, Verdict::Current, "{why}");
+    }
+    // A deprecation time still to come leaves the version usable: it is newer.
+    let mut later = image("b", Some("web"), "1.1", 5);
+    later.deprecation_time = Some(now() + Duration::days(30));
+    let inv = inv(vec![image("a", Some("web"), "1.0", 10), later], vec![]);
+    assert_ne!(judge(&inv, &policy(), "a").0, Verdict::Current);
+}
+
+#[test]
+fn disabled_versions_do_not_count_as_newer() {
     let a = image("a", Some("web"), "1.0", 10);
     let mut b = image("b", Some("web"), "1.1", 5);
     b.state = ImageState::Disabled;

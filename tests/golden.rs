@@ -60,3 +60,29 @@ fn table_grouped_by_region() {
         "verdict:eol,revoked,unknown"
     ]));
 }
+
+#[test]
+fn the_readme_schema_lists_every_group_by_value() {
+    use clap::ValueEnum;
+    let readme = include_str!("../README.md");
+    let row = readme
+        .lines()
+        .find(|l| l.starts_with("| `group_by` |"))
+        .expect("the schema's group_by row");
+    for g in drydock::report::GroupBy::value_variants() {
+        assert!(row.contains(&format!("`\"{}\"`", g.as_str())), "{row}");
+    }
+}
+
+#[test]
+fn the_table_report_names_vm_and_image_ids() {
+    let out = report(&["--format", "table"]);
+    let header = out.lines().next().unwrap();
+    for col in ["vm", "id", "image", "image id"] {
+        assert!(header.contains(col), "{header}");
+    }
+    assert!(out.contains("i-"), "AWS VM ids are listed");
+    assert!(out.contains("ami-"), "AWS image ids are listed");
+    let out = report(&["--format", "table", "--images"]);
+    assert!(out.lines().next().unwrap().contains(" id "), "{out}");
+}

@@ -132,9 +132,13 @@ fn an_existing_output_needs_y_or_force() {
     typed(&mut a, &line);
     assert!(key(&mut a, "enter").is_empty(), "not started");
     assert!(prompt_error(&a).unwrap().contains("exists"));
-    // Any other key edits instead; nothing starts.
-    assert!(key(&mut a, "x").is_empty());
-    key(&mut a, "backspace");
+    // `n` (any other key) goes back to editing: nothing starts and the key is not typed.
+    assert!(key(&mut a, "n").is_empty());
+    assert!(prompt_error(&a).is_none());
+    match &a.mode {
+        Mode::NewConversion(p) => assert_eq!(p.input.value(), line, "the line is untouched"),
+        m => panic!("the prompt closed: {m:?}"),
+    }
     key(&mut a, "enter");
     assert!(prompt_error(&a).unwrap().contains("y replaces it"));
     let effects = key(&mut a, "y");

@@ -150,7 +150,10 @@ fn plans_view_loads_confirms_with_typed_production_name_and_renders_gauges() {
         .map(|c| c.symbol())
         .collect();
     assert!(text.contains(&id), "plan listed");
-    assert!(text.contains("wave 1 · 0/1 replaced"), "wave gauges");
+    assert!(
+        text.contains("wave 1 of 4 · 0/1 replaced"),
+        "a bar per wave"
+    );
     assert!(
         text.contains("checkout-legacy-001"),
         "per-VM status of the current wave"
@@ -379,4 +382,34 @@ fn pause_is_one_key_and_pausing_twice_changes_nothing() {
 
 fn journal_events(j: &Journal, id: &str) -> usize {
     j.events(id).map(|e| e.len()).unwrap_or(0)
+}
+
+#[test]
+fn every_wave_and_the_whole_target_show_at_80_by_20() {
+    let dir = tempfile::tempdir().unwrap();
+    let (journal, _, _) = setup(dir.path());
+    let mut app = app(false);
+    key(&mut app, "5");
+    app.update(Action::PlansLoaded(
+        load(&journal).map_err(|e| e.to_string()),
+    ));
+    let p = &app.plans.plans[0];
+    assert_eq!(
+        p.plan.waves.len(),
+        4,
+        "the default waves: 1, 10%, 50%, 100%"
+    );
+    let target = format!("{} → {}", p.plan.family, p.plan.version);
+    let s = common::dash::check_fitted(&mut app, 80, 20, "plans");
+    assert!(s.contains(&target), "the target is whole: {s}");
+    // The selected plan's pane scrolls (J) to its last wave; nothing is hidden.
+    let mut seen = s.contains("wave 4 of 4");
+    for _ in 0..20 {
+        if seen {
+            break;
+        }
+        key(&mut app, "J");
+        seen = common::dash::check_fitted(&mut app, 80, 20, "plans").contains("wave 4 of 4");
+    }
+    assert!(seen, "wave 4 of 4 is reachable");
 }

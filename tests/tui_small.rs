@@ -123,3 +123,46 @@ fn duplicates_in_the_deprecate_dialog_show_region_and_id() {
         "{items:?}"
     );
 }
+
+#[test]
+fn every_view_and_dialog_fits_the_demo_fleet_at_every_size() {
+    common::dash::check_every_view(&demo_app);
+}
+
+#[test]
+fn the_detail_pane_leads_with_the_reason_and_scrolls_on_its_own_keys() {
+    let mut a = demo_app();
+    // An outdated VM: the pane at 80×20 shows its verdict and reason.
+    press(&mut a, "/verdict:outdated\n");
+    press(&mut a, "d");
+    let s = screen(&mut a, 80, 20);
+    assert!(s.contains("verdict: ") && s.contains("reason: "), "{s}");
+    let row_of = |s: &str| s.lines().position(|l| l.contains("reason: ")).unwrap();
+    let before = row_of(&s);
+    // J scrolls the pane, not the table: the selection stays, the pane moves.
+    let selected = a.fleet.rows.list.selected;
+    press(&mut a, "J");
+    let s2 = screen(&mut a, 80, 20);
+    assert_eq!(a.fleet.rows.list.selected, selected);
+    assert!(s2.contains(" 2–"), "the title says which lines show: {s2}");
+    assert!(s2
+        .lines()
+        .position(|l| l.contains("reason: "))
+        .is_none_or(|r| r < before));
+    // Moving the selection shows the next VM's pane from its top.
+    press(&mut a, "j");
+    assert_eq!(a.pane_scroll, 0);
+}
+
+#[test]
+fn the_drift_trend_counts_only_the_context_in_view() {
+    let mut a = common::dash::app_with(false, Some("demo-azure"));
+    // One scan recorded in demo-azure (at start); then every context.
+    assert!(a
+        .history
+        .iter()
+        .all(|p| p.context.as_deref() == Some("demo-azure")));
+    press(&mut a, ":ctx all\n3");
+    let s = screen(&mut a, 120, 40);
+    assert!(s.contains("0 scans recorded for all contexts"), "{s}");
+}

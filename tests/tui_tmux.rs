@@ -185,7 +185,12 @@ fn filter_help_and_quit_in_a_real_terminal() {
         pane.contains("Keys in the fleet view") && pane.contains("sort by next column"),
         "{pane}"
     );
-    t.keys(&["Escape", "2"]);
+    // Esc alone first: an Esc followed at once by a key reads as Alt+key in a terminal.
+    t.keys(&["Escape"]);
+    t.wait_until("the help to close", |pane| {
+        !pane.contains("Keys in the fleet view")
+    });
+    t.keys(&["2"]);
     t.wait_for("Images by family");
     t.keys(&["q"]);
     t.assert_terminal_restored(0);

@@ -38,10 +38,27 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(exit) => ExitCode::from(exit.code()),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", one_line(&e));
             ExitCode::from(Exit::Error.code())
         }
     }
+}
+
+/// An error and its causes as one line, each said once: a library error that names its
+/// cause in its message and also carries it as its source is not repeated.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }
 
 /// What every command gets: the configuration and where it came from, the time, the

@@ -34,6 +34,7 @@ fn record_history(ctx: &Ctx, inv: &Inventory) {
     };
     let a = drift::evaluate(inv, &ctx.config.policy, inv.scanned_at);
     let point = drydock::history::HistoryPoint {
+        context: None,
         scanned_at: inv.scanned_at,
         counts: drift::Verdict::ALL.into_iter().zip(a.vm_counts()).collect(),
     };

@@ -62,10 +62,8 @@ pub fn run(ctx: &Ctx, args: &TransferArgs) -> Result<Exit> {
             Endpoint::Local(_) => None,
         })
         .collect();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
+    transfer::refuse_simulated(&req)?;
+    let rt = super::runtime()?;
     let providers: HashMap<_, _> = if names.is_empty() {
         HashMap::new()
     } else {

@@ -31,11 +31,7 @@ fn date(t: DateTime<Utc>) -> String {
 }
 
 fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("{n} {word}")
-    } else {
-        format!("{n} {word}s")
-    }
+    crate::words::count(n as u64, word)
 }
 
 /// Why an image may not be launched any more, if it may not.
@@ -240,8 +236,9 @@ fn judge(
             "image {age_days} days old > {}",
             limits.max_age_days
         ));
+        // The clause that decided the verdict leads; the lag follows as context.
         if let Some(b) = behind.take() {
-            outdated.insert(0, b);
+            outdated.push(b);
         }
     }
     if !outdated.is_empty() {

@@ -189,10 +189,11 @@ pub fn evaluate(inv: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Assessm
                     tight.limits = l.tighten(tight.limits);
                     let a = judge::image(&ctx, i, &tight, &lineages[i], kinds[i].clone());
                     let what = l.describe(classes[i].limits, tight.limits);
-                    let reason = if what.is_empty() {
-                        a.reason
-                    } else {
-                        format!("{} (dynamic VMs: {what})", a.reason)
+                    // The limit is named right after the clause it decided, which leads.
+                    let reason = match a.reason.split_once("; ") {
+                        _ if what.is_empty() => a.reason,
+                        Some((first, rest)) => format!("{first} (dynamic VMs: {what}); {rest}"),
+                        None => format!("{} (dynamic VMs: {what})", a.reason),
                     };
                     (a.verdict, reason)
                 })

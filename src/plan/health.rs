@@ -39,7 +39,7 @@ impl Executor {
                 Err(e) if e.is_transient() && transient < self.plan.settings.retries => {
                     transient += 1;
                 }
-                Err(e) => return Err(PlanError::Step(e.to_string())),
+                Err(e) => return Err(PlanError::provider(format!("health of {new}"), e)),
             }
             tokio::time::sleep(self.opts.poll).await;
         }

@@ -40,7 +40,7 @@ impl Executor {
             };
             self.call(&r.provider, op, Default::default())
                 .await
-                .map_err(|e| PlanError::Step(format!("repoint {}: {e}", r.name)))?;
+                .map_err(|e| PlanError::call(format!("repoint {}", r.name), e))?;
             self.record(&key, StepState::Done, None, Some(image), None)?;
             self.emit(Event::Repointed {
                 plan: self.id().into(),
@@ -67,7 +67,7 @@ impl Executor {
                 .provider(name)?
                 .scan(&|_| {})
                 .await
-                .map_err(|e| PlanError::Step(format!("re-checking image usage: {e}")))?;
+                .map_err(|e| PlanError::provider("re-check image usage", e))?;
             merged.merge(scan);
         }
         Ok(Inventory::from_scan(
@@ -170,7 +170,7 @@ impl Executor {
                 };
                 self.call(&r.provider, op, u.clone())
                     .await
-                    .map_err(|e| PlanError::Step(format!("{rung} {}: {e}", r.image)))?;
+                    .map_err(|e| PlanError::call(format!("{rung} {}", r.image), e))?;
                 self.record(&key, StepState::Done, None, None, None)?;
                 self.emit(Event::Rung {
                     plan: self.id().into(),

@@ -26,7 +26,7 @@ fn key(vm: &PlanVm) -> String {
 async fn join_all(mut tasks: tokio::task::JoinSet<Result<(), PlanError>>) -> Result<(), PlanError> {
     let mut first_error = None;
     while let Some(r) = tasks.join_next().await {
-        let r = r.unwrap_or_else(|e| Err(PlanError::Step(format!("a plan task failed: {e}"))));
+        let r = r.unwrap_or_else(|e| Err(PlanError::Task(e)));
         if let Err(e) = r {
             first_error.get_or_insert(e);
         }
@@ -64,7 +64,7 @@ impl Executor {
                 .provider(name)?
                 .scan(&|_| {})
                 .await
-                .map_err(|e| PlanError::Step(format!("reconcile: {e}")))?;
+                .map_err(|e| PlanError::provider("reconcile with the cloud", e))?;
             for vm in scan.vms {
                 if vm.state == VmState::Terminated {
                     continue;
@@ -325,7 +325,7 @@ impl Executor {
                     Ok(_) => {}
                     Err(GateError::Provider(e)) if e.kind == ProviderErrorKind::NotFound => {}
                     Err(e) => {
-                        return Err(PlanError::Step(format!("terminate old VM {}: {e}", vm.id)))
+                        return Err(PlanError::call(format!("terminate old VM {}", vm.id), e))
                     }
                 }
                 this.record(&k, StepState::Done, None, None, None)?;
@@ -403,9 +403,7 @@ impl Executor {
                 {
                     Ok(_) => {}
                     Err(GateError::Provider(e)) if e.kind == ProviderErrorKind::NotFound => {}
-                    Err(e) => {
-                        return Err(PlanError::Step(format!("remove replacement {new}: {e}")))
-                    }
+                    Err(e) => return Err(PlanError::call(format!("remove replacement {new}"), e)),
                 }
                 removed += 1;
             }

@@ -68,7 +68,10 @@ pub fn blast_radius(plan: &Plan) -> String {
         count(scale_groups as u64, "scale group"),
         count((groups.len() - scale_groups) as u64, "other unit"),
         count(scopes.len() as u64, "provider/region"),
-        count(plan.repoint.len() as u64, "scale group/template"),
+        match plan.repoint.len() {
+            1 => "1 scale group/template".to_string(),
+            n => format!("{n} scale groups/templates"),
+        },
         count(plan.retire.len() as u64, "image"),
     )
 }
@@ -149,16 +152,18 @@ pub fn render(plan: &Plan, row: Option<&PlanRow>, steps: &[StepRow]) -> String {
         for vm in wave.vms.iter().take(20) {
             let k = format!("vm:{}", vm.id);
             let step = by_key.get(k.as_str());
+            // Fixed-width columns first; ids (an Azure id is 150 characters) last, so a
+            // long one never pushes the columns of its row apart.
             let _ = writeln!(
                 s,
-                "  {:<22} {:<28} {:<12} {}{}",
-                vm.id,
+                "  {:<28} {:<12} {}{}{}",
                 vm.name,
                 step.map_or("-", |x| x.state.as_str()),
+                vm.id,
                 step.and_then(|x| x.result.as_deref())
-                    .map_or(String::new(), |r| format!("→ {r} ")),
+                    .map_or(String::new(), |r| format!(" → {r}")),
                 step.and_then(|x| x.error.as_deref())
-                    .map_or(String::new(), |e| format!("({e})"))
+                    .map_or(String::new(), |e| format!(" ({e})"))
             );
         }
         if wave.vms.len() > 20 {

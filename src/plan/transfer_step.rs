@@ -62,9 +62,11 @@ impl Executor {
         let path = disk.clone();
         let found =
             tokio::task::spawn_blocking(move || lint::lint(&path, &lint::LintOptions::default()))
-                .await
-                .map_err(|e| PlanError::Step(format!("lint: {e}")))?
-                .map_err(|e| PlanError::Step(format!("lint {}: {e}", disk.display())))?;
+                .await?
+                .map_err(|source| PlanError::Lint {
+                    disk: disk.clone(),
+                    source: Box::new(source),
+                })?;
         let failing: Vec<String> = found
             .findings
             .iter()
@@ -104,9 +106,11 @@ impl Executor {
         tokio::task::spawn_blocking(move || {
             transfer::prepare(&req, &providers, &rt).map(|t| t.plan)
         })
-        .await
-        .map_err(|e| PlanError::Step(format!("transfer: {e}")))?
-        .map_err(|e| PlanError::Step(e.to_string()))
+        .await?
+        .map_err(|source| PlanError::Transfer {
+            step: "prepare the transfer".into(),
+            source: Box::new(source),
+        })
         .map(|mut lines| {
             lines.extend(linted);
             lines
@@ -145,9 +149,11 @@ impl Executor {
                 .map_err(|e| transfer::TransferError::Usage(e.to_string()))?;
             transfer::run(t, &admitted, &data, &rt, &mut |_| true)
         })
-        .await
-        .map_err(|e| PlanError::Step(format!("transfer: {e}")))?
-        .map_err(|e| PlanError::Step(e.to_string()))?;
+        .await?
+        .map_err(|source| PlanError::Transfer {
+            step: "transfer".into(),
+            source: Box::new(source),
+        })?;
         tracing::info!(
             "plan {}: transferred {} as {} ({} of data)",
             self.id(),

@@ -42,6 +42,11 @@ const FIELDS: [(&str, Field); 14] = [
     ("class", Field::Class),
 ];
 
+/// Every field a term can name, in the order help lists them.
+pub fn field_names() -> impl Iterator<Item = &'static str> {
+    FIELDS.iter().map(|(n, _)| *n)
+}
+
 /// The values a field can take, for fields with a closed set: a term whose pattern matches
 /// none of them is a typo, and an error naming them, never a filter that matches nothing.
 pub fn closed_values(field: Field) -> Option<&'static [&'static str]> {

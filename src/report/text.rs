@@ -136,14 +136,15 @@ pub(super) fn tables(r: &Report<'_>, opts: &ReportOptions, out: &mut dyn Write) 
         let mut t = new_table(
             opts,
             &[
-                "verdict", "image", "class", "cloud", "account", "region", "family", "version",
-                "age", "state", "vms", "reason",
+                "verdict", "image", "id", "class", "cloud", "account", "region", "family",
+                "version", "age", "state", "vms", "reason",
             ],
         );
         for i in &r.images {
             t.add_row(vec![
                 verdict_cell(i.verdict, opts.color),
                 Cell::new(i.name),
+                Cell::new(short_id(i.id)),
                 Cell::new(i.class),
                 Cell::new(i.cloud),
                 Cell::new(i.account),
@@ -164,19 +165,21 @@ pub(super) fn tables(r: &Report<'_>, opts: &ReportOptions, out: &mut dyn Write) 
     } else {
         // Grouped rows are sorted by group; the group is one of the columns already.
         let header = [
-            "verdict", "vm", "class", "cloud", "account", "region", "image", "family", "version",
-            "age", "reason",
+            "verdict", "vm", "id", "class", "cloud", "account", "region", "image", "image id",
+            "family", "version", "age", "reason",
         ];
         let mut t = new_table(opts, &header);
         for v in &r.vms {
             t.add_row(vec![
                 verdict_cell(v.verdict, opts.color),
                 Cell::new(v.name),
+                Cell::new(short_id(v.id)),
                 Cell::new(v.class),
                 Cell::new(v.cloud),
                 Cell::new(v.account),
                 Cell::new(v.region),
-                Cell::new(v.image_name.unwrap_or_else(|| short_id(v.image_id))),
+                Cell::new(v.image_name.unwrap_or("-")),
+                Cell::new(short_id(v.image_id)),
                 Cell::new(v.family.unwrap_or("-")),
                 Cell::new(v.version.unwrap_or("-")),
                 Cell::new(age(v.image_age_days)),

@@ -121,6 +121,27 @@ fn transfer_of<'a>(
     Ok((p, transfer_in(p, c)?))
 }
 
+/// The side of `req` in a simulated demo context, which holds no disks: a transfer there
+/// is refused before anything is asked or read.
+pub fn refuse_simulated(req: &Request) -> Result<(), TransferError> {
+    for side in [&req.source, &req.dest] {
+        if let Endpoint::Cloud(c) = side {
+            if crate::contexts::DEMO_CONTEXTS
+                .iter()
+                .any(|(name, _)| *name == c.context)
+            {
+                return Err(TransferError::Usage(format!(
+                    "{c}: `{}` is a simulated demo cloud, which holds no disks; transfers need \
+                     a configured AWS account or Azure subscription (README: Moving images \
+                     between clouds)",
+                    c.context
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// What `provider` (the context of `c`) can do for a transfer.
 pub(super) fn transfer_in<'a>(
     provider: &'a Arc<dyn Provider>,

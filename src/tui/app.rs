@@ -106,6 +106,9 @@ pub struct App {
     pub status: Option<String>,
     /// Why the filter being typed is invalid (shown under the prompt, live).
     pub filter_error: Option<String>,
+    /// Lines the detail pane (or the selected plan's pane) is scrolled down by; the
+    /// renderer keeps it within the pane's text.
+    pub pane_scroll: usize,
     /// Every status line and failure cause, in full, newest last (the `M` overlay).
     pub messages: std::collections::VecDeque<(DateTime<Utc>, String)>,
     /// The palette's last tab completion: what was typed and which candidate is shown.
@@ -130,6 +133,49 @@ pub struct App {
 }
 
 impl App {
+    /// Footer lines: one, and under a prompt its error wrapped whole to the terminal's
+    /// width (at most four lines).
+    pub fn footer_lines(&self) -> u16 {
+        1 + self.footer_error().map_or(0, |e| e.len().min(4) as u16)
+    }
+
+    /// A prompt's error as the footer shows it: wrapped to the terminal under ` ✗ `.
+    pub fn footer_error(&self) -> Option<Vec<String>> {
+        let e = match (&self.mode, &self.filter_error) {
+            (Mode::Filter(_), Some(e)) => e,
+            (Mode::NewConversion(p), _) => p.error.as_ref()?,
+            _ => return None,
+        };
+        Some(crate::tui::text::wrap(
+            " ✗ ",
+            e,
+            self.size.0.max(20) as usize,
+        ))
+    }
+
+    /// Whether a popup or dialog is drawn over the view.
+    pub fn has_popup(&self) -> bool {
+        matches!(
+            self.mode,
+            Mode::Help { .. }
+                | Mode::Messages { .. }
+                | Mode::Json { .. }
+                | Mode::Confirm(_)
+                | Mode::Users(_)
+                | Mode::NewPlan(_)
+        )
+    }
+
+    /// What the screen's geometry depends on (for `layout`).
+    pub fn shape(&self) -> super::layout::Shape {
+        super::layout::Shape {
+            view: self.view,
+            detail: self.detail,
+            footer_lines: self.footer_lines(),
+            plans: self.plans.plans.len(),
+        }
+    }
+
     pub fn new(opts: AppOptions, logs: LogBuffer) -> App {
         App {
             policy: opts.policy,
@@ -164,6 +210,7 @@ impl App {
             now: opts.now,
             status: None,
             filter_error: None,
+            pane_scroll: 0,
             messages: Default::default(),
             retry: Default::default(),
             sbom_urls: Default::default(),
@@ -376,6 +423,7 @@ impl App {
         let mut effects = vec![];
         if let Some(d) = &self.data {
             let point = HistoryPoint {
+                context: self.context.clone(),
                 scanned_at: d.inv.scanned_at,
                 counts: Verdict::ALL.into_iter().zip(d.a.vm_counts()).collect(),
             };
@@ -473,7 +521,7 @@ impl App {
     /// the current list scrolled so its cursor shows (the Log view's tail when following).
     fn sync_view(&mut self) {
         let area = ratatui::layout::Rect::new(0, 0, self.size.0, self.size.1);
-        let (rows, top) = super::layout::page(self, area);
+        let (rows, top) = super::layout::page(&self.shape(), area);
         (self.page, self.rows_top) = (rows, top);
         let follow = self.view == View::Log && self.log.follow;
         let (list, len) = self.list_mut();

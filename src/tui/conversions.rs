@@ -234,10 +234,12 @@ impl ConversionsState {
                     ..Reply::mode(Mode::Normal)
                 };
             }
+            // Any other key answers the question (back to editing): it is not typed.
+            return Reply::mode(Mode::NewConversion(prompt));
         }
         match key.code {
             KeyCode::Esc => return Reply::mode(Mode::Normal),
-            KeyCode::Enter if super::transfers::is_transfer(prompt.input.value()) => {
+            KeyCode::Enter if is_transfer(prompt.input.value()) => {
                 return self.submit_transfer(prompt, gate)
             }
             KeyCode::Enter => return self.submit(prompt, false),
@@ -264,7 +266,7 @@ impl ConversionsState {
         if !(req.force || overwrite) {
             if let Ok(m) = std::fs::metadata(&req.output) {
                 prompt.error = Some(format!(
-                    "{} exists ({}): y replaces it, any other key edits",
+                    "{} exists ({}): y replaces it, any other key goes back to editing",
                     req.output.display(),
                     convert::human_bytes(m.len())
                 ));
@@ -346,4 +348,11 @@ pub fn run_job(
         tracing::warn!("conversion of {} failed: {e}", output.display());
     }
     send(Action::ConversionDone { id, result });
+}
+
+/// Whether a prompt line is a transfer: its first or second word names a cloud.
+pub fn is_transfer(line: &str) -> bool {
+    line.split_whitespace()
+        .take(2)
+        .any(|w| w.starts_with("aws:") || w.starts_with("azure:"))
 }

@@ -91,6 +91,9 @@ pub enum Command {
     Messages,
     /// Toggle the detail pane (Fleet, Images).
     DetailPane,
+    /// Scroll the detail pane (Fleet, Images) or the selected plan's pane (Plans).
+    PaneDown,
+    PaneUp,
     /// Plans view: make a plan (family → settings → review → write).
     PlanNew,
 }
@@ -119,6 +122,8 @@ const NAV: &[View] = &[
     View::Conversions,
 ];
 const TABLES: &[View] = &[View::Fleet, View::Images];
+/// Views with a pane that scrolls on its own.
+const PANES: &[View] = &[View::Fleet, View::Images, View::Plans];
 
 const fn b(
     keys: &'static [&'static str],
@@ -219,6 +224,18 @@ pub const BINDINGS: &[Binding] = &[
         "open the fleet on this family and account/region",
     ),
     b(&["d"], Command::DetailPane, TABLES, "detail pane"),
+    b(
+        &["J", "ctrl-d"],
+        Command::PaneDown,
+        PANES,
+        "scroll the detail pane down",
+    ),
+    b(
+        &["K", "ctrl-u"],
+        Command::PaneUp,
+        PANES,
+        "scroll the detail pane up",
+    ),
     b(&["y"], Command::Json, LISTS, "raw JSON of the selection"),
     b(&["space"], Command::Mark, TABLES, "mark for bulk actions"),
     b(

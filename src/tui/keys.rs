@@ -172,6 +172,18 @@ impl App {
     /// Commands that only change the view state.
     fn command(&mut self, c: Command) {
         let page = self.page.max(1);
+        // The pane shows the selection from its top again when the selection moves.
+        if matches!(
+            c,
+            Command::Up
+                | Command::Down
+                | Command::GotoPrefix
+                | Command::Bottom
+                | Command::PageUp
+                | Command::PageDown
+        ) {
+            self.pane_scroll = 0;
+        }
         {
             let (list, len) = self.list_mut();
             match c {
@@ -208,6 +220,8 @@ impl App {
             Command::Detail if self.view == View::Drift => self.open_drift_cell(),
             Command::Detail | Command::DetailPane => self.detail = !self.detail,
             Command::Json => self.open_json(),
+            Command::PaneDown => self.pane_scroll = self.pane_scroll.saturating_add(1),
+            Command::PaneUp => self.pane_scroll = self.pane_scroll.saturating_sub(1),
             Command::Mark => self.toggle_mark(),
             Command::SortNext => {
                 if let Some(d) = &self.data {

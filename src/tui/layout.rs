@@ -2,28 +2,31 @@
 //! first row's line for mouse clicks, scroll windows) and the renderer (the same areas), so
 //! drawing never has to change the state it draws.
 
-use super::app::{App, Mode};
 use super::keymap::View;
 use ratatui::layout::{Constraint, Layout, Rect};
 
 /// Header lines: context and refresh state, verdict counts, view tabs.
 pub const HEADER_HEIGHT: u16 = 3;
 
-/// The footer: one line, two while a prompt has an error (shown under it).
-pub fn footer_height(app: &App) -> u16 {
-    match (&app.mode, &app.filter_error) {
-        (Mode::Filter(_), Some(_)) => 2,
-        (Mode::NewConversion(p), _) if p.error.is_some() => 2,
-        _ => 1,
-    }
+/// What the geometry depends on, read off the dashboard's state by its owner (the app), so
+/// this module needs nothing of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shape {
+    pub view: View,
+    /// The detail pane is open.
+    pub detail: bool,
+    /// Footer lines: one, two while a prompt shows an error under it.
+    pub footer_lines: u16,
+    /// Plans in the Plans view's list.
+    pub plans: usize,
 }
 
 /// Header, body and footer of a frame of `area`.
-pub fn frame(app: &App, area: Rect) -> [Rect; 3] {
+pub fn frame(footer_lines: u16, area: Rect) -> [Rect; 3] {
     Layout::vertical([
         Constraint::Length(HEADER_HEIGHT),
         Constraint::Min(5),
-        Constraint::Length(footer_height(app)),
+        Constraint::Length(footer_lines),
     ])
     .areas(area)
 }
@@ -42,18 +45,18 @@ pub fn split_detail(area: Rect, detail: bool, vertical: bool) -> (Rect, Option<R
 }
 
 /// The Fleet table's area and its detail pane's.
-pub fn fleet(app: &App, body: Rect) -> (Rect, Option<Rect>) {
-    split_detail(body, app.detail, body.width < 140)
+pub fn fleet(detail: bool, body: Rect) -> (Rect, Option<Rect>) {
+    split_detail(body, detail, body.width < 140)
 }
 
 /// The Images table's area and its detail pane's.
-pub fn images(app: &App, body: Rect) -> (Rect, Option<Rect>) {
-    split_detail(body, app.detail, true)
+pub fn images(detail: bool, body: Rect) -> (Rect, Option<Rect>) {
+    split_detail(body, detail, true)
 }
 
 /// The Plans view: the list of plans and the selected plan's pane.
-pub fn plans(app: &App, body: Rect) -> [Rect; 2] {
-    let list_h = (app.plans.plans.len() as u16 + 3).clamp(4, body.height / 3);
+pub fn plans(plans: usize, body: Rect) -> [Rect; 2] {
+    let list_h = (plans.min(usize::from(u16::MAX - 3)) as u16 + 3).clamp(4, body.height / 3);
     Layout::vertical([Constraint::Length(list_h), Constraint::Min(5)]).areas(body)
 }
 
@@ -86,17 +89,17 @@ fn inner(r: Rect) -> Rect {
 
 /// The current view's list: how many rows a page shows, and the screen line of its first
 /// row (tables have a header line under the border).
-pub fn page(app: &App, area: Rect) -> (usize, u16) {
-    let [_, body, _] = frame(app, area);
+pub fn page(shape: &Shape, area: Rect) -> (usize, u16) {
+    let [_, body, _] = frame(shape.footer_lines, area);
     let table = |r: Rect| {
         let i = inner(r);
         (i.height.saturating_sub(1) as usize, i.y + 1)
     };
-    match app.view {
-        View::Fleet => table(fleet(app, body).0),
-        View::Images => table(images(app, body).0),
+    match shape.view {
+        View::Fleet => table(fleet(shape.detail, body).0),
+        View::Images => table(images(shape.detail, body).0),
         View::Drift => table(drift(body)[1]),
-        View::Plans => table(plans(app, body)[0]),
+        View::Plans => table(plans(shape.plans, body)[0]),
         View::Log => {
             let i = inner(body);
             (i.height as usize, i.y)

@@ -2,6 +2,7 @@
 //! reducer asks the runtime to do (`Effect`), and what has the keyboard (`Mode`). Plain
 //! data, shared by the reducer, the views' states, the renderer and the runtime.
 
+use super::list::ListState;
 use crate::gate::{Confirmation, MutationRequest};
 use crate::history::HistoryPoint;
 use crate::model::Inventory;
@@ -150,7 +151,7 @@ pub enum Mode {
     /// What uses an image (from `enter` in the Images view).
     Users(Box<UsersState>),
     /// Making a plan (`n` in the Plans view).
-    NewPlan(Box<super::new_plan::NewPlan>),
+    NewPlan(Box<NewPlan>),
 }
 
 /// One thing that uses an image.
@@ -269,4 +270,43 @@ impl Reply {
             ..Reply::default()
         }
     }
+}
+
+/// A family to plan for, with how many of its VMs are not current.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FamilyChoice {
+    pub family: String,
+    pub vms: usize,
+    pub drifting: usize,
+}
+
+/// The settings form's fields, in order.
+pub const FIELDS: [(&str, &str); 5] = [
+    ("to version", ""),
+    ("waves", "1,10%,50%,100%"),
+    ("max unavailable", "25%"),
+    ("grace", "7d"),
+    ("health cmd", ""),
+];
+
+/// Where the new-plan dialog is.
+#[derive(Debug, Clone)]
+pub enum NewPlan {
+    Family {
+        families: Vec<FamilyChoice>,
+        list: ListState,
+    },
+    Settings {
+        family: String,
+        fields: Vec<Input>,
+        focus: usize,
+        error: Option<String>,
+    },
+    Review {
+        family: String,
+        fields: Vec<Input>,
+        plan: Box<Plan>,
+        lines: Vec<String>,
+        scroll: usize,
+    },
 }

@@ -6,51 +6,13 @@ use super::data::Data;
 use super::keymap::{input_request, key_name};
 use super::list::ListState;
 use super::messages::{Effect, Mode, Reply};
+pub use super::messages::{FamilyChoice, NewPlan, FIELDS};
 use crate::drift::Verdict;
 use crate::plan::{self, Plan, PlanRequest};
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent};
 use std::collections::BTreeMap;
 use tui_input::Input;
-
-/// A family to plan for, with how many of its VMs are not current.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FamilyChoice {
-    pub family: String,
-    pub vms: usize,
-    pub drifting: usize,
-}
-
-/// The settings form's fields, in order.
-pub const FIELDS: [(&str, &str); 5] = [
-    ("to version", ""),
-    ("waves", "1,10%,50%,100%"),
-    ("max unavailable", "25%"),
-    ("grace", "7d"),
-    ("health cmd", ""),
-];
-
-/// Where the new-plan dialog is.
-#[derive(Debug, Clone)]
-pub enum NewPlan {
-    Family {
-        families: Vec<FamilyChoice>,
-        list: ListState,
-    },
-    Settings {
-        family: String,
-        fields: Vec<Input>,
-        focus: usize,
-        error: Option<String>,
-    },
-    Review {
-        family: String,
-        fields: Vec<Input>,
-        plan: Box<Plan>,
-        lines: Vec<String>,
-        scroll: usize,
-    },
-}
 
 /// Families of the shown data, most drifting first (families nothing drifts in come last).
 pub fn families(d: &Data) -> Vec<FamilyChoice> {

@@ -33,20 +33,35 @@ pub struct Runtime {
 
 const TICK: Duration = Duration::from_millis(250);
 
+/// Why the dashboard stopped other than by the user quitting.
+#[derive(Debug, thiserror::Error)]
+pub enum DashboardError {
+    /// The terminal could not be set up, read or drawn on.
+    #[error("terminal: {0}")]
+    Terminal(#[from] std::io::Error),
+    /// The dashboard stopped on an error it cannot go on from (said in the app's state).
+    #[error("{0}")]
+    Fatal(String),
+}
+
 impl Runtime {
     /// Runs the dashboard until the user quits. The terminal is restored whatever happens.
-    pub async fn run(self, mut app: App) -> anyhow::Result<()> {
+    pub async fn run(self, mut app: App) -> Result<(), DashboardError> {
         let mut term = terminal::enter(self.mouse)?;
         let result = self.event_loop(&mut app, &mut term).await;
         terminal::restore();
         result?;
         match app.fatal.take() {
-            Some(e) => anyhow::bail!(e),
+            Some(e) => Err(DashboardError::Fatal(e)),
             None => Ok(()),
         }
     }
 
-    async fn event_loop(&self, app: &mut App, term: &mut terminal::Term) -> anyhow::Result<()> {
+    async fn event_loop(
+        &self,
+        app: &mut App,
+        term: &mut terminal::Term,
+    ) -> Result<(), DashboardError> {
         let (tx, mut rx) = unbounded_channel::<Action>();
         let mut events = EventStream::new();
         let mut tick = tokio::time::interval(TICK);
@@ -68,7 +83,7 @@ impl Runtime {
                     Some(Ok(Event::Mouse(m))) => Action::Mouse(m),
                     Some(Ok(Event::Resize(w, h))) => Action::Resize(w, h),
                     Some(Ok(_)) => continue,
-                    Some(Err(e)) => return Err(e.into()),
+                    Some(Err(e)) => return Err(DashboardError::Terminal(e)),
                     None => return Ok(()),
                 },
                 _ = tick.tick() => Action::Tick((self.clock)()),
@@ -195,7 +210,7 @@ impl Runtime {
                     std::thread::spawn(move || {
                         for url in urls {
                             let result = crate::image_lists::read_source(&url)
-                                .map_err(|e| format!("{e:#}"))
+                                .map_err(|e| e.to_string())
                                 .and_then(|body| {
                                     crate::inspect::diff::Components::from_json(&body).ok_or_else(
                                         || format!("{url}: not an inspection or SPDX document"),

@@ -17,13 +17,6 @@ use std::collections::HashMap;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-/// Whether a prompt line is a transfer: its first or second word names a cloud.
-pub fn is_transfer(line: &str) -> bool {
-    line.split_whitespace()
-        .take(2)
-        .any(|w| w.starts_with("aws:") || w.starts_with("azure:"))
-}
-
 /// Parse a transfer line. Every error names what to fix.
 pub fn parse_transfer(line: &str) -> Result<Request, String> {
     let mut words = line.split_whitespace();
@@ -77,6 +70,11 @@ impl ConversionsState {
                 return Reply::mode(Mode::NewConversion(prompt));
             }
         };
+        // A demo context cannot move disks: say so before asking for any confirmation.
+        if let Err(e) = transfer::refuse_simulated(&req) {
+            prompt.error = Some(e.to_string());
+            return Reply::mode(Mode::NewConversion(prompt));
+        }
         let Endpoint::Cloud(c) = &req.dest else {
             // A download changes no cloud; reading an Azure image admits its temporary
             // disk when the job starts.
@@ -87,7 +85,7 @@ impl ConversionsState {
                 prompt.error = Some(format!("{c}: {e}"));
                 return Reply::mode(Mode::NewConversion(prompt));
             }
-            Needed::Yes => (false, format!("creates an image in {}: y confirms, any other key edits", c.context)),
+            Needed::Yes => (false, format!("creates an image in {}: y confirms, any other key goes back to editing", c.context)),
             Needed::Typed(ctx) => (
                 true,
                 format!("production context {ctx}: type its name and Enter to create the image (esc cancels)"),

@@ -1,8 +1,8 @@
 //! Images beyond the account's own: those VMs reference (DescribeImages by id, then
 //! DescribeInstanceImageMetadata for what it cannot see) and vendor freshness.
 
-use crate::convert;
 use crate::provider::AwsProvider;
+use crate::records;
 use aws_config::retry::RetryConfig;
 use chrono::Utc;
 use drydock_api::{ProviderError, ProviderErrorKind, ScanResult};
@@ -104,7 +104,7 @@ impl AwsProvider {
                 .iter()
                 .filter_map(|i| i.image_metadata())
             {
-                if let Some(img) = convert::image_metadata(m, account, region) {
+                if let Some(img) = records::image_metadata(m, account, region) {
                     found.entry(img.id.clone()).or_insert(img);
                 }
             }
@@ -148,7 +148,7 @@ impl AwsProvider {
             let best = found
                 .images()
                 .iter()
-                .max_by_key(|i| convert::parse_time(i.creation_date()))
+                .max_by_key(|i| records::parse_time(i.creation_date()))
                 .cloned();
             newest.insert(key, best);
         }
@@ -161,11 +161,11 @@ impl AwsProvider {
             let Some(Some(best)) = newest.get(&(owner, pattern)) else {
                 continue;
             };
-            let created = convert::parse_time(best.creation_date());
+            let created = records::parse_time(best.creation_date());
             if best.image_id() != Some(img.id.as_str()) && created.is_some_and(|c| c > img.created)
             {
                 img.newer_base = best.image_id().map(String::from);
-                added.extend(convert::image(best, account, region, now));
+                added.extend(records::image(best, account, region, now));
             }
         }
         for img in added {

@@ -2,11 +2,11 @@
 //! and auto scaling groups per account × region, and applies mutations through EC2.
 
 mod boot;
-mod convert;
 mod error;
 mod images;
 mod ops;
 mod provider;
+mod records;
 mod rollout;
 pub mod transfer;
 

@@ -286,7 +286,7 @@ async fn launch_replacement(
             created: Some(id.to_string()),
         });
     }
-    let mut tags = crate::convert::tags(i.tags());
+    let mut tags = crate::records::tags(i.tags());
     tags.retain(|k, _| !k.starts_with("aws:") && k != TAG_TOKEN && k != "drydock:plan");
     tags.extend(extra.clone());
     tags.insert("drydock:replaces".into(), old.to_string());

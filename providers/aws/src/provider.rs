@@ -1,8 +1,8 @@
 //! `AwsProvider`: one account, scanned concurrently per region (bounded), with every
 //! mutation applied through EC2 and honouring DryRun.
 
-use crate::convert;
 use crate::error::map;
+use crate::records;
 use crate::{AwsAccount, Regions};
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
@@ -106,15 +106,14 @@ impl AwsProvider {
         aws_sdk_autoscaling::Client::from_conf(conf)
     }
 
-    pub(crate) fn err<E, R>(
+    pub(crate) fn err<E>(
         &self,
-        e: aws_sdk_ec2::error::SdkError<E, R>,
+        e: aws_sdk_ec2::error::SdkError<E, aws_sdk_ec2::config::http::HttpResponse>,
         call: &str,
         resource: &str,
     ) -> ProviderError
     where
         E: aws_sdk_ec2::error::ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
     {
         let resource = format!("{} ({resource})", self.account.name);
         map(e, call, &resource, &self.account.credential_source())
@@ -155,7 +154,7 @@ impl AwsProvider {
                 out.vms.extend(
                     r.instances()
                         .iter()
-                        .filter_map(|i| convert::vm(i, owner, region)),
+                        .filter_map(|i| records::vm(i, owner, region)),
                 );
             }
         }
@@ -179,7 +178,7 @@ impl AwsProvider {
         out.images.extend(
             owned
                 .iter()
-                .filter_map(|i| convert::image(i, &account, region, now)),
+                .filter_map(|i| records::image(i, &account, region, now)),
         );
         // Images VMs were launched from that the account does not own (vendor AMIs).
         let have: BTreeSet<&str> = out.images.iter().map(|i| i.id.as_str()).collect();
@@ -195,7 +194,7 @@ impl AwsProvider {
         out.images.extend(
             referenced
                 .iter()
-                .filter_map(|i| convert::image(i, &account, region, now)),
+                .filter_map(|i| records::image(i, &account, region, now)),
         );
         self.image_metadata(&ec2, region, &account, &mut out).await;
         self.newer_bases(&ec2, region, &account, &mut out).await?;
@@ -220,7 +219,7 @@ impl AwsProvider {
                 for v in versions.launch_template_versions() {
                     if seen.insert(v.version_number()) {
                         out.launch_templates
-                            .extend(convert::launch_template(v, &account, region));
+                            .extend(records::launch_template(v, &account, region));
                     }
                 }
             }

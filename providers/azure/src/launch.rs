@@ -173,7 +173,7 @@ impl AzureProvider {
         }
         let subnet = self.subnet_of(&old, replaces).await?;
         let new_name = replacement_name(&name, token);
-        let mut all_tags: Tags = crate::convert::tags(&old.get("tags").cloned());
+        let mut all_tags: Tags = crate::records::tags(&old.get("tags").cloned());
         all_tags.extend(tags.clone());
         all_tags.insert("drydock:replaces".into(), replaces.to_string());
         let body = json!({

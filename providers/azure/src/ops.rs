@@ -286,7 +286,7 @@ impl AzureProvider {
         let s = &self.sub().id;
         let c = self.client();
         let merged = |old: &Option<serde_json::Value>| {
-            let mut all = crate::convert::tags(old);
+            let mut all = crate::records::tags(old);
             all.extend(tags.clone());
             Some(tags_json(&all))
         };

@@ -3,8 +3,8 @@
 //! run concurrently within the subscription's bound. A list the endpoint cannot serve (403,
 //! 404) becomes a scan problem naming the call and scope, never a failed scan.
 
-use crate::convert;
 use crate::error;
+use crate::records;
 use crate::AzureSubscription;
 use azure_mgmt_compute::package_2024_07_01::{models, Client};
 use chrono::{DateTime, Utc};
@@ -124,7 +124,7 @@ impl Scanner<'_> {
                 let statuses = &v.properties.as_ref()?.instance_view.as_ref()?.statuses;
                 Some((
                     v.resource.id.clone()?.to_lowercase(),
-                    convert::power_state(statuses),
+                    records::power_state(statuses),
                 ))
             })
             .collect();
@@ -137,7 +137,7 @@ impl Scanner<'_> {
                 .id
                 .as_ref()
                 .and_then(|id| states.get(&id.to_lowercase()).copied());
-            result.vms.extend(convert::vm(v, s, state, self.now));
+            result.vms.extend(records::vm(v, s, state, self.now));
         }
         // Managed images.
         match all(self.client.images_client().list(s).into_stream(), |p| {
@@ -148,7 +148,7 @@ impl Scanner<'_> {
             Ok(list) => result.images.extend(
                 list.iter()
                     .filter(|i| self.sub.locations.contains(&i.resource.location))
-                    .filter_map(|i| convert::managed_image(i, s, self.now)),
+                    .filter_map(|i| records::managed_image(i, s, self.now)),
             ),
             Err(e) => self.problem(&e, "Images_List", &scope, &mut result)?,
         }
@@ -209,12 +209,12 @@ impl Scanner<'_> {
             };
             let vms: Vec<_> = instances
                 .iter()
-                .filter_map(|v| convert::scale_set_vm(v, set, s, self.now))
+                .filter_map(|v| records::scale_set_vm(v, set, s, self.now))
                 .collect();
             let members = vms.iter().map(|v| v.id.clone()).collect();
             result
                 .scale_groups
-                .extend(convert::scale_group(set, s, members));
+                .extend(records::scale_group(set, s, members));
             result.vms.extend(vms);
         }
         Ok(())
@@ -276,7 +276,7 @@ impl Scanner<'_> {
                     versions
                         .iter()
                         .filter(|v| self.sub.locations.contains(&v.resource.location))
-                        .filter_map(|v| convert::gallery_version(v, &def, s, self.now)),
+                        .filter_map(|v| records::gallery_version(v, &def, s, self.now)),
                 ),
                 Err(e) => {
                     let where_ = format!("{scope}/galleries/{gallery}/images/{def}");

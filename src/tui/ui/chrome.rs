@@ -176,13 +176,14 @@ pub fn footer(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
                 Span::styled("/", theme.title()),
                 Span::raw(input.value().chars().skip(scroll).collect::<String>()),
             ]);
-            if let Some(e) = &app.filter_error {
-                let error = Line::from(Span::styled(format!(" ✗ {e}"), theme.danger()));
-                f.render_widget(
-                    Paragraph::new(vec![prompt, error])
-                        .wrap(ratatui::widgets::Wrap { trim: false }),
-                    area,
+            if let Some(error) = app.footer_error() {
+                let mut lines = vec![prompt];
+                lines.extend(
+                    error
+                        .into_iter()
+                        .map(|l| Line::from(Span::styled(l, theme.danger()))),
                 );
+                f.render_widget(Paragraph::new(lines), area);
                 return;
             }
             prompt
@@ -191,10 +192,14 @@ pub fn footer(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
             let cands = app.palette_candidates(input.value());
             let hint = cands.iter().take(6).cloned().collect::<Vec<_>>().join("  ");
             f.set_cursor_position((area.x + 1 + input.visual_cursor() as u16, area.y));
+            let room = (area.width as usize).saturating_sub(1 + input.value().chars().count());
             Line::from(vec![
                 Span::styled(":", theme.title()),
                 Span::raw(input.value().to_string()),
-                Span::styled(format!("   {hint}"), theme.dim()),
+                Span::styled(
+                    crate::tui::text::ellipsize(&format!("   {hint}"), room),
+                    theme.dim(),
+                ),
             ])
         }
         Mode::NewConversion(p) => {
@@ -204,22 +209,34 @@ pub fn footer(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
                 area.x + prompt.len() as u16 + input.visual_cursor() as u16,
                 area.y,
             ));
+            // The syntax hint gives way to the line typed; where cut, it says so (`…`) and
+            // `?` shows it whole.
+            let room =
+                (area.width as usize).saturating_sub(prompt.len() + input.value().chars().count());
             let line = Line::from(vec![
                 Span::styled(prompt, theme.title()),
                 Span::raw(input.value().to_string()),
                 Span::styled(
-                    format!("   {}", crate::tui::conversions::PROMPT_HELP),
+                    crate::tui::text::ellipsize(
+                        &format!("   {}", crate::tui::conversions::PROMPT_HELP),
+                        room,
+                    ),
                     theme.dim(),
                 ),
             ]);
-            if let Some(e) = &p.error {
+            if let Some(error) = app.footer_error() {
                 let style = if p.overwrite.is_some() {
                     theme.warn()
                 } else {
                     theme.danger()
                 };
-                let error = Line::from(Span::styled(format!(" ✗ {e}"), style));
-                f.render_widget(Paragraph::new(vec![line, error]), area);
+                let mut lines = vec![line];
+                lines.extend(
+                    error
+                        .into_iter()
+                        .map(|l| Line::from(Span::styled(l, style))),
+                );
+                f.render_widget(Paragraph::new(lines), area);
                 return;
             }
             line

@@ -15,11 +15,22 @@ pub fn conversions(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
     let title = format!(" conversions {} ", st.jobs.len());
     let block = Block::bordered().title(Span::styled(title, theme.title()));
     if st.jobs.is_empty() {
-        let text = vec![
-            Line::from(" no conversions yet"),
-            Line::from(format!(" n: convert a disk image — {PROMPT_HELP}")),
-            Line::from(" formats: raw qcow2 vhd vhd-dynamic vmdk vmdk-sparse ova (vhdx: read)"),
-        ];
+        // The syntax wraps under its label: read whole at any width.
+        let width = area.width.saturating_sub(2) as usize;
+        let mut text = vec![Line::from(" no conversions yet")];
+        for (lead, what) in [
+            (" n: convert a disk image — ", PROMPT_HELP),
+            (
+                " formats: ",
+                "raw qcow2 vhd vhd-dynamic vmdk vmdk-sparse ova (vhdx: read)",
+            ),
+        ] {
+            text.extend(
+                crate::tui::text::wrap(lead, what, width)
+                    .into_iter()
+                    .map(Line::from),
+            );
+        }
         f.render_widget(Paragraph::new(text).block(block), area);
         return;
     }

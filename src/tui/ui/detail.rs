@@ -1,18 +1,92 @@
 //! Detail panes: a VM with its image and lineage; an image with its lineage chain
-//! (base → golden → app) and blast radius (VMs, scale groups, launch templates).
+//! (base → golden → app) and blast radius (VMs, scale groups, launch templates). The
+//! verdict and its reason come first; every value wraps under its own column (nothing is
+//! cut, no continuation starts at column 0), and a pane taller than its area scrolls
+//! (`J`/`K`) and says which lines it shows.
 
 use crate::tui::data::Data;
+use crate::tui::text::wrap;
 use crate::tui::theme::Theme;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::widgets::{Block, Paragraph};
 use ratatui::Frame;
 
-fn kv(theme: Theme, k: &str, v: impl Into<String>) -> Line<'static> {
-    Line::from(vec![
-        Span::styled(format!("{k:>10}: "), theme.title()),
-        Span::raw(v.into()),
-    ])
+/// The width of a field's name column (`   verdict: `).
+const KEY: usize = 12;
+
+/// A field and its value, the value wrapped under its own column.
+fn kv(theme: Theme, width: usize, k: &str, v: impl Into<String>) -> Vec<Line<'static>> {
+    kv_styled(theme, width, k, v.into(), Style::default())
+}
+
+fn kv_styled(theme: Theme, width: usize, k: &str, v: String, style: Style) -> Vec<Line<'static>> {
+    let lead = format!("{k:>10}: ");
+    wrap(&lead, &v, width)
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let body = l.chars().skip(KEY).collect::<String>();
+            let head = if i == 0 {
+                Span::styled(lead.clone(), theme.title())
+            } else {
+                Span::raw(" ".repeat(KEY))
+            };
+            Line::from(vec![head, Span::styled(body, style)])
+        })
+        .collect()
+}
+
+/// `line` as is when it fits `width`, else its text wrapped under its own indent (plus
+/// two), in its first span's style.
+fn fit_line(line: Line<'static>, width: usize) -> Vec<Line<'static>> {
+    if line.width() <= width {
+        return vec![line];
+    }
+    let style = line.spans.first().map_or(line.style, |s| s.style);
+    let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+    crate::tui::text::wrap_line(&text, width)
+        .into_iter()
+        .map(|l| Line::styled(l, style))
+        .collect()
+}
+
+/// Draws a pane: `lines` from `scroll` (kept within them), and in the title which lines
+/// show when they do not all fit.
+pub fn pane(
+    f: &mut Frame<'_>,
+    area: Rect,
+    name: &str,
+    lines: Vec<Line<'static>>,
+    scroll: usize,
+    theme: Theme,
+) {
+    let width = area.width.saturating_sub(2) as usize;
+    let lines: Vec<Line> = lines
+        .into_iter()
+        .flat_map(|l| fit_line(l, width.max(1)))
+        .collect();
+    let visible = area.height.saturating_sub(2) as usize;
+    let top = scroll.min(lines.len().saturating_sub(visible));
+    let title = if lines.len() > visible {
+        format!(
+            " {name} {}–{} of {} (J/K scroll) ",
+            top + 1,
+            (top + visible).min(lines.len()),
+            lines.len()
+        )
+    } else {
+        format!(" {name} ")
+    };
+    let title = crate::tui::text::ellipsize(&title, width);
+    let block = Block::bordered().title(Span::styled(title, theme.title()));
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .scroll((top.min(u16::MAX as usize) as u16, 0)),
+        area,
+    );
 }
 
 /// The build image `i` belongs to, when it has artifacts elsewhere (other clouds or
@@ -68,40 +142,55 @@ fn lineage(d: &Data, i: usize, theme: Theme) -> Vec<Line<'static>> {
     out
 }
 
-pub fn vm(f: &mut Frame<'_>, area: Rect, d: &Data, i: usize, theme: Theme) {
+pub fn vm(f: &mut Frame<'_>, area: Rect, d: &Data, i: usize, scroll: usize, theme: Theme) {
+    let w = area.width.saturating_sub(2) as usize;
     let r = d.vm(i as u32);
     let vm = r.vm();
     let v = r.verdict();
-    let mut lines = vec![
-        kv(theme, "name", vm.name.clone()),
-        kv(theme, "id", vm.id.clone()),
+    let lines = [
+        kv(theme, w, "name", vm.name.clone()),
+        kv_styled(
+            theme,
+            w,
+            "verdict",
+            format!("{} {}", v.symbol(), v.as_str()),
+            theme.verdict(v),
+        ),
+        kv(theme, w, "reason", d.a.vm_reason(&d.inv, i).into_owned()),
+        kv(theme, w, "id", vm.id.clone()),
         kv(
             theme,
+            w,
             "where",
             format!("{} / {} / {}", vm.cloud, vm.account, vm.region),
         ),
         kv(
             theme,
+            w,
             "state",
             format!("{} ({})", vm.state.as_str(), vm.size),
         ),
         kv(
             theme,
+            w,
             "launched",
             vm.launched_at.format("%Y-%m-%d %H:%M UTC").to_string(),
         ),
         kv(
             theme,
+            w,
             "group",
             vm.scale_group.clone().unwrap_or_else(|| "-".into()),
         ),
         kv(
             theme,
+            w,
             "image",
             r.image_name().unwrap_or(&vm.image_id).to_string(),
         ),
         kv(
             theme,
+            w,
             "family",
             format!(
                 "{} {}",
@@ -111,39 +200,41 @@ pub fn vm(f: &mut Frame<'_>, area: Rect, d: &Data, i: usize, theme: Theme) {
         ),
         kv(
             theme,
+            w,
             "class",
             format!("{}: {}", d.a.vm_classes[i].class, d.a.vm_classes[i].reason),
         ),
-        Line::from(vec![
-            Span::styled(format!("{:>10}: ", "verdict"), theme.title()),
-            Span::styled(format!("{} {}", v.symbol(), v.as_str()), theme.verdict(v)),
-        ]),
-        kv(theme, "reason", d.a.vm_reason(&d.inv, i).into_owned()),
     ];
+    let mut lines: Vec<Line<'static>> = lines.into_iter().flatten().collect();
     if !vm.tags.is_empty() {
         let tags: Vec<String> = vm.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        lines.push(kv(theme, "tags", tags.join(" ")));
+        lines.extend(kv(theme, w, "tags", tags.join(" ")));
     }
     if let Some(k) = r.image_index() {
         lines.push(Line::raw(""));
         lines.extend(lineage(d, k, theme));
     }
-    let block = Block::bordered().title(Span::styled(" VM ", theme.title()));
-    f.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false }),
-        area,
-    );
+    pane(f, area, "VM", lines, scroll, theme);
 }
 
-pub fn image(f: &mut Frame<'_>, area: Rect, d: &Data, i: usize, theme: Theme) {
+pub fn image(f: &mut Frame<'_>, area: Rect, d: &Data, i: usize, scroll: usize, theme: Theme) {
+    let w = area.width.saturating_sub(2) as usize;
     let (img, ia) = (&d.inv.images[i], &d.a.images[i]);
     let usage = d.usage.of(&img.id);
-    let mut lines = vec![
-        kv(theme, "image", format!("{} ({})", img.name, img.id)),
+    let lines = [
+        kv(theme, w, "image", img.name.clone()),
+        kv_styled(
+            theme,
+            w,
+            "verdict",
+            format!("{} {}", ia.verdict.symbol(), ia.verdict.as_str()),
+            theme.verdict(ia.verdict),
+        ),
+        kv(theme, w, "reason", ia.reason.clone()),
+        kv(theme, w, "id", img.id.clone()),
         kv(
             theme,
+            w,
             "family",
             format!(
                 "{} {}  latest {}",
@@ -154,11 +245,13 @@ pub fn image(f: &mut Frame<'_>, area: Rect, d: &Data, i: usize, theme: Theme) {
         ),
         kv(
             theme,
+            w,
             "class",
             format!("{}: {}", ia.class.class, ia.class.reason),
         ),
         kv(
             theme,
+            w,
             "state",
             format!(
                 "{}, created {} ({} days), owner {}",
@@ -168,15 +261,8 @@ pub fn image(f: &mut Frame<'_>, area: Rect, d: &Data, i: usize, theme: Theme) {
                 img.owner
             ),
         ),
-        Line::from(vec![
-            Span::styled(format!("{:>10}: ", "verdict"), theme.title()),
-            Span::styled(
-                format!("{} {}", ia.verdict.symbol(), ia.verdict.as_str()),
-                theme.verdict(ia.verdict),
-            ),
-            Span::raw(format!("  {}", ia.reason)),
-        ]),
     ];
+    let mut lines: Vec<Line<'static>> = lines.into_iter().flatten().collect();
     let groups: Vec<&str> = usage
         .scale_groups
         .iter()
@@ -192,8 +278,7 @@ pub fn image(f: &mut Frame<'_>, area: Rect, d: &Data, i: usize, theme: Theme) {
             )
         })
         .collect();
-    let n =
-        |count: usize, word: &str| format!("{count} {word}{}", if count == 1 { "" } else { "s" });
+    let n = |count: usize, word: &str| crate::words::count(count as u64, word);
     lines.push(Line::styled(
         format!(
             "blast radius: {}, {}, {}",
@@ -204,19 +289,13 @@ pub fn image(f: &mut Frame<'_>, area: Rect, d: &Data, i: usize, theme: Theme) {
         theme.title(),
     ));
     if !groups.is_empty() {
-        lines.push(kv(theme, "groups", groups.join(", ")));
+        lines.extend(kv(theme, w, "groups", groups.join(", ")));
     }
     if !templates.is_empty() {
-        lines.push(kv(theme, "templates", templates.join(", ")));
+        lines.extend(kv(theme, w, "templates", templates.join(", ")));
     }
     lines.extend(build(d, i, theme));
     lines.extend(super::components::lines(d, i, theme));
     lines.extend(lineage(d, i, theme));
-    let block = Block::bordered().title(Span::styled(" Image ", theme.title()));
-    f.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false }),
-        area,
-    );
+    pane(f, area, "Image", lines, scroll, theme);
 }

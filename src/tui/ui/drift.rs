@@ -132,9 +132,11 @@ pub fn drift(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
         matrix_area,
     );
 
+    // Only points of the context in view: the trend and the matrix count the same VMs.
     let points: Vec<u64> = app
         .history
         .iter()
+        .filter(|p| p.is_of(app.context.as_deref()))
         .map(|p| p.at_or_above(Verdict::Outdated) as u64)
         .collect();
     let block = Block::bordered().title(Span::styled(
@@ -142,9 +144,10 @@ pub fn drift(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
         theme.title(),
     ));
     if points.len() < 2 {
+        let scope = app.context.as_deref().unwrap_or("all contexts");
         let msg = format!(
-            " {} scan(s) recorded; the trend needs two (each refresh, r, records one)",
-            points.len()
+            " {} recorded for {scope}; the trend needs two (each refresh, r, records one)",
+            crate::words::count(points.len() as u64, "scan"),
         );
         let msg = crate::tui::text::ellipsize(&msg, trend_area.width.saturating_sub(2) as usize);
         f.render_widget(
@@ -153,7 +156,8 @@ pub fn drift(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
         );
     } else {
         let last = points.last().copied().unwrap_or(0);
-        let block = block.title_bottom(format!(" {} scans, now {last} ", points.len()));
+        let scope = app.context.as_deref().unwrap_or("all contexts");
+        let block = block.title_bottom(format!(" {} scans of {scope}, now {last} ", points.len()));
         f.render_widget(
             Sparkline::default()
                 .data(&points)

@@ -1,7 +1,6 @@
 //! The Fleet, Images and Log lists: virtualised tables drawing only the visible window.
 
 use super::detail;
-use crate::drift::Verdict;
 use crate::tui::app::App;
 use crate::tui::fleet::Column;
 use crate::tui::layout;
@@ -13,10 +12,6 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 use ratatui::Frame;
-
-fn verdict_cell(v: Verdict, theme: Theme) -> Cell<'static> {
-    Cell::from(format!("{} {}", v.symbol(), v.as_str())).style(theme.verdict(v))
-}
 
 /// The bordered block of a table view, titled "Name shown / total", the filter and the
 /// marks; with its inner area and the number of rows under the header.
@@ -57,7 +52,7 @@ fn typed_invalid(app: &App) -> bool {
 
 pub fn fleet(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
     // Side by side only where both keep names readable; below the table otherwise.
-    let (table_area, detail_area) = layout::fleet(app, area);
+    let (table_area, detail_area) = layout::fleet(app.detail, area);
     let Some(d) = &app.data else {
         super::scanning(f, area, "Fleet");
         return;
@@ -133,8 +128,51 @@ pub fn fleet(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
         table_area,
     );
     if let (Some(area), Some(i)) = (detail_area, st.rows.selected()) {
-        detail::vm(f, area, d, i as usize, theme);
+        detail::vm(f, area, d, i as usize, app.pane_scroll, theme);
     }
+}
+
+/// The Images table's columns that fit `width`, each as wide as its longest value (a few
+/// capped): family, version, verdict and name always; then class, state, age, vms and
+/// region while the name keeps 16 columns. The name takes the rest; where even the kept
+/// columns do not fit, family and name give way, cut with `…`. Returns (column, width).
+fn fit_image_columns(titles: &[&str; 9], texts: &[[String; 9]], width: u16) -> Vec<(usize, u16)> {
+    const CAPS: [usize; 9] = [24, 18, 11, 8, 6, 12, 6, 14, usize::MAX];
+    const NAME: usize = 8;
+    const NAME_MIN: usize = 16;
+    let need: Vec<usize> = (0..9)
+        .map(|c| {
+            texts
+                .iter()
+                .map(|t| t[c].chars().count())
+                .chain([titles[c].chars().count()])
+                .max()
+                .unwrap_or(0)
+                .min(CAPS[c])
+        })
+        .collect();
+    let width = width as usize;
+    let used = |cols: &[usize]| cols.iter().map(|&c| need[c] + 1).sum::<usize>();
+    let mut shown = vec![0, 1, 2];
+    for c in [3, 5, 4, 6, 7] {
+        if used(&shown) + need[c] + 1 + NAME_MIN <= width {
+            shown.push(c);
+        }
+    }
+    shown.sort_unstable();
+    let mut widths: Vec<(usize, usize)> = shown.iter().map(|&c| (c, need[c])).collect();
+    // Too narrow even for the kept columns: the family gives way first (to 8).
+    let fixed = |w: &[(usize, usize)]| w.iter().map(|&(_, n)| n + 1).sum::<usize>();
+    if fixed(&widths) + NAME_MIN > width {
+        let over = fixed(&widths) + NAME_MIN - width;
+        widths[0].1 = widths[0].1.saturating_sub(over).max(8.min(need[0]));
+    }
+    let name_w = width.saturating_sub(fixed(&widths)).min(need[NAME].max(4));
+    widths.push((NAME, name_w));
+    widths
+        .into_iter()
+        .map(|(c, w)| (c, w.min(u16::MAX as usize) as u16))
+        .collect()
 }
 
 /// The reason column: last, taking what the others leave.
@@ -190,7 +228,7 @@ fn fit_columns(widths: &[u16; 12], width: u16, sort: usize) -> Vec<(usize, u16)>
 }
 
 pub fn images(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
-    let (table_area, detail_area) = layout::images(app, area);
+    let (table_area, detail_area) = layout::images(app.detail, area);
     let Some(d) = &app.data else {
         super::scanning(f, area, "Images");
         return;
@@ -205,13 +243,8 @@ pub fn images(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
         theme,
     );
     let window = st.rows.list.window(height, st.rows.shown.len());
-    // The name takes what the fixed columns leave (7 gaps of 1).
-    let name_w = (inner.width as usize).saturating_sub(20 + 16 + 11 + 7 + 5 + 12 + 5 + 12 + 8);
-    let header = Row::new([
-        "family", "version", "verdict", "class", "age", "state", "vms", "region", "name",
-    ])
-    .style(theme.title());
-    let rows: Vec<Row> = st.rows.shown[window.clone()]
+    // Every cell's full text first; then the columns that fit, each as wide as its values.
+    let texts: Vec<[String; 9]> = st.rows.shown[window.clone()]
         .iter()
         .enumerate()
         .map(|(k, &i)| {
@@ -232,38 +265,54 @@ pub fn images(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
             } else {
                 ""
             };
-            let row = Row::new(vec![
-                Cell::from(ellipsize(&family, 20)).style(theme.title()),
-                Cell::from(ellipsize(
-                    &format!("{marked}{}", ia.version.as_deref().unwrap_or("-")),
-                    16,
-                )),
-                verdict_cell(ia.verdict, theme),
-                Cell::from(ia.class.class.as_str()),
-                Cell::from(format!("{}d", ia.age_days)),
-                Cell::from(img.state.as_str()),
-                Cell::from(ia.vm_count.to_string()),
-                Cell::from(ellipsize(&img.region, 12)),
-                Cell::from(ellipsize(&img.name, name_w)),
-            ]);
-            if pos == st.rows.list.selected {
+            [
+                family,
+                format!("{marked}{}", ia.version.as_deref().unwrap_or("-")),
+                format!("{} {}", ia.verdict.symbol(), ia.verdict.as_str()),
+                ia.class.class.as_str().to_string(),
+                format!("{}d", ia.age_days),
+                img.state.as_str().to_string(),
+                ia.vm_count.to_string(),
+                img.region.clone(),
+                img.name.clone(),
+            ]
+        })
+        .collect();
+    const TITLES: [&str; 9] = [
+        "family", "version", "verdict", "class", "age", "state", "vms", "region", "name",
+    ];
+    let columns = fit_image_columns(&TITLES, &texts, inner.width);
+    let header = Row::new(
+        columns
+            .iter()
+            .map(|&(c, w)| ellipsize(TITLES[c], w as usize)),
+    )
+    .style(theme.title());
+    let rows: Vec<Row> = texts
+        .iter()
+        .enumerate()
+        .map(|(k, t)| {
+            let i = st.rows.shown[window.start + k] as usize;
+            let verdict = d.a.images[i].verdict;
+            let row = Row::new(columns.iter().map(|&(c, w)| {
+                let cell = Cell::from(ellipsize(&t[c], w as usize));
+                match c {
+                    0 => cell.style(theme.title()),
+                    2 => cell.style(theme.verdict(verdict)),
+                    _ => cell,
+                }
+            }));
+            if window.start + k == st.rows.list.selected {
                 row.style(theme.selected())
             } else {
                 row
             }
         })
         .collect();
-    let widths = [
-        Constraint::Length(20),
-        Constraint::Length(16),
-        Constraint::Length(11),
-        Constraint::Length(7),
-        Constraint::Length(5),
-        Constraint::Length(12),
-        Constraint::Length(5),
-        Constraint::Length(12),
-        Constraint::Min(20),
-    ];
+    let widths: Vec<Constraint> = columns
+        .iter()
+        .map(|&(_, w)| Constraint::Length(w))
+        .collect();
     f.render_widget(
         Table::new(rows, widths)
             .header(header)
@@ -272,7 +321,7 @@ pub fn images(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
         table_area,
     );
     if let (Some(area), Some(i)) = (detail_area, st.rows.selected()) {
-        detail::image(f, area, d, i as usize, theme);
+        detail::image(f, area, d, i as usize, app.pane_scroll, theme);
     }
 }
 
@@ -284,7 +333,11 @@ pub fn log(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
     } else {
         format!(" ─ filter: {}", app.log.filter)
     };
-    let title = format!(" Log {} lines{filter}{follow} ", lines.len());
+    let title = format!(
+        " Log {} lines{filter}{follow} (y: a line whole) ",
+        lines.len()
+    );
+    let title = ellipsize(&title, area.width.saturating_sub(2) as usize);
     let block = Block::bordered()
         .title(Span::styled(title, theme.title()))
         .borders(Borders::ALL);
@@ -305,7 +358,8 @@ pub fn log(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
                 tracing::Level::WARN => theme.warn(),
                 _ => Style::default(),
             };
-            let line = Line::styled(l.render(), style);
+            // A line longer than the pane ends with `…`; `y` shows it whole.
+            let line = Line::styled(ellipsize(&l.render(), inner.width as usize), style);
             if window.start + k == selected && !app.log.follow {
                 line.style(theme.selected())
             } else {

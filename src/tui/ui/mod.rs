@@ -38,7 +38,7 @@ pub fn draw(f: &mut Frame<'_>, app: &App, theme: Theme) {
         );
         return;
     }
-    let [header, body, footer] = crate::tui::layout::frame(app, area);
+    let [header, body, footer] = crate::tui::layout::frame(app.footer_lines(), area);
     chrome::header(f, header, app, theme);
     match app.view {
         View::Fleet => lists::fleet(f, body, app, theme),
@@ -49,7 +49,16 @@ pub fn draw(f: &mut Frame<'_>, app: &App, theme: Theme) {
         View::Conversions => conversions::conversions(f, body, app, theme),
     }
     chrome::footer(f, footer, app, theme);
+    // What follows may cover what was drawn (the fit checks tell the two apart).
+    crate::tui::text::begin_overlay();
     popup::popups(f, area, app, theme);
+}
+
+/// Only the popups and dialogs of `app`, on an empty frame (for the tests that check a
+/// dialog's text apart from the view it covers).
+pub fn draw_popups(f: &mut Frame<'_>, app: &App, theme: Theme) {
+    crate::tui::text::begin_overlay();
+    popup::popups(f, f.area(), app, theme);
 }
 
 /// A view's placeholder until the first scan lands.

@@ -1,7 +1,7 @@
 //! The new-plan dialog: the family list, the settings form, the review of the blast radius.
 
 use crate::tui::new_plan::{NewPlan, FIELDS};
-use crate::tui::text::ellipsize;
+use crate::tui::text::{ellipsize, shorten_ids, wrap_line};
 use crate::tui::theme::Theme;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -73,10 +73,13 @@ pub fn new_plan(f: &mut Frame<'_>, area: Rect, st: &NewPlan, theme: Theme) {
         }
         NewPlan::Review { lines, scroll, .. } => (
             " new plan 3/3: review (y writes the plan, esc back, j/k scroll) ".into(),
+            // Azure ids shortened to resource-group/name, and each line wrapped under its
+            // own indent (plus two), so columns hold and nothing is cut.
             lines
                 .iter()
+                .flat_map(|l| wrap_line(&shorten_ids(l), width))
                 .skip(*scroll)
-                .map(|l| Line::raw(l.clone()))
+                .map(Line::raw)
                 .collect(),
         ),
     };

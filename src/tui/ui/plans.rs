@@ -1,14 +1,15 @@
-//! The Plans view: the journal's plans (status, progress), and for the selected plan a gauge
-//! per wave and the per-VM status of its current wave.
+//! The Plans view: the journal's plans (status, progress), and for the selected plan its
+//! message, blast radius, a bar per wave and the per-VM status of its current wave, in a
+//! pane that scrolls (`J`/`K`) so no wave is hidden on a short terminal.
 
 use crate::plan::{PlanStatus, StepState};
 use crate::tui::app::App;
-use crate::tui::text::{ellipsize, id_cell, short_id};
+use crate::tui::text::{ellipsize, id_cell, short_id, wrap_line};
 use crate::tui::theme::Theme;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Cell, Gauge, Paragraph, Row, Table};
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
 use ratatui::Frame;
 use std::collections::HashMap;
 
@@ -22,7 +23,7 @@ fn status_style(s: PlanStatus, theme: Theme) -> Style {
 
 pub fn plans(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
     let st = &app.plans;
-    let [top, bottom] = crate::tui::layout::plans(app, area);
+    let [top, bottom] = crate::tui::layout::plans(app.plans.plans.len(), area);
     let title = format!(" plans {} ", st.plans.len());
     let block = Block::bordered().title(Span::styled(title, theme.title()));
     if st.plans.is_empty() {
@@ -33,6 +34,36 @@ pub fn plans(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
         f.render_widget(Paragraph::new(text).block(block), area);
         return;
     }
+    // Columns as wide as their values: the target version is never cut while the plan
+    // id has room to give (ids give way first, with `…`).
+    let target =
+        |p: &crate::tui::messages::PlanView| format!("{} → {}", p.plan.family, p.plan.version);
+    let status_w = st
+        .plans
+        .iter()
+        .map(|p| p.row.status.as_str().len())
+        .max()
+        .unwrap_or(6)
+        .max(6);
+    let replaced_w = 11;
+    let inner_w = (top.width as usize).saturating_sub(2 + 3);
+    let target_need = st
+        .plans
+        .iter()
+        .map(|p| target(p).chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(16);
+    let id_need = st
+        .plans
+        .iter()
+        .map(|p| p.row.id.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(4);
+    let room = inner_w.saturating_sub(status_w + replaced_w);
+    let target_w = target_need.min(room.saturating_sub(room.min(id_need).min(12)));
+    let id_w = room.saturating_sub(target_w).min(id_need);
     let rows: Vec<Row> = st
         .plans
         .iter()
@@ -40,10 +71,13 @@ pub fn plans(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
         .map(|(i, p)| {
             let done: usize = p.waves.iter().map(|w| w.done + w.healthy).sum();
             let row = Row::new(vec![
-                Cell::from(p.row.id.clone()),
-                Cell::from(format!("{} → {}", p.plan.family, p.plan.version)),
+                Cell::from(ellipsize(&p.row.id, id_w)),
+                Cell::from(ellipsize(&target(p), target_w)),
                 Cell::from(p.row.status.as_str()).style(status_style(p.row.status, theme)),
-                Cell::from(format!("{done}/{}", p.plan.vm_count())),
+                Cell::from(ellipsize(
+                    &format!("{done}/{}", p.plan.vm_count()),
+                    replaced_w,
+                )),
             ]);
             if i == st.list.selected {
                 row.style(theme.selected())
@@ -55,65 +89,53 @@ pub fn plans(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
     let table = Table::new(
         rows,
         [
-            Constraint::Min(30),
-            Constraint::Length(26),
-            Constraint::Length(18),
-            Constraint::Length(11),
+            Constraint::Length(id_w as u16),
+            Constraint::Length(target_w as u16),
+            Constraint::Length(status_w as u16),
+            Constraint::Length(replaced_w as u16),
         ],
     )
-    .header(Row::new(["PLAN", "FAMILY → VERSION", "STATUS", "REPLACED"]).style(theme.title()))
+    .header(
+        Row::new([
+            ellipsize("PLAN", id_w),
+            ellipsize("FAMILY → VERSION", target_w),
+            "STATUS".to_string(),
+            "REPLACED".to_string(),
+        ])
+        .style(theme.title()),
+    )
     .block(block);
     f.render_widget(table, top);
     let Some(p) = st.selected() else { return };
-    let title = format!(
-        " {} — a approve · p pause · X abort · R rollback · n new plan ",
-        p.row.id
-    );
-    let block = Block::bordered().title(Span::styled(
-        ellipsize(&title, bottom.width.saturating_sub(2) as usize),
-        theme.title(),
-    ));
-    let inner = block.inner(bottom);
-    f.render_widget(block, bottom);
-    let waves = p.plan.waves.len() as u16;
+    let width = bottom.width.saturating_sub(2).max(1) as usize;
+    let mut lines: Vec<Line<'static>> = Vec::new();
     let message = if p.row.message.is_empty() {
         p.row.status.as_str().to_string()
     } else {
         p.row.message.clone()
     };
-    // The message wraps: a blocked rung's reason is read whole, never cut at the border.
-    let width = inner.width.max(1) as usize;
-    let msg_lines = (message.chars().count().div_ceil(width) as u16).clamp(1, inner.height / 2);
-    let [msg, gauges, vms] = Layout::vertical([
-        Constraint::Length(msg_lines + 1),
-        Constraint::Length(waves.min(inner.height.saturating_sub(3) / 2)),
-        Constraint::Min(1),
-    ])
-    .areas(inner);
-    let [msg_text, msg_blast] =
-        Layout::vertical([Constraint::Length(msg_lines), Constraint::Length(1)]).areas(msg);
-    f.render_widget(
-        Paragraph::new(Line::from(Span::styled(
-            message,
-            status_style(p.row.status, theme),
-        )))
-        .wrap(ratatui::widgets::Wrap { trim: false }),
-        msg_text,
+    // The message and blast radius wrap: a blocked rung's reason and a due date are read
+    // whole, never cut at the border.
+    let style = status_style(p.row.status, theme);
+    lines.extend(
+        wrap_line(&message, width)
+            .into_iter()
+            .map(|l| Line::styled(l, style)),
     );
-    f.render_widget(
-        Paragraph::new(Line::from(Span::styled(
-            ellipsize(
-                &crate::plan::show::blast_radius(&p.plan),
-                msg_blast.width as usize,
-            ),
-            theme.dim(),
-        ))),
-        msg_blast,
+    let blast = crate::plan::show::blast_radius(&p.plan);
+    lines.extend(
+        wrap_line(&blast, width)
+            .into_iter()
+            .map(|l| Line::styled(l, theme.dim())),
     );
-    for (w, prog) in p.waves.iter().enumerate().take(gauges.height as usize) {
-        let r = Rect::new(gauges.x, gauges.y + w as u16, gauges.width, 1);
+    // One line per wave: a bar and its counts.
+    let waves = p.plan.waves.len();
+    let bar_w = 10.min(width / 4);
+    for (w, prog) in p.waves.iter().enumerate() {
+        let ratio = prog.ratio().clamp(0.0, 1.0);
+        let filled = ((ratio * bar_w as f64).round() as usize).min(bar_w);
         let label = format!(
-            "wave {} · {}/{} replaced · {} in flight · {} failed",
+            " wave {} of {waves} · {}/{} replaced · {} in flight · {} failed",
             w + 1,
             prog.done + prog.healthy,
             prog.total,
@@ -125,13 +147,13 @@ pub fn plans(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
         } else {
             theme.accent(ratatui::style::Color::Green)
         };
-        f.render_widget(
-            Gauge::default()
-                .gauge_style(style)
-                .ratio(prog.ratio().clamp(0.0, 1.0))
-                .label(label),
-            r,
-        );
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("{}{}", "█".repeat(filled), "░".repeat(bar_w - filled)),
+                style,
+            ),
+            Span::raw(ellipsize(&label, width.saturating_sub(bar_w))),
+        ]));
     }
     let steps: HashMap<&str, _> = p.steps.iter().map(|s| (s.key.as_str(), s)).collect();
     let w = p.current_wave();
@@ -141,6 +163,11 @@ pub fn plans(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
         .get(w)
         .map(|wave| wave.vms.as_slice())
         .unwrap_or_default();
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        ellipsize(&format!("wave {} of {waves}:", w + 1), width),
+        theme.title(),
+    ));
     // The id columns take what their ids need (Azure rg/name in full where it fits), and
     // leave the error at least 10 columns.
     let need = |f: &dyn Fn(&crate::plan::spec::PlanVm) -> String| {
@@ -150,6 +177,7 @@ pub fn plans(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
             .max()
             .unwrap_or(0)
     };
+    let name_w = need(&|v| v.name.clone()).clamp(2, 22);
     let need_id = need(&|v| short_id(&v.id)).max(2);
     let need_rep = need(&|v| {
         steps
@@ -159,48 +187,64 @@ pub fn plans(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
             .unwrap_or_default()
     })
     .max(11);
-    let avail = (vms.width as usize).saturating_sub(22 + 12 + 10 + 4);
+    let avail = width.saturating_sub(name_w + 12 + 10 + 4);
     let rep_w = need_rep.min(avail / 2);
     let id_w = need_id.min(avail.saturating_sub(rep_w));
-    let err_w = (vms.width as usize).saturating_sub(22 + id_w + 12 + rep_w + 4);
-    let rows: Vec<Row> = wave_vms
-        .iter()
-        .take(vms.height.saturating_sub(1) as usize)
-        .map(|vm| {
-            let s = steps.get(format!("vm:{}", vm.id).as_str());
-            let state = s.map_or(StepState::Pending, |s| s.state);
-            let style = match state {
-                StepState::Failed => theme.danger(),
-                StepState::Started | StepState::Launched | StepState::Terminating => theme.warn(),
-                _ => Style::default(),
-            };
-            // Ids keep their distinguishing tail (Azure: rg/name), never a shared prefix.
-            let replacement = s.and_then(|s| s.result.as_deref()).unwrap_or_default();
-            Row::new(vec![
-                Cell::from(ellipsize(&vm.name, 22)),
-                Cell::from(id_cell(&vm.id, id_w)),
-                Cell::from(state.as_str()).style(style),
-                Cell::from(id_cell(replacement, rep_w)),
-                // Cut with …; the whole error is in the Log view (each step event).
-                Cell::from(ellipsize(
-                    s.and_then(|s| s.error.as_deref()).unwrap_or_default(),
-                    err_w,
-                )),
-            ])
-        })
-        .collect();
-    f.render_widget(
-        Table::new(
-            rows,
-            [
-                Constraint::Length(22),
-                Constraint::Length(id_w as u16),
-                Constraint::Length(12),
-                Constraint::Length(rep_w as u16),
-                Constraint::Min(10),
-            ],
+    let err_w = width.saturating_sub(name_w + id_w + 12 + rep_w + 4);
+    let cells = |a: String, b: String, c: String, d: String, e: String| {
+        format!(
+            "{a:<name_w$} {b:<id_w$} {c:<12} {d:<rep_w$} {e}",
+            a = ellipsize(&a, name_w),
+            b = b,
+            c = ellipsize(&c, 12),
+            d = d,
+            e = ellipsize(&e, err_w),
         )
-        .header(Row::new(["VM", "ID", "STEP", "REPLACEMENT", "ERROR"]).style(theme.title())),
-        vms,
+    };
+    lines.push(Line::styled(
+        ellipsize(
+            &cells(
+                "VM".into(),
+                ellipsize("ID", id_w),
+                "STEP".into(),
+                ellipsize("REPLACEMENT", rep_w),
+                "ERROR".into(),
+            ),
+            width,
+        ),
+        theme.title(),
+    ));
+    for vm in wave_vms {
+        let s = steps.get(format!("vm:{}", vm.id).as_str());
+        let state = s.map_or(StepState::Pending, |s| s.state);
+        let style = match state {
+            StepState::Failed => theme.danger(),
+            StepState::Started | StepState::Launched | StepState::Terminating => theme.warn(),
+            _ => Style::default(),
+        };
+        // Ids keep their distinguishing tail (Azure: rg/name), never a shared prefix.
+        let replacement = s.and_then(|s| s.result.as_deref()).unwrap_or_default();
+        // Cut with …; the whole error is in the Log view (each step event).
+        let text = cells(
+            vm.name.clone(),
+            id_cell(&vm.id, id_w),
+            state.as_str().to_string(),
+            id_cell(replacement, rep_w),
+            s.and_then(|s| s.error.clone()).unwrap_or_default(),
+        );
+        lines.push(Line::styled(ellipsize(text.trim_end(), width), style));
+    }
+    let keys = if app.readonly {
+        "read-only"
+    } else {
+        "a approve · p pause · X abort · R rollback · n new plan"
+    };
+    super::detail::pane(
+        f,
+        bottom,
+        &format!("{} — {keys}", p.row.id),
+        lines,
+        app.pane_scroll,
+        theme,
     );
 }

@@ -26,8 +26,15 @@ pub fn popups(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
                 " raw JSON (j/k scroll, esc close) ",
                 theme.title(),
             ));
+            // Long values wrap at words under their key's indent: nothing is cut.
+            let width = rect.width.saturating_sub(2) as usize;
+            let lines: Vec<Line> = text
+                .lines()
+                .flat_map(|l| crate::tui::text::wrap_line(l, width))
+                .map(Line::raw)
+                .collect();
             f.render_widget(
-                Paragraph::new(text.as_str())
+                Paragraph::new(lines)
                     .block(block)
                     .scroll((*scroll as u16, 0)),
                 rect,
@@ -73,18 +80,40 @@ fn help(f: &mut Frame<'_>, area: Rect, app: &App, scroll: usize, theme: Theme) {
         format!("Keys in the {} view", app.view.name()),
         theme.title(),
     )];
+    // Each key's text wraps under its own column rather than being cut.
+    let width = 96.min(area.width).saturating_sub(2) as usize;
     for (keys, what) in app.keymap.help(app.view) {
-        lines.push(Line::from(vec![
-            Span::styled(format!("  {keys:<14}"), theme.title()),
-            Span::raw(what),
-        ]));
+        let lead = format!("  {keys:<14}");
+        for (i, l) in crate::tui::text::wrap(&lead, what, width)
+            .into_iter()
+            .enumerate()
+        {
+            match l.strip_prefix(lead.as_str()) {
+                Some(rest) if i == 0 => lines.push(Line::from(vec![
+                    Span::styled(lead.clone(), theme.title()),
+                    Span::raw(rest.to_string()),
+                ])),
+                _ => lines.push(Line::raw(l)),
+            }
+        }
+    }
+    if app.view == crate::tui::keymap::View::Conversions {
+        lines.push(Line::raw(""));
+        let syntax = crate::tui::conversions::PROMPT_HELP;
+        for l in crate::tui::text::wrap("  n prompt: ", syntax, width) {
+            lines.push(Line::raw(l));
+        }
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled(
         "Filter: text  field:glob  a,b  tag:key=value  !negate",
         theme.title(),
     ));
-    lines.push(Line::raw("  fields: name id cloud account region state size image family version verdict owner group"));
+    // The fields come from the filter itself, wrapped to the dialog (never cut).
+    let fields: Vec<&str> = crate::report::filter::field_names().collect();
+    for l in crate::tui::text::wrap("  fields: ", &fields.join(" "), width) {
+        lines.push(Line::raw(l));
+    }
     if app.readonly {
         lines.push(Line::styled(
             "read-only: mutating keys are disabled",
