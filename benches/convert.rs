@@ -12,8 +12,7 @@
 //! only the conversions named a and b; DRYDOCK_BENCH_SHA256=1 has drydock hash too;
 //! DRYDOCK_BENCH_SETTLE the pause before each run, see `fresh`).
 
-#[path = "support/measure.rs"]
-mod measure;
+use drydock_testkit::measure;
 
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;

@@ -11,10 +11,8 @@
 //! where the disks go; they are kept there between runs).
 
 #[allow(dead_code)]
-#[path = "../tests/inspect/disks.rs"]
-mod disks;
-#[path = "support/measure.rs"]
-mod measure;
+use drydock_testkit::disks;
+use drydock_testkit::measure;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -3,8 +3,7 @@
 //!
 //! Run: `cargo bench --bench report` (sizes: DRYDOCK_BENCH_VMS, DRYDOCK_BENCH_IMAGES).
 
-#[path = "support/measure.rs"]
-mod measure;
+use drydock_testkit::measure;
 
 use std::process::{Command, Stdio};
 

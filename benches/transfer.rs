@@ -9,14 +9,10 @@
 //! Run: `cargo bench --bench transfer` (DRYDOCK_BENCH_GIB sets the size, DRYDOCK_BENCH_DIR
 //! where the disks go; the input is kept there between runs).
 
-#[path = "../tests/azure/azurite.rs"]
-mod azurite;
-#[path = "support/measure.rs"]
-mod measure;
-#[path = "../tests/moto/server.rs"]
-mod moto;
-#[path = "../tests/azure/server.rs"]
-mod server;
+use drydock_testkit::azurite;
+use drydock_testkit::fake_arm as server;
+use drydock_testkit::measure;
+use drydock_testkit::moto;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -136,7 +136,7 @@ fn diff_between_two_versions_in_every_form() {
     assert_eq!(again["added"][0]["name"], "newpkg");
     assert_eq!(again["os"], v["os"]);
     // An SBOM published at a URL stands in too.
-    let server = common::HttpServer::serve(home.path());
+    let server = drydock_testkit::http::HttpServer::serve(home.path());
     let url = server.url("v1.json");
     let by_url: serde_json::Value =
         serde_json::from_str(&run(&["inspect", "--diff", &url, n, "--format", "json"])).unwrap();

@@ -5,7 +5,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod diff;
-mod disks;
+use drydock_testkit::disks;
 mod hostile_fs;
 mod lint;
 mod ova;

@@ -3,19 +3,14 @@
 //! provenance on every image, sparse uploads counted at the servers, interrupted transfers
 //! cleaned up, and bad inputs refused before anything is uploaded.
 
-#[path = "../azure/azurite.rs"]
-mod azurite;
+use drydock_testkit::azurite;
 #[path = "../common/mod.rs"]
 mod common;
+use drydock_testkit::azure_seed as seed;
 #[allow(dead_code)]
-#[path = "../inspect/disks.rs"]
-mod disks;
-#[path = "../moto/server.rs"]
-mod moto;
-#[path = "../azure/seed.rs"]
-mod seed;
-#[path = "../azure/server.rs"]
-mod server;
+use drydock_testkit::disks;
+use drydock_testkit::fake_arm as server;
+use drydock_testkit::moto;
 
 mod env;
 mod plans;

@@ -2,6 +2,7 @@
 //! chunks with a 4 KiB zero map → writer), an atomic, hashed output, and OVA packing.
 //! Knows nothing of the UI: progress goes to a callback.
 
+pub mod bytes;
 pub mod deflate;
 pub mod disk;
 pub mod error;
@@ -125,7 +126,9 @@ pub fn probe(src: &Source) -> Result<Format> {
         return Ok(Format::Qcow2);
     }
     if head.starts_with(vmdk::MAGIC) {
-        let flags = u32::from_le_bytes(head[8..12].try_into().expect("4 bytes"));
+        // A file too short for its flags is a sparse VMDK whose header the reader
+        // refuses, naming the offset.
+        let flags = bytes::get_le32(head, 8).unwrap_or(0);
         return Ok(if flags & vmdk::FLAG_COMPRESSED != 0 {
             Format::Vmdk
         } else {

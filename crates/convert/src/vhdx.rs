@@ -3,9 +3,10 @@
 //! block allocation table with its interleaved sector-bitmap entries. A header naming a log
 //! (a dirty image that needs its log replayed) and differencing disks are refused.
 
+use super::bytes::{le16, le32, le64};
 use super::disk::{block_read, block_run, DiskInfo, DiskReader, Run};
 use super::error::{corrupt, unsupported, Result};
-use super::source::{le16, le32, le64, Source, MAX_TABLE_BYTES};
+use super::source::{Source, MAX_TABLE_BYTES};
 use super::Format;
 
 const F: &str = "vhdx";

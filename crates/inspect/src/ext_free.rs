@@ -17,10 +17,10 @@ pub struct FreeSpace {
 }
 
 fn le16(b: &[u8], o: usize) -> u64 {
-    u64::from(u16::from_le_bytes([b[o], b[o + 1]]))
+    u64::from(drydock_convert::bytes::le16(b, o))
 }
 fn le32(b: &[u8], o: usize) -> u64 {
-    u64::from(u32::from_le_bytes(b[o..o + 4].try_into().expect("4 bytes")))
+    u64::from(drydock_convert::bytes::le32(b, o))
 }
 
 /// Whether group `g` holds a superblock backup under `sparse_super`.

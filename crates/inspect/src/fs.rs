@@ -42,7 +42,7 @@ pub fn identify(start: u64, size: u64, read: &mut ReadAt<'_>) -> Result<Filesyst
     let at = |o: usize, n: usize| head.get(o..o + n);
     // ext2/3/4: the superblock at 1024, magic 0xEF53 at 56.
     if let Some(sb) = at(1024, 1024).filter(|sb| sb[56..58] == [0x53, 0xEF]) {
-        let le32 = |o: usize| u32::from_le_bytes(sb[o..o + 4].try_into().expect("4 bytes"));
+        let le32 = |o: usize| drydock_convert::bytes::le32(sb, o);
         let log = le32(24);
         if log > 6 {
             return Err(InspectError::corrupt(

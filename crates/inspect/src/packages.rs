@@ -96,8 +96,7 @@ const MAX_ENTRIES: usize = 0xffff;
 /// index count and data length, big-endian, then the 16-byte index entries and the data).
 pub fn parse_rpm_header(blob: &[u8]) -> Result<Package, String> {
     let be32 = |o: usize| -> Result<u32, String> {
-        blob.get(o..o + 4)
-            .map(|b| u32::from_be_bytes(b.try_into().expect("4 bytes")))
+        drydock_convert::bytes::get_be32(blob, o)
             .ok_or_else(|| format!("header ends at {} before offset {o}", blob.len()))
     };
     let count = be32(0)? as usize;
@@ -141,10 +140,9 @@ pub fn parse_rpm_header(blob: &[u8]) -> Result<Package, String> {
             (TAG_ARCH, TYPE_STRING) => p.architecture = string()?,
             (TAG_LICENSE, TYPE_STRING | TYPE_I18N) => p.licenses = vec![string()?],
             (TAG_EPOCH, TYPE_INT32) => {
-                let b = data
-                    .get(offset..offset + 4)
+                let e = drydock_convert::bytes::get_be32(data, offset)
                     .ok_or_else(|| format!("tag {tag}: offset {offset} past the data store"))?;
-                epoch = Some(u32::from_be_bytes(b.try_into().expect("4 bytes")));
+                epoch = Some(e);
             }
             _ => {}
         }

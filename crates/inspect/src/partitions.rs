@@ -46,15 +46,7 @@ pub struct Table {
     pub warnings: Vec<String>,
 }
 
-fn le16(b: &[u8], o: usize) -> u16 {
-    u16::from_le_bytes([b[o], b[o + 1]])
-}
-fn le32(b: &[u8], o: usize) -> u32 {
-    u32::from_le_bytes(b[o..o + 4].try_into().expect("4 bytes"))
-}
-fn le64(b: &[u8], o: usize) -> u64 {
-    u64::from_le_bytes(b[o..o + 8].try_into().expect("8 bytes"))
-}
+use drydock_convert::bytes::{le16, le32, le64};
 
 /// A GUID in its usual text form (mixed-endian, as GPT stores it).
 pub fn guid(b: &[u8]) -> String {

@@ -5,8 +5,7 @@
 //! Run: `cargo bench -p drydock-aws --bench scan` (moto from DRYDOCK_TEST_PYTHON, else the
 //! venv tests/run.sh installs).
 
-#[path = "../../../tests/moto/server.rs"]
-mod server;
+use drydock_testkit::moto as server;
 
 use drydock_api::Provider;
 use drydock_aws::{AwsAccount, AwsProvider, Regions};

@@ -8,8 +8,7 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-#[path = "../../../tests/moto/server.rs"]
-mod server;
+use drydock_testkit::moto as server;
 
 fn moto() -> server::MotoServer {
     server::MotoServer::start(&[])

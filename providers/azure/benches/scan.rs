@@ -5,8 +5,7 @@
 //!
 //! Run: `cargo bench -p drydock-azure --bench scan` (python3 serves the fake).
 
-#[path = "../../../tests/azure/server.rs"]
-mod server;
+use drydock_testkit::fake_arm as server;
 
 use azure_mgmt_compute::package_2024_07_01::Client;
 use drydock_api::Provider;

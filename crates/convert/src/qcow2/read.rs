@@ -2,9 +2,10 @@
 //! zero and compressed clusters, reads coalesced over contiguous clusters.
 
 use super::{COMPRESSED, COPIED, F, KNOWN_INCOMPAT, L2_OFFSET_MASK, MAGIC, ZERO_FLAG};
+use crate::bytes::{be32, be64};
 use crate::disk::{DiskInfo, DiskReader, Run};
 use crate::error::{corrupt, unsupported, Result};
-use crate::source::{be32, be64, Source, MAX_TABLE_BYTES};
+use crate::source::{Source, MAX_TABLE_BYTES};
 use crate::Format;
 use libdeflater::Decompressor;
 

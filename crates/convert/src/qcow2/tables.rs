@@ -4,8 +4,9 @@
 //! file) and the snapshot table (at most 65,536 snapshots, aligned, inside the file).
 
 use super::F;
+use crate::bytes::{be32, be64};
 use crate::error::{corrupt, Result};
-use crate::source::{be32, be64, Source};
+use crate::source::Source;
 
 /// qemu's limits: QCOW_MAX_REFTABLE_SIZE (8 MiB), QCOW_MAX_SNAPSHOTS, and the size of a
 /// snapshot table entry's fixed part.

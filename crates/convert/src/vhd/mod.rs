@@ -5,10 +5,11 @@
 //! creator "win ", so readers take the exact current size. Azure mode rounds the size up to
 //! a whole MiB.
 
+use super::bytes::{be16, be32, be64};
 use super::disk::{block_read, block_run, DiskInfo, DiskReader, Run};
 use super::error::{corrupt, unsupported, Result};
 use super::raw::RawReader;
-use super::source::{be16, be32, be64, Source, MAX_TABLE_BYTES};
+use super::source::{Source, MAX_TABLE_BYTES};
 use super::Format;
 
 mod write;

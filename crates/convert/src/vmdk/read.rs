@@ -5,9 +5,10 @@ use super::{
     F, FLAG_COMPRESSED, FLAG_MARKERS, FLAG_NEWLINE, GD_AT_END, MAGIC, MARKER_FOOTER,
     MAX_DESCRIPTOR, MAX_GRAIN_SECTORS,
 };
+use crate::bytes::{le16, le32, le64};
 use crate::disk::{block_read, block_run, DiskInfo, DiskReader, Run};
 use crate::error::{corrupt, unsupported, Result};
-use crate::source::{le16, le32, le64, Source, MAX_TABLE_BYTES};
+use crate::source::{Source, MAX_TABLE_BYTES};
 use crate::Format;
 use libdeflater::Decompressor;
 

@@ -11,8 +11,7 @@ use drydock_api::{
 use drydock_aws::{AwsAccount, AwsProvider, Regions};
 use std::sync::Mutex;
 
-#[path = "../../../../tests/moto/server.rs"]
-mod server;
+use drydock_testkit::moto as server;
 
 /// moto for one test, with SDK clients pointed at it.
 struct Moto {

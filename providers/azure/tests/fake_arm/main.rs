@@ -4,8 +4,7 @@
 //! scan problem, throttling, malformed answers, an unreachable endpoint); its changes in
 //! `mutations`, and what plans need (replacements, scale sets, capture) in `plans`.
 
-#[path = "../../../../tests/azure/server.rs"]
-mod server;
+use drydock_testkit::fake_arm as server;
 
 use drydock_api::{ImageState, Provider, ScanResult, VmState};
 use drydock_azure::credential::StaticToken;
@@ -13,8 +12,7 @@ use drydock_azure::{AzureProvider, AzureSubscription, CredentialSource, Location
 use server::FakeArm;
 use std::sync::Arc;
 
-#[path = "../../../../tests/azure/seed.rs"]
-mod seed;
+use drydock_testkit::azure_seed as seed;
 
 use seed::{seed, SUB};
 use serde_json::json;

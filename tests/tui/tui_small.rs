@@ -2,7 +2,7 @@
 //! snapshots of each, help that scrolls, columns that stay put while paging, a sort marker
 //! that never disappears, cut values that say so, and a detail pane that keeps names whole.
 
-mod common;
+use crate::common;
 
 use common::dash::{demo_app, press, screen};
 

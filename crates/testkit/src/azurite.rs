@@ -3,8 +3,6 @@
 //! test or benchmark; stops it when dropped. Its access log (one line per request) is kept
 //! so tests can count Put Page calls.
 
-#![allow(dead_code)]
-
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

@@ -1,12 +1,10 @@
 //! The real binary against the fake Azure Resource Manager: `drydock report` over a seeded
 //! subscription configured in `[[azure.subscriptions]]` with `credential = "token"`.
 
-mod common;
+use crate::common;
 
-#[path = "azure/seed.rs"]
-mod seed;
-#[path = "azure/server.rs"]
-mod server;
+use drydock_testkit::azure_seed as seed;
+use drydock_testkit::fake_arm as server;
 
 use common::{drydock, run};
 

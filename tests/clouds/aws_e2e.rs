@@ -2,14 +2,13 @@
 //! demo/moto_fleet.py seeded through the EC2 API, then the real binary scans it through
 //! `[[aws.accounts]]` and every VM must get the verdict its `expect` tag names.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-#[path = "moto/server.rs"]
-mod server;
+use drydock_testkit::moto as server;
 
 fn start_moto(amis: &Path) -> (server::MotoServer, String) {
     let moto = server::MotoServer::start(&[("MOTO_AMIS_PATH", amis.as_os_str())]);
@@ -163,10 +162,8 @@ fn bad_aws_config_names_line_and_key() {
     );
 }
 
-#[path = "azure/seed.rs"]
-mod azure_seed;
-#[path = "azure/server.rs"]
-mod azure_server;
+use drydock_testkit::azure_seed;
+use drydock_testkit::fake_arm as azure_server;
 
 #[test]
 fn one_report_over_aws_and_azure_contexts_side_by_side() {

@@ -2,7 +2,7 @@
 //! fleet: insta snapshots of every view, verdict colours checked cell by cell, and a
 //! NO_COLOR rendering that keeps every state readable without colour.
 
-mod common;
+use crate::common;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use drydock::drift::Verdict;

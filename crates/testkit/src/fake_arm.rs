@@ -1,9 +1,7 @@
-//! Starts tests/azure/fake_arm.py (a fake Azure Resource Manager, Python standard library
-//! only) on a free loopback port with a seed, for one test; stops it when dropped. Included
-//! with `#[path]` by the Azure provider's tests. The script is found through the runtime
-//! `CARGO_MANIFEST_DIR`, and the fake's log is shown if it exits before it listens.
-
-#![allow(dead_code)]
+//! The fake Azure Resource Manager (`servers/fake_arm.py`, Python standard library only,
+//! with disk grants in Azurite through `servers/fake_disks.py`), started on a free loopback
+//! port with a seed for one test and stopped when dropped; its log is shown if it exits
+//! before it listens.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -16,20 +14,9 @@ pub struct FakeArm {
     pub url: String,
 }
 
-fn script() -> PathBuf {
-    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
-    manifest
-        .ancestors()
-        .map(|d| d.join("tests/azure/fake_arm.py"))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| {
-            panic!(
-                "tests/azure/fake_arm.py not found above {}",
-                manifest.display()
-            )
-        })
+/// The fake Resource Manager (with `fake_disks.py` beside it).
+pub fn script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("servers/fake_arm.py")
 }
 
 impl FakeArm {

@@ -5,8 +5,6 @@
 //! on the definition itself (meaning its latest version), and a scale set on the
 //! definition with three instances, one not on the latest model (still on 2026.9.1).
 
-#![allow(dead_code)]
-
 use serde_json::{json, Value};
 
 pub const SUB: &str = "6b1f3c2e-0000-4000-8000-000000000001";

@@ -1,7 +1,7 @@
 //! Golden outputs of every report format on the demo fleet at a fixed clock (insta).
 //! Review changes with `cargo insta review` or `INSTA_UPDATE=always cargo test --test golden`.
 
-mod common;
+use crate::common;
 
 use common::{drydock, run};
 
@@ -64,7 +64,7 @@ fn table_grouped_by_region() {
 #[test]
 fn the_readme_schema_lists_every_group_by_value() {
     use clap::ValueEnum;
-    let readme = include_str!("../README.md");
+    let readme = include_str!("../../README.md");
     let row = readme
         .lines()
         .find(|l| l.starts_with("| `group_by` |"))

@@ -2,7 +2,7 @@
 //! production, read-only), its rendering, and a plan action run as the runtime runs it —
 //! on the simulated demo clouds with a real journal.
 
-mod common;
+use crate::common;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use drydock::config::Config;

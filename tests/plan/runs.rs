@@ -3,8 +3,8 @@
 //! resume each time), fault injection, the wave gate and rollback, the in-use refusal and
 //! the read-only refusal.
 
-mod common;
-mod plan_env;
+use crate::common;
+use crate::env as plan_env;
 
 use plan_env::*;
 use serde_json::Value;

@@ -1,6 +1,6 @@
 //! The binary end to end: exit codes, filters, config errors, snapshots and diffs.
 
-mod common;
+use crate::common;
 
 use common::{drydock, run};
 use serde_json::Value;
@@ -562,4 +562,17 @@ fn an_unreadable_snapshot_is_said_once() {
     assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("nope.json"), "{err}");
+}
+
+#[test]
+fn a_six_byte_vmdk_is_an_error_not_a_crash() {
+    let h = home();
+    let disk = h.path().join("k.vmdk");
+    fs::write(&disk, b"KDMV\x01\x00").unwrap();
+    for args in [vec!["inspect"], vec!["convert", "--check"], vec!["lint"]] {
+        let (code, _, err) = run(drydock(h.path()).args(&args).arg(&disk));
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(err.starts_with("error: "), "{args:?}: {err}");
+    }
 }

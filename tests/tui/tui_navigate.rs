@@ -2,7 +2,7 @@
 //! cell opening the Fleet there, `:` aliases with tab cycling, and a plan made from the
 //! dashboard and written like `plan new`.
 
-mod common;
+use crate::common;
 
 use common::dash::{demo_app, press, screen};
 use drydock::tui::app::Mode;

@@ -2,7 +2,7 @@
 //! typed for production), a read-only context's refusal, and a partly failed action whose
 //! failed rows stay marked and whose causes are kept in full.
 
-mod common;
+use crate::common;
 
 use common::dash::{app_with, key, typed};
 use drydock::gate::Confirmation;

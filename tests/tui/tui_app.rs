@@ -1,6 +1,6 @@
 //! The dashboard's reducer, driven by actions as the runtime would: keys, scans, results.
 
-mod common;
+use crate::common;
 
 use crossterm::event::KeyModifiers;
 use drydock::tui::app::{ExportFormat, Mode};

@@ -1,13 +1,7 @@
-//! Starts tests/moto/server.py (moto's EC2 API with drydock's additions) on a free loopback
-//! port for one test or benchmark, and stops it when dropped. Included with `#[path]` by the
-//! AWS provider's tests and bench and by the end-to-end tests, so there is one copy.
-//!
-//! The script is found through the *runtime* `CARGO_MANIFEST_DIR` (cargo and nextest set it
-//! for every test process), so a test binary built in another checkout that shares the target
-//! directory still finds this checkout's script. moto's log goes to a file; if the server
-//! exits before it listens, the panic shows that log instead of waiting out the timeout.
-
-#![allow(dead_code)]
+//! moto (a local EC2, Auto Scaling, EBS, STS and Organizations API) with drydock's
+//! additions in `servers/moto_server.py`, started on a free loopback port for one test or
+//! benchmark and stopped when dropped. moto's log goes to a file; if the server exits before
+//! it listens, the panic shows that log instead of waiting out the timeout.
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -42,21 +36,18 @@ pub fn python() -> String {
     }
 }
 
-/// The workspace root, from the runtime manifest directory of the running test.
+/// The workspace root (two levels above this crate).
 pub fn workspace_root() -> PathBuf {
-    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
-    manifest
-        .ancestors()
-        .find(|dir| dir.join("tests/moto/server.py").is_file())
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    here.ancestors()
+        .nth(2)
         .map(Path::to_path_buf)
-        .unwrap_or_else(|| {
-            panic!(
-                "tests/moto/server.py not found above {}",
-                manifest.display()
-            )
-        })
+        .unwrap_or_else(|| here.to_path_buf())
+}
+
+/// moto's server with drydock's additions (image deprecation, the EBS direct APIs' gaps).
+pub fn script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("servers/moto_server.py")
 }
 
 impl MotoServer {
@@ -73,7 +64,7 @@ impl MotoServer {
         let log_file = std::fs::File::create(&log).expect("moto log file");
         let mut command = Command::new(&python);
         command
-            .arg(workspace_root().join("tests/moto/server.py"))
+            .arg(script())
             .arg(port.to_string())
             .stdin(Stdio::null())
             .stdout(Stdio::null())

@@ -2,8 +2,6 @@
 //! rusage), with its stdout kept when the command pipes it. Shared by the benches that time
 //! drydock and the tools it is compared with.
 
-#![allow(dead_code)]
-
 use std::io::Read;
 use std::process::Command;
 use std::time::Instant;

@@ -2,7 +2,7 @@
 //! whose images carry list metadata, lists from a file and from an HTTP server, an expired
 //! list, the cached copy when the server is gone, and `drydock info`.
 
-mod common;
+use crate::common;
 
 use common::{drydock, run, NOW};
 use serde_json::{json, Value};
@@ -194,7 +194,7 @@ fn a_list_url_is_cached_and_the_cache_stands_in_when_the_server_is_gone() {
     let served = h.path().join("www");
     std::fs::create_dir_all(&served).unwrap();
     std::fs::write(served.join("egi.list"), egi_list()).unwrap();
-    let server = common::HttpServer::serve(&served);
+    let server = drydock_testkit::http::HttpServer::serve(&served);
     setup(h.path(), &server.url("egi.list"));
     let (code, doc, err) = report(h.path());
     assert_eq!(code, 0, "{err}");

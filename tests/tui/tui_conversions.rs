@@ -2,7 +2,7 @@
 //! confirmation, progress right for an empty disk, failed rows keeping their reason — a
 //! real conversion run as the runtime runs it, on a disk made by qemu-img.
 
-mod common;
+use crate::common;
 
 use common::dash::screen;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};

@@ -2,7 +2,7 @@
 //! quits, and checks the terminal came back (no alternate screen, cooked mode) — also
 //! after a panic in a background task. Needs tmux (tests/run.sh installs it).
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 use std::time::{Duration, Instant};
