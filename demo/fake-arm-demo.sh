@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Live demo against a local Azure Resource Manager: starts tests/azure/fake_arm.py (Python
+# Live demo against a local Azure Resource Manager: starts crates/testkit/servers/fake_arm.py (Python
 # standard library) seeded with a realistic subscription (`--demo`: lineage, end of life,
 # excluded-from-latest versions, marketplace images with newer versions, a scale set with
 # instances off its model, VMs whose image was deleted) and opens the dashboard on it.
@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-python3 tests/azure/fake_arm.py "$port" --demo >"$work/fake.log" 2>&1 &
+python3 crates/testkit/servers/fake_arm.py "$port" --demo >"$work/fake.log" 2>&1 &
 fake=$!
 trap 'kill $fake 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 100); do

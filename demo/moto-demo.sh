@@ -13,7 +13,7 @@ fi
 work=$(mktemp -d)
 port=$("$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$VENV/bin/python" demo/moto_fleet.py amis "$work/amis.json"
-MOTO_AMIS_PATH="$work/amis.json" "$VENV/bin/python" tests/moto/server.py "$port" >"$work/moto.log" 2>&1 &
+MOTO_AMIS_PATH="$work/amis.json" "$VENV/bin/python" crates/testkit/servers/moto_server.py "$port" >"$work/moto.log" 2>&1 &
 moto=$!
 trap 'kill $moto 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 100); do

@@ -4,7 +4,7 @@
     python demo/moto_fleet.py seed URL    seed the fleet through the EC2 API at URL
 
 Every VM carries an `expect` tag: the drift verdict drydock must give it under the default
-policy. Needs boto3 (installed with moto) and a moto started with tests/moto/server.py
+policy. Needs boto3 (installed with moto) and a moto started with crates/testkit/servers/moto_server.py
 (which adds EnableImageDeprecation).
 """
 

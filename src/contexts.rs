@@ -61,9 +61,14 @@ pub enum RegistryError {
     #[error("[demo] fleet {path}: {message}")]
     FleetSpec { path: PathBuf, message: String },
     #[error("demo state file: {0}")]
-    State(String),
-    #[error("{0}")]
-    Provider(String),
+    State(#[from] drydock_sim::StateError),
+    /// The connector could not build a cloud context's provider (its error kept).
+    #[error("context `{context}`: {source}")]
+    Provider {
+        context: String,
+        #[source]
+        source: ConnectError,
+    },
     #[error(
         "context `{0}` is a cloud account, and this program was built without cloud providers"
     )]
@@ -71,6 +76,9 @@ pub enum RegistryError {
     #[error("no context `{name}`; contexts: {known}")]
     Unknown { name: String, known: String },
 }
+
+/// Why a connector could not build a provider: the cloud crate's own error.
+pub type ConnectError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Builds the provider of a real cloud's context. The binary supplies one (it links the
 /// AWS and Azure crates); the library and the tests that talk to no cloud do without.
@@ -81,7 +89,7 @@ pub trait CloudConnector: Send + Sync {
         &self,
         context: &Context,
         rt: &tokio::runtime::Runtime,
-    ) -> Result<Arc<dyn Provider>, String>;
+    ) -> Result<Arc<dyn Provider>, ConnectError>;
 }
 
 /// The registry's connector, if the binary gave it one.
@@ -256,7 +264,14 @@ impl Registry {
                 let Some(connector) = &self.connector.0 else {
                     return Err(RegistryError::NoConnector(c.name.clone()));
                 };
-                out.push(connector.connect(c, rt).map_err(RegistryError::Provider)?);
+                out.push(
+                    connector
+                        .connect(c, rt)
+                        .map_err(|source| RegistryError::Provider {
+                            context: c.name.clone(),
+                            source,
+                        })?,
+                );
             }
         }
         Ok(out)

@@ -2,7 +2,7 @@
 //! last good copy kept under the data directory (written atomically) and used, with a
 //! warning, when the source cannot be read. No copy at all is an error naming the list.
 
-use crate::drift::image_list::{ImageList, Subscription};
+use crate::drift::image_list::{ImageList, ImageListParseError, Subscription};
 use crate::model::snapshot::write_atomic;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -44,17 +44,20 @@ pub enum ImageListError {
         #[source]
         fetch: Box<ImageListError>,
     },
-    #[error("image list {name}: {fetch}; cached copy {}: {message}", path.display())]
+    #[error("image list {name}: {fetch}; cached copy {}: {parse}", path.display())]
     BadCopy {
         name: String,
         fetch: Box<ImageListError>,
         path: PathBuf,
-        message: String,
+        parse: ImageListParseError,
     },
     #[error(transparent)]
     Fetch(#[from] FetchError),
-    #[error("{from}: {message}")]
-    Parse { from: String, message: String },
+    #[error("{from}: {source}")]
+    Parse {
+        from: String,
+        source: ImageListParseError,
+    },
 }
 
 /// The text at `source`: a file path, `file://` or `http(s)://` URL (bounded, with a timeout).
@@ -120,10 +123,10 @@ pub fn load(
         let fresh = read_source(&s.source)
             .map_err(ImageListError::from)
             .and_then(|body| {
-                let list = ImageList::parse(&s.name, &s.source, &body).map_err(|message| {
+                let list = ImageList::parse(&s.name, &s.source, &body).map_err(|source| {
                     ImageListError::Parse {
                         from: s.source.clone(),
-                        message,
+                        source,
                     }
                 })?;
                 Ok((list, body))
@@ -154,12 +157,12 @@ pub fn load(
                 );
                 let mut list = match ImageList::parse(&s.name, &s.source, &body) {
                     Ok(l) => l,
-                    Err(message) => {
+                    Err(parse) => {
                         return Err(ImageListError::BadCopy {
                             name: s.name.clone(),
                             fetch: Box::new(e),
                             path,
-                            message,
+                            parse,
                         })
                     }
                 };

@@ -56,15 +56,33 @@ pub fn record(dir: &Path, image_id: &str, disk: &Path) -> Result<PathBuf, SbomEr
     })
 }
 
-/// An image's SBOM, if one is known: `Ok` with its components, or `Err` saying why it
-/// could not be read (a URL is not fetched here; the dashboard's runtime fetches it).
-pub fn lookup(dir: Option<&Path>, img: &Image) -> Option<Result<Components, String>> {
+/// Why a known SBOM cannot be shown.
+#[derive(Debug, thiserror::Error)]
+pub enum LookupError {
+    #[error("{}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: not an inspection or SPDX document", path.display())]
+    NotAnSbom { path: PathBuf },
+    /// Named by URL: not fetched here (the dashboard's runtime and `inspect --diff` do).
+    #[error("SBOM at {0} (drydock inspect --diff reads it)")]
+    AtUrl(String),
+}
+
+/// An image's SBOM, if one is known: `Ok` with its components, or why it could not be
+/// read (a URL is not fetched here; the dashboard's runtime fetches it).
+pub fn lookup(dir: Option<&Path>, img: &Image) -> Option<Result<Components, LookupError>> {
     let parse = |path: &Path| {
         std::fs::read_to_string(path)
-            .map_err(|e| format!("{}: {e}", path.display()))
+            .map_err(|source| LookupError::Read {
+                path: path.to_path_buf(),
+                source,
+            })
             .and_then(|t| {
-                Components::from_json(&t).ok_or_else(|| {
-                    format!("{}: not an inspection or SPDX document", path.display())
+                Components::from_json(&t).ok_or_else(|| LookupError::NotAnSbom {
+                    path: path.to_path_buf(),
                 })
             })
     };
@@ -76,9 +94,7 @@ pub fn lookup(dir: Option<&Path>, img: &Image) -> Option<Result<Components, Stri
     }
     let tag = img.tags.get(TAG)?.trim();
     if tag.starts_with("http://") || tag.starts_with("https://") {
-        return Some(Err(format!(
-            "SBOM at {tag} (drydock inspect --diff reads it)"
-        )));
+        return Some(Err(LookupError::AtUrl(tag.to_string())));
     }
     Some(parse(Path::new(tag.strip_prefix("file://").unwrap_or(tag))))
 }

@@ -1,7 +1,7 @@
 //! The cloud connector: the one place the binary turns an AWS or Azure context into its
 //! provider (the library's registry asks it; the library itself links no cloud SDK).
 
-use drydock::contexts::{Backend, CloudConnector, Context};
+use drydock::contexts::{Backend, CloudConnector, ConnectError, Context};
 use drydock_api::Provider;
 use std::sync::Arc;
 
@@ -14,7 +14,7 @@ impl CloudConnector for Clouds {
         &self,
         context: &Context,
         rt: &tokio::runtime::Runtime,
-    ) -> Result<Arc<dyn Provider>, String> {
+    ) -> Result<Arc<dyn Provider>, ConnectError> {
         match &context.backend {
             Backend::Aws(a) => Ok(Arc::new(
                 rt.block_on(drydock_aws::AwsProvider::new((**a).clone())),
@@ -27,7 +27,7 @@ impl CloudConnector for Clouds {
                 )?))
             }
             Backend::Demo | Backend::Named => {
-                Err(format!("context `{}` is not a cloud account", context.name))
+                Err(format!("context `{}` is not a cloud account", context.name).into())
             }
         }
     }

@@ -49,12 +49,36 @@ fn text(v: &serde_json::Value, key: &str) -> String {
         .to_string()
 }
 
-fn time(v: &serde_json::Value, key: &str) -> Result<Option<DateTime<Utc>>, String> {
+/// Why an image list cannot be read: the field, or that it is no list.
+#[derive(Debug, thiserror::Error)]
+pub enum ImageListParseError {
+    #[error("not an image list (JSON): {0}")]
+    NotJson(#[from] serde_json::Error),
+    #[error("no `hv:imagelist` object at the top level")]
+    NoList,
+    #[error("`hv:images[{0}]` has no `hv:image`")]
+    NoImage(usize),
+    #[error("`{key}` {value:?} is not an RFC 3339 time: {source}")]
+    Time {
+        key: &'static str,
+        value: String,
+        source: chrono::ParseError,
+    },
+}
+
+fn time(
+    v: &serde_json::Value,
+    key: &'static str,
+) -> Result<Option<DateTime<Utc>>, ImageListParseError> {
     match v.get(key).and_then(|x| x.as_str()) {
         None => Ok(None),
         Some(s) => DateTime::parse_from_rfc3339(s.trim())
             .map(|t| Some(t.with_timezone(&Utc)))
-            .map_err(|e| format!("`{key}` {s:?} is not an RFC 3339 time: {e}")),
+            .map_err(|source| ImageListParseError::Time {
+                key,
+                value: s.to_string(),
+                source,
+            }),
     }
 }
 
@@ -69,18 +93,13 @@ fn json_part(body: &str) -> &str {
 
 impl ImageList {
     /// Parse a list; errors name the field.
-    pub fn parse(name: &str, source: &str, body: &str) -> Result<ImageList, String> {
-        let doc: serde_json::Value = serde_json::from_str(json_part(body))
-            .map_err(|e| format!("not an image list (JSON): {e}"))?;
-        let list = doc
-            .get("hv:imagelist")
-            .ok_or("no `hv:imagelist` object at the top level")?;
+    pub fn parse(name: &str, source: &str, body: &str) -> Result<ImageList, ImageListParseError> {
+        let doc: serde_json::Value = serde_json::from_str(json_part(body))?;
+        let list = doc.get("hv:imagelist").ok_or(ImageListParseError::NoList)?;
         let mut images = Vec::new();
         let entries = list.get("hv:images").and_then(|x| x.as_array());
         for (n, e) in entries.into_iter().flatten().enumerate() {
-            let img = e
-                .get("hv:image")
-                .ok_or_else(|| format!("`hv:images[{n}]` has no `hv:image`"))?;
+            let img = e.get("hv:image").ok_or(ImageListParseError::NoImage(n))?;
             images.push(Listed {
                 identifier: text(img, "dc:identifier"),
                 title: text(img, "dc:title"),
@@ -196,10 +215,12 @@ mod tests {
             "f",
             "{\"hv:imagelist\": {\"dc:date:expires\": \"soon\"}}",
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("`dc:date:expires` \"soon\""), "{e}");
-        let e =
-            ImageList::parse("l", "f", "{\"hv:imagelist\": {\"hv:images\": [{}]}}").unwrap_err();
+        let e = ImageList::parse("l", "f", "{\"hv:imagelist\": {\"hv:images\": [{}]}}")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("`hv:images[0]` has no `hv:image`"), "{e}");
         assert!(ImageList::parse("l", "f", "garbage").is_err());
         let ok = ImageList::parse("l", "f", "{\"hv:imagelist\": {\"hv:version\": \"7\"}}").unwrap();

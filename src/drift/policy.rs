@@ -4,15 +4,26 @@
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
+/// A glob that cannot be read, with where it goes wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid glob `{pattern}`: {why} at position {position}")]
+pub struct GlobError {
+    pub pattern: String,
+    pub why: &'static str,
+    pub position: usize,
+}
+
 /// A shell-style glob (`*`, `?`, `[abc]`), checked when the config is read.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Glob(glob::Pattern);
 
 impl Glob {
-    pub fn new(s: &str) -> Result<Glob, String> {
-        glob::Pattern::new(s)
-            .map(Glob)
-            .map_err(|e| format!("invalid glob `{s}`: {} at position {}", e.msg, e.pos))
+    pub fn new(s: &str) -> Result<Glob, GlobError> {
+        glob::Pattern::new(s).map(Glob).map_err(|e| GlobError {
+            pattern: s.to_string(),
+            why: e.msg,
+            position: e.pos,
+        })
     }
 
     pub fn matches(&self, s: &str) -> bool {
@@ -300,6 +311,9 @@ mod tests {
     fn urn_version_and_bad_glob() {
         let v = version_from_name(None, "Canonical:offer:sku:22.04.202610150");
         assert_eq!(v, "22.04.202610150");
-        assert!(Glob::new("a[").unwrap_err().contains("invalid glob"));
+        assert!(Glob::new("a[")
+            .unwrap_err()
+            .to_string()
+            .contains("invalid glob"));
     }
 }

@@ -95,29 +95,39 @@ pub fn parse_date(s: &str) -> Option<DateTime<Utc>> {
         .map(|d| d.and_utc())
 }
 
-fn parse_cm_source(raw: &str) -> Result<CmSource, String> {
-    let value: serde_json::Value = serde_json::from_str(raw).map_err(|e| {
-        format!(
-            "not JSON (column {}); expected [tooling, repository, pipeline, release, date]",
-            e.column()
-        )
-    })?;
-    let items = value
-        .as_array()
-        .ok_or("expected a JSON array [tooling, repository, pipeline, release, date]")?;
+/// Why a `cm-source` tag cannot be read (an issue on the image, not an error).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CmSourceError {
+    #[error("not JSON (column {column}); expected [tooling, repository, pipeline, release, date]")]
+    NotJson { column: usize },
+    #[error("expected a JSON array [tooling, repository, pipeline, release, date]")]
+    NotArray,
+    #[error("expected 5 elements [tooling, repository, pipeline, release, date], found {0}")]
+    Count(usize),
+    #[error("element {index} ({name}) is {found}, expected a string")]
+    NotText {
+        index: usize,
+        name: &'static str,
+        found: String,
+    },
+}
+
+fn parse_cm_source(raw: &str) -> Result<CmSource, CmSourceError> {
+    let value: serde_json::Value =
+        serde_json::from_str(raw).map_err(|e| CmSourceError::NotJson { column: e.column() })?;
+    let items = value.as_array().ok_or(CmSourceError::NotArray)?;
     if items.len() != 5 {
-        return Err(format!(
-            "expected 5 elements [tooling, repository, pipeline, release, date], found {}",
-            items.len()
-        ));
+        return Err(CmSourceError::Count(items.len()));
     }
-    let field = |i: usize, name: &str| -> Result<String, String> {
+    let field = |i: usize, name: &'static str| -> Result<String, CmSourceError> {
         match &items[i] {
             serde_json::Value::String(s) => Ok(s.clone()),
             serde_json::Value::Number(n) => Ok(n.to_string()),
-            other => Err(format!(
-                "element {i} ({name}) is {other}, expected a string"
-            )),
+            other => Err(CmSourceError::NotText {
+                index: i,
+                name,
+                found: other.to_string(),
+            }),
         }
     };
     Ok(CmSource {

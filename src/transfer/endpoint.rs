@@ -52,10 +52,19 @@ impl fmt::Display for Endpoint {
     }
 }
 
+/// A transfer side that cannot be read, and how to write one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{side}: {why}; write {form}")]
+pub struct EndpointError {
+    pub side: String,
+    pub why: String,
+    pub form: &'static str,
+}
+
 impl Endpoint {
     /// Parse a side. Anything not starting with `aws:` or `azure:` is a local path (write
     /// `./aws:x` for a file of that name).
-    pub fn parse(text: &str) -> Result<Endpoint, String> {
+    pub fn parse(text: &str) -> Result<Endpoint, EndpointError> {
         let Some((cloud, rest)) = text.split_once(':') else {
             return Ok(Endpoint::Local(PathBuf::from(text)));
         };
@@ -63,15 +72,14 @@ impl Endpoint {
             return Ok(Endpoint::Local(PathBuf::from(text)));
         }
         let parts: Vec<&str> = rest.split('/').collect();
-        let usage = |why: &str| {
-            format!(
-                "{text}: {why}; write {cloud}:CONTEXT/{}",
-                if cloud == "aws" {
-                    "REGION[/ami-…]"
-                } else {
-                    "LOCATION[/gallery/definition[/version]]"
-                }
-            )
+        let usage = |why: &str| EndpointError {
+            side: text.to_string(),
+            why: why.to_string(),
+            form: if cloud == "aws" {
+                "aws:CONTEXT/REGION[/ami-…]"
+            } else {
+                "azure:CONTEXT/LOCATION[/gallery/definition[/version]]"
+            },
         };
         if parts.len() < 2 || parts[0].is_empty() || parts[1].is_empty() {
             return Err(usage("a context and a region or location are needed"));

@@ -12,7 +12,7 @@ pub mod pending;
 pub mod provenance;
 mod run;
 
-pub use endpoint::{CloudRef, Endpoint};
+pub use endpoint::{CloudRef, Endpoint, EndpointError};
 pub use run::{run, Outcome};
 
 use crate::convert::{self, ConvertError, DiskReader, Format};
@@ -96,8 +96,15 @@ pub struct Transfer {
 /// Why a transfer cannot start or failed.
 #[derive(Debug, thiserror::Error)]
 pub enum TransferError {
+    /// The request cannot be carried out as asked (a side, a context, a flag): what to fix.
     #[error("{0}")]
     Usage(String),
+    /// A side written wrong.
+    #[error(transparent)]
+    Side(#[from] EndpointError),
+    /// A local disk's provenance sidecar cannot be read.
+    #[error(transparent)]
+    Sidecar(#[from] provenance::SidecarError),
     #[error(transparent)]
     Engine(#[from] ConvertError),
     #[error(transparent)]
@@ -184,7 +191,7 @@ pub fn prepare(
     let (source, source_name, source_tags, source_settings) = match &req.source {
         Endpoint::Local(path) => {
             let reader = convert::open_reader(path, None)?;
-            let tags = provenance::read_sidecar(path).map_err(TransferError::Usage)?;
+            let tags = provenance::read_sidecar(path)?;
             let name = path.file_name().map_or_else(
                 || path.display().to_string(),
                 |n| n.to_string_lossy().into(),

@@ -72,13 +72,29 @@ pub fn sidecar(path: &Path) -> PathBuf {
 }
 
 /// The tags in a local disk's sidecar, if it has one.
-pub fn read_sidecar(path: &Path) -> Result<BTreeMap<String, String>, String> {
+pub fn read_sidecar(path: &Path) -> Result<BTreeMap<String, String>, SidecarError> {
     let side = sidecar(path);
     match std::fs::read_to_string(&side) {
         Ok(text) => serde_json::from_str(&text)
-            .map_err(|e| format!("{}: not a provenance file: {e}", side.display())),
-        Err(_) => Ok(BTreeMap::new()),
+            .map_err(|source| SidecarError::NotProvenance { path: side, source }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
+        Err(source) => Err(SidecarError::Read { path: side, source }),
     }
+}
+
+/// Why a local disk's provenance sidecar cannot be read (a missing one is no error).
+#[derive(Debug, thiserror::Error)]
+pub enum SidecarError {
+    #[error("{}: {source}", path.display())]
+    Read {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: not a provenance file: {source}", path.display())]
+    NotProvenance {
+        path: std::path::PathBuf,
+        source: serde_json::Error,
+    },
 }
 
 /// Write a local disk's sidecar atomically (temporary file, then rename).

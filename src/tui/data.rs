@@ -54,7 +54,7 @@ impl Data {
         let sboms = inv
             .images
             .iter()
-            .map(|img| crate::sbom::lookup(dir, img))
+            .map(|img| crate::sbom::lookup(dir, img).map(|r| r.map_err(|e| e.to_string())))
             .collect();
         Data {
             inv,

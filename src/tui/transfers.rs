@@ -42,7 +42,7 @@ pub fn parse_transfer(line: &str) -> Result<Request, String> {
                     "unknown option {f}; a transfer takes --family --version --parent --name --to --force"
                 ))
             }
-            side => sides.push(Endpoint::parse(side)?),
+            side => sides.push(Endpoint::parse(side).map_err(|e| e.to_string())?),
         }
     }
     let [source, dest] = <[Endpoint; 2]>::try_from(sides)

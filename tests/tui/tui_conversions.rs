@@ -212,3 +212,23 @@ fn an_empty_disk_finishes_whole_and_a_failure_keeps_its_reason() {
     // The details of the selected (failed) job hold it in full.
     assert!(s.contains("cluster_bits 40"), "{s}");
 }
+
+#[test]
+fn a_transfer_naming_a_demo_cloud_is_refused_before_any_confirmation() {
+    let mut a = app();
+    key(&mut a, "n");
+    typed(
+        &mut a,
+        "aws:demo-aws/eu-west-1/ami-0123 azure:demo-azure/westeurope/golden/web --family web --version 1 --name web",
+    );
+    assert!(key(&mut a, "enter").is_empty(), "nothing starts");
+    let e = prompt_error(&a).expect("the prompt says why");
+    assert!(
+        e.contains("simulated demo cloud") && e.contains("holds no disks"),
+        "{e}"
+    );
+    match &a.mode {
+        Mode::NewConversion(p) => assert!(p.pending.is_none(), "no confirmation is asked"),
+        m => panic!("{m:?}"),
+    }
+}

@@ -34,6 +34,10 @@ fn help_scrolls_to_its_last_line_at_80_by_20() {
     let last = screen(&mut a, 80, 20);
     // The filter syntax closes the help: it is reachable by scrolling.
     assert!(last.contains("fields: name id cloud"), "{last}");
+    // Every filter field, wrapped under its label rather than cut.
+    for field in ["owner", "group", "class"] {
+        assert!(last.contains(field), "{field}: {last}");
+    }
     insta::assert_snapshot!("small_help_end", last);
 }
 

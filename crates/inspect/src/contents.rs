@@ -3,6 +3,7 @@
 //! `/boot`, and the installed packages from dpkg (with licences from the machine-readable
 //! `/usr/share/doc/PKG/copyright` files), rpm's SQLite database or apk.
 
+use super::error::ContentError;
 pub use super::packages::Package;
 use super::packages::{dep5_licenses, parse_apk_installed, parse_dpkg_status, parse_rpm_header};
 use super::walk::{read_capped, read_text};
@@ -73,28 +74,39 @@ fn os_field(text: &str, key: &str) -> Option<String> {
 const MAX_RPMDB: u64 = 512 << 20;
 
 /// Open the ext filesystem at `start` (`len` bytes) of `reader`'s disk.
-pub fn open(reader: Box<dyn DiskReader>, start: u64, len: u64) -> Result<Ext4, String> {
+pub fn open(reader: Box<dyn DiskReader>, start: u64, len: u64) -> Result<Ext4, ContentError> {
     Ext4::load(Box::new(PartitionRead { reader, start, len }))
-        .map_err(|e| format!("ext filesystem at offset {start}: {e}"))
+        .map_err(|source| ContentError::Ext { start, source })
 }
 
 /// Packages from rpm's SQLite database (copied with its WAL to a private temporary
 /// directory, since SQLite reads files).
-fn rpm_packages(fs: &Ext4) -> Result<Vec<Package>, String> {
+fn rpm_packages(fs: &Ext4) -> Result<Vec<Package>, ContentError> {
     let path = "/var/lib/rpm/rpmdb.sqlite";
-    let meta = fs.metadata(path).map_err(|e| format!("{path}: {e}"))?;
+    let meta = fs.metadata(path).map_err(|source| ContentError::File {
+        path: path.into(),
+        source,
+    })?;
     if meta.len() > MAX_RPMDB {
-        return Err(format!(
-            "{path}: {} bytes is past drydock's limit",
-            meta.len()
-        ));
+        return Err(ContentError::TooLarge {
+            path: path.into(),
+            max: MAX_RPMDB,
+        });
     }
-    let dir = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
+    let dir = tempfile::tempdir().map_err(|source| ContentError::Local {
+        path: "a temporary directory".into(),
+        source,
+    })?;
     let db = dir.path().join("rpmdb.sqlite");
-    let copy = |from: &str, to: &std::path::Path| -> Result<(), String> {
-        let bytes = read_capped(fs, from, MAX_RPMDB)
-            .ok_or_else(|| format!("{from}: not a regular file within {MAX_RPMDB} bytes"))?;
-        std::fs::write(to, bytes).map_err(|e| format!("{}: {e}", to.display()))
+    let copy = |from: &str, to: &std::path::Path| -> Result<(), ContentError> {
+        let bytes = read_capped(fs, from, MAX_RPMDB).ok_or_else(|| ContentError::TooLarge {
+            path: from.into(),
+            max: MAX_RPMDB,
+        })?;
+        std::fs::write(to, bytes).map_err(|source| ContentError::Local {
+            path: to.display().to_string(),
+            source,
+        })
     };
     copy(path, &db)?;
     if fs.exists("/var/lib/rpm/rpmdb.sqlite-wal").unwrap_or(false) {
@@ -103,18 +115,26 @@ fn rpm_packages(fs: &Ext4) -> Result<Vec<Package>, String> {
             &dir.path().join("rpmdb.sqlite-wal"),
         )?;
     }
-    let conn = rusqlite::Connection::open(&db).map_err(|e| format!("{path}: {e}"))?;
+    let sql = |source| ContentError::Sqlite {
+        path: path.into(),
+        source,
+    };
+    let conn = rusqlite::Connection::open(&db).map_err(sql)?;
     let mut stmt = conn
         .prepare("SELECT hnum, blob FROM Packages")
-        .map_err(|e| format!("{path}: {e}"))?;
+        .map_err(sql)?;
     let rows = stmt
         .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))
-        .map_err(|e| format!("{path}: {e}"))?;
+        .map_err(sql)?;
     let mut out = Vec::new();
     for row in rows {
-        let (hnum, blob) = row.map_err(|e| format!("{path}: {e}"))?;
+        let (hnum, blob) = row.map_err(sql)?;
         out.push(
-            parse_rpm_header(&blob).map_err(|e| format!("{path}: package header {hnum}: {e}"))?,
+            parse_rpm_header(&blob).map_err(|source| ContentError::RpmHeader {
+                path: path.into(),
+                hnum,
+                source,
+            })?,
         );
     }
     out.sort_by(|a, b| a.name.cmp(&b.name).then(a.version.cmp(&b.version)));
@@ -128,7 +148,7 @@ pub fn read(
     start: u64,
     len: u64,
     warnings: &mut Vec<String>,
-) -> Result<Contents, String> {
+) -> Result<Contents, ContentError> {
     let fs = open(reader, start, len)?;
     Ok(read_fs(&fs, warnings))
 }

@@ -86,12 +86,12 @@ impl Components {
             .and_then(|mut f| std::io::Read::read(&mut f, &mut first))
             .is_ok_and(|n| n == 1 && first[0] == b'{');
         if json {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| InspectError::Engine(format!("read: {e}")))?;
-            return Components::from_json(&text).ok_or_else(|| {
-                InspectError::Engine(
-                    "a JSON file that is neither `inspect --format json` nor SPDX 2.3".into(),
-                )
+            let text = std::fs::read_to_string(path).map_err(|source| InspectError::Read {
+                path: path.display().to_string(),
+                source,
+            })?;
+            return Components::from_json(&text).ok_or_else(|| InspectError::NotAnInspection {
+                path: path.display().to_string(),
             });
         }
         Ok(Components::of(&super::inspect(path)?))

@@ -3,6 +3,7 @@
 //! (`/EFI/*/*.efi`) and unified kernel images (`/EFI/Linux/*.efi`).
 
 use super::contents::Contents;
+use super::error::ContentError;
 use drydock_convert::DiskReader;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 
@@ -57,18 +58,16 @@ pub fn read(
     reader: Box<dyn DiskReader>,
     start: u64,
     len: u64,
-) -> Result<(Contents, u64, u64), String> {
+) -> Result<(Contents, u64, u64), ContentError> {
     let stream = FatRead {
         reader,
         start,
         len,
         pos: 0,
     };
-    let fs = fatfs::FileSystem::new(stream, fatfs::FsOptions::new())
-        .map_err(|e| format!("FAT filesystem at offset {start}: {e}"))?;
-    let stats = fs
-        .stats()
-        .map_err(|e| format!("FAT filesystem at offset {start}: {e}"))?;
+    let fat = |source| ContentError::Fat { start, source };
+    let fs = fatfs::FileSystem::new(stream, fatfs::FsOptions::new()).map_err(fat)?;
+    let stats = fs.stats().map_err(fat)?;
     let cluster = u64::from(stats.cluster_size());
     let capacity = u64::from(stats.total_clusters()) * cluster;
     let used = capacity.saturating_sub(u64::from(stats.free_clusters()) * cluster);

@@ -6,7 +6,7 @@
 pub type ReadAt<'a> = dyn FnMut(u64, &mut [u8]) -> Result<(), InspectError> + 'a;
 
 /// Why an image cannot be inspected: the structure and the offset for a corrupt one.
-#[derive(Clone, Debug, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum InspectError {
     #[error("corrupt {structure} at offset {offset} ({offset:#x}): {detail}")]
     Corrupt {
@@ -14,8 +14,67 @@ pub enum InspectError {
         offset: u64,
         detail: String,
     },
-    #[error("{0}")]
-    Engine(String),
+    /// The engine could not open or read the disk.
+    #[error(transparent)]
+    Engine(#[from] drydock_convert::ConvertError),
+    /// A file given for a diff could not be read.
+    #[error("read {path}: {source}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A JSON file given for a diff that is neither an inspection nor an SPDX document.
+    #[error("{path}: a JSON file that is neither `inspect --format json` nor SPDX 2.3")]
+    NotAnInspection { path: String },
+    /// The compressor measuring free space failed (its buffer was too small).
+    #[error("deflate: {0}")]
+    Deflate(String),
+}
+
+/// Why something inside a volume could not be read. The inspection goes on: this becomes
+/// one of its warnings, naming the filesystem or file.
+#[derive(Debug, thiserror::Error)]
+pub enum ContentError {
+    #[error("ext filesystem at offset {start}: {source}")]
+    Ext {
+        start: u64,
+        #[source]
+        source: ext4_view::Ext4Error,
+    },
+    #[error("FAT filesystem at offset {start}: {source}")]
+    Fat {
+        start: u64,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {source}")]
+    File {
+        path: String,
+        #[source]
+        source: ext4_view::Ext4Error,
+    },
+    #[error("{path}: not a regular file within {max} bytes (drydock's limit)")]
+    TooLarge { path: String, max: u64 },
+    #[error("{path}: {source}")]
+    Local {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {source}")]
+    Sqlite {
+        path: String,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("{path}: package header {hnum}: {source}")]
+    RpmHeader {
+        path: String,
+        hnum: i64,
+        #[source]
+        source: crate::packages::RpmHeaderError,
+    },
 }
 
 impl InspectError {

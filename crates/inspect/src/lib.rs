@@ -16,17 +16,11 @@ pub mod pkgver;
 pub mod spdx;
 pub mod walk;
 
-pub use error::{InspectError, ReadAt};
+pub use error::{ContentError, InspectError, ReadAt};
 
-use drydock_convert::{self as convert, ConvertError, DiskReader};
+use drydock_convert::{self as convert, DiskReader};
 use serde::Serialize;
 use std::path::Path;
-
-impl From<ConvertError> for InspectError {
-    fn from(e: ConvertError) -> Self {
-        InspectError::Engine(e.to_string())
-    }
-}
 
 /// One partition (or the whole disk, without a table) and its filesystem.
 #[derive(Clone, Debug, Serialize)]
@@ -62,7 +56,7 @@ pub fn inspect(path: &Path) -> Result<Inspection, InspectError> {
             let own = convert::open_reader(path, None)?;
             match contents::read(own, start, size, &mut found.warnings) {
                 Ok(c) => v.contents = Some(c),
-                Err(e) => found.warnings.push(e),
+                Err(e) => found.warnings.push(e.to_string()),
             }
         } else if v.filesystem.kind == "vfat" {
             let own = convert::open_reader(path, None)?;
@@ -73,7 +67,7 @@ pub fn inspect(path: &Path) -> Result<Inspection, InspectError> {
                     v.filesystem.readable = true;
                     v.contents = Some(c);
                 }
-                Err(e) => found.warnings.push(e),
+                Err(e) => found.warnings.push(e.to_string()),
             }
         }
     }

@@ -92,26 +92,48 @@ const TYPE_I18N: u32 = 9;
 /// At most this many index entries in one header (rpm's own limit is 0xffff).
 const MAX_ENTRIES: usize = 0xffff;
 
+/// Why an rpm header blob cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RpmHeaderError {
+    #[error("header ends at {len} before offset {offset}")]
+    Short { len: usize, offset: usize },
+    #[error("{count} index entries (at most {MAX_ENTRIES})")]
+    TooManyEntries { count: usize },
+    #[error("data store of {data_len} bytes at {data_start} is past the header's {len} bytes")]
+    DataPastEnd {
+        data_len: usize,
+        data_start: usize,
+        len: usize,
+    },
+    #[error("tag {tag}: offset {offset} past the data store")]
+    OffsetPastData { tag: u32, offset: usize },
+    #[error("tag {tag}: string at {offset} has no terminator")]
+    Unterminated { tag: u32, offset: usize },
+    #[error("no name tag")]
+    NoName,
+}
+
 /// One package from an rpm header blob as the SQLite database stores it (no lead or magic:
 /// index count and data length, big-endian, then the 16-byte index entries and the data).
-pub fn parse_rpm_header(blob: &[u8]) -> Result<Package, String> {
-    let be32 = |o: usize| -> Result<u32, String> {
-        drydock_convert::bytes::get_be32(blob, o)
-            .ok_or_else(|| format!("header ends at {} before offset {o}", blob.len()))
+pub fn parse_rpm_header(blob: &[u8]) -> Result<Package, RpmHeaderError> {
+    let be32 = |o: usize| -> Result<u32, RpmHeaderError> {
+        drydock_convert::bytes::get_be32(blob, o).ok_or(RpmHeaderError::Short {
+            len: blob.len(),
+            offset: o,
+        })
     };
     let count = be32(0)? as usize;
     let data_len = be32(4)? as usize;
     if count > MAX_ENTRIES {
-        return Err(format!("{count} index entries (at most {MAX_ENTRIES})"));
+        return Err(RpmHeaderError::TooManyEntries { count });
     }
     let data_start = 8 + count * 16;
     let data = blob
         .get(data_start..data_start.saturating_add(data_len))
-        .ok_or_else(|| {
-            format!(
-                "data store of {data_len} bytes at {data_start} is past the header's {} bytes",
-                blob.len()
-            )
+        .ok_or(RpmHeaderError::DataPastEnd {
+            data_len,
+            data_start,
+            len: blob.len(),
         })?;
     let mut p = Package {
         name: String::new(),
@@ -123,14 +145,14 @@ pub fn parse_rpm_header(blob: &[u8]) -> Result<Package, String> {
     for i in 0..count {
         let e = 8 + i * 16;
         let (tag, kind, offset) = (be32(e)?, be32(e + 4)?, be32(e + 8)? as usize);
-        let string = || -> Result<String, String> {
+        let string = || -> Result<String, RpmHeaderError> {
             let rest = data
                 .get(offset..)
-                .ok_or_else(|| format!("tag {tag}: offset {offset} past the data store"))?;
+                .ok_or(RpmHeaderError::OffsetPastData { tag, offset })?;
             let end = rest
                 .iter()
                 .position(|&b| b == 0)
-                .ok_or_else(|| format!("tag {tag}: string at {offset} has no terminator"))?;
+                .ok_or(RpmHeaderError::Unterminated { tag, offset })?;
             Ok(String::from_utf8_lossy(&rest[..end]).into_owned())
         };
         match (tag, kind) {
@@ -141,14 +163,14 @@ pub fn parse_rpm_header(blob: &[u8]) -> Result<Package, String> {
             (TAG_LICENSE, TYPE_STRING | TYPE_I18N) => p.licenses = vec![string()?],
             (TAG_EPOCH, TYPE_INT32) => {
                 let e = drydock_convert::bytes::get_be32(data, offset)
-                    .ok_or_else(|| format!("tag {tag}: offset {offset} past the data store"))?;
+                    .ok_or(RpmHeaderError::OffsetPastData { tag, offset })?;
                 epoch = Some(e);
             }
             _ => {}
         }
     }
     if p.name.is_empty() {
-        return Err("no name tag".into());
+        return Err(RpmHeaderError::NoName);
     }
     if !release.is_empty() {
         p.version = format!("{}-{release}", p.version);

@@ -170,10 +170,16 @@ fn read_gpt(size: u64, read: &mut ReadAt<'_>) -> Result<Table, InspectError> {
         Ok(h) => h,
         Err(e) => {
             // The backup header is in the last sector.
-            let backup = size / SECTOR * SECTOR - SECTOR;
-            let h = header(backup, size, read).map_err(|_| e.clone())?;
-            warnings.push(format!("primary GPT header damaged ({e}); read the backup"));
-            h
+            let Some(backup) = (size / SECTOR * SECTOR).checked_sub(SECTOR) else {
+                return Err(e);
+            };
+            match header(backup, size, read) {
+                Ok(h) => {
+                    warnings.push(format!("primary GPT header damaged ({e}); read the backup"));
+                    h
+                }
+                Err(_) => return Err(e),
+            }
         }
     };
     let (entries_lba, count, entry_size) = hdr;

@@ -2,7 +2,7 @@
 //! credential are injectable, so tests run this production code path against a local
 //! Resource Manager with a static token.
 
-use crate::credential::{self, SCOPE};
+use crate::credential::{self, SetupError, SCOPE};
 use crate::scan::Scanner;
 use crate::AzureSubscription;
 use async_trait::async_trait;
@@ -28,9 +28,8 @@ impl AzureProvider {
     pub fn new(
         sub: AzureSubscription,
         env: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<AzureProvider, String> {
-        let cred = credential::build(sub.credential, env)
-            .map_err(|e| format!("azure subscription `{}`: {e}", sub.name))?;
+    ) -> Result<AzureProvider, SetupError> {
+        let cred = credential::build(sub.credential, &sub.name, env)?;
         AzureProvider::with_credential(sub, cred)
     }
 
@@ -38,7 +37,7 @@ impl AzureProvider {
     pub fn with_credential(
         sub: AzureSubscription,
         cred: Arc<dyn TokenCredential>,
-    ) -> Result<AzureProvider, String> {
+    ) -> Result<AzureProvider, SetupError> {
         // Throttling and server faults are retried (Retry-After honoured) within a bounded
         // budget, so an endpoint that does not answer fails in seconds, not minutes.
         let retry = azure_core::ExponentialRetryOptions::default()
@@ -50,17 +49,17 @@ impl AzureProvider {
             .scopes(&[SCOPE])
             .retry(azure_core::RetryOptions::exponential(retry));
         if let Some(e) = &sub.endpoint {
-            let url = azure_core::Url::parse(e).map_err(|err| {
-                format!(
-                    "azure subscription `{}`: endpoint `{e}` is not a URL: {err}",
-                    sub.name
-                )
+            let url = azure_core::Url::parse(e).map_err(|err| SetupError::Endpoint {
+                subscription: sub.name.clone(),
+                endpoint: e.clone(),
+                reason: err.to_string(),
             })?;
             builder = builder.endpoint(url);
         }
-        let client = builder
-            .build()
-            .map_err(|e| format!("azure subscription `{}`: {e}", sub.name))?;
+        let client = builder.build().map_err(|error| SetupError::Client {
+            subscription: sub.name.clone(),
+            error,
+        })?;
         Ok(AzureProvider {
             sub,
             client,

@@ -92,7 +92,7 @@ impl SimCloud {
     /// Keeps the cloud's state in `path`: loads it if the file exists (the inventory given
     /// to `new` is then only the starting point of a fresh file), and writes every change
     /// to it atomically.
-    pub fn with_state_file(mut self, path: PathBuf) -> Result<SimCloud, String> {
+    pub fn with_state_file(mut self, path: PathBuf) -> Result<SimCloud, crate::state::StateError> {
         if let Some(saved) = Persisted::load(&path)? {
             let st = self.state.get_mut().unwrap_or_else(|e| e.into_inner());
             st.inventory = saved.inventory;
@@ -143,7 +143,7 @@ impl SimCloud {
                 ProviderErrorKind::Other,
                 "save simulated cloud",
                 path.display().to_string(),
-                e,
+                e.to_string(),
                 "check that the state directory is writable",
             )
         })

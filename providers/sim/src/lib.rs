@@ -12,6 +12,7 @@ mod state;
 pub use cloud::{SimCloud, SimSettings};
 pub use generate::{generate, GenerateSpec};
 pub use spec::FleetSpec;
+pub use state::StateError;
 
 use chrono::{DateTime, Utc};
 use drydock_api::Cloud;

@@ -29,14 +29,19 @@ impl Severity {
     pub const ALL: [Severity; 3] = [Severity::Info, Severity::Warning, Severity::Error];
 }
 
-impl std::str::FromStr for Severity {
-    type Err = String;
+/// A severity that does not exist.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a severity (info, warning, error)")]
+pub struct UnknownSeverity(pub String);
 
-    fn from_str(s: &str) -> Result<Severity, String> {
+impl std::str::FromStr for Severity {
+    type Err = UnknownSeverity;
+
+    fn from_str(s: &str) -> Result<Severity, UnknownSeverity> {
         Severity::ALL
             .into_iter()
             .find(|v| v.to_string() == s)
-            .ok_or_else(|| format!("`{s}` is not a severity (info, warning, error)"))
+            .ok_or_else(|| UnknownSeverity(s.to_string()))
     }
 }
 
@@ -146,7 +151,7 @@ pub fn lint(path: &Path, opts: &LintOptions) -> Result<LintReport, InspectError>
                 let fs = match contents::open(reader, v.partition.start, v.partition.size) {
                     Ok(fs) => fs,
                     Err(e) => {
-                        warnings.push(e);
+                        warnings.push(e.to_string());
                         continue;
                     }
                 };

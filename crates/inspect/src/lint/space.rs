@@ -180,7 +180,7 @@ pub fn free_space(
                 if !dirty.is_empty() {
                     compressed += compressor
                         .deflate_compress(&dirty, &mut packed)
-                        .map_err(|e| InspectError::Engine(format!("deflate: {e:?}")))?
+                        .map_err(|e| InspectError::Deflate(format!("{e:?}")))?
                         as u64;
                 }
             }

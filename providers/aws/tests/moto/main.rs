@@ -1,5 +1,5 @@
 //! The AWS provider against a real EC2 API server: moto, started per test on a free
-//! loopback port (with tests/moto/server.py, which adds image deprecation). tests/run.sh
+//! loopback port (with crates/testkit/servers/moto_server.py, which adds image deprecation). tests/run.sh
 //! installs moto and points DRYDOCK_TEST_PYTHON at it.
 
 use aws_sdk_ec2::types::{

@@ -36,7 +36,7 @@ async fn mutations_dry_run_and_errors() {
         "2026-12-23"
     );
 
-    // Deprecation (moto extended by tests/moto/server.py), then disable.
+    // Deprecation (moto extended by crates/testkit/servers/moto_server.py), then disable.
     let past = chrono::Utc::now() - chrono::Duration::hours(1);
     p.apply(
         &Operation::Deprecate {

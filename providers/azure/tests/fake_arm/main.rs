@@ -1,4 +1,4 @@
-//! The Azure provider against the fake Resource Manager (tests/azure/fake_arm.py): its scan
+//! The Azure provider against the fake Resource Manager (crates/testkit/servers/fake_arm.py): its scan
 //! here (paging over nextLink, power states, gallery versions with end of life and exclusion
 //! from latest, managed images, marketplace references, locations, a refused list becoming a
 //! scan problem, throttling, malformed answers, an unreachable endpoint); its changes in
