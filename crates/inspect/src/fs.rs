@@ -70,18 +70,27 @@ pub fn identify(start: u64, size: u64, read: &mut ReadAt<'_>) -> Result<Filesyst
         } else {
             "ext2"
         };
+        // Sizes the superblock declares are checked: a count of blocks no disk holds is a
+        // corrupt superblock, not a wrapped-around capacity.
+        let capacity = blocks.checked_mul(bs).ok_or_else(|| {
+            InspectError::corrupt(
+                "ext superblock",
+                start + 1024 + 4,
+                format!("{blocks} blocks of {bs} bytes is past any disk"),
+            )
+        })?;
         return Ok(Filesystem {
             kind: kind.into(),
             label: text(&sb[120..136]),
-            used: Some(blocks.saturating_sub(free) * bs),
-            capacity: Some(blocks * bs),
+            used: Some(blocks.saturating_sub(free).saturating_mul(bs)),
+            capacity: Some(capacity),
             readable: true,
         });
     }
     if at(0, 4) == Some(b"XFSB") {
         return Ok(Filesystem {
             kind: "xfs".into(),
-            label: text(&head[108..120]),
+            label: at(108, 12).map(text).unwrap_or_default(),
             ..unknown
         });
     }
