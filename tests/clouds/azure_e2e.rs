@@ -268,31 +268,7 @@ fn a_plan_rebuilds_from_a_builder_vm_rolls_out_repoints_and_stops_at_a_used_vers
 #[test]
 fn the_dashboard_shows_an_azure_context_like_an_aws_one() {
     use drydock::tui::{Action, App, AppOptions};
-    let fake = server::FakeArm::start(&seed::seed());
-    let config: drydock::config::Config = toml::from_str(&format!(
-        "[[azure.subscriptions]]\nid = \"{}\"\nname = \"prod-az\"\nlocations = [\"westeurope\"]\nendpoint = \"{}\"\ncredential = \"token\"\nproduction = true\n",
-        seed::SUB,
-        fake.url
-    ))
-    .unwrap();
-    let sub = config.azure.subscriptions[0].clone();
-    let provider = drydock_azure::AzureProvider::with_credential(
-        sub,
-        std::sync::Arc::new(drydock_azure::credential::StaticToken::new("t")),
-    )
-    .unwrap();
-    let providers: Vec<std::sync::Arc<dyn drydock_api::Provider>> =
-        vec![std::sync::Arc::new(provider)];
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let now = chrono::Utc::now();
-    let inv = rt.block_on(drydock::scan::scan_all(
-        &providers,
-        std::sync::Arc::new(|_| {}),
-        move || now,
-    ));
+    let (_fake, config, now, inv) = scanned_production_subscription();
     let mut app = App::new(
         AppOptions {
             demo: false,
@@ -323,6 +299,28 @@ fn the_dashboard_shows_an_azure_context_like_an_aws_one() {
 #[test]
 fn every_view_and_dialog_fits_the_resource_managers_fleet_at_every_size() {
     use drydock::tui::{Action, App, AppOptions};
+    let (_fake, config, now, inv) = scanned_production_subscription();
+    common::dash::check_every_view(&|| {
+        let mut app = App::new(
+            AppOptions {
+                demo: false,
+                ..AppOptions::from_config(&config, false, now)
+            },
+            drydock::tui::logbuf::LogBuffer::new(10),
+        );
+        app.update(Action::ScanFinished(Box::new(inv.clone())));
+        app
+    });
+}
+
+/// The seeded subscription as a production context `prod-az` on a fake Resource Manager,
+/// scanned now: the fake (kept running), the config, the instant and the inventory.
+fn scanned_production_subscription() -> (
+    server::FakeArm,
+    drydock::config::Config,
+    chrono::DateTime<chrono::Utc>,
+    drydock::model::Inventory,
+) {
     let fake = server::FakeArm::start(&seed::seed());
     let config: drydock::config::Config = toml::from_str(&format!(
         "[[azure.subscriptions]]\nid = \"{}\"\nname = \"prod-az\"\nlocations = [\"westeurope\"]\nendpoint = \"{}\"\ncredential = \"token\"\nproduction = true\n",
@@ -347,15 +345,5 @@ fn every_view_and_dialog_fits_the_resource_managers_fleet_at_every_size() {
         std::sync::Arc::new(|_| {}),
         move || now,
     ));
-    common::dash::check_every_view(&|| {
-        let mut app = App::new(
-            AppOptions {
-                demo: false,
-                ..AppOptions::from_config(&config, false, now)
-            },
-            drydock::tui::logbuf::LogBuffer::new(10),
-        );
-        app.update(Action::ScanFinished(Box::new(inv.clone())));
-        app
-    });
+    (fake, config, now, inv)
 }
