@@ -21,6 +21,7 @@ pub mod plan_job;
 pub mod plans;
 pub mod rows;
 pub mod runtime;
+pub mod screen;
 pub mod terminal;
 pub mod text;
 pub mod theme;

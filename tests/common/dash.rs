@@ -46,8 +46,14 @@ pub fn screen(app: &mut App, w: u16, h: u16) -> String {
     let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
     term.draw(|f| ui::draw(f, app, Theme { color: false }))
         .unwrap();
-    let buf = term.backend().buffer().clone();
-    buf.content
+    text_of(&term, w)
+}
+
+/// The text of `term`'s last frame, a line per row.
+fn text_of(term: &Terminal<TestBackend>, w: u16) -> String {
+    term.backend()
+        .buffer()
+        .content
         .chunks(w as usize)
         .map(|row| row.iter().map(|c| c.symbol()).collect::<String>() + "\n")
         .collect()
@@ -140,12 +146,7 @@ pub fn check_fitted(app: &mut App, w: u16, h: u16, what: &str) -> String {
         term.draw(|f| ui::draw_popups(f, app, Theme { color: false }))
             .unwrap();
         let fitted = drydock::tui::text::take_fitted();
-        let buf = term.backend().buffer().clone();
-        let alone: String = buf
-            .content
-            .chunks(w as usize)
-            .map(|row| row.iter().map(|c| c.symbol()).collect::<String>() + "\n")
-            .collect();
+        let alone = text_of(&term, w);
         check_screen(&alone, &fitted, w, h, &format!("{what} (alone)"), true);
     }
     s

@@ -7,3 +7,4 @@ mod cli;
 mod drift_table;
 mod golden;
 mod image_lists;
+mod shell;

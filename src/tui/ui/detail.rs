@@ -13,8 +13,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 use ratatui::Frame;
 
-/// The width of a field's name column (`   verdict: `).
-const KEY: usize = 12;
+/// The width of a field's name (`   verdict`), right-aligned before `: `.
+const KEY: usize = 10;
 
 /// A field and its value, the value wrapped under its own column.
 fn kv(theme: Theme, width: usize, k: &str, v: impl Into<String>) -> Vec<Line<'static>> {
@@ -22,16 +22,17 @@ fn kv(theme: Theme, width: usize, k: &str, v: impl Into<String>) -> Vec<Line<'st
 }
 
 fn kv_styled(theme: Theme, width: usize, k: &str, v: String, style: Style) -> Vec<Line<'static>> {
-    let lead = format!("{k:>10}: ");
+    let lead = format!("{k:>KEY$}: ");
+    let indent = lead.chars().count();
     wrap(&lead, &v, width)
         .into_iter()
         .enumerate()
         .map(|(i, l)| {
-            let body = l.chars().skip(KEY).collect::<String>();
+            let body = l.chars().skip(indent).collect::<String>();
             let head = if i == 0 {
                 Span::styled(lead.clone(), theme.title())
             } else {
-                Span::raw(" ".repeat(KEY))
+                Span::raw(" ".repeat(indent))
             };
             Line::from(vec![head, Span::styled(body, style)])
         })
