@@ -128,37 +128,13 @@ fn transfer_of<'a>(
     Ok((p, transfer_in(p, c)?))
 }
 
-/// The side of `req` in a simulated demo context, which holds no disks: a transfer there
-/// is refused before anything is asked or read.
-pub fn refuse_simulated(req: &Request) -> Result<(), TransferError> {
-    for side in [&req.source, &req.dest] {
-        if let Endpoint::Cloud(c) = side {
-            if crate::contexts::DEMO_CONTEXTS
-                .iter()
-                .any(|(name, _)| *name == c.context)
-            {
-                return Err(TransferError::Usage(format!(
-                    "{c}: `{}` is a simulated demo cloud, which holds no disks; transfers need \
-                     a configured AWS account or Azure subscription (README: Moving images \
-                     between clouds)",
-                    c.context
-                )));
-            }
-        }
-    }
-    Ok(())
-}
-
 /// What `provider` (the context of `c`) can do for a transfer.
 pub(super) fn transfer_in<'a>(
     provider: &'a Arc<dyn Provider>,
     c: &CloudRef,
 ) -> Result<&'a dyn ImageTransfer, TransferError> {
     provider.transfer().ok_or_else(|| {
-        TransferError::Usage(format!(
-            "{c}: context {} cannot move disks (the simulated demo clouds hold no disks)",
-            c.context
-        ))
+        TransferError::Usage(format!("{c}: context {} cannot move disks", c.context))
     })
 }
 

@@ -70,11 +70,6 @@ impl ConversionsState {
                 return Reply::mode(Mode::NewConversion(prompt));
             }
         };
-        // A demo context cannot move disks: say so before asking for any confirmation.
-        if let Err(e) = transfer::refuse_simulated(&req) {
-            prompt.error = Some(e.to_string());
-            return Reply::mode(Mode::NewConversion(prompt));
-        }
         let Endpoint::Cloud(c) = &req.dest else {
             // A download changes no cloud; reading an Azure image admits its temporary
             // disk when the job starts.

@@ -1,7 +1,7 @@
 //! `drydock transfer` end to end, against moto (EBS direct APIs), the fake Resource Manager
 //! and Azurite: round trips between local disks, AWS and Azure compared byte for byte,
 //! provenance on every image, sparse uploads counted at the servers, interrupted transfers
-//! cleaned up, and bad inputs refused before anything is uploaded.
+//! cleaned up, bad inputs refused before anything is uploaded, and the same on the demo clouds.
 
 use drydock_testkit::azurite;
 #[path = "../common/mod.rs"]
@@ -12,6 +12,7 @@ use drydock_testkit::disks;
 use drydock_testkit::fake_arm as server;
 use drydock_testkit::moto;
 
+mod demo;
 mod env;
 mod plans;
 mod refusals;

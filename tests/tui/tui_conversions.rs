@@ -214,21 +214,100 @@ fn an_empty_disk_finishes_whole_and_a_failure_keeps_its_reason() {
 }
 
 #[test]
-fn a_transfer_naming_a_demo_cloud_is_refused_before_any_confirmation() {
+fn a_transfer_between_the_demo_clouds_runs_after_its_confirmation() {
+    use drydock::config::paths::DataDir;
+    use drydock::gate::{Confirmation, Gate};
+    use drydock_api::Provider;
+    use std::collections::HashMap;
+    use std::sync::Arc;
+    let now = common::now();
+    let clouds: HashMap<String, Arc<dyn Provider>> =
+        drydock_sim::demo_clouds(now, drydock_sim::SimSettings::default())
+            .into_iter()
+            .map(|c| (c.name().to_string(), Arc::new(c) as Arc<dyn Provider>))
+            .collect();
+    let ami = clouds["demo-aws"].clone();
+    // (the transfer's readers and writers run on the runtime's workers, as in the dashboard)
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let inv = rt.block_on(ami.scan(&|_| {})).unwrap();
+    let source = inv
+        .images
+        .iter()
+        .find(|i| {
+            i.tags
+                .get("drydock:family")
+                .is_some_and(|f| f == "reporting")
+                && i.region == "us-east-1"
+        })
+        .expect("the demo has a reporting image in us-east-1");
     let mut a = app();
     key(&mut a, "n");
     typed(
         &mut a,
-        "aws:demo-aws/eu-west-1/ami-0123 azure:demo-azure/westeurope/golden/web --family web --version 1 --name web",
+        &format!("aws:demo-aws/us-east-1/{} azure:demo-azure/westeurope/golden/reporting --version 2026.12.9", source.id),
     );
-    assert!(key(&mut a, "enter").is_empty(), "nothing starts");
-    let e = prompt_error(&a).expect("the prompt says why");
     assert!(
-        e.contains("simulated demo cloud") && e.contains("holds no disks"),
+        key(&mut a, "enter").is_empty(),
+        "the change waits for its confirmation"
+    );
+    let e = prompt_error(&a).expect("the prompt asks");
+    assert!(
+        e.contains("creates an image in demo-azure") && e.contains("y confirms"),
         "{e}"
     );
-    match &a.mode {
-        Mode::NewConversion(p) => assert!(p.pending.is_none(), "no confirmation is asked"),
-        m => panic!("{m:?}"),
+    let Some(Effect::Transfer {
+        id,
+        request,
+        confirmation,
+        cancel,
+    }) = key(&mut a, "y").pop()
+    else {
+        panic!("no transfer started");
+    };
+    assert_eq!(confirmation, Confirmation::Yes);
+    let (config, _) = drydock::config::load(Some(std::path::Path::new("/dev/null")), &[]).unwrap();
+    let gate = Gate::new(
+        &drydock::contexts::Registry::new(&config).with_demo_state(None),
+        false,
+        false,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let data = DataDir::at(dir.path());
+    let actions = Mutex::new(Vec::new());
+    drydock::tui::transfers::run_transfer_job(
+        id,
+        &request,
+        &confirmation,
+        &gate,
+        &clouds,
+        Some(&data),
+        rt.handle(),
+        &cancel,
+        &|act| actions.lock().unwrap().push(act),
+    );
+    for act in actions.into_inner().unwrap() {
+        a.update(act);
     }
+    let job = a.conversions.jobs.last().unwrap();
+    assert!(
+        matches!(job.state, JobState::Done { .. }),
+        "{:?}",
+        job.state
+    );
+    // The demo cloud holds the new gallery version, with the source's provenance.
+    let az = rt.block_on(clouds["demo-azure"].scan(&|_| {})).unwrap();
+    let made = az
+        .images
+        .iter()
+        .find(|i| {
+            i.id.ends_with("/galleries/golden/images/reporting/versions/2026.12.9")
+        })
+        .expect("the transfer registered the version");
+    assert_eq!(made.tags["drydock:family"], "reporting");
+    assert!(made.tags["drydock:source"]
+        .starts_with(&format!("aws:demo-aws/us-east-1/{} sha256:", source.id)));
 }

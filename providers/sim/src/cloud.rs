@@ -16,7 +16,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// How the simulated cloud behaves.
@@ -56,9 +56,10 @@ pub struct SimCloud {
     name: String,
     cloud: Cloud,
     settings: SimSettings,
-    state: Mutex<State>,
+    /// Shared with the uploads in flight, which register their image when they complete.
+    pub(crate) state: Arc<Mutex<State>>,
     /// Where the cloud's state lives between processes, if anywhere.
-    state_file: Option<PathBuf>,
+    pub(crate) state_file: Option<PathBuf>,
 }
 
 impl SimCloud {
@@ -79,12 +80,12 @@ impl SimCloud {
             name: name.into(),
             cloud,
             settings,
-            state: Mutex::new(State {
+            state: Arc::new(Mutex::new(State {
                 inventory,
                 rng,
                 tokens: BTreeMap::new(),
                 now,
-            }),
+            })),
             state_file: None,
         }
     }
@@ -94,7 +95,7 @@ impl SimCloud {
     /// to it atomically.
     pub fn with_state_file(mut self, path: PathBuf) -> Result<SimCloud, crate::state::StateError> {
         if let Some(saved) = Persisted::load(&path)? {
-            let st = self.state.get_mut().unwrap_or_else(|e| e.into_inner());
+            let mut st = self.lock();
             st.inventory = saved.inventory;
             st.tokens = saved.tokens;
         }
@@ -107,9 +108,8 @@ impl SimCloud {
         self.lock().inventory.clone()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        // A panic while holding the lock leaves plain data behind; keep serving it.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        lock(&self.state)
     }
 
     fn scopes(&self) -> Vec<(String, String)> {
@@ -128,26 +128,37 @@ impl SimCloud {
         set.into_iter().collect()
     }
 
-    async fn pause(&self) {
+    pub(crate) async fn pause(&self) {
         if !self.settings.latency.is_zero() {
             tokio::time::sleep(self.settings.latency).await;
         }
     }
 
     fn save(&self, st: &State) -> Result<(), ProviderError> {
-        let Some(path) = &self.state_file else {
-            return Ok(());
-        };
-        Persisted::save(path, &st.inventory, &st.tokens).map_err(|e| {
-            ProviderError::new(
-                ProviderErrorKind::Other,
-                "save simulated cloud",
-                path.display().to_string(),
-                e.to_string(),
-                "check that the state directory is writable",
-            )
-        })
+        save(self.state_file.as_deref(), st)
     }
+}
+
+/// The state behind `state`; a panic while holding the lock leaves plain data behind, which
+/// is still served.
+pub(crate) fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
+    state.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Writes `st` to the state file, if the cloud has one.
+pub(crate) fn save(path: Option<&std::path::Path>, st: &State) -> Result<(), ProviderError> {
+    let Some(path) = path else {
+        return Ok(());
+    };
+    Persisted::save(path, &st.inventory, &st.tokens).map_err(|e| {
+        ProviderError::new(
+            ProviderErrorKind::Other,
+            "save simulated cloud",
+            path.display().to_string(),
+            e.to_string(),
+            "check that the state directory is writable",
+        )
+    })
 }
 
 pub(crate) fn not_found(call: &str, id: &str) -> ProviderError {
@@ -224,6 +235,10 @@ impl Provider for SimCloud {
             return Err(throttled(op));
         }
         Ok(outcome)
+    }
+
+    fn transfer(&self) -> Option<&dyn drydock_api::transfer::ImageTransfer> {
+        Some(self)
     }
 
     async fn vm_health(&self, vm: &str) -> Result<VmHealth, ProviderError> {

@@ -2,6 +2,7 @@
 //! deterministic provider used by the demo and by tests.
 
 pub mod cloud;
+pub mod disks;
 pub mod fleet;
 pub mod generate;
 mod ids;
