@@ -25,7 +25,7 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub dry_run: bool,
     /// Colour output: auto (terminal and no NO_COLOR), always, never.
-    #[arg(long, global = true, value_name = "WHEN")]
+    #[arg(long, global = true, value_name = "WHEN", value_parser = named(&ColorChoice::NAMED))]
     pub color: Option<ColorChoice>,
     /// Evaluate as of this instant (RFC 3339) instead of the clock; for reproducible output.
     #[arg(long, global = true, value_name = "TIME", env = "DRYDOCK_NOW")]
@@ -406,13 +406,13 @@ pub struct ReportArgs {
     /// Compare two snapshots instead of reporting one.
     #[arg(long, num_args = 2, value_names = ["OLD", "NEW"], conflicts_with_all = ["demo", "snapshot", "group_by", "images"])]
     pub diff: Option<Vec<PathBuf>>,
-    #[arg(long, value_enum, default_value = "table")]
+    #[arg(long, default_value = "table", value_parser = named(&Format::NAMED))]
     pub format: Format,
     /// Exit 1 when any VM's verdict is at or above this level
     /// (current < unmanaged < behind < unknown < outdated < eol < revoked).
     #[arg(long, value_name = "LEVEL", value_parser = parse_verdict)]
     pub fail_on: Option<Verdict>,
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = named(&GroupBy::NAMED))]
     pub group_by: Option<GroupBy>,
     /// Filter terms: `verdict:outdated family:web-* !region:us-* tag:env=prod text`.
     #[arg(long, value_name = "EXPR", allow_hyphen_values = true)]
@@ -458,4 +458,18 @@ pub struct InfoArgs {
     /// Also print the effective configuration as TOML.
     #[arg(long)]
     pub show_config: bool,
+}
+
+/// A parser for one of the library's named choices, listing them in `--help` and in errors
+/// (the library's enums know their names, not clap).
+fn named<T: Copy + Send + Sync + 'static>(
+    all: &'static [(&'static str, T)],
+) -> impl clap::builder::TypedValueParser<Value = T> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(all.iter().map(|(n, _)| *n)).map(move |name| {
+        all.iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| *v)
+            .expect("clap admits only the listed names")
+    })
 }

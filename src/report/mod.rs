@@ -19,7 +19,7 @@ use std::io::{self, Write};
 pub const REPORT_SCHEMA: &str = "drydock.report/v1";
 
 /// Output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Table,
     Json,
@@ -27,8 +27,18 @@ pub enum Format {
     Markdown,
 }
 
+impl Format {
+    /// Every format with the name the command line gives it.
+    pub const NAMED: [(&'static str, Format); 4] = [
+        ("table", Format::Table),
+        ("json", Format::Json),
+        ("csv", Format::Csv),
+        ("markdown", Format::Markdown),
+    ];
+}
+
 /// What VMs are grouped by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GroupBy {
     Family,
     Account,
@@ -37,6 +47,14 @@ pub enum GroupBy {
 }
 
 impl GroupBy {
+    /// Every grouping with the name the command line gives it.
+    pub const NAMED: [(&'static str, GroupBy); 4] = [
+        ("family", GroupBy::Family),
+        ("account", GroupBy::Account),
+        ("region", GroupBy::Region),
+        ("class", GroupBy::Class),
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             GroupBy::Family => "family",
