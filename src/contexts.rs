@@ -53,11 +53,8 @@ pub struct Context {
 /// Why a provider could not be built.
 #[derive(Debug, Error)]
 pub enum RegistryError {
-    #[error("[demo] fleet: cannot read {path}: {source}")]
-    FleetFile {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error("[demo] fleet: {0}")]
+    FleetFile(#[from] drydock_convert::input::InputError),
     #[error("[demo] fleet {path}: {message}")]
     FleetSpec { path: PathBuf, message: String },
     #[error("demo state file: {0}")]
@@ -224,11 +221,12 @@ impl Registry {
         let clouds = match &d.fleet {
             None => drydock_sim::demo_clouds(now, settings),
             Some(path) => {
-                let text =
-                    std::fs::read_to_string(path).map_err(|source| RegistryError::FleetFile {
-                        path: path.clone(),
-                        source,
-                    })?;
+                let text = drydock_convert::input::read_regular_text(
+                    path,
+                    "[demo] fleet file",
+                    16 << 20,
+                    "a fleet file describes families and fleets, not VMs one by one",
+                )?;
                 let spec_err = |message: String| RegistryError::FleetSpec {
                     path: path.clone(),
                     message,

@@ -27,12 +27,8 @@ pub enum FetchError {
     Status { url: String, status: u16 },
     #[error("{what}: larger than {MAX_LIST} bytes")]
     TooLarge { what: String },
-    #[error("read {path}: {source}")]
-    File {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    File(#[from] drydock_convert::input::InputError),
 }
 
 /// Why a subscribed image list cannot be used.
@@ -87,17 +83,12 @@ pub fn read_source(source: &str) -> Result<String, FetchError> {
         return resp.text().map_err(http);
     }
     let path = source.strip_prefix("file://").unwrap_or(source);
-    let file = |e| FetchError::File {
-        path: path.to_string(),
-        source: e,
-    };
-    let meta = std::fs::metadata(path).map_err(file)?;
-    if meta.len() > MAX_LIST {
-        return Err(FetchError::TooLarge {
-            what: path.to_string(),
-        });
-    }
-    std::fs::read_to_string(path).map_err(file)
+    Ok(drydock_convert::input::read_regular_text(
+        Path::new(path),
+        "image list",
+        MAX_LIST,
+        "an image list is at most 64 MiB",
+    )?)
 }
 
 fn cache_path(dir: &Path, name: &str) -> PathBuf {

@@ -13,6 +13,9 @@ use std::path::{Path, PathBuf};
 /// The tag that names an image's SBOM.
 pub const TAG: &str = "drydock:sbom";
 
+/// The largest SBOM read (an inspection of a large image is a few MiB).
+pub const MAX_SBOM: u64 = 64 << 20;
+
 /// The file name an image's SBOM is kept under (ids hold `/` and `:` on Azure).
 fn file_name(image_id: &str) -> String {
     format!("{}.json", crate::config::paths::safe_file_name(image_id))
@@ -59,11 +62,8 @@ pub fn record(dir: &Path, image_id: &str, disk: &Path) -> Result<PathBuf, SbomEr
 /// Why a known SBOM cannot be shown.
 #[derive(Debug, thiserror::Error)]
 pub enum LookupError {
-    #[error("{}: {source}", path.display())]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Read(drydock_convert::input::InputError),
     #[error("{}: not an inspection or SPDX document", path.display())]
     NotAnSbom { path: PathBuf },
     /// Named by URL: not fetched here (the dashboard's runtime and `inspect --diff` do).
@@ -75,16 +75,18 @@ pub enum LookupError {
 /// read (a URL is not fetched here; the dashboard's runtime fetches it).
 pub fn lookup(dir: Option<&Path>, img: &Image) -> Option<Result<Components, LookupError>> {
     let parse = |path: &Path| {
-        std::fs::read_to_string(path)
-            .map_err(|source| LookupError::Read {
+        drydock_convert::input::read_regular_text(
+            path,
+            "SBOM",
+            MAX_SBOM,
+            "an SBOM drydock wrote is far smaller",
+        )
+        .map_err(LookupError::Read)
+        .and_then(|t| {
+            Components::from_json(&t).ok_or_else(|| LookupError::NotAnSbom {
                 path: path.to_path_buf(),
-                source,
             })
-            .and_then(|t| {
-                Components::from_json(&t).ok_or_else(|| LookupError::NotAnSbom {
-                    path: path.to_path_buf(),
-                })
-            })
+        })
     };
     if let Some(p) = dir
         .map(|d| d.join(file_name(&img.id)))

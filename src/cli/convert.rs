@@ -5,6 +5,7 @@
 
 use super::args::{ConvertArgs, OvaCommand};
 use super::exit::Exit;
+use super::outln;
 use super::progress::Bar;
 use anyhow::{anyhow, Result};
 use drydock::convert::{self, human_bytes as human, Format, Options};
@@ -17,7 +18,7 @@ pub fn convert(args: &ConvertArgs) -> Result<Exit> {
         let report = convert::check(&args.input, from, &mut |p| bar.update(p))?;
         bar.clear();
         if args.json {
-            println!(
+            outln!(
                 "{}",
                 serde_json::json!({
                     "file": args.input,
@@ -29,7 +30,7 @@ pub fn convert(args: &ConvertArgs) -> Result<Exit> {
                 })
             );
         } else {
-            println!(
+            outln!(
                 "{}: {} image, virtual size {} ({} bytes), {} of data; structure OK{}",
                 args.input.display(),
                 report.info.format,
@@ -63,7 +64,7 @@ pub fn convert(args: &ConvertArgs) -> Result<Exit> {
         eprintln!("warning: {w}");
     }
     if args.json {
-        println!(
+        outln!(
             "{}",
             serde_json::json!({
                 "input": args.input,
@@ -80,7 +81,7 @@ pub fn convert(args: &ConvertArgs) -> Result<Exit> {
         );
     } else {
         let secs = report.elapsed.as_secs_f64().max(1e-6);
-        println!(
+        outln!(
             "{} ({}) → {} ({}): virtual size {}, {} of data, {} written in {:.2} s ({:.0} MiB/s){}",
             args.input.display(),
             report.input.format,
@@ -136,7 +137,7 @@ pub fn ova(cmd: &OvaCommand) -> Result<Exit> {
             for w in &report.warnings {
                 eprintln!("warning: {w}");
             }
-            println!(
+            outln!(
                 "{} → {}: {} disk ({} of data) packed as a streamOptimized VMDK, {} in {:.2} s\nsha256 {}",
                 disk.display(),
                 report.output.path.display(),
@@ -151,9 +152,9 @@ pub fn ova(cmd: &OvaCommand) -> Result<Exit> {
         OvaCommand::Unpack { ova, dir } => {
             let out = convert::ova::unpack(ova, dir)?;
             for (path, size, sha) in &out.files {
-                println!("{}  {}  {}", sha, human(*size), path.display());
+                outln!("{}  {}  {}", sha, human(*size), path.display());
             }
-            println!(
+            outln!(
                 "{} member(s) extracted; {} verified against the manifest",
                 out.files.len(),
                 out.verified

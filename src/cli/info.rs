@@ -3,6 +3,7 @@
 
 use super::args::InfoArgs;
 use super::exit::Exit;
+use super::outln;
 use super::Ctx;
 use anyhow::Result;
 use drydock::config::paths;
@@ -18,16 +19,16 @@ pub fn run(ctx: &Ctx, args: &InfoArgs) -> Result<Exit> {
             show(paths::config_file())
         ),
     };
-    println!("config file:  {file}");
+    outln!("config file:  {file}");
     if !ctx.sources.env.is_empty() {
-        println!("config env:   {}", ctx.sources.env.join(", "));
+        outln!("config env:   {}", ctx.sources.env.join(", "));
     }
-    println!("log file:     {}", show(paths::log_file()));
-    println!(
+    outln!("log file:     {}", show(paths::log_file()));
+    outln!(
         "data dir:     {}",
         show(ctx.data.as_ref().map(|d| d.root().to_path_buf()))
     );
-    println!("readonly:     {}", ctx.config.general.readonly);
+    outln!("readonly:     {}", ctx.config.general.readonly);
     for l in &ctx.config.policy.lists {
         let expiry = match l.expires {
             Some(t) if t <= ctx.now => format!(
@@ -42,7 +43,7 @@ pub fn run(ctx: &Ctx, args: &InfoArgs) -> Result<Exit> {
             ),
             None => "no expiry date".into(),
         };
-        println!(
+        outln!(
             "image list:   {} = {:?} version {}, {} images, {expiry}; from {}{}",
             l.name,
             l.title,
@@ -55,7 +56,7 @@ pub fn run(ctx: &Ctx, args: &InfoArgs) -> Result<Exit> {
         );
     }
     if args.show_config {
-        println!(
+        outln!(
             "\n# effective configuration\n{}",
             toml::to_string_pretty(&ctx.config)?
         );

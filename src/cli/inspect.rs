@@ -3,6 +3,7 @@
 
 use super::args::InspectArgs;
 use super::exit::Exit;
+use super::{out, outln};
 use anyhow::Result;
 use comfy_table::{presets::NOTHING, Cell, Table};
 use drydock::convert::human_bytes as human;
@@ -21,21 +22,21 @@ pub fn run(args: &InspectArgs) -> Result<Exit> {
     if args.format == "markdown" {
         anyhow::bail!("--format markdown is for --diff; use table, json or spdx");
     }
-    let found = inspect::inspect(disk).map_err(|e| anyhow::anyhow!("{}: {e}", disk.display()))?;
+    let found = inspect::inspect(disk).map_err(|e| super::about(disk, e))?;
     if args.format == "spdx" {
         let name = disk
             .file_name()
             .map_or_else(|| "disk".into(), |n| n.to_string_lossy().into_owned());
         let created = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
         let doc = inspect::spdx::document(&found, &name, &created);
-        println!("{}", serde_json::to_string_pretty(&doc)?);
+        outln!("{}", serde_json::to_string_pretty(&doc)?);
         return Ok(Exit::Ok);
     }
     if args.format == "json" {
-        println!("{}", serde_json::to_string_pretty(&found)?);
+        outln!("{}", serde_json::to_string_pretty(&found)?);
         return Ok(Exit::Ok);
     }
-    println!(
+    outln!(
         "{}: {} image, virtual size {}, {} partition table",
         disk.display(),
         found.format,
@@ -85,7 +86,7 @@ pub fn run(args: &InspectArgs) -> Result<Exit> {
             Cell::new(used),
         ]);
     }
-    println!("{t}");
+    outln!("{t}");
     for v in &found.volumes {
         let Some(c) = &v.contents else { continue };
         let mut parts: Vec<String> = c.os.iter().cloned().collect();
@@ -99,7 +100,7 @@ pub fn run(args: &InspectArgs) -> Result<Exit> {
             parts.push(format!("{} {pm} packages", c.packages.len()));
         }
         if !parts.is_empty() {
-            println!("partition {}: {}", v.partition.number, parts.join("; "));
+            outln!("partition {}: {}", v.partition.number, parts.join("; "));
         }
     }
     for w in &found.warnings {
@@ -119,14 +120,14 @@ fn diff(old: &Path, new: &Path, format: &str) -> Result<Exit> {
                 anyhow::anyhow!("{s}: neither an `inspect --format json` document nor SPDX 2.3")
             });
         }
-        Components::load(p).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))
+        Components::load(p).map_err(|e| super::about(p, e))
     };
     let d = inspect::diff::diff(&load(old)?, &load(new)?);
     let (o, n) = (old.display().to_string(), new.display().to_string());
     match format {
-        "json" => println!("{}", serde_json::to_string_pretty(&d)?),
-        "markdown" => print!("{}", inspect::diff::markdown(&d, &o, &n)),
-        "table" => print!("{}", diff_table(&d, &o, &n)),
+        "json" => outln!("{}", serde_json::to_string_pretty(&d)?),
+        "markdown" => out!("{}", inspect::diff::markdown(&d, &o, &n)),
+        "table" => out!("{}", diff_table(&d, &o, &n)),
         _ => anyhow::bail!("--diff writes table, json or markdown"),
     }
     Ok(Exit::Ok)

@@ -3,6 +3,7 @@
 
 use super::args::LintArgs;
 use super::exit::Exit;
+use super::outln;
 use anyhow::Result;
 use comfy_table::{presets::NOTHING, Cell, Table};
 use drydock::inspect::lint::{self, LintOptions};
@@ -11,13 +12,12 @@ pub fn run(args: &LintArgs) -> Result<Exit> {
     let opts = LintOptions {
         large_dir: args.large_dir,
     };
-    let found = lint::lint(&args.disk, &opts)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", args.disk.display()))?;
+    let found = lint::lint(&args.disk, &opts).map_err(|e| super::about(&args.disk, e))?;
     if args.format == "json" {
-        println!("{}", serde_json::to_string_pretty(&found)?);
+        outln!("{}", serde_json::to_string_pretty(&found)?);
     } else {
         if found.findings.is_empty() {
-            println!("{}: no findings", args.disk.display());
+            outln!("{}: no findings", args.disk.display());
         }
         let mut t = Table::new();
         t.load_preset(NOTHING);
@@ -49,7 +49,7 @@ pub fn run(args: &LintArgs) -> Result<Exit> {
             ]);
         }
         if !found.findings.is_empty() {
-            println!("{t}");
+            outln!("{t}");
         }
     }
     for w in &found.warnings {

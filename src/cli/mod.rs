@@ -46,6 +46,45 @@ pub fn main() -> ExitCode {
 
 /// An error and its causes as one line, each said once: a library error that names its
 /// cause in its message and also carries it as its source is not repeated.
+/// `println!` for command output: a closed stdout (`drydock lint … | head -1`) ends the
+/// process quietly with exit 0, as ripgrep does; any other write error exits 2.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::cli::write_out(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+/// `print!` for command output, with [`outln!`]'s handling of a closed stdout.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::cli::write_out(format_args!($($arg)*))
+    };
+}
+pub(crate) use {out, outln};
+
+/// Writes command output; see [`outln!`].
+pub fn write_out(args: std::fmt::Arguments) {
+    use std::io::Write;
+    let mut o = std::io::stdout().lock();
+    if let Err(e) = o.write_fmt(args).and_then(|()| o.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write the output: {e}");
+        std::process::exit(2);
+    }
+}
+
+/// An error about the file at `path`, named once: prefixed with the path unless its text
+/// already starts with it.
+pub fn about(path: &std::path::Path, e: impl std::fmt::Display) -> anyhow::Error {
+    let (p, text) = (path.display().to_string(), e.to_string());
+    if text.starts_with(&format!("{p}:")) {
+        anyhow::anyhow!(text)
+    } else {
+        anyhow::anyhow!("{p}: {text}")
+    }
+}
+
 fn one_line(e: &anyhow::Error) -> String {
     let mut out = String::new();
     for cause in e.chain() {

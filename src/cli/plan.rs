@@ -6,6 +6,7 @@ use super::args::{Cli, PlanCommand, PlanNewArgs, PlanRunArgs};
 use super::confirm::{ask, confirm};
 use super::exit::Exit;
 use super::inventory::load_inventory;
+use super::out;
 use super::{data_dir, runtime, Ctx};
 use anyhow::{anyhow, bail, Context, Result};
 use drydock::drift;
@@ -31,7 +32,7 @@ pub fn run(ctx: &Ctx, cli: &Cli, cmd: &PlanCommand) -> Result<Exit> {
         PlanCommand::Rollback(args) => rollback(ctx, args),
         PlanCommand::List => {
             let j = journal(ctx)?;
-            print!("{}", show::list(&j.list().map_err(|e| anyhow!(e))?));
+            out!("{}", show::list(&j.list().map_err(|e| anyhow!(e))?));
             Ok(Exit::Ok)
         }
     }
@@ -79,7 +80,7 @@ fn new(ctx: &Ctx, args: &PlanNewArgs) -> Result<Exit> {
     journal(ctx)?
         .register(&plan, &path)
         .map_err(|e| anyhow!(e))?;
-    print!("{}", show::render(&plan, None, &[]));
+    out!("{}", show::render(&plan, None, &[]));
     eprintln!(
         "\nwrote {}\nreview or edit it, then `drydock plan run {}` (a dry run) and `drydock plan run {} --execute`",
         path.display(),
@@ -92,7 +93,9 @@ fn new(ctx: &Ctx, args: &PlanNewArgs) -> Result<Exit> {
 fn show_plan(ctx: &Ctx, which: Option<&str>) -> Result<Exit> {
     let j = journal(ctx)?;
     let (plan, row) = match which {
-        Some(w) if Path::new(w).is_file() => {
+        // A path (anything that exists, or names a directory) is read as a plan file, which
+        // refuses what is not a regular file; anything else is a plan id.
+        Some(w) if Path::new(w).exists() || w.contains('/') => {
             let plan = Plan::read(Path::new(w)).map_err(|e| anyhow!(e))?;
             let row = j.status(&plan.id).ok();
             (plan, row)
@@ -103,7 +106,7 @@ fn show_plan(ctx: &Ctx, which: Option<&str>) -> Result<Exit> {
         }
     };
     let steps = j.steps(&plan.id).unwrap_or_default();
-    print!("{}", show::render(&plan, row.as_ref(), &steps));
+    out!("{}", show::render(&plan, row.as_ref(), &steps));
     Ok(Exit::Ok)
 }
 

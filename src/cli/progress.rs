@@ -9,11 +9,20 @@ use std::time::{Duration, Instant};
 /// Set by SIGINT or SIGTERM while a conversion runs.
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
-extern "C" fn on_interrupt(_: libc::c_int) {
-    INTERRUPTED.store(true, Ordering::SeqCst);
+extern "C" fn on_interrupt(sig: libc::c_int) {
+    // A second signal while the first is still being honoured (the work is stuck in a call
+    // that does not return) ends the process as the signal would.
+    if INTERRUPTED.swap(true, Ordering::SeqCst) {
+        // SAFETY: signal and raise are async-signal-safe.
+        unsafe {
+            libc::signal(sig, libc::SIG_DFL);
+            libc::raise(sig);
+        }
+    }
 }
 
-/// From now on SIGINT and SIGTERM ask the running conversion to stop at its next chunk.
+/// From now on SIGINT and SIGTERM ask the running conversion to stop at its next chunk (a
+/// second one ends the process).
 fn catch_interrupts() {
     let handler = on_interrupt as extern "C" fn(libc::c_int) as libc::sighandler_t;
     // SAFETY: the handler only stores to an atomic, which is async-signal-safe.

@@ -55,9 +55,32 @@ pub fn run(ctx: &Ctx, args: &ReportArgs) -> Result<Exit> {
 /// A closed pipe (`drydock report | head`) is not an error worth a message.
 pub fn write_out(r: std::io::Result<()>) -> Result<()> {
     match r {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) if broken_pipe(&e) => std::process::exit(0),
         r => r.context("cannot write the report to stdout"),
     }
+}
+
+/// Whether `e`, or an error it wraps (a JSON encoder's), is a closed pipe.
+fn broken_pipe(e: &std::io::Error) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::BrokenPipe {
+                return true;
+            }
+            if let Some(inner) = io.get_ref() {
+                cur = Some(inner);
+                continue;
+            }
+        }
+        if let Some(j) = err.downcast_ref::<serde_json::Error>() {
+            if j.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe) {
+                return true;
+            }
+        }
+        cur = err.source();
+    }
+    false
 }
 
 fn use_color(choice: ColorChoice) -> bool {

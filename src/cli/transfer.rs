@@ -6,6 +6,7 @@
 use super::args::TransferArgs;
 use super::confirm::confirm;
 use super::exit::Exit;
+use super::outln;
 use super::progress::Bar;
 use super::Ctx;
 use anyhow::{anyhow, bail, Result};
@@ -92,11 +93,11 @@ pub fn run(ctx: &Ctx, args: &TransferArgs) -> Result<Exit> {
                 // What the gate would refuse, a dry run says too.
                 t.admit(&ctx.gate, None)?;
                 if !jsonl {
-                    println!("dry run: {what} ({} virtual) would:", human(t.virtual_size));
+                    outln!("dry run: {what} ({} virtual) would:", human(t.virtual_size));
                     for line in &t.plan {
-                        println!("  - {line}");
+                        outln!("  - {line}");
                     }
-                    println!("nothing was created; pass --execute to transfer");
+                    outln!("nothing was created; pass --execute to transfer");
                 }
                 return Ok(Exit::Ok);
             }
@@ -142,7 +143,7 @@ pub fn run(ctx: &Ctx, args: &TransferArgs) -> Result<Exit> {
         }),
     );
     if !jsonl {
-        println!(
+        outln!(
             "{} → {}: created {}; {} virtual, {} of data{} in {:.2} s ({:.0} MiB/s of data)\nsha256 {}",
             req.source,
             req.dest,
@@ -159,7 +160,7 @@ pub fn run(ctx: &Ctx, args: &TransferArgs) -> Result<Exit> {
             out.sha256
         );
         if let Some(p) = &out.sbom {
-            println!("sbom {}", p.display());
+            outln!("sbom {}", p.display());
         }
     }
     Ok(Exit::Ok)

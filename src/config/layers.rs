@@ -6,6 +6,9 @@ use super::{paths, Config, DEFAULT_CONFIG};
 use std::path::{Path, PathBuf};
 use toml::{Table, Value};
 
+/// The largest config file read.
+pub const MAX_CONFIG: u64 = 4 << 20;
+
 /// Where the effective configuration came from.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Sources {
@@ -154,11 +157,27 @@ pub fn load(
         None => paths::config_file().filter(|p| p.is_file()),
     };
     if let Some(path) = file {
-        let text = std::fs::read_to_string(&path).map_err(|e| ConfigError {
+        // `/dev/null` is the usual way to say "no config file": an empty one.
+        let text = if path == Path::new("/dev/null") {
+            Ok(String::new())
+        } else {
+            drydock_convert::input::read_regular_text(
+                &path,
+                "config",
+                MAX_CONFIG,
+                "a config is a few KiB; organisations are discovered, not listed",
+            )
+        }
+        .map_err(|e| ConfigError {
             origin: Origin::File(path.clone()),
             line: None,
             key: None,
-            message: format!("cannot read it: {e}"),
+            message: match e {
+                drydock_convert::input::InputError::Io { source, .. } => {
+                    format!("cannot read it: {source}")
+                }
+                e => e.reason(),
+            },
         })?;
         merge(&mut merged, parse_layer(&text, Origin::File(path.clone()))?);
         sources.file = Some(path);

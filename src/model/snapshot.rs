@@ -11,11 +11,8 @@ pub const SNAPSHOT_SCHEMA: &str = "drydock.snapshot/v1";
 
 #[derive(Debug, Error)]
 pub enum SnapshotError {
-    #[error("cannot read snapshot {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Read(#[from] drydock_convert::input::InputError),
     #[error("snapshot {path} is not valid (line {line}, column {column}): {message}")]
     Parse {
         path: PathBuf,
@@ -61,12 +58,17 @@ struct SchemaOnly {
     schema: Option<String>,
 }
 
+/// The largest snapshot read (a million VMs take about 700 MB).
+pub const MAX_SNAPSHOT: u64 = 4 << 30;
+
 /// Reads a snapshot file.
 pub fn read(path: &Path) -> Result<Inventory, SnapshotError> {
-    let bytes = std::fs::read(path).map_err(|source| SnapshotError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let bytes = drydock_convert::input::read_regular(
+        path,
+        "snapshot",
+        MAX_SNAPSHOT,
+        "a snapshot this large is not one drydock wrote",
+    )?;
     let parse_err = |e: serde_json::Error| SnapshotError::Parse {
         path: path.to_path_buf(),
         line: e.line(),

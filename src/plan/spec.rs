@@ -9,6 +9,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 
+/// The largest plan file read (100,000 VMs in waves take about 5 MiB).
+const MAX_PLAN: u64 = 16 << 20;
+
 /// A migration plan for one image family.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -206,10 +209,18 @@ impl Plan {
         self.waves.iter().map(|w| w.vms.len()).sum()
     }
 
+    /// The largest plan file read.
+    pub const MAX_SIZE: u64 = MAX_PLAN;
+
     /// Reads a plan file; errors name the file, line and key.
     pub fn read(path: &Path) -> Result<Plan, PlanError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| PlanError::Invalid(format!("cannot read plan {}: {e}", path.display())))?;
+        let text = drydock_convert::input::read_regular_text(
+            path,
+            "plan",
+            MAX_PLAN,
+            "a plan lists waves of VM ids; split a larger rollout into several plans",
+        )
+        .map_err(|e| PlanError::Invalid(e.to_string()))?;
         Plan::parse(&text).map_err(|e| PlanError::Invalid(format!("{}: {e}", path.display())))
     }
 

@@ -6,6 +6,7 @@ pub mod bytes;
 pub mod deflate;
 pub mod disk;
 pub mod error;
+pub mod input;
 pub mod ova;
 mod ova_manifest;
 pub mod pipeline;

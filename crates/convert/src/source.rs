@@ -21,23 +21,24 @@ pub struct Source {
 }
 
 impl Source {
-    /// Open a whole file.
+    /// Open a whole file: a regular file (a FIFO, a device or a directory is refused by
+    /// what it is, without blocking), and not an empty one.
     pub fn open(path: &Path) -> Result<Source> {
-        let file = File::open(path).map_err(io_err("open", path))?;
-        let meta = file.metadata().map_err(io_err("stat", path))?;
-        if meta.is_dir() {
+        let file = crate::input::open_regular(path, "disk image").map_err(|e| match e {
+            crate::input::InputError::Io { op, source, .. } => ConvertError::Io {
+                op,
+                path: path.to_path_buf(),
+                source,
+            },
+            e => ConvertError::Usage(e.to_string()),
+        })?;
+        let len = file.metadata().map_err(io_err("stat", path))?.len();
+        if len == 0 {
             return Err(ConvertError::Usage(format!(
-                "{} is a directory, not a disk image",
+                "{} is empty (0 bytes): not a disk image",
                 path.display()
             )));
         }
-        let len = if meta.file_type().is_file() {
-            meta.len()
-        } else {
-            // A block device: its size is where the end is.
-            let mut f = &file;
-            std::io::Seek::seek(&mut f, std::io::SeekFrom::End(0)).map_err(io_err("seek", path))?
-        };
         Ok(Source {
             file: Arc::new(file),
             path: path.to_path_buf(),

@@ -82,14 +82,18 @@ impl Components {
     pub fn load(path: &Path) -> Result<Components, InspectError> {
         // Only the first byte decides: a disk image is never read whole into memory.
         let mut first = [0u8; 1];
-        let json = std::fs::File::open(path)
-            .and_then(|mut f| std::io::Read::read(&mut f, &mut first))
+        let json = drydock_convert::input::open_regular(path, "disk image or SBOM")
+            .map_err(|e| InspectError::Input(Box::new(e)))
+            .map(|mut f| std::io::Read::read(&mut f, &mut first))?
             .is_ok_and(|n| n == 1 && first[0] == b'{');
         if json {
-            let text = std::fs::read_to_string(path).map_err(|source| InspectError::Read {
-                path: path.display().to_string(),
-                source,
-            })?;
+            let text = drydock_convert::input::read_regular_text(
+                path,
+                "SBOM",
+                64 << 20,
+                "an inspection or SPDX document is a few MiB",
+            )
+            .map_err(|e| InspectError::Input(Box::new(e)))?;
             return Components::from_json(&text).ok_or_else(|| InspectError::NotAnInspection {
                 path: path.display().to_string(),
             });

@@ -17,13 +17,10 @@ pub enum InspectError {
     /// The engine could not open or read the disk.
     #[error(transparent)]
     Engine(#[from] drydock_convert::ConvertError),
-    /// A file given for a diff could not be read.
-    #[error("read {path}: {source}")]
-    Read {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    /// A file given for a diff could not be read (not a regular file, too large, an OS
+    /// error).
+    #[error(transparent)]
+    Input(Box<drydock_convert::input::InputError>),
     /// A JSON file given for a diff that is neither an inspection nor an SPDX document.
     #[error("{path}: a JSON file that is neither `inspect --format json` nor SPDX 2.3")]
     NotAnInspection { path: String },

@@ -154,7 +154,7 @@ impl CloudUpload for SimUpload {
 
     async fn put(&self, offset: u64, data: Vec<u8>) -> Result<(), ProviderError> {
         let end = offset.checked_add(data.len() as u64);
-        if offset % 512 != 0 || end.is_none_or(|e| e > self.disk_size()) {
+        if !offset.is_multiple_of(512) || end.is_none_or(|e| e > self.disk_size()) {
             return Err(rejected(
                 "put block",
                 &self.resource,
