@@ -47,3 +47,92 @@ fn damaged_ext_filesystems_never_panic() {
         }
     }
 }
+
+/// An ext4 with an OS release and a dpkg database, made by mkfs.ext4 -d.
+fn small_ext4(dir: &std::path::Path) -> std::path::PathBuf {
+    let tree = dir.join("t");
+    std::fs::create_dir_all(tree.join("var/lib/dpkg")).unwrap();
+    std::fs::create_dir_all(tree.join("etc")).unwrap();
+    std::fs::write(tree.join("etc/os-release"), "ID=debian\n").unwrap();
+    std::fs::write(
+        tree.join("var/lib/dpkg/status"),
+        "Package: a\nStatus: install ok installed\nVersion: 1\n",
+    )
+    .unwrap();
+    let disk = dir.join("fs.ext4");
+    ext4(&disk, 4 * MIB, &tree, "h");
+    disk
+}
+
+fn lint_ids(path: &std::path::Path) -> Vec<(String, lint::Severity)> {
+    lint::lint(path, &lint::LintOptions::default())
+        .unwrap()
+        .findings
+        .iter()
+        .map(|f| (f.id.to_string(), f.severity))
+        .collect()
+}
+
+#[test]
+fn an_ext4_whose_root_inode_is_wiped_is_unreadable_not_clean() {
+    let home = tempfile::tempdir().unwrap();
+    let disk = small_ext4(home.path());
+    // debugfs (e2fsprogs, with mkfs.ext4) clears the root directory's inode.
+    let ok = std::process::Command::new("debugfs")
+        .args(["-w", "-R", "clri <2>"])
+        .arg(&disk)
+        .output()
+        .expect("debugfs (e2fsprogs) runs");
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let found = inspect::inspect(&disk).unwrap();
+    let fs = &found.volumes[0].filesystem;
+    assert!(!fs.readable, "{fs:?}");
+    assert!(
+        fs.problem
+            .as_deref()
+            .unwrap_or("")
+            .contains("root directory"),
+        "{fs:?}"
+    );
+    let json = serde_json::to_value(&found).unwrap();
+    assert_eq!(
+        json["volumes"][0]["filesystem"]["readable"], false,
+        "{json}"
+    );
+    let ids = lint_ids(&disk);
+    assert!(
+        ids.contains(&("filesystem.unreadable".into(), lint::Severity::Error)),
+        "{ids:?}"
+    );
+}
+
+#[test]
+fn blocks_per_group_of_zero_is_an_error_not_a_crash() {
+    // ext4-view 0.9 divided by it (superblock.rs:105); 1.0 checks it, and any panic left in
+    // a filesystem reader is contained and reported.
+    let home = tempfile::tempdir().unwrap();
+    let disk = small_ext4(home.path());
+    let mut b = std::fs::read(&disk).unwrap();
+    b[1024 + 0x20..1024 + 0x24].copy_from_slice(&0u32.to_le_bytes());
+    std::fs::write(&disk, &b).unwrap();
+    match inspect::inspect(&disk) {
+        Ok(found) => {
+            let fs = &found.volumes[0].filesystem;
+            assert!(!fs.readable || fs.kind != "ext4", "{fs:?}");
+        }
+        Err(e) => assert!(e.to_string().contains("ext"), "{e}"),
+    }
+    if let Ok(r) = lint::lint(&disk, &lint::LintOptions::default()) {
+        assert!(
+            r.findings
+                .iter()
+                .any(|f| f.severity == lint::Severity::Error),
+            "{:?}",
+            r.findings
+        );
+    }
+}

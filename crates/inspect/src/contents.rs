@@ -150,6 +150,9 @@ pub fn read(
     warnings: &mut Vec<String>,
 ) -> Result<Contents, ContentError> {
     let fs = open(reader, start, len)?;
+    // A filesystem whose root cannot be listed would read as empty: that is no answer.
+    fs.read_dir("/")
+        .map_err(|source| ContentError::Root { start, source })?;
     Ok(read_fs(&fs, warnings))
 }
 

@@ -39,6 +39,16 @@ pub enum ContentError {
         #[source]
         source: ext4_view::Ext4Error,
     },
+    /// The filesystem's reader (a dependency) failed on it instead of returning an error.
+    #[error("filesystem at offset {start}: its reader failed ({panic}); the filesystem is corrupt or hostile")]
+    Reader { start: u64, panic: String },
+    /// The root directory cannot be listed: nothing inside can be trusted as absent.
+    #[error("ext filesystem at offset {start}: the root directory cannot be read: {source}")]
+    Root {
+        start: u64,
+        #[source]
+        source: ext4_view::Ext4Error,
+    },
     #[error("FAT filesystem at offset {start}: {source}")]
     Fat {
         start: u64,

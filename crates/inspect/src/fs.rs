@@ -20,6 +20,9 @@ pub struct Filesystem {
     pub capacity: Option<u64>,
     /// Whether drydock reads inside it (files, packages).
     pub readable: bool,
+    /// Why a filesystem drydock reads could not be read (corrupt, or its reader failed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
 }
 
 fn text(b: &[u8]) -> String {
@@ -38,6 +41,7 @@ pub fn identify(start: u64, size: u64, read: &mut ReadAt<'_>) -> Result<Filesyst
         used: None,
         capacity: None,
         readable: false,
+        problem: None,
     };
     let at = |o: usize, n: usize| head.get(o..o + n);
     // ext2/3/4: the superblock at 1024, magic 0xEF53 at 56.
@@ -85,6 +89,7 @@ pub fn identify(start: u64, size: u64, read: &mut ReadAt<'_>) -> Result<Filesyst
             used: Some(blocks.saturating_sub(free).saturating_mul(bs)),
             capacity: Some(capacity),
             readable: true,
+            problem: None,
         });
     }
     if at(0, 4) == Some(b"XFSB") {

@@ -3,6 +3,7 @@
 //! usage; inside ext2/3/4, the OS release, kernels and packages with their licences; inside
 //! the EFI system partition, its boot loaders and kernels.
 
+pub mod contain;
 pub mod contents;
 pub mod diff;
 mod efi;
@@ -54,20 +55,34 @@ pub fn inspect(path: &Path) -> Result<Inspection, InspectError> {
         let (start, size) = (v.partition.start, v.partition.size);
         if v.filesystem.readable {
             let own = convert::open_reader(path, None)?;
-            match contents::read(own, start, size, &mut found.warnings) {
+            let mut warnings = Vec::new();
+            let read = contain::contained(|| contents::read(own, start, size, &mut warnings))
+                .unwrap_or_else(|panic| Err(ContentError::Reader { start, panic }));
+            found.warnings.append(&mut warnings);
+            match read {
                 Ok(c) => v.contents = Some(c),
-                Err(e) => found.warnings.push(e.to_string()),
+                Err(e) => {
+                    // Unreadable is never clean: the volume says so, and why.
+                    v.filesystem.readable = false;
+                    v.filesystem.problem = Some(e.to_string());
+                    found.warnings.push(e.to_string());
+                }
             }
         } else if v.filesystem.kind == "vfat" {
             let own = convert::open_reader(path, None)?;
-            match efi::read(own, start, size) {
+            let read = contain::contained(|| efi::read(own, start, size))
+                .unwrap_or_else(|panic| Err(ContentError::Reader { start, panic }));
+            match read {
                 Ok((c, used, capacity)) => {
                     v.filesystem.used = Some(used);
                     v.filesystem.capacity = Some(capacity);
                     v.filesystem.readable = true;
                     v.contents = Some(c);
                 }
-                Err(e) => found.warnings.push(e.to_string()),
+                Err(e) => {
+                    v.filesystem.problem = Some(e.to_string());
+                    found.warnings.push(e.to_string());
+                }
             }
         }
     }

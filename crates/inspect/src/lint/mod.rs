@@ -141,23 +141,50 @@ impl Findings {
 pub fn lint(path: &Path, opts: &LintOptions) -> Result<LintReport, InspectError> {
     let found: Inspection = super::inspect(path)?;
     let mut out = Findings::default();
-    let mut warnings = found.warnings.clone();
+    let warnings = found.warnings.clone();
     space::layout(&found, &mut out);
     for v in &found.volumes {
         let n = v.partition.number;
         match v.filesystem.kind.as_str() {
             "ext2" | "ext3" | "ext4" => {
-                let reader = convert::open_reader(path, None)?;
-                let fs = match contents::open(reader, v.partition.start, v.partition.size) {
-                    Ok(fs) => fs,
-                    Err(e) => {
-                        warnings.push(e.to_string());
-                        continue;
-                    }
+                // Unreadable is never clean: a filesystem that cannot be read is an error.
+                let unreadable = |out: &mut Findings, why: String| {
+                    out.add(
+                        "filesystem.unreadable",
+                        Severity::Error,
+                        "a filesystem that cannot be read: nothing inside it was checked",
+                        "repair it (e2fsck -f) or rebuild the image; do not ship it unchecked",
+                        Evidence {
+                            partition: n,
+                            offset: Some(v.partition.start),
+                            detail: why,
+                            ..Evidence::default()
+                        },
+                    )
                 };
+                if let Some(why) = v
+                    .filesystem
+                    .problem
+                    .clone()
+                    .filter(|_| !v.filesystem.readable)
+                {
+                    unreadable(&mut out, why);
+                    continue;
+                }
+                let reader = convert::open_reader(path, None)?;
+                let (start, size) = (v.partition.start, v.partition.size);
                 let c = v.contents.clone().unwrap_or_default();
-                files::check(&fs, n, &c, &mut out);
-                space::large_dirs(&fs, n, opts.large_dir, &mut out);
+                let checked = crate::contain::contained(|| {
+                    let fs = contents::open(reader, start, size)?;
+                    files::check(&fs, n, &c, &mut out);
+                    space::large_dirs(&fs, n, opts.large_dir, &mut out);
+                    Ok::<_, crate::ContentError>(())
+                })
+                .unwrap_or_else(|panic| Err(crate::ContentError::Reader { start, panic }));
+                if let Err(e) = checked {
+                    unreadable(&mut out, e.to_string());
+                    continue;
+                }
                 let mut reader = convert::open_reader(path, None)?;
                 space::free_space(reader.as_mut(), v, &mut out)?;
             }
