@@ -108,6 +108,11 @@ impl ChunkWriter for CloudWriter {
         self.upload.block() as usize
     }
 
+    /// A cloud disk reads as zeros where nothing was put.
+    fn skip(&mut self, _offset: u64, _len: u64) -> Result<bool> {
+        Ok(true)
+    }
+
     fn write(&mut self, chunk: &Chunk) -> Result<()> {
         let block = self.upload.block() as usize;
         for (rel, n) in chunk.data_blocks(block) {

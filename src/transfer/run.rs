@@ -87,6 +87,16 @@ impl ChunkWriter for Hashing<'_> {
         }
         self.inner.write(chunk)
     }
+
+    /// Zeros are hashed only if data follows them: a long stretch is passed on at once
+    /// when the destination takes it so.
+    fn skip(&mut self, offset: u64, len: u64) -> convert::Result<bool> {
+        let taken = self.inner.skip(offset, len)?;
+        if taken {
+            self.pending += len;
+        }
+        Ok(taken)
+    }
 }
 
 fn hex(bytes: &[u8]) -> String {

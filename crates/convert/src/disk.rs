@@ -142,6 +142,13 @@ pub trait ChunkWriter: Send {
 
     /// The next chunk; chunks arrive in order and cover the virtual size exactly once.
     fn write(&mut self, chunk: &Chunk) -> Result<()>;
+
+    /// `len` bytes of zeros at `offset` (whole chunks, in order with the chunks): a writer
+    /// that needs nothing written for zeros takes them at once and returns `true`; the
+    /// default asks for them as zero chunks, one at a time.
+    fn skip(&mut self, _offset: u64, _len: u64) -> Result<bool> {
+        Ok(false)
+    }
 }
 
 /// Writes a virtual disk in some format into a local file.
@@ -159,7 +166,8 @@ pub struct Finished {
 /// A virtual size rounded up to whole 512-byte sectors, with a warning for `format` when
 /// that changed it.
 pub fn whole_sectors(format: &str, size: u64, warnings: &mut Vec<String>) -> u64 {
-    let out = size.div_ceil(512) * 512;
+    // (The last sector below 2^64 when rounding up would overflow.)
+    let out = size.div_ceil(512).saturating_mul(512).max(size / 512 * 512);
     if out != size {
         warnings.push(format!(
             "{format} sizes are whole sectors: virtual size rounded up from {size} to {out} bytes"

@@ -292,7 +292,7 @@ pub fn writer_for(
             size,
             opts.compress,
             threads(opts),
-        )),
+        )?),
         Format::Vhd => Box::new(vhd::FixedWriter::new(sink, size, opts.azure)?),
         Format::VhdDynamic => Box::new(vhd::DynamicWriter::new(sink, size)?),
         Format::Vmdk => Box::new(vmdk::StreamWriter::new(
@@ -416,5 +416,9 @@ struct NullWriter;
 impl disk::ChunkWriter for NullWriter {
     fn write(&mut self, _chunk: &disk::Chunk) -> Result<()> {
         Ok(())
+    }
+
+    fn skip(&mut self, _offset: u64, _len: u64) -> Result<bool> {
+        Ok(true)
     }
 }

@@ -194,6 +194,10 @@ impl ChunkWriter for OvaWriter {
         self.data += chunk.nonzero.iter().filter(|&&nz| nz).count() as u64 * 4096;
         self.disk.write(chunk)
     }
+
+    fn skip(&mut self, offset: u64, len: u64) -> Result<bool> {
+        self.disk.skip(offset, len)
+    }
 }
 
 impl DiskWriter for OvaWriter {

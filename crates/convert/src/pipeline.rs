@@ -32,6 +32,9 @@ struct Slot {
     any: bool,
     /// Bytes in non-zero pages.
     data: u64,
+    /// Not 0: the slot stands for this many bytes of zeros at `offset` (a stretch the
+    /// reader's map says is unallocated), handed over without a buffer.
+    span: u64,
 }
 
 impl Slot {
@@ -43,6 +46,7 @@ impl Slot {
             nonzero: vec![false; chunk_len / PAGE],
             any: false,
             data: 0,
+            span: 0,
         }
     }
 
@@ -81,16 +85,19 @@ pub fn pump(
                 while done < total {
                     // The writing side hung up: cancelled or failed.
                     let Ok(mut slot) = free_rx.recv() else { return };
-                    let len = ((total - done) as usize).min(chunk_len);
-                    let filled = fill(reader, &mut slot, done, len, &mut runs).map(|()| slot);
-                    let failed = filled.is_err();
-                    if full_tx.send(filled).is_err() || failed {
+                    let filled = next_slot(reader, &mut slot, done, total, chunk_len, &mut runs);
+                    let Ok(advanced) = filled else {
+                        let _ = full_tx.send(filled.map(|_| slot));
+                        return;
+                    };
+                    if full_tx.send(Ok(slot)).is_err() {
                         return;
                     }
-                    done += len as u64;
+                    done += advanced;
                 }
             })
             .map_err(|e| ConvertError::Usage(format!("cannot start the reading thread: {e}")))?;
+        let zeros = vec![false; chunk_len / PAGE];
         let mut consume = || -> Result<u64> {
             let mut done = 0u64;
             let mut data_total = 0u64;
@@ -101,9 +108,36 @@ pub fn pump(
                     ));
                 };
                 let slot = filled?;
-                writer.write(&slot.chunk())?;
-                done = slot.offset + slot.len as u64;
-                data_total += slot.data;
+                if slot.span > 0 {
+                    let end = slot.offset + slot.span;
+                    if !writer.skip(slot.offset, slot.span)? {
+                        // This writer wants every chunk: zeros, a chunk at a time.
+                        let mut at = slot.offset;
+                        while at < end {
+                            let len = (end - at).min(chunk_len as u64) as usize;
+                            writer.write(&Chunk {
+                                offset: at,
+                                len,
+                                data: None,
+                                nonzero: &zeros[..len.div_ceil(PAGE)],
+                            })?;
+                            at += len as u64;
+                            let p = Progress {
+                                done: at,
+                                total,
+                                data: data_total,
+                            };
+                            if at < end && !progress(p) {
+                                return Err(ConvertError::Cancelled);
+                            }
+                        }
+                    }
+                    done = end;
+                } else {
+                    writer.write(&slot.chunk())?;
+                    done = slot.offset + slot.len as u64;
+                    data_total += slot.data;
+                }
                 if !progress(Progress {
                     done,
                     total,
@@ -124,6 +158,42 @@ pub fn pump(
         }
         result
     })
+}
+
+/// Fill `slot` with what follows `done`: a span of zeros where the reader's map says a
+/// stretch of at least a chunk is unallocated (so cost follows the data, not the virtual
+/// size), else the next chunk. Returns how far it advances.
+fn next_slot(
+    reader: &mut dyn DiskReader,
+    slot: &mut Slot,
+    done: u64,
+    total: u64,
+    chunk_len: usize,
+    runs: &mut Vec<(u64, u64, bool)>,
+) -> Result<u64> {
+    let rest = total - done;
+    let chunk = chunk_len as u64;
+    slot.span = 0;
+    if rest > chunk {
+        let run = reader.map(done, rest)?;
+        if !run.data && run.len >= chunk && run.len <= rest {
+            // Whole chunks only, so the chunks after it stay aligned (the last may be short).
+            let span = if run.len == rest {
+                rest
+            } else {
+                run.len / chunk * chunk
+            };
+            slot.offset = done;
+            slot.len = 0;
+            slot.any = false;
+            slot.data = 0;
+            slot.span = span;
+            return Ok(span);
+        }
+    }
+    let len = rest.min(chunk) as usize;
+    fill(reader, slot, done, len, runs)?;
+    Ok(len as u64)
 }
 
 /// Read the chunk of `len` bytes at `done` into `slot`: ask the reader for its map, read the

@@ -96,6 +96,12 @@ impl ChunkWriter for RawWriter {
     fn write(&mut self, chunk: &Chunk) -> Result<()> {
         write_sparse(&mut self.sink, 0, chunk)
     }
+
+    /// Zeros are a hole: only the final length (set at the end) covers them.
+    fn skip(&mut self, offset: u64, len: u64) -> Result<bool> {
+        self.sink.final_upto(offset + len);
+        Ok(true)
+    }
 }
 
 impl DiskWriter for RawWriter {

@@ -311,20 +311,28 @@ impl DiskReader for Qcow2Reader {
 
     fn map(&mut self, offset: u64, max: u64) -> Result<Run> {
         let cs = self.cluster_size();
+        let per_l2 = cs / 8;
+        // Guest bytes behind one L1 entry: a missing L2 table is that many zeros, skipped
+        // without looking at its clusters (cost follows the tables, not the virtual size).
+        let span = cs.saturating_mul(per_l2);
+        let limit = offset.saturating_add(max);
+        let l2_missing = |r: &Self, c: u64| {
+            r.l1.get((c / per_l2) as usize)
+                .is_none_or(|e| e & L2_OFFSET_MASK == 0)
+        };
         let first = offset / cs;
         let data = !matches!(self.lookup(first)?, Cluster::Zero);
-        let mut end = ((first + 1) * cs).min(offset + max);
-        let per_l2 = cs / 8;
-        // Extend over clusters of the same kind within the same L2 table.
-        while end < offset + max {
+        let mut end = ((first + 1) * cs).min(limit);
+        while end < limit {
             let c = end / cs;
-            if c / per_l2 != first / per_l2 {
-                break;
+            if !data && l2_missing(self, c) {
+                end = (c / per_l2 + 1).saturating_mul(span).min(limit);
+                continue;
             }
             if !matches!(self.lookup(c)?, Cluster::Zero) != data {
                 break;
             }
-            end = ((c + 1) * cs).min(offset + max);
+            end = ((c + 1) * cs).min(limit);
         }
         Ok(Run {
             data,

@@ -28,10 +28,28 @@ pub struct Qcow2Writer {
     batch: Vec<(u64, Vec<u8>)>,
 }
 
+/// QEMU's largest L1 table (32 MiB of entries).
+const MAX_L1_ENTRIES: u64 = (32 << 20) / 8;
+
 impl Qcow2Writer {
-    pub fn new(sink: Sink, size: u64, compress: bool, threads: usize) -> Qcow2Writer {
-        let l1_len = size.div_ceil(W_CLUSTER).div_ceil(W_PER_L2) as usize;
-        Qcow2Writer {
+    /// A writer for a disk of `size` bytes; QEMU's limit on the L1 table (32 MiB: 2 PiB
+    /// with 64 KiB clusters) bounds the size.
+    pub fn new(
+        sink: Sink,
+        size: u64,
+        compress: bool,
+        threads: usize,
+    ) -> crate::error::Result<Qcow2Writer> {
+        let l1_len = size.div_ceil(W_CLUSTER).div_ceil(W_PER_L2);
+        if l1_len > MAX_L1_ENTRIES {
+            return Err(crate::error::unsupported(
+                "qcow2",
+                format!("a virtual size of {size} bytes"),
+                "a qcow2 with 64 KiB clusters holds at most 2 PiB",
+            ));
+        }
+        let l1_len = l1_len as usize;
+        Ok(Qcow2Writer {
             sink,
             size,
             l2: vec![None; l1_len],
@@ -39,7 +57,7 @@ impl Qcow2Writer {
             refcounts: vec![1],
             pool: compress.then(|| Pool::new(Codec::Deflate, threads)),
             batch: Vec::with_capacity(BATCH),
-        }
+        })
     }
 
     fn set_l2(&mut self, guest_cluster: u64, entry: u64) {
@@ -108,6 +126,11 @@ impl Qcow2Writer {
 }
 
 impl ChunkWriter for Qcow2Writer {
+    /// Zeros are unallocated clusters: nothing to write.
+    fn skip(&mut self, _offset: u64, _len: u64) -> Result<bool> {
+        Ok(true)
+    }
+
     fn granularity(&self) -> usize {
         W_CLUSTER as usize
     }

@@ -132,6 +132,12 @@ impl ChunkWriter for FixedWriter {
     fn write(&mut self, chunk: &Chunk) -> Result<()> {
         write_sparse(&mut self.sink, 0, chunk)
     }
+
+    /// Zeros are a hole in the data area.
+    fn skip(&mut self, offset: u64, len: u64) -> Result<bool> {
+        self.sink.final_upto(offset + len);
+        Ok(true)
+    }
 }
 
 impl DiskWriter for FixedWriter {
@@ -189,6 +195,11 @@ impl DynamicWriter {
 }
 
 impl ChunkWriter for DynamicWriter {
+    /// Zeros are unallocated clusters: nothing to write.
+    fn skip(&mut self, _offset: u64, _len: u64) -> Result<bool> {
+        Ok(true)
+    }
+
     fn granularity(&self) -> usize {
         BLOCK as usize
     }

@@ -60,6 +60,9 @@ fn marker(sectors: u64, kind: u32) -> [u8; 512] {
     m
 }
 
+/// The largest streamOptimized disk written (VMware's limit is 62 TiB).
+const MAX_STREAM: u64 = 64 << 40;
+
 /// Writes streamOptimized in one forward pass.
 pub struct StreamWriter {
     sink: Sink,
@@ -96,6 +99,13 @@ impl StreamWriter {
         threads: usize,
     ) -> Result<StreamWriter> {
         let mut warnings = Vec::new();
+        if size > MAX_STREAM {
+            return Err(unsupported(
+                F,
+                format!("a streamOptimized disk of {size} bytes"),
+                "VMware's disks hold at most 62 TiB",
+            ));
+        }
         let capacity = whole_sectors("VMDK", size, &mut warnings) / 512;
         let desc = descriptor("streamOptimized", capacity, name);
         let desc_sectors = (desc.len() as u64).div_ceil(512).max(1);
@@ -220,6 +230,11 @@ impl StreamWriter {
 }
 
 impl ChunkWriter for StreamWriter {
+    /// Zero grains are left out of the stream: nothing to write.
+    fn skip(&mut self, _offset: u64, _len: u64) -> Result<bool> {
+        Ok(true)
+    }
+
     fn granularity(&self) -> usize {
         GRAIN as usize
     }
@@ -303,6 +318,11 @@ impl SparseWriter {
 }
 
 impl ChunkWriter for SparseWriter {
+    /// Zeros are unallocated clusters: nothing to write.
+    fn skip(&mut self, _offset: u64, _len: u64) -> Result<bool> {
+        Ok(true)
+    }
+
     fn granularity(&self) -> usize {
         GRAIN as usize
     }
