@@ -23,6 +23,12 @@ pub enum FetchError {
         #[source]
         source: reqwest::Error,
     },
+    #[error("GET {url}: reading the body: {source}")]
+    Body {
+        url: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("GET {url}: HTTP {status}")]
     Status { url: String, status: u16 },
     #[error("{what}: larger than {MAX_LIST} bytes")]
@@ -80,7 +86,25 @@ pub fn read_source(source: &str) -> Result<String, FetchError> {
                 what: format!("GET {source}"),
             });
         }
-        return resp.text().map_err(http);
+        // Bounded while reading: a chunked body has no length to check first.
+        let mut body = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::Read::take(resp, MAX_LIST + 1), &mut body)
+            .map_err(|e| FetchError::Body {
+                url: source.to_string(),
+                source: e,
+            })?;
+        if body.len() as u64 > MAX_LIST {
+            return Err(FetchError::TooLarge {
+                what: format!("GET {source}"),
+            });
+        }
+        return String::from_utf8(body).map_err(|e| FetchError::Body {
+            url: source.to_string(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()),
+            ),
+        });
     }
     let path = source.strip_prefix("file://").unwrap_or(source);
     Ok(drydock_convert::input::read_regular_text(

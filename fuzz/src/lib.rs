@@ -56,3 +56,59 @@ pub fn fuzz_filesystem(data: &[u8]) {
     let _ = drydock_inspect::packages::dep5_licenses(&text);
     let _ = drydock_inspect::packages::parse_rpm_header(data);
 }
+
+/// `drydock --config FILE report`: the config file read (bounded), parsed and typed.
+pub fn fuzz_config(data: &[u8]) {
+    let Some(input) = Input::new(data) else { return };
+    let _ = drydock::config::load(Some(&input.0), &[]);
+}
+
+/// `drydock plan show FILE`: a plan file read and validated.
+pub fn fuzz_plan(data: &[u8]) {
+    let Some(input) = Input::new(data) else { return };
+    let _ = drydock::plan::Plan::read(&input.0);
+}
+
+/// A subscribed image list's body, as the image-list cache parses it.
+pub fn fuzz_image_list(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let _ = drydock::drift::image_list::ImageList::parse("fuzz", "file:///fuzz", &text);
+}
+
+/// `drydock report --snapshot FILE`: the snapshot read, judged and reported as JSON.
+pub fn fuzz_snapshot(data: &[u8]) {
+    let Some(input) = Input::new(data) else { return };
+    let Ok((config, _)) = drydock::config::load(Some(std::path::Path::new("/dev/null")), &[])
+    else {
+        return;
+    };
+    if let Ok(inv) = drydock::model::snapshot::read(&input.0) {
+        let a = drydock::drift::evaluate(&inv, &config.policy, inv.scanned_at);
+        let opts = drydock::report::ReportOptions {
+            format: drydock::report::Format::Json,
+            group_by: None,
+            filter: drydock::report::Filter::parse("").expect("the empty filter"),
+            fail_on: None,
+            color: false,
+            images: false,
+        };
+        let report = drydock::report::Report::build(&inv, &a, &opts);
+        let _ = report.write(&opts, &mut std::io::sink());
+    }
+}
+
+/// The package databases as found inside an image.
+pub fn fuzz_packages(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let _ = drydock_inspect::packages::parse_dpkg_status(&text);
+    let _ = drydock_inspect::packages::parse_apk_installed(&text);
+    let _ = drydock_inspect::packages::dep5_licenses(&text);
+    let _ = drydock_inspect::packages::parse_rpm_header(data);
+}
+
+/// `drydock ova unpack FILE DIR`: members listed, the manifest checked, files written.
+pub fn fuzz_ova_unpack(data: &[u8]) {
+    let Some(input) = Input::new(data) else { return };
+    let Ok(dir) = tempfile::tempdir() else { return };
+    let _ = drydock_convert::ova::unpack(&input.0, dir.path());
+}

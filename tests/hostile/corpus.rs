@@ -122,3 +122,20 @@ fn a_sparse_petabyte_checks_in_under_a_second() {
         ran.secs
     );
 }
+
+#[test]
+fn a_descriptor_naming_one_sparse_extent_a_thousand_times_is_refused_at_once() {
+    let home = tempfile::tempdir().unwrap();
+    qemu_img(&["create", "-q", "-f", "vmdk", "s.vmdk", "1G"], home.path());
+    let mut desc = String::from(
+        "# Disk DescriptorFile\nversion=1\nCID=fffffffe\nparentCID=ffffffff\ncreateType=\"monolithicSparse\"\n\n",
+    );
+    for _ in 0..1000 {
+        desc.push_str("RW 2097152 SPARSE \"s.vmdk\"\n");
+    }
+    std::fs::write(home.path().join("d.vmdk"), desc).unwrap();
+    let ran = hostile(home.path(), &["convert", "--check", "d.vmdk"]);
+    assert_eq!(ran.code, 2, "{}", ran.err);
+    assert!(ran.err.contains("named twice"), "{}", ran.err);
+    assert!(ran.secs < 5.0);
+}

@@ -132,3 +132,59 @@ fn the_dashboards_sbom_lookup_refuses_a_fifo_at_once() {
         .to_string();
     assert!(e.contains("character device"), "{e}");
 }
+
+/// An HTTP server on loopback that answers every request with an endless chunked body.
+fn endless_chunked_server() -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut c) = conn else { continue };
+            std::thread::spawn(move || {
+                let mut req = [0u8; 4096];
+                let _ = c.read(&mut req);
+                let _ = c.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
+                );
+                let chunk = [b' '; 65536];
+                let head = format!("{:x}\r\n", chunk.len());
+                loop {
+                    if c.write_all(head.as_bytes()).is_err()
+                        || c.write_all(&chunk).is_err()
+                        || c.write_all(b"\r\n").is_err()
+                    {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    format!("http://{addr}/list.json")
+}
+
+#[test]
+fn a_chunked_body_without_a_length_is_bounded_while_reading() {
+    let home = tempfile::tempdir().unwrap();
+    let url = endless_chunked_server();
+    // `inspect --diff URL URL` fetches both sides: each stops at the limit.
+    let ran = hostile(home.path(), &["inspect", "--diff", &url, &url]);
+    assert_eq!(ran.code, 2, "{}", ran.err);
+    assert!(ran.err.contains("larger than"), "{}", ran.err);
+    // An image-list subscription at that server: the report goes on without it.
+    let config = home.path().join("c.toml");
+    std::fs::write(
+        &config,
+        format!("[[policy.image_lists]]\nname = \"endless\"\nsource = \"{url}\"\n"),
+    )
+    .unwrap();
+    let ran = hostile(
+        home.path(),
+        &["--config", config.to_str().unwrap(), "report", "--demo"],
+    );
+    assert!(
+        ran.err.contains("larger than") || ran.code <= 1,
+        "{}",
+        ran.err
+    );
+}

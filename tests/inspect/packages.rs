@@ -131,3 +131,77 @@ fn an_alpine_system_and_an_efi_partition_are_read() {
         assert_eq!(c["packages"][1]["licenses"], serde_json::json!(["MIT"]));
     }
 }
+
+/// The rpm database is the image's, and hostile: a `Packages` view that recurses toward
+/// 10^11 rows ends with a warning at once (read-only, untrusted schema, a step budget),
+/// in `inspect`, `lint` and `--format spdx`.
+#[test]
+fn a_recursive_sql_view_in_the_rpm_database_does_not_hang() {
+    let home = tempfile::tempdir().unwrap();
+    let tree = home.path().join("tree");
+    std::fs::create_dir_all(tree.join("var/lib/rpm")).unwrap();
+    let conn = rusqlite::Connection::open(tree.join("var/lib/rpm/rpmdb.sqlite")).unwrap();
+    conn.execute_batch(
+        "CREATE VIEW Packages AS WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM n \
+         WHERE x<1e11) SELECT max(x) hnum, x'00' blob FROM n;",
+    )
+    .unwrap();
+    drop(conn);
+    let root = home.path().join("root.ext4");
+    ext4(&root, 8 * MIB, &tree, "rpm");
+    for args in [
+        &["inspect", "--format", "json"][..],
+        &["lint"],
+        &["inspect", "--format", "spdx"],
+    ] {
+        let started = std::time::Instant::now();
+        let (code, out, err) = common::run(
+            common::drydock(home.path())
+                .args(args)
+                .arg(&root)
+                .timeout(std::time::Duration::from_secs(20)),
+        );
+        assert!(code == 0 || code == 1, "{args:?}: {code} {err}");
+        assert!(
+            started.elapsed().as_secs() < 10,
+            "{args:?} took {:?}",
+            started.elapsed()
+        );
+        if args[0] == "inspect" && args[2] == "json" {
+            assert!(out.contains("is view, not a table"), "{out}");
+        }
+    }
+}
+
+/// A dpkg status repeating one package's stanza 2,000 times, with an 8 MB copyright file:
+/// one package, its licence file read once.
+#[test]
+fn a_dpkg_stanza_repeated_is_one_package_read_once() {
+    let home = tempfile::tempdir().unwrap();
+    let tree = home.path().join("tree");
+    std::fs::create_dir_all(tree.join("var/lib/dpkg")).unwrap();
+    std::fs::create_dir_all(tree.join("usr/share/doc/bash")).unwrap();
+    let stanza =
+        "Package: bash\nStatus: install ok installed\nVersion: 5.2\nArchitecture: amd64\n\n";
+    std::fs::write(tree.join("var/lib/dpkg/status"), stanza.repeat(2000)).unwrap();
+    let mut copyright = String::from("Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\nFiles: *\nLicense: GPL-3+\n");
+    copyright.push_str(&"x".repeat(8 << 20));
+    std::fs::write(tree.join("usr/share/doc/bash/copyright"), copyright).unwrap();
+    let root = home.path().join("root.ext4");
+    ext4(&root, 32 * MIB, &tree, "deb");
+    let started = std::time::Instant::now();
+    let v = inspect_json(home.path(), &root);
+    assert!(
+        started.elapsed().as_secs() < 10,
+        "took {:?}",
+        started.elapsed()
+    );
+    let pkgs = v["volumes"][0]["contents"]["packages"].as_array().unwrap();
+    assert_eq!(pkgs.len(), 1, "{v}");
+    assert!(
+        v["warnings"]
+            .to_string()
+            .contains("2000 installed stanzas for 1 package;"),
+        "{v}"
+    );
+}

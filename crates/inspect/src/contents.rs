@@ -79,6 +79,35 @@ pub fn open(reader: Box<dyn DiskReader>, start: u64, len: u64) -> Result<Ext4, C
         .map_err(|source| ContentError::Ext { start, source })
 }
 
+/// The most packages read from one database (a full distribution has about 60,000).
+const MAX_PACKAGES: usize = 250_000;
+
+/// SQLite virtual-machine steps one database may take (a full rpmdb needs a few million).
+const SQLITE_BUDGET: u64 = 200_000_000;
+
+/// Opens a database found inside an image as untrusted: read-only, its schema's functions
+/// and views not trusted, values at most 64 MiB, and every query on a step budget so a
+/// hostile view or trigger ends with an error instead of running on.
+fn untrusted_sqlite(path: &std::path::Path) -> rusqlite::Result<rusqlite::Connection> {
+    use rusqlite::{limits::Limit, OpenFlags};
+    let conn = rusqlite::Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.pragma_update(None, "trusted_schema", "OFF")?;
+    conn.set_limit(Limit::SQLITE_LIMIT_LENGTH, 64 << 20)?;
+    let mut steps = 0u64;
+    // Called every 10,000 steps; `true` interrupts the statement.
+    conn.progress_handler(
+        10_000,
+        Some(move || {
+            steps += 10_000;
+            steps > SQLITE_BUDGET
+        }),
+    );
+    Ok(conn)
+}
+
 /// Packages from rpm's SQLite database (copied with its WAL to a private temporary
 /// directory, since SQLite reads files).
 fn rpm_packages(fs: &Ext4) -> Result<Vec<Package>, ContentError> {
@@ -119,7 +148,21 @@ fn rpm_packages(fs: &Ext4) -> Result<Vec<Package>, ContentError> {
         path: path.into(),
         source,
     };
-    let conn = rusqlite::Connection::open(&db).map_err(sql)?;
+    let conn = untrusted_sqlite(&db).map_err(sql)?;
+    // A view named Packages could compute anything: only a table is read.
+    let kind: Option<String> = conn
+        .query_row(
+            "SELECT type FROM sqlite_master WHERE name = 'Packages'",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(sql)?;
+    if kind.as_deref() != Some("table") {
+        return Err(ContentError::NotAPackageTable {
+            path: path.into(),
+            kind: kind.unwrap_or_else(|| "missing".into()),
+        });
+    }
     let mut stmt = conn
         .prepare("SELECT hnum, blob FROM Packages")
         .map_err(sql)?;
@@ -129,6 +172,12 @@ fn rpm_packages(fs: &Ext4) -> Result<Vec<Package>, ContentError> {
     let mut out = Vec::new();
     for row in rows {
         let (hnum, blob) = row.map_err(sql)?;
+        if out.len() >= MAX_PACKAGES {
+            return Err(ContentError::TooMany {
+                path: path.into(),
+                max: MAX_PACKAGES,
+            });
+        }
         out.push(
             parse_rpm_header(&blob).map_err(|source| ContentError::RpmHeader {
                 path: path.into(),
@@ -179,12 +228,33 @@ pub fn read_fs(fs: &Ext4, warnings: &mut Vec<String>) -> Contents {
     }
     if let Some(status) = read_text(fs, "/var/lib/dpkg/status") {
         c.package_manager = Some("dpkg".into());
-        c.packages = parse_dpkg_status(&status);
+        let listed = parse_dpkg_status(&status);
+        let stanzas = listed.len();
+        // A package installed once is one package, however often its stanza repeats.
+        let mut seen = std::collections::BTreeSet::new();
+        c.packages = listed
+            .into_iter()
+            .filter(|p| seen.insert((p.name.clone(), p.architecture.clone())))
+            .collect();
+        if c.packages.len() < stanzas {
+            let n = c.packages.len();
+            warnings.push(format!(
+                "/var/lib/dpkg/status lists {stanzas} installed stanzas for {n} package{}; \
+                 repeated stanzas counted once",
+                if n == 1 { "" } else { "s" }
+            ));
+        }
+        // Each copyright file is read once, whatever the number of architectures.
+        let mut licences: std::collections::HashMap<String, Vec<String>> =
+            std::collections::HashMap::new();
         for p in &mut c.packages {
-            let copyright = format!("/usr/share/doc/{}/copyright", p.name);
-            if let Some(text) = read_text(fs, &copyright) {
-                p.licenses = dep5_licenses(&text);
-            }
+            let found = licences.entry(p.name.clone()).or_insert_with(|| {
+                let copyright = format!("/usr/share/doc/{}/copyright", p.name);
+                read_text(fs, &copyright)
+                    .map(|t| dep5_licenses(&t))
+                    .unwrap_or_default()
+            });
+            p.licenses = found.clone();
         }
     } else if fs.exists("/var/lib/rpm/rpmdb.sqlite").unwrap_or(false) {
         c.package_manager = Some("rpm".into());

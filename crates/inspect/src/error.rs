@@ -75,6 +75,10 @@ pub enum ContentError {
         #[source]
         source: rusqlite::Error,
     },
+    #[error("{path}: `Packages` is {kind}, not a table; the database is not rpm's")]
+    NotAPackageTable { path: String, kind: String },
+    #[error("{path}: more than {max} packages; the database is not read")]
+    TooMany { path: String, max: usize },
     #[error("{path}: package header {hnum}: {source}")]
     RpmHeader {
         path: String,

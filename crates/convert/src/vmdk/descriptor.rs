@@ -9,6 +9,10 @@ use crate::raw::RawReader;
 use crate::source::Source;
 use crate::Format;
 
+/// The most extents a descriptor may list (VMware splits a 62 TiB disk into 31,744 2 GiB
+/// extents at most).
+const MAX_EXTENTS: usize = 32768;
+
 /// One extent of a descriptor.
 enum Extent {
     Zero,
@@ -55,6 +59,9 @@ impl DescriptorReader {
         let mut start = 0u64;
         let mut offset = 0u64;
         let mut create_type = String::new();
+        // Sparse extent files already opened: each holds its own grain tables, so one named
+        // twice would have them loaded twice (a thousand times by a hostile descriptor).
+        let mut sparse_files = std::collections::BTreeSet::new();
         for (i, line) in text.split_inclusive('\n').enumerate() {
             let line_at = offset;
             offset += line.len() as u64;
@@ -128,6 +135,11 @@ impl DescriptorReader {
                         )))
                     }
                     "SPARSE" | "VMFSSPARSE" => {
+                        if !sparse_files.insert(name.clone()) {
+                            return Err(bad(format!(
+                                "sparse extent {name:?} is named twice; each sparse extent is a disk of its own"
+                            )));
+                        }
                         let r = SparseReader::open(file)?;
                         if r.info().virtual_size < len {
                             return Err(bad(format!(
@@ -148,8 +160,8 @@ impl DescriptorReader {
             };
             extents.push((start, len, extent));
             start += len;
-            if extents.len() > 65536 {
-                return Err(bad("more than 65536 extents".into()));
+            if extents.len() > MAX_EXTENTS {
+                return Err(bad(format!("more than {MAX_EXTENTS} extents")));
             }
         }
         if extents.is_empty() {
