@@ -230,7 +230,9 @@ impl Runtime {
                     let tx = tx.clone();
                     std::thread::spawn(move || {
                         let send = |a: Action| _ = tx.send(a);
-                        super::conversions::run_job(id, &input, &output, &opts, &cancel, &send);
+                        supervised_job(id, &send, || {
+                            super::conversions::run_job(id, &input, &output, &opts, &cancel, &send)
+                        });
                     });
                 }
                 Effect::Transfer {
@@ -250,17 +252,19 @@ impl Runtime {
                     let data = self.data.clone();
                     std::thread::spawn(move || {
                         let send = |a: Action| _ = tx.send(a);
-                        super::transfers::run_transfer_job(
-                            id,
-                            &request,
-                            &confirmation,
-                            &gate,
-                            &providers,
-                            data.as_ref(),
-                            &rt,
-                            &cancel,
-                            &send,
-                        );
+                        supervised_job(id, &send, || {
+                            super::transfers::run_transfer_job(
+                                id,
+                                &request,
+                                &confirmation,
+                                &gate,
+                                &providers,
+                                data.as_ref(),
+                                &rt,
+                                &cancel,
+                                &send,
+                            )
+                        });
                     });
                 }
                 Effect::RecordHistory(point) => {
@@ -328,4 +332,16 @@ where
             }
         }
     });
+}
+
+/// Runs conversion or transfer job `id` so that a panic in it marks its row failed with the
+/// message instead of leaving it "running" (and never reaches the terminal's panic hook).
+pub fn supervised_job(id: usize, send: &dyn Fn(Action), job: impl FnOnce()) {
+    if let Err(panic) = crate::inspect::contain::contained(job) {
+        tracing::error!("job {id} panicked: {panic}");
+        send(Action::ConversionDone {
+            id,
+            result: Err(format!("the job stopped on an internal error: {panic}")),
+        });
+    }
 }

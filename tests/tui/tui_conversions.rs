@@ -311,3 +311,30 @@ fn a_transfer_between_the_demo_clouds_runs_after_its_confirmation() {
     assert!(made.tags["drydock:source"]
         .starts_with(&format!("aws:demo-aws/us-east-1/{} sha256:", source.id)));
 }
+
+#[test]
+fn a_job_that_panics_fails_its_row_with_the_message() {
+    let mut a = app();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.raw");
+    std::fs::write(&input, vec![1u8; 1 << 20]).unwrap();
+    key(&mut a, "n");
+    typed(
+        &mut a,
+        &format!("{} {}/o.qcow2", input.display(), dir.path().display()),
+    );
+    let Some(Effect::Convert { id, .. }) = key(&mut a, "enter").pop() else {
+        panic!("no conversion started");
+    };
+    let actions = Mutex::new(Vec::new());
+    drydock::tui::runtime::supervised_job(id, &|act| actions.lock().unwrap().push(act), || {
+        panic!("a bug in a writer")
+    });
+    for act in actions.into_inner().unwrap() {
+        a.update(act);
+    }
+    let JobState::Failed(reason) = &a.conversions.jobs.last().unwrap().state else {
+        panic!("{:?}", a.conversions.jobs.last().unwrap().state)
+    };
+    assert!(reason.contains("a bug in a writer"), "{reason}");
+}

@@ -45,7 +45,13 @@ pub fn target(id: &str) -> Option<Target> {
         .position(|s| s.eq_ignore_ascii_case("resourceGroups"))
         .and_then(|i| at(i + 1))?;
     let prov = p.iter().position(|s| s.eq_ignore_ascii_case("providers"))?;
-    let rest: Vec<String> = p[prov + 2..].iter().map(|s| s.to_lowercase()).collect();
+    // (an id that ends at `providers` or its namespace has no type: no target)
+    let rest: Vec<String> = p
+        .get(prov + 2..)
+        .unwrap_or_default()
+        .iter()
+        .map(|s| s.to_lowercase())
+        .collect();
     let name = |i: usize| at(prov + 2 + i);
     match rest
         .iter()
@@ -410,6 +416,20 @@ impl AzureProvider {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_id_that_ends_at_providers_is_no_target() {
+        // (a hand-edited plan's builder_vm reached a slice past the end)
+        for id in [
+            "/subscriptions/s/resourceGroups/rg/providers",
+            "/subscriptions/s/resourceGroups/rg/providers/",
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute",
+            "/providers",
+            "",
+        ] {
+            assert_eq!(target(id), None, "{id}");
+        }
+    }
 
     #[test]
     fn resource_ids_name_their_kind() {
