@@ -52,3 +52,42 @@ fn a_closed_stdout_ends_every_command_quietly() {
         );
     }
 }
+
+#[test]
+fn force_replaces_only_regular_files() {
+    use std::os::unix::fs::FileTypeExt;
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    std::fs::File::create(h.join("d.raw"))
+        .unwrap()
+        .set_len(1 << 20)
+        .unwrap();
+    crate::mkfifo(&h.join("fifo"));
+    std::os::unix::fs::symlink("/dev/null", h.join("link")).unwrap();
+    let mut outputs = vec![("fifo", "FIFO"), ("link", "symbolic link")];
+    // A character device like /dev/null's, where this user may make one.
+    let node = std::ffi::CString::new(h.join("node").to_str().unwrap()).unwrap();
+    // SAFETY: a path string the test owns; makedev(1, 3) is /dev/null's number.
+    if unsafe { libc::mknod(node.as_ptr(), libc::S_IFCHR | 0o600, libc::makedev(1, 3)) } == 0 {
+        outputs.push(("node", "a device"));
+    }
+    for (out, what) in outputs {
+        for args in [
+            &["convert", "d.raw", out, "--to", "raw", "--force"][..],
+            &["transfer", "d.raw", out, "--to", "raw", "--force"],
+        ] {
+            let ran = crate::hostile(h, args);
+            assert_eq!(ran.code, 2, "{args:?}: {}", ran.err);
+            assert!(
+                ran.err.contains(what) && ran.err.contains("only regular files"),
+                "{}",
+                ran.err
+            );
+        }
+        let t = std::fs::symlink_metadata(h.join(out)).unwrap().file_type();
+        assert!(
+            t.is_fifo() || t.is_symlink() || t.is_char_device(),
+            "{out} was replaced"
+        );
+    }
+}

@@ -49,11 +49,28 @@ impl Sink {
         let name = dest
             .file_name()
             .ok_or_else(|| ConvertError::Usage(format!("{} names no file", dest.display())))?;
-        if dest.is_dir() {
-            return Err(ConvertError::Usage(format!(
-                "{} is a directory",
-                dest.display()
-            )));
+        // Only a regular file is ever replaced: never a device, a FIFO, a socket, a
+        // directory or a symbolic link (--force included).
+        if let Ok(meta) = std::fs::symlink_metadata(dest) {
+            let t = meta.file_type();
+            if !t.is_file() {
+                use std::os::unix::fs::FileTypeExt;
+                let kind = if t.is_dir() {
+                    "a directory"
+                } else if t.is_symlink() {
+                    "a symbolic link"
+                } else if t.is_char_device() || t.is_block_device() {
+                    "a device"
+                } else if t.is_fifo() {
+                    "a FIFO"
+                } else {
+                    "not a regular file"
+                };
+                return Err(ConvertError::Usage(format!(
+                    "{} is {kind}; drydock replaces only regular files",
+                    dest.display()
+                )));
+            }
         }
         sweep_stale(&dir, &name.to_string_lossy());
         let tmp = dir.join(format!(
