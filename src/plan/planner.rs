@@ -267,7 +267,14 @@ pub fn build(
         })
         .collect();
     let plan = Plan {
-        id: format!("{family}-{}", now.format("%Y%m%d-%H%M%S")),
+        // The id names the plan's file: a family from cloud data is made a safe name first.
+        id: format!(
+            "{}-{}",
+            Some(crate::config::paths::safe_file_name(family))
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| "plan".into()),
+            now.format("%Y%m%d-%H%M%S")
+        ),
         family: family.to_string(),
         version,
         created: now,

@@ -232,6 +232,12 @@ impl Plan {
 
     /// Checks what serde cannot: an edited plan must still make sense.
     pub fn validate(&self) -> Result<(), PlanError> {
+        if self.id.is_empty() || crate::config::paths::safe_file_name(&self.id) != self.id {
+            return Err(PlanError::Invalid(format!(
+                "plan id {:?} is not a plain name (letters, digits, `-`, `.`); it names the plan's file",
+                self.id
+            )));
+        }
         if self.settings.concurrency == 0 {
             return Err(PlanError::Invalid(
                 "settings.concurrency must be at least 1".into(),

@@ -91,3 +91,31 @@ fn force_replaces_only_regular_files() {
         );
     }
 }
+
+#[test]
+fn a_family_from_cloud_data_never_leaves_the_plans_directory() {
+    let now = crate::common::now();
+    let mut inv = crate::common::demo_inventory(now);
+    let evil = "../../../../../../x/PWNED";
+    for img in &mut inv.images {
+        if img.tags.get("drydock:family").map(String::as_str) == Some("app-checkout") {
+            img.tags.insert("drydock:family".into(), evil.into());
+        }
+    }
+    let (config, _) = drydock::config::load(Some(std::path::Path::new("/dev/null")), &[]).unwrap();
+    let a = drydock::drift::evaluate(&inv, &config.policy, now);
+    let plan = drydock::plan::build(&inv, &a, &drydock::plan::PlanRequest::new(evil), now)
+        .expect("a plan for the renamed family");
+    assert!(plan.id.starts_with("x_PWNED-"), "{}", plan.id);
+    assert!(
+        !plan.id.contains('/') && !plan.id.starts_with('.'),
+        "{}",
+        plan.id
+    );
+    // A hand-edited plan whose id is a path is refused when read.
+    let text = toml::to_string(&plan)
+        .unwrap()
+        .replace(&plan.id, "../../etc/cron.d/x");
+    let e = drydock::plan::Plan::parse(&text).unwrap_err().to_string();
+    assert!(e.contains("not a plain name"), "{e}");
+}
