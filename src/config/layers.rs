@@ -57,16 +57,131 @@ pub(super) fn parse_layer(text: &str, origin: Origin) -> Result<Table, ConfigErr
         return Err(ConfigError {
             origin,
             line: inner.span().map(|s| line_of(text, s.start)),
-            key: full_key(path, &message),
+            key: full_key(path, &message)
+                .or_else(|| inner.span().and_then(|s| key_at(text, s.start))),
             message,
         });
     }
     toml::from_str(text).map_err(|e| ConfigError {
         origin,
         line: e.span().map(|s| line_of(text, s.start)),
-        key: None,
+        key: e.span().and_then(|s| key_at(text, s.start)),
         message: e.message().to_string(),
     })
+}
+
+/// The dotted key of the `key = value` line at `offset` (under its `[table]` header), for
+/// errors the TOML parser reports without one (a number too large for any integer).
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    let line_no = line_of(text, offset);
+    let lines: Vec<&str> = text.lines().collect();
+    let line = lines.get(line_no.checked_sub(1)?)?;
+    let key = line.split_once('=')?.0.trim();
+    if key.is_empty() || key.starts_with('[') {
+        return None;
+    }
+    let table = lines[..line_no - 1]
+        .iter()
+        .rev()
+        .map(|l| l.trim())
+        .find(|l| l.starts_with('['))
+        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim().to_string());
+    Some(match table {
+        Some(t) if !t.is_empty() => format!("{t}.{key}"),
+        _ => key.to_string(),
+    })
+}
+
+/// Context names become tab labels, file names and parts of transfer sides
+/// (`aws:NAME/REGION`): letters, digits, `.`, `_` and `-`, not starting with `.` or `-`,
+/// at most 64 characters, each defined once, and not a demo context's name.
+fn check_context_names(config: &Config, text: &str, origin: &Origin) -> Result<(), ConfigError> {
+    let mut defined: Vec<(String, String)> = Vec::new();
+    for (i, a) in config.aws.accounts.iter().enumerate() {
+        defined.push((format!("aws.accounts[{i}].name"), a.name.clone()));
+    }
+    for (i, s) in config.azure.subscriptions.iter().enumerate() {
+        defined.push((format!("azure.subscriptions[{i}].name"), s.name.clone()));
+    }
+    let flags: Vec<(String, String)> = config
+        .contexts
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (format!("contexts[{i}].name"), c.name.clone()))
+        .collect();
+    // The line of the `nth` (from 0) `name = "NAME"` in the file.
+    let line = |name: &str, nth: usize| {
+        text.lines()
+            .enumerate()
+            .filter(|(_, l)| {
+                l.split_once('=')
+                    .is_some_and(|(k, v)| k.trim() == "name" && v.trim().trim_matches('"') == name)
+            })
+            .nth(nth)
+            .map(|(i, _)| i + 1)
+    };
+    let err = |key: &str, name: &str, message: String| ConfigError {
+        origin: origin.clone(),
+        line: line(
+            name,
+            defined
+                .iter()
+                .chain(&flags)
+                .take_while(|(k, _)| k != key)
+                .filter(|(_, n)| n == name)
+                .count(),
+        ),
+        key: Some(key.to_string()),
+        message,
+    };
+    for (key, name) in defined.iter().chain(&flags) {
+        let plain = !name.is_empty()
+            && name.len() <= 64
+            && !name.starts_with(['.', '-'])
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        if !plain {
+            return Err(err(
+                key,
+                name,
+                format!(
+                    "context name {name:?} must be 1–64 letters, digits, `.`, `_` or `-`, not starting with `.` or `-`"
+                ),
+            ));
+        }
+    }
+    for (i, (key, name)) in defined.iter().enumerate() {
+        if crate::contexts::DEMO_CONTEXTS
+            .iter()
+            .any(|(d, _)| d == name)
+        {
+            return Err(err(
+                key,
+                name,
+                format!("context name {name:?} is the demo's; pick another"),
+            ));
+        }
+        if let Some((first, _)) = defined[..i].iter().find(|(_, n)| n == name) {
+            return Err(err(
+                key,
+                name,
+                format!(
+                    "context {name:?} is defined twice (first as {first}); names must be unique"
+                ),
+            ));
+        }
+    }
+    for (i, (key, name)) in flags.iter().enumerate() {
+        if let Some((first, _)) = flags[..i].iter().find(|(_, n)| n == name) {
+            return Err(err(
+                key,
+                name,
+                format!("[[contexts]] {name:?} is given twice (first as {first}); merge the two"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Deserialises merged (or environment) settings; errors carry no line, only the key.
@@ -179,7 +294,13 @@ pub fn load(
                 e => e.reason(),
             },
         })?;
-        merge(&mut merged, parse_layer(&text, Origin::File(path.clone()))?);
+        let layer = parse_layer(&text, Origin::File(path.clone()))?;
+        check_context_names(
+            &typed(layer.clone(), Origin::File(path.clone()))?,
+            &text,
+            &Origin::File(path.clone()),
+        )?;
+        merge(&mut merged, layer);
         sources.file = Some(path);
     }
     let mut vars: Vec<_> = env.iter().collect();

@@ -188,3 +188,36 @@ fn a_chunked_body_without_a_length_is_bounded_while_reading() {
         ran.err
     );
 }
+
+#[test]
+fn config_errors_name_the_line_and_key_and_context_names_are_checked() {
+    let home = tempfile::tempdir().unwrap();
+    let cases: &[(&str, &[&str])] = &[
+        ("[demo]\nlatency_ms = 99999999999999999999\n", &["line 2", "key `demo.latency_ms`"]),
+        ("[demo]\nlatency_ms = -5\n", &["line 2", "key `demo.latency_ms`"]),
+        ("[[contexts]]\nname = \"a/b\"\n", &["line 2", "contexts[0].name", "\"a/b\""]),
+        ("[[contexts]]\nname = \"..\"\n", &["contexts[0].name"]),
+        (
+            "[[aws.accounts]]\nname = \"\"\nregions = [\"eu-west-1\"]\n",
+            &["line 2", "aws.accounts[0].name"],
+        ),
+        (
+            "[[aws.accounts]]\nname = \"x\"\nregions = [\"eu-west-1\"]\n\n[[azure.subscriptions]]\nname = \"x\"\nid = \"00000000-0000-0000-0000-000000000000\"\nlocations = [\"westeurope\"]\n",
+            &["line 6", "azure.subscriptions[0].name", "defined twice"],
+        ),
+        (
+            "[[aws.accounts]]\nname = \"demo-aws\"\nregions = [\"eu-west-1\"]\n",
+            &["the demo's"],
+        ),
+    ];
+    for (i, (text, expect)) in cases.iter().enumerate() {
+        let path = home.path().join(format!("c{i}.toml"));
+        std::fs::write(&path, text).unwrap();
+        let ran = hostile(home.path(), &["--config", path.to_str().unwrap(), "info"]);
+        assert_eq!(ran.code, 2, "{text}: {}", ran.out);
+        for e in *expect {
+            assert!(ran.err.contains(e), "{text}: expected {e:?} in {}", ran.err);
+        }
+        assert_eq!(ran.err.lines().count(), 1, "said once: {}", ran.err);
+    }
+}
