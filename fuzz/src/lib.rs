@@ -110,5 +110,5 @@ pub fn fuzz_packages(data: &[u8]) {
 pub fn fuzz_ova_unpack(data: &[u8]) {
     let Some(input) = Input::new(data) else { return };
     let Ok(dir) = tempfile::tempdir() else { return };
-    let _ = drydock_convert::ova::unpack(&input.0, dir.path());
+    let _ = drydock_convert::ova::unpack(&input.0, dir.path(), &mut |_| true);
 }

@@ -150,7 +150,11 @@ pub fn ova(cmd: &OvaCommand) -> Result<Exit> {
             Ok(Exit::Ok)
         }
         OvaCommand::Unpack { ova, dir } => {
-            let out = convert::ova::unpack(ova, dir)?;
+            // Ctrl-C cancels: the temporary files go, nothing appears in DIR.
+            let mut bar = Bar::new(std::io::stderr().is_terminal());
+            let out = convert::ova::unpack(ova, dir, &mut |p| bar.update(p));
+            bar.clear();
+            let out = out?;
             for (path, size, sha) in &out.files {
                 outln!("{}  {}  {}", sha, human(*size), path.display());
             }

@@ -191,7 +191,7 @@ fn ova_has_descriptor_then_manifest_then_disk_with_matching_digests() {
     }
     // Unpack verifies and extracts; the disk is identical to the source for qemu-img.
     let un = dir.path().join("un");
-    let unpacked = convert::ova::unpack(&out, &un).unwrap();
+    let unpacked = convert::ova::unpack(&out, &un, &mut |_| true).unwrap();
     assert_eq!(unpacked.verified, 2);
     let cmp = qemu_img(&[
         "compare",
@@ -214,7 +214,9 @@ fn ova_has_descriptor_then_manifest_then_disk_with_matching_digests() {
     let bad = dir.path().join("bad.ova");
     std::fs::write(&bad, &bytes).unwrap();
     let un2 = dir.path().join("un2");
-    let err = convert::ova::unpack(&bad, &un2).unwrap_err().to_string();
+    let err = convert::ova::unpack(&bad, &un2, &mut |_| true)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("manifest"), "{err}");
     assert_eq!(
         std::fs::read_dir(&un2).unwrap().count(),

@@ -119,3 +119,157 @@ fn a_family_from_cloud_data_never_leaves_the_plans_directory() {
     let e = drydock::plan::Plan::parse(&text).unwrap_err().to_string();
     assert!(e.contains("not a plain name"), "{e}");
 }
+
+/// An OVA drydock packs from a 4 MiB disk with data, then unpacked into `dir` with tar.
+fn ova_members(h: &std::path::Path) -> (std::path::PathBuf, Vec<String>) {
+    let disk = h.join("d.raw");
+    let mut data = vec![0u8; 4 << 20];
+    for (i, b) in data.iter_mut().enumerate().step_by(4093) {
+        *b = (i % 251) as u8 + 1;
+    }
+    std::fs::write(&disk, &data).unwrap();
+    let ran = crate::hostile(h, &["convert", "d.raw", "x.ova"]);
+    assert_eq!(ran.code, 0, "{}", ran.err);
+    let parts = h.join("parts");
+    std::fs::create_dir_all(&parts).unwrap();
+    let out = Command::new("tar")
+        .arg("-tf")
+        .arg(h.join("x.ova"))
+        .output()
+        .unwrap();
+    let names: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    assert!(Command::new("tar")
+        .arg("-xf")
+        .arg(h.join("x.ova"))
+        .arg("-C")
+        .arg(&parts)
+        .status()
+        .unwrap()
+        .success());
+    (parts, names)
+}
+
+/// Packs `names` from `parts` into `ova` as a ustar archive, in that order.
+fn tar_ova(parts: &std::path::Path, ova: &std::path::Path, names: &[&str]) {
+    let ok = Command::new("tar")
+        .args(["--format=ustar", "-cf"])
+        .arg(ova)
+        .arg("-C")
+        .arg(parts)
+        .args(names)
+        .status()
+        .unwrap();
+    assert!(ok.success());
+}
+
+use std::process::Command;
+
+#[test]
+fn an_ova_manifest_is_verified_wherever_its_disk_is_read() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let (parts, names) = ova_members(h);
+    let mf = names.iter().find(|n| n.ends_with(".mf")).unwrap().clone();
+    let text = std::fs::read_to_string(parts.join(&mf)).unwrap();
+    // One digit of the disk's digest changed.
+    let (head, digest) = text.trim_end().rsplit_once("= ").unwrap();
+    let flipped = format!(
+        "{}{}",
+        if digest.starts_with('0') { "1" } else { "0" },
+        &digest[1..]
+    );
+    let lines: Vec<String> = text
+        .lines()
+        .map(|l| {
+            if l.ends_with(digest) {
+                format!("{head}= {flipped}")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    std::fs::write(parts.join(&mf), lines.join("\n") + "\n").unwrap();
+    let order: Vec<&str> = names.iter().map(String::as_str).collect();
+    tar_ova(&parts, &h.join("bad.ova"), &order);
+    for args in [
+        &["convert", "--check", "bad.ova"][..],
+        &["inspect", "bad.ova"],
+        &["lint", "bad.ova"],
+        &["transfer", "bad.ova", "out.raw"],
+        &["ova", "unpack", "bad.ova", "un"],
+    ] {
+        let ran = crate::hostile(h, args);
+        assert_eq!(ran.code, 2, "{args:?}: {}", ran.out);
+        assert!(
+            ran.err.contains("the manifest says"),
+            "{args:?}: {}",
+            ran.err
+        );
+    }
+    assert!(!h.join("out.raw").exists() && !h.join("un").join(&names[2]).exists());
+    // A megabyte of blank lines before the wrong line is still read to the end.
+    std::fs::write(
+        parts.join(&mf),
+        "\n".repeat(1 << 19) + &lines.join("\n") + "\n",
+    )
+    .unwrap();
+    tar_ova(&parts, &h.join("padded.ova"), &order);
+    let ran = crate::hostile(h, &["ova", "unpack", "padded.ova", "un2"]);
+    assert_eq!(ran.code, 2, "{}", ran.out);
+    assert!(ran.err.contains("the manifest says"), "{}", ran.err);
+    // Two members of one name are refused, and nothing is left behind.
+    std::fs::copy(parts.join(&names[2]), parts.join("again")).unwrap();
+    let dup = h.join("dup.ova");
+    tar_ova(&parts, &dup, &order);
+    let ok = Command::new("tar")
+        .args(["--format=ustar", "-rf"])
+        .arg(&dup)
+        .arg("-C")
+        .arg(&parts)
+        .arg(&names[2])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let ran = crate::hostile(h, &["ova", "unpack", "dup.ova", "un3"]);
+    assert_eq!(ran.code, 2, "{}", ran.out);
+    assert!(ran.err.contains("appears twice"), "{}", ran.err);
+    let left: Vec<_> = std::fs::read_dir(h.join("un3"))
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "{left:?}");
+    // Cancelled half-way, an unpack leaves no temporary file.
+    let un4 = h.join("un4");
+    let e = drydock::convert::ova::unpack(&h.join("x.ova"), &un4, &mut |p| p.done < 4096)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("cancelled"), "{e}");
+    let left: Vec<_> = std::fs::read_dir(&un4)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn the_sha256_printed_is_of_the_final_bytes() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    std::fs::write(h.join("d.raw"), vec![7u8; 1 << 20]).unwrap();
+    for out in ["o.ova", "o.qcow2", "o.vhd", "o.vmdk"] {
+        let ran = crate::hostile(h, &["convert", "d.raw", out, "--sha256"]);
+        assert_eq!(ran.code, 0, "{}", ran.err);
+        let said = ran
+            .out
+            .lines()
+            .find_map(|l| l.strip_prefix("sha256 "))
+            .unwrap_or_else(|| panic!("{}", ran.out));
+        let real = Command::new("sha256sum").arg(h.join(out)).output().unwrap();
+        let real = String::from_utf8(real.stdout).unwrap();
+        assert_eq!(said, real.split_whitespace().next().unwrap(), "{out}");
+    }
+}

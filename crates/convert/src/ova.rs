@@ -306,6 +306,14 @@ pub fn list(src: &Source) -> Result<Vec<Member>> {
                     format!("member name {name:?} is not a plain file name"),
                 ));
             }
+            if members.iter().any(|m: &Member| m.name == name) {
+                return Err(corrupt(
+                    F,
+                    "tar header",
+                    at,
+                    format!("member {name:?} appears twice; which one is the OVA's is unclear"),
+                ));
+            }
             members.push(Member {
                 name,
                 offset: data,
@@ -345,9 +353,27 @@ pub fn looks_like_ova(head: &[u8]) -> bool {
     }
 }
 
-/// The disk to read from an OVA: the first disk-image member.
+/// The disk to read from an OVA: the first disk-image member, once the manifest (if any)
+/// vouches for every member it names. (Checked once per file and process: `inspect` opens
+/// the disk more than once.)
 pub fn disk_member(src: &Source) -> Result<Source> {
     let members = list(src)?;
+    if let Some(checks) = manifest_checks(src, &members)? {
+        let id = src.identity();
+        let done = id.is_some_and(|id| VERIFIED.lock().is_ok_and(|v| v.contains(&id)));
+        if !done {
+            let mut sums = std::collections::HashMap::new();
+            for name in checks.files() {
+                if let Some(m) = members.iter().find(|m| m.name == name) {
+                    sums.insert(name.to_string(), digests_of(src, m)?);
+                }
+            }
+            checks.verify(&sums)?;
+            if let (Some(id), Ok(mut v)) = (id, VERIFIED.lock()) {
+                v.insert(id);
+            }
+        }
+    }
     let disk = members
         .iter()
         .find(|m| {
@@ -369,10 +395,17 @@ pub struct Unpacked {
 }
 
 /// Extract every member into `dir` after checking each against the manifest. Files appear
-/// only when all of them check out; an existing file is never overwritten.
-pub fn unpack(path: &Path, dir: &Path) -> Result<Unpacked> {
+/// only when all of them check out; an existing file is never overwritten. `progress` is
+/// told the bytes copied and may return `false` to cancel: every temporary file goes.
+pub fn unpack(
+    path: &Path,
+    dir: &Path,
+    progress: &mut dyn FnMut(crate::pipeline::Progress) -> bool,
+) -> Result<Unpacked> {
     let src = Source::open(path)?;
     let members = list(&src)?;
+    let total: u64 = members.iter().map(|m| m.size).sum();
+    let mut copied = 0u64;
     std::fs::create_dir_all(dir).map_err(io_err("create", dir))?;
     for m in &members {
         let dest = dir.join(&m.name);
@@ -409,6 +442,15 @@ pub fn unpack(path: &Path, dir: &Path) -> Result<Unpacked> {
                 sha1.update(&buf[..n]);
                 std::io::Write::write_all(&mut out, &buf[..n]).map_err(io_err("write", &tmp))?;
                 done += n as u64;
+                copied += n as u64;
+                let p = crate::pipeline::Progress {
+                    done: copied,
+                    total,
+                    data: copied,
+                };
+                if !progress(p) {
+                    return Err(ConvertError::Cancelled);
+                }
             }
             out.sync_all().map_err(io_err("fsync", &tmp))?;
             Ok(Digests {
@@ -429,53 +471,17 @@ pub fn unpack(path: &Path, dir: &Path) -> Result<Unpacked> {
             }
         }
     }
-    // The manifest, if any, must vouch for every other member.
-    let mut verified = 0;
-    if let Some(mf) = members
-        .iter()
-        .find(|m| m.name.to_ascii_lowercase().ends_with(".mf"))
-    {
-        let text = {
-            let mut b = vec![0u8; mf.size.min(1 << 20) as usize];
-            src.read_at(F, "manifest", mf.offset, &mut b)?;
-            String::from_utf8_lossy(&b).into_owned()
-        };
-        for (i, line) in text
-            .lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty())
-        {
-            let bad = |d: String| corrupt(F, "manifest", mf.offset, format!("line {}: {d}", i + 1));
-            let Some((algo, file, want)) = manifest_line(line) else {
-                cleanup(&temps);
-                return Err(bad(format!("{line:?} is not ALGO(file)= digest")));
-            };
-            let Some(d) = sums.get(file) else {
-                cleanup(&temps);
-                return Err(bad(format!("names {file:?}, which is not in the archive")));
-            };
-            let got = match algo.as_str() {
-                "SHA256" => &d.sha256,
-                "SHA512" => &d.sha512,
-                "SHA1" => &d.sha1,
-                other => {
-                    cleanup(&temps);
-                    return Err(unsupported(
-                        F,
-                        format!("manifest digest {other}"),
-                        "SHA1, SHA256 and SHA512 are checked",
-                    ));
-                }
-            };
-            if *got != want {
-                cleanup(&temps);
-                return Err(bad(format!(
-                    "{file}: {algo} is {got}, the manifest says {want}"
-                )));
-            }
-            verified += 1;
+    // The manifest, if any, must vouch for every member it names.
+    let verified = match manifest_checks(&src, &members).and_then(|checks| match checks {
+        Some(c) => c.verify(&sums),
+        None => Ok(0),
+    }) {
+        Ok(n) => n,
+        Err(e) => {
+            cleanup(&temps);
+            return Err(e);
         }
-    }
+    };
     for (tmp, dest) in &temps {
         std::fs::rename(tmp, dest).map_err(io_err("rename into place", dest))?;
     }
@@ -483,4 +489,125 @@ pub fn unpack(path: &Path, dir: &Path) -> Result<Unpacked> {
         let _ = d.sync_all();
     }
     Ok(Unpacked { files, verified })
+}
+
+/// OVAs whose manifest was verified in this process: (device, inode, mtime, length).
+static VERIFIED: std::sync::Mutex<std::collections::BTreeSet<(u64, u64, i64, u64)>> =
+    std::sync::Mutex::new(std::collections::BTreeSet::new());
+
+/// The most manifest text read (a manifest names a handful of files).
+const MAX_MANIFEST: u64 = 1 << 20;
+
+/// A manifest's lines: (line number, algorithm, file, wanted digest), and where it starts.
+struct Checks {
+    offset: u64,
+    lines: Vec<(usize, String, String, String)>,
+}
+
+/// The manifest member's checks, read whole (a larger one is refused, not cut).
+fn manifest_checks(src: &Source, members: &[Member]) -> Result<Option<Checks>> {
+    let Some(mf) = members
+        .iter()
+        .find(|m| m.name.to_ascii_lowercase().ends_with(".mf"))
+    else {
+        return Ok(None);
+    };
+    if mf.size > MAX_MANIFEST {
+        return Err(corrupt(
+            F,
+            "manifest",
+            mf.offset,
+            format!("{} bytes; a manifest is at most {MAX_MANIFEST}", mf.size),
+        ));
+    }
+    let mut b = vec![0u8; mf.size as usize];
+    src.read_at(F, "manifest", mf.offset, &mut b)?;
+    let text = String::from_utf8_lossy(&b);
+    let mut lines = Vec::new();
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let Some((algo, file, want)) = manifest_line(line) else {
+            let shown: String = line.chars().take(80).collect();
+            return Err(corrupt(
+                F,
+                "manifest",
+                mf.offset,
+                format!("line {}: {shown:?} is not ALGO(file)= digest", i + 1),
+            ));
+        };
+        if !members.iter().any(|m| m.name == file) {
+            return Err(corrupt(
+                F,
+                "manifest",
+                mf.offset,
+                format!(
+                    "line {}: names {file:?}, which is not in the archive",
+                    i + 1
+                ),
+            ));
+        }
+        lines.push((i + 1, algo, file.to_string(), want));
+    }
+    Ok(Some(Checks {
+        offset: mf.offset,
+        lines,
+    }))
+}
+
+impl Checks {
+    fn files(&self) -> impl Iterator<Item = &str> {
+        self.lines.iter().map(|(_, _, f, _)| f.as_str())
+    }
+
+    /// Compares each line with the members' digests; returns how many were verified.
+    fn verify(&self, sums: &std::collections::HashMap<String, Digests>) -> Result<usize> {
+        for (n, algo, file, want) in &self.lines {
+            let bad = |d: String| corrupt(F, "manifest", self.offset, format!("line {n}: {d}"));
+            let d = sums
+                .get(file)
+                .ok_or_else(|| bad(format!("{file:?} was not read")))?;
+            let got = match algo.as_str() {
+                "SHA256" => &d.sha256,
+                "SHA512" => &d.sha512,
+                "SHA1" => &d.sha1,
+                other => {
+                    return Err(unsupported(
+                        F,
+                        format!("manifest digest {other}"),
+                        "SHA1, SHA256 and SHA512 are checked",
+                    ))
+                }
+            };
+            if got != want {
+                return Err(bad(format!(
+                    "{file}: {algo} is {got}, the manifest says {want}"
+                )));
+            }
+        }
+        Ok(self.lines.len())
+    }
+}
+
+/// A member's digests, read through once.
+fn digests_of(src: &Source, m: &Member) -> Result<Digests> {
+    let (mut sha256, mut sha512, mut sha1) =
+        (Sha256::new(), sha2::Sha512::new(), sha1::Sha1::new());
+    let mut buf = vec![0u8; 1 << 20];
+    let mut done = 0;
+    while done < m.size {
+        let n = ((m.size - done) as usize).min(buf.len());
+        src.read_at(F, "tar member", m.offset + done, &mut buf[..n])?;
+        sha256.update(&buf[..n]);
+        sha512.update(&buf[..n]);
+        sha1.update(&buf[..n]);
+        done += n as u64;
+    }
+    Ok(Digests {
+        sha256: hex(&sha256.finalize()),
+        sha512: hex(&sha512.finalize()),
+        sha1: hex(&sha1.finalize()),
+    })
 }

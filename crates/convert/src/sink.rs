@@ -26,6 +26,9 @@ pub struct Sink {
     dest: PathBuf,
     hasher: Option<Hasher>,
     final_upto: u64,
+    /// A write landed below `final_upto` after the hasher may have read it (a writer that
+    /// fills in a header at the end): the digest is taken again from the finished file.
+    rewrote_final: bool,
     unsynced_from: u64,
     unsynced: u64,
     len: u64,
@@ -104,6 +107,7 @@ impl Sink {
             dest: dest.to_path_buf(),
             hasher,
             final_upto: 0,
+            rewrote_final: false,
             unsynced_from: 0,
             unsynced: 0,
             len: 0,
@@ -117,6 +121,9 @@ impl Sink {
 
     /// Write `buf` at `offset`.
     pub fn write_at(&mut self, offset: u64, buf: &[u8]) -> Result<()> {
+        if offset < self.final_upto && self.hasher.is_some() {
+            self.rewrote_final = true;
+        }
         self.file
             .write_all_at(buf, offset)
             .map_err(io_err("write", &self.tmp))?;
@@ -187,7 +194,7 @@ impl Sink {
             handle
         });
         self.file.sync_all().map_err(io_err("fsync", &self.tmp))?;
-        let digest = match hasher {
+        let mut digest = match hasher {
             Some(handle) => Some(
                 handle
                     .join()
@@ -195,6 +202,14 @@ impl Sink {
             ),
             None => None,
         };
+        // The digest printed is of the final bytes: hash the file again where a writer
+        // changed bytes the hasher had already read.
+        if digest.is_some() && self.rewrote_final {
+            let (tx, rx) = mpsc::channel::<u64>();
+            let _ = tx.send(len);
+            drop(tx);
+            digest = Some(follow_and_hash(&self.file, &self.tmp, rx)?);
+        }
         std::fs::rename(&self.tmp, &self.dest).map_err(io_err("rename into place", &self.dest))?;
         self.committed = true;
         if let Ok(dir) = File::open(parent_dir(&self.dest)) {

@@ -64,6 +64,17 @@ impl Source {
         })
     }
 
+    /// The file's identity (device, inode, modification time, length), to remember a check.
+    pub fn identity(&self) -> Option<(u64, u64, i64, u64)> {
+        use std::os::unix::fs::MetadataExt;
+        let m = self.file.metadata().ok()?;
+        let mtime = m
+            .mtime()
+            .saturating_mul(1_000_000_000)
+            .saturating_add(m.mtime_nsec());
+        Some((m.dev(), m.ino(), mtime, m.len()))
+    }
+
     pub fn len(&self) -> u64 {
         self.len
     }
