@@ -28,3 +28,18 @@ mkdir -p corpus/filesystem "$tmp/tree/var/lib/dpkg" "$tmp/tree/etc"
 printf 'ID=debian\n' > "$tmp/tree/etc/os-release"
 printf 'Package: bash\nStatus: install ok installed\nVersion: 5.2\n' > "$tmp/tree/var/lib/dpkg/status"
 PATH="$PATH:/usr/sbin:/sbin" mkfs.ext4 -q -F -d "$tmp/tree" corpus/filesystem/ext4 256k
+# Configs: the embedded defaults and a config with accounts, subscriptions and contexts.
+mkdir -p corpus/config corpus/plan corpus/image_list corpus/snapshot corpus/packages corpus/ova_unpack
+cp ../config/default.toml corpus/config/default
+printf '[general]\nreadonly = true\n\n[[aws.accounts]]\nname = "prod"\nregions = ["eu-west-1"]\nproduction = true\n\n[[azure.subscriptions]]\nname = "az"\nid = "00000000-0000-0000-0000-000000000000"\nlocations = ["westeurope"]\n\n[[contexts]]\nname = "prod"\nreadonly = true\n\n[[policy.image_lists]]\nname = "egi"\nsource = "list.json"\n' > corpus/config/accounts
+# A snapshot and a plan made from it by drydock itself.
+drydock demo generate --vms 30 --images 6 --seed 3 -o corpus/snapshot/small >/dev/null
+DRYDOCK_DATA_DIR="$tmp/data" drydock plan new --family web-base-0 --snapshot corpus/snapshot/small -o corpus/plan/generated >/dev/null 2>&1 ||
+  printf 'id = "web-20261101-000000"\nfamily = "web"\nversion = "2"\ncreated = "2026-11-01T00:00:00Z"\n\n[settings]\nconcurrency = 1\n' > corpus/plan/minimal
+# An image list as AppDB publishes them.
+printf '{"hv:imagelist": {"dc:title": "EGI", "hv:version": "42", "dc:date:created": "2026-11-01T00:00:00Z", "dc:date:expires": "2027-01-01T00:00:00Z", "dc:identifier": "list-uuid", "hv:images": [{"hv:image": {"dc:identifier": "img-ubuntu", "dc:title": "Ubuntu 22.04", "hv:version": "2026.11", "sl:checksum:sha512": "bbb222", "ad:mpuri": "https://appdb.egi.eu/store/vm/image/img-ubuntu:77/"}}]}}' > corpus/image_list/appdb
+# Package databases.
+printf 'Package: bash\nStatus: install ok installed\nArchitecture: amd64\nVersion: 5.2-1\n\nPackage: libc6\nStatus: install ok installed\nVersion: 2.36-9\n' > corpus/packages/dpkg
+printf 'P:musl\nV:1.2.4-r2\nA:x86_64\nL:MIT\n\nP:busybox\nV:1.36.1-r5\nL:GPL-2.0-only\n' > corpus/packages/apk
+printf 'Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\nFiles: *\nLicense: GPL-3+\n' > corpus/packages/dep5
+cp "$tmp/x.ova" corpus/ova_unpack/drydock

@@ -127,6 +127,38 @@ fn write_cache(dir: &Path, name: &str, body: &str) -> std::io::Result<()> {
     write_atomic(&cache_path(dir, name), |w| w.write_all(body.as_bytes()))
 }
 
+/// Every subscription from its cached copy only, never the network: for commands that must
+/// work with every remote source down (`plan pause`, `info`, the dashboard at start-up).
+/// A list never fetched is left out with a warning.
+pub fn load_cached(subs: &[Subscription], cache: Option<&Path>) -> (Vec<ImageList>, Vec<String>) {
+    let mut lists = Vec::new();
+    let mut warnings = Vec::new();
+    for s in subs {
+        let path = cache.map(|d| cache_path(d, &s.name));
+        let body = path.as_ref().and_then(|p| {
+            drydock_convert::input::read_regular_text(p, "image list", MAX_LIST, "").ok()
+        });
+        match (path, body) {
+            (Some(path), Some(body)) => match ImageList::parse(&s.name, &s.source, &body) {
+                Ok(mut list) => {
+                    list.stale = Some(path.display().to_string());
+                    lists.push(list);
+                }
+                Err(e) => warnings.push(format!(
+                    "image list {}: the cached copy {} is not a list ({e})",
+                    s.name,
+                    path.display()
+                )),
+            },
+            _ => warnings.push(format!(
+                "image list {}: no cached copy yet (`drydock report` fetches it); its verdicts are left out",
+                s.name
+            )),
+        }
+    }
+    (lists, warnings)
+}
+
 /// Load every subscription; warnings say where a cached copy stood in for a source.
 pub fn load(
     subs: &[Subscription],

@@ -50,9 +50,9 @@ pub fn run(ctx: &Ctx, args: &InfoArgs) -> Result<Exit> {
             l.version,
             l.images.len(),
             l.source,
-            l.stale.as_ref().map_or(String::new(), |p| format!(
-                " (source unreadable: cached copy {p})"
-            ))
+            l.stale
+                .as_ref()
+                .map_or(String::new(), |p| format!(" (from the cached copy {p})"))
         );
     }
     if args.show_config {

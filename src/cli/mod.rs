@@ -141,20 +141,43 @@ fn run(cli: Cli) -> Result<Exit> {
         .is_none()
         .then(|| drydock::tui::logbuf::LogBuffer::new(5_000));
     let _log = init_logging(&config, logs.clone());
-    // Image lists feed the verdicts: loaded for the commands that judge images.
-    if matches!(
-        cli.command,
-        None | Some(Command::Report(_)) | Some(Command::Plan(_)) | Some(Command::Info(_))
-    ) && !config.policy.image_lists.is_empty()
-    {
+    // Image lists feed the verdicts: fetched for the commands that judge images now
+    // (report, plan new); read from their cached copies, never the network, by the ones
+    // that must work with every source down (the dashboard at start-up, info, the plan
+    // commands that run, pause, abort or list).
+    if !config.policy.image_lists.is_empty() {
         let cache = data.as_ref().map(DataDir::image_lists);
-        let (lists, warnings) =
-            drydock::image_lists::load(&config.policy.image_lists, cache.as_deref())?;
+        let subs = &config.policy.image_lists;
+        let fetch = matches!(&cli.command, Some(Command::Report(_)))
+            || matches!(&cli.command, Some(Command::Plan(p)) if matches!(**p, args::PlanCommand::New(_)));
+        let cached = matches!(
+            &cli.command,
+            None | Some(Command::Info(_)) | Some(Command::Plan(_))
+        );
+        let (lists, warnings) = if fetch {
+            drydock::image_lists::load(subs, cache.as_deref())?
+        } else if cached {
+            drydock::image_lists::load_cached(subs, cache.as_deref())
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        let quiet = cli.command.is_none();
         for w in warnings {
             tracing::warn!("{w}");
-            eprintln!("warning: {w}");
+            if !quiet {
+                eprintln!("warning: {w}");
+            }
         }
         config.policy.lists = lists;
+        // The dashboard refreshes the cached copies in the background for the next start.
+        if cli.command.is_none() {
+            let (subs, cache) = (subs.clone(), cache.clone());
+            std::thread::spawn(move || {
+                if let Err(e) = drydock::image_lists::load(&subs, cache.as_deref()) {
+                    tracing::warn!("image lists not refreshed: {e}");
+                }
+            });
+        }
     }
     let registry = Registry::new(&config)
         .with_demo_state(data.as_ref().map(DataDir::demo_state))

@@ -221,3 +221,40 @@ fn config_errors_name_the_line_and_key_and_context_names_are_checked() {
         assert_eq!(ran.err.lines().count(), 1, "said once: {}", ran.err);
     }
 }
+
+#[test]
+fn emergency_commands_never_wait_on_an_image_list_server() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    // A plan on the demo, made while no list is subscribed.
+    let ran = hostile(h, &["plan", "new", "--demo", "--family", "app-checkout"]);
+    assert_eq!(ran.code, 0, "{}", ran.err);
+    let id = ran
+        .out
+        .split_whitespace()
+        .nth(1)
+        .expect("plan id")
+        .to_string();
+    // Then a subscription whose server accepts and never answers, and no cached copy.
+    let hole = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/list.json", hole.local_addr().unwrap());
+    let config = h.join("c.toml");
+    std::fs::write(
+        &config,
+        format!("[[policy.image_lists]]\nname = \"silent\"\nsource = \"{url}\"\n"),
+    )
+    .unwrap();
+    let c = config.to_str().unwrap();
+    for args in [
+        vec!["--config", c, "plan", "list"],
+        vec!["--config", c, "plan", "show", &id],
+        vec!["--config", c, "plan", "pause", &id],
+        vec!["--config", c, "info"],
+        vec!["--config", c, "plan", "abort", &id],
+    ] {
+        let ran = hostile(h, &args);
+        assert_eq!(ran.code, 0, "{args:?}: {}", ran.err);
+        assert!(ran.secs < 5.0, "{args:?} waited {:.1} s", ran.secs);
+    }
+    drop(hole);
+}
