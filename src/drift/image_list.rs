@@ -41,12 +41,90 @@ pub struct ImageList {
     pub stale: Option<String>,
 }
 
-fn text(v: &serde_json::Value, key: &str) -> String {
-    v.get(key)
-        .and_then(|x| x.as_str())
-        .unwrap_or_default()
-        .trim()
-        .to_string()
+/// A field read as text: a JSON string (trimmed); any other value reads as empty and is
+/// skipped without being built in memory.
+#[derive(Default)]
+struct Text(String);
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Text, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Text;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Text, E> {
+                Ok(Text(s.trim().to_string()))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Text, E> {
+                Ok(Text::default())
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Text, E> {
+                Ok(Text::default())
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Text, E> {
+                Ok(Text::default())
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Text, E> {
+                Ok(Text::default())
+            }
+            fn visit_unit<E>(self) -> Result<Text, E> {
+                Ok(Text::default())
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<Text, A::Error> {
+                while a.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(Text::default())
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<Text, A::Error> {
+                while a
+                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(Text::default())
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// The document, typed: only the fields drydock reads are built; the rest is skipped.
+#[derive(Deserialize)]
+struct Doc {
+    #[serde(rename = "hv:imagelist")]
+    list: Option<ListDoc>,
+}
+
+#[derive(Deserialize)]
+struct ListDoc {
+    #[serde(rename = "dc:title", default)]
+    title: Text,
+    #[serde(rename = "hv:version", default)]
+    version: Text,
+    #[serde(rename = "dc:date:expires", default)]
+    expires: Text,
+    #[serde(rename = "hv:images", default)]
+    images: Vec<EntryDoc>,
+}
+
+#[derive(Deserialize)]
+struct EntryDoc {
+    #[serde(rename = "hv:image")]
+    image: Option<ImageDoc>,
+}
+
+#[derive(Deserialize)]
+struct ImageDoc {
+    #[serde(rename = "dc:identifier", default)]
+    identifier: Text,
+    #[serde(rename = "dc:title", default)]
+    title: Text,
+    #[serde(rename = "hv:version", default)]
+    version: Text,
+    #[serde(rename = "ad:mpuri", default)]
+    mpuri: Text,
+    #[serde(rename = "sl:checksum:sha512", default)]
+    sha512: Text,
 }
 
 /// Why an image list cannot be read: the field, or that it is no list.
@@ -66,13 +144,10 @@ pub enum ImageListParseError {
     },
 }
 
-fn time(
-    v: &serde_json::Value,
-    key: &'static str,
-) -> Result<Option<DateTime<Utc>>, ImageListParseError> {
-    match v.get(key).and_then(|x| x.as_str()) {
+fn time(s: &str, key: &'static str) -> Result<Option<DateTime<Utc>>, ImageListParseError> {
+    match Some(s).filter(|s| !s.is_empty()) {
         None => Ok(None),
-        Some(s) => DateTime::parse_from_rfc3339(s.trim())
+        Some(s) => DateTime::parse_from_rfc3339(s)
             .map(|t| Some(t.with_timezone(&Utc)))
             .map_err(|source| ImageListParseError::Time {
                 key,
@@ -94,26 +169,25 @@ fn json_part(body: &str) -> &str {
 impl ImageList {
     /// Parse a list; errors name the field.
     pub fn parse(name: &str, source: &str, body: &str) -> Result<ImageList, ImageListParseError> {
-        let doc: serde_json::Value = serde_json::from_str(json_part(body))?;
-        let list = doc.get("hv:imagelist").ok_or(ImageListParseError::NoList)?;
-        let mut images = Vec::new();
-        let entries = list.get("hv:images").and_then(|x| x.as_array());
-        for (n, e) in entries.into_iter().flatten().enumerate() {
-            let img = e.get("hv:image").ok_or(ImageListParseError::NoImage(n))?;
+        let doc: Doc = serde_json::from_str(json_part(body))?;
+        let list = doc.list.ok_or(ImageListParseError::NoList)?;
+        let mut images = Vec::with_capacity(list.images.len());
+        for (n, e) in list.images.into_iter().enumerate() {
+            let img = e.image.ok_or(ImageListParseError::NoImage(n))?;
             images.push(Listed {
-                identifier: text(img, "dc:identifier"),
-                title: text(img, "dc:title"),
-                version: text(img, "hv:version"),
-                mpuri: text(img, "ad:mpuri"),
-                sha512: text(img, "sl:checksum:sha512").to_ascii_lowercase(),
+                identifier: img.identifier.0,
+                title: img.title.0,
+                version: img.version.0,
+                mpuri: img.mpuri.0,
+                sha512: img.sha512.0.to_ascii_lowercase(),
             });
         }
         Ok(ImageList {
             name: name.to_string(),
             source: source.to_string(),
-            title: text(list, "dc:title"),
-            version: text(list, "hv:version"),
-            expires: time(list, "dc:date:expires")?,
+            title: list.title.0,
+            version: list.version.0,
+            expires: time(&list.expires.0, "dc:date:expires")?,
             images,
             stale: None,
         })

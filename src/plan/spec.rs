@@ -9,8 +9,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 
-/// The largest plan file read (100,000 VMs in waves take about 5 MiB).
-const MAX_PLAN: u64 = 16 << 20;
+/// The largest plan file read (100,000 VMs in waves take about 5 MiB; parsing TOML takes
+/// some 60 times the file's size in memory, so this bounds a plan's read to about 500 MB).
+const MAX_PLAN: u64 = 8 << 20;
 
 /// A migration plan for one image family.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
