@@ -81,7 +81,12 @@ pub fn run(args: &InspectArgs) -> Result<Exit> {
             Cell::new(human(p.size)),
             Cell::new(&p.kind),
             Cell::new(&p.name),
-            Cell::new(&f.kind),
+            // A filesystem drydock reads but could not: said in the row, not only above it.
+            Cell::new(if f.problem.is_some() && !f.readable {
+                format!("{} (corrupt)", f.kind)
+            } else {
+                f.kind.clone()
+            }),
             Cell::new(&f.label),
             Cell::new(used),
         ]);

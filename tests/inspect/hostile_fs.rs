@@ -136,3 +136,32 @@ fn blocks_per_group_of_zero_is_an_error_not_a_crash() {
         );
     }
 }
+
+#[test]
+fn a_corrupt_group_descriptor_is_an_error_finding_and_the_table_says_corrupt() {
+    let home = tempfile::tempdir().unwrap();
+    let disk = small_ext4(home.path());
+    let mut b = std::fs::read(&disk).unwrap();
+    // mkfs.ext4 made 1 KiB blocks here: the descriptors follow the superblock at block 2.
+    let bs = 1024usize << u32::from_le_bytes(b[1024 + 24..1024 + 28].try_into().unwrap());
+    let gdt = if bs == 1024 { 2048 } else { bs };
+    for x in &mut b[gdt..gdt + 32] {
+        *x = 0xab;
+    }
+    std::fs::write(&disk, &b).unwrap();
+    let ids = lint_ids(&disk);
+    assert!(
+        ids.contains(&("filesystem.unreadable".into(), lint::Severity::Error)),
+        "{ids:?}"
+    );
+    let (code, out, err) = super::common::run(
+        super::common::drydock(home.path())
+            .arg("inspect")
+            .arg(&disk),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("ext4 (corrupt)"), "{out}");
+    let (code, _, _) =
+        super::common::run(super::common::drydock(home.path()).arg("lint").arg(&disk));
+    assert_eq!(code, 1, "an error finding fails lint");
+}
