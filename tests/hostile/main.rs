@@ -7,6 +7,7 @@ mod common;
 mod corpus;
 mod inputs;
 mod outputs;
+mod replay;
 
 use std::path::Path;
 use std::process::Command;

@@ -1,0 +1,99 @@
+//! The fuzz corpora, kept for good: `fuzz/seeds/TARGET/` holds each target's corpus as
+//! `cargo fuzz cmin` left it after the runs quoted in the hardening issue's note, plus every
+//! crashing input found (`tests/inspect/fuzz-found`). Each file is replayed here through the
+//! same entry points its fuzz target calls (fuzz/src/lib.rs), in process: a panic fails.
+
+use std::path::{Path, PathBuf};
+
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|d| d.flatten().map(|e| e.path()).filter(|p| p.is_file()).collect())
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+/// What each target does with one input (a file path).
+fn replay(target: &str, path: &Path) {
+    let bytes = std::fs::read(path).unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    match target {
+        "qcow2" | "vhd" | "vhdx" | "vmdk" | "ova" => {
+            let _ = drydock::convert::check(path, None, &mut |p| p.done < 64 << 20);
+            let _ = drydock::inspect::inspect(path);
+        }
+        "partitions" | "filesystem" => {
+            let _ = drydock::inspect::inspect(path);
+            let _ = drydock::inspect::lint::lint(path, &Default::default());
+            if target == "filesystem" {
+                replay("packages", path);
+            }
+        }
+        "packages" => {
+            let _ = drydock::inspect::packages::parse_dpkg_status(&text);
+            let _ = drydock::inspect::packages::parse_apk_installed(&text);
+            let _ = drydock::inspect::packages::dep5_licenses(&text);
+            let _ = drydock::inspect::packages::parse_rpm_header(&bytes);
+        }
+        "config" => {
+            let _ = drydock::config::load(Some(path), &[]);
+        }
+        "plan" => {
+            let _ = drydock::plan::Plan::read(path);
+        }
+        "image_list" => {
+            let _ = drydock::drift::image_list::ImageList::parse("fuzz", "file:///fuzz", &text);
+        }
+        "snapshot" => {
+            if let Ok(inv) = drydock::model::snapshot::read(path) {
+                let (config, _) =
+                    drydock::config::load(Some(Path::new("/dev/null")), &[]).unwrap();
+                let a = drydock::drift::evaluate(&inv, &config.policy, inv.scanned_at);
+                let opts = drydock::report::ReportOptions {
+                    format: drydock::report::Format::Json,
+                    group_by: None,
+                    filter: drydock::report::Filter::parse("").unwrap(),
+                    fail_on: None,
+                    color: false,
+                    images: false,
+                };
+                let report = drydock::report::Report::build(&inv, &a, &opts);
+                let _ = report.write(&opts, &mut std::io::sink());
+            }
+        }
+        "ova_unpack" => {
+            let dir = tempfile::tempdir().unwrap();
+            let _ = drydock::convert::ova::unpack(path, dir.path(), &mut |_| true);
+        }
+        other => panic!("fuzz/seeds/{other}: no such fuzz target"),
+    }
+}
+
+#[test]
+fn every_fuzz_corpus_and_crash_is_replayed_without_a_panic() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut replayed = 0;
+    let mut targets: Vec<PathBuf> = std::fs::read_dir(root.join("fuzz/seeds"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    targets.sort();
+    for dir in &targets {
+        let target = dir.file_name().unwrap().to_string_lossy().into_owned();
+        for f in files(dir) {
+            replay(&target, &f);
+            replayed += 1;
+        }
+    }
+    // The inputs that crashed a target once, named after it.
+    for f in files(&root.join("tests/inspect/fuzz-found")) {
+        let name = f.file_name().unwrap().to_string_lossy().into_owned();
+        let target = name.rsplit_once('-').map_or(name.as_str(), |(t, _)| t).to_string();
+        replay(&target, &f);
+        replayed += 1;
+    }
+    assert!(targets.len() >= 13, "a corpus for every target: {targets:?}");
+    assert!(replayed > 100, "{replayed} inputs replayed");
+}
