@@ -139,3 +139,62 @@ fn a_descriptor_naming_one_sparse_extent_a_thousand_times_is_refused_at_once() {
     assert!(ran.err.contains("named twice"), "{}", ran.err);
     assert!(ran.secs < 5.0);
 }
+
+/// Texts crafted against the parsers of configs, plans, snapshots and image lists: deep
+/// nesting, huge numbers, invalid UTF-8, NULs, a BOM, and nothing at all.
+fn texts(dir: &Path) -> Vec<PathBuf> {
+    let deep_json = "[".repeat(100_000) + &"]".repeat(100_000);
+    let deep_toml = format!("a = {}1{}\n", "[".repeat(50_000), "]".repeat(50_000));
+    let inline = format!("a = {}{}\n", "{b = ".repeat(20_000), "}".repeat(20_000));
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("deep.json", deep_json.into_bytes()),
+        ("deep.toml", deep_toml.into_bytes()),
+        ("inline.toml", inline.into_bytes()),
+        ("huge-number.toml", b"[demo]\nseed = 1e999999\nlatency_ms = 18446744073709551616\n".to_vec()),
+        ("not-utf8", vec![0xff, 0xfe, 0x00, 0xc3, 0x28, b'\n']),
+        ("nuls", vec![0u8; 4096]),
+        ("bom.json", b"\xef\xbb\xbf{\"schema\": \"drydock.snapshot/v1\"}".to_vec()),
+        (
+            "list-shapes.json",
+            br#"{"hv:imagelist": {"hv:images": [{"hv:image": {"dc:title": [1, {"a": []}], "hv:version": 7}}], "dc:date:expires": "soon"}}"#.to_vec(),
+        ),
+        (
+            "snapshot-shapes.json",
+            br#"{"schema": "drydock.snapshot/v1", "scanned_at": "2026-11-01T00:00:00Z", "vms": [{"id": 1}], "images": {}}"#.to_vec(),
+        ),
+    ];
+    cases
+        .into_iter()
+        .map(|(name, bytes)| {
+            let p = dir.join(name);
+            std::fs::write(&p, bytes).unwrap();
+            p
+        })
+        .collect()
+}
+
+#[test]
+fn every_text_reader_survives_the_hostile_corpus() {
+    let home = tempfile::tempdir().unwrap();
+    for file in texts(home.path()) {
+        let f = file.to_str().unwrap();
+        let list_config = home.path().join("list.toml");
+        std::fs::write(
+            &list_config,
+            format!("[[policy.image_lists]]\nname = \"x\"\nsource = \"{f}\"\n"),
+        )
+        .unwrap();
+        let l = list_config.to_str().unwrap();
+        for args in [
+            vec!["--config", f, "info"],
+            vec!["report", "--snapshot", f],
+            vec!["report", "--diff", f, f],
+            vec!["plan", "show", f],
+            vec!["inspect", "--diff", f, f],
+            vec!["--config", l, "report", "--demo"],
+        ] {
+            let ran = hostile(home.path(), &args);
+            assert!(ran.secs < 10.0, "{args:?} took {:.1} s", ran.secs);
+        }
+    }
+}

@@ -7,7 +7,12 @@ use std::path::{Path, PathBuf};
 
 fn files(dir: &Path) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|d| d.flatten().map(|e| e.path()).filter(|p| p.is_file()).collect())
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_file())
+                .collect()
+        })
         .unwrap_or_default();
     out.sort();
     out
@@ -46,8 +51,7 @@ fn replay(target: &str, path: &Path) {
         }
         "snapshot" => {
             if let Ok(inv) = drydock::model::snapshot::read(path) {
-                let (config, _) =
-                    drydock::config::load(Some(Path::new("/dev/null")), &[]).unwrap();
+                let (config, _) = drydock::config::load(Some(Path::new("/dev/null")), &[]).unwrap();
                 let a = drydock::drift::evaluate(&inv, &config.policy, inv.scanned_at);
                 let opts = drydock::report::ReportOptions {
                     format: drydock::report::Format::Json,
@@ -90,10 +94,16 @@ fn every_fuzz_corpus_and_crash_is_replayed_without_a_panic() {
     // The inputs that crashed a target once, named after it.
     for f in files(&root.join("tests/inspect/fuzz-found")) {
         let name = f.file_name().unwrap().to_string_lossy().into_owned();
-        let target = name.rsplit_once('-').map_or(name.as_str(), |(t, _)| t).to_string();
+        let target = name
+            .rsplit_once('-')
+            .map_or(name.as_str(), |(t, _)| t)
+            .to_string();
         replay(&target, &f);
         replayed += 1;
     }
-    assert!(targets.len() >= 13, "a corpus for every target: {targets:?}");
+    assert!(
+        targets.len() >= 13,
+        "a corpus for every target: {targets:?}"
+    );
     assert!(replayed > 100, "{replayed} inputs replayed");
 }
