@@ -429,35 +429,22 @@ pub fn unpack(
         let tmp = dir.join(format!(".{}.drydock-{}.tmp", m.name, std::process::id()));
         let result = (|| -> Result<Digests> {
             let mut out = std::fs::File::create(&tmp).map_err(io_err("create", &tmp))?;
-            let mut sha256 = Sha256::new();
-            let mut sha512 = sha2::Sha512::new();
-            let mut sha1 = sha1::Sha1::new();
-            let mut buf = vec![0u8; 1 << 20];
-            let mut done = 0;
-            while done < m.size {
-                let n = ((m.size - done) as usize).min(buf.len());
-                src.read_at(F, "tar member", m.offset + done, &mut buf[..n])?;
-                sha256.update(&buf[..n]);
-                sha512.update(&buf[..n]);
-                sha1.update(&buf[..n]);
-                std::io::Write::write_all(&mut out, &buf[..n]).map_err(io_err("write", &tmp))?;
-                done += n as u64;
-                copied += n as u64;
+            let d = read_member(&src, m, &mut |piece| {
+                std::io::Write::write_all(&mut out, piece).map_err(io_err("write", &tmp))?;
+                copied += piece.len() as u64;
                 let p = crate::pipeline::Progress {
                     done: copied,
                     total,
                     data: copied,
                 };
-                if !progress(p) {
-                    return Err(ConvertError::Cancelled);
+                if progress(p) {
+                    Ok(())
+                } else {
+                    Err(ConvertError::Cancelled)
                 }
-            }
+            })?;
             out.sync_all().map_err(io_err("fsync", &tmp))?;
-            Ok(Digests {
-                sha256: hex(&sha256.finalize()),
-                sha512: hex(&sha512.finalize()),
-                sha1: hex(&sha1.finalize()),
-            })
+            Ok(d)
         })();
         temps.push((tmp.clone(), dest.clone()));
         match result {
@@ -593,16 +580,27 @@ impl Checks {
 
 /// A member's digests, read through once.
 fn digests_of(src: &Source, m: &Member) -> Result<Digests> {
+    read_member(src, m, &mut |_| Ok(()))
+}
+
+/// Reads member `m` a MiB at a time, handing each piece to `each`, and returns its digests.
+fn read_member(
+    src: &Source,
+    m: &Member,
+    each: &mut dyn FnMut(&[u8]) -> Result<()>,
+) -> Result<Digests> {
     let (mut sha256, mut sha512, mut sha1) =
         (Sha256::new(), sha2::Sha512::new(), sha1::Sha1::new());
     let mut buf = vec![0u8; 1 << 20];
     let mut done = 0;
     while done < m.size {
         let n = ((m.size - done) as usize).min(buf.len());
-        src.read_at(F, "tar member", m.offset + done, &mut buf[..n])?;
-        sha256.update(&buf[..n]);
-        sha512.update(&buf[..n]);
-        sha1.update(&buf[..n]);
+        let piece = &mut buf[..n];
+        src.read_at(F, "tar member", m.offset + done, piece)?;
+        sha256.update(&*piece);
+        sha512.update(&*piece);
+        sha1.update(&*piece);
+        each(piece)?;
         done += n as u64;
     }
     Ok(Digests {
