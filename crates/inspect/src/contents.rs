@@ -74,9 +74,68 @@ fn os_field(text: &str, key: &str) -> Option<String> {
 const MAX_RPMDB: u64 = 512 << 20;
 
 /// Open the ext filesystem at `start` (`len` bytes) of `reader`'s disk.
-pub fn open(reader: Box<dyn DiskReader>, start: u64, len: u64) -> Result<Ext4, ContentError> {
+pub fn open(mut reader: Box<dyn DiskReader>, start: u64, len: u64) -> Result<Ext4, ContentError> {
+    check_extent(reader.as_mut(), start, len)?;
     Ext4::load(Box::new(PartitionRead { reader, start, len }))
         .map_err(|source| ContentError::Ext { start, source })
+}
+
+/// Refuses a superblock that claims more than its partition holds before the ext4 reader
+/// sizes its tables from it (a hostile block count had it allocate 12 GB for descriptors):
+/// the blocks must fit the partition, and so must the group descriptor table.
+fn check_extent(reader: &mut dyn DiskReader, start: u64, len: u64) -> Result<(), ContentError> {
+    use drydock_convert::bytes::{le16, le32};
+    let corrupt = |detail: String| ContentError::Superblock { start, detail };
+    if len < 2048 {
+        return Err(corrupt(format!(
+            "the partition's {len} bytes hold no superblock"
+        )));
+    }
+    let mut sb = [0u8; 1024];
+    let at = start
+        .checked_add(1024)
+        .ok_or_else(|| corrupt("the partition starts past any disk".into()))?;
+    reader
+        .read_at(at, &mut sb)
+        .map_err(|e| corrupt(format!("cannot be read: {e}")))?;
+    let incompat = le32(&sb, 0x60);
+    let wide = incompat & 0x80 != 0;
+    let blocks = u64::from(le32(&sb, 0x04))
+        | if wide {
+            u64::from(le32(&sb, 0x150)) << 32
+        } else {
+            0
+        };
+    let log = le32(&sb, 0x18);
+    let per_group = u64::from(le32(&sb, 0x20));
+    let first = u64::from(le32(&sb, 0x14));
+    if log > 6 || per_group == 0 {
+        return Err(corrupt(format!(
+            "block size 2^{} and {per_group} blocks per group are not an ext filesystem's",
+            10 + log
+        )));
+    }
+    let bs = 1024u64 << log;
+    let bytes = blocks
+        .checked_mul(bs)
+        .filter(|&b| b <= len)
+        .ok_or_else(|| {
+            corrupt(format!(
+                "{blocks} blocks of {bs} bytes do not fit the partition's {len} bytes"
+            ))
+        })?;
+    let groups = blocks.saturating_sub(first).div_ceil(per_group);
+    let desc = if wide {
+        u64::from(le16(&sb, 0xFE)).max(32)
+    } else {
+        32
+    };
+    if groups.saturating_mul(desc) > bytes {
+        return Err(corrupt(format!(
+            "{groups} block groups' descriptors do not fit its {bytes} bytes"
+        )));
+    }
+    Ok(())
 }
 
 /// The most packages read from one database (a full distribution has about 60,000).

@@ -39,6 +39,9 @@ pub enum ContentError {
         #[source]
         source: ext4_view::Ext4Error,
     },
+    /// The superblock claims what the partition cannot hold.
+    #[error("ext filesystem at offset {start}: corrupt superblock: {detail}")]
+    Superblock { start: u64, detail: String },
     /// The filesystem's reader (a dependency) failed on it instead of returning an error.
     #[error("filesystem at offset {start}: its reader failed ({panic}); the filesystem is corrupt or hostile")]
     Reader { start: u64, panic: String },

@@ -83,6 +83,20 @@ pub fn identify(start: u64, size: u64, read: &mut ReadAt<'_>) -> Result<Filesyst
                 format!("{blocks} blocks of {bs} bytes is past any disk"),
             )
         })?;
+        // A filesystem larger than its partition is cut off: its sizes are not reported as
+        // if they were true, and its contents are not read.
+        if capacity > size {
+            return Ok(Filesystem {
+                kind: kind.into(),
+                label: text(&sb[120..136]),
+                used: None,
+                capacity: None,
+                readable: false,
+                problem: Some(format!(
+                    "ext filesystem at offset {start}: its superblock claims {capacity} bytes; the partition holds {size}"
+                )),
+            });
+        }
         return Ok(Filesystem {
             kind: kind.into(),
             label: text(&sb[120..136]),
