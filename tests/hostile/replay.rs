@@ -1,7 +1,8 @@
-//! The fuzz corpora, kept for good: `fuzz/seeds/TARGET/` holds each target's corpus as
-//! `cargo fuzz cmin` left it after the runs quoted in the hardening issue's note, plus every
-//! crashing input found (`tests/inspect/fuzz-found`). Each file is replayed here through the
-//! same entry points its fuzz target calls (fuzz/src/lib.rs), in process: a panic fails.
+//! The fuzz corpora, kept for good: `fuzz/seeds/TARGET.tar.gz` holds each target's corpus as
+//! `cargo fuzz cmin` left it after the runs quoted in the hardening issue's note (gzipped:
+//! the filesystem images are mostly zeros), plus every crashing input found
+//! (`tests/inspect/fuzz-found`). Each file is replayed here through the same entry points
+//! its fuzz target calls (fuzz/src/lib.rs), in process: a panic fails.
 
 use std::path::{Path, PathBuf};
 
@@ -76,20 +77,26 @@ fn replay(target: &str, path: &Path) {
 #[test]
 fn every_fuzz_corpus_and_crash_is_replayed_without_a_panic() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let unpacked = tempfile::tempdir().unwrap();
+    let mut targets = Vec::new();
+    for archive in files(&root.join("fuzz/seeds")) {
+        let ok = std::process::Command::new("tar")
+            .arg("-xzf")
+            .arg(&archive)
+            .arg("-C")
+            .arg(unpacked.path())
+            .status()
+            .expect("tar runs");
+        assert!(ok.success(), "tar -xzf {}", archive.display());
+    }
     let mut replayed = 0;
-    let mut targets: Vec<PathBuf> = std::fs::read_dir(root.join("fuzz/seeds"))
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.is_dir())
-        .collect();
-    targets.sort();
-    for dir in &targets {
-        let target = dir.file_name().unwrap().to_string_lossy().into_owned();
-        for f in files(dir) {
+    for dir in std::fs::read_dir(unpacked.path()).unwrap().flatten() {
+        let target = dir.file_name().to_string_lossy().into_owned();
+        for f in files(&dir.path()) {
             replay(&target, &f);
             replayed += 1;
         }
+        targets.push(target);
     }
     // The inputs that crashed a target once, named after it.
     for f in files(&root.join("tests/inspect/fuzz-found")) {
@@ -101,6 +108,7 @@ fn every_fuzz_corpus_and_crash_is_replayed_without_a_panic() {
         replay(&target, &f);
         replayed += 1;
     }
+    targets.sort();
     assert!(
         targets.len() >= 13,
         "a corpus for every target: {targets:?}"
