@@ -50,6 +50,15 @@ pub fn contained<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     })
 }
 
+/// Reads the filesystem at `start` with `read`: a panic in its reader is the filesystem's
+/// error ([`crate::ContentError::Reader`]), like any other reason it cannot be read.
+pub(crate) fn reading<T>(
+    start: u64,
+    read: impl FnOnce() -> Result<T, crate::ContentError>,
+) -> Result<T, crate::ContentError> {
+    contained(read).unwrap_or_else(|panic| Err(crate::ContentError::Reader { start, panic }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

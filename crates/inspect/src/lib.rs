@@ -56,8 +56,7 @@ pub fn inspect(path: &Path) -> Result<Inspection, InspectError> {
         if v.filesystem.readable {
             let own = convert::open_reader(path, None)?;
             let mut warnings = Vec::new();
-            let read = contain::contained(|| contents::read(own, start, size, &mut warnings))
-                .unwrap_or_else(|panic| Err(ContentError::Reader { start, panic }));
+            let read = contain::reading(start, || contents::read(own, start, size, &mut warnings));
             found.warnings.append(&mut warnings);
             match read {
                 Ok(c) => v.contents = Some(c),
@@ -70,8 +69,7 @@ pub fn inspect(path: &Path) -> Result<Inspection, InspectError> {
             }
         } else if v.filesystem.kind == "vfat" {
             let own = convert::open_reader(path, None)?;
-            let read = contain::contained(|| efi::read(own, start, size))
-                .unwrap_or_else(|panic| Err(ContentError::Reader { start, panic }));
+            let read = contain::reading(start, || efi::read(own, start, size));
             match read {
                 Ok((c, used, capacity)) => {
                     v.filesystem.used = Some(used);

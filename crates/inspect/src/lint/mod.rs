@@ -174,13 +174,12 @@ pub fn lint(path: &Path, opts: &LintOptions) -> Result<LintReport, InspectError>
                 let reader = convert::open_reader(path, None)?;
                 let (start, size) = (v.partition.start, v.partition.size);
                 let c = v.contents.clone().unwrap_or_default();
-                let checked = crate::contain::contained(|| {
+                let checked = crate::contain::reading(start, || {
                     let fs = contents::open(reader, start, size)?;
                     files::check(&fs, n, &c, &mut out);
                     space::large_dirs(&fs, n, opts.large_dir, &mut out);
-                    Ok::<_, crate::ContentError>(())
-                })
-                .unwrap_or_else(|panic| Err(crate::ContentError::Reader { start, panic }));
+                    Ok(())
+                });
                 if let Err(e) = checked {
                     unreadable(&mut out, e.to_string());
                     continue;
