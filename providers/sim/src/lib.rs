@@ -9,6 +9,7 @@ mod ids;
 mod ops;
 pub mod spec;
 mod state;
+mod synthetic;
 
 pub use cloud::{SimCloud, SimSettings};
 pub use generate::{generate, GenerateSpec};
