@@ -69,7 +69,7 @@ fn force_replaces_only_regular_files() {
     let node = std::ffi::CString::new(h.join("node").to_str().unwrap()).unwrap();
     // SAFETY: a path string the test owns; makedev(1, 3) is /dev/null's number.
     if unsafe { libc::mknod(node.as_ptr(), libc::S_IFCHR | 0o600, libc::makedev(1, 3)) } == 0 {
-        outputs.push(("node", "a device"));
+        outputs.push(("node", "a character device"));
     }
     for (out, what) in outputs {
         for args in [

@@ -78,7 +78,7 @@ fn human(n: u64) -> String {
 }
 
 /// What a file type is, in words.
-fn kind_of(t: std::fs::FileType) -> &'static str {
+pub(crate) fn kind_of(t: std::fs::FileType) -> &'static str {
     if t.is_dir() {
         "a directory"
     } else if t.is_fifo() {

@@ -55,23 +55,11 @@ impl Sink {
         // Only a regular file is ever replaced: never a device, a FIFO, a socket, a
         // directory or a symbolic link (--force included).
         if let Ok(meta) = std::fs::symlink_metadata(dest) {
-            let t = meta.file_type();
-            if !t.is_file() {
-                use std::os::unix::fs::FileTypeExt;
-                let kind = if t.is_dir() {
-                    "a directory"
-                } else if t.is_symlink() {
-                    "a symbolic link"
-                } else if t.is_char_device() || t.is_block_device() {
-                    "a device"
-                } else if t.is_fifo() {
-                    "a FIFO"
-                } else {
-                    "not a regular file"
-                };
+            if !meta.file_type().is_file() {
                 return Err(ConvertError::Usage(format!(
-                    "{} is {kind}; drydock replaces only regular files",
-                    dest.display()
+                    "{} is {}; drydock replaces only regular files",
+                    dest.display(),
+                    crate::input::kind_of(meta.file_type())
                 )));
             }
         }
