@@ -2,7 +2,8 @@
 # Runs drydock's whole test suite from a fresh clone: checks for and installs every
 # prerequisite the tests need (a Rust toolchain new enough, a C compiler, qemu-img, tmux,
 # python3 with venv support, a pinned moto in a venv, a pinned Azurite with npm), then builds once and runs every test
-# of the workspace once. Where something cannot be installed it says what and how, and stops.
+# of the workspace once. PostgreSQL (Debian's, 15 on bookworm) is installed when missing and a
+# throwaway cluster is started on a free loopback port for the store's tests, then stopped. Where something cannot be installed it says what and how, and stops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/drydock-target}"
@@ -38,6 +39,8 @@ command -v rpmbuild >/dev/null || need_pkgs+=(rpm)
 command -v tmux >/dev/null || need_pkgs+=(tmux)
 command -v cc >/dev/null || need_pkgs+=(gcc libc6-dev)
 command -v python3 >/dev/null || need_pkgs+=(python3)
+pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1; }
+if [ -z "${DRYDOCK_TEST_PG_URL:-}" ] && [ ! -x "$(pg_bin)/initdb" ]; then need_pkgs+=(postgresql); fi
 if command -v python3 >/dev/null && ! python3 -c "import ensurepip, venv" 2>/dev/null; then
   need_pkgs+=("python3-venv")
 fi
@@ -93,6 +96,33 @@ if [ "$have_azurite" != "$AZURITE_VERSION" ]; then
 fi
 # Each transfer test starts its own Azurite on a free loopback port.
 export DRYDOCK_TEST_AZURITE="$AZURITE_DIR/node_modules/.bin/azurite-blob"
+
+# --- PostgreSQL: a throwaway cluster (data and socket in a temp dir, loopback only, trust
+# auth) unless DRYDOCK_TEST_PG_URL names an existing server. It refuses to run as root, so as
+# root it runs as the `postgres` user.
+if [ -z "${DRYDOCK_TEST_PG_URL:-}" ]; then
+  PG_BIN="$(pg_bin)"
+  [ -x "$PG_BIN/initdb" ] || missing "PostgreSQL server" "apt-get install postgresql (or set DRYDOCK_TEST_PG_URL)"
+  PG_DIR="$(mktemp -d /tmp/drydock-pg.XXXXXX)"
+  PG_PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  as_pg=()
+  if [ "$(id -u)" = 0 ]; then
+    id postgres >/dev/null 2>&1 || useradd --system --no-create-home postgres
+    chown postgres "$PG_DIR"
+    as_pg=(runuser -u postgres --)
+  fi
+  "${as_pg[@]}" "$PG_BIN/initdb" -D "$PG_DIR/data" -A trust -U drydock >"$PG_DIR/initdb.log" 2>&1 ||
+    { cat "$PG_DIR/initdb.log" >&2; missing "a PostgreSQL cluster" "initdb failed (log above)"; }
+  "${as_pg[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w \
+    -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off" start >/dev/null ||
+    { cat "$PG_DIR/server.log" >&2; missing "a running PostgreSQL" "pg_ctl start failed (log above)"; }
+  stop_pg() { "${as_pg[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$PG_DIR"; }
+  trap stop_pg EXIT
+  export DRYDOCK_TEST_PG_URL="postgres://drydock@127.0.0.1:$PG_PORT/postgres"
+  # The tests that restart the server mid-plan need these.
+  export DRYDOCK_TEST_PG_CTL="${as_pg[*]:+${as_pg[*]} }$PG_BIN/pg_ctl -D $PG_DIR/data"
+  say "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$PG_PORT"
+fi
 
 # --- Build once (dev profile, in $CARGO_TARGET_DIR), then run every test once.
 if cargo nextest --version >/dev/null 2>&1; then

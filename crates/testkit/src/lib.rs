@@ -15,3 +15,4 @@ pub mod fake_arm;
 pub mod http;
 pub mod measure;
 pub mod moto;
+pub mod pg;

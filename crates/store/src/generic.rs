@@ -1,0 +1,901 @@
+//! The store written once over a [`Conn`]: every call of [`Store`] as portable SQL in one
+//! transaction. Backends supply the connection (and, on PostgreSQL, change notification).
+
+use crate::error::{DbError, StoreError};
+use crate::sql::{ts, tx, Cols, Conn, Row, Value};
+use crate::types::*;
+use crate::Store;
+use chrono::{DateTime, Utc};
+use std::time::Duration;
+
+/// Work for a backend's connection.
+pub(crate) type Work<T> = Box<dyn FnOnce(&mut dyn Conn) -> Result<T, DbError> + Send>;
+
+/// A backend: runs closures on its connection.
+pub(crate) trait Backend: Send + Sync + 'static {
+    fn describe(&self) -> String;
+    fn with<T: Send + 'static>(&self, f: Work<T>) -> Result<T, DbError>;
+    /// Waits for a change notification (PostgreSQL); `None`: poll the change mark.
+    fn wait_notified(&self, _timeout: Duration) -> Option<Result<bool, DbError>> {
+        None
+    }
+}
+
+/// The store over backend `B`.
+pub(crate) struct SqlStore<B: Backend> {
+    pub(crate) backend: B,
+}
+
+/// Rows per multi-row INSERT.
+const CHUNK: usize = 200;
+
+fn bump(c: &mut dyn Conn) -> Result<(), DbError> {
+    c.exec("UPDATE changes SET n = n + 1 WHERE id = 1", &[])?;
+    c.notify()
+}
+
+/// Inserts `rows` (each `width` values) into `head` (`INSERT INTO t (a, b) VALUES`) in
+/// chunks, with `tail` (e.g. `ON CONFLICT DO NOTHING`) after each.
+fn insert_many(
+    c: &mut dyn Conn,
+    head: &str,
+    tail: &str,
+    width: usize,
+    rows: Vec<Vec<Value>>,
+) -> Result<(), DbError> {
+    for chunk in rows.chunks(CHUNK) {
+        let mut sql = String::from(head);
+        let mut args = Vec::with_capacity(chunk.len() * width);
+        for (i, row) in chunk.iter().enumerate() {
+            sql.push_str(if i == 0 { " (" } else { ", (" });
+            for j in 0..width {
+                if j > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!("${}", i * width + j + 1));
+            }
+            sql.push(')');
+            args.extend(row.iter().cloned());
+        }
+        sql.push(' ');
+        sql.push_str(tail);
+        c.exec(&sql, &args)?;
+    }
+    Ok(())
+}
+
+const PLAN_COLS: &str =
+    "id, family, path, status, message, approved, control, contexts, operator, created, updated";
+
+fn plan_row(r: &Row) -> PlanRecord {
+    let c = Cols(r);
+    PlanRecord {
+        id: c.text(0),
+        family: c.text(1),
+        path: c.text(2),
+        status: c.text(3),
+        message: c.text(4),
+        approved: c.int(5),
+        control: c.opt_text(6),
+        contexts: c
+            .text(7)
+            .split('\n')
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect(),
+        operator: c.text(8),
+        created: c.time(9),
+        updated: c.time(10),
+    }
+}
+
+fn step_row(r: &Row) -> StepRecord {
+    let c = Cols(r);
+    StepRecord {
+        key: c.text(0),
+        wave: c.opt_int(1),
+        state: c.text(2),
+        token: c.opt_text(3),
+        result: c.opt_text(4),
+        error: c.opt_text(5),
+        attempts: c.int(6),
+        updated: c.time(7),
+    }
+}
+
+fn event_row(r: &Row) -> EventRecord {
+    let c = Cols(r);
+    EventRecord {
+        seq: c.int(0),
+        plan: c.text(1),
+        at: c.time(2),
+        operator: c.text(3),
+        event: c.text(4),
+    }
+}
+
+fn lease_row(r: &Row) -> Lease {
+    let c = Cols(r);
+    Lease {
+        plan: c.text(0),
+        holder: c.text(1),
+        operator: c.text(2),
+        since: c.time(3),
+        beat: c.time(4),
+        expires: c.time(5),
+    }
+}
+
+fn claim_row(r: &Row) -> ClaimConflict {
+    let c = Cols(r);
+    ClaimConflict {
+        claim: Claim {
+            resource: c.text(0),
+            context: c.text(1),
+            kind: c.text(2),
+        },
+        plan: c.text(3),
+    }
+}
+
+fn audit_row(r: &Row) -> AuditRecord {
+    let c = Cols(r);
+    AuditRecord {
+        seq: c.int(0),
+        at: c.time(1),
+        operator: c.text(2),
+        context: c.text(3),
+        operation: c.text(4),
+        target: c.text(5),
+        dry_run: c.int(6) != 0,
+        confirmation: c.text(7),
+        outcome: c.text(8),
+        error: c.opt_text(9),
+        plan: c.opt_text(10),
+    }
+}
+
+const LEASE_COLS: &str = "plan, holder, operator, since, beat, expires";
+const AUDIT_COLS: &str =
+    "seq, at, operator, context, operation, target, dry_run, confirmation, outcome, error, plan";
+
+fn add_steps(c: &mut dyn Conn, plan: &str, steps: &[StepRecord]) -> Result<(), DbError> {
+    let rows = steps
+        .iter()
+        .map(|s| {
+            vec![
+                plan.into(),
+                s.key.clone().into(),
+                s.wave.into(),
+                s.state.clone().into(),
+                s.token.clone().into(),
+                s.result.clone().into(),
+                s.error.clone().into(),
+                s.attempts.into(),
+                s.updated.into(),
+            ]
+        })
+        .collect();
+    insert_many(
+        c,
+        "INSERT INTO steps (plan, key, wave, state, token, result, error, attempts, updated) VALUES",
+        "",
+        9,
+        rows,
+    )
+}
+
+fn insert_audit(c: &mut dyn Conn, a: &AuditRecord) -> Result<(), DbError> {
+    c.exec(
+        "INSERT INTO audit (at, operator, context, operation, target, dry_run, confirmation, outcome, error, plan)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        &[
+            a.at.into(),
+            (&a.operator).into(),
+            (&a.context).into(),
+            (&a.operation).into(),
+            (&a.target).into(),
+            a.dry_run.into(),
+            (&a.confirmation).into(),
+            (&a.outcome).into(),
+            a.error.clone().into(),
+            a.plan.clone().into(),
+        ],
+    )
+    .map(|_| ())
+}
+
+impl<B: Backend> SqlStore<B> {
+    fn run<T: Send + 'static>(
+        &self,
+        call: &'static str,
+        f: impl FnOnce(&mut dyn Conn) -> Result<T, DbError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        self.backend
+            .with(Box::new(f))
+            .map_err(|e| e.into_call(call, &self.backend.describe()))
+    }
+
+    fn run_tx<T: Send + 'static>(
+        &self,
+        call: &'static str,
+        f: impl FnOnce(&mut dyn Conn) -> Result<T, DbError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        self.run(call, move |c| tx(c, f))
+    }
+}
+
+impl<B: Backend> Store for SqlStore<B> {
+    fn describe(&self) -> String {
+        self.backend.describe()
+    }
+
+    fn schema_version(&self) -> Result<u32, StoreError> {
+        self.run("schema version", crate::migrate::version)
+    }
+
+    fn put_plan(&self, p: &NewPlan) -> Result<(), StoreError> {
+        let id = p.id.clone();
+        let p = p.clone();
+        let refused = self.run_tx("record plan", move |c| {
+            let rows = c.rows("SELECT status FROM plans WHERE id = $1", &[(&p.id).into()])?;
+            if let Some(r) = rows.first() {
+                let status = Cols(r).text(0);
+                if status != "new" {
+                    return Ok(Some(status));
+                }
+            }
+            c.exec("DELETE FROM steps WHERE plan = $1", &[(&p.id).into()])?;
+            c.exec(
+                "INSERT INTO plans (id, family, path, body, status, contexts, operator, created, updated)
+                 VALUES ($1, $2, $3, $4, 'new', $5, $6, $7, $7)
+                 ON CONFLICT (id) DO UPDATE SET family = excluded.family, path = excluded.path,
+                   body = excluded.body, contexts = excluded.contexts, updated = excluded.updated",
+                &[
+                    (&p.id).into(),
+                    (&p.family).into(),
+                    (&p.path).into(),
+                    (&p.body).into(),
+                    p.contexts.join("\n").into(),
+                    (&p.operator).into(),
+                    p.at.into(),
+                ],
+            )?;
+            let at = ts(p.at);
+            let rows = p
+                .steps
+                .iter()
+                .map(|(key, wave)| {
+                    vec![
+                        (&p.id).into(),
+                        key.into(),
+                        (*wave).into(),
+                        "pending".into(),
+                        (&at).into(),
+                    ]
+                })
+                .collect();
+            insert_many(
+                c,
+                "INSERT INTO steps (plan, key, wave, state, updated) VALUES",
+                "",
+                5,
+                rows,
+            )?;
+            bump(c)?;
+            Ok(None)
+        })?;
+        match refused {
+            Some(status) => Err(StoreError::Refused(format!(
+                "plan {} has already started ({status}); its file can no longer change (abort it and make a new plan)",
+                id
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    fn plan(&self, id: &str) -> Result<Option<PlanRecord>, StoreError> {
+        let id = id.to_string();
+        self.run("read plan", move |c| {
+            let sql = format!("SELECT {PLAN_COLS} FROM plans WHERE id = $1");
+            Ok(c.rows(&sql, &[id.into()])?.first().map(plan_row))
+        })
+    }
+
+    fn plans(&self) -> Result<Vec<PlanRecord>, StoreError> {
+        self.run("list plans", |c| {
+            let sql = format!("SELECT {PLAN_COLS} FROM plans ORDER BY created DESC, id");
+            Ok(c.rows(&sql, &[])?.iter().map(plan_row).collect())
+        })
+    }
+
+    fn plan_body(&self, id: &str) -> Result<Option<String>, StoreError> {
+        let id = id.to_string();
+        self.run("read plan body", move |c| {
+            Ok(
+                c.rows("SELECT body FROM plans WHERE id = $1", &[id.into()])?
+                    .first()
+                    .map(|r| Cols(r).text(0)),
+            )
+        })
+    }
+
+    fn set_status(
+        &self,
+        id: &str,
+        status: &str,
+        message: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let args = vec![id.into(), status.into(), message.into(), at.into()];
+        self.run_tx("set plan status", move |c| {
+            c.exec(
+                "UPDATE plans SET status = $2, message = $3, updated = $4 WHERE id = $1",
+                &args,
+            )?;
+            bump(c)
+        })
+    }
+
+    fn approve(&self, id: &str, wave: i64) -> Result<(), StoreError> {
+        let args = vec![id.into(), wave.into()];
+        self.run_tx("approve wave", move |c| {
+            c.exec(
+                "UPDATE plans SET approved = CASE WHEN approved < $2 THEN $2 ELSE approved END WHERE id = $1",
+                &args,
+            )?;
+            bump(c)
+        })
+    }
+
+    fn set_control(&self, id: &str, control: Option<&str>) -> Result<(), StoreError> {
+        let args = vec![id.into(), control.into()];
+        self.run_tx("set plan control", move |c| {
+            c.exec("UPDATE plans SET control = $2 WHERE id = $1", &args)?;
+            bump(c)
+        })
+    }
+
+    fn steps(&self, plan: &str) -> Result<Vec<StepRecord>, StoreError> {
+        let plan = plan.to_string();
+        self.run("read steps", move |c| {
+            Ok(c.rows(
+                "SELECT key, wave, state, token, result, error, attempts, updated
+                 FROM steps WHERE plan = $1 ORDER BY key",
+                &[plan.into()],
+            )?
+            .iter()
+            .map(step_row)
+            .collect())
+        })
+    }
+
+    fn update_step(&self, u: &StepUpdate) -> Result<(), StoreError> {
+        let args = vec![
+            (&u.plan).into(),
+            (&u.key).into(),
+            (&u.state).into(),
+            u.token.clone().into(),
+            u.result.clone().into(),
+            u.error.clone().into(),
+            i64::from(u.attempt).into(),
+            u.at.into(),
+        ];
+        self.run_tx("record step", move |c| {
+            c.exec(
+                "UPDATE steps SET state = $3, token = COALESCE($4, token),
+                   result = COALESCE($5, result), error = $6, attempts = attempts + $7,
+                   updated = $8
+                 WHERE plan = $1 AND key = $2",
+                &args,
+            )?;
+            bump(c)
+        })
+    }
+
+    fn append_event(&self, e: &NewEvent) -> Result<(), StoreError> {
+        let args = vec![
+            (&e.plan).into(),
+            e.at.into(),
+            (&e.operator).into(),
+            (&e.event).into(),
+        ];
+        self.run_tx("append event", move |c| {
+            c.exec(
+                "INSERT INTO events (plan, at, operator, event) VALUES ($1, $2, $3, $4)",
+                &args,
+            )?;
+            bump(c)
+        })
+    }
+
+    fn events(&self, plan: &str) -> Result<Vec<EventRecord>, StoreError> {
+        let plan = plan.to_string();
+        self.run("read events", move |c| {
+            Ok(c.rows(
+                "SELECT seq, plan, at, operator, event FROM events WHERE plan = $1 ORDER BY seq",
+                &[plan.into()],
+            )?
+            .iter()
+            .map(event_row)
+            .collect())
+        })
+    }
+
+    fn acquire_lease(
+        &self,
+        plan: &str,
+        holder: &Holder,
+        now: DateTime<Utc>,
+        ttl: Duration,
+    ) -> Result<LeaseOutcome, StoreError> {
+        let plan = plan.to_string();
+        let holder = holder.clone();
+        let expires = now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::MAX);
+        self.run_tx("take lease", move |c| {
+            let sql = format!("SELECT {LEASE_COLS} FROM leases WHERE plan = $1");
+            let before = c.rows(&sql, &[(&plan).into()])?.first().map(lease_row);
+            let n = c.exec(
+                "INSERT INTO leases (plan, holder, operator, since, beat, expires)
+                 VALUES ($1, $2, $3, $4, $4, $5)
+                 ON CONFLICT (plan) DO UPDATE SET holder = excluded.holder,
+                   operator = excluded.operator,
+                   since = CASE WHEN leases.holder = excluded.holder THEN leases.since ELSE excluded.since END,
+                   beat = excluded.beat, expires = excluded.expires
+                 WHERE leases.holder = excluded.holder
+                    OR (CAST($6 AS BIGINT) = 1 AND leases.expires < excluded.since)",
+                &[
+                    (&plan).into(),
+                    (&holder.id).into(),
+                    (&holder.operator).into(),
+                    now.into(),
+                    expires.into(),
+                    holder.take_over.into(),
+                ],
+            )?;
+            if n == 0 {
+                let now_held = c.rows(&sql, &[(&plan).into()])?.first().map(lease_row);
+                return Ok(LeaseOutcome::Held(
+                    now_held.or(before).unwrap_or_else(|| Lease {
+                        plan: plan.clone(),
+                        holder: String::new(),
+                        operator: String::new(),
+                        since: now,
+                        beat: now,
+                        expires: now,
+                    }),
+                ));
+            }
+            bump(c)?;
+            Ok(LeaseOutcome::Acquired {
+                taken_from: before.filter(|l| l.holder != holder.id),
+            })
+        })
+    }
+
+    fn heartbeat(
+        &self,
+        plan: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        let expires = now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::MAX);
+        let args = vec![plan.into(), holder.into(), now.into(), expires.into()];
+        self.run("renew lease", move |c| {
+            Ok(c.exec(
+                "UPDATE leases SET beat = $3, expires = $4 WHERE plan = $1 AND holder = $2",
+                &args,
+            )? == 1)
+        })
+    }
+
+    fn release_lease(&self, plan: &str, holder: &str) -> Result<(), StoreError> {
+        let args = vec![plan.into(), holder.into()];
+        self.run_tx("release lease", move |c| {
+            c.exec("DELETE FROM leases WHERE plan = $1 AND holder = $2", &args)?;
+            bump(c)
+        })
+    }
+
+    fn lease(&self, plan: &str) -> Result<Option<Lease>, StoreError> {
+        let plan = plan.to_string();
+        self.run("read lease", move |c| {
+            let sql = format!("SELECT {LEASE_COLS} FROM leases WHERE plan = $1");
+            Ok(c.rows(&sql, &[plan.into()])?.first().map(lease_row))
+        })
+    }
+
+    fn leases(&self) -> Result<Vec<Lease>, StoreError> {
+        self.run("list leases", |c| {
+            let sql = format!("SELECT {LEASE_COLS} FROM leases ORDER BY plan");
+            Ok(c.rows(&sql, &[])?.iter().map(lease_row).collect())
+        })
+    }
+
+    fn claim(&self, plan: &str, claims: &[Claim]) -> Result<Vec<ClaimConflict>, StoreError> {
+        let plan = plan.to_string();
+        let claims = claims.to_vec();
+        self.run_tx("claim resources", move |c| {
+            let held: std::collections::HashMap<String, ClaimConflict> = c
+                .rows(
+                    "SELECT resource, context, kind, plan FROM claims WHERE plan <> $1",
+                    &[(&plan).into()],
+                )?
+                .iter()
+                .map(claim_row)
+                .map(|h| (h.claim.resource.clone(), h))
+                .collect();
+            let mut conflicts: Vec<ClaimConflict> = claims
+                .iter()
+                .filter_map(|cl| held.get(&cl.resource).cloned())
+                .collect();
+            if !conflicts.is_empty() {
+                conflicts.sort_by(|a, b| a.claim.cmp(&b.claim));
+                conflicts.dedup();
+                return Ok(conflicts);
+            }
+            let rows = claims
+                .iter()
+                .map(|cl| {
+                    vec![
+                        (&cl.resource).into(),
+                        (&plan).into(),
+                        (&cl.context).into(),
+                        (&cl.kind).into(),
+                    ]
+                })
+                .collect();
+            insert_many(
+                c,
+                "INSERT INTO claims (resource, plan, context, kind) VALUES",
+                "ON CONFLICT (resource) DO NOTHING",
+                4,
+                rows,
+            )?;
+            bump(c)?;
+            Ok(Vec::new())
+        })
+    }
+
+    fn release_claims(&self, plan: &str) -> Result<(), StoreError> {
+        let plan = plan.to_string();
+        self.run_tx("release claims", move |c| {
+            c.exec("DELETE FROM claims WHERE plan = $1", &[plan.into()])?;
+            bump(c)
+        })
+    }
+
+    fn claims(&self) -> Result<Vec<ClaimConflict>, StoreError> {
+        self.run("list claims", |c| {
+            Ok(c.rows(
+                "SELECT resource, context, kind, plan FROM claims ORDER BY plan, resource",
+                &[],
+            )?
+            .iter()
+            .map(claim_row)
+            .collect())
+        })
+    }
+
+    fn append_audit(&self, a: &AuditRecord) -> Result<(), StoreError> {
+        let a = a.clone();
+        self.run("append audit", move |c| insert_audit(c, &a))
+    }
+
+    fn audit(&self, f: &AuditFilter) -> Result<Vec<AuditRecord>, StoreError> {
+        let f = f.clone();
+        self.run("read audit", move |c| {
+            let sql = format!(
+                "SELECT {AUDIT_COLS} FROM audit
+                 WHERE (CAST($1 AS TEXT) IS NULL OR at >= $1)
+                   AND (CAST($2 AS TEXT) IS NULL OR operator = $2)
+                   AND (CAST($3 AS TEXT) IS NULL OR context = $3)
+                   AND (CAST($4 AS TEXT) IS NULL OR plan = $4)
+                 ORDER BY seq"
+            );
+            Ok(c.rows(
+                &sql,
+                &[
+                    f.since.map(ts).into(),
+                    f.operator.into(),
+                    f.context.into(),
+                    f.plan.into(),
+                ],
+            )?
+            .iter()
+            .map(audit_row)
+            .collect())
+        })
+    }
+
+    fn document(&self, kind: &str, key: &str) -> Result<Option<Document>, StoreError> {
+        let args = vec![kind.into(), key.into()];
+        self.run("read document", move |c| {
+            Ok(c.rows(
+                "SELECT rev, body, updated FROM documents WHERE kind = $1 AND key = $2",
+                &args,
+            )?
+            .first()
+            .map(|r| {
+                let c = Cols(r);
+                Document {
+                    rev: c.int(0),
+                    body: c.blob(1),
+                    updated: c.time(2),
+                }
+            }))
+        })
+    }
+
+    fn put_document(
+        &self,
+        kind: &str,
+        key: &str,
+        body: &[u8],
+        expect: Option<i64>,
+    ) -> Result<Option<i64>, StoreError> {
+        let mut args = vec![
+            kind.into(),
+            key.into(),
+            Value::Blob(body.to_vec()),
+            Utc::now().into(),
+        ];
+        self.run("write document", move |c| {
+            let rows = match expect {
+                None => c.rows(
+                    "INSERT INTO documents (kind, key, rev, body, updated) VALUES ($1, $2, 1, $3, $4)
+                     ON CONFLICT (kind, key) DO UPDATE SET rev = documents.rev + 1,
+                       body = excluded.body, updated = excluded.updated
+                     RETURNING rev",
+                    &args,
+                )?,
+                Some(0) => c.rows(
+                    "INSERT INTO documents (kind, key, rev, body, updated) VALUES ($1, $2, 1, $3, $4)
+                     ON CONFLICT (kind, key) DO NOTHING RETURNING rev",
+                    &args,
+                )?,
+                Some(rev) => {
+                    args.push(rev.into());
+                    c.rows(
+                        "UPDATE documents SET rev = rev + 1, body = $3, updated = $4
+                         WHERE kind = $1 AND key = $2 AND rev = $5 RETURNING rev",
+                        &args,
+                    )?
+                }
+            };
+            Ok(rows.first().map(|r| Cols(r).int(0)))
+        })
+    }
+
+    fn delete_document(&self, kind: &str, key: &str) -> Result<bool, StoreError> {
+        let args = vec![kind.into(), key.into()];
+        self.run("delete document", move |c| {
+            Ok(c.exec("DELETE FROM documents WHERE kind = $1 AND key = $2", &args)? > 0)
+        })
+    }
+
+    fn documents(&self, kind: &str) -> Result<Vec<DocumentInfo>, StoreError> {
+        let kind = kind.to_string();
+        self.run("list documents", move |c| {
+            Ok(c.rows(
+                "SELECT key, rev, updated FROM documents WHERE kind = $1 ORDER BY key",
+                &[kind.into()],
+            )?
+            .iter()
+            .map(|r| {
+                let c = Cols(r);
+                DocumentInfo {
+                    key: c.text(0),
+                    rev: c.int(1),
+                    updated: c.time(2),
+                }
+            })
+            .collect())
+        })
+    }
+
+    fn change_mark(&self) -> Result<i64, StoreError> {
+        self.run("read change mark", |c| {
+            Ok(c.rows("SELECT n FROM changes WHERE id = 1", &[])?
+                .first()
+                .map_or(0, |r| Cols(r).int(0)))
+        })
+    }
+
+    fn wait_change(&self, since: i64, timeout: Duration) -> Result<bool, StoreError> {
+        if self.change_mark()? != since {
+            return Ok(true);
+        }
+        match self.backend.wait_notified(timeout) {
+            Some(Ok(true)) => Ok(self.change_mark()? != since),
+            Some(Ok(false)) => Ok(false),
+            Some(Err(e)) => Err(e.into_call("wait for changes", &self.backend.describe())),
+            None => {
+                let end = std::time::Instant::now() + timeout;
+                loop {
+                    std::thread::sleep(Duration::from_millis(100).min(timeout));
+                    if self.change_mark()? != since {
+                        return Ok(true);
+                    }
+                    if std::time::Instant::now() >= end {
+                        return Ok(false);
+                    }
+                }
+            }
+        }
+    }
+
+    fn export(&self) -> Result<Dump, StoreError> {
+        self.run_tx("export", |c| {
+            let mut dump = Dump::default();
+            let sql = format!("SELECT {PLAN_COLS} FROM plans ORDER BY created, id");
+            for record in c.rows(&sql, &[])?.iter().map(plan_row) {
+                let id: Value = (&record.id).into();
+                let body = c
+                    .rows("SELECT body FROM plans WHERE id = $1", std::slice::from_ref(&id))?
+                    .first()
+                    .map(|r| Cols(r).text(0))
+                    .unwrap_or_default();
+                let steps = c
+                    .rows(
+                        "SELECT key, wave, state, token, result, error, attempts, updated
+                         FROM steps WHERE plan = $1 ORDER BY key",
+                        std::slice::from_ref(&id),
+                    )?
+                    .iter()
+                    .map(step_row)
+                    .collect();
+                let events = c
+                    .rows(
+                        "SELECT seq, plan, at, operator, event FROM events WHERE plan = $1 ORDER BY seq",
+                        &[id],
+                    )?
+                    .iter()
+                    .map(event_row)
+                    .collect();
+                dump.plans.push(DumpPlan {
+                    record,
+                    body,
+                    steps,
+                    events,
+                });
+            }
+            dump.claims = c
+                .rows("SELECT resource, context, kind, plan FROM claims ORDER BY resource", &[])?
+                .iter()
+                .map(claim_row)
+                .collect();
+            dump.audit = c
+                .rows(&format!("SELECT {AUDIT_COLS} FROM audit ORDER BY seq"), &[])?
+                .iter()
+                .map(audit_row)
+                .collect();
+            dump.documents = c
+                .rows(
+                    "SELECT kind, key, rev, body, updated FROM documents ORDER BY kind, key",
+                    &[],
+                )?
+                .iter()
+                .map(|r| {
+                    let c = Cols(r);
+                    (
+                        c.text(0),
+                        c.text(1),
+                        Document {
+                            rev: c.int(2),
+                            body: c.blob(3),
+                            updated: c.time(4),
+                        },
+                    )
+                })
+                .collect();
+            Ok(dump)
+        })
+    }
+
+    fn import(&self, dump: &Dump) -> Result<ImportCounts, StoreError> {
+        let dump = dump.clone();
+        let outcome = self.run_tx("import", move |c| {
+            let mut counts = ImportCounts::default();
+            let mut present = std::collections::HashSet::new();
+            for p in &dump.plans {
+                let there = c.rows(
+                    "SELECT body FROM plans WHERE id = $1",
+                    &[(&p.record.id).into()],
+                )?;
+                if let Some(r) = there.first() {
+                    if Cols(r).text(0) != p.body {
+                        return Ok(Err(format!(
+                            "plan {} is in both stores with different content; nothing was copied (rename or remove one)",
+                            p.record.id
+                        )));
+                    }
+                    present.insert(p.record.id.clone());
+                }
+            }
+            for p in &dump.plans {
+                if present.contains(&p.record.id) {
+                    counts.plans_present += 1;
+                    continue;
+                }
+                let r = &p.record;
+                c.exec(
+                    "INSERT INTO plans (id, family, path, body, status, message, approved, control, contexts, operator, created, updated)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                    &[
+                        (&r.id).into(),
+                        (&r.family).into(),
+                        (&r.path).into(),
+                        (&p.body).into(),
+                        (&r.status).into(),
+                        (&r.message).into(),
+                        r.approved.into(),
+                        r.control.clone().into(),
+                        r.contexts.join("\n").into(),
+                        (&r.operator).into(),
+                        r.created.into(),
+                        r.updated.into(),
+                    ],
+                )?;
+                add_steps(c, &r.id, &p.steps)?;
+                for e in &p.events {
+                    c.exec(
+                        "INSERT INTO events (plan, at, operator, event) VALUES ($1, $2, $3, $4)",
+                        &[
+                            (&e.plan).into(),
+                            e.at.into(),
+                            (&e.operator).into(),
+                            (&e.event).into(),
+                        ],
+                    )?;
+                }
+                counts.plans += 1;
+            }
+            for cl in &dump.claims {
+                counts.claims += c.exec(
+                    "INSERT INTO claims (resource, plan, context, kind) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (resource) DO NOTHING",
+                    &[
+                        (&cl.claim.resource).into(),
+                        (&cl.plan).into(),
+                        (&cl.claim.context).into(),
+                        (&cl.claim.kind).into(),
+                    ],
+                )? as usize;
+            }
+            for a in &dump.audit {
+                let dup = c.rows(
+                    "SELECT seq FROM audit WHERE at = $1 AND operator = $2 AND operation = $3 AND target = $4 AND outcome = $5",
+                    &[
+                        a.at.into(),
+                        (&a.operator).into(),
+                        (&a.operation).into(),
+                        (&a.target).into(),
+                        (&a.outcome).into(),
+                    ],
+                )?;
+                if dup.is_empty() {
+                    insert_audit(c, a)?;
+                    counts.audit += 1;
+                }
+            }
+            for (kind, key, d) in &dump.documents {
+                counts.documents += c.exec(
+                    "INSERT INTO documents (kind, key, rev, body, updated) VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT (kind, key) DO NOTHING",
+                    &[
+                        kind.into(),
+                        key.into(),
+                        d.rev.into(),
+                        Value::Blob(d.body.clone()),
+                        d.updated.into(),
+                    ],
+                )? as usize;
+            }
+            bump(c)?;
+            Ok(Ok(counts))
+        })?;
+        outcome.map_err(StoreError::Refused)
+    }
+}
