@@ -133,6 +133,7 @@ fn main() {
         retry_base: Duration::from_millis(10),
         clock: Arc::new(chrono::Utc::now),
         data: None,
+        take_over: false,
     };
     let id = plan.id.clone();
     let waves = plan.waves.len();

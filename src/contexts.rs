@@ -104,13 +104,54 @@ impl std::fmt::Debug for Connector {
 }
 
 /// Every context of a configuration, and how to build their providers.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Registry {
     contexts: Vec<Context>,
     demo: crate::config::DemoConfig,
     /// Where the demo clouds keep their state (`None`: in memory only).
-    demo_state: Option<PathBuf>,
+    demo_state: Option<Arc<dyn drydock_store::Store>>,
     connector: Connector,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry")
+            .field("contexts", &self.contexts)
+            .field("demo", &self.demo)
+            .field(
+                "demo_state",
+                &self.demo_state.as_ref().map(|s| s.describe()),
+            )
+            .finish()
+    }
+}
+
+/// The kind of the store's documents that hold the demo clouds' state (one per cloud).
+pub const DEMO_STATE: &str = "demo-cloud";
+
+/// A demo cloud's state as a document of the store.
+struct StoredState {
+    store: Arc<dyn drydock_store::Store>,
+    key: String,
+}
+
+impl drydock_sim::StateStore for StoredState {
+    fn describe(&self) -> String {
+        format!("{} ({DEMO_STATE} {})", self.store.describe(), self.key)
+    }
+
+    fn load(&self) -> Result<Option<(i64, Vec<u8>)>, String> {
+        self.store
+            .document(DEMO_STATE, &self.key)
+            .map(|d| d.map(|d| (d.rev, d.body)))
+            .map_err(|e| e.to_string())
+    }
+
+    fn save(&self, expect: i64, body: &[u8]) -> Result<Option<i64>, String> {
+        self.store
+            .put_document(DEMO_STATE, &self.key, body, Some(expect))
+            .map_err(|e| e.to_string())
+    }
 }
 
 impl Registry {
@@ -179,16 +220,16 @@ impl Registry {
         self
     }
 
-    /// Keeps the demo clouds' state in `dir` (the data directory's `demo/`; `None`, the
-    /// default: in memory, e.g. in tests).
-    pub fn with_demo_state(mut self, dir: Option<PathBuf>) -> Registry {
-        self.demo_state = dir;
+    /// Keeps the demo clouds' state in `store` (shared by every process using it; `None`,
+    /// the default: in memory, e.g. in tests).
+    pub fn with_demo_state(mut self, store: Option<Arc<dyn drydock_store::Store>>) -> Registry {
+        self.demo_state = store;
         self
     }
 
     /// Where the demo clouds keep their state.
-    pub fn demo_state_dir(&self) -> Option<&std::path::Path> {
-        self.demo_state.as_deref()
+    pub fn demo_state(&self) -> Option<&Arc<dyn drydock_store::Store>> {
+        self.demo_state.as_ref()
     }
 
     pub fn contexts(&self) -> &[Context] {
@@ -240,9 +281,12 @@ impl Registry {
             .into_iter()
             .map(|c| {
                 let c = match &self.demo_state {
-                    Some(dir) => {
-                        let file = dir.join(format!("{}.json", Provider::name(&c)));
-                        c.with_state_file(file).map_err(RegistryError::State)?
+                    Some(store) => {
+                        let backing = Arc::new(StoredState {
+                            store: Arc::clone(store),
+                            key: Provider::name(&c).to_string(),
+                        });
+                        c.with_state_store(backing).map_err(RegistryError::State)?
                     }
                     None => c,
                 };

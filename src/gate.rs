@@ -80,6 +80,11 @@ pub enum GateError {
     ReadOnlyContext(String),
     #[error("the change spans several production contexts ({0}); act on one at a time")]
     SeveralProduction(String),
+    #[error("changes are refused: they could not be recorded in the audit log ({0})")]
+    Unaudited(String),
+    /// The caller may no longer act (a plan run that lost its lease).
+    #[error("{0}")]
+    Stopped(String),
     #[error(transparent)]
     Provider(#[from] ProviderError),
 }
@@ -103,6 +108,13 @@ pub struct Gate {
     /// Validate every change with the provider without making it.
     dry_run: bool,
     contexts: HashMap<String, Flags>,
+    /// Where every decision is recorded (`None`: nowhere, in tests and read-only tools).
+    audit: Option<crate::audit::AuditLog>,
+    /// The plan the changes belong to, for the audit log.
+    plan: Option<String>,
+    /// Why there is no audit log where there should be one (the store is unreachable):
+    /// every change is refused, since it could not be recorded.
+    unaudited: Option<String>,
 }
 
 impl Gate {
@@ -124,6 +136,58 @@ impl Gate {
             readonly,
             dry_run,
             contexts,
+            audit: None,
+            plan: None,
+            unaudited: None,
+        }
+    }
+
+    /// The same policy with no audit log because `why` (the store could not be opened):
+    /// reads go on, every change is refused.
+    pub fn unaudited(mut self, why: impl Into<String>) -> Gate {
+        self.unaudited = Some(why.into());
+        self
+    }
+
+    /// The same policy, recording every decision in `audit`.
+    pub fn with_audit(mut self, audit: crate::audit::AuditLog) -> Gate {
+        self.audit = Some(audit);
+        self
+    }
+
+    /// The same policy, recording changes as plan `id`'s.
+    pub fn for_plan(&self, id: &str) -> Gate {
+        Gate {
+            plan: Some(id.to_string()),
+            ..self.clone()
+        }
+    }
+
+    /// Who the gate records changes as (`None`: no audit log).
+    pub fn operator(&self) -> Option<&str> {
+        self.audit.as_ref().map(|a| a.operator())
+    }
+
+    fn audit(
+        &self,
+        context: &str,
+        operation: String,
+        target: String,
+        confirmation: &Confirmation,
+        outcome: &'static str,
+        error: Option<String>,
+    ) {
+        if let Some(a) = &self.audit {
+            a.record(crate::audit::Entry {
+                context,
+                operation,
+                target,
+                dry_run: self.dry_run,
+                confirmation,
+                outcome,
+                error,
+                plan: self.plan.as_deref(),
+            });
         }
     }
 
@@ -141,6 +205,11 @@ impl Gate {
 
     pub fn dry_run(&self) -> bool {
         self.dry_run
+    }
+
+    /// Whether `context` is configured here.
+    pub fn knows(&self, context: &str) -> bool {
+        self.contexts.contains_key(context)
     }
 
     /// Whether `context` is production (typed confirmations, red accent).
@@ -161,6 +230,9 @@ impl Gate {
     pub fn needs(&self, context: &str) -> Needed {
         if self.readonly {
             return Needed::Refused(GateError::ReadOnly(format!("a change in {context}")));
+        }
+        if let Some(why) = &self.unaudited {
+            return Needed::Refused(GateError::Unaudited(why.clone()));
         }
         let f = self.flags(context);
         if f.readonly {
@@ -220,8 +292,26 @@ impl Gate {
         what: &str,
         confirmation: &Confirmation,
     ) -> Result<Admitted, GateError> {
-        self.confirmed(context, what, confirmation)?;
+        if let Err(e) = self.confirmed(context, what, confirmation) {
+            self.audit(
+                context,
+                what.into(),
+                String::new(),
+                confirmation,
+                "refused",
+                Some(e.to_string()),
+            );
+            return Err(e);
+        }
         tracing::info!("{context}: admitted {what}");
+        self.audit(
+            context,
+            what.into(),
+            String::new(),
+            confirmation,
+            "admitted",
+            None,
+        );
         Ok(Admitted {
             context: context.to_string(),
         })
@@ -278,12 +368,39 @@ impl Gate {
         req: &MutationRequest,
         confirmation: &Confirmation,
     ) -> Result<OperationOutcome, GateError> {
-        self.check(req, confirmation)?;
+        let (verb, target) = (req.op.verb().to_string(), req.op.target().to_string());
+        if let Err(e) = self.check(req, confirmation) {
+            self.audit(
+                &req.provider,
+                verb,
+                target,
+                confirmation,
+                "refused",
+                Some(e.to_string()),
+            );
+            return Err(e);
+        }
         let mode = if self.dry_run { " as a dry run" } else { "" };
         tracing::info!("{}: applying {}{mode}", req.provider, req.op);
-        let outcome = provider.apply(&req.op, self.dry_run).await?;
-        tracing::info!("{}: {} {outcome}", req.provider, req.op);
-        Ok(outcome)
+        match provider.apply(&req.op, self.dry_run).await {
+            Ok(outcome) => {
+                tracing::info!("{}: {} {outcome}", req.provider, req.op);
+                let done = if self.dry_run { "validated" } else { "applied" };
+                self.audit(&req.provider, verb, target, confirmation, done, None);
+                Ok(outcome)
+            }
+            Err(e) => {
+                self.audit(
+                    &req.provider,
+                    verb,
+                    target,
+                    confirmation,
+                    "failed",
+                    Some(e.to_string()),
+                );
+                Err(e.into())
+            }
+        }
     }
 }
 

@@ -17,6 +17,7 @@
 //! - [`tui`]: the dashboard (state and reducer, effects, views, runtime); [`words`]:
 //!   counted nouns for every message.
 
+pub mod audit;
 pub mod config;
 pub mod contexts;
 pub mod drift;

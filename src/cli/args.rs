@@ -82,6 +82,12 @@ pub enum Command {
     /// finding at or above --fail-on exists, 2 on errors.
     #[command(after_help = super::exit::HELP)]
     Lint(LintArgs),
+    /// The store: where plans, the journal, leases, claims, the audit log and documents
+    /// live (SQLite in the data directory, or PostgreSQL for a team).
+    #[command(subcommand)]
+    Store(StoreCommand),
+    /// Every change the gate let through or refused: when, who, where, what, outcome.
+    Audit(AuditArgs),
     /// Print a shell completion script: `drydock completions bash > /etc/bash_completion.d/drydock`
     /// (zsh: a file named `_drydock` on $fpath; fish: ~/.config/fish/completions/drydock.fish).
     Completions {
@@ -91,6 +97,36 @@ pub enum Command {
     },
     /// Print the manual page (roff): `drydock man > drydock.1; man ./drydock.1`.
     Man,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Bring the store's schema up to this drydock's version (opening it does too) and
+    /// say where it is and at which version.
+    Migrate,
+    /// Copy every plan, journal, claim, audit record and document into another store
+    /// (e.g. the team's PostgreSQL); a plan both hold must be the same or nothing is copied.
+    Copy {
+        /// The destination: postgres://USER@HOST/DB or sqlite:PATH.
+        #[arg(long, value_name = "URL")]
+        to: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Only records at or after this time (RFC 3339) or within this span (24h, 7d).
+    #[arg(long, value_name = "TIME|SPAN")]
+    pub since: Option<String>,
+    #[arg(long)]
+    pub operator: Option<String>,
+    #[arg(long)]
+    pub context: Option<String>,
+    #[arg(long)]
+    pub plan: Option<String>,
+    /// table or json.
+    #[arg(long, default_value = "table", value_parser = ["table", "json"])]
+    pub format: String,
 }
 
 #[derive(Debug, Args)]
@@ -296,10 +332,16 @@ pub enum PlanCommand {
     /// Ask a running plan to pause after its in-flight steps (or pause a stopped one).
     Pause { plan: String },
     /// Stop a plan for good; the cloud is left as it is (roll back first to undo a wave).
-    Abort { plan: String },
+    /// Production plans ask for the context's name typed (or --yes-production).
+    Abort {
+        plan: String,
+        /// Confirm a plan in production contexts without typing the name.
+        #[arg(long)]
+        yes_production: bool,
+    },
     /// Remove the current wave's replacements and keep its old VMs.
     Rollback(PlanRunArgs),
-    /// Every plan in the journal.
+    /// Every plan in the store, with its holder, state and next step.
     List,
 }
 
@@ -369,6 +411,9 @@ pub struct PlanNewArgs {
     /// Where to write the plan (default: the data directory's plans/ID.toml).
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<std::path::PathBuf>,
+    /// Leave out what other unfinished plans claim (listed as skipped) instead of refusing.
+    #[arg(long)]
+    pub exclude_claimed: bool,
 }
 
 #[derive(Debug, Args)]
@@ -387,6 +432,9 @@ pub struct PlanRunArgs {
     /// Stream progress for scripts: `jsonl` prints one JSON event per line on stdout.
     #[arg(long, value_name = "FORMAT", value_parser = ["jsonl"])]
     pub events: Option<String>,
+    /// Take the run over from a holder whose heartbeat stopped for the lease TTL.
+    #[arg(long)]
+    pub take_over: bool,
 }
 
 #[derive(Debug, Args)]

@@ -81,6 +81,7 @@ pub fn run(ctx: &Ctx, cli: &Cli, logs: drydock::tui::logbuf::LogBuffer) -> Resul
         record_history: !demo,
         clock,
         data: ctx.data.clone(),
+        journal: super::store::journal(ctx).map_err(|e| e.to_string()),
     };
     app.sboms_dir = ctx.data.as_ref().map(|d| d.sboms());
     rt.block_on(runtime.run(app))?;

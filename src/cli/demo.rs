@@ -36,14 +36,21 @@ pub fn run(ctx: &Ctx, cmd: &DemoCommand) -> Result<Exit> {
             Ok(Exit::Ok)
         }
         DemoCommand::Reset => {
-            if let Some(dir) = ctx.registry.demo_state_dir() {
-                match std::fs::remove_dir_all(dir) {
-                    Ok(()) => eprintln!("forgot the demo clouds' changes ({})", dir.display()),
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                        eprintln!("the demo clouds are unchanged")
-                    }
-                    Err(e) => bail!("cannot remove {}: {e}", dir.display()),
+            let store = super::store::store(ctx)?;
+            let kind = drydock::contexts::DEMO_STATE;
+            let mut forgot = 0;
+            for d in store.documents(kind).map_err(|e| anyhow::anyhow!(e))? {
+                if store
+                    .delete_document(kind, &d.key)
+                    .map_err(|e| anyhow::anyhow!(e))?
+                {
+                    forgot += 1;
                 }
+            }
+            if forgot == 0 {
+                eprintln!("the demo clouds are unchanged");
+            } else {
+                eprintln!("forgot the demo clouds' changes ({})", store.describe());
             }
             Ok(Exit::Ok)
         }

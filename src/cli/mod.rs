@@ -19,6 +19,7 @@ mod progress;
 mod report;
 mod scan;
 mod shell;
+mod store;
 mod transfer;
 
 use anyhow::{anyhow, Context, Result};
@@ -113,6 +114,10 @@ pub(crate) struct Ctx {
     gate: Gate,
     /// Where every durable file goes (`None`: no home directory and no DRYDOCK_DATA_DIR).
     data: Option<DataDir>,
+    /// Who is acting (journal events, approvals, the audit log).
+    operator: String,
+    /// The store, opened for the commands that use it (`Err`: why it could not be).
+    store: Option<std::result::Result<std::sync::Arc<dyn drydock_store::Store>, String>>,
 }
 
 fn run(cli: Cli) -> Result<Exit> {
@@ -179,11 +184,39 @@ fn run(cli: Cli) -> Result<Exit> {
             });
         }
     }
+    let operator =
+        drydock::config::operator::resolve(config.operator.as_deref(), &|k| std::env::var(k).ok());
+    // The commands that plan, change or read what the team shares open the store; every
+    // change the gate lets through is recorded there (unreachable: changes are refused).
+    let store = matches!(
+        &cli.command,
+        None | Some(Command::Plan(_))
+            | Some(Command::Transfer(_))
+            | Some(Command::Store(_))
+            | Some(Command::Audit(_))
+            | Some(Command::Demo(_))
+            | Some(Command::Report(_))
+            | Some(Command::Scan(_))
+    )
+    .then(|| store::open(&config, data.as_ref()));
+    // The demo clouds keep their state in the store, shared by every process using it.
     let registry = Registry::new(&config)
-        .with_demo_state(data.as_ref().map(DataDir::demo_state))
+        .with_demo_state(store.as_ref().and_then(|s| s.as_ref().ok()).cloned())
         .with_connector(std::sync::Arc::new(clouds::Clouds));
-    let gate = Gate::new(&registry, config.general.readonly, cli.dry_run);
+    let mut gate = Gate::new(&registry, config.general.readonly, cli.dry_run);
+    match &store {
+        Some(Ok(s)) => {
+            gate = gate.with_audit(drydock::audit::AuditLog::new(
+                std::sync::Arc::clone(s),
+                operator.clone(),
+            ))
+        }
+        Some(Err(e)) => gate = gate.unaudited(e.clone()),
+        None => {}
+    }
     let ctx = Ctx {
+        operator,
+        store,
         config,
         sources,
         now,
@@ -208,6 +241,8 @@ fn run(cli: Cli) -> Result<Exit> {
         Some(Command::Transfer(args)) => transfer::run(&ctx, args),
         Some(Command::Inspect(args)) => inspect::run(args),
         Some(Command::Lint(args)) => lint::run(args),
+        Some(Command::Store(cmd)) => store::run(&ctx, cmd),
+        Some(Command::Audit(args)) => store::audit(&ctx, args),
         Some(Command::Completions { .. } | Command::Man) => unreachable!("handled before"),
     }
 }

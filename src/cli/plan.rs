@@ -28,7 +28,10 @@ pub fn run(ctx: &Ctx, cli: &Cli, cmd: &PlanCommand) -> Result<Exit> {
         PlanCommand::Show { plan } => show_plan(ctx, plan.as_deref()),
         PlanCommand::Run(args) | PlanCommand::Resume(args) => execute(ctx, args),
         PlanCommand::Pause { plan } => control(ctx, plan, "pause"),
-        PlanCommand::Abort { plan } => control(ctx, plan, "abort"),
+        PlanCommand::Abort {
+            plan,
+            yes_production,
+        } => abort(ctx, plan, *yes_production),
         PlanCommand::Rollback(args) => rollback(ctx, args),
         PlanCommand::List => {
             let j = journal(ctx)?;
@@ -38,11 +41,7 @@ pub fn run(ctx: &Ctx, cli: &Cli, cmd: &PlanCommand) -> Result<Exit> {
     }
 }
 
-/// The journal in the data directory.
-fn journal(ctx: &Ctx) -> Result<Arc<Journal>> {
-    let path = data_dir(ctx)?.journal();
-    Ok(Arc::new(Journal::open(&path).map_err(|e| anyhow!(e))?))
-}
+use super::store::journal;
 
 fn parse<T: std::str::FromStr<Err = plan::PlanError>>(flag: &str, v: &str) -> Result<T> {
     v.parse().map_err(|e| anyhow!("--{flag}: {e}"))
@@ -68,6 +67,11 @@ fn new(ctx: &Ctx, args: &PlanNewArgs) -> Result<Exit> {
     req.builder_provider = args.builder_context.clone();
     req.builder_region = args.builder_region.clone();
     req.parent = args.parent.clone();
+    refuse_readonly(ctx, "plan new")?;
+    let j = journal(ctx)?;
+    if args.exclude_claimed {
+        req.claimed = j.claimed().map_err(|e| anyhow!(e))?;
+    }
     let inv = load_inventory(ctx, &args.source, false)?;
     let assessment = drift::evaluate(&inv, &ctx.config.policy, ctx.now);
     let plan = plan::build(&inv, &assessment, &req, chrono::Utc::now()).map_err(|e| anyhow!(e))?;
@@ -75,11 +79,22 @@ fn new(ctx: &Ctx, args: &PlanNewArgs) -> Result<Exit> {
         Some(p) => p.clone(),
         None => data_dir(ctx)?.plans().join(format!("{}.toml", plan.id)),
     };
-    plan.write(&path).map_err(|e| anyhow!(e))?;
-    let path = path.canonicalize().unwrap_or(path);
-    journal(ctx)?
-        .register(&plan, &path)
-        .map_err(|e| anyhow!(e))?;
+    // Registered with its claims first: a plan that overlaps another leaves no file.
+    let abs = match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(dir) => std::fs::create_dir_all(dir)
+            .ok()
+            .and_then(|_| dir.canonicalize().ok())
+            .map_or(path.clone(), |d| {
+                d.join(path.file_name().unwrap_or_default())
+            }),
+        None => std::env::current_dir().map_or(path.clone(), |d| d.join(&path)),
+    };
+    j.register(&plan, &abs).map_err(|e| anyhow!(e))?;
+    if let Err(e) = plan.write(&path) {
+        let _ = j.halt(&plan.id, true);
+        return Err(anyhow!(e));
+    }
+    let path = abs;
     out!("{}", show::render(&plan, None, &[]));
     eprintln!(
         "\nwrote {}\nreview or edit it, then `drydock plan run {}` (a dry run) and `drydock plan run {} --execute`",
@@ -135,7 +150,44 @@ fn pick(j: &Journal, which: Option<&str>) -> Result<String> {
     }
 }
 
+/// Read-only mode changes no journal either.
+fn refuse_readonly(ctx: &Ctx, what: &str) -> Result<()> {
+    if ctx.gate.readonly() {
+        bail!("read-only mode: `drydock {what}` changes the plan journal and is refused (start without --readonly)");
+    }
+    Ok(())
+}
+
+/// `plan abort`: stops a plan for good, confirmed like a change (typed on production).
+fn abort(ctx: &Ctx, which: &str, yes_production: bool) -> Result<Exit> {
+    refuse_readonly(ctx, "plan abort")?;
+    let j = journal(ctx)?;
+    let plan = j.plan(which).map_err(|e| anyhow!(e))?;
+    let production: Vec<&str> = plan
+        .contexts()
+        .into_iter()
+        .filter(|c| ctx.gate.is_production(c))
+        .collect();
+    if let Some(name) = production.first() {
+        confirm(
+            Needed::Typed(name.to_string()),
+            name,
+            &format!("plan {which}"),
+            &format!(
+                "abort plan {which} for good ({})?",
+                show::blast_radius(&plan)
+            ),
+            false,
+            yes_production,
+        )?;
+    }
+    let said = j.halt(which, true).map_err(|e| anyhow!(e))?;
+    eprintln!("{said}");
+    Ok(Exit::Ok)
+}
+
 fn control(ctx: &Ctx, which: &str, what: &str) -> Result<Exit> {
+    refuse_readonly(ctx, &format!("plan {what}"))?;
     let said = journal(ctx)?
         .halt(which, what == "abort")
         .map_err(|e| anyhow!(e))?;
@@ -152,7 +204,10 @@ fn executor(
 ) -> Result<Arc<Executor>> {
     let j = journal(ctx)?;
     let row = j.status(id).map_err(|e| anyhow!(e))?;
-    if row.status == PlanStatus::New && Path::new(&row.path).is_file() {
+    if args.execute {
+        refuse_readonly(ctx, "plan run --execute")?;
+    }
+    if row.status == PlanStatus::New && Path::new(&row.path).is_file() && !ctx.gate.readonly() {
         // Not started yet: the file (perhaps edited) is the plan.
         let plan = Plan::read(Path::new(&row.path)).map_err(|e| anyhow!(e))?;
         if plan.id != id {
@@ -163,6 +218,16 @@ fn executor(
     }
     let plan = j.plan(id).map_err(|e| anyhow!(e))?;
     let needed = plan.contexts();
+    // A plan made elsewhere for contexts this config lacks: said before anything is asked.
+    if let Some(missing) = needed.iter().find(|c| !ctx.gate.knows(c)) {
+        bail!(
+            "{}; add it to the config or run the plan where it is configured",
+            plan::PlanError::MissingContext {
+                plan: id.to_string(),
+                context: missing.to_string()
+            }
+        );
+    }
     let gate = ctx.gate.with_dry_run(!args.execute);
     // The gate decides what each context needs; refusals stop here, before any call.
     let mut needs = Vec::new();
@@ -233,6 +298,7 @@ fn executor(
         retry_base: Duration::from_millis(100),
         clock: Arc::new(chrono::Utc::now),
         data: ctx.data.clone(),
+        take_over: args.take_over,
     };
     Ok(Executor::new(plan, j, opts))
 }
@@ -243,9 +309,19 @@ fn execute(ctx: &Ctx, args: &PlanRunArgs) -> Result<Exit> {
     let rt = runtime()?;
     let exec = executor(ctx, args, &rt, &id)?;
     if !args.execute {
-        let ok = rt.block_on(exec.preview()).map_err(|e| anyhow!(e))?;
+        let row = j.status(&id).map_err(|e| anyhow!(e))?;
+        let plan = j.plan(&id).map_err(|e| anyhow!(e))?;
+        let steps = j.steps(&id).map_err(|e| anyhow!(e))?;
+        if let Some(next) = plan::gates::standing_at(&plan, row.approved, &steps) {
+            eprintln!("plan {id} stands at an approval; approving it would:");
+            for line in plan::gates::describe(&plan, &steps, next) {
+                eprintln!("  {line}");
+            }
+        }
+        let (ok, tried) = rt.block_on(exec.preview()).map_err(|e| anyhow!(e))?;
         eprintln!(
-            "dry run: {ok} calls would succeed; nothing changed. Add --execute to run plan {id}."
+            "dry run: {ok} of {} would succeed; nothing changed. Add --execute to run plan {id}.",
+            drydock::words::count(tried as u64, "validated call")
         );
         return Ok(Exit::Ok);
     }
@@ -254,6 +330,13 @@ fn execute(ctx: &Ctx, args: &PlanRunArgs) -> Result<Exit> {
         .map_err(|e| anyhow!(e))
         .context(format!("plan {id}"))?;
     let row = j.status(&id).map_err(|e| anyhow!(e))?;
+    let plan_now = j.plan(&id).map_err(|e| anyhow!(e))?;
+    let steps = j.steps(&id).map_err(|e| anyhow!(e))?;
+    let progress: Vec<String> = show::wave_progress(&plan_now, &steps)
+        .iter()
+        .enumerate()
+        .map(|(w, p)| format!("wave {}: {}", w + 1, p.summary()))
+        .collect();
     eprintln!(
         "plan {id}: {}{}",
         status.as_str(),
@@ -263,6 +346,16 @@ fn execute(ctx: &Ctx, args: &PlanRunArgs) -> Result<Exit> {
             format!(" — {}", row.message)
         }
     );
+    for p in progress {
+        eprintln!("  {p}");
+    }
+    // The advice fits where the command ran: without a terminal nobody can answer a
+    // prompt, so approving needs --yes.
+    if status == PlanStatus::AwaitingApproval && !args.yes && !std::io::stdin().is_terminal() {
+        eprintln!(
+            "no terminal to ask for the approval: `drydock plan run {id} --execute --yes` approves and runs the next wave"
+        );
+    }
     Ok(match status {
         PlanStatus::Complete | PlanStatus::AwaitingApproval | PlanStatus::Waiting => Exit::Ok,
         PlanStatus::Aborted | PlanStatus::Paused | PlanStatus::Blocked => Exit::Stopped,
@@ -287,6 +380,7 @@ fn rollback(ctx: &Ctx, args: &PlanRunArgs) -> Result<Exit> {
         );
         return Ok(Exit::Ok);
     }
+    refuse_readonly(ctx, "plan rollback --execute")?;
     let rt = runtime()?;
     let exec = executor(ctx, args, &rt, &id)?;
     let removed = rt.block_on(exec.rollback()).map_err(|e| anyhow!(e))?;

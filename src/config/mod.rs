@@ -3,6 +3,7 @@
 
 mod error;
 mod layers;
+pub mod operator;
 pub mod paths;
 
 pub use error::ConfigError;
@@ -145,19 +146,79 @@ pub struct AzureConfig {
     pub subscriptions: Vec<drydock_api::accounts::azure::AzureSubscription>,
 }
 
+/// `[store]`: where plans, the journal, leases, claims, the audit log and documents live.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// `postgres://…` for a team (`DRYDOCK_STORE_URL` overrides); unset: the embedded
+    /// SQLite file in the data directory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// A holder silent this long may be taken over (`--take-over`).
+    pub lease_ttl: crate::plan::Span,
+    /// The CA that signed the PostgreSQL server's certificate (`sslmode=require`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<std::path::PathBuf>,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            url: None,
+            lease_ttl: crate::plan::Span(chrono::Duration::seconds(60)),
+            ca_file: None,
+        }
+    }
+}
+
 /// The whole configuration.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
+    /// Who this operator is in the journal and the audit log (`DRYDOCK_OPERATOR`
+    /// overrides; unset: `user@host`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operator: Option<String>,
     pub general: General,
     pub policy: Policy,
     pub demo: DemoConfig,
     pub contexts: Vec<ContextConfig>,
     pub aws: AwsConfig,
     pub azure: AzureConfig,
+    pub store: StoreConfig,
 }
 
+/// The variable that names the store, over `[store] url`.
+pub const STORE_URL_ENV: &str = "DRYDOCK_STORE_URL";
+
 impl Config {
+    /// Where the store is: `DRYDOCK_STORE_URL` (from `env`), else `[store] url`, else
+    /// `store.sqlite` in the data directory (`None` without one).
+    pub fn store_location(
+        &self,
+        data: Option<&paths::DataDir>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Option<drydock_store::Location>, drydock_store::StoreError> {
+        let ca = self.store.ca_file.clone();
+        match env(STORE_URL_ENV)
+            .filter(|u| !u.trim().is_empty())
+            .or_else(|| self.store.url.clone())
+        {
+            Some(url) => drydock_store::Location::parse(&url, ca).map(Some),
+            None => Ok(data.map(|d| drydock_store::Location::Sqlite(d.store()))),
+        }
+    }
+
+    /// The lease TTL (`[store] lease_ttl`), at least one second.
+    pub fn lease_ttl(&self) -> std::time::Duration {
+        self.store
+            .lease_ttl
+            .0
+            .to_std()
+            .unwrap_or_default()
+            .max(std::time::Duration::from_secs(1))
+    }
+
     /// The settings of context `name`, if configured.
     pub fn context(&self, name: &str) -> Option<&ContextConfig> {
         self.contexts.iter().find(|c| c.name == name)

@@ -57,9 +57,16 @@ impl DataDir {
         &self.root
     }
 
-    /// The plan journal (plans' steps, events, approvals): `journal.sqlite`.
+    /// The plan journal of drydock before the store (`journal.sqlite`): its plans are
+    /// copied into the store when the store is made.
     pub fn journal(&self) -> PathBuf {
         self.root.join("journal.sqlite")
+    }
+
+    /// The embedded store (plans, journal, leases, claims, audit, documents):
+    /// `store.sqlite`, unless `[store] url` names a PostgreSQL one.
+    pub fn store(&self) -> PathBuf {
+        self.root.join("store.sqlite")
     }
 
     /// Plans written by `plan new` and the dashboard: `plans/ID.toml`.
@@ -125,6 +132,7 @@ mod tests {
         let d = super::DataDir::resolve(&env).unwrap();
         for p in [
             d.journal(),
+            d.store(),
             d.plans(),
             d.history(),
             d.exports(),

@@ -21,8 +21,18 @@ pub enum PlanError {
     /// The journal cannot be opened, read or written.
     #[error("plan journal: {0}")]
     Journal(String),
+    /// The store said no or failed (which call, which store, what to do).
     #[error("plan journal: {0}")]
-    Db(#[from] rusqlite::Error),
+    Store(#[from] drydock_store::StoreError),
+    /// Another unfinished plan already claims resources this plan would touch.
+    #[error("plan {plan} would touch {} claimed by other unfinished plans:\n{}\nwait for those plans, abort them, or plan the rest with --exclude-claimed", crate::words::count(conflicts.len() as u64, "resource"), conflicts.iter().map(|c| format!("  {} {} ({}) held by plan {}", c.claim.kind, c.claim.resource, c.claim.context, c.plan)).collect::<Vec<_>>().join("\n"))]
+    Claimed {
+        plan: String,
+        conflicts: Vec<drydock_store::ClaimConflict>,
+    },
+    /// Another process holds the plan's lease (or took it from this one).
+    #[error("{0}")]
+    Lease(String),
     /// The plan is not in a state that allows this (final, run elsewhere, no wave to undo).
     #[error("{0}")]
     State(String),

@@ -1,7 +1,13 @@
 //! What a running plan reports: one event per change of a wave, a gate, a rung or a VM
 //! step. `--events jsonl` prints them as JSON lines; the journal keeps the coarse ones.
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
+
+/// Waves are numbered from 1 wherever people or scripts see them (the executor counts
+/// from 0).
+fn one_based<S: Serializer>(wave: &usize, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(*wave as u64 + 1)
+}
 
 /// A plan event.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -25,11 +31,13 @@ pub enum Event {
     },
     WaveStarted {
         plan: String,
+        #[serde(serialize_with = "one_based")]
         wave: usize,
         vms: usize,
     },
     Step {
         plan: String,
+        #[serde(serialize_with = "one_based")]
         wave: usize,
         vm: String,
         state: &'static str,
@@ -40,21 +48,25 @@ pub enum Event {
     },
     WaveFinished {
         plan: String,
+        #[serde(serialize_with = "one_based")]
         wave: usize,
         healthy: usize,
         failed: usize,
     },
     AwaitingApproval {
         plan: String,
+        #[serde(serialize_with = "one_based")]
         wave: usize,
         message: String,
     },
     Approved {
         plan: String,
+        #[serde(serialize_with = "one_based")]
         wave: usize,
     },
     Committed {
         plan: String,
+        #[serde(serialize_with = "one_based")]
         wave: usize,
         terminated: usize,
     },
@@ -82,6 +94,7 @@ pub enum Event {
     },
     RolledBack {
         plan: String,
+        #[serde(serialize_with = "one_based")]
         wave: usize,
         removed: usize,
     },
@@ -90,6 +103,12 @@ pub enum Event {
     },
     Complete {
         plan: String,
+    },
+    /// An operator took over the lease of a holder that had stopped beating.
+    TakenOver {
+        plan: String,
+        from: String,
+        operator: String,
     },
     /// Dry run: what the next step would do and whether the cloud accepts it.
     WouldApply {
@@ -150,6 +169,9 @@ impl Event {
             ),
             Event::Aborted { plan } => format!("{plan}: aborted"),
             Event::Complete { plan } => format!("{plan}: complete"),
+            Event::TakenOver { from, operator, .. } => {
+                format!("{operator} took over the run from {from}, which had stopped")
+            }
             Event::WouldApply { operation, outcome, .. } => {
                 format!("dry run: {operation}: {outcome}")
             }

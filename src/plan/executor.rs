@@ -38,6 +38,8 @@ pub struct ExecutorOptions {
     /// The data directory: a rebuild that transfers a disk keeps its ledger and the
     /// published image's SBOM there (`None`: such a rebuild is refused).
     pub data: Option<crate::config::paths::DataDir>,
+    /// Take the plan's lease over from a holder that stopped beating (`--take-over`).
+    pub take_over: bool,
 }
 
 /// Runs one plan.
@@ -51,7 +53,9 @@ pub struct Executor {
 pub type RunResult = Result<PlanStatus, PlanError>;
 
 impl Executor {
-    pub fn new(plan: Plan, journal: Arc<Journal>, opts: ExecutorOptions) -> Arc<Executor> {
+    pub fn new(plan: Plan, journal: Arc<Journal>, mut opts: ExecutorOptions) -> Arc<Executor> {
+        // Every change the run makes is audited as this plan's.
+        opts.gate = opts.gate.for_plan(&plan.id);
         // The journal's stamps (from which grace periods count) follow the same clock.
         journal.set_clock(Arc::clone(&opts.clock));
         Arc::new(Executor {
@@ -96,6 +100,10 @@ impl Executor {
         op: Operation,
         usage: ImageUsage,
     ) -> Result<OperationOutcome, GateError> {
+        // A process that lost its lease stops before its next cloud call.
+        self.journal
+            .fenced(self.id())
+            .map_err(|e| GateError::Stopped(e.to_string()))?;
         let p = self.provider(provider).map_err(|m| {
             GateError::Provider(ProviderError::new(
                 ProviderErrorKind::Other,
@@ -156,8 +164,28 @@ impl Executor {
         self.journal.status(self.id()).ok().and_then(|r| r.control)
     }
 
+    pub(crate) fn steps_vec(&self) -> Result<Vec<StepRow>, PlanError> {
+        self.journal.steps(self.id())
+    }
+
+    /// Stops at the approval of wave `wave` (`waves`: the finish).
+    fn stop_at_gate(&self, wave: usize, message: String) -> RunResult {
+        self.journal
+            .set_status(self.id(), PlanStatus::AwaitingApproval, &message)?;
+        self.emit(Event::AwaitingApproval {
+            plan: self.id().to_string(),
+            wave,
+            message,
+        });
+        Ok(PlanStatus::AwaitingApproval)
+    }
+
     fn stop(&self, status: PlanStatus, message: String) -> RunResult {
         self.journal.set_status(self.id(), status, &message)?;
+        // A finished or aborted plan touches nothing more: its claims end.
+        if status.is_final() {
+            self.journal.release_claims(self.id())?;
+        }
         let plan = self.id().to_string();
         self.emit(match status {
             PlanStatus::AwaitingApproval => Event::AwaitingApproval {
@@ -184,14 +212,14 @@ impl Executor {
                 row.status.as_str()
             )));
         }
-        self.journal.claim(self.id(), Some(std::process::id()))?;
+        let lease = self.journal.take_lease(self.id(), self.opts.take_over)?;
         let result = self.run_claimed(row.approved).await;
-        let _ = self.journal.claim(self.id(), None);
         if let Err(e) = &result {
             let _ = self
                 .journal
                 .set_status(self.id(), PlanStatus::Paused, &e.to_string());
         }
+        drop(lease);
         result
     }
 
@@ -229,17 +257,10 @@ impl Executor {
                 continue;
             }
             if approved < w as i64 {
-                let n = self.plan.waves[w].vms.len();
-                let what = format!(
-                    "wave {} of {waves}: replace {} (and terminate the {} of wave {})",
-                    w + 1,
-                    crate::words::count(n as u64, "VM"),
-                    crate::words::count(self.plan.waves[w - 1].vms.len() as u64, "old VM"),
-                    w
-                );
+                let what = super::gates::describe(&self.plan, &self.steps_vec()?, w).join("; ");
                 if !(self.opts.approve)(w, &what) {
-                    return self.stop(
-                        PlanStatus::AwaitingApproval,
+                    return self.stop_at_gate(
+                        w,
                         format!("awaiting approval of {what}; `drydock plan run --execute` to approve, `drydock plan rollback` to undo wave {w}"),
                     );
                 }
@@ -277,15 +298,10 @@ impl Executor {
         if waves > 0 {
             let approved = self.journal.status(self.id())?.approved;
             if approved < waves as i64 {
-                let what = format!(
-                    "finish: terminate the {} old VMs of wave {waves}, repoint {} scale groups/templates and start retiring {} images",
-                    self.plan.waves[waves - 1].vms.len(),
-                    self.plan.repoint.len(),
-                    self.plan.retire.len()
-                );
+                let what = super::gates::describe(&self.plan, &self.steps_vec()?, waves).join("; ");
                 if !(self.opts.approve)(waves, &what) {
-                    return self.stop(
-                        PlanStatus::AwaitingApproval,
+                    return self.stop_at_gate(
+                        waves,
                         format!(
                             "awaiting approval to {what}; `drydock plan run --execute` to approve"
                         ),
@@ -333,8 +349,9 @@ impl Executor {
 impl Executor {
     /// Dry run: validates the next steps with the cloud (through the gate, which must be in
     /// dry-run mode) and reports each as an event; changes nothing, records nothing.
-    /// Returns how many calls would succeed.
-    pub async fn preview(self: &Arc<Self>) -> Result<usize, PlanError> {
+    /// Returns how many calls would succeed, of how many. At an approval gate it
+    /// validates the wave the approval would start.
+    pub async fn preview(self: &Arc<Self>) -> Result<(usize, usize), PlanError> {
         if !self.opts.gate.dry_run() {
             return Err(PlanError::State("preview needs a dry-run gate".into()));
         }
@@ -370,7 +387,11 @@ impl Executor {
                 }
             }
         }
-        let w = approved.min(self.plan.waves.len().saturating_sub(1));
+        let row = self.journal.status(self.id())?;
+        let w = match super::gates::standing_at(&self.plan, row.approved, &self.steps_vec()?) {
+            Some(next) => next,
+            None => approved.min(self.plan.waves.len().saturating_sub(1)),
+        };
         if let Some(wave) = self.plan.waves.get(w) {
             for vm in wave.vms.iter().take(50) {
                 let pending = steps
@@ -390,6 +411,7 @@ impl Executor {
             }
         }
         let mut ok = 0;
+        let tried = ops.len();
         for (provider, op) in ops {
             let what = op.to_string();
             let outcome = match self.call(&provider, op, ImageUsage::default()).await {
@@ -405,6 +427,6 @@ impl Executor {
                 outcome,
             });
         }
-        Ok(ok)
+        Ok((ok, tried))
     }
 }

@@ -1,69 +1,178 @@
-//! The plan journal: an embedded SQLite database (WAL) holding every plan's status, every
-//! step's state and the plan events. The executor records intent before it acts and the
-//! outcome after, so a crashed run can be resumed and reconciled.
+//! The plan journal: plans' statuses, every step's state, the coarse events, approvals
+//! and the lease of whoever runs a plan, kept in the store (SQLite by default, PostgreSQL
+//! for a team). The executor records intent before it acts and the outcome after, so a
+//! crashed run can be resumed and reconciled; every event records its operator.
 //!
-//! Durability: WAL with `synchronous = NORMAL` survives a killed process (the test kills
-//! the executor with SIGKILL); a power cut may lose the last few steps, which resume
-//! reconciles from the cloud's own records (client tokens and `drydock:*` tags).
+//! Leases: running a plan holds a row with a heartbeat; a second runner is refused, naming
+//! the holder; a holder silent for the TTL can be taken over. A process that lost its
+//! lease (taken over, or unable to beat for a TTL) is fenced: its journal writes for that
+//! plan fail, and the executor stops before its next cloud call.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, OptionalExtension};
+use drydock_store::{Claim, Holder, LeaseOutcome, NewEvent, NewPlan, StepUpdate, Store};
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use super::error::PlanError;
 
 pub use super::rows::{PlanRow, PlanStatus, StepRow, StepState};
 
-/// The journal; one connection, shared by the executor's tasks.
+/// The default lease TTL (`[store] lease_ttl`).
+pub const LEASE_TTL: Duration = Duration::from_secs(60);
+
+/// The journal over a store, for one operator.
 pub struct Journal {
-    conn: Mutex<Connection>,
+    store: Arc<dyn Store>,
+    operator: String,
+    lease_ttl: Duration,
     /// Stamps steps and statuses (the executor sets its own clock).
     clock: std::sync::RwLock<super::Clock>,
+    /// The leases this process holds, by plan.
+    fences: Arc<Mutex<HashMap<String, Arc<Fence>>>>,
 }
 
 type R<T> = super::error::Result<T>;
 
-fn db(e: rusqlite::Error) -> PlanError {
-    PlanError::Db(e)
+/// What this process knows of a lease it holds.
+pub struct Fence {
+    plan: String,
+    holder: String,
+    lost: AtomicBool,
+    /// Why it was lost (who took it).
+    why: Mutex<String>,
+    last_beat: Mutex<Instant>,
+    ttl: Duration,
 }
 
-fn time(s: String) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(&s).map_or_else(|_| Utc::now(), |t| t.with_timezone(&Utc))
+impl Fence {
+    /// `Err` once the lease is gone, or when it could not be renewed for a TTL.
+    pub fn check(&self) -> R<()> {
+        let stale = self
+            .last_beat
+            .lock()
+            .map(|t| t.elapsed() >= self.ttl)
+            .unwrap_or(true);
+        if stale && !self.lost.swap(true, Ordering::SeqCst) {
+            *self.why.lock().unwrap_or_else(|e| e.into_inner()) = format!(
+                "could not renew the lease for {}s (is the store reachable?)",
+                self.ttl.as_secs()
+            );
+        }
+        if self.lost.load(Ordering::SeqCst) {
+            let why = self.why.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            return Err(PlanError::Lease(format!(
+                "stopped: this process ({}) no longer holds the lease on plan {}: {why}",
+                self.holder, self.plan
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Holds a plan's lease while it lives: a thread renews it; dropping releases it.
+pub struct LeaseGuard {
+    fence: Arc<Fence>,
+    stop: Arc<AtomicBool>,
+    store: Arc<dyn Store>,
+    fences: Arc<Mutex<HashMap<String, Arc<Fence>>>>,
+    beat: Option<std::thread::JoinHandle<()>>,
+}
+
+impl LeaseGuard {
+    pub fn fence(&self) -> &Arc<Fence> {
+        &self.fence
+    }
+}
+
+impl Drop for LeaseGuard {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.beat.take() {
+            t.thread().unpark();
+            let _ = t.join();
+        }
+        if !self.fence.lost.load(Ordering::SeqCst) {
+            if let Err(e) = self
+                .store
+                .release_lease(&self.fence.plan, &self.fence.holder)
+            {
+                tracing::warn!("cannot release the lease on {}: {e}", self.fence.plan);
+            }
+        }
+        self.fences
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.fence.plan);
+    }
+}
+
+/// How long ago, for people: `12s`, `3m 4s`, `2h 5m`.
+pub fn ago(d: chrono::Duration) -> String {
+    let s = d.num_seconds().max(0);
+    match s {
+        0..=59 => format!("{s}s"),
+        60..=3599 => format!("{}m {}s", s / 60, s % 60),
+        _ => format!("{}h {}m", s / 3600, (s % 3600) / 60),
+    }
+}
+
+fn record_to_row(r: drydock_store::PlanRecord, lease: Option<drydock_store::Lease>) -> PlanRow {
+    PlanRow {
+        id: r.id,
+        family: r.family,
+        path: r.path,
+        status: PlanStatus::parse(&r.status),
+        message: r.message,
+        approved: r.approved,
+        control: r.control,
+        holder: lease,
+        operator: r.operator,
+        contexts: r.contexts,
+        updated: r.updated,
+    }
 }
 
 impl Journal {
-    /// Opens (creating if needed) the journal at `path`.
-    pub fn open(path: &Path) -> R<Journal> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| PlanError::Journal(format!("cannot create {}: {e}", dir.display())))?;
+    /// The journal in `store`, acting as `operator`.
+    pub fn new(store: Arc<dyn Store>, operator: impl Into<String>) -> Journal {
+        Journal {
+            store,
+            operator: operator.into(),
+            lease_ttl: LEASE_TTL,
+            clock: std::sync::RwLock::new(Arc::new(Utc::now)),
+            fences: Arc::default(),
         }
-        let conn = Connection::open(path)
-            .map_err(|e| PlanError::Journal(format!("cannot open {}: {e}", path.display())))?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))
-            .map_err(db)?;
-        conn.execute_batch(
-            "PRAGMA journal_mode = WAL;
-             PRAGMA synchronous = NORMAL;
-             CREATE TABLE IF NOT EXISTS plans (
-               id TEXT PRIMARY KEY, family TEXT NOT NULL, path TEXT NOT NULL,
-               body TEXT NOT NULL, status TEXT NOT NULL, message TEXT NOT NULL DEFAULT '',
-               approved INTEGER NOT NULL DEFAULT -1, control TEXT, runner INTEGER,
-               created TEXT NOT NULL, updated TEXT NOT NULL);
-             CREATE TABLE IF NOT EXISTS steps (
-               plan TEXT NOT NULL, key TEXT NOT NULL, wave INTEGER, state TEXT NOT NULL,
-               token TEXT, result TEXT, error TEXT, attempts INTEGER NOT NULL DEFAULT 0,
-               updated TEXT NOT NULL, PRIMARY KEY (plan, key));
-             CREATE TABLE IF NOT EXISTS events (
-               seq INTEGER PRIMARY KEY AUTOINCREMENT, plan TEXT NOT NULL, at TEXT NOT NULL,
-               event TEXT NOT NULL);",
-        )
-        .map_err(|e| PlanError::Journal(format!("cannot set up {}: {e}", path.display())))?;
-        Ok(Journal {
-            conn: Mutex::new(conn),
-            clock: std::sync::RwLock::new(std::sync::Arc::new(Utc::now)),
-        })
+    }
+
+    /// A journal in the SQLite store at `path` (tests and benches), acting as the
+    /// environment's operator.
+    pub fn open(path: &Path) -> R<Journal> {
+        let store = drydock_store::open(&drydock_store::Location::Sqlite(path.to_path_buf()))?;
+        Ok(Journal::new(
+            Arc::from(store),
+            crate::config::operator::resolve(None, &|k| std::env::var(k).ok()),
+        ))
+    }
+
+    /// Leases taken from now on last `ttl` without a heartbeat.
+    pub fn with_lease_ttl(mut self, ttl: Duration) -> Journal {
+        self.lease_ttl = ttl.max(Duration::from_millis(200));
+        self
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn operator(&self) -> &str {
+        &self.operator
+    }
+
+    pub fn lease_ttl(&self) -> Duration {
+        self.lease_ttl
     }
 
     /// Stamps from now on come from `clock`.
@@ -75,156 +184,153 @@ impl Journal {
         (self.clock.read().unwrap_or_else(|e| e.into_inner()))()
     }
 
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    /// Refuses a write to `plan` once this process lost its lease on it.
+    pub(crate) fn fenced(&self, plan: &str) -> R<()> {
+        let fence = self
+            .fences
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(plan)
+            .cloned();
+        fence.map_or(Ok(()), |f| f.check())
     }
 
     /// Records a new plan (or, while it has never run, replaces an edited one) and its steps.
     pub fn register(&self, plan: &super::Plan, path: &Path) -> R<()> {
         let body = serde_json::to_string(plan).map_err(|e| PlanError::Journal(e.to_string()))?;
-        let now = self.now().to_rfc3339();
-        let mut conn = self.conn();
-        let tx = conn.transaction().map_err(db)?;
-        let status: Option<String> = tx
-            .query_row("SELECT status FROM plans WHERE id = ?1", [&plan.id], |r| {
-                r.get(0)
+        let mut steps: Vec<(String, Option<i64>)> = Vec::new();
+        if plan.rebuild.is_some() {
+            steps.push(("rebuild".into(), None));
+        }
+        for (w, vm) in plan.vms() {
+            steps.push((format!("vm:{}", vm.id), Some(w as i64)));
+        }
+        for r in &plan.repoint {
+            steps.push((format!("repoint:{}", r.resource), None));
+        }
+        for r in &plan.retire {
+            for rung in ["deprecate", "disable", "deregister"] {
+                steps.push((format!("{rung}:{}", r.image), None));
+            }
+        }
+        let mut claims: Vec<Claim> = plan
+            .vms()
+            .map(|(_, vm)| Claim {
+                resource: vm.id.clone(),
+                context: vm.provider.clone(),
+                kind: "VM".into(),
             })
-            .optional()
-            .map_err(db)?;
-        if status.as_deref().is_some_and(|s| s != "new") {
-            return Err(PlanError::State(format!(
-                "plan {} has already started; its file can no longer change (abort it and make a new plan)",
-                plan.id
-            )));
+            .collect();
+        claims.extend(plan.repoint.iter().map(|r| Claim {
+            resource: r.resource.clone(),
+            context: r.provider.clone(),
+            kind: "scale group/template".into(),
+        }));
+        claims.extend(plan.retire.iter().map(|r| Claim {
+            resource: r.image.clone(),
+            context: r.provider.clone(),
+            kind: "image".into(),
+        }));
+        let conflicts = self
+            .store
+            .put_plan(&NewPlan {
+                id: plan.id.clone(),
+                family: plan.family.clone(),
+                path: path.display().to_string(),
+                body,
+                contexts: plan.contexts().into_iter().map(String::from).collect(),
+                operator: self.operator.clone(),
+                steps,
+                claims,
+                at: self.now(),
+            })
+            .map_err(|e| match e {
+                drydock_store::StoreError::Refused(m) => PlanError::State(m),
+                e => PlanError::Store(e),
+            })?;
+        if conflicts.is_empty() {
+            Ok(())
+        } else {
+            Err(PlanError::Claimed {
+                plan: plan.id.clone(),
+                conflicts,
+            })
         }
-        tx.execute("DELETE FROM steps WHERE plan = ?1", [&plan.id])
-            .map_err(db)?;
-        tx.execute(
-            "INSERT OR REPLACE INTO plans (id, family, path, body, status, created, updated)
-             VALUES (?1, ?2, ?3, ?4, 'new', ?5, ?5)",
-            params![plan.id, plan.family, path.display().to_string(), body, now],
-        )
-        .map_err(db)?;
-        {
-            let mut ins = tx
-                .prepare(
-                    "INSERT INTO steps (plan, key, wave, state, updated) VALUES (?1, ?2, ?3, 'pending', ?4)",
-                )
-                .map_err(db)?;
-            let mut add = |key: String, wave: Option<usize>| {
-                ins.execute(params![plan.id, key, wave.map(|w| w as i64), now])
-                    .map(|_| ())
-            };
-            if plan.rebuild.is_some() {
-                add("rebuild".into(), None).map_err(db)?;
-            }
-            for (w, vm) in plan.vms() {
-                add(format!("vm:{}", vm.id), Some(w)).map_err(db)?;
-            }
-            for r in &plan.repoint {
-                add(format!("repoint:{}", r.resource), None).map_err(db)?;
-            }
-            for r in &plan.retire {
-                for rung in ["deprecate", "disable", "deregister"] {
-                    add(format!("{rung}:{}", r.image), None).map_err(db)?;
-                }
-            }
-        }
-        tx.commit().map_err(db)
+    }
+
+    /// Every claimed resource and the unfinished plan that holds it.
+    pub fn claimed(&self) -> R<HashMap<String, String>> {
+        Ok(self
+            .store
+            .claims()?
+            .into_iter()
+            .map(|c| (c.claim.resource, c.plan))
+            .collect())
+    }
+
+    /// Ends plan `id`'s claims (it finished or was aborted).
+    pub fn release_claims(&self, id: &str) -> R<()> {
+        Ok(self.store.release_claims(id)?)
+    }
+
+    fn missing(id: &str) -> PlanError {
+        PlanError::State(format!(
+            "no plan `{id}` in the journal (see `drydock plan list`)"
+        ))
     }
 
     /// The plan as registered (the file's content when it started).
     pub fn plan(&self, id: &str) -> R<super::Plan> {
-        let body: String = self
-            .conn()
-            .query_row("SELECT body FROM plans WHERE id = ?1", [id], |r| r.get(0))
-            .optional()
-            .map_err(db)?
-            .ok_or_else(|| {
-                PlanError::State(format!(
-                    "no plan `{id}` in the journal (see `drydock plan list`)"
-                ))
-            })?;
+        let body = self.store.plan_body(id)?.ok_or_else(|| Self::missing(id))?;
         serde_json::from_str(&body)
             .map_err(|e| PlanError::Journal(format!("plan {id} cannot be read back: {e}")))
     }
 
-    fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PlanRow> {
-        Ok(PlanRow {
-            id: r.get(0)?,
-            family: r.get(1)?,
-            path: r.get(2)?,
-            status: PlanStatus::parse(&r.get::<_, String>(3)?),
-            message: r.get(4)?,
-            approved: r.get(5)?,
-            control: r.get(6)?,
-            runner: r.get::<_, Option<i64>>(7)?.map(|p| p as u32),
-            updated: time(r.get(8)?),
-        })
-    }
-
-    const PLAN_COLS: &'static str =
-        "id, family, path, status, message, approved, control, runner, updated";
-
     pub fn status(&self, id: &str) -> R<PlanRow> {
-        let sql = format!("SELECT {} FROM plans WHERE id = ?1", Self::PLAN_COLS);
-        self.conn()
-            .query_row(&sql, [id], Self::row)
-            .optional()
-            .map_err(db)?
-            .ok_or_else(|| {
-                PlanError::State(format!(
-                    "no plan `{id}` in the journal (see `drydock plan list`)"
-                ))
-            })
+        let record = self.store.plan(id)?.ok_or_else(|| Self::missing(id))?;
+        let lease = self.store.lease(id)?;
+        Ok(record_to_row(record, lease))
     }
 
-    /// Every plan, newest first.
+    /// Every plan, newest first, with its holder.
     pub fn list(&self) -> R<Vec<PlanRow>> {
-        let sql = format!(
-            "SELECT {} FROM plans ORDER BY created DESC, id",
-            Self::PLAN_COLS
-        );
-        let conn = self.conn();
-        let mut st = conn.prepare(&sql).map_err(db)?;
-        let rows = st.query_map([], Self::row).map_err(db)?;
-        rows.collect::<Result<_, _>>().map_err(db)
+        let mut leases: HashMap<String, drydock_store::Lease> = self
+            .store
+            .leases()?
+            .into_iter()
+            .map(|l| (l.plan.clone(), l))
+            .collect();
+        Ok(self
+            .store
+            .plans()?
+            .into_iter()
+            .map(|r| {
+                let lease = leases.remove(&r.id);
+                record_to_row(r, lease)
+            })
+            .collect())
     }
 
     pub fn set_status(&self, id: &str, status: PlanStatus, message: &str) -> R<()> {
-        self.conn()
-            .execute(
-                "UPDATE plans SET status = ?2, message = ?3, updated = ?4 WHERE id = ?1",
-                params![id, status.as_str(), message, self.now().to_rfc3339()],
-            )
-            .map(|_| ())
-            .map_err(db)
+        self.fenced(id)?;
+        Ok(self
+            .store
+            .set_status(id, status.as_str(), message, self.now())?)
     }
 
     /// Approves waves up to `wave` (the finish is `waves.len()`).
     pub fn approve(&self, id: &str, wave: usize) -> R<()> {
-        self.conn()
-            .execute(
-                "UPDATE plans SET approved = MAX(approved, ?2) WHERE id = ?1",
-                params![id, wave as i64],
-            )
-            .map(|_| ())
-            .map_err(db)
+        self.fenced(id)?;
+        Ok(self.store.approve(id, wave as i64)?)
     }
 
     /// Asks a running executor to `pause` or `abort` (or clears the request with `None`).
     pub fn set_control(&self, id: &str, control: Option<&str>) -> R<()> {
-        self.conn()
-            .execute(
-                "UPDATE plans SET control = ?2 WHERE id = ?1",
-                params![id, control],
-            )
-            .map(|_| ())
-            .map_err(db)
+        Ok(self.store.set_control(id, control)?)
     }
 
-    /// Pauses (or aborts) plan `id`: a running executor is asked to stop after its in-flight
-    /// steps; a stopped plan changes status at once. Says what happened.
+    /// Pauses (or aborts) plan `id`: a running executor (any operator's) is asked to stop
+    /// after its in-flight steps; a stopped plan changes status at once. Says what happened.
     pub fn halt(&self, id: &str, abort: bool) -> R<String> {
         let row = self.status(id)?;
         if row.status.is_final() {
@@ -235,75 +341,147 @@ impl Journal {
         }
         let what = if abort { "abort" } else { "pause" };
         // Pausing twice is the same as pausing once: the brake never errors or re-logs.
-        if !abort && row.status == PlanStatus::Paused {
+        if !abort && row.status == PlanStatus::Paused && row.live_holder().is_none() {
             return Ok(format!("plan {id} is already paused"));
         }
-        if let Some(pid) = row.live_runner() {
+        if let Some(l) = row.live_holder() {
+            let who = format!("{} ({})", l.operator, l.holder);
             if row.control.as_deref() == Some(what) {
-                return Ok(format!(
-                    "process {pid} was already asked to {what} plan {id}"
-                ));
+                return Ok(format!("{who} was already asked to {what} plan {id}"));
             }
             self.set_control(id, Some(what))?;
             return Ok(format!(
-                "asked process {pid} to {what} plan {id} after its in-flight steps"
+                "asked {who} to {what} plan {id} after its in-flight steps"
             ));
         }
         let plan = id.to_string();
         let (status, event) = if abort {
             (PlanStatus::Aborted, super::Event::Aborted { plan })
         } else {
-            let message = "paused; `drydock plan resume` continues".to_string();
+            let message = format!(
+                "paused by {}; `drydock plan resume` continues",
+                self.operator
+            );
             (PlanStatus::Paused, super::Event::Paused { plan, message })
         };
         self.set_status(id, status, &event.describe())?;
         self.event(id, &event)?;
+        if abort {
+            self.store.release_claims(id)?;
+        }
         Ok(format!("plan {id}: {}", status.as_str()))
     }
 
-    /// Claims the plan for process `pid` (`None` releases it). Fails if another live
-    /// process holds it.
-    pub fn claim(&self, id: &str, pid: Option<u32>) -> R<()> {
-        let row = self.status(id)?;
-        if let (Some(me), Some(other)) = (pid, row.live_runner()) {
-            if other != me {
-                return Err(PlanError::State(format!(
-                    "plan {id} is being run by process {other}; pause it with `drydock plan pause {id}`"
-                )));
+    /// The holder id of this process for its leases.
+    fn holder_id(&self) -> String {
+        let host = crate::config::operator::host();
+        let nonce = Utc::now().timestamp_subsec_nanos() ^ std::process::id().rotate_left(16);
+        format!(
+            "pid {} on {host} #{:04x}",
+            std::process::id(),
+            nonce & 0xffff
+        )
+    }
+
+    /// Takes the lease on plan `id` (from a holder that stopped beating, with `take_over`)
+    /// and keeps it renewed until the guard drops. Refuses, naming the holder and its last
+    /// heartbeat, while another holds it.
+    pub fn take_lease(&self, id: &str, take_over: bool) -> R<LeaseGuard> {
+        let mut holder = Holder {
+            id: self.holder_id(),
+            operator: self.operator.clone(),
+            take_over,
+            replaces: None,
+        };
+        let ttl = self.lease_ttl;
+        let now = Utc::now();
+        // A holder that was a process of this host which no longer exists is dead now,
+        // not only after the TTL: `--take-over` takes its run at once.
+        if take_over {
+            if let Some(l) = self.store.lease(id)? {
+                if dead_here(&l.holder) {
+                    holder.replaces = Some(l.holder);
+                }
             }
         }
-        self.conn()
-            .execute(
-                "UPDATE plans SET runner = ?2 WHERE id = ?1",
-                params![id, pid.map(i64::from)],
-            )
-            .map(|_| ())
-            .map_err(db)
+        match self.store.acquire_lease(id, &holder, now, ttl)? {
+            LeaseOutcome::Held(l) => {
+                let since = ago(now - l.beat);
+                let next = if l.expires < now || dead_here(&l.holder) {
+                    format!(
+                        "it has stopped beating (the lease TTL is {}s): `--take-over` takes the run over",
+                        ttl.as_secs()
+                    )
+                } else {
+                    format!("`drydock plan pause {id}` asks it to stop")
+                };
+                return Err(PlanError::Lease(format!(
+                    "plan {id} is being run by {} ({}), last heartbeat {since} ago; {next}",
+                    l.operator, l.holder
+                )));
+            }
+            LeaseOutcome::Acquired { taken_from } => {
+                if let Some(old) = taken_from {
+                    let e = super::Event::TakenOver {
+                        plan: id.to_string(),
+                        from: format!("{} ({})", old.operator, old.holder),
+                        operator: self.operator.clone(),
+                    };
+                    tracing::warn!("{}", e.describe());
+                    self.event(id, &e)?;
+                }
+            }
+        }
+        let fence = Arc::new(Fence {
+            plan: id.to_string(),
+            holder: holder.id.clone(),
+            lost: AtomicBool::new(false),
+            why: Mutex::new(String::new()),
+            last_beat: Mutex::new(Instant::now()),
+            ttl,
+        });
+        self.fences
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id.to_string(), Arc::clone(&fence));
+        let stop = Arc::new(AtomicBool::new(false));
+        let beat = {
+            let (store, fence, stop) = (
+                Arc::clone(&self.store),
+                Arc::clone(&fence),
+                Arc::clone(&stop),
+            );
+            let every = (ttl / 4).clamp(Duration::from_millis(50), Duration::from_secs(10));
+            std::thread::Builder::new()
+                .name("lease-heartbeat".into())
+                .spawn(move || heartbeat(&*store, &fence, &stop, every))
+                .map_err(|e| PlanError::Journal(format!("cannot start the heartbeat: {e}")))?
+        };
+        Ok(LeaseGuard {
+            fence,
+            stop,
+            store: Arc::clone(&self.store),
+            fences: Arc::clone(&self.fences),
+            beat: Some(beat),
+        })
     }
 
     pub fn steps(&self, id: &str) -> R<Vec<StepRow>> {
-        let conn = self.conn();
-        let mut st = conn
-            .prepare_cached(
-                "SELECT key, wave, state, token, result, error, attempts, updated
-                 FROM steps WHERE plan = ?1",
-            )
-            .map_err(db)?;
-        let rows = st
-            .query_map([id], |r| {
-                Ok(StepRow {
-                    key: r.get(0)?,
-                    wave: r.get::<_, Option<i64>>(1)?.map(|w| w as usize),
-                    state: StepState::parse(&r.get::<_, String>(2)?),
-                    token: r.get(3)?,
-                    result: r.get(4)?,
-                    error: r.get(5)?,
-                    attempts: r.get(6)?,
-                    updated: time(r.get(7)?),
-                })
+        Ok(self
+            .store
+            .steps(id)?
+            .into_iter()
+            .map(|s| StepRow {
+                key: s.key,
+                wave: s.wave.and_then(|w| usize::try_from(w).ok()),
+                state: StepState::parse(&s.state),
+                token: s.token,
+                result: s.result,
+                error: s.error,
+                attempts: u32::try_from(s.attempts).unwrap_or(u32::MAX),
+                updated: s.updated,
             })
-            .map_err(db)?;
-        rows.collect::<Result<_, _>>().map_err(db)
+            .collect())
     }
 
     /// Records a step's new state. `token` and `result` overwrite when given; `error` always.
@@ -316,49 +494,88 @@ impl Journal {
         result: Option<&str>,
         error: Option<&str>,
     ) -> R<()> {
-        let bump = i64::from(state == StepState::Started);
-        self.conn()
-            .prepare_cached(
-                "UPDATE steps SET state = ?3, token = COALESCE(?4, token),
-                   result = COALESCE(?5, result), error = ?6, attempts = attempts + ?7,
-                   updated = ?8
-                 WHERE plan = ?1 AND key = ?2",
-            )
-            .and_then(|mut st| {
-                st.execute(params![
-                    id,
-                    key,
-                    state.as_str(),
-                    token,
-                    result,
-                    error,
-                    bump,
-                    self.now().to_rfc3339()
-                ])
-            })
-            .map(|_| ())
-            .map_err(db)
+        self.fenced(id)?;
+        Ok(self.store.update_step(&StepUpdate {
+            plan: id.into(),
+            key: key.into(),
+            state: state.as_str().into(),
+            token: token.map(String::from),
+            result: result.map(String::from),
+            error: error.map(String::from),
+            attempt: state == StepState::Started,
+            at: self.now(),
+        })?)
     }
 
-    /// Appends a plan event (coarse ones: waves, gates, rungs — not every step).
+    /// Appends a plan event (coarse ones: waves, gates, rungs — not every step), signed
+    /// with the operator.
     pub fn event(&self, id: &str, event: &super::Event) -> R<()> {
+        self.fenced(id)?;
         let text = serde_json::to_string(event).map_err(|e| PlanError::Journal(e.to_string()))?;
-        self.conn()
-            .prepare_cached("INSERT INTO events (plan, at, event) VALUES (?1, ?2, ?3)")
-            .and_then(|mut st| st.execute(params![id, self.now().to_rfc3339(), text]))
-            .map(|_| ())
-            .map_err(db)
+        Ok(self.store.append_event(&NewEvent {
+            plan: id.into(),
+            at: self.now(),
+            operator: self.operator.clone(),
+            event: text,
+        })?)
     }
 
     /// The plan's events, oldest first, as (time, JSON).
     pub fn events(&self, id: &str) -> R<Vec<(DateTime<Utc>, String)>> {
-        let conn = self.conn();
-        let mut st = conn
-            .prepare("SELECT at, event FROM events WHERE plan = ?1 ORDER BY seq")
-            .map_err(db)?;
-        let rows = st
-            .query_map([id], |r| Ok((time(r.get(0)?), r.get(1)?)))
-            .map_err(db)?;
-        rows.collect::<Result<_, _>>().map_err(db)
+        Ok(self
+            .store
+            .events(id)?
+            .into_iter()
+            .map(|e| (e.at, e.event))
+            .collect())
+    }
+
+    /// The plan's events with who caused each.
+    pub fn signed_events(&self, id: &str) -> R<Vec<drydock_store::EventRecord>> {
+        Ok(self.store.events(id)?)
+    }
+}
+
+/// Whether `holder` (as [`Journal::holder_id`] writes it) was a process of this host that
+/// no longer exists.
+fn dead_here(holder: &str) -> bool {
+    let mut words = holder.split_whitespace();
+    let (Some("pid"), Some(pid), Some("on"), Some(host)) =
+        (words.next(), words.next(), words.next(), words.next())
+    else {
+        return false;
+    };
+    let Ok(pid) = pid.parse::<u32>() else {
+        return false;
+    };
+    host == crate::config::operator::host() && !Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Renews `fence`'s lease every `every` until `stop`; marks it lost when another holder
+/// has it.
+fn heartbeat(store: &dyn Store, fence: &Fence, stop: &AtomicBool, every: Duration) {
+    while !stop.load(Ordering::SeqCst) {
+        std::thread::park_timeout(every);
+        if stop.load(Ordering::SeqCst) {
+            return;
+        }
+        match store.heartbeat(&fence.plan, &fence.holder, Utc::now(), fence.ttl) {
+            Ok(true) => {
+                *fence.last_beat.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+            }
+            Ok(false) => {
+                let who = store
+                    .lease(&fence.plan)
+                    .ok()
+                    .flatten()
+                    .map_or("it was released".to_string(), |l| {
+                        format!("{} ({}) took it over", l.operator, l.holder)
+                    });
+                *fence.why.lock().unwrap_or_else(|e| e.into_inner()) = who;
+                fence.lost.store(true, Ordering::SeqCst);
+                return;
+            }
+            Err(e) => tracing::warn!("lease heartbeat for {}: {e}", fence.plan),
+        }
     }
 }

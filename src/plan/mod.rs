@@ -5,8 +5,10 @@
 pub mod error;
 pub mod events;
 pub mod executor;
+pub mod gates;
 mod health;
 pub mod journal;
+pub mod legacy;
 pub mod planner;
 mod rebuild;
 mod retire;

@@ -34,6 +34,9 @@ pub struct PlanRequest {
     pub builder_provider: Option<String>,
     pub builder_region: Option<String>,
     pub parent: Option<String>,
+    /// Resources other unfinished plans claim (resource → plan): left out, each VM in
+    /// `skipped` with the plan that holds it (`--exclude-claimed`).
+    pub claimed: HashMap<String, String>,
 }
 
 impl PlanRequest {
@@ -62,6 +65,7 @@ impl PlanRequest {
             builder_provider: None,
             builder_region: None,
             parent: None,
+            claimed: HashMap::new(),
         }
     }
 }
@@ -182,6 +186,10 @@ pub fn build(
             skipped.push(skip(format!("VM is {}", vm.state.as_str())));
             continue;
         }
+        if let Some(holder) = req.claimed.get(&vm.id) {
+            skipped.push(skip(format!("claimed by plan {holder}")));
+            continue;
+        }
         let pv = PlanVm {
             id: vm.id.clone(),
             name: vm.name.clone(),
@@ -286,6 +294,10 @@ pub fn build(
         retire,
         skipped,
     };
+    let mut plan = plan;
+    plan.repoint
+        .retain(|r| !req.claimed.contains_key(&r.resource));
+    plan.retire.retain(|r| !req.claimed.contains_key(&r.image));
     plan.validate()?;
     Ok(plan)
 }

@@ -353,9 +353,9 @@ impl Executor {
                 row.status.as_str()
             )));
         }
-        self.journal.claim(self.id(), Some(std::process::id()))?;
+        let lease = self.journal.take_lease(self.id(), self.opts.take_over)?;
         let result = self.rollback_claimed(row.approved).await;
-        let _ = self.journal.claim(self.id(), None);
+        drop(lease);
         result
     }
 

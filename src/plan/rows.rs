@@ -3,7 +3,6 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::path::Path;
 
 /// Where a plan stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,7 +37,7 @@ impl PlanStatus {
         }
     }
 
-    pub(super) fn parse(s: &str) -> PlanStatus {
+    pub fn parse(s: &str) -> PlanStatus {
         match s {
             "running" => PlanStatus::Running,
             "awaiting_approval" => PlanStatus::AwaitingApproval,
@@ -102,7 +101,7 @@ impl StepState {
         }
     }
 
-    pub(super) fn parse(s: &str) -> StepState {
+    pub fn parse(s: &str) -> StepState {
         StepState::ALL
             .into_iter()
             .find(|st| st.as_str() == s)
@@ -123,16 +122,20 @@ pub struct PlanRow {
     pub approved: i64,
     /// A pause or abort asked for by another process, not yet acted on.
     pub control: Option<String>,
-    /// The process running the plan, if any.
-    pub runner: Option<u32>,
+    /// The lease of the executor running the plan, if any (it may have died: see
+    /// [`PlanRow::live_holder`]).
+    pub holder: Option<drydock_store::Lease>,
+    /// Who made the plan.
+    pub operator: String,
+    /// The contexts the plan acts in.
+    pub contexts: Vec<String>,
     pub updated: DateTime<Utc>,
 }
 
 impl PlanRow {
-    /// The process running the plan, if it is still alive.
-    pub fn live_runner(&self) -> Option<u32> {
-        self.runner
-            .filter(|pid| Path::new(&format!("/proc/{pid}")).exists())
+    /// The executor running the plan, if its lease has not expired.
+    pub fn live_holder(&self) -> Option<&drydock_store::Lease> {
+        self.holder.as_ref().filter(|l| l.expires > Utc::now())
     }
 }
 

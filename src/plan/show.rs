@@ -18,6 +18,26 @@ pub struct Progress {
 }
 
 impl Progress {
+    /// Replaced: the replacement is healthy (committed or not).
+    pub fn replaced(&self) -> usize {
+        self.done + self.healthy
+    }
+
+    /// The counts as the CLI and the dashboard both say them.
+    pub fn summary(&self) -> String {
+        let mut s = format!(
+            "{}/{} replaced · {} in flight · {} failed",
+            self.replaced(),
+            self.total,
+            self.in_flight,
+            self.failed
+        );
+        if self.healthy > 0 {
+            s.push_str(&format!(" · {} awaiting commit", self.healthy));
+        }
+        s
+    }
+
     /// Replaced (healthy or committed) out of total, 0..=1.
     pub fn ratio(&self) -> f64 {
         if self.total == 0 {
@@ -140,14 +160,11 @@ pub fn render(plan: &Plan, row: Option<&PlanRow>, steps: &[StepRow]) -> String {
         let units: BTreeSet<&str> = wave.vms.iter().map(|v| v.group.as_str()).collect();
         let _ = writeln!(
             s,
-            "\nwave {} — {} in {}: {} replaced, {} healthy, {} in flight, {} failed",
+            "\nwave {} — {} in {}: {}",
             w + 1,
             crate::words::count(p.total as u64, "VM"),
             crate::words::count(units.len() as u64, "unit"),
-            p.done,
-            p.healthy,
-            p.in_flight,
-            p.failed
+            p.summary()
         );
         for vm in wave.vms.iter().take(20) {
             let k = format!("vm:{}", vm.id);
@@ -209,23 +226,39 @@ pub fn render(plan: &Plan, row: Option<&PlanRow>, steps: &[StepRow]) -> String {
     s
 }
 
-/// `plan list` rows.
+/// `plan list` rows: every plan with who made it, its state, who runs it (and how long
+/// ago its runner last beat) and what comes next.
 pub fn list(rows: &[PlanRow]) -> String {
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "{:<40} {:<20} {:<18} UPDATED",
-        "PLAN", "FAMILY", "STATUS"
-    );
+    let now = chrono::Utc::now();
+    let mut t = comfy_table::Table::new();
+    t.load_preset(comfy_table::presets::NOTHING);
+    t.set_header([
+        "PLAN", "FAMILY", "STATUS", "BY", "HOLDER", "UPDATED", "NEXT",
+    ]);
     for r in rows {
-        let _ = writeln!(
-            s,
-            "{:<40} {:<20} {:<18} {}",
-            r.id,
-            r.family,
-            r.status.as_str(),
-            r.updated.format("%Y-%m-%d %H:%M")
-        );
+        let holder = match &r.holder {
+            Some(l) if l.expires > now => format!(
+                "{} (beat {} ago)",
+                l.operator,
+                super::journal::ago(now - l.beat)
+            ),
+            Some(l) => format!(
+                "{} (stopped {} ago: --take-over)",
+                l.operator,
+                super::journal::ago(now - l.beat)
+            ),
+            None => "-".into(),
+        };
+        let next: String = r.message.chars().take(100).collect();
+        t.add_row([
+            r.id.clone(),
+            r.family.clone(),
+            r.status.as_str().to_string(),
+            r.operator.clone(),
+            holder,
+            r.updated.format("%Y-%m-%d %H:%M").to_string(),
+            next,
+        ]);
     }
-    s
+    format!("{t}\n")
 }

@@ -242,6 +242,13 @@ impl App {
                 }
                 vec![]
             }
+            Action::PlansChanged => {
+                if self.view == View::Plans {
+                    self.plans.since_load = 0;
+                    return vec![Effect::LoadPlans];
+                }
+                vec![]
+            }
             Action::PlansLoaded(r) => {
                 self.plans.on_loaded(r);
                 vec![]

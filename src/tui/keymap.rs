@@ -84,6 +84,7 @@ pub enum Command {
     PlanPause,
     PlanAbort,
     PlanRollback,
+    PlanTakeOver,
     /// Conversions view: start a disk-image conversion, cancel the selected one.
     ConvertNew,
     ConvertCancel,
@@ -272,18 +273,28 @@ pub const BINDINGS: &[Binding] = &[
         help: "approve the next wave and run it",
         mutating: true,
     },
-    b(
-        &["p"],
-        Command::PlanPause,
-        &[View::Plans],
-        "pause the plan (at once)",
-    ),
-    b(
-        &["n"],
-        Command::PlanNew,
-        &[View::Plans],
-        "new plan: family → settings → review → write",
-    ),
+    // Pausing and making plans write the journal: read-only mode hides them too.
+    Binding {
+        keys: &["p"],
+        command: Command::PlanPause,
+        views: &[View::Plans],
+        help: "pause the plan (at once)",
+        mutating: true,
+    },
+    Binding {
+        keys: &["n"],
+        command: Command::PlanNew,
+        views: &[View::Plans],
+        help: "new plan: family → settings → review → write",
+        mutating: true,
+    },
+    Binding {
+        keys: &["T"],
+        command: Command::PlanTakeOver,
+        views: &[View::Plans],
+        help: "take over a plan whose runner stopped (its holder is named first)",
+        mutating: true,
+    },
     Binding {
         keys: &["X"],
         command: Command::PlanAbort,

@@ -152,6 +152,7 @@ impl App {
                 None => self.status = Some("no data yet: wait for the scan".into()),
             },
             Command::PlanRollback => return self.plan_action(PlanAction::Rollback),
+            Command::PlanTakeOver => return self.plan_action(PlanAction::TakeOver),
             Command::ConvertNew => self.mode = Mode::NewConversion(Default::default()),
             Command::ConvertCancel => self.status = self.conversions.cancel_selected(),
             Command::Show(View::Plans) => {

@@ -42,6 +42,8 @@ pub enum Action {
     MutationsFinished(Vec<MutationResult>),
     /// The plans read from the journal.
     PlansLoaded(Result<Vec<PlanView>, String>),
+    /// Something in the store changed (another process or operator): reload plans.
+    PlansChanged,
     /// A plan made in the dashboard was written (where), or why not.
     PlanSaved(Result<String, String>),
     /// A plan action finished: what happened, or why it failed.
@@ -182,6 +184,8 @@ pub enum PlanAction {
     Abort,
     /// Remove the current wave's replacements, keep the old VMs.
     Rollback,
+    /// Take the run over from a holder that stopped beating, then run as `Approve` does.
+    TakeOver,
 }
 
 impl PlanAction {
@@ -191,6 +195,7 @@ impl PlanAction {
             PlanAction::Pause => "Pause",
             PlanAction::Abort => "Abort",
             PlanAction::Rollback => "Roll back the current wave of",
+            PlanAction::TakeOver => "Take over and run",
         }
     }
 }

@@ -194,15 +194,18 @@ fn build(family: &str, fields: &[Input], d: &Data, now: DateTime<Utc>) -> Result
 pub fn save(
     plan: &Plan,
     dir: Option<&std::path::Path>,
-    journal: Option<&std::path::Path>,
+    journal: Result<std::sync::Arc<crate::plan::Journal>, String>,
 ) -> Result<String, String> {
     let dir = dir.ok_or("no data directory for plans")?;
-    let journal = journal.ok_or("no data directory for the plan journal")?;
+    let journal = journal?;
     let path = dir.join(format!("{}.toml", plan.id));
-    plan.write(&path).map_err(|e| e.to_string())?;
-    crate::plan::Journal::open(journal)
-        .and_then(|j| j.register(plan, &path))
-        .map_err(|e| e.to_string())?;
+    // Registered (with its claims) before the file is written: a refused plan leaves
+    // no file behind.
+    journal.register(plan, &path).map_err(|e| e.to_string())?;
+    if let Err(e) = plan.write(&path) {
+        let _ = journal.halt(&plan.id, true);
+        return Err(e.to_string());
+    }
     tracing::info!("plan {} written to {}", plan.id, path.display());
     Ok(format!(
         "wrote plan {} to {}; a approves and runs its first wave",

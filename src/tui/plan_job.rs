@@ -6,7 +6,7 @@ use super::plans::PlanAction;
 use crate::config::paths::DataDir;
 use crate::gate::{Confirmation, Gate};
 use crate::plan::executor::Clock;
-use crate::plan::{Event, Executor, ExecutorOptions, Journal, PlanError, PlanStatus};
+use crate::plan::{Event, Executor, ExecutorOptions, Journal, PlanError};
 use drydock_api::Provider;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -16,6 +16,8 @@ use std::time::Duration;
 pub struct PlanJob {
     /// The data directory (journal, transfer ledger, SBOMs); `None`: no plans.
     pub data: Option<DataDir>,
+    /// The plan journal in the store.
+    pub journal: Result<Arc<Journal>, String>,
     pub providers: Vec<Arc<dyn Provider>>,
     /// The mutation gate (it knows which contexts are production).
     pub gate: Gate,
@@ -31,11 +33,7 @@ impl PlanJob {
         action: PlanAction,
         confirmation: Confirmation,
     ) -> Result<String, PlanError> {
-        let data = self
-            .data
-            .clone()
-            .ok_or_else(|| PlanError::Journal("no data directory for the plan journal".into()))?;
-        let journal = Arc::new(Journal::open(&data.journal())?);
+        let journal = self.journal.clone().map_err(PlanError::Journal)?;
         match action {
             PlanAction::Pause => return journal.halt(id, false),
             PlanAction::Abort => return journal.halt(id, true),
@@ -63,8 +61,10 @@ impl PlanJob {
             poll: Duration::from_millis(500),
             retry_base: Duration::from_millis(100),
             clock: self.clock,
-            data: Some(data),
+            data: self.data.clone(),
+            take_over: action == PlanAction::TakeOver,
         };
+        let plan_copy = plan.clone();
         let exec = Executor::new(plan, Arc::clone(&journal), opts);
         match action {
             PlanAction::Rollback => {
@@ -72,9 +72,19 @@ impl PlanJob {
                 Ok(format!("plan {id}: rolled back, {n} replacements removed"))
             }
             _ => {
-                if row.status == PlanStatus::AwaitingApproval && row.approved >= 0 {
-                    let next = (row.approved + 1) as usize;
+                // One approval resumes a plan standing at a gate, paused there or not.
+                let steps = journal.steps(id)?;
+                if let Some(next) =
+                    crate::plan::gates::standing_at(&plan_copy, row.approved, &steps)
+                {
                     journal.approve(id, next.min(waves))?;
+                    journal.event(
+                        id,
+                        &Event::Approved {
+                            plan: id.to_string(),
+                            wave: next,
+                        },
+                    )?;
                 }
                 let status = exec.run().await?;
                 let row = journal.status(id)?;

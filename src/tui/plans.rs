@@ -33,8 +33,39 @@ pub fn in_dashboard_words(message: &str) -> String {
     out
 }
 
-/// Reads every plan of the journal for the view.
-pub fn load(journal: &Journal) -> Result<Vec<PlanView>, crate::plan::PlanError> {
+/// Why a plan cannot run here: a context it acts in is not configured (`None`: all are).
+pub fn unconfigured(plan: &crate::plan::Plan, gate: &Gate) -> Option<String> {
+    let missing: Vec<&str> = plan
+        .contexts()
+        .into_iter()
+        .filter(|c| !gate.knows(c))
+        .collect();
+    match missing.as_slice() {
+        [] => None,
+        [one] => Some(format!(
+            "needs context `{one}`, which is not configured here (read-only here)"
+        )),
+        many => Some(format!(
+            "needs contexts {}, which are not configured here (read-only here)",
+            many.iter()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
+/// A plan message in read-only mode: what happened, without advice to act.
+pub fn in_readonly_words(message: &str) -> String {
+    match message.find("; `") {
+        Some(i) => format!("{} (read-only)", &message[..i]),
+        None => message.to_string(),
+    }
+}
+
+/// Reads every plan of the journal for the view (messages in the words of the keys this
+/// mode offers).
+pub fn load(journal: &Journal, readonly: bool) -> Result<Vec<PlanView>, crate::plan::PlanError> {
     journal
         .list()?
         .into_iter()
@@ -42,7 +73,11 @@ pub fn load(journal: &Journal) -> Result<Vec<PlanView>, crate::plan::PlanError> 
             let plan = journal.plan(&row.id)?;
             let steps = journal.steps(&row.id)?;
             let mut row = row;
-            row.message = in_dashboard_words(&row.message);
+            row.message = if readonly {
+                in_readonly_words(&row.message)
+            } else {
+                in_dashboard_words(&row.message)
+            };
             Ok(PlanView {
                 waves: wave_progress(&plan, &steps),
                 row,
@@ -101,36 +136,86 @@ impl PlansState {
         if p.row.status.is_final() {
             return Reply::status(format!("plan {} is {}", p.row.id, p.row.status.as_str()));
         }
+        // A plan made for contexts this configuration lacks is shown, never run here.
+        if let Some(why) = unconfigured(&p.plan, gate) {
+            return Reply::status(format!("plan {}: {why}", p.row.id));
+        }
+        let live = p.row.live_holder().cloned();
+        match (&action, &live, &p.row.holder) {
+            (PlanAction::TakeOver, Some(l), _) => {
+                return Reply::status(format!(
+                    "plan {} is being run by {} ({}), which is alive: p asks it to pause",
+                    p.row.id, l.operator, l.holder
+                ))
+            }
+            (PlanAction::TakeOver, None, None) => {
+                return Reply::status(format!(
+                    "plan {} has no runner to take over: a runs it",
+                    p.row.id
+                ))
+            }
+            (PlanAction::Approve | PlanAction::Rollback, Some(l), _) => {
+                return Reply::status(format!(
+                    "plan {} is being run by {} ({}): p asks it to pause",
+                    p.row.id, l.operator, l.holder
+                ))
+            }
+            (PlanAction::Approve | PlanAction::Rollback, None, Some(l)) => {
+                return Reply::status(format!(
+                    "plan {}: its runner {} ({}) stopped beating; T takes the run over",
+                    p.row.id, l.operator, l.holder
+                ))
+            }
+            _ => {}
+        }
         let expected = match gate.needs_all(p.plan.contexts()) {
             Needed::Refused(e) => return Reply::status(format!("plan {}: {e}", p.row.id)),
             Needed::Yes => None,
             Needed::Typed(name) => Some(name),
         };
         let w = p.current_wave();
-        let waves = p.plan.waves.len();
         let mut lines = vec![format!(
             "Plan {} ({} → {})",
             p.row.id, p.plan.family, p.plan.version
         )];
         lines.push(format!("Blast radius: {}", blast_radius(&p.plan)));
-        lines.push(match action {
-            PlanAction::Approve if (p.row.approved as usize) < waves && p.row.approved >= 0 && p.row.status == crate::plan::PlanStatus::AwaitingApproval => {
-                let next = (p.row.approved + 1) as usize;
-                if next < waves {
-                    format!("Wave {} of {waves}: {} replaced; the old VMs of wave {} are terminated.", next + 1, crate::words::count(p.plan.waves[next].vms.len() as u64, "VM"), next)
-                } else {
-                    format!("Finish: terminate the old VMs of wave {waves}, repoint, start retiring {}.", crate::words::count(p.plan.retire.len() as u64, "image"))
+        if let (PlanAction::TakeOver, Some(l)) = (&action, &p.row.holder) {
+            lines.push(format!(
+                "Take over from {} ({}): last heartbeat {} ago, since {}.",
+                l.operator,
+                l.holder,
+                crate::plan::journal::ago(chrono::Utc::now() - l.beat),
+                l.since.format("%Y-%m-%d %H:%M")
+            ));
+        }
+        match action {
+            PlanAction::Approve | PlanAction::TakeOver => {
+                match crate::plan::gates::standing_at(&p.plan, p.row.approved, &p.steps) {
+                    Some(next) => {
+                        lines.push("Approve:".into());
+                        lines.extend(
+                            crate::plan::gates::describe(&p.plan, &p.steps, next)
+                                .into_iter()
+                                .map(|l| format!("  {l}")),
+                        );
+                        lines.push("Then run until the next approval.".into());
+                    }
+                    None => lines
+                        .push("Run the plan from where it stands until its next approval.".into()),
                 }
             }
-            PlanAction::Approve => "Run the plan from where it stands until its next approval.".into(),
-            PlanAction::Pause => "In-flight steps finish; nothing new starts.".into(),
-            PlanAction::Abort => "The plan stops for good; the cloud is left as it is.".into(),
-            PlanAction::Rollback => format!(
+            PlanAction::Pause => lines.push("In-flight steps finish; nothing new starts.".into()),
+            PlanAction::Abort => {
+                lines.push("The plan stops for good; the cloud is left as it is.".into())
+            }
+            PlanAction::Rollback => lines.push(format!(
                 "Wave {}: {} replacements removed; the old VMs keep running.",
                 w + 1,
-                p.waves.get(w).map_or(0, |x| x.healthy + x.in_flight + x.failed)
-            ),
-        });
+                p.waves
+                    .get(w)
+                    .map_or(0, |x| x.healthy + x.in_flight + x.failed)
+            )),
+        }
         if gate.dry_run() && action != PlanAction::Pause {
             lines.push("--dry-run: the cloud calls are validated, not made.".into());
         }

@@ -29,6 +29,9 @@ pub struct Runtime {
     /// The data directory: the plan journal the Plans view reads and acts on, plans made in
     /// the dashboard, exports, history, the transfer ledger (`None`: no home directory).
     pub data: Option<DataDir>,
+    /// The plan journal in the store (shared with the team on PostgreSQL); `None`: the
+    /// store could not be opened (the Plans view says why).
+    pub journal: Result<Arc<crate::plan::Journal>, String>,
 }
 
 const TICK: Duration = Duration::from_millis(250);
@@ -70,6 +73,7 @@ impl Runtime {
         }
         let effects = app.start();
         self.perform(effects, app, &tx);
+        self.watch_plans(&tx);
         // Fault injection for the terminal-hygiene tests.
         let fault = std::env::var("DRYDOCK_TUI_FAULT").unwrap_or_default();
         loop {
@@ -100,6 +104,42 @@ impl Runtime {
                 return Ok(());
             }
         }
+    }
+
+    /// Tells the app when another process (another operator, on PostgreSQL) changed a
+    /// plan: LISTEN/NOTIFY wakes it at once, SQLite is polled. Ends with the dashboard.
+    fn watch_plans(&self, tx: &UnboundedSender<Action>) {
+        let Ok(journal) = &self.journal else { return };
+        let store = Arc::clone(journal.store());
+        let tx = tx.clone();
+        std::thread::Builder::new()
+            .name("plans-watch".into())
+            .spawn(move || {
+                let mut mark = store.change_mark().unwrap_or_default();
+                loop {
+                    match store.wait_change(mark, Duration::from_secs(2)) {
+                        Ok(true) => {
+                            mark = store.change_mark().unwrap_or(mark);
+                            if tx.send(Action::PlansChanged).is_err() {
+                                return;
+                            }
+                        }
+                        Ok(false) => {
+                            if tx.is_closed() {
+                                return;
+                            }
+                        }
+                        Err(e) => {
+                            tracing::warn!("watching the store for plan changes: {e}");
+                            std::thread::sleep(Duration::from_secs(2));
+                            if tx.is_closed() {
+                                return;
+                            }
+                        }
+                    }
+                }
+            })
+            .ok();
     }
 
     fn perform(&self, effects: Vec<Effect>, app: &App, tx: &UnboundedSender<Action>) {
@@ -162,26 +202,24 @@ impl Runtime {
                 }
                 Effect::SavePlan(plan) => {
                     let dir = self.data.as_ref().map(DataDir::plans);
-                    let journal = self.data.as_ref().map(DataDir::journal);
+                    let journal = self.journal.clone();
                     let tx = tx.clone();
                     tokio::task::spawn_blocking(move || {
                         let _ = tx.send(Action::PlanSaved(super::new_plan::save(
                             &plan,
                             dir.as_deref(),
-                            journal.as_deref(),
+                            journal,
                         )));
                     });
                 }
                 Effect::LoadPlans => {
-                    let path = self.data.as_ref().map(DataDir::journal);
+                    let journal = self.journal.clone();
+                    let readonly = app.readonly;
                     let tx = tx.clone();
                     tokio::task::spawn_blocking(move || {
-                        let r = match path {
-                            Some(p) => crate::plan::Journal::open(&p)
-                                .and_then(|j| super::plans::load(&j))
-                                .map_err(|e| e.to_string()),
-                            None => Err("no data directory for the plan journal".into()),
-                        };
+                        let r = journal.and_then(|j| {
+                            super::plans::load(&j, readonly).map_err(|e| e.to_string())
+                        });
                         let _ = tx.send(Action::PlansLoaded(r));
                     });
                 }
@@ -193,6 +231,7 @@ impl Runtime {
                     let tx2 = tx.clone();
                     let job = super::plan_job::PlanJob {
                         data: self.data.clone(),
+                        journal: self.journal.clone(),
                         providers: self.providers.clone(),
                         gate: app.gate.clone(),
                         clock: Arc::clone(&self.clock),

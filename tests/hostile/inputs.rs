@@ -250,7 +250,7 @@ fn emergency_commands_never_wait_on_an_image_list_server() {
         vec!["--config", c, "plan", "show", &id],
         vec!["--config", c, "plan", "pause", &id],
         vec!["--config", c, "info"],
-        vec!["--config", c, "plan", "abort", &id],
+        vec!["--config", c, "plan", "abort", &id, "--yes-production"],
     ] {
         let ran = hostile(h, &args);
         assert_eq!(ran.code, 0, "{args:?}: {}", ran.err);

@@ -119,10 +119,25 @@ impl Env {
         self.cmd(&["plan", "run", id, "--execute", "--yes", "--yes-production"])
     }
 
-    /// The simulated AWS cloud as saved (terminated VMs included).
+    /// The simulated AWS cloud as saved in the store (terminated VMs included).
     pub fn cloud(&self) -> Value {
-        let path: PathBuf = self.home.path().join("data/drydock/demo/demo-aws.json");
-        serde_json::from_slice(&std::fs::read(path).expect("state file")).unwrap()
+        let doc = self
+            .saved_cloud()
+            .expect("the demo cloud's state is in the store");
+        serde_json::from_slice(&doc).unwrap()
+    }
+
+    /// The simulated AWS cloud's saved state, if any change was saved.
+    pub fn saved_cloud(&self) -> Option<Vec<u8>> {
+        let path: PathBuf = self.home.path().join("data/drydock/store.sqlite");
+        if !path.exists() {
+            return None;
+        }
+        let store = drydock_store::open(&drydock_store::Location::Sqlite(path)).unwrap();
+        store
+            .document(drydock::contexts::DEMO_STATE, "demo-aws")
+            .unwrap()
+            .map(|d| d.body)
     }
 
     /// `report --format json` on the svc family.

@@ -32,11 +32,7 @@ fn a_200_vm_plan_runs_to_completion_and_retires_the_old_image() {
     let (code, _, err2) = env.cmd(&["plan", "run", &id]);
     assert_eq!(code, 0, "{err2}");
     assert!(err2.contains("would succeed"), "{err2}");
-    assert!(!env
-        .home
-        .path()
-        .join("data/drydock/demo/demo-aws.json")
-        .exists());
+    assert!(env.saved_cloud().is_none());
     let (code, _, err3) = env.run_plan(&id);
     assert_eq!(code, 0, "{err}{err3}");
     assert!(env.status(&id).starts_with("complete"), "{err3}");
@@ -78,6 +74,8 @@ fn sigkill_at_random_points_then_resume_never_duplicates_or_loses_a_vm() {
                 "--execute",
                 "--yes",
                 "--yes-production",
+                // The killed run's lease: its process is gone, so it is taken at once.
+                "--take-over",
             ])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -106,6 +104,7 @@ fn sigkill_at_random_points_then_resume_never_duplicates_or_loses_a_vm() {
         "plan",
         "resume",
         &id,
+        "--take-over",
         "--execute",
         "--yes",
         "--yes-production",
@@ -168,11 +167,7 @@ fn read_only_refuses_to_run_a_plan() {
     ]);
     assert_eq!(code, 2);
     assert!(err.contains("read-only"), "{err}");
-    assert!(!env
-        .home
-        .path()
-        .join("data/drydock/demo/demo-aws.json")
-        .exists());
+    assert!(env.saved_cloud().is_none());
     assert!(env.status(&id).starts_with("new"));
 }
 
@@ -187,11 +182,7 @@ fn the_gate_decides_plan_run_confirmations_per_context() {
         err.contains("production context `demo-aws`") && err.contains("--yes-production"),
         "{err}"
     );
-    assert!(!env
-        .home
-        .path()
-        .join("data/drydock/demo/demo-aws.json")
-        .exists());
+    assert!(env.saved_cloud().is_none());
     assert!(env.status(&id).starts_with("new"));
     // A context marked read-only in [[contexts]] refuses, whatever is confirmed, even a
     // dry run names it.
@@ -248,7 +239,13 @@ fn a_failing_wave_pauses_the_plan_and_rollback_keeps_the_old_vms() {
         "--yes-production",
     ]);
     assert_eq!(code, 0, "{err}");
+    // Aborting a plan in a production context is confirmed like any change there:
+    // without a terminal to type the name in, only --yes-production does it.
     let (code, _, err) = env.cmd(&["plan", "abort", &id]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--yes-production"), "{err}");
+    assert!(!env.status(&id).starts_with("aborted"));
+    let (code, _, err) = env.cmd(&["plan", "abort", &id, "--yes-production"]);
     assert_eq!(code, 0, "{err}");
     assert!(env.status(&id).starts_with("aborted"));
 }
@@ -327,7 +324,7 @@ fn events_jsonl_streams_every_step() {
         .filter(|e| e["event"] == "step" && e["state"] == "healthy")
         .count();
     assert_eq!(healthy, 200);
-    assert!(Path::new(&env.home.path().join("data/drydock/journal.sqlite")).exists());
+    assert!(Path::new(&env.home.path().join("data/drydock/store.sqlite")).exists());
 }
 
 #[test]

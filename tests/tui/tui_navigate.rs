@@ -208,8 +208,8 @@ fn a_plan_made_in_the_dashboard_is_written_like_plan_new() {
     assert_eq!(plan.waves.len(), 2, "the edited waves: 1,100%");
     // The runtime's save: a plan file and a journal row, like `plan new`.
     let journal = dir.path().join("journal.sqlite");
-    let said = drydock::tui::new_plan::save(plan, Some(&dir.path().join("plans")), Some(&journal))
-        .unwrap();
+    let j = std::sync::Arc::new(drydock::plan::Journal::open(&journal).unwrap());
+    let said = drydock::tui::new_plan::save(plan, Some(&dir.path().join("plans")), Ok(j)).unwrap();
     assert!(said.contains("a approves"), "{said}");
     let file = dir.path().join("plans").join(format!("{}.toml", plan.id));
     assert_eq!(drydock::plan::Plan::read(&file).unwrap().id, plan.id);

@@ -105,7 +105,7 @@ fn plans_view_loads_confirms_with_typed_production_name_and_renders_gauges() {
     assert_eq!(app.view, View::Plans);
     assert!(matches!(effects.as_slice(), [Effect::LoadPlans]));
     app.update(Action::PlansLoaded(
-        load(&journal).map_err(|e| e.to_string()),
+        load(&journal, false).map_err(|e| e.to_string()),
     ));
     assert_eq!(app.plans.plans.len(), 1);
 
@@ -167,25 +167,25 @@ fn read_only_removes_the_mutating_plan_keys() {
     let mut app = app(true);
     key(&mut app, "5");
     app.update(Action::PlansLoaded(
-        load(&journal).map_err(|e| e.to_string()),
+        load(&journal, false).map_err(|e| e.to_string()),
     ));
     for k in ["a", "X", "R"] {
         key(&mut app, k);
         assert!(matches!(app.mode, Mode::Normal), "{k} is gone in read-only");
     }
-    // Pausing stays possible: one key, no dialog.
-    let effects = key(&mut app, "p");
-    assert!(matches!(app.mode, Mode::Normal), "no dialog for the brake");
-    assert!(
-        matches!(
-            effects.as_slice(),
-            [Effect::PlanAction {
-                action: PlanAction::Pause,
-                ..
-            }]
-        ),
-        "{effects:?}"
-    );
+    // Nothing that writes the journal is offered: not even the brake, nor a new plan.
+    for k in ["p", "n", "T"] {
+        let effects = key(&mut app, k);
+        assert!(matches!(app.mode, Mode::Normal), "{k} is gone in read-only");
+        assert!(effects.is_empty(), "{k}: {effects:?}");
+    }
+    // The journal's advice names no key or command that would act.
+    app.update(Action::PlansLoaded(
+        load(&journal, true).map_err(|e| e.to_string()),
+    ));
+    for p in &app.plans.plans {
+        assert!(!p.row.message.contains('`'), "{}", p.row.message);
+    }
 }
 
 #[test]
@@ -206,7 +206,7 @@ fn a_read_only_context_refuses_plan_actions_in_the_plans_view() {
     );
     key(&mut app, "5");
     app.update(Action::PlansLoaded(
-        load(&journal).map_err(|e| e.to_string()),
+        load(&journal, false).map_err(|e| e.to_string()),
     ));
     for k in ["a", "X", "R"] {
         let effects = key(&mut app, k);
@@ -228,6 +228,7 @@ async fn an_approval_from_the_dashboard_runs_one_wave_and_rollback_undoes_it() {
     let (journal, providers, id) = std::thread::spawn(move || setup(&path)).join().unwrap();
     let job = || PlanJob {
         data: Some(drydock::config::paths::DataDir::at(dir.path())),
+        journal: Ok(Arc::clone(&journal)),
         providers: providers.clone(),
         gate: demo_gate(),
         clock: Arc::new(common::now),
@@ -287,6 +288,7 @@ async fn the_retire_ladder_waits_by_the_executors_clock() {
         let offset = Arc::clone(&offset);
         PlanJob {
             data: Some(drydock::config::paths::DataDir::at(dir.path())),
+            journal: Ok(Arc::clone(&journal)),
             providers: providers.clone(),
             gate: demo_gate(),
             clock: Arc::new(move || {
@@ -333,7 +335,7 @@ fn azure_ids_show_their_tail_and_a_blocked_reason_is_read_whole() {
     let mut app = app(false);
     key(&mut app, "5");
     app.update(Action::PlansLoaded(
-        load(&journal).map_err(|e| e.to_string()),
+        load(&journal, false).map_err(|e| e.to_string()),
     ));
     let s = common::dash::screen(&mut app, 120, 40);
     // Every VM row shows its resource group and name, never the shared prefix.
@@ -372,7 +374,7 @@ fn pause_is_one_key_and_pausing_twice_changes_nothing() {
     let mut app = app(false);
     key(&mut app, "5");
     app.update(Action::PlansLoaded(
-        load(&journal).map_err(|e| e.to_string()),
+        load(&journal, false).map_err(|e| e.to_string()),
     ));
     let effects = key(&mut app, "p");
     assert!(effects.is_empty(), "{effects:?}");
@@ -391,7 +393,7 @@ fn every_wave_and_the_whole_target_show_at_80_by_20() {
     let mut app = app(false);
     key(&mut app, "5");
     app.update(Action::PlansLoaded(
-        load(&journal).map_err(|e| e.to_string()),
+        load(&journal, false).map_err(|e| e.to_string()),
     ));
     let p = &app.plans.plans[0];
     assert_eq!(

@@ -185,6 +185,54 @@ fn add_steps(c: &mut dyn Conn, plan: &str, steps: &[StepRecord]) -> Result<(), D
     )
 }
 
+/// The claims of other plans among `claims`.
+fn conflicts_with(
+    c: &mut dyn Conn,
+    plan: &str,
+    claims: &[Claim],
+) -> Result<Vec<ClaimConflict>, DbError> {
+    if claims.is_empty() {
+        return Ok(Vec::new());
+    }
+    let held: std::collections::HashMap<String, ClaimConflict> = c
+        .rows(
+            "SELECT resource, context, kind, plan FROM claims WHERE plan <> $1",
+            &[plan.into()],
+        )?
+        .iter()
+        .map(claim_row)
+        .map(|h| (h.claim.resource.clone(), h))
+        .collect();
+    let mut conflicts: Vec<ClaimConflict> = claims
+        .iter()
+        .filter_map(|cl| held.get(&cl.resource).cloned())
+        .collect();
+    conflicts.sort_by(|a, b| a.claim.cmp(&b.claim));
+    conflicts.dedup();
+    Ok(conflicts)
+}
+
+fn insert_claims(c: &mut dyn Conn, plan: &str, claims: &[Claim]) -> Result<(), DbError> {
+    let rows = claims
+        .iter()
+        .map(|cl| {
+            vec![
+                (&cl.resource).into(),
+                plan.into(),
+                (&cl.context).into(),
+                (&cl.kind).into(),
+            ]
+        })
+        .collect();
+    insert_many(
+        c,
+        "INSERT INTO claims (resource, plan, context, kind) VALUES",
+        "ON CONFLICT (resource) DO NOTHING",
+        4,
+        rows,
+    )
+}
+
 fn insert_audit(c: &mut dyn Conn, a: &AuditRecord) -> Result<(), DbError> {
     c.exec(
         "INSERT INTO audit (at, operator, context, operation, target, dry_run, confirmation, outcome, error, plan)
@@ -234,7 +282,7 @@ impl<B: Backend> Store for SqlStore<B> {
         self.run("schema version", crate::migrate::version)
     }
 
-    fn put_plan(&self, p: &NewPlan) -> Result<(), StoreError> {
+    fn put_plan(&self, p: &NewPlan) -> Result<Vec<ClaimConflict>, StoreError> {
         let id = p.id.clone();
         let p = p.clone();
         let refused = self.run_tx("record plan", move |c| {
@@ -242,9 +290,15 @@ impl<B: Backend> Store for SqlStore<B> {
             if let Some(r) = rows.first() {
                 let status = Cols(r).text(0);
                 if status != "new" {
-                    return Ok(Some(status));
+                    return Ok(Err(status));
                 }
             }
+            let conflicts = conflicts_with(c, &p.id, &p.claims)?;
+            if !conflicts.is_empty() {
+                return Ok(Ok(conflicts));
+            }
+            c.exec("DELETE FROM claims WHERE plan = $1", &[(&p.id).into()])?;
+            insert_claims(c, &p.id, &p.claims)?;
             c.exec("DELETE FROM steps WHERE plan = $1", &[(&p.id).into()])?;
             c.exec(
                 "INSERT INTO plans (id, family, path, body, status, contexts, operator, created, updated)
@@ -283,15 +337,13 @@ impl<B: Backend> Store for SqlStore<B> {
                 rows,
             )?;
             bump(c)?;
-            Ok(None)
+            Ok(Ok(Vec::new()))
         })?;
-        match refused {
-            Some(status) => Err(StoreError::Refused(format!(
-                "plan {} has already started ({status}); its file can no longer change (abort it and make a new plan)",
-                id
-            ))),
-            None => Ok(()),
-        }
+        refused.map_err(|status| {
+            StoreError::Refused(format!(
+                "plan {id} has already started ({status}); its file can no longer change (abort it and make a new plan)"
+            ))
+        })
     }
 
     fn plan(&self, id: &str) -> Result<Option<PlanRecord>, StoreError> {
@@ -443,7 +495,8 @@ impl<B: Backend> Store for SqlStore<B> {
                    since = CASE WHEN leases.holder = excluded.holder THEN leases.since ELSE excluded.since END,
                    beat = excluded.beat, expires = excluded.expires
                  WHERE leases.holder = excluded.holder
-                    OR (CAST($6 AS BIGINT) = 1 AND leases.expires < excluded.since)",
+                    OR (CAST($6 AS BIGINT) = 1 AND leases.expires < excluded.since)
+                    OR leases.holder = CAST($7 AS TEXT)",
                 &[
                     (&plan).into(),
                     (&holder.id).into(),
@@ -451,6 +504,7 @@ impl<B: Backend> Store for SqlStore<B> {
                     now.into(),
                     expires.into(),
                     holder.take_over.into(),
+                    holder.replaces.clone().into(),
                 ],
             )?;
             if n == 0 {
@@ -517,44 +571,12 @@ impl<B: Backend> Store for SqlStore<B> {
         let plan = plan.to_string();
         let claims = claims.to_vec();
         self.run_tx("claim resources", move |c| {
-            let held: std::collections::HashMap<String, ClaimConflict> = c
-                .rows(
-                    "SELECT resource, context, kind, plan FROM claims WHERE plan <> $1",
-                    &[(&plan).into()],
-                )?
-                .iter()
-                .map(claim_row)
-                .map(|h| (h.claim.resource.clone(), h))
-                .collect();
-            let mut conflicts: Vec<ClaimConflict> = claims
-                .iter()
-                .filter_map(|cl| held.get(&cl.resource).cloned())
-                .collect();
-            if !conflicts.is_empty() {
-                conflicts.sort_by(|a, b| a.claim.cmp(&b.claim));
-                conflicts.dedup();
-                return Ok(conflicts);
+            let conflicts = conflicts_with(c, &plan, &claims)?;
+            if conflicts.is_empty() {
+                insert_claims(c, &plan, &claims)?;
+                bump(c)?;
             }
-            let rows = claims
-                .iter()
-                .map(|cl| {
-                    vec![
-                        (&cl.resource).into(),
-                        (&plan).into(),
-                        (&cl.context).into(),
-                        (&cl.kind).into(),
-                    ]
-                })
-                .collect();
-            insert_many(
-                c,
-                "INSERT INTO claims (resource, plan, context, kind) VALUES",
-                "ON CONFLICT (resource) DO NOTHING",
-                4,
-                rows,
-            )?;
-            bump(c)?;
-            Ok(Vec::new())
+            Ok(conflicts)
         })
     }
 

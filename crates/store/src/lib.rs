@@ -35,9 +35,10 @@ pub trait Store: Send + Sync {
     fn schema_version(&self) -> Result<u32, StoreError>;
 
     // --- plans and their journal ---
-    /// Records a new plan with its steps, or replaces one that has not started (status
-    /// `new`); refuses one that has.
-    fn put_plan(&self, plan: &NewPlan) -> Result<(), StoreError>;
+    /// Records a new plan with its steps and claims, or replaces one that has not started
+    /// (status `new`); refuses one that has. If another plan holds one of its claims,
+    /// nothing is written and the conflicts are returned.
+    fn put_plan(&self, plan: &NewPlan) -> Result<Vec<ClaimConflict>, StoreError>;
     fn plan(&self, id: &str) -> Result<Option<PlanRecord>, StoreError>;
     /// Every plan, newest first.
     fn plans(&self) -> Result<Vec<PlanRecord>, StoreError>;

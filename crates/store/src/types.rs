@@ -17,6 +17,8 @@ pub struct NewPlan {
     /// Who made it.
     pub operator: String,
     pub steps: Vec<(String, Option<i64>)>,
+    /// Every resource the plan will touch, claimed with the plan (all or nothing).
+    pub claims: Vec<Claim>,
     pub at: DateTime<Utc>,
 }
 
@@ -92,6 +94,9 @@ pub struct Holder {
     pub operator: String,
     /// Take the lease from a holder whose heartbeat is older than the TTL.
     pub take_over: bool,
+    /// Take the lease from this holder whatever its heartbeat (it is known to be dead:
+    /// a process of this host that no longer exists).
+    pub replaces: Option<String>,
 }
 
 /// A lease on a running plan.

@@ -40,6 +40,7 @@ fn plan(id: &str, steps: usize) -> NewPlan {
             .map(|i| (format!("vm:i-{i:05}"), Some((i % 3) as i64)))
             .chain([("rebuild".to_string(), None)])
             .collect(),
+        claims: Vec::new(),
         at: t(0),
     }
 }
@@ -49,6 +50,7 @@ fn holder(id: &str, take_over: bool) -> Holder {
         id: id.into(),
         operator: format!("op-{id}"),
         take_over,
+        replaces: None,
     }
 }
 
@@ -168,6 +170,32 @@ fn a_lease_has_one_holder_and_a_dead_one_can_be_taken_over() {
                 .unwrap(),
             LeaseOutcome::Held(_)
         ));
+        // Replacing a named holder works only while that one holds it.
+        let mut c = holder("c", false);
+        c.replaces = Some("zzz".into());
+        assert!(matches!(
+            s.acquire_lease("p", &c, t(35), ttl).unwrap(),
+            LeaseOutcome::Held(_)
+        ));
+        c.replaces = Some("a".into());
+        assert!(matches!(
+            s.acquire_lease("p", &c, t(36), ttl).unwrap(),
+            LeaseOutcome::Acquired {
+                taken_from: Some(_)
+            }
+        ));
+        c.replaces = None;
+        assert!(matches!(
+            s.acquire_lease("p", &holder("a", false), t(37), ttl)
+                .unwrap(),
+            LeaseOutcome::Held(_)
+        ));
+        s.release_lease("p", "c").unwrap();
+        assert!(matches!(
+            s.acquire_lease("p", &holder("a", false), t(38), ttl)
+                .unwrap(),
+            LeaseOutcome::Acquired { taken_from: None }
+        ));
         assert!(s.heartbeat("p", "a", t(40), ttl).unwrap());
         assert!(!s.heartbeat("p", "b", t(40), ttl).unwrap());
         // Dead (no beat for the TTL): refused without --take-over, taken with it.
@@ -255,6 +283,20 @@ fn claims_are_all_or_nothing() {
             vec![("ami-1", "p1"), ("i-2", "p1")]
         );
         assert_eq!(s.claims().unwrap().len(), 3, "nothing of p2 was claimed");
+        // A plan registers with its claims, all or nothing.
+        let mut p4 = plan("p4", 1);
+        p4.claims = vec![c("i-9"), c("i-1")];
+        let refused = s.put_plan(&p4).unwrap();
+        assert_eq!(refused.len(), 1);
+        assert!(s.plan("p4").unwrap().is_none(), "nothing written");
+        p4.claims = vec![c("i-9")];
+        assert!(s.put_plan(&p4).unwrap().is_empty());
+        assert!(s
+            .claims()
+            .unwrap()
+            .iter()
+            .any(|x| x.claim.resource == "i-9" && x.plan == "p4"));
+        s.release_claims("p4").unwrap();
         s.release_claims("p1").unwrap();
         assert!(s.claim("p2", &[c("i-3"), c("i-2")]).unwrap().is_empty());
         let many: Vec<Claim> = (0..2500).map(|i| c(&format!("vm-{i}"))).collect();

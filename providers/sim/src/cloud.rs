@@ -1,11 +1,12 @@
 //! `SimCloud`: an in-memory cloud implementing `Provider`. Scans return its state per
 //! account × region; mutations change it after a configurable latency and may fail at a
-//! configurable rate (deterministic for a given seed). With a state file the cloud outlives
-//! the process: every change is written to it atomically before the call returns, so a
-//! killed drydock and a fresh one see the same cloud.
+//! configurable rate (deterministic for a given seed). With a state store the cloud
+//! outlives the process and is shared by every process: each call catches up with the
+//! stored state first and writes its change (compare-and-swap) before it returns, so a
+//! killed drydock, a fresh one and one running beside it all see the same cloud.
 
 use crate::ops::apply_to;
-use crate::state::Persisted;
+use crate::state::{Persisted, StateStore};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use drydock_api::{
@@ -15,7 +16,6 @@ use drydock_api::{
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -49,6 +49,8 @@ pub(crate) struct State {
     pub(crate) tokens: BTreeMap<String, String>,
     /// Clock used for new resources.
     pub(crate) now: DateTime<Utc>,
+    /// The stored revision this state is at (0: none stored).
+    pub(crate) rev: i64,
 }
 
 /// A simulated cloud holding one provider's inventory.
@@ -59,7 +61,7 @@ pub struct SimCloud {
     /// Shared with the uploads in flight, which register their image when they complete.
     pub(crate) state: Arc<Mutex<State>>,
     /// Where the cloud's state lives between processes, if anywhere.
-    pub(crate) state_file: Option<PathBuf>,
+    pub(crate) backing: Option<Arc<dyn StateStore>>,
 }
 
 impl SimCloud {
@@ -85,21 +87,27 @@ impl SimCloud {
                 rng,
                 tokens: BTreeMap::new(),
                 now,
+                rev: 0,
             })),
-            state_file: None,
+            backing: None,
         }
     }
 
-    /// Keeps the cloud's state in `path`: loads it if the file exists (the inventory given
-    /// to `new` is then only the starting point of a fresh file), and writes every change
-    /// to it atomically.
-    pub fn with_state_file(mut self, path: PathBuf) -> Result<SimCloud, crate::state::StateError> {
-        if let Some(saved) = Persisted::load(&path)? {
+    /// Keeps the cloud's state in `store`: loads it if stored (the inventory given to
+    /// `new` is then only the starting point), and writes every change there.
+    pub fn with_state_store(
+        mut self,
+        store: Arc<dyn StateStore>,
+    ) -> Result<SimCloud, crate::state::StateError> {
+        {
             let mut st = self.lock();
-            st.inventory = saved.inventory;
-            st.tokens = saved.tokens;
+            if let Some((rev, saved)) = Persisted::load_newer(store.as_ref(), 0)? {
+                st.inventory = saved.inventory;
+                st.tokens = saved.tokens;
+                st.rev = rev;
+            }
         }
-        self.state_file = Some(path);
+        self.backing = Some(store);
         Ok(self)
     }
 
@@ -134,31 +142,85 @@ impl SimCloud {
         }
     }
 
-    fn save(&self, st: &State) -> Result<(), ProviderError> {
-        save(self.state_file.as_deref(), st)
+    /// The state, caught up with what other processes stored.
+    pub(crate) fn current(&self) -> Result<std::sync::MutexGuard<'_, State>, ProviderError> {
+        let mut st = self.lock();
+        refresh(self.backing.as_deref(), &mut st)?;
+        Ok(st)
     }
+
+    /// Applies `change` to the current state and stores it; when another process stored
+    /// first, catches up and applies it again (a few times), so no change is lost.
+    pub(crate) fn change<T>(
+        &self,
+        mut change: impl FnMut(&mut State) -> Result<T, ProviderError>,
+    ) -> Result<T, ProviderError> {
+        change_state(&self.state, self.backing.as_deref(), &mut change)
+    }
+}
+
+fn state_error(e: crate::state::StateError) -> ProviderError {
+    ProviderError::new(
+        ProviderErrorKind::Other,
+        "simulated cloud state",
+        "demo",
+        e.to_string(),
+        "check the store is reachable, or `drydock demo reset`",
+    )
+}
+
+/// Catches `st` up with the stored state.
+pub(crate) fn refresh(
+    backing: Option<&dyn StateStore>,
+    st: &mut State,
+) -> Result<(), ProviderError> {
+    let Some(store) = backing else { return Ok(()) };
+    if let Some((rev, saved)) = Persisted::load_newer(store, st.rev).map_err(state_error)? {
+        st.inventory = saved.inventory;
+        st.tokens = saved.tokens;
+        st.rev = rev;
+    }
+    Ok(())
+}
+
+/// See [`SimCloud::change`]; also used by uploads, which hold the state but not the cloud.
+pub(crate) fn change_state<T>(
+    state: &Mutex<State>,
+    backing: Option<&dyn StateStore>,
+    change: &mut dyn FnMut(&mut State) -> Result<T, ProviderError>,
+) -> Result<T, ProviderError> {
+    let mut st = lock(state);
+    for _ in 0..20 {
+        refresh(backing, &mut st)?;
+        let Some(store) = backing else {
+            return change(&mut st);
+        };
+        let before = (st.inventory.clone(), st.tokens.clone());
+        let out = change(&mut st)?;
+        match Persisted::save(store, st.rev, &st.inventory, &st.tokens).map_err(state_error)? {
+            Some(rev) => {
+                st.rev = rev;
+                return Ok(out);
+            }
+            None => {
+                // Another process stored first: undo, catch up, redo.
+                (st.inventory, st.tokens) = before;
+            }
+        }
+    }
+    Err(ProviderError::new(
+        ProviderErrorKind::Transient,
+        "simulated cloud state",
+        "demo",
+        "other processes kept changing the simulated cloud",
+        "retry",
+    ))
 }
 
 /// The state behind `state`; a panic while holding the lock leaves plain data behind, which
 /// is still served.
 pub(crate) fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
     state.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// Writes `st` to the state file, if the cloud has one.
-pub(crate) fn save(path: Option<&std::path::Path>, st: &State) -> Result<(), ProviderError> {
-    let Some(path) = path else {
-        return Ok(());
-    };
-    Persisted::save(path, &st.inventory, &st.tokens).map_err(|e| {
-        ProviderError::new(
-            ProviderErrorKind::Other,
-            "save simulated cloud",
-            path.display().to_string(),
-            e.to_string(),
-            "check that the state directory is writable",
-        )
-    })
 }
 
 pub(crate) fn not_found(call: &str, id: &str) -> ProviderError {
@@ -203,7 +265,7 @@ impl Provider for SimCloud {
                 total,
             });
         }
-        let mut inv = self.lock().inventory.clone();
+        let mut inv = self.current()?.inventory.clone();
         inv.vms.retain(|v| v.state != VmState::Terminated);
         Ok(inv)
     }
@@ -214,23 +276,25 @@ impl Provider for SimCloud {
         dry_run: bool,
     ) -> Result<OperationOutcome, ProviderError> {
         self.pause().await;
-        let mut st = self.lock();
         // (fault before the change, fault after it: the answer is lost)
-        let (before, after) = if self.settings.fault_rate > 0.0
-            && st.rng.gen_bool(self.settings.fault_rate.min(1.0))
-        {
-            let lost_answer = st.rng.gen_bool(0.5);
-            (!lost_answer, lost_answer)
-        } else {
-            (false, false)
+        let (before, after) = {
+            let mut st = self.lock();
+            if self.settings.fault_rate > 0.0 && st.rng.gen_bool(self.settings.fault_rate.min(1.0))
+            {
+                let lost_answer = st.rng.gen_bool(0.5);
+                (!lost_answer, lost_answer)
+            } else {
+                (false, false)
+            }
         };
         if before {
             return Err(throttled(op));
         }
-        let outcome = apply_to(&mut st, op, dry_run)?;
-        if !dry_run {
-            self.save(&st)?;
-        }
+        let outcome = if dry_run {
+            apply_to(&mut *self.current()?, op, true)?
+        } else {
+            self.change(|st| apply_to(st, op, false))?
+        };
         if after {
             return Err(throttled(op));
         }
@@ -243,7 +307,7 @@ impl Provider for SimCloud {
 
     async fn vm_health(&self, vm: &str) -> Result<VmHealth, ProviderError> {
         self.pause().await;
-        let st = self.lock();
+        let st = self.current()?;
         let inv = &st.inventory;
         let Some(v) = inv.vms.iter().find(|v| v.id == vm) else {
             return Ok(VmHealth::Gone);

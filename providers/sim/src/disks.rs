@@ -17,7 +17,7 @@ impl SimCloud {
     /// The image `image` names in `place`: an AMI id; on Azure a full id,
     /// `gallery/definition[/version]` (without a version the newest available) or a name.
     fn find_image(&self, place: &str, image: &str) -> Result<Image, ProviderError> {
-        let st = self.lock();
+        let st = self.current()?;
         let here = st
             .inventory
             .images
@@ -82,7 +82,7 @@ impl SimCloud {
     /// The id the uploaded image will have, and whether one with it exists.
     fn new_image_id(&self, req: &UploadRequest, account: &str) -> Result<String, ProviderError> {
         let what = format!("{}/{}/{}", self.name(), req.place, req.name);
-        let st = self.lock();
+        let st = self.current()?;
         let taken = |f: &dyn Fn(&Image) -> bool| {
             st.inventory
                 .images
@@ -269,7 +269,7 @@ impl ImageTransfer for SimCloud {
         };
         Ok(Box::new(SimUpload {
             state: self.state.clone(),
-            state_file: self.state_file.clone(),
+            backing: self.backing.clone(),
             cloud: self.cloud(),
             account,
             req: req.clone(),

@@ -14,7 +14,7 @@ mod synthetic;
 pub use cloud::{SimCloud, SimSettings};
 pub use generate::{generate, GenerateSpec};
 pub use spec::FleetSpec;
-pub use state::StateError;
+pub use state::{StateError, StateStore};
 
 use chrono::{DateTime, Utc};
 use drydock_api::Cloud;

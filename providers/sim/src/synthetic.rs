@@ -3,12 +3,11 @@
 //! unallocated), read within its layout, and an upload that counts its blocks and
 //! registers the image in the cloud's state when it completes.
 
-use crate::cloud::{lock, not_found, save, State};
+use crate::cloud::{change_state, not_found, State};
 use async_trait::async_trait;
 use drydock_api::transfer::{CloudDisk, CloudUpload, DiskLayout, SourceImage, UploadRequest};
 use drydock_api::{Cloud, Image, ImageState, ProviderError, ProviderErrorKind, Tags};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -111,7 +110,7 @@ impl CloudDisk for SimDisk {
 /// A disk being uploaded: blocks are counted, not kept; completing registers the image.
 pub(crate) struct SimUpload {
     pub(crate) state: Arc<Mutex<State>>,
-    pub(crate) state_file: Option<PathBuf>,
+    pub(crate) backing: Option<std::sync::Arc<dyn crate::state::StateStore>>,
     pub(crate) cloud: Cloud,
     pub(crate) account: String,
     pub(crate) req: UploadRequest,
@@ -178,29 +177,31 @@ impl CloudUpload for SimUpload {
         if self.aborted.load(Ordering::Relaxed) > 0 {
             return Err(not_found("complete upload", &self.resource));
         }
-        let mut st = lock(&self.state);
         let mut all: Tags = self.req.tags.clone();
         all.extend(tags.iter().map(|(k, v)| (k.clone(), v.clone())));
-        let image = Image {
-            id: self.image_id.clone(),
-            name: self.req.name.clone(),
-            cloud: self.cloud,
-            account: self.account.clone(),
-            region: self.req.place.clone(),
-            created: st.now,
-            state: ImageState::Available,
-            deprecation_time: None,
-            end_of_life: None,
-            newer_base: None,
-            owner: self.account.clone(),
-            vendor: false,
-            tags: all,
-        };
-        st.inventory.images.retain(|i| i.id != image.id);
-        st.inventory.images.push(image);
-        st.tokens
-            .insert(self.req.token.clone(), self.image_id.clone());
-        save(self.state_file.as_deref(), &st)?;
+        let backing = self.backing.clone();
+        change_state(&self.state, backing.as_deref(), &mut |st| {
+            let image = Image {
+                id: self.image_id.clone(),
+                name: self.req.name.clone(),
+                cloud: self.cloud,
+                account: self.account.clone(),
+                region: self.req.place.clone(),
+                created: st.now,
+                state: ImageState::Available,
+                deprecation_time: None,
+                end_of_life: None,
+                newer_base: None,
+                owner: self.account.clone(),
+                vendor: false,
+                tags: all.clone(),
+            };
+            st.inventory.images.retain(|i| i.id != image.id);
+            st.inventory.images.push(image);
+            st.tokens
+                .insert(self.req.token.clone(), self.image_id.clone());
+            Ok(())
+        })?;
         Ok(self.image_id.clone())
     }
 

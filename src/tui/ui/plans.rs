@@ -122,6 +122,33 @@ pub fn plans(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
             .into_iter()
             .map(|l| Line::styled(l, style)),
     );
+    // Who runs it (any operator of the team), and whether it can run here at all.
+    let who = match &p.row.holder {
+        Some(l) if l.expires > chrono::Utc::now() => format!(
+            "run by {} ({}), last heartbeat {} ago",
+            l.operator,
+            l.holder,
+            crate::plan::journal::ago(chrono::Utc::now() - l.beat)
+        ),
+        Some(l) => format!(
+            "runner {} stopped beating {} ago: T takes over",
+            l.operator,
+            crate::plan::journal::ago(chrono::Utc::now() - l.beat)
+        ),
+        None => format!("made by {}; not running", p.row.operator),
+    };
+    lines.extend(
+        wrap_line(&who, width)
+            .into_iter()
+            .map(|l| Line::styled(l, theme.dim())),
+    );
+    if let Some(why) = crate::tui::plans::unconfigured(&p.plan, &app.gate) {
+        lines.extend(
+            wrap_line(&why, width)
+                .into_iter()
+                .map(|l| Line::styled(l, theme.warn())),
+        );
+    }
     let blast = crate::plan::show::blast_radius(&p.plan);
     lines.extend(
         wrap_line(&blast, width)
@@ -134,14 +161,7 @@ pub fn plans(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
     for (w, prog) in p.waves.iter().enumerate() {
         let ratio = prog.ratio().clamp(0.0, 1.0);
         let filled = ((ratio * bar_w as f64).round() as usize).min(bar_w);
-        let label = format!(
-            " wave {} of {waves} · {}/{} replaced · {} in flight · {} failed",
-            w + 1,
-            prog.done + prog.healthy,
-            prog.total,
-            prog.in_flight,
-            prog.failed
-        );
+        let label = format!(" wave {} of {waves} · {}", w + 1, prog.summary());
         let style = if prog.failed > 0 {
             theme.danger()
         } else {
@@ -234,7 +254,7 @@ pub fn plans(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
         );
         lines.push(Line::styled(ellipsize(text.trim_end(), width), style));
     }
-    let keys = if app.readonly {
+    let keys = if app.readonly || crate::tui::plans::unconfigured(&p.plan, &app.gate).is_some() {
         "read-only"
     } else {
         "a approve · p pause · X abort · R rollback · n new plan"
