@@ -116,6 +116,8 @@ pub(crate) struct Ctx {
     data: Option<DataDir>,
     /// Who is acting (journal events, approvals, the audit log).
     operator: String,
+    /// `--now` was given: plans run on that clock (grace periods, undo windows).
+    fixed_now: bool,
     /// The store, opened for the commands that use it (`Err`: why it could not be).
     store: Option<std::result::Result<std::sync::Arc<dyn drydock_store::Store>, String>>,
 }
@@ -215,6 +217,7 @@ fn run(cli: Cli) -> Result<Exit> {
         None => {}
     }
     let ctx = Ctx {
+        fixed_now: cli.now.is_some(),
         operator,
         store,
         config,

@@ -75,26 +75,21 @@ fn new(ctx: &Ctx, args: &PlanNewArgs) -> Result<Exit> {
     let inv = load_inventory(ctx, &args.source, false)?;
     let assessment = drift::evaluate(&inv, &ctx.config.policy, ctx.now);
     let plan = plan::build(&inv, &assessment, &req, chrono::Utc::now()).map_err(|e| anyhow!(e))?;
-    let path = match &args.output {
-        Some(p) => p.clone(),
-        None => data_dir(ctx)?.plans().join(format!("{}.toml", plan.id)),
+    // Registered with its claims first (under a fresh id): a plan that overlaps another
+    // leaves no file behind.
+    let plans_dir = data_dir(ctx)?.plans();
+    let output = args.output.clone();
+    let path_of = |id: &str| -> std::path::PathBuf {
+        let p = output
+            .clone()
+            .unwrap_or_else(|| plans_dir.join(format!("{id}.toml")));
+        absolute(&p)
     };
-    // Registered with its claims first: a plan that overlaps another leaves no file.
-    let abs = match path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        Some(dir) => std::fs::create_dir_all(dir)
-            .ok()
-            .and_then(|_| dir.canonicalize().ok())
-            .map_or(path.clone(), |d| {
-                d.join(path.file_name().unwrap_or_default())
-            }),
-        None => std::env::current_dir().map_or(path.clone(), |d| d.join(&path)),
-    };
-    j.register(&plan, &abs).map_err(|e| anyhow!(e))?;
+    let (plan, path) = j.register_new(&plan, &path_of).map_err(|e| anyhow!(e))?;
     if let Err(e) = plan.write(&path) {
         let _ = j.halt(&plan.id, true);
         return Err(anyhow!(e));
     }
-    let path = abs;
     out!("{}", show::render(&plan, None, &[]));
     eprintln!(
         "\nwrote {}\nreview or edit it, then `drydock plan run {}` (a dry run) and `drydock plan run {} --execute`",
@@ -147,6 +142,20 @@ fn pick(j: &Journal, which: Option<&str>) -> Result<String> {
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
+    }
+}
+
+/// `p` made absolute (its directory created), so the journal names the file wherever the
+/// next command runs.
+fn absolute(p: &Path) -> std::path::PathBuf {
+    match p.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) => std::fs::create_dir_all(dir)
+            .ok()
+            .and_then(|_| dir.canonicalize().ok())
+            .map_or(p.to_path_buf(), |d| {
+                d.join(p.file_name().unwrap_or_default())
+            }),
+        None => std::env::current_dir().map_or(p.to_path_buf(), |d| d.join(p)),
     }
 }
 
@@ -296,7 +305,13 @@ fn executor(
         events,
         poll: Duration::from_millis(500),
         retry_base: Duration::from_millis(100),
-        clock: Arc::new(chrono::Utc::now),
+        // `--now` drives the plan's clock: grace periods and undo windows count from it.
+        clock: if ctx.fixed_now {
+            let now = ctx.now;
+            Arc::new(move || now)
+        } else {
+            Arc::new(chrono::Utc::now)
+        },
         data: ctx.data.clone(),
         take_over: args.take_over,
     };

@@ -197,6 +197,35 @@ impl Journal {
 
     /// Records a new plan (or, while it has never run, replaces an edited one) and its steps.
     pub fn register(&self, plan: &super::Plan, path: &Path) -> R<()> {
+        self.put(plan, path, true)
+    }
+
+    /// Records a plan made just now under a fresh id: `-2`, `-3`… is appended while its
+    /// id is taken (two plans made in the same second), and `path_of` names its file.
+    /// Returns the plan as recorded.
+    pub fn register_new(
+        &self,
+        plan: &super::Plan,
+        path_of: &dyn Fn(&str) -> std::path::PathBuf,
+    ) -> R<(super::Plan, std::path::PathBuf)> {
+        let base = plan.id.clone();
+        let mut plan = plan.clone();
+        for n in 2..1000 {
+            let path = path_of(&plan.id);
+            match self.put(&plan, &path, false) {
+                Err(PlanError::Store(drydock_store::StoreError::Exists(_))) => {
+                    plan.id = format!("{base}-{n}");
+                }
+                Err(e) => return Err(e),
+                Ok(()) => return Ok((plan, path)),
+            }
+        }
+        Err(PlanError::State(format!(
+            "no free plan id after {base}-999"
+        )))
+    }
+
+    fn put(&self, plan: &super::Plan, path: &Path, replace: bool) -> R<()> {
         let body = serde_json::to_string(plan).map_err(|e| PlanError::Journal(e.to_string()))?;
         let mut steps: Vec<(String, Option<i64>)> = Vec::new();
         if plan.rebuild.is_some() {
@@ -242,6 +271,7 @@ impl Journal {
                 operator: self.operator.clone(),
                 steps,
                 claims,
+                replace,
                 at: self.now(),
             })
             .map_err(|e| match e {

@@ -213,6 +213,16 @@ pub fn build(
         }
         affected.push(pv);
     }
+    let claimed = skipped
+        .iter()
+        .filter(|s| s.reason.starts_with("claimed by plan"))
+        .count();
+    if affected.is_empty() && rebuild.is_none() && claimed > 0 {
+        return Err(PlanError::Build(format!(
+            "every VM of `{family}` left to move is claimed by another unfinished plan ({}): nothing to plan",
+            crate::words::count(claimed as u64, "VM")
+        )));
+    }
     if affected.is_empty() && rebuild.is_none() {
         return Err(PlanError::Build(format!(
             "every running VM of `{family}` is already on {version}: nothing to plan"

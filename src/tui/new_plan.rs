@@ -198,10 +198,12 @@ pub fn save(
 ) -> Result<String, String> {
     let dir = dir.ok_or("no data directory for plans")?;
     let journal = journal?;
-    let path = dir.join(format!("{}.toml", plan.id));
-    // Registered (with its claims) before the file is written: a refused plan leaves
-    // no file behind.
-    journal.register(plan, &path).map_err(|e| e.to_string())?;
+    // Registered (with its claims, under a fresh id) before the file is written: a
+    // refused plan leaves no file behind.
+    let (plan, path) = journal
+        .register_new(plan, &|id: &str| dir.join(format!("{id}.toml")))
+        .map_err(|e| e.to_string())?;
+    let plan = &plan;
     if let Err(e) = plan.write(&path) {
         let _ = journal.halt(&plan.id, true);
         return Err(e.to_string());

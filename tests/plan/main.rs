@@ -4,3 +4,4 @@
 mod common;
 mod env;
 mod runs;
+mod team;

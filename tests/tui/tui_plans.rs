@@ -415,3 +415,131 @@ fn every_wave_and_the_whole_target_show_at_80_by_20() {
     }
     assert!(seen, "wave 4 of 4 is reachable");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_approval_resumes_a_plan_paused_at_its_gate_and_the_dialog_lists_what_it_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_path_buf();
+    let (journal, providers, id) = std::thread::spawn(move || setup(&path)).join().unwrap();
+    let job = || PlanJob {
+        data: Some(drydock::config::paths::DataDir::at(dir.path())),
+        journal: Ok(Arc::clone(&journal)),
+        providers: providers.clone(),
+        gate: demo_gate(),
+        clock: Arc::new(common::now),
+    };
+    let typed = || Confirmation::Typed("demo-aws".into());
+    // The canary wave runs; the plan waits for the approval of wave 2.
+    let msg = job().run(&id, PlanAction::Approve, typed()).await.unwrap();
+    assert!(msg.contains("awaiting_approval"), "{msg}");
+    // Paused there (p), then one approval (a): wave 2 runs, no second approval needed.
+    let msg = job().run(&id, PlanAction::Pause, typed()).await.unwrap();
+    assert!(msg.contains("paused"), "{msg}");
+    assert_eq!(journal.status(&id).unwrap().status, PlanStatus::Paused);
+    // The dialog for `a` on the paused plan lists the next wave's launches and the old
+    // VM of wave 1 it terminates.
+    let mut app = app(false);
+    key(&mut app, "5");
+    app.update(Action::PlansLoaded(
+        load(&journal, false).map_err(|e| e.to_string()),
+    ));
+    key(&mut app, "a");
+    let Mode::Confirm(c) = &app.mode else {
+        panic!("a opens the approval dialog: {:?}", app.mode)
+    };
+    let text = c.lines.join("\n");
+    assert!(text.contains("wave 2 of"), "{text}");
+    assert!(text.contains("launch 3 replacements"), "{text}");
+    assert!(text.contains("terminate 1 old VM of wave 1"), "{text}");
+    let launched = |j: &Journal| {
+        j.steps(&id)
+            .unwrap()
+            .iter()
+            .filter(|s| s.result.is_some())
+            .count()
+    };
+    assert_eq!(launched(&journal), 1);
+    let msg = job().run(&id, PlanAction::Approve, typed()).await.unwrap();
+    assert_eq!(launched(&journal), 4, "{msg}");
+    assert_ne!(
+        journal.status(&id).unwrap().approved,
+        0,
+        "the one approval was recorded"
+    );
+}
+
+#[test]
+fn the_gate_counts_scale_set_instances_upgraded_in_place_apart() {
+    use drydock::plan::{gates, StepRow, StepState};
+    let dir = tempfile::tempdir().unwrap();
+    let (journal, _, id) = setup(dir.path());
+    let plan = journal.plan(&id).unwrap();
+    assert!(plan.waves.len() >= 2);
+    let mut steps = journal.steps(&id).unwrap();
+    // Wave 1 replaced: one VM by a new VM, one... (the canary is alone: make it in place).
+    let canary = plan.waves[0].vms[0].id.clone();
+    for s in steps.iter_mut() {
+        if s.key == format!("vm:{canary}") {
+            s.state = StepState::Healthy;
+            s.result = Some(canary.clone());
+        }
+    }
+    let approved = 0;
+    assert_eq!(gates::standing_at(&plan, approved, &steps), Some(1));
+    let text = gates::describe(&plan, &steps, 1).join("\n");
+    assert!(text.contains("terminate no old VM of wave 1"), "{text}");
+    assert!(
+        text.contains("1 scale-set instance of wave 1 upgraded in place"),
+        "{text}"
+    );
+    // With a real replacement it is a termination.
+    for s in steps.iter_mut() {
+        if s.key == format!("vm:{canary}") {
+            s.result = Some("i-new".into());
+        }
+    }
+    let text = gates::describe(&plan, &steps, 1).join("\n");
+    assert!(
+        text.contains(&format!("terminate 1 old VM of wave 1: {canary}")),
+        "{text}"
+    );
+    let _: Vec<StepRow> = steps;
+}
+
+#[test]
+fn a_plan_for_contexts_this_config_lacks_is_shown_read_only_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let (journal, _, id) = setup(dir.path());
+    let mut plan = journal.plan(&id).unwrap();
+    let other_id = format!("{id}-elsewhere");
+    plan.id = other_id.clone();
+    for w in plan.waves.iter_mut() {
+        for vm in w.vms.iter_mut() {
+            vm.provider = "elsewhere-aws".into();
+            vm.id = format!("{}-x", vm.id);
+        }
+    }
+    plan.repoint.clear();
+    plan.retire.clear();
+    journal.register(&plan, &dir.path().join("x.toml")).unwrap();
+    let mut app = app(false);
+    key(&mut app, "5");
+    app.update(Action::PlansLoaded(
+        load(&journal, false).map_err(|e| e.to_string()),
+    ));
+    let at = app
+        .plans
+        .plans
+        .iter()
+        .position(|p| p.row.id == other_id)
+        .unwrap();
+    app.plans.list.selected = at;
+    let effects = key(&mut app, "a");
+    assert!(effects.is_empty());
+    assert!(matches!(app.mode, Mode::Normal), "no dialog");
+    let status = app.status.clone().unwrap_or_default();
+    assert!(
+        status.contains("needs context `elsewhere-aws`, which is not configured here"),
+        "{status}"
+    );
+}

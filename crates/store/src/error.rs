@@ -24,6 +24,9 @@ pub enum StoreError {
     },
     #[error("{0}")]
     Refused(String),
+    /// A record of that id already exists (and was not to be replaced).
+    #[error("{0}")]
+    Exists(String),
     #[error("store location: {0}")]
     Location(String),
 }

@@ -289,6 +289,9 @@ impl<B: Backend> Store for SqlStore<B> {
             let rows = c.rows("SELECT status FROM plans WHERE id = $1", &[(&p.id).into()])?;
             if let Some(r) = rows.first() {
                 let status = Cols(r).text(0);
+                if !p.replace {
+                    return Ok(Err(format!("exists ({status})")));
+                }
                 if status != "new" {
                     return Ok(Err(status));
                 }
@@ -340,6 +343,9 @@ impl<B: Backend> Store for SqlStore<B> {
             Ok(Ok(Vec::new()))
         })?;
         refused.map_err(|status| {
+            if status.starts_with("exists") {
+                return StoreError::Exists(format!("a plan {id} already exists, {status}"));
+            }
             StoreError::Refused(format!(
                 "plan {id} has already started ({status}); its file can no longer change (abort it and make a new plan)"
             ))

@@ -19,6 +19,9 @@ pub struct NewPlan {
     pub steps: Vec<(String, Option<i64>)>,
     /// Every resource the plan will touch, claimed with the plan (all or nothing).
     pub claims: Vec<Claim>,
+    /// Replace a plan of the same id that has not started (an edited plan file);
+    /// otherwise an existing id is refused ([`crate::StoreError::Exists`]).
+    pub replace: bool,
     pub at: DateTime<Utc>,
 }
 

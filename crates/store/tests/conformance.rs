@@ -41,6 +41,7 @@ fn plan(id: &str, steps: usize) -> NewPlan {
             .chain([("rebuild".to_string(), None)])
             .collect(),
         claims: Vec::new(),
+        replace: true,
         at: t(0),
     }
 }
@@ -71,6 +72,12 @@ fn plans_steps_and_events_round_trip() {
         assert!(steps
             .iter()
             .all(|x| x.state == "pending" && x.attempts == 0));
+        // Only a replacement may reuse an id.
+        let again = NewPlan {
+            replace: false,
+            ..plan("p1", 3)
+        };
+        assert!(matches!(s.put_plan(&again), Err(StoreError::Exists(_))));
         // A new plan may be replaced; its steps follow.
         s.put_plan(&plan("p1", 3)).unwrap();
         assert_eq!(s.steps("p1").unwrap().len(), 4);
