@@ -2,7 +2,9 @@
 //! with when, who, where, what, on what, whether it was a dry run, the confirmation given,
 //! the outcome and the error — kept in the store for the team. Nothing secret is recorded:
 //! operations are described by their verb and target, confirmations by what was typed
-//! (a context name).
+//! (a context name). A change is recorded as `started` before its call reaches the cloud
+//! and given its outcome after, so a process killed in between leaves its intent behind;
+//! a resumed plan that finds such a change in the cloud records it as `adopted`.
 
 use crate::gate::Confirmation;
 use chrono::Utc;
@@ -60,9 +62,9 @@ impl AuditLog {
         &self.operator
     }
 
-    /// Records `e`. A store that cannot take it is logged, not fatal: the change it
-    /// describes has already been decided.
-    pub fn record(&self, e: Entry<'_>) {
+    /// Records `e` and returns its number (`None`: the store did not take it — logged,
+    /// not fatal: the change it describes has already been decided).
+    pub fn record(&self, e: Entry<'_>) -> Option<i64> {
         let rec = AuditRecord {
             seq: 0,
             at: Utc::now(),
@@ -76,12 +78,23 @@ impl AuditLog {
             error: e.error,
             plan: e.plan.map(String::from),
         };
-        if let Err(err) = self.store.append_audit(&rec) {
-            tracing::error!(
-                "audit record lost ({} {}): {err}",
-                rec.operation,
-                rec.target
-            );
+        match self.store.append_audit(&rec) {
+            Ok(seq) => Some(seq),
+            Err(err) => {
+                tracing::error!(
+                    "audit record lost ({} {}): {err}",
+                    rec.operation,
+                    rec.target
+                );
+                None
+            }
+        }
+    }
+
+    /// Sets the outcome of intent `seq` once its call returned.
+    pub fn finish(&self, seq: i64, outcome: &str, error: Option<String>) {
+        if let Err(err) = self.store.finish_audit(seq, outcome, error.as_deref()) {
+            tracing::error!("audit outcome lost (record {seq}: {outcome}): {err}");
         }
     }
 }

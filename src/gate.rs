@@ -168,6 +168,19 @@ impl Gate {
         self.audit.as_ref().map(|a| a.operator())
     }
 
+    /// Records a fact about a change that did not pass through a call here (a launch a
+    /// resumed plan found in the cloud: `adopted`).
+    pub fn record(&self, context: &str, operation: &str, target: &str, outcome: &'static str) {
+        self.audit(
+            context,
+            operation.into(),
+            target.into(),
+            &Confirmation::None,
+            outcome,
+            None,
+        );
+    }
+
     fn audit(
         &self,
         context: &str,
@@ -176,8 +189,9 @@ impl Gate {
         confirmation: &Confirmation,
         outcome: &'static str,
         error: Option<String>,
-    ) {
-        if let Some(a) = &self.audit {
+    ) -> Option<i64> {
+        let a = self.audit.as_ref()?;
+        {
             a.record(crate::audit::Entry {
                 context,
                 operation,
@@ -187,7 +201,7 @@ impl Gate {
                 outcome,
                 error,
                 plan: self.plan.as_deref(),
-            });
+            })
         }
     }
 

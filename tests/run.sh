@@ -119,8 +119,6 @@ if [ -z "${DRYDOCK_TEST_PG_URL:-}" ]; then
   stop_pg() { "${as_pg[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$PG_DIR"; }
   trap stop_pg EXIT
   export DRYDOCK_TEST_PG_URL="postgres://drydock@127.0.0.1:$PG_PORT/postgres"
-  # The tests that restart the server mid-plan need these.
-  export DRYDOCK_TEST_PG_CTL="${as_pg[*]:+${as_pg[*]} }$PG_BIN/pg_ctl -D $PG_DIR/data"
   say "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$PG_PORT"
 fi
 

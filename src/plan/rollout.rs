@@ -86,6 +86,12 @@ impl Executor {
                 StepState::Started => {
                     if let Some(new) = found {
                         self.record(&k, StepState::Launched, None, Some(new), None)?;
+                        self.opts.gate.record(
+                            &vm.provider,
+                            "launch replacement",
+                            &vm.id,
+                            "adopted",
+                        );
                         adopted += 1;
                     }
                 }
@@ -103,6 +109,9 @@ impl Executor {
                 }
                 StepState::Terminating if !live.contains(&vm.id) => {
                     self.record(&k, StepState::Done, None, None, None)?;
+                    self.opts
+                        .gate
+                        .record(&vm.provider, "terminate", &vm.id, "adopted");
                     finished += 1;
                 }
                 _ => {}

@@ -68,9 +68,28 @@ state = "stopped"
 
 pub struct Env {
     pub home: tempfile::TempDir,
+    /// The shared store's URL, when not the embedded one.
+    pub store: Option<String>,
 }
 
 impl Env {
+    /// An environment whose store is the PostgreSQL at `url`, leases lasting `ttl`.
+    pub fn on_postgres(fleet: &str, demo: &str, url: &str, ttl: &str) -> Env {
+        let mut env = Env::new(
+            fleet,
+            &format!(
+                "{demo}
+
+[store]
+url = {url:?}
+lease_ttl = {ttl:?}
+"
+            ),
+        );
+        env.store = Some(url.to_string());
+        env
+    }
+
     pub fn new(fleet: &str, demo: &str) -> Env {
         let home = tempfile::tempdir().unwrap();
         let cfg = home.path().join("config/drydock");
@@ -85,7 +104,7 @@ impl Env {
             ),
         )
         .unwrap();
-        Env { home }
+        Env { home, store: None }
     }
 
     pub fn cmd(&self, args: &[&str]) -> (i32, String, String) {
@@ -129,11 +148,20 @@ impl Env {
 
     /// The simulated AWS cloud's saved state, if any change was saved.
     pub fn saved_cloud(&self) -> Option<Vec<u8>> {
-        let path: PathBuf = self.home.path().join("data/drydock/store.sqlite");
-        if !path.exists() {
-            return None;
-        }
-        let store = drydock_store::open(&drydock_store::Location::Sqlite(path)).unwrap();
+        let location = match &self.store {
+            Some(url) => drydock_store::Location::Postgres {
+                url: url.clone(),
+                ca_file: None,
+            },
+            None => {
+                let path: PathBuf = self.home.path().join("data/drydock/store.sqlite");
+                if !path.exists() {
+                    return None;
+                }
+                drydock_store::Location::Sqlite(path)
+            }
+        };
+        let store = drydock_store::open(&location).unwrap();
         store
             .document(drydock::contexts::DEMO_STATE, "demo-aws")
             .unwrap()

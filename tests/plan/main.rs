@@ -5,3 +5,4 @@ mod common;
 mod env;
 mod runs;
 mod team;
+mod team_pg;

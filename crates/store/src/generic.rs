@@ -233,10 +233,10 @@ fn insert_claims(c: &mut dyn Conn, plan: &str, claims: &[Claim]) -> Result<(), D
     )
 }
 
-fn insert_audit(c: &mut dyn Conn, a: &AuditRecord) -> Result<(), DbError> {
-    c.exec(
+fn insert_audit(c: &mut dyn Conn, a: &AuditRecord) -> Result<i64, DbError> {
+    c.rows(
         "INSERT INTO audit (at, operator, context, operation, target, dry_run, confirmation, outcome, error, plan)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING seq",
         &[
             a.at.into(),
             (&a.operator).into(),
@@ -250,7 +250,7 @@ fn insert_audit(c: &mut dyn Conn, a: &AuditRecord) -> Result<(), DbError> {
             a.plan.clone().into(),
         ],
     )
-    .map(|_| ())
+    .map(|rows| rows.first().map_or(0, |r| Cols(r).int(0)))
 }
 
 impl<B: Backend> SqlStore<B> {
@@ -606,9 +606,20 @@ impl<B: Backend> Store for SqlStore<B> {
         })
     }
 
-    fn append_audit(&self, a: &AuditRecord) -> Result<(), StoreError> {
+    fn append_audit(&self, a: &AuditRecord) -> Result<i64, StoreError> {
         let a = a.clone();
         self.run("append audit", move |c| insert_audit(c, &a))
+    }
+
+    fn finish_audit(&self, seq: i64, outcome: &str, error: Option<&str>) -> Result<(), StoreError> {
+        let args = vec![seq.into(), outcome.into(), error.into()];
+        self.run("finish audit", move |c| {
+            c.exec(
+                "UPDATE audit SET outcome = $2, error = $3 WHERE seq = $1",
+                &args,
+            )
+            .map(|_| ())
+        })
     }
 
     fn audit(&self, f: &AuditFilter) -> Result<Vec<AuditRecord>, StoreError> {

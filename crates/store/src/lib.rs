@@ -90,7 +90,10 @@ pub trait Store: Send + Sync {
     fn claims(&self) -> Result<Vec<ClaimConflict>, StoreError>;
 
     // --- audit ---
-    fn append_audit(&self, record: &AuditRecord) -> Result<(), StoreError>;
+    /// Appends a record; its sequence number.
+    fn append_audit(&self, record: &AuditRecord) -> Result<i64, StoreError>;
+    /// Sets the outcome (and error) of record `seq` (an intent recorded before its call).
+    fn finish_audit(&self, seq: i64, outcome: &str, error: Option<&str>) -> Result<(), StoreError>;
     fn audit(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>, StoreError>;
 
     // --- documents ---

@@ -340,6 +340,13 @@ fn audit_records_filter() {
         }
         let all = s.audit(&AuditFilter::default()).unwrap();
         assert_eq!(all.len(), 3);
+        // An intent recorded before its call gets its outcome after.
+        s.finish_audit(all[0].seq, "failed", Some("boom")).unwrap();
+        let all = s.audit(&AuditFilter::default()).unwrap();
+        assert_eq!(
+            (all[0].outcome.as_str(), all[0].error.as_deref()),
+            ("failed", Some("boom"))
+        );
         assert!(all[1].dry_run && !all[0].dry_run);
         assert_eq!(all[2].error.as_deref(), Some("throttled"));
         let f = |f: AuditFilter| s.audit(&f).unwrap().len();

@@ -45,22 +45,87 @@ pub fn database(tag: &str) -> Option<String> {
     Some(format!("{head}/{name}"))
 }
 
-/// Runs `pg_ctl ARGS` on the test cluster (`DRYDOCK_TEST_PG_CTL`); `false` when the tests
-/// were pointed at a server they do not own.
-pub fn ctl(args: &[&str]) -> bool {
-    let Ok(cmd) = std::env::var("DRYDOCK_TEST_PG_CTL") else {
-        return false;
-    };
-    let mut words = cmd.split_whitespace();
-    let Some(first) = words.next() else {
-        return false;
-    };
-    let status = std::process::Command::new(first)
-        .args(words)
-        .args(args)
-        .stdout(std::process::Stdio::null())
-        .status()
-        .expect("pg_ctl runs");
-    assert!(status.success(), "pg_ctl {args:?} failed");
-    true
+/// A PostgreSQL cluster of one test's own (for tests that restart the server): data and
+/// socket in a temp dir, loopback only, trust auth; as root it runs as `postgres`.
+pub struct Cluster {
+    dir: tempfile::TempDir,
+    bin: std::path::PathBuf,
+    pub url: String,
+}
+
+impl Cluster {
+    /// Starts one; `None` when no PostgreSQL server binaries are installed (outside CI).
+    pub fn start() -> Option<Cluster> {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()?
+            .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+            .filter(|b| b.join("initdb").exists())
+            .max()?;
+        let dir = tempfile::Builder::new()
+            .prefix("drydock-pg")
+            .tempdir()
+            .ok()?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .ok()?
+            .port();
+        let c = Cluster {
+            url: format!("postgres://drydock@127.0.0.1:{port}/postgres"),
+            dir,
+            bin,
+        };
+        if unsafe { libc::geteuid() } == 0 {
+            let _ = std::process::Command::new("chown")
+                .arg("postgres")
+                .arg(c.dir.path())
+                .status();
+        }
+        let data = c.dir.path().join("data");
+        assert!(c.run(
+            "initdb",
+            &["-D", data.to_str()?, "-A", "trust", "-U", "drydock"]
+        ));
+        let opts = format!(
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            c.dir.path().display()
+        );
+        assert!(c.ctl(&["start", "-w", "-o", &opts]));
+        Some(c)
+    }
+
+    fn run(&self, tool: &str, args: &[&str]) -> bool {
+        let exe = self.bin.join(tool);
+        let mut cmd = if unsafe { libc::geteuid() } == 0 {
+            let mut c = std::process::Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(exe);
+            c
+        } else {
+            std::process::Command::new(exe)
+        };
+        cmd.args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+
+    /// `pg_ctl -D DATA ARGS…` (`restart -m fast -w`, `stop`…).
+    pub fn ctl(&self, args: &[&str]) -> bool {
+        let data = self.dir.path().join("data");
+        let log = self.dir.path().join("server.log");
+        let mut all = vec![
+            "-D",
+            data.to_str().unwrap_or_default(),
+            "-l",
+            log.to_str().unwrap_or_default(),
+        ];
+        all.extend_from_slice(args);
+        self.run("pg_ctl", &all)
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        self.ctl(&["stop", "-m", "immediate"]);
+    }
 }
