@@ -1,12 +1,13 @@
-//! Recorded scans: one line of verdict counts per scan in `history.jsonl` under the data
-//! directory, for trend lines. Unreadable lines are skipped, never fatal.
+//! Recorded scans: one line of verdict counts per scan, for trend lines, kept in the store
+//! (one document of kind `history`, appended with compare-and-swap so two processes never
+//! drop each other's points; the newest 10,000 are kept). Unreadable lines are skipped,
+//! never fatal.
 
 use crate::drift::Verdict;
 use chrono::{DateTime, Utc};
+use drydock_store::{Store, StoreError};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::io::Write;
-use std::path::Path;
 
 /// VM counts per verdict at one scan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -31,37 +32,55 @@ impl HistoryPoint {
     }
 }
 
-/// Appends one point (one line; a crash can at worst leave a torn last line, which `load`
-/// skips).
-pub fn append(path: &Path, point: &HistoryPoint) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let mut line = serde_json::to_string(point).map_err(std::io::Error::other)?;
+/// The kind and key of the history document.
+pub const KIND: &str = "history";
+const KEY: &str = "scans";
+/// Points kept (a scan an hour for over a year).
+const KEEP: usize = 10_000;
+
+/// Appends one point.
+pub fn append(store: &dyn Store, point: &HistoryPoint) -> Result<(), StoreError> {
+    let mut line = serde_json::to_string(point).unwrap_or_default();
     line.push('\n');
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)?;
-    f.write_all(line.as_bytes())
+    for _ in 0..20 {
+        let (rev, mut body) = match store.document(KIND, KEY)? {
+            Some(d) => (d.rev, d.body),
+            None => (0, Vec::new()),
+        };
+        body.extend_from_slice(line.as_bytes());
+        let lines = body.iter().filter(|b| **b == b'\n').count();
+        if lines > KEEP {
+            let mut cut = 0;
+            for _ in 0..lines - KEEP {
+                cut += body[cut..]
+                    .iter()
+                    .position(|b| *b == b'\n')
+                    .map_or(0, |p| p + 1);
+            }
+            body.drain(..cut);
+        }
+        if store.put_document(KIND, KEY, &body, Some(rev))?.is_some() {
+            return Ok(());
+        }
+    }
+    Err(StoreError::Refused(
+        "history: other processes kept appending; the point was not recorded".into(),
+    ))
 }
 
-/// Reads every readable point, oldest first. A missing file is an empty history.
-pub fn load(path: &Path) -> Vec<HistoryPoint> {
-    let Ok(text) = std::fs::read_to_string(path) else {
+/// Reads every readable point, oldest first. No history is an empty one.
+pub fn load(store: &dyn Store) -> Vec<HistoryPoint> {
+    let Ok(Some(doc)) = store.document(KIND, KEY) else {
         return Vec::new();
     };
+    let text = String::from_utf8_lossy(&doc.body);
     let mut points: Vec<HistoryPoint> = text
         .lines()
         .enumerate()
         .filter_map(|(n, l)| match serde_json::from_str(l) {
             Ok(p) => Some(p),
             Err(e) => {
-                tracing::warn!(
-                    "{}:{}: skipping unreadable history line: {e}",
-                    path.display(),
-                    n + 1
-                );
+                tracing::warn!("history line {}: skipping an unreadable point: {e}", n + 1);
                 None
             }
         })
@@ -77,7 +96,9 @@ mod tests {
     #[test]
     fn round_trip_and_torn_lines() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("h/history.jsonl");
+        let store =
+            drydock_store::open(&drydock_store::Location::Sqlite(dir.path().join("s"))).unwrap();
+        let store = store.as_ref();
         let p = HistoryPoint {
             context: None,
             scanned_at: Utc::now(),
@@ -88,16 +109,14 @@ mod tests {
             ]
             .into(),
         };
-        append(&path, &p).unwrap();
-        std::fs::OpenOptions::new()
-            .append(true)
-            .open(&path)
-            .unwrap()
-            .write_all(b"{\"torn")
-            .unwrap();
-        let back = load(&path);
-        assert_eq!(back, vec![p.clone()]);
+        assert!(load(store).is_empty());
+        append(store, &p).unwrap();
+        let mut body = store.document(KIND, KEY).unwrap().unwrap().body;
+        body.extend_from_slice(b"{\"torn\n");
+        store.put_document(KIND, KEY, &body, None).unwrap();
+        append(store, &p).unwrap();
+        let back = load(store);
+        assert_eq!(back, vec![p.clone(), p.clone()]);
         assert_eq!(p.at_or_above(Verdict::Outdated), 3);
-        assert!(load(&dir.path().join("none")).is_empty());
     }
 }

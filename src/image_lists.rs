@@ -3,9 +3,8 @@
 //! warning, when the source cannot be read. No copy at all is an error naming the list.
 
 use crate::drift::image_list::{ImageList, ImageListParseError, Subscription};
-use crate::model::snapshot::write_atomic;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use drydock_store::Store;
+use std::path::Path;
 use std::time::Duration;
 use thiserror::Error;
 
@@ -46,11 +45,11 @@ pub enum ImageListError {
         #[source]
         fetch: Box<ImageListError>,
     },
-    #[error("image list {name}: {fetch}; cached copy {}: {parse}", path.display())]
+    #[error("image list {name}: {fetch}; cached copy {path}: {parse}")]
     BadCopy {
         name: String,
         fetch: Box<ImageListError>,
-        path: PathBuf,
+        path: String,
         parse: ImageListParseError,
     },
     #[error(transparent)]
@@ -115,42 +114,43 @@ pub fn read_source(source: &str) -> Result<String, FetchError> {
     )?)
 }
 
-fn cache_path(dir: &Path, name: &str) -> PathBuf {
-    dir.join(format!(
-        "{}.list",
-        crate::config::paths::safe_file_name(name)
-    ))
+/// The kind of the store's documents that hold the last good copy of each list.
+pub const KIND: &str = "image-list";
+
+/// Where a list's cached copy is, for messages.
+fn cache_name(store: &dyn Store, name: &str) -> String {
+    format!("{} ({KIND} {name})", store.describe())
 }
 
-fn write_cache(dir: &Path, name: &str, body: &str) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    write_atomic(&cache_path(dir, name), |w| w.write_all(body.as_bytes()))
+/// The cached copy of list `name`, if any.
+fn cached(store: &dyn Store, name: &str) -> Option<String> {
+    let doc = store.document(KIND, name).ok()??;
+    String::from_utf8(doc.body).ok()
 }
 
 /// Every subscription from its cached copy only, never the network: for commands that must
 /// work with every remote source down (`plan pause`, `info`, the dashboard at start-up).
 /// A list never fetched is left out with a warning.
-pub fn load_cached(subs: &[Subscription], cache: Option<&Path>) -> (Vec<ImageList>, Vec<String>) {
+pub fn load_cached(
+    subs: &[Subscription],
+    cache: Option<&dyn Store>,
+) -> (Vec<ImageList>, Vec<String>) {
     let mut lists = Vec::new();
     let mut warnings = Vec::new();
     for s in subs {
-        let path = cache.map(|d| cache_path(d, &s.name));
-        let body = path.as_ref().and_then(|p| {
-            drydock_convert::input::read_regular_text(p, "image list", MAX_LIST, "").ok()
-        });
-        match (path, body) {
-            (Some(path), Some(body)) => match ImageList::parse(&s.name, &s.source, &body) {
+        let found = cache.and_then(|c| cached(c, &s.name).map(|b| (cache_name(c, &s.name), b)));
+        match found {
+            Some((path, body)) => match ImageList::parse(&s.name, &s.source, &body) {
                 Ok(mut list) => {
-                    list.stale = Some(path.display().to_string());
+                    list.stale = Some(path);
                     lists.push(list);
                 }
                 Err(e) => warnings.push(format!(
-                    "image list {}: the cached copy {} is not a list ({e})",
-                    s.name,
-                    path.display()
+                    "image list {}: the cached copy {path} is not a list ({e})",
+                    s.name
                 )),
             },
-            _ => warnings.push(format!(
+            None => warnings.push(format!(
                 "image list {}: no cached copy yet (`drydock report` fetches it); its verdicts are left out",
                 s.name
             )),
@@ -162,7 +162,7 @@ pub fn load_cached(subs: &[Subscription], cache: Option<&Path>) -> (Vec<ImageLis
 /// Load every subscription; warnings say where a cached copy stood in for a source.
 pub fn load(
     subs: &[Subscription],
-    cache: Option<&Path>,
+    cache: Option<&dyn Store>,
 ) -> Result<(Vec<ImageList>, Vec<String>), ImageListError> {
     let mut lists = Vec::new();
     let mut warnings = Vec::new();
@@ -180,27 +180,25 @@ pub fn load(
             });
         match fresh {
             Ok((list, body)) => {
-                if let Some(dir) = cache {
-                    if let Err(e) = write_cache(dir, &s.name, &body) {
+                if let Some(store) = cache {
+                    if let Err(e) = store.put_document(KIND, &s.name, body.as_bytes(), None) {
                         warnings.push(format!("image list {}: cache not written: {e}", s.name));
                     }
                 }
                 lists.push(list);
             }
             Err(e) => {
-                let cached = cache
-                    .map(|d| cache_path(d, &s.name))
-                    .and_then(|p| std::fs::read_to_string(&p).ok().map(|b| (p, b)));
-                let Some((path, body)) = cached else {
+                let copy =
+                    cache.and_then(|c| cached(c, &s.name).map(|b| (cache_name(c, &s.name), b)));
+                let Some((path, body)) = copy else {
                     return Err(ImageListError::NoCopy {
                         name: s.name.clone(),
                         fetch: Box::new(e),
                     });
                 };
                 let warning = format!(
-                    "image list {}: {e}; using the copy cached at {}",
-                    s.name,
-                    path.display()
+                    "image list {}: {e}; using the copy cached in {path}",
+                    s.name
                 );
                 let mut list = match ImageList::parse(&s.name, &s.source, &body) {
                     Ok(l) => l,
@@ -213,7 +211,7 @@ pub fn load(
                         })
                     }
                 };
-                list.stale = Some(path.display().to_string());
+                list.stale = Some(path);
                 warnings.push(warning);
                 lists.push(list);
             }

@@ -47,8 +47,8 @@ pub fn run(ctx: &Ctx, cli: &Cli, logs: drydock::tui::logbuf::LogBuffer) -> Resul
     } else {
         tracing::info!("dashboard starting on {} context(s)", providers.len());
     }
-    let history = match &ctx.data {
-        Some(d) if !demo => drydock::history::load(&d.history()),
+    let history = match super::store::store(ctx) {
+        Ok(s) if !demo => drydock::history::load(s.as_ref()),
         _ => Vec::new(),
     };
     let mut app = App::new(
@@ -83,7 +83,7 @@ pub fn run(ctx: &Ctx, cli: &Cli, logs: drydock::tui::logbuf::LogBuffer) -> Resul
         data: ctx.data.clone(),
         journal: super::store::journal(ctx).map_err(|e| e.to_string()),
     };
-    app.sboms_dir = ctx.data.as_ref().map(|d| d.sboms());
+    app.sboms = super::store::store(ctx).ok();
     rt.block_on(runtime.run(app))?;
     Ok(Exit::Ok)
 }

@@ -148,12 +148,27 @@ fn run(cli: Cli) -> Result<Exit> {
         .is_none()
         .then(|| drydock::tui::logbuf::LogBuffer::new(5_000));
     let _log = init_logging(&config, logs.clone());
+    // The commands that plan, change or read what the team shares open the store; every
+    // change the gate lets through is recorded there (unreachable: changes are refused).
+    let store = matches!(
+        &cli.command,
+        None | Some(Command::Plan(_))
+            | Some(Command::Transfer(_))
+            | Some(Command::Store(_))
+            | Some(Command::Audit(_))
+            | Some(Command::Demo(_))
+            | Some(Command::Report(_))
+            | Some(Command::Scan(_))
+            | Some(Command::Info(_))
+    )
+    .then(|| store::open(&config, data.as_ref()));
     // Image lists feed the verdicts: fetched for the commands that judge images now
     // (report, plan new); read from their cached copies, never the network, by the ones
     // that must work with every source down (the dashboard at start-up, info, the plan
     // commands that run, pause, abort or list).
     if !config.policy.image_lists.is_empty() {
-        let cache = data.as_ref().map(DataDir::image_lists);
+        let cache: Option<std::sync::Arc<dyn drydock_store::Store>> =
+            store.as_ref().and_then(|s| s.as_ref().ok()).cloned();
         let subs = &config.policy.image_lists;
         let fetch = matches!(&cli.command, Some(Command::Report(_)))
             || matches!(&cli.command, Some(Command::Plan(p)) if matches!(**p, args::PlanCommand::New(_)));
@@ -188,19 +203,6 @@ fn run(cli: Cli) -> Result<Exit> {
     }
     let operator =
         drydock::config::operator::resolve(config.operator.as_deref(), &|k| std::env::var(k).ok());
-    // The commands that plan, change or read what the team shares open the store; every
-    // change the gate lets through is recorded there (unreachable: changes are refused).
-    let store = matches!(
-        &cli.command,
-        None | Some(Command::Plan(_))
-            | Some(Command::Transfer(_))
-            | Some(Command::Store(_))
-            | Some(Command::Audit(_))
-            | Some(Command::Demo(_))
-            | Some(Command::Report(_))
-            | Some(Command::Scan(_))
-    )
-    .then(|| store::open(&config, data.as_ref()));
     // The demo clouds keep their state in the store, shared by every process using it.
     let registry = Registry::new(&config)
         .with_demo_state(store.as_ref().and_then(|s| s.as_ref().ok()).cloned())

@@ -29,7 +29,7 @@ pub fn run(ctx: &Ctx, args: &ScanArgs) -> Result<Exit> {
 
 /// Appends the scan's verdict counts to the history the dashboard's trend line reads.
 fn record_history(ctx: &Ctx, inv: &Inventory) {
-    let Some(path) = ctx.data.as_ref().map(|d| d.history()) else {
+    let Ok(store) = super::store::store(ctx) else {
         return;
     };
     let a = drift::evaluate(inv, &ctx.config.policy, inv.scanned_at);
@@ -38,7 +38,7 @@ fn record_history(ctx: &Ctx, inv: &Inventory) {
         scanned_at: inv.scanned_at,
         counts: drift::Verdict::ALL.into_iter().zip(a.vm_counts()).collect(),
     };
-    if let Err(e) = drydock::history::append(&path, &point) {
-        tracing::warn!("cannot record scan history in {}: {e}", path.display());
+    if let Err(e) = drydock::history::append(store.as_ref(), &point) {
+        tracing::warn!("cannot record scan history: {e}");
     }
 }

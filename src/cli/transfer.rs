@@ -113,7 +113,7 @@ pub fn run(ctx: &Ctx, args: &TransferArgs) -> Result<Exit> {
         Destination::Local { .. } => None,
     };
     let admitted = t.admit(&ctx.gate, confirmation.as_ref())?;
-    let data = super::data_dir(ctx)?;
+    let store = super::store::store(ctx)?;
     let mut bar = Bar::new(!args.quiet && !jsonl && std::io::stderr().is_terminal());
     let mut last = std::time::Instant::now();
     let mut progress = |p: Progress| {
@@ -126,7 +126,7 @@ pub fn run(ctx: &Ctx, args: &TransferArgs) -> Result<Exit> {
         }
         bar.update(p)
     };
-    let out = transfer::run(t, &admitted, data, rt.handle(), &mut progress);
+    let out = transfer::run(t, &admitted, &store, rt.handle(), &mut progress);
     bar.clear();
     let out = out?;
     for r in &out.removed {
@@ -160,7 +160,7 @@ pub fn run(ctx: &Ctx, args: &TransferArgs) -> Result<Exit> {
             out.sha256
         );
         if let Some(p) = &out.sbom {
-            outln!("sbom {}", p.display());
+            outln!("sbom {p}");
         }
     }
     Ok(Exit::Ok)

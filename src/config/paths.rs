@@ -74,34 +74,9 @@ impl DataDir {
         self.root.join("plans")
     }
 
-    /// Verdict counts of recorded scans (the dashboard's trend): `history.jsonl`.
-    pub fn history(&self) -> PathBuf {
-        self.root.join("history.jsonl")
-    }
-
     /// The dashboard's exports: `exports/`.
     pub fn exports(&self) -> PathBuf {
         self.root.join("exports")
-    }
-
-    /// The last good copy of each subscribed image list: `image-lists/`.
-    pub fn image_lists(&self) -> PathBuf {
-        self.root.join("image-lists")
-    }
-
-    /// The transfer ledger (what a killed transfer left in a cloud): `transfers/`.
-    pub fn transfers(&self) -> PathBuf {
-        self.root.join("transfers")
-    }
-
-    /// Recorded SBOMs of published images: `sboms/IMAGE.json`.
-    pub fn sboms(&self) -> PathBuf {
-        self.root.join("sboms")
-    }
-
-    /// The demo clouds' saved changes: `demo/`.
-    pub fn demo_state(&self) -> PathBuf {
-        self.root.join("demo")
     }
 }
 
@@ -130,17 +105,7 @@ mod tests {
     fn one_variable_moves_every_durable_file() {
         let env = |k: &str| (k == super::DATA_DIR_ENV).then(|| "/tmp/dd".to_string());
         let d = super::DataDir::resolve(&env).unwrap();
-        for p in [
-            d.journal(),
-            d.store(),
-            d.plans(),
-            d.history(),
-            d.exports(),
-            d.image_lists(),
-            d.transfers(),
-            d.sboms(),
-            d.demo_state(),
-        ] {
+        for p in [d.journal(), d.store(), d.plans(), d.exports()] {
             assert!(p.starts_with("/tmp/dd"), "{}", p.display());
         }
     }

@@ -135,11 +135,7 @@ impl Executor {
             .get(&r.provider)
             .cloned()
             .unwrap_or(Confirmation::None);
-        let data = self.opts.data.clone().ok_or_else(|| {
-            PlanError::Step(
-                "no data directory for the transfer ledger; set DRYDOCK_DATA_DIR".into(),
-            )
-        })?;
+        let store = std::sync::Arc::clone(self.journal.store());
         let providers = self.opts.providers.clone();
         let rt = tokio::runtime::Handle::current();
         let out = tokio::task::spawn_blocking(move || {
@@ -147,7 +143,7 @@ impl Executor {
             let admitted = t
                 .admit(&gate, Some(&confirmation))
                 .map_err(|e| transfer::TransferError::Usage(e.to_string()))?;
-            transfer::run(t, &admitted, &data, &rt, &mut |_| true)
+            transfer::run(t, &admitted, &store, &rt, &mut |_| true)
         })
         .await?
         .map_err(|source| PlanError::Transfer {

@@ -1,10 +1,15 @@
-//! Transfers in flight, recorded next to the plan journal (`transfers/TOKEN.json`) before
-//! anything is created in a cloud and removed once the image is registered or the partial
-//! snapshot or disk is deleted. A record left behind means a transfer was killed: the next
-//! transfer to that context removes what it left (the provider finds it by its token tag).
+//! Transfers in flight, recorded in the store (documents of kind `transfer`, keyed by
+//! token) before anything is created in a cloud and removed once the image is registered
+//! or the partial snapshot or disk is deleted. A record left behind means a transfer was
+//! killed: the next transfer to that context (from any process of the team) removes what it
+//! left (the provider finds it by its token tag).
 
+use drydock_store::{Store, StoreError};
 use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The kind of the store's documents that hold the ledger.
+pub const KIND: &str = "transfer";
 
 /// One transfer in flight.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -17,57 +22,37 @@ pub struct Pending {
     pub started: String,
 }
 
-/// The directory of records.
-#[derive(Clone, Debug)]
+/// The ledger in a store.
+#[derive(Clone)]
 pub struct Ledger {
-    dir: PathBuf,
+    store: Arc<dyn Store>,
 }
 
 impl Ledger {
-    pub fn at(dir: &Path) -> Ledger {
-        Ledger {
-            dir: dir.to_path_buf(),
-        }
+    pub fn in_store(store: Arc<dyn Store>) -> Ledger {
+        Ledger { store }
     }
 
-    fn file(&self, token: &str) -> PathBuf {
-        self.dir.join(format!("{token}.json"))
-    }
-
-    /// Record `p` durably (temporary file, fsync, rename) before its first cloud call.
-    pub fn record(&self, p: &Pending) -> std::io::Result<()> {
-        use std::io::Write;
-        std::fs::create_dir_all(&self.dir)?;
-        let path = self.file(&p.token);
-        let tmp = path.with_extension("json.tmp");
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(
-            serde_json::to_string(p)
-                .map_err(std::io::Error::other)?
-                .as_bytes(),
-        )?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, &path)
+    /// Record `p` durably (one committed write) before its first cloud call.
+    pub fn record(&self, p: &Pending) -> Result<(), StoreError> {
+        let body = serde_json::to_vec(p).unwrap_or_default();
+        self.store
+            .put_document(KIND, &p.token, &body, None)
+            .map(|_| ())
     }
 
     /// The transfer finished or was cleaned up.
-    pub fn clear(&self, token: &str) -> std::io::Result<()> {
-        match std::fs::remove_file(self.file(token)) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
-            _ => Ok(()),
-        }
+    pub fn clear(&self, token: &str) -> Result<(), StoreError> {
+        self.store.delete_document(KIND, token).map(|_| ())
     }
 
-    /// Records of transfers to `context` that never finished.
+    /// Records of transfers to `context` that never finished (unreadable ones skipped).
     pub fn left_in(&self, context: &str) -> Vec<Pending> {
-        let Ok(entries) = std::fs::read_dir(&self.dir) else {
-            return Vec::new();
-        };
-        let mut out: Vec<Pending> = entries
-            .filter_map(|e| e.ok())
-            .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
-            .filter_map(|e| std::fs::read_to_string(e.path()).ok())
-            .filter_map(|t| serde_json::from_str::<Pending>(&t).ok())
+        let keys = self.store.documents(KIND).unwrap_or_default();
+        let mut out: Vec<Pending> = keys
+            .iter()
+            .filter_map(|d| self.store.document(KIND, &d.key).ok().flatten())
+            .filter_map(|d| serde_json::from_slice::<Pending>(&d.body).ok())
             .filter(|p| p.context == context)
             .collect();
         out.sort_by(|a, b| a.started.cmp(&b.started));
@@ -82,7 +67,9 @@ mod tests {
     #[test]
     fn records_survive_until_cleared() {
         let dir = tempfile::tempdir().unwrap();
-        let l = Ledger::at(dir.path());
+        let store =
+            drydock_store::open(&drydock_store::Location::Sqlite(dir.path().join("s"))).unwrap();
+        let l = Ledger::in_store(Arc::from(store));
         let p = Pending {
             token: "t1".into(),
             context: "prod".into(),

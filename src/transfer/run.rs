@@ -8,7 +8,6 @@ use super::cloud_read::CloudReader;
 use super::cloud_write::{CloudWriter, Sent};
 use super::pending::{Ledger, Pending};
 use super::{provenance, Destination, Opened, Transfer, TransferError};
-use crate::config::paths::DataDir;
 use crate::convert::disk::{Chunk, ChunkWriter};
 use crate::convert::{self, pipeline, DiskReader, Progress};
 use crate::gate::Admitted;
@@ -34,7 +33,8 @@ pub struct Outcome {
     pub removed: Vec<String>,
     pub elapsed: Duration,
     /// The SBOM recorded for a local disk published to a cloud.
-    pub sbom: Option<std::path::PathBuf>,
+    /// Where the SBOM of the published disk was recorded.
+    pub sbom: Option<String>,
 }
 
 /// Hashes the virtual disk as it passes, then hands chunks on. The digest covers the bytes
@@ -120,17 +120,17 @@ fn pump_hashed(
 }
 
 /// Run `t`. A cloud destination, and a cloud source whose reading creates a temporary
-/// disk, need the gate's admission for their context. The data directory's transfer
-/// ledger records the attempt so a killed run's leftovers are removed by the next; a local
-/// disk published to a cloud gets its SBOM recorded there too.
+/// disk, need the gate's admission for their context. The store's transfer ledger records
+/// the attempt so a killed run's leftovers are removed by the next; a local disk published
+/// to a cloud gets its SBOM recorded there too.
 pub fn run(
     t: Transfer,
     admitted: &[Admitted],
-    data_dir: &DataDir,
+    store: &Arc<dyn drydock_store::Store>,
     rt: &tokio::runtime::Handle,
     progress: &mut dyn FnMut(Progress) -> bool,
 ) -> Result<Outcome, TransferError> {
-    let ledger = &Ledger::at(&data_dir.transfers());
+    let ledger = &Ledger::in_store(Arc::clone(store));
     let started = Instant::now();
     let mut removed = Vec::new();
     let Transfer {
@@ -262,7 +262,7 @@ pub fn run(
                         let _ = ledger.clear(&upload.token);
                         // What the published disk holds, for the Images view and diffs.
                         if let Some(disk) = &local_disk {
-                            match crate::sbom::record(&data_dir.sboms(), &image, disk) {
+                            match crate::sbom::record(store.as_ref(), &image, disk) {
                                 Ok(p) => out.sbom = Some(p),
                                 Err(e) => tracing::warn!("{image}: no SBOM recorded: {e}"),
                             }
@@ -307,7 +307,7 @@ pub fn run(
     Ok(out)
 }
 
-fn ledger_err(e: std::io::Error) -> TransferError {
+fn ledger_err(e: drydock_store::StoreError) -> TransferError {
     TransferError::Usage(format!("transfer ledger: {e}"))
 }
 

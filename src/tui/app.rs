@@ -117,7 +117,8 @@ pub struct App {
     pub retry: std::collections::BTreeSet<String>,
     /// Where recorded SBOMs are read from (the data directory's `sboms/`; `None`: only
     /// those named by tags).
-    pub sboms_dir: Option<std::path::PathBuf>,
+    /// The store holding recorded SBOMs (`None`: none are shown but tagged ones).
+    pub sboms: Option<std::sync::Arc<dyn drydock_store::Store>>,
     /// SBOMs named by URL: fetched (`Some`) or on their way (`None`).
     pub sbom_urls:
         std::collections::HashMap<String, Option<Result<crate::inspect::diff::Components, String>>>,
@@ -144,7 +145,7 @@ impl App {
             context: opts.context,
             demo: opts.demo,
             full: None,
-            sboms_dir: None,
+            sboms: None,
             data: None,
             view: View::Fleet,
             mode: Mode::Normal,
@@ -430,7 +431,7 @@ impl App {
             self.context.as_deref(),
             &self.policy,
             self.now,
-            self.sboms_dir.as_deref(),
+            self.sboms.as_deref(),
         );
         self.fleet.rows.marked.clear();
         self.images.rows.marked.clear();

@@ -25,7 +25,7 @@ impl Data {
         context: Option<&str>,
         policy: &Policy,
         now: DateTime<Utc>,
-        sboms_dir: Option<&std::path::Path>,
+        sboms: Option<&dyn drydock_store::Store>,
     ) -> Data {
         let inv = match context {
             Some(c) => full.restrict_to(c),
@@ -50,11 +50,13 @@ impl Data {
                 .to_lowercase()
             })
             .collect();
-        let dir = sboms_dir.filter(|d| d.is_dir());
+        let recorded = crate::sbom::recorded(sboms);
         let sboms = inv
             .images
             .iter()
-            .map(|img| crate::sbom::lookup(dir, img).map(|r| r.map_err(|e| e.to_string())))
+            .map(|img| {
+                crate::sbom::lookup(sboms, &recorded, img).map(|r| r.map_err(|e| e.to_string()))
+            })
             .collect();
         Data {
             inv,

@@ -288,7 +288,7 @@ impl Runtime {
                         .map(|p| (p.name().to_string(), Arc::clone(p)))
                         .collect();
                     let rt = tokio::runtime::Handle::current();
-                    let data = self.data.clone();
+                    let store = self.journal.as_ref().ok().map(|j| Arc::clone(j.store()));
                     std::thread::spawn(move || {
                         let send = |a: Action| _ = tx.send(a);
                         supervised_job(id, &send, || {
@@ -298,7 +298,7 @@ impl Runtime {
                                 &confirmation,
                                 &gate,
                                 &providers,
-                                data.as_ref(),
+                                store.as_ref(),
                                 &rt,
                                 &cancel,
                                 &send,
@@ -307,11 +307,13 @@ impl Runtime {
                     });
                 }
                 Effect::RecordHistory(point) => {
-                    let path = self.data.as_ref().map(DataDir::history);
-                    if let Some(path) = path.filter(|_| self.record_history) {
-                        if let Err(e) = crate::history::append(&path, &point) {
-                            tracing::warn!("cannot record scan history in {}: {e}", path.display());
-                        }
+                    if let (Ok(j), true) = (&self.journal, self.record_history) {
+                        let store = Arc::clone(j.store());
+                        tokio::task::spawn_blocking(move || {
+                            if let Err(e) = crate::history::append(store.as_ref(), &point) {
+                                tracing::warn!("cannot record scan history: {e}");
+                            }
+                        });
                     }
                 }
             }

@@ -7,7 +7,6 @@
 
 use super::conversions::{ConversionJob, ConversionsState, JobState};
 use super::messages::{Action, ConversionPrompt, Effect, Finished, Mode, PendingTransfer, Reply};
-use crate::config::paths::DataDir;
 use crate::convert::{Format, Progress};
 use crate::gate::{Confirmation, Gate, Needed};
 use crate::transfer::{self, provenance, Endpoint, Request};
@@ -177,7 +176,7 @@ pub fn run_transfer_job(
     confirmation: &Confirmation,
     gate: &Gate,
     providers: &HashMap<String, Arc<dyn Provider>>,
-    data: Option<&DataDir>,
+    store: Option<&Arc<dyn drydock_store::Store>>,
     rt: &tokio::runtime::Handle,
     cancel: &AtomicBool,
     send: &dyn Fn(Action),
@@ -188,10 +187,10 @@ pub fn run_transfer_job(
         let admitted = t
             .admit(gate, cloud_dest.then_some(confirmation))
             .map_err(|e| e.to_string())?;
-        let data = data.ok_or("no data directory for the transfer ledger; set DRYDOCK_DATA_DIR")?;
+        let store = store.ok_or("no store for the transfer ledger (see the Plans view)")?;
         let mut progress = super::conversions::progress_sender(id, cancel, send);
         let out =
-            transfer::run(t, &admitted, data, rt, &mut progress).map_err(|e| e.to_string())?;
+            transfer::run(t, &admitted, store, rt, &mut progress).map_err(|e| e.to_string())?;
         Ok(Finished {
             created: Some(out.created),
             sha256: Some(out.sha256),

@@ -206,7 +206,7 @@ fn a_list_url_is_cached_and_the_cache_stands_in_when_the_server_is_gone() {
         err.contains("image list egi: GET http://127.0.0.1"),
         "{err}"
     );
-    assert!(err.contains("using the copy cached at"), "{err}");
+    assert!(err.contains("using the copy cached in"), "{err}");
     assert_list_verdicts(&doc);
     // Without a cache, an unreadable list is an error, never a silent pass.
     std::fs::remove_dir_all(h.path().join("data")).unwrap();

@@ -199,16 +199,18 @@ fn a_rebuild_with_lint_publishes_only_a_clean_disk() {
     assert!(code == 0 || code == 1, "{err}");
     assert!(err.contains("rebuilt"), "{err}");
     assert!(images(&env).contains(&"2026.12.8".to_string()));
-    // The published disk's SBOM was recorded beside the journal, under the new AMI's id.
-    let sboms = env.path("data/drydock/sboms");
-    let recorded: Vec<_> = std::fs::read_dir(&sboms)
-        .unwrap_or_else(|e| panic!("{}: {e}", sboms.display()))
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
+    // The published disk's SBOM was recorded in the store, under the new AMI's id.
+    let recorded: Vec<String> = drydock_store::open(&drydock_store::Location::Sqlite(
+        env.path("data/drydock/store.sqlite"),
+    ))
+    .unwrap()
+    .documents(drydock::sbom::KIND)
+    .unwrap()
+    .into_iter()
+    .map(|d| d.key)
+    .collect();
     assert!(
-        recorded
-            .iter()
-            .any(|n| n.starts_with("ami-") && n.ends_with(".json")),
+        recorded.iter().any(|n| n.starts_with("ami-")),
         "{recorded:?}"
     );
     // A lint gate on a cloud-built image is refused when the plan is made.

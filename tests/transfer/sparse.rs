@@ -120,12 +120,16 @@ fn a_killed_upload_registers_nothing_and_the_rerun_cleans_up_and_completes() {
     ];
     kill_midway(&env, &aws, || block_puts(&env.moto.log_text()) >= 8);
     assert_eq!(images_named(&env, "killed-1"), 0, "no image after a kill");
-    let ledger = env.home.path().join("data/drydock/transfers");
-    assert_eq!(
-        std::fs::read_dir(&ledger).unwrap().count(),
-        1,
-        "the attempt is recorded"
-    );
+    let ledger = || {
+        drydock_store::open(&drydock_store::Location::Sqlite(
+            env.home.path().join("data/drydock/store.sqlite"),
+        ))
+        .unwrap()
+        .documents(drydock::transfer::pending::KIND)
+        .unwrap()
+        .len()
+    };
+    assert_eq!(ledger(), 1, "the attempt is recorded");
     let done = env.transfer(&aws[1..aws.len() - 2]);
     let removed = done["removed"].as_array().unwrap();
     assert_eq!(removed.len(), 1, "{done}");
@@ -134,7 +138,7 @@ fn a_killed_upload_registers_nothing_and_the_rerun_cleans_up_and_completes() {
         "{done}"
     );
     assert_eq!(images_named(&env, "killed-1"), 1);
-    assert_eq!(std::fs::read_dir(&ledger).unwrap().count(), 0);
+    assert_eq!(ledger(), 0);
 
     let az = [
         "transfer",

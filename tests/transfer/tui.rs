@@ -113,7 +113,12 @@ fn the_conversions_view_runs_a_transfer_through_the_gate() {
         &confirmation,
         &app.gate,
         &providers,
-        Some(&drydock::config::paths::DataDir::at(env.path("data"))),
+        Some(&std::sync::Arc::from(
+            drydock_store::open(&drydock_store::Location::Sqlite(
+                env.path("data/store.sqlite"),
+            ))
+            .unwrap(),
+        )),
         rt.handle(),
         &cancel,
         &|a| sent.lock().unwrap().push(a),

@@ -215,7 +215,6 @@ fn an_empty_disk_finishes_whole_and_a_failure_keeps_its_reason() {
 
 #[test]
 fn a_transfer_between_the_demo_clouds_runs_after_its_confirmation() {
-    use drydock::config::paths::DataDir;
     use drydock::gate::{Confirmation, Gate};
     use drydock_api::Provider;
     use std::collections::HashMap;
@@ -276,7 +275,12 @@ fn a_transfer_between_the_demo_clouds_runs_after_its_confirmation() {
         false,
     );
     let dir = tempfile::tempdir().unwrap();
-    let data = DataDir::at(dir.path());
+    let store: Arc<dyn drydock_store::Store> = Arc::from(
+        drydock_store::open(&drydock_store::Location::Sqlite(
+            dir.path().join("s.sqlite"),
+        ))
+        .unwrap(),
+    );
     let actions = Mutex::new(Vec::new());
     drydock::tui::transfers::run_transfer_job(
         id,
@@ -284,7 +288,7 @@ fn a_transfer_between_the_demo_clouds_runs_after_its_confirmation() {
         &confirmation,
         &gate,
         &clouds,
-        Some(&data),
+        Some(&store),
         rt.handle(),
         &cancel,
         &|act| actions.lock().unwrap().push(act),

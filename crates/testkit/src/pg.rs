@@ -50,6 +50,7 @@ pub fn database(tag: &str) -> Option<String> {
 pub struct Cluster {
     dir: tempfile::TempDir,
     bin: std::path::PathBuf,
+    opts: String,
     pub url: String,
 }
 
@@ -69,10 +70,15 @@ impl Cluster {
             .and_then(|l| l.local_addr())
             .ok()?
             .port();
+        let opts = format!(
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            dir.path().display()
+        );
         let c = Cluster {
             url: format!("postgres://drydock@127.0.0.1:{port}/postgres"),
             dir,
             bin,
+            opts,
         };
         if unsafe { libc::geteuid() } == 0 {
             let _ = std::process::Command::new("chown")
@@ -85,11 +91,7 @@ impl Cluster {
             "initdb",
             &["-D", data.to_str()?, "-A", "trust", "-U", "drydock"]
         ));
-        let opts = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
-            c.dir.path().display()
-        );
-        assert!(c.ctl(&["start", "-w", "-o", &opts]));
+        assert!(c.ctl(&["start", "-w", "-o", &c.opts]));
         Some(c)
     }
 
@@ -109,7 +111,16 @@ impl Cluster {
             .is_ok_and(|s| s.success())
     }
 
-    /// `pg_ctl -D DATA ARGS…` (`restart -m fast -w`, `stop`…).
+    /// Stops the server, waits `down`, starts it again.
+    pub fn restart_after(&self, down: std::time::Duration) -> bool {
+        if !self.ctl(&["stop", "-m", "fast", "-w"]) {
+            return false;
+        }
+        std::thread::sleep(down);
+        self.ctl(&["start", "-w", "-o", &self.opts])
+    }
+
+    /// `pg_ctl -D DATA ARGS…` (`stop`, `status`…).
     pub fn ctl(&self, args: &[&str]) -> bool {
         let data = self.dir.path().join("data");
         let log = self.dir.path().join("server.log");

@@ -159,9 +159,12 @@ impl SimCloud {
     }
 }
 
+/// The state could not be read or written: the store may be restarting, and whether a
+/// write whose answer was lost took effect is unknown — transient, as a cloud's lost
+/// answer is: a retry with the same client token finds what was made.
 fn state_error(e: crate::state::StateError) -> ProviderError {
     ProviderError::new(
-        ProviderErrorKind::Other,
+        ProviderErrorKind::Transient,
         "simulated cloud state",
         "demo",
         e.to_string(),
