@@ -37,6 +37,7 @@ command -v mkfs.vfat >/dev/null || need_pkgs+=(dosfstools)
 command -v mcopy >/dev/null || need_pkgs+=(mtools)
 command -v rpmbuild >/dev/null || need_pkgs+=(rpm)
 command -v tmux >/dev/null || need_pkgs+=(tmux)
+command -v openssl >/dev/null || need_pkgs+=(openssl)
 command -v cc >/dev/null || need_pkgs+=(gcc libc6-dev)
 command -v python3 >/dev/null || need_pkgs+=(python3)
 pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1; }

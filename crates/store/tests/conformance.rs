@@ -548,3 +548,69 @@ fn a_copy_moves_everything_and_refuses_a_different_plan_of_the_same_id() {
         assert!(to.document("sbom", "x").unwrap().is_none());
     }
 }
+
+#[test]
+fn a_password_in_the_url_never_shows_in_an_error() {
+    // Nothing listens on port 1: the connection fails, and says where without the secret.
+    let loc = Location::Postgres {
+        url: "postgres://ops:s3cr3t-pw@127.0.0.1:1/drydock?connect_timeout=2".into(),
+        ca_file: None,
+    };
+    let err = open(&loc).err().expect("unreachable").to_string();
+    assert!(!err.contains("s3cr3t"), "{err}");
+    assert!(
+        err.contains("postgres://ops:***@127.0.0.1:1/drydock"),
+        "{err}"
+    );
+    assert!(err.contains("check the server is up"), "{err}");
+    assert!(!loc.describe().contains("s3cr3t"));
+    // A malformed URL neither.
+    let bad = Location::Postgres {
+        url: "postgres://ops:s3cr3t-pw@[::1/x".into(),
+        ca_file: None,
+    };
+    let err = open(&bad).err().expect("malformed").to_string();
+    assert!(!err.contains("s3cr3t"), "{err}");
+}
+
+#[test]
+fn tls_when_the_url_asks_for_it() {
+    // A server of its own with TLS on (a self-signed certificate made by openssl).
+    if drydock_testkit::pg::server().is_none() {
+        return;
+    }
+    let Some(cluster) = drydock_testkit::pg::Cluster::start_tls() else {
+        panic!("no PostgreSQL server binaries or openssl (tests/run.sh installs them)");
+    };
+    let url = cluster.url.replace("127.0.0.1", "localhost");
+    let tls = Location::Postgres {
+        url: format!("{url}?sslmode=require"),
+        ca_file: Some(cluster.cert().to_path_buf()),
+    };
+    let s = open(&tls).unwrap_or_else(|e| panic!("{e}"));
+    s.put_document("k", "v", b"over tls", None).unwrap();
+    let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let ssl: Vec<bool> = c
+        .query("SELECT ssl FROM pg_stat_ssl JOIN pg_stat_activity USING (pid) WHERE application_name = 'drydock'", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(
+        !ssl.is_empty() && ssl.iter().all(|s| *s),
+        "drydock's sessions use TLS: {ssl:?}"
+    );
+    // Without the CA that signed it, the server's certificate is refused.
+    let untrusted = Location::Postgres {
+        url: format!("{url}?sslmode=require"),
+        ca_file: None,
+    };
+    let err = open(&untrusted)
+        .err()
+        .expect("unverified certificate refused")
+        .to_string();
+    assert!(
+        err.to_lowercase().contains("certificate") || err.contains("tls"),
+        "{err}"
+    );
+}

@@ -111,6 +111,102 @@ impl Cluster {
             .is_ok_and(|s| s.success())
     }
 
+    /// A cluster that also speaks TLS, with a self-signed certificate for `localhost`
+    /// (made with the `openssl` command); `None` without the binaries.
+    pub fn start_tls() -> Option<Cluster> {
+        let mut c = Cluster::start()?;
+        let d = c.dir.path();
+        let (ca, ca_key) = (d.join("ca.crt"), d.join("ca.key"));
+        let (cert, key, csr, ext) = (
+            d.join("server.crt"),
+            d.join("server.key"),
+            d.join("server.csr"),
+            d.join("server.ext"),
+        );
+        std::fs::write(
+            &ext,
+            "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n",
+        )
+        .ok()?;
+        let openssl = |args: &[&std::ffi::OsStr]| {
+            std::process::Command::new("openssl")
+                .args(args)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        let os = |s: &'static str| std::ffi::OsStr::new(s);
+        // A CA, and the server's certificate for `localhost` signed by it.
+        let made = openssl(&[
+            os("req"),
+            os("-x509"),
+            os("-newkey"),
+            os("rsa:2048"),
+            os("-nodes"),
+            os("-days"),
+            os("2"),
+            os("-subj"),
+            os("/CN=drydock test CA"),
+            os("-keyout"),
+            ca_key.as_os_str(),
+            os("-out"),
+            ca.as_os_str(),
+        ]) && openssl(&[
+            os("req"),
+            os("-newkey"),
+            os("rsa:2048"),
+            os("-nodes"),
+            os("-subj"),
+            os("/CN=localhost"),
+            os("-keyout"),
+            key.as_os_str(),
+            os("-out"),
+            csr.as_os_str(),
+        ]) && openssl(&[
+            os("x509"),
+            os("-req"),
+            os("-in"),
+            csr.as_os_str(),
+            os("-CA"),
+            ca.as_os_str(),
+            os("-CAkey"),
+            ca_key.as_os_str(),
+            os("-CAcreateserial"),
+            os("-days"),
+            os("2"),
+            os("-extfile"),
+            ext.as_os_str(),
+            os("-out"),
+            cert.as_os_str(),
+        ]);
+        if !made {
+            return None;
+        }
+        if unsafe { libc::geteuid() } == 0 {
+            let _ = std::process::Command::new("chown")
+                .arg("postgres")
+                .arg(&key)
+                .arg(&cert)
+                .status();
+        }
+        let _ = std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o600));
+        assert!(c.ctl(&["stop", "-m", "fast", "-w"]));
+        c.opts = format!(
+            "{} -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+            c.opts,
+            cert.display(),
+            key.display()
+        );
+        assert!(c.ctl(&["start", "-w", "-o", &c.opts]));
+        Some(c)
+    }
+
+    /// The CA that signed the TLS cluster's certificate.
+    pub fn cert(&self) -> std::path::PathBuf {
+        self.dir.path().join("ca.crt")
+    }
+
     /// Stops the server, waits `down`, starts it again.
     pub fn restart_after(&self, down: std::time::Duration) -> bool {
         if !self.ctl(&["stop", "-m", "fast", "-w"]) {
