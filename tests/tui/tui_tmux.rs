@@ -254,3 +254,57 @@ fn at_80_by_20_every_view_is_named_help_scrolls_and_q_quits_from_it() {
     t.keys(&["q"]);
     t.assert_terminal_restored(0);
 }
+
+#[test]
+fn another_operators_plan_and_its_progress_show_within_a_second() {
+    // One PostgreSQL store for the dashboard (alice) and the CLI (bob).
+    let Some(url) = drydock_testkit::pg::database("tmux_team") else {
+        return;
+    };
+    let t = Tmux::start(
+        "--demo",
+        &format!("DRYDOCK_STORE_URL={url} DRYDOCK_OPERATOR=alice"),
+    );
+    t.wait_for("Fleet");
+    t.keys(&["5"]);
+    t.wait_for("no plans yet");
+    let home = tempfile::tempdir().unwrap();
+    let bob = |args: &[&str]| {
+        common::run(
+            common::drydock(home.path())
+                .env("DRYDOCK_STORE_URL", &url)
+                .env("DRYDOCK_OPERATOR", "bob")
+                .args(args),
+        )
+    };
+    let (code, out, err) = bob(&[
+        "plan", "new", "--demo", "--family", "app-checkout", "--waves", "1,100%",
+    ]);
+    let made = Instant::now();
+    assert_eq!(code, 0, "{err}");
+    let id = out
+        .lines()
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .unwrap()
+        .to_string();
+    let short: String = id.chars().take(12).collect();
+    let pane = t.wait_for(&short);
+    let shown = made.elapsed();
+    assert!(shown < Duration::from_millis(1500), "bob's plan took {shown:?} to show:\n{pane}");
+    t.wait_for("made by bob");
+    // Bob runs the canary wave: alice's view follows the plan's progress.
+    let (code, _, err) = bob(&["plan", "run", &id, "--execute", "--yes-production"]);
+    let ran = Instant::now();
+    assert_eq!(code, 0, "{err}");
+    let pane = t.wait_for("awaiting_approval");
+    let followed = ran.elapsed();
+    assert!(
+        followed < Duration::from_millis(1500),
+        "progress took {followed:?}:\n{pane}"
+    );
+    t.wait_for("1/1 replaced");
+    eprintln!("bob's plan shown after {shown:?}, its progress after {followed:?}");
+    t.keys(&["q"]);
+    t.assert_terminal_restored(0);
+}
