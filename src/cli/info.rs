@@ -28,6 +28,12 @@ pub fn run(ctx: &Ctx, args: &InfoArgs) -> Result<Exit> {
         "data dir:     {}",
         show(ctx.data.as_ref().map(|d| d.root().to_path_buf()))
     );
+    match &ctx.store {
+        Some(Ok(s)) => outln!("store:        {}", s.describe()),
+        Some(Err(e)) => outln!("store:        unavailable: {e}"),
+        None => {}
+    }
+    outln!("operator:     {}", ctx.operator);
     outln!("readonly:     {}", ctx.config.general.readonly);
     for l in &ctx.config.policy.lists {
         let expiry = match l.expires {
