@@ -127,11 +127,7 @@ lease_ttl = {ttl:?}
         args.extend_from_slice(extra);
         let (code, out, err) = self.cmd(&args);
         assert_eq!(code, 0, "{out}{err}");
-        out.lines()
-            .next()
-            .and_then(|l| l.split_whitespace().nth(1))
-            .expect("plan id")
-            .to_string()
+        plan_id(&out)
     }
 
     pub fn run_plan(&self, id: &str) -> (i32, String, String) {
@@ -188,6 +184,15 @@ lease_ttl = {ttl:?}
             .unwrap_or("")
             .to_string()
     }
+}
+
+/// The plan id `plan new` printed first (`plan ID: …`).
+pub fn plan_id(out: &str) -> String {
+    out.lines()
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .expect("plan id")
+        .to_string()
 }
 
 pub fn vms(cloud: &Value) -> &Vec<Value> {

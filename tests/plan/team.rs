@@ -128,12 +128,7 @@ fn now_drives_the_grace_period_of_a_resumed_plan() {
         "0s",
     ]);
     assert_eq!(code, 0, "{err}");
-    let id = out
-        .lines()
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .unwrap()
-        .to_string();
+    let id = plan_id(&out);
     let run = |extra: &[&str]| {
         let mut a = vec![
             "plan",
@@ -249,12 +244,7 @@ fn every_change_is_audited_with_its_operator_and_journal_events_are_signed() {
         ],
     );
     assert_eq!(code, 0, "{err}");
-    let id = out
-        .lines()
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .unwrap()
-        .to_string();
+    let id = plan_id(&out);
     let (code, _, err) = as_op(
         "alice",
         &["plan", "run", &id, "--execute", "--yes-production"],
@@ -362,4 +352,98 @@ fn two_processes_on_the_demo_clouds_never_overwrite_each_other() {
         assert_eq!(owner(&x).as_deref(), Some("alice"));
         assert_eq!(owner(&y).as_deref(), Some("bob"));
     }
+}
+
+#[test]
+fn store_copy_moves_a_team_to_postgresql_without_losing_a_plan() {
+    let Some(url) = drydock_testkit::pg::database("copy_cli") else {
+        return;
+    };
+    let env = Env::new(&fleet(false, false), "");
+    let id = env.new_plan(&["--waves", "1,100%"]);
+    let (code, _, err) = env.cmd(&["plan", "run", &id, "--execute", "--yes-production"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = env.cmd(&["store", "migrate"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("store.sqlite: schema version 1"), "{out}");
+    let (code, out, err) = env.cmd(&["store", "copy", "--to", &url]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("1 plan (0 already there)"), "{out}");
+    // On PostgreSQL now: the plan, its journal and the demo clouds' state are all there,
+    // and the run continues where it stood.
+    let on_pg = |args: &[&str]| {
+        run(drydock(env.home.path())
+            .env("DRYDOCK_STORE_URL", &url)
+            .args(args))
+    };
+    let (_, list, _) = on_pg(&["plan", "list"]);
+    assert!(
+        list.contains(&id) && list.contains("awaiting_approval"),
+        "{list}"
+    );
+    let (code, _, err) = on_pg(&[
+        "plan",
+        "resume",
+        &id,
+        "--execute",
+        "--yes",
+        "--yes-production",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let (_, show, _) = on_pg(&["plan", "show", &id]);
+    assert!(show.contains("status: complete"), "{show}");
+    // Copying again doubles nothing.
+    let (code, out, _) = env.cmd(&["store", "copy", "--to", &url]);
+    assert_eq!(code, 0);
+    assert!(out.contains("0 plans (1 already there)"), "{out}");
+}
+
+#[test]
+fn a_journal_from_before_the_store_is_adopted_once() {
+    let env = Env::new(&fleet(false, false), "");
+    let id = env.new_plan(&["--waves", "100%"]);
+    let data = env.home.path().join("data/drydock");
+    // What an older drydock kept: journal.sqlite with its own tables.
+    let store =
+        drydock_store::open(&drydock_store::Location::Sqlite(data.join("store.sqlite"))).unwrap();
+    let body = store.plan_body(&id).unwrap().unwrap();
+    drop(store);
+    std::fs::remove_file(data.join("store.sqlite")).unwrap();
+    old_journal(&data.join("journal.sqlite"), &id, &body);
+    let (code, _, err) = env.cmd(&["plan", "list"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("moved 1 plan from"), "{err}");
+    let (_, list, err) = env.cmd(&["plan", "list"]);
+    assert!(list.contains(&id), "{list}");
+    assert!(!err.contains("moved"), "only once: {err}");
+}
+
+/// Writes a journal in the layout drydock used before the store, holding plan `id`.
+fn old_journal(path: &std::path::Path, id: &str, body: &str) {
+    let c = rusqlite::Connection::open(path).unwrap();
+    c.execute_batch(
+        "CREATE TABLE plans (
+           id TEXT PRIMARY KEY, family TEXT NOT NULL, path TEXT NOT NULL,
+           body TEXT NOT NULL, status TEXT NOT NULL, message TEXT NOT NULL DEFAULT '',
+           approved INTEGER NOT NULL DEFAULT -1, control TEXT, runner INTEGER,
+           created TEXT NOT NULL, updated TEXT NOT NULL);
+         CREATE TABLE steps (
+           plan TEXT NOT NULL, key TEXT NOT NULL, wave INTEGER, state TEXT NOT NULL,
+           token TEXT, result TEXT, error TEXT, attempts INTEGER NOT NULL DEFAULT 0,
+           updated TEXT NOT NULL, PRIMARY KEY (plan, key));
+         CREATE TABLE events (
+           seq INTEGER PRIMARY KEY AUTOINCREMENT, plan TEXT NOT NULL, at TEXT NOT NULL,
+           event TEXT NOT NULL);",
+    )
+    .unwrap();
+    c.execute(
+        "INSERT INTO plans (id, family, path, body, status, created, updated) VALUES (?1, 'svc', '/x.toml', ?2, 'paused', '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z')",
+        rusqlite::params![id, body],
+    )
+    .unwrap();
+    c.execute(
+        "INSERT INTO steps (plan, key, wave, state, updated) VALUES (?1, 'vm:i-1', 0, 'pending', '2026-11-01T00:00:00Z')",
+        [id],
+    )
+    .unwrap();
 }

@@ -278,7 +278,13 @@ fn another_operators_plan_and_its_progress_show_within_a_second() {
         )
     };
     let (code, out, err) = bob(&[
-        "plan", "new", "--demo", "--family", "app-checkout", "--waves", "1,100%",
+        "plan",
+        "new",
+        "--demo",
+        "--family",
+        "app-checkout",
+        "--waves",
+        "1,100%",
     ]);
     let made = Instant::now();
     assert_eq!(code, 0, "{err}");
@@ -291,7 +297,10 @@ fn another_operators_plan_and_its_progress_show_within_a_second() {
     let short: String = id.chars().take(12).collect();
     let pane = t.wait_for(&short);
     let shown = made.elapsed();
-    assert!(shown < Duration::from_millis(1500), "bob's plan took {shown:?} to show:\n{pane}");
+    assert!(
+        shown < Duration::from_millis(1500),
+        "bob's plan took {shown:?} to show:\n{pane}"
+    );
     t.wait_for("made by bob");
     // Bob runs the canary wave: alice's view follows the plan's progress.
     let (code, _, err) = bob(&["plan", "run", &id, "--execute", "--yes-production"]);
