@@ -26,10 +26,12 @@ fn open(loc: &Location) -> Arc<dyn Store> {
 /// A fresh PostgreSQL database for one part of the bench.
 fn pg_database(base: &str, name: &str) -> String {
     let mut admin = postgres::Client::connect(base, postgres::NoTls).unwrap();
+    // Two statements: DROP DATABASE may not share a (implicit) transaction.
     admin
-        .batch_execute(&format!(
-            "DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}"
-        ))
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
+        .unwrap();
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
         .unwrap();
     let (head, _) = base.rsplit_once('/').unwrap();
     format!("{head}/{name}")
