@@ -239,8 +239,11 @@ impl App {
     /// The log lines the Log view shows (its filter applied).
     pub fn log_lines(&self) -> Vec<super::logbuf::LogLine> {
         let needle = self.log.filter.to_lowercase();
-        self.logs
-            .snapshot()
+        let lines = match &self.log.audit {
+            Some(a) => a.clone(),
+            None => self.logs.snapshot(),
+        };
+        lines
             .into_iter()
             .filter(|l| needle.is_empty() || l.render().to_lowercase().contains(&needle))
             .collect()

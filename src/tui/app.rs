@@ -37,6 +37,8 @@ pub struct LogState {
     pub follow: bool,
     pub list: ListState,
     pub filter: String,
+    /// The audit log from the store, shown instead of the log while set (`A` toggles).
+    pub audit: Option<Vec<super::logbuf::LogLine>>,
 }
 
 /// How the dashboard starts.
@@ -159,6 +161,7 @@ impl App {
                 follow: true,
                 list: ListState::default(),
                 filter: String::new(),
+                audit: None,
             },
             logs,
             plans: Default::default(),
@@ -240,6 +243,20 @@ impl App {
                         self.plans.since_load = 0;
                         return vec![Effect::LoadPlans];
                     }
+                }
+                vec![]
+            }
+            Action::AuditLoaded(r) => {
+                match r {
+                    Ok(lines) => {
+                        self.status = Some(format!(
+                            "audit log: {} (A returns to the log)",
+                            crate::words::count(lines.len() as u64, "record")
+                        ));
+                        self.log.audit = Some(lines);
+                        self.log.follow = true;
+                    }
+                    Err(e) => self.status = Some(format!("audit log: {e}")),
                 }
                 vec![]
             }

@@ -75,6 +75,7 @@ pub enum Command {
     Show(View),
     ToggleGrouping,
     Follow,
+    Audit,
     /// Tag the selected or marked VMs or images `drydock:retire`.
     TagRetire,
     /// Deprecate the selected or marked images.
@@ -252,6 +253,12 @@ pub const BINDINGS: &[Binding] = &[
         "rows by account / region",
     ),
     b(&["f"], Command::Follow, &[View::Log], "follow the tail"),
+    b(
+        &["A"],
+        Command::Audit,
+        &[View::Log],
+        "the audit log (every gated change, by whom) / back to the log",
+    ),
     Binding {
         keys: &["t"],
         command: Command::TagRetire,

@@ -153,6 +153,13 @@ impl App {
             },
             Command::PlanRollback => return self.plan_action(PlanAction::Rollback),
             Command::PlanTakeOver => return self.plan_action(PlanAction::TakeOver),
+            Command::Audit => {
+                if self.log.audit.take().is_some() {
+                    self.status = Some("the log".into());
+                } else {
+                    return vec![Effect::LoadAudit];
+                }
+            }
             Command::ConvertNew => self.mode = Mode::NewConversion(Default::default()),
             Command::ConvertCancel => self.status = self.conversions.cancel_selected(),
             Command::Show(View::Plans) => {

@@ -19,6 +19,34 @@ pub struct LogLine {
 }
 
 impl LogLine {
+    /// An audit record as a line of the dashboard's Log view (refusals and failures warn).
+    pub fn from_audit(r: &drydock_store::AuditRecord) -> LogLine {
+        let level = match r.outcome.as_str() {
+            "refused" | "failed" => tracing::Level::WARN,
+            _ => tracing::Level::INFO,
+        };
+        let mut message = format!(
+            "{} in {}: {} {} — {}",
+            r.operator, r.context, r.operation, r.target, r.outcome
+        );
+        if r.dry_run {
+            message.push_str(" (dry run)");
+        }
+        message.push_str(&format!(", confirmed: {}", r.confirmation));
+        if let Some(p) = &r.plan {
+            message.push_str(&format!(", plan {p}"));
+        }
+        if let Some(e) = &r.error {
+            message.push_str(&format!(": {e}"));
+        }
+        LogLine {
+            time: r.at,
+            level,
+            target: "audit".into(),
+            message,
+        }
+    }
+
     pub fn render(&self) -> String {
         format!(
             "{} {:5} {}: {}",

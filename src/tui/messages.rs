@@ -44,6 +44,8 @@ pub enum Action {
     PlansLoaded(Result<Vec<PlanView>, String>),
     /// Something in the store changed (another process or operator): reload plans.
     PlansChanged,
+    /// The audit log, as log lines (or why it could not be read).
+    AuditLoaded(Result<Vec<crate::tui::logbuf::LogLine>, String>),
     /// A plan made in the dashboard was written (where), or why not.
     PlanSaved(Result<String, String>),
     /// A plan action finished: what happened, or why it failed.
@@ -89,6 +91,8 @@ pub enum Effect {
     RecordHistory(HistoryPoint),
     /// Read the plans from the journal.
     LoadPlans,
+    /// Read the audit log from the store.
+    LoadAudit,
     /// Act on a plan (through the executor and the mutation gate).
     PlanAction {
         plan: String,

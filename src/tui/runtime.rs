@@ -212,6 +212,23 @@ impl Runtime {
                         )));
                     });
                 }
+                Effect::LoadAudit => {
+                    let journal = self.journal.clone();
+                    let tx = tx.clone();
+                    tokio::task::spawn_blocking(move || {
+                        let r = journal.and_then(|j| {
+                            j.store()
+                                .audit(&drydock_store::AuditFilter::default())
+                                .map(|recs| {
+                                    recs.iter()
+                                        .map(super::logbuf::LogLine::from_audit)
+                                        .collect()
+                                })
+                                .map_err(|e| e.to_string())
+                        });
+                        let _ = tx.send(Action::AuditLoaded(r));
+                    });
+                }
                 Effect::LoadPlans => {
                     let journal = self.journal.clone();
                     let readonly = app.readonly;

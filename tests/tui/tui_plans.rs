@@ -543,3 +543,55 @@ fn a_plan_for_contexts_this_config_lacks_is_shown_read_only_with_the_reason() {
         "{status}"
     );
 }
+
+#[test]
+fn the_log_view_shows_the_audit_log_from_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let store =
+        drydock_store::open(&drydock_store::Location::Sqlite(dir.path().join("s"))).unwrap();
+    for (op, outcome) in [("alice", "applied"), ("bob", "refused")] {
+        store
+            .append_audit(&drydock_store::AuditRecord {
+                seq: 0,
+                at: common::now(),
+                operator: op.into(),
+                context: "demo-aws".into(),
+                operation: "terminate".into(),
+                target: "i-0abc".into(),
+                dry_run: false,
+                confirmation: "typed `demo-aws`".into(),
+                outcome: outcome.into(),
+                error: (outcome == "refused").then(|| "read-only mode".to_string()),
+                plan: Some("p-1".into()),
+            })
+            .unwrap();
+    }
+    let records = store.audit(&Default::default()).unwrap();
+    let mut app = app(false);
+    key(&mut app, "4");
+    let effects = key(&mut app, "A");
+    assert!(
+        matches!(effects.as_slice(), [Effect::LoadAudit]),
+        "{effects:?}"
+    );
+    app.update(Action::AuditLoaded(Ok(records
+        .iter()
+        .map(drydock::tui::logbuf::LogLine::from_audit)
+        .collect())));
+    let lines: Vec<String> = app.log_lines().iter().map(|l| l.render()).collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(
+        lines[0].contains("alice in demo-aws: terminate i-0abc — applied"),
+        "{lines:?}"
+    );
+    assert!(
+        lines[1].contains("bob")
+            && lines[1].contains("refused")
+            && lines[1].contains("read-only mode")
+    );
+    let screen = common::dash::screen(&mut app, 120, 30);
+    assert!(screen.contains("Audit log"), "{screen}");
+    // A again: back to the log.
+    key(&mut app, "A");
+    assert!(app.log.audit.is_none());
+}

@@ -333,8 +333,13 @@ pub fn log(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
     } else {
         format!(" ─ filter: {}", app.log.filter)
     };
+    let what = if app.log.audit.is_some() {
+        "Audit log, records"
+    } else {
+        "Log"
+    };
     let title = format!(
-        " Log {} lines{filter}{follow} (y: a line whole) ",
+        " {what} {} lines{filter}{follow} (y: a line whole) ",
         lines.len()
     );
     let title = ellipsize(&title, area.width.saturating_sub(2) as usize);
