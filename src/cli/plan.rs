@@ -355,7 +355,7 @@ fn execute(ctx: &Ctx, args: &PlanRunArgs) -> Result<Exit> {
     eprintln!(
         "plan {id}: {}{}",
         status.as_str(),
-        if row.message.is_empty() {
+        if row.message.is_empty() || row.message == status.as_str() {
             String::new()
         } else {
             format!(" — {}", row.message)

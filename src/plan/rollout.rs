@@ -42,20 +42,10 @@ impl Executor {
     /// Brings the journal in line with the cloud after a crash: a launch whose answer was
     /// lost is adopted (found by its `drydock:plan` / `drydock:replaces` tags), a termination
     /// that happened is recorded, a replacement that vanished is redone.
+    /// Every run starts here, so each provider has seen the cloud as it is now before the
+    /// first call (the AWS provider finds a VM's region in its last scan).
     pub(crate) async fn reconcile(&self) -> Result<(), PlanError> {
         let steps = self.steps()?;
-        let open = |s: &StepRow| {
-            matches!(
-                s.state,
-                StepState::Started
-                    | StepState::Launched
-                    | StepState::Healthy
-                    | StepState::Terminating
-            )
-        };
-        if !steps.values().any(open) {
-            return Ok(());
-        }
         let mut live: HashSet<String> = HashSet::new();
         let mut launched: HashMap<String, Vec<String>> = HashMap::new();
         let names: HashSet<&str> = self.plan.vms().map(|(_, v)| v.provider.as_str()).collect();

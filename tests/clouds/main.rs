@@ -5,3 +5,4 @@ mod common;
 
 mod aws_e2e;
 mod azure_e2e;
+mod team_moto;

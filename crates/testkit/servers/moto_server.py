@@ -5,6 +5,11 @@ registers both on moto's EC2 responses and keeps DeprecationTime on the image mo
 DescribeImages reports it like AWS does. It also has RegisterImage use the root block device
 mapping's snapshot and the given architecture, boot mode and ENA (moto ignores them), and
 reports EBS snapshots' BlockSize in bytes as AWS does. Usage: server.py PORT
+
+With DRYDOCK_MOTO_LATENCY_MS and DRYDOCK_MOTO_FAULT_RATE set, every request waits that long
+and that share of EC2 mutations fail with 503 RequestLimitExceeded: half before moto acts,
+half after (the change is made, the answer is lost), as a real API under load does. The
+faults are seeded (DRYDOCK_MOTO_FAULT_SEED) so a run can be repeated.
 """
 
 import datetime
@@ -89,6 +94,107 @@ EBSSnapshot.__init__ = _ebs_snapshot_with_aws_block_size
 AmisResponse.enable_image_deprecation = enable_image_deprecation
 AmisResponse.disable_image_deprecation = disable_image_deprecation
 
+MUTATIONS = {
+    "RunInstances", "TerminateInstances", "CreateTags", "DeleteTags", "CreateImage",
+    "DeregisterImage", "EnableImageDeprecation", "DisableImageDeprecation", "DisableImage",
+}
+
+THROTTLED = (
+    b'<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error>'
+    b"<Code>RequestLimitExceeded</Code><Message>Request limit exceeded (injected).</Message>"
+    b"</Error></Errors><RequestID>injected</RequestID></Response>"
+)
+
+
+class Slow:
+    """WSGI middleware: latency on every request, faults on some EC2 mutations; each
+    mutation moto carries out is logged to $DRYDOCK_MOTO_MUTATIONS as `MUTATION Action
+    target` (the instance or image, or for RunInstances the VM its `drydock:replaces` tag
+    names)."""
+
+    def log(self, action, body):
+        import os
+        import urllib.parse
+
+        path = os.environ.get("DRYDOCK_MOTO_MUTATIONS")
+        if action not in MUTATIONS or not path:
+            return
+        q = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+        target = (q.get("InstanceId.1") or q.get("ImageId") or q.get("ResourceId.1") or [""])[0]
+        if action == "RunInstances":
+            for k, v in q.items():
+                if k.endswith(".Key") and v == ["drydock:replaces"]:
+                    target = q.get(k[: -len("Key")] + "Value", [""])[0]
+        with self.lock, open(path, "a", encoding="utf-8") as f:
+            f.write(f"MUTATION {action} {target}\n")
+
+    def __init__(self, app, latency, rate, seed):
+        import random
+        import threading
+
+        self.app, self.latency, self.rate = app, latency, rate
+        self.rng, self.lock = random.Random(seed), threading.Lock()
+        # RunInstances answers by client token: AWS makes a retried launch idempotent,
+        # moto does not, and a lost answer is retried here.
+        self.launched = {}
+
+    def __call__(self, environ, start_response):
+        import io
+        import time
+        import urllib.parse
+
+        time.sleep(self.latency)
+        size = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(size) if size else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        action = urllib.parse.parse_qs(body.decode("utf-8", "replace")).get("Action", [""])[0]
+        fault = None
+        if action in MUTATIONS:
+            with self.lock:
+                if self.rng.random() < self.rate:
+                    fault = "before" if self.rng.random() < 0.5 else "after"
+        token = None
+        if action == "RunInstances":
+            token = urllib.parse.parse_qs(body.decode("utf-8", "replace")).get("ClientToken", [None])[0]
+            with self.lock:
+                seen = self.launched.get(token) if token else None
+            if seen is not None and fault != "before":
+                status, headers, answer = seen
+                start_response(status, headers)
+                return [answer]
+        if fault == "before":
+            start_response("503 Service Unavailable", [("Content-Type", "text/xml")])
+            return [THROTTLED]
+        self.log(action, body)
+        got = {}
+
+        def keep(status, headers, exc_info=None):
+            got["status"], got["headers"] = status, headers
+            return lambda data: None
+
+        answer = b"".join(self.app(environ, keep))
+        if token and got.get("status", "").startswith("200"):
+            with self.lock:
+                self.launched[token] = (got["status"], got["headers"], answer)
+        if fault == "after":
+            start_response("503 Service Unavailable", [("Content-Type", "text/xml")])
+            return [THROTTLED]
+        start_response(got["status"], got["headers"])
+        return [answer]
+
+
 if __name__ == "__main__":
+    import os
+
     port = sys.argv[1] if len(sys.argv) > 1 else "5000"
-    main(["-H", "127.0.0.1", "-p", port])
+    latency = float(os.environ.get("DRYDOCK_MOTO_LATENCY_MS", "0")) / 1000.0
+    rate = float(os.environ.get("DRYDOCK_MOTO_FAULT_RATE", "0"))
+    if latency == 0 and rate == 0:
+        main(["-H", "127.0.0.1", "-p", port])
+    else:
+        from moto.server import DomainDispatcherApplication, create_backend_app
+        from werkzeug.serving import run_simple
+
+        app = DomainDispatcherApplication(create_backend_app)
+        seed = int(os.environ.get("DRYDOCK_MOTO_FAULT_SEED", "7"))
+        run_simple("127.0.0.1", int(port), Slow(app, latency, rate, seed), threaded=True)
