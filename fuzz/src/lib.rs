@@ -60,7 +60,26 @@ pub fn fuzz_filesystem(data: &[u8]) {
 /// `drydock --config FILE report`: the config file read (bounded), parsed and typed.
 pub fn fuzz_config(data: &[u8]) {
     let Some(input) = Input::new(data) else { return };
-    let _ = drydock::config::load(Some(&input.0), &[]);
+    let Ok((config, _)) = drydock::config::load(Some(&input.0), &[]) else {
+        return;
+    };
+    // What the CLI derives from it next: who is acting, where the store is (its URL
+    // parsed and shown without a password), how long a lease lasts.
+    let _ = drydock::config::operator::resolve(config.operator.as_deref(), &|_| None);
+    let data = drydock::config::paths::DataDir::at("/nonexistent");
+    if let Ok(Some(location)) = config.store_location(Some(&data), &|_| None) {
+        let shown = location.describe();
+        if let Some(url) = &config.store.url {
+            if let Some((_, pw)) = url
+                .split_once("://")
+                .and_then(|(_, r)| r.split_once('@'))
+                .and_then(|(auth, _)| auth.split_once(':'))
+            {
+                assert!(pw.is_empty() || pw == "***" || !shown.contains(&format!(":{pw}@")));
+            }
+        }
+    }
+    let _ = config.lease_ttl();
 }
 
 /// `drydock plan show FILE`: a plan file read and validated.

@@ -55,8 +55,13 @@ pub fn redact(url: &str) -> String {
     let mut out = url.to_string();
     if let Some(scheme_end) = out.find("://") {
         let rest = &out[scheme_end + 3..];
-        let auth_end = rest.find(['/', '?']).unwrap_or(rest.len());
+        // The userinfo ends at the last `@` before the query: a password may hold `/`.
+        let auth_end = rest.find('?').unwrap_or(rest.len());
         let auth = &rest[..auth_end];
+        let auth = match auth.rfind('@') {
+            Some(at) => &auth[..=at],
+            None => auth,
+        };
         if let Some(at) = auth.rfind('@') {
             let user = &auth[..at];
             if let Some(colon) = user.find(':') {
@@ -96,6 +101,8 @@ mod tests {
         );
         assert_eq!(redact("postgres://ops@db/x"), "postgres://ops@db/x");
         assert_eq!(redact("postgres://a:b:c@d/e"), "postgres://a:***@d/e");
+        assert_eq!(redact("postgres://a:x/y@z@h/db"), "postgres://a:***@h/db");
+        assert_eq!(redact("postgres://h/db?x=a@b"), "postgres://h/db?x=a@b");
     }
 
     #[test]
