@@ -190,19 +190,16 @@ impl Gate {
         outcome: &'static str,
         error: Option<String>,
     ) -> Option<i64> {
-        let a = self.audit.as_ref()?;
-        {
-            a.record(crate::audit::Entry {
-                context,
-                operation,
-                target,
-                dry_run: self.dry_run,
-                confirmation,
-                outcome,
-                error,
-                plan: self.plan.as_deref(),
-            })
-        }
+        self.audit.as_ref()?.record(crate::audit::Entry {
+            context,
+            operation,
+            target,
+            dry_run: self.dry_run,
+            confirmation,
+            outcome,
+            error,
+            plan: self.plan.as_deref(),
+        })
     }
 
     /// The same policy with dry-run switched on or off (a plan's dry run, `--execute`).

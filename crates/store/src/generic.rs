@@ -2,7 +2,8 @@
 //! transaction. Backends supply the connection (and, on PostgreSQL, change notification).
 
 use crate::error::{DbError, StoreError};
-use crate::sql::{ts, tx, Cols, Conn, Row, Value};
+use crate::rows::*;
+use crate::sql::{ts, tx, Cols, Conn, Value};
 use crate::types::*;
 use crate::Store;
 use chrono::{DateTime, Utc};
@@ -29,14 +30,14 @@ pub(crate) struct SqlStore<B: Backend> {
 /// Rows per multi-row INSERT.
 const CHUNK: usize = 200;
 
-fn bump(c: &mut dyn Conn) -> Result<(), DbError> {
+pub(crate) fn bump(c: &mut dyn Conn) -> Result<(), DbError> {
     c.exec("UPDATE changes SET n = n + 1 WHERE id = 1", &[])?;
     c.notify()
 }
 
 /// Inserts `rows` (each `width` values) into `head` (`INSERT INTO t (a, b) VALUES`) in
 /// chunks, with `tail` (e.g. `ON CONFLICT DO NOTHING`) after each.
-fn insert_many(
+pub(crate) fn insert_many(
     c: &mut dyn Conn,
     head: &str,
     tail: &str,
@@ -62,127 +63,6 @@ fn insert_many(
         c.exec(&sql, &args)?;
     }
     Ok(())
-}
-
-const PLAN_COLS: &str =
-    "id, family, path, status, message, approved, control, contexts, operator, created, updated";
-
-fn plan_row(r: &Row) -> PlanRecord {
-    let c = Cols(r);
-    PlanRecord {
-        id: c.text(0),
-        family: c.text(1),
-        path: c.text(2),
-        status: c.text(3),
-        message: c.text(4),
-        approved: c.int(5),
-        control: c.opt_text(6),
-        contexts: c
-            .text(7)
-            .split('\n')
-            .filter(|s| !s.is_empty())
-            .map(String::from)
-            .collect(),
-        operator: c.text(8),
-        created: c.time(9),
-        updated: c.time(10),
-    }
-}
-
-fn step_row(r: &Row) -> StepRecord {
-    let c = Cols(r);
-    StepRecord {
-        key: c.text(0),
-        wave: c.opt_int(1),
-        state: c.text(2),
-        token: c.opt_text(3),
-        result: c.opt_text(4),
-        error: c.opt_text(5),
-        attempts: c.int(6),
-        updated: c.time(7),
-    }
-}
-
-fn event_row(r: &Row) -> EventRecord {
-    let c = Cols(r);
-    EventRecord {
-        seq: c.int(0),
-        plan: c.text(1),
-        at: c.time(2),
-        operator: c.text(3),
-        event: c.text(4),
-    }
-}
-
-fn lease_row(r: &Row) -> Lease {
-    let c = Cols(r);
-    Lease {
-        plan: c.text(0),
-        holder: c.text(1),
-        operator: c.text(2),
-        since: c.time(3),
-        beat: c.time(4),
-        expires: c.time(5),
-    }
-}
-
-fn claim_row(r: &Row) -> ClaimConflict {
-    let c = Cols(r);
-    ClaimConflict {
-        claim: Claim {
-            resource: c.text(0),
-            context: c.text(1),
-            kind: c.text(2),
-        },
-        plan: c.text(3),
-    }
-}
-
-fn audit_row(r: &Row) -> AuditRecord {
-    let c = Cols(r);
-    AuditRecord {
-        seq: c.int(0),
-        at: c.time(1),
-        operator: c.text(2),
-        context: c.text(3),
-        operation: c.text(4),
-        target: c.text(5),
-        dry_run: c.int(6) != 0,
-        confirmation: c.text(7),
-        outcome: c.text(8),
-        error: c.opt_text(9),
-        plan: c.opt_text(10),
-    }
-}
-
-const LEASE_COLS: &str = "plan, holder, operator, since, beat, expires";
-const AUDIT_COLS: &str =
-    "seq, at, operator, context, operation, target, dry_run, confirmation, outcome, error, plan";
-
-fn add_steps(c: &mut dyn Conn, plan: &str, steps: &[StepRecord]) -> Result<(), DbError> {
-    let rows = steps
-        .iter()
-        .map(|s| {
-            vec![
-                plan.into(),
-                s.key.clone().into(),
-                s.wave.into(),
-                s.state.clone().into(),
-                s.token.clone().into(),
-                s.result.clone().into(),
-                s.error.clone().into(),
-                s.attempts.into(),
-                s.updated.into(),
-            ]
-        })
-        .collect();
-    insert_many(
-        c,
-        "INSERT INTO steps (plan, key, wave, state, token, result, error, attempts, updated) VALUES",
-        "",
-        9,
-        rows,
-    )
 }
 
 /// The claims of other plans among `claims`.
@@ -233,7 +113,7 @@ fn insert_claims(c: &mut dyn Conn, plan: &str, claims: &[Claim]) -> Result<(), D
     )
 }
 
-fn insert_audit(c: &mut dyn Conn, a: &AuditRecord) -> Result<i64, DbError> {
+pub(crate) fn insert_audit(c: &mut dyn Conn, a: &AuditRecord) -> Result<i64, DbError> {
     c.rows(
         "INSERT INTO audit (at, operator, context, operation, target, dry_run, confirmation, outcome, error, plan)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING seq",
@@ -416,16 +296,7 @@ impl<B: Backend> Store for SqlStore<B> {
 
     fn steps(&self, plan: &str) -> Result<Vec<StepRecord>, StoreError> {
         let plan = plan.to_string();
-        self.run("read steps", move |c| {
-            Ok(c.rows(
-                "SELECT key, wave, state, token, result, error, attempts, updated
-                 FROM steps WHERE plan = $1 ORDER BY key",
-                &[plan.into()],
-            )?
-            .iter()
-            .map(step_row)
-            .collect())
-        })
+        self.run("read steps", move |c| steps_of(c, &plan))
     }
 
     fn update_step(&self, u: &StepUpdate) -> Result<(), StoreError> {
@@ -469,15 +340,7 @@ impl<B: Backend> Store for SqlStore<B> {
 
     fn events(&self, plan: &str) -> Result<Vec<EventRecord>, StoreError> {
         let plan = plan.to_string();
-        self.run("read events", move |c| {
-            Ok(c.rows(
-                "SELECT seq, plan, at, operator, event FROM events WHERE plan = $1 ORDER BY seq",
-                &[plan.into()],
-            )?
-            .iter()
-            .map(event_row)
-            .collect())
-        })
+        self.run("read events", move |c| events_of(c, &plan))
     }
 
     fn acquire_lease(
@@ -766,175 +629,12 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     fn export(&self) -> Result<Dump, StoreError> {
-        self.run_tx("export", |c| {
-            let mut dump = Dump::default();
-            let sql = format!("SELECT {PLAN_COLS} FROM plans ORDER BY created, id");
-            for record in c.rows(&sql, &[])?.iter().map(plan_row) {
-                let id: Value = (&record.id).into();
-                let body = c
-                    .rows("SELECT body FROM plans WHERE id = $1", std::slice::from_ref(&id))?
-                    .first()
-                    .map(|r| Cols(r).text(0))
-                    .unwrap_or_default();
-                let steps = c
-                    .rows(
-                        "SELECT key, wave, state, token, result, error, attempts, updated
-                         FROM steps WHERE plan = $1 ORDER BY key",
-                        std::slice::from_ref(&id),
-                    )?
-                    .iter()
-                    .map(step_row)
-                    .collect();
-                let events = c
-                    .rows(
-                        "SELECT seq, plan, at, operator, event FROM events WHERE plan = $1 ORDER BY seq",
-                        &[id],
-                    )?
-                    .iter()
-                    .map(event_row)
-                    .collect();
-                dump.plans.push(DumpPlan {
-                    record,
-                    body,
-                    steps,
-                    events,
-                });
-            }
-            dump.claims = c
-                .rows("SELECT resource, context, kind, plan FROM claims ORDER BY resource", &[])?
-                .iter()
-                .map(claim_row)
-                .collect();
-            dump.audit = c
-                .rows(&format!("SELECT {AUDIT_COLS} FROM audit ORDER BY seq"), &[])?
-                .iter()
-                .map(audit_row)
-                .collect();
-            dump.documents = c
-                .rows(
-                    "SELECT kind, key, rev, body, updated FROM documents ORDER BY kind, key",
-                    &[],
-                )?
-                .iter()
-                .map(|r| {
-                    let c = Cols(r);
-                    (
-                        c.text(0),
-                        c.text(1),
-                        Document {
-                            rev: c.int(2),
-                            body: c.blob(3),
-                            updated: c.time(4),
-                        },
-                    )
-                })
-                .collect();
-            Ok(dump)
-        })
+        self.run_tx("export", crate::copy::export)
     }
 
     fn import(&self, dump: &Dump) -> Result<ImportCounts, StoreError> {
         let dump = dump.clone();
-        let outcome = self.run_tx("import", move |c| {
-            let mut counts = ImportCounts::default();
-            let mut present = std::collections::HashSet::new();
-            for p in &dump.plans {
-                let there = c.rows(
-                    "SELECT body FROM plans WHERE id = $1",
-                    &[(&p.record.id).into()],
-                )?;
-                if let Some(r) = there.first() {
-                    if Cols(r).text(0) != p.body {
-                        return Ok(Err(format!(
-                            "plan {} is in both stores with different content; nothing was copied (rename or remove one)",
-                            p.record.id
-                        )));
-                    }
-                    present.insert(p.record.id.clone());
-                }
-            }
-            for p in &dump.plans {
-                if present.contains(&p.record.id) {
-                    counts.plans_present += 1;
-                    continue;
-                }
-                let r = &p.record;
-                c.exec(
-                    "INSERT INTO plans (id, family, path, body, status, message, approved, control, contexts, operator, created, updated)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                    &[
-                        (&r.id).into(),
-                        (&r.family).into(),
-                        (&r.path).into(),
-                        (&p.body).into(),
-                        (&r.status).into(),
-                        (&r.message).into(),
-                        r.approved.into(),
-                        r.control.clone().into(),
-                        r.contexts.join("\n").into(),
-                        (&r.operator).into(),
-                        r.created.into(),
-                        r.updated.into(),
-                    ],
-                )?;
-                add_steps(c, &r.id, &p.steps)?;
-                for e in &p.events {
-                    c.exec(
-                        "INSERT INTO events (plan, at, operator, event) VALUES ($1, $2, $3, $4)",
-                        &[
-                            (&e.plan).into(),
-                            e.at.into(),
-                            (&e.operator).into(),
-                            (&e.event).into(),
-                        ],
-                    )?;
-                }
-                counts.plans += 1;
-            }
-            for cl in &dump.claims {
-                counts.claims += c.exec(
-                    "INSERT INTO claims (resource, plan, context, kind) VALUES ($1, $2, $3, $4)
-                     ON CONFLICT (resource) DO NOTHING",
-                    &[
-                        (&cl.claim.resource).into(),
-                        (&cl.plan).into(),
-                        (&cl.claim.context).into(),
-                        (&cl.claim.kind).into(),
-                    ],
-                )? as usize;
-            }
-            for a in &dump.audit {
-                let dup = c.rows(
-                    "SELECT seq FROM audit WHERE at = $1 AND operator = $2 AND operation = $3 AND target = $4 AND outcome = $5",
-                    &[
-                        a.at.into(),
-                        (&a.operator).into(),
-                        (&a.operation).into(),
-                        (&a.target).into(),
-                        (&a.outcome).into(),
-                    ],
-                )?;
-                if dup.is_empty() {
-                    insert_audit(c, a)?;
-                    counts.audit += 1;
-                }
-            }
-            for (kind, key, d) in &dump.documents {
-                counts.documents += c.exec(
-                    "INSERT INTO documents (kind, key, rev, body, updated) VALUES ($1, $2, $3, $4, $5)
-                     ON CONFLICT (kind, key) DO NOTHING",
-                    &[
-                        kind.into(),
-                        key.into(),
-                        d.rev.into(),
-                        Value::Blob(d.body.clone()),
-                        d.updated.into(),
-                    ],
-                )? as usize;
-            }
-            bump(c)?;
-            Ok(Ok(counts))
-        })?;
-        outcome.map_err(StoreError::Refused)
+        self.run_tx("import", move |c| crate::copy::import(c, &dump))?
+            .map_err(StoreError::Refused)
     }
 }

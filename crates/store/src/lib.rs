@@ -8,10 +8,12 @@
 //! of plans' meaning: bodies are JSON, statuses and step states are the caller's words.
 //! Every call is one transaction; times are UTC.
 
+mod copy;
 mod error;
 mod generic;
 mod migrate;
 mod pg;
+mod rows;
 mod sql;
 mod sqlite;
 mod types;
@@ -116,19 +118,7 @@ pub trait Store: Send + Sync {
     fn change_mark(&self) -> Result<i64, StoreError>;
     /// Waits up to `timeout` for a change; `true` if one came. PostgreSQL answers within
     /// milliseconds (LISTEN/NOTIFY); SQLite polls the change mark.
-    fn wait_change(&self, since: i64, timeout: Duration) -> Result<bool, StoreError> {
-        let end = std::time::Instant::now() + timeout;
-        loop {
-            if self.change_mark()? != since {
-                return Ok(true);
-            }
-            let left = end.saturating_duration_since(std::time::Instant::now());
-            if left.is_zero() {
-                return Ok(false);
-            }
-            std::thread::sleep(left.min(Duration::from_millis(100)));
-        }
-    }
+    fn wait_change(&self, since: i64, timeout: Duration) -> Result<bool, StoreError>;
 
     // --- moving a team ---
     /// Everything the store holds.
