@@ -161,7 +161,7 @@ impl Executor {
 
     /// A pause or abort asked for while running.
     pub(crate) fn control(&self) -> Option<String> {
-        self.journal.status(self.id()).ok().and_then(|r| r.control)
+        self.journal.control(self.id())
     }
 
     pub(crate) fn steps_vec(&self) -> Result<Vec<StepRow>, PlanError> {

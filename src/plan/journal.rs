@@ -322,6 +322,12 @@ impl Journal {
         Ok(record_to_row(record, lease))
     }
 
+    /// A pause or abort asked of the running executor (one read: polled before every VM
+    /// the executor starts, so it reads the plan's record only, not its lease).
+    pub fn control(&self, id: &str) -> Option<String> {
+        self.store.plan(id).ok().flatten().and_then(|r| r.control)
+    }
+
     /// Every plan, newest first, with its holder.
     pub fn list(&self) -> R<Vec<PlanRow>> {
         let mut leases: HashMap<String, drydock_store::Lease> = self

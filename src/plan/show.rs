@@ -236,18 +236,18 @@ pub fn list(rows: &[PlanRow]) -> String {
         "PLAN", "FAMILY", "STATUS", "BY", "HOLDER", "UPDATED", "NEXT",
     ]);
     for r in rows {
-        let holder = match &r.holder {
-            Some(l) if l.expires > now => format!(
+        let holder = match (r.live_holder(), &r.holder) {
+            (Some(l), _) => format!(
                 "{} (beat {} ago)",
                 l.operator,
                 super::journal::ago(now - l.beat)
             ),
-            Some(l) => format!(
+            (None, Some(l)) => format!(
                 "{} (stopped {} ago: --take-over)",
                 l.operator,
                 super::journal::ago(now - l.beat)
             ),
-            None => "-".into(),
+            (None, None) => "-".into(),
         };
         let next: String = r.message.chars().take(100).collect();
         t.add_row([

@@ -123,19 +123,19 @@ pub fn plans(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
             .map(|l| Line::styled(l, style)),
     );
     // Who runs it (any operator of the team), and whether it can run here at all.
-    let who = match &p.row.holder {
-        Some(l) if l.expires > chrono::Utc::now() => format!(
+    let who = match (p.row.live_holder(), &p.row.holder) {
+        (Some(l), _) => format!(
             "run by {} ({}), last heartbeat {} ago",
             l.operator,
             l.holder,
             crate::plan::journal::ago(chrono::Utc::now() - l.beat)
         ),
-        Some(l) => format!(
+        (None, Some(l)) => format!(
             "runner {} stopped beating {} ago: T takes over",
             l.operator,
             crate::plan::journal::ago(chrono::Utc::now() - l.beat)
         ),
-        None => format!("made by {}; not running", p.row.operator),
+        (None, None) => format!("made by {}; not running", p.row.operator),
     };
     lines.extend(
         wrap_line(&who, width)
