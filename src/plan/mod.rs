@@ -8,6 +8,7 @@ pub mod executor;
 pub mod gates;
 mod health;
 pub mod journal;
+pub mod lease;
 pub mod legacy;
 pub mod planner;
 mod rebuild;
