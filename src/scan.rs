@@ -3,8 +3,13 @@
 
 use crate::model::{Inventory, ScanProblem, ScanResult};
 use chrono::{DateTime, Utc};
-use drydock_api::{Provider, ScanProgress};
+use drydock_api::{Provider, ProviderError, ProviderErrorKind, ScanProgress, ScopeOutcome};
 use std::sync::Arc;
+use std::time::Duration;
+
+/// How long one context's scan may take before it is given up as unreachable (the others
+/// go on): `[scan] context_timeout`.
+pub const DEFAULT_CONTEXT_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// Scans every provider at once, reporting progress through `progress`.
 pub async fn scan_all(
@@ -12,46 +17,103 @@ pub async fn scan_all(
     progress: Arc<dyn Fn(ScanProgress) + Send + Sync>,
     scanned_at: impl FnOnce() -> DateTime<Utc>,
 ) -> Inventory {
+    scan_all_within(providers, progress, scanned_at, DEFAULT_CONTEXT_TIMEOUT, &[]).await
+}
+
+/// Scans every provider at once, each within `timeout`: a context that fails or times out
+/// gets its outcome (denied, unreachable...) and never stops the others. `skipped` are the
+/// outcomes of contexts deliberately not scanned (excluded by a rule), kept in the inventory.
+pub async fn scan_all_within(
+    providers: &[Arc<dyn Provider>],
+    progress: Arc<dyn Fn(ScanProgress) + Send + Sync>,
+    scanned_at: impl FnOnce() -> DateTime<Utc>,
+    timeout: Duration,
+    skipped: &[ScopeOutcome],
+) -> Inventory {
     let mut tasks = tokio::task::JoinSet::new();
     for (i, p) in providers.iter().enumerate() {
         let p = Arc::clone(p);
         let progress = Arc::clone(&progress);
-        tasks.spawn(async move { (i, p.scan(&*progress).await) });
+        tasks.spawn(async move {
+            let started = std::time::Instant::now();
+            let r = match tokio::time::timeout(timeout, p.scan(&*progress)).await {
+                Ok(r) => r,
+                Err(_) => Err(ProviderError::new(
+                    ProviderErrorKind::Unreachable,
+                    "scan",
+                    p.name(),
+                    format!("no answer within {} s", timeout.as_secs()),
+                    "the other contexts were scanned; raise [scan] context_timeout or check the endpoint",
+                )),
+            };
+            (i, r, started.elapsed().as_millis() as u64)
+        });
     }
-    let mut results: Vec<Option<Result<ScanResult, _>>> = vec![None; providers.len()];
+    let mut results: Vec<Option<(Result<ScanResult, _>, u64)>> = vec![None; providers.len()];
     while let Some(joined) = tasks.join_next().await {
         match joined {
-            Ok((i, r)) => results[i] = Some(r),
+            Ok((i, r, ms)) => results[i] = Some((r, ms)),
             Err(e) => tracing::error!("a scan task failed: {e}"),
         }
     }
     let mut merged = ScanResult::default();
     let mut accounts = std::collections::BTreeMap::new();
     for (p, r) in providers.iter().zip(results) {
+        let name = p.name();
+        let (r, ms) = r.unwrap_or_else(|| {
+            let e = ProviderError::new(
+                ProviderErrorKind::Other,
+                "scan",
+                name,
+                "the scan task stopped unexpectedly",
+                "see the log",
+            );
+            (Err(e), 0)
+        });
         match r {
-            Some(Ok(r)) => {
-                Inventory::note_accounts(&mut accounts, p.name(), &r);
+            Ok(mut r) => {
+                Inventory::note_accounts(&mut accounts, name, &r);
+                if r.outcomes.is_empty() {
+                    r.outcomes.push(outcome_of_problems(name, &r, ms));
+                }
                 merged.merge(r);
             }
-            Some(Err(e)) => {
-                tracing::warn!(provider = p.name(), "scan failed: {e}");
+            Err(e) => {
+                tracing::warn!(provider = name, "scan failed: {e}");
+                merged
+                    .outcomes
+                    .push(ScopeOutcome::failed(name, "*", &e, ms));
                 merged.problems.push(ScanProblem {
-                    provider: p.name().to_string(),
+                    provider: name.to_string(),
                     scope: e.resource.clone(),
                     message: e.to_string(),
                 });
             }
-            None => merged.problems.push(ScanProblem {
-                provider: p.name().to_string(),
-                scope: "*".into(),
-                message: "the scan task stopped unexpectedly; see the log".into(),
-            }),
         }
     }
+    merged.outcomes.extend(skipped.iter().cloned());
     let sources = providers.iter().map(|p| p.name().to_string()).collect();
     let mut inventory = Inventory::from_scan(scanned_at(), sources, merged);
     inventory.accounts = accounts;
     inventory
+}
+
+/// The outcome of a provider that reports none of its own (the simulated clouds, a
+/// snapshot): ok, or partial with the scopes of its problems.
+fn outcome_of_problems(name: &str, r: &ScanResult, ms: u64) -> ScopeOutcome {
+    let mut o = ScopeOutcome::ok(name, "*", r.vms.len(), r.images.len(), ms);
+    if !r.problems.is_empty() {
+        o.state = drydock_api::ScopeState::Partial;
+        o.failed_calls = r.problems.iter().map(|p| p.scope.clone()).collect();
+        o.reason = Some(
+            r.problems
+                .iter()
+                .map(|p| p.message.as_str())
+                .collect::<Vec<_>>()
+                .join("; "),
+        );
+    }
+    o
 }
 
 /// A provider that reads an inventory snapshot: lets the dashboard open a snapshot (and
@@ -92,6 +154,7 @@ impl Provider for SnapshotProvider {
             scale_groups: inv.scale_groups,
             launch_templates: inv.launch_templates,
             problems: inv.problems,
+            outcomes: inv.outcomes,
         })
     }
 

@@ -468,6 +468,9 @@ pub struct ReportArgs {
     /// List images instead of VMs (table, csv, markdown).
     #[arg(long)]
     pub images: bool,
+    /// Exit 0/1 by drift even when some context or region could not be read (otherwise 3).
+    #[arg(long)]
+    pub allow_partial: bool,
 }
 
 fn parse_verdict(s: &str) -> Result<Verdict, String> {

@@ -16,6 +16,9 @@ pub enum Exit {
     Stopped,
     /// 2: an error; the message says what and what to do.
     Error,
+    /// 3 from `report`: the scan behind it could not read every context or region
+    /// (partial, denied, unreachable), unless `--allow-partial`.
+    Incomplete,
 }
 
 impl Exit {
@@ -25,6 +28,7 @@ impl Exit {
             Exit::Ok => 0,
             Exit::Drift | Exit::Findings | Exit::Stopped => 1,
             Exit::Error => 2,
+            Exit::Incomplete => 3,
         }
     }
 }
@@ -37,7 +41,10 @@ Exit codes:
      lint: a finding at or above --fail-on
      plan run / plan resume: the plan was paused by a wave gate, blocked or aborted
      (0 when it completed or waits at an approval or a grace period)
-  2  error (the message says which file, call or resource, and what to do)";
+  2  error (the message says which file, call or resource, and what to do)
+  3  report: the scan could not read every context or region (partial, denied,
+     unreachable; listed after the report, and in JSON `contexts`), so the absence
+     of drift is not proven; --allow-partial reports 0/1 as if it were complete";
 
 #[cfg(test)]
 mod tests {
@@ -50,5 +57,6 @@ mod tests {
             assert_eq!(e.code(), 1);
         }
         assert_eq!(Exit::Error.code(), 2);
+        assert_eq!(Exit::Incomplete.code(), 3);
     }
 }

@@ -45,12 +45,12 @@ pub fn load_inventory(ctx: &Ctx, source: &Source, show_progress: bool) -> Result
         );
     }
     let inv = scan_providers(ctx, &rt, providers, show_progress);
-    for p in &inv.problems {
-        eprintln!("warning: {} {}: {}", p.provider, p.scope, p.message);
-    }
     // A scan where every provider failed has nothing to report: that is an error.
-    if inv.vms.is_empty() && inv.images.is_empty() && !inv.problems.is_empty() {
-        bail!("every scan failed (see the warnings above)");
+    if inv.vms.is_empty() && inv.images.is_empty() && inv.incomplete() {
+        for line in drydock::report::text::gap_lines(&inv) {
+            eprintln!("{line}");
+        }
+        bail!("every scan failed (see above)");
     }
     Ok(inv)
 }

@@ -39,7 +39,16 @@ pub fn run(ctx: &Ctx, args: &ReportArgs) -> Result<Exit> {
     let report = Report::build(&inv, &assessment, &opts);
     write_out(report.write(&opts, &mut out))?;
     write_out(out.flush())?;
-    let exit = if report.over_threshold(&opts) {
+    if matches!(opts.format, Format::Csv | Format::Json) {
+        // CSV and JSON stay data only (JSON has `contexts`): what the scan missed is told
+        // on stderr too.
+        for line in drydock::report::text::gap_lines(&inv) {
+            eprintln!("{line}");
+        }
+    }
+    let exit = if inv.incomplete() && !args.allow_partial {
+        Exit::Incomplete
+    } else if report.over_threshold(&opts) {
         Exit::Drift
     } else {
         Exit::Ok

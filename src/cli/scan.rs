@@ -17,6 +17,9 @@ pub fn run(ctx: &Ctx, args: &ScanArgs) -> Result<Exit> {
     let inv = load_inventory(ctx, &source, true)?;
     snapshot::write(&args.output, &inv)?;
     record_history(ctx, &inv);
+    for line in drydock::report::text::gap_lines(&inv) {
+        eprintln!("{line}");
+    }
     eprintln!(
         "wrote {} VMs, {} images, {} scale groups to {}",
         inv.vms.len(),

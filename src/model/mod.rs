@@ -6,8 +6,8 @@ pub mod usage;
 
 use chrono::{DateTime, Utc};
 pub use drydock_api::{
-    Cloud, Image, ImageState, LaunchTemplate, ScaleGroup, ScanProblem, ScanResult, Tags, Vm,
-    VmState,
+    Cloud, Image, ImageState, LaunchTemplate, ScaleGroup, ScanProblem, ScanResult, ScopeOutcome,
+    ScopeState, Tags, Vm, VmState,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -28,6 +28,9 @@ pub struct Inventory {
     /// Account or subscription id → the provider (context) that reported it.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub accounts: BTreeMap<String, String>,
+    /// What the scan of each context and region read, or could not read, and why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outcomes: Vec<ScopeOutcome>,
 }
 
 impl Inventory {
@@ -48,7 +51,24 @@ impl Inventory {
             launch_templates: scan.launch_templates,
             problems: scan.problems,
             accounts: BTreeMap::new(),
+            outcomes: scan.outcomes,
         }
+    }
+
+    /// Whether some context or region could not be read in full (partial, denied or
+    /// unreachable; an older snapshot without outcomes: any scan problem).
+    pub fn incomplete(&self) -> bool {
+        if self.outcomes.is_empty() {
+            return !self.problems.is_empty();
+        }
+        self.outcomes.iter().any(|o| o.state.is_gap())
+    }
+
+    /// The contexts whose scan left a gap, with their outcome rolled up.
+    pub fn gaps(&self) -> Vec<drydock_api::outcome::ContextOutcome<'_>> {
+        let mut c = drydock_api::outcome::by_context(&self.outcomes);
+        c.retain(|c| c.state.is_gap());
+        c
     }
 
     /// Records that `provider` reported every account in `scan`.
@@ -116,6 +136,12 @@ impl Inventory {
                 .iter()
                 .filter(|(_, p)| p.as_str() == provider)
                 .map(|(a, p)| (a.clone(), p.clone()))
+                .collect(),
+            outcomes: self
+                .outcomes
+                .iter()
+                .filter(|o| o.context == provider)
+                .cloned()
                 .collect(),
         }
     }

@@ -51,6 +51,8 @@ struct SnapshotIn {
     problems: Vec<super::ScanProblem>,
     #[serde(default)]
     accounts: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    outcomes: Vec<super::ScopeOutcome>,
 }
 
 #[derive(Deserialize)]
@@ -101,6 +103,7 @@ pub fn read(path: &Path) -> Result<Inventory, SnapshotError> {
         launch_templates: snap.launch_templates,
         problems: snap.problems,
         accounts: snap.accounts,
+        outcomes: snap.outcomes,
     })
 }
 

@@ -58,6 +58,10 @@ struct Document<'a> {
     images: &'a [super::ImageRow<'a>],
     builds: Vec<BuildOut<'a>>,
     problems: &'a [crate::model::ScanProblem],
+    /// Whether every context and region was read in full.
+    complete: bool,
+    /// Each context's scan outcome (ok, partial, denied, unreachable, skipped) and scopes.
+    contexts: Vec<drydock_api::outcome::ContextOutcome<'a>>,
 }
 
 pub(super) fn write(r: &Report<'_>, opts: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
@@ -88,6 +92,8 @@ pub(super) fn write(r: &Report<'_>, opts: &ReportOptions, out: &mut dyn Write) -
         images: &r.images,
         builds: builds(r),
         problems: &r.inventory.problems,
+        complete: !r.inventory.incomplete(),
+        contexts: drydock_api::outcome::by_context(&r.inventory.outcomes),
     };
     serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
     out.write_all(b"\n")

@@ -194,10 +194,47 @@ pub(super) fn tables(r: &Report<'_>, opts: &ReportOptions, out: &mut dyn Write) 
     if !md {
         writeln!(out, "\n{}", summary_line(r, opts))?;
     }
-    for p in &r.inventory.problems {
-        writeln!(out, "warning: {} {}: {}", p.provider, p.scope, p.message)?;
+    for line in gap_lines(r.inventory) {
+        writeln!(out, "{line}")?;
     }
     Ok(())
+}
+
+/// What the scan could not read, one line per context with a gap (or per problem, for a
+/// snapshot written before outcomes were recorded), after a heading line.
+pub fn gap_lines(inv: &crate::model::Inventory) -> Vec<String> {
+    if inv.outcomes.is_empty() {
+        return inv
+            .problems
+            .iter()
+            .map(|p| format!("warning: {} {}: {}", p.provider, p.scope, p.message))
+            .collect();
+    }
+    let gaps = inv.gaps();
+    if gaps.is_empty() {
+        return Vec::new();
+    }
+    let contexts = drydock_api::outcome::by_context(&inv.outcomes).len();
+    let mut lines = vec![format!(
+        "incomplete scan: {} of {contexts} contexts not fully read",
+        gaps.len()
+    )];
+    for c in gaps {
+        let scopes: Vec<&str> = c
+            .scopes
+            .iter()
+            .filter(|s| s.state.is_gap())
+            .map(|s| s.scope.as_str())
+            .collect();
+        lines.push(format!(
+            "  {} {} ({}): {}",
+            c.context,
+            c.state,
+            scopes.join(", "),
+            c.reason().unwrap_or("no reason recorded")
+        ));
+    }
+    lines
 }
 
 pub(super) fn csv(r: &Report<'_>, opts: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {

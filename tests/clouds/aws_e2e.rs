@@ -192,10 +192,19 @@ fn one_report_over_aws_and_azure_contexts_side_by_side() {
         .env_remove("DRYDOCK_NOW")
         .arg("--config")
         .arg(&config)
-        .args(["report", "--format", "json"]);
+        .args(["report", "--format", "json", "--allow-partial"]);
     let (code, out, err) = common::run(&mut cmd);
+    // The fake's refused gallery makes the scan partial: 0 only with --allow-partial.
     assert_eq!(code, 0, "{err}");
     let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let states: Vec<(&str, &str)> = doc["contexts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["context"].as_str().unwrap(), c["state"].as_str().unwrap()))
+        .collect();
+    assert!(states.contains(&("prod-az", "partial")), "{states:?}");
+    assert!(states.iter().any(|(_, s)| *s == "ok"), "{states:?}");
     let sources: Vec<&str> = doc["sources"]
         .as_array()
         .unwrap()

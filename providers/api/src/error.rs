@@ -7,6 +7,8 @@ use std::fmt;
 pub enum ProviderErrorKind {
     /// Throttled or a transient server fault: retrying later may succeed.
     Transient,
+    /// The endpoint could not be reached or did not answer in time (retrying may succeed).
+    Unreachable,
     /// Credentials missing, expired or denied.
     Auth,
     /// The resource does not exist (any more).
@@ -52,7 +54,10 @@ impl ProviderError {
     }
 
     pub fn is_transient(&self) -> bool {
-        self.kind == ProviderErrorKind::Transient
+        matches!(
+            self.kind,
+            ProviderErrorKind::Transient | ProviderErrorKind::Unreachable
+        )
     }
 }
 

@@ -4,12 +4,14 @@
 pub mod accounts;
 pub mod error;
 pub mod operation;
+pub mod outcome;
 pub mod places;
 pub mod records;
 pub mod transfer;
 
 pub use error::{ProviderError, ProviderErrorKind};
 pub use operation::{Operation, OperationOutcome};
+pub use outcome::{ScopeOutcome, ScopeState};
 pub use places::Places;
 pub use records::{
     Cloud, Image, ImageState, LaunchTemplate, ScaleGroup, ScanProblem, ScanResult, Tags, Vm,

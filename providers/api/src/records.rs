@@ -183,6 +183,9 @@ pub struct ScanResult {
     pub launch_templates: Vec<LaunchTemplate>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<ScanProblem>,
+    /// What each scope's scan read or could not read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outcomes: Vec<crate::ScopeOutcome>,
 }
 
 impl ScanResult {
@@ -193,5 +196,6 @@ impl ScanResult {
         self.scale_groups.extend(other.scale_groups);
         self.launch_templates.extend(other.launch_templates);
         self.problems.extend(other.problems);
+        self.outcomes.extend(other.outcomes);
     }
 }

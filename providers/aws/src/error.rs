@@ -51,9 +51,9 @@ where
                 (kind_of(code), message)
             }
         }
-        SdkError::TimeoutError(_) => (ProviderErrorKind::Transient, "timed out".into()),
+        SdkError::TimeoutError(_) => (ProviderErrorKind::Unreachable, "timed out".into()),
         SdkError::DispatchFailure(_) => (
-            ProviderErrorKind::Transient,
+            ProviderErrorKind::Unreachable,
             format!("cannot reach the endpoint: {}", causes(&err)),
         ),
         SdkError::ResponseError(r) => {
@@ -80,6 +80,7 @@ where
     let hint = match kind {
         ProviderErrorKind::Auth => format!("check the credentials from {credentials} (e.g. `aws sts get-caller-identity`) and the IAM permissions for {call}"),
         ProviderErrorKind::Transient => "retried with backoff; try again later or lower `concurrency`".into(),
+        ProviderErrorKind::Unreachable => "check `endpoint_url`, the network and the region name".into(),
         ProviderErrorKind::NotFound => "rescan: the resource no longer exists".into(),
         ProviderErrorKind::Unsupported => format!("the endpoint does not implement {call}"),
         _ => String::new(),

@@ -11,6 +11,7 @@ use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider as TlsPr
 use chrono::Utc;
 use drydock_api::{
     Cloud, ProgressSink, Provider, ProviderError, ScanProblem, ScanProgress, ScanResult,
+    ScopeOutcome,
 };
 use futures_util::StreamExt;
 use std::collections::{BTreeSet, HashMap};
@@ -139,8 +140,14 @@ impl AwsProvider {
         }
     }
 
-    async fn scan_region(&self, region: &str) -> Result<ScanResult, ProviderError> {
+    /// Scans one region. DescribeInstances failing fails the region; a later call failing
+    /// leaves it partial (the error is kept, the rest still read).
+    async fn scan_region(
+        &self,
+        region: &str,
+    ) -> Result<(ScanResult, Vec<ProviderError>), ProviderError> {
         let ec2 = self.ec2(region);
+        let mut soft = Vec::new();
         let now = Utc::now();
         let mut out = ScanResult::default();
         let mut account = None;
@@ -168,8 +175,13 @@ impl AwsProvider {
             .send();
         let mut owned = Vec::new();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| self.err(e, "DescribeImages", region))?;
-            owned.extend(page.images().iter().cloned());
+            match page {
+                Ok(page) => owned.extend(page.images().iter().cloned()),
+                Err(e) => {
+                    soft.push(self.err(e, "DescribeImages", region));
+                    break;
+                }
+            }
         }
         if account.is_none() {
             account = owned.first().and_then(|i| i.owner_id()).map(String::from);
@@ -190,31 +202,51 @@ impl AwsProvider {
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        let referenced = self.describe_some_images(&ec2, region, &missing).await?;
+        let referenced = self
+            .describe_some_images(&ec2, region, &missing)
+            .await
+            .unwrap_or_else(|e| {
+                soft.push(e);
+                Vec::new()
+            });
         out.images.extend(
             referenced
                 .iter()
                 .filter_map(|i| records::image(i, &account, region, now)),
         );
         self.image_metadata(&ec2, region, &account, &mut out).await;
-        self.newer_bases(&ec2, region, &account, &mut out).await?;
+        if let Err(e) = self.newer_bases(&ec2, region, &account, &mut out).await {
+            soft.push(e);
+        }
         self.boot_config(&ec2, region, &mut out).await;
         // Launch templates, their default and latest versions.
         let mut pages = ec2.describe_launch_templates().into_paginator().send();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| self.err(e, "DescribeLaunchTemplates", region))?;
+            let page = match page {
+                Ok(page) => page,
+                Err(e) => {
+                    soft.push(self.err(e, "DescribeLaunchTemplates", region));
+                    break;
+                }
+            };
             for t in page.launch_templates() {
                 let Some(id) = t.launch_template_id() else {
                     continue;
                 };
-                let versions = ec2
+                let versions = match ec2
                     .describe_launch_template_versions()
                     .launch_template_id(id)
                     .versions("$Default")
                     .versions("$Latest")
                     .send()
                     .await
-                    .map_err(|e| self.err(e, "DescribeLaunchTemplateVersions", id))?;
+                {
+                    Ok(v) => v,
+                    Err(e) => {
+                        soft.push(self.err(e, "DescribeLaunchTemplateVersions", id));
+                        continue;
+                    }
+                };
                 let mut seen = BTreeSet::new();
                 for v in versions.launch_template_versions() {
                     if seen.insert(v.version_number()) {
@@ -224,7 +256,9 @@ impl AwsProvider {
                 }
             }
         }
-        self.scale_groups(region, &account, &mut out).await?;
+        if let Err(e) = self.scale_groups(region, &account, &mut out).await {
+            soft.push(e);
+        }
         let mut index = self.regions_of.lock().unwrap_or_else(|e| e.into_inner());
         for id in out
             .vms
@@ -236,7 +270,7 @@ impl AwsProvider {
         {
             index.insert(id.clone(), region.to_string());
         }
-        Ok(out)
+        Ok((out, soft))
     }
 
     async fn scale_groups(
@@ -314,44 +348,55 @@ impl Provider for AwsProvider {
     }
 
     async fn scan(&self, progress: ProgressSink<'_>) -> Result<ScanResult, ProviderError> {
-        let regions = self.regions().await?;
+        let name = self.account.name.as_str();
+        let regions = match self.regions().await {
+            Ok(r) => r,
+            // Without the region list nothing can be read: one outcome for the context.
+            Err(e) => {
+                let mut out = ScanResult::default();
+                out.outcomes.push(ScopeOutcome::failed(name, "*", &e, 0));
+                out.problems.push(problem(name, &e));
+                return Ok(out);
+            }
+        };
         let total = regions.len();
         let this = self;
         let mut results = futures_util::stream::iter(regions)
             .map(move |r: String| async move {
+                let started = std::time::Instant::now();
                 let result = this.scan_region(&r).await;
-                (r, result)
+                (r, result, started.elapsed().as_millis() as u64)
             })
             .buffer_unordered(self.account.concurrency.max(1));
         let mut out = ScanResult::default();
-        let mut failures = Vec::new();
         let mut done = 0;
-        while let Some((region, result)) = results.next().await {
+        while let Some((region, result, ms)) = results.next().await {
             done += 1;
             progress(ScanProgress {
-                provider: self.account.name.clone(),
+                provider: name.to_string(),
                 scope: region.clone(),
                 done,
                 total,
             });
             match result {
-                Ok(r) => out.merge(r),
+                Ok((r, soft)) => {
+                    let outcome = ScopeOutcome::ok(name, &region, r.vms.len(), r.images.len(), ms)
+                        .with_failures(&soft);
+                    for e in &soft {
+                        tracing::warn!(account = %name, %region, "scan call failed: {e}");
+                        out.problems.push(problem(name, e));
+                    }
+                    out.outcomes.push(outcome);
+                    out.merge(r);
+                }
                 Err(e) => {
-                    tracing::warn!(account = %self.account.name, %region, "scan failed: {e}");
-                    failures.push(e);
+                    tracing::warn!(account = %name, %region, "scan failed: {e}");
+                    out.outcomes
+                        .push(ScopeOutcome::failed(name, &region, &e, ms));
+                    out.problems.push(problem(name, &e));
                 }
             }
         }
-        // Every region failing the same way (bad credentials) is an error, not a problem list.
-        if !failures.is_empty() && failures.len() == total {
-            return Err(failures.swap_remove(0));
-        }
-        out.problems
-            .extend(failures.into_iter().map(|e| ScanProblem {
-                provider: self.account.name.clone(),
-                scope: e.resource.clone(),
-                message: e.to_string(),
-            }));
         Ok(out)
     }
 
@@ -369,5 +414,14 @@ impl Provider for AwsProvider {
 
     fn transfer(&self) -> Option<&dyn drydock_api::transfer::ImageTransfer> {
         Some(self)
+    }
+}
+
+/// A failed call as a scan problem of context `name`.
+fn problem(name: &str, e: &ProviderError) -> ScanProblem {
+    ScanProblem {
+        provider: name.to_string(),
+        scope: e.resource.clone(),
+        message: e.to_string(),
     }
 }

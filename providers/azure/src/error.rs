@@ -54,7 +54,7 @@ pub fn map(
             }
         }
         ErrorKind::Io => (
-            ProviderErrorKind::Transient,
+            ProviderErrorKind::Unreachable,
             "cannot reach the endpoint; check `endpoint` and the network".to_string(),
         ),
         ErrorKind::Credential => (

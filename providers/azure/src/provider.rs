@@ -10,7 +10,7 @@ use azure_core::auth::TokenCredential;
 use azure_mgmt_compute::package_2024_07_01::Client;
 use drydock_api::{
     Cloud, Operation, OperationOutcome, ProgressSink, Provider, ProviderError, ScanProgress,
-    ScanResult,
+    ScanResult, ScopeOutcome,
 };
 use std::sync::Arc;
 
@@ -123,8 +123,34 @@ impl Provider for AzureProvider {
             sub: &self.sub,
             client: &self.client,
             now: chrono::Utc::now(),
+            failed: Default::default(),
         };
-        let result = scanner.scan().await?;
+        let started = std::time::Instant::now();
+        let name = self.sub.name.as_str();
+        let result = match scanner.scan().await {
+            Ok(mut r) => {
+                let failed = scanner.failed.into_inner().unwrap_or_else(|e| e.into_inner());
+                let ms = started.elapsed().as_millis() as u64;
+                r.outcomes.push(
+                    ScopeOutcome::ok(name, &self.sub.id, r.vms.len(), r.images.len(), ms)
+                        .with_failures(&failed),
+                );
+                r
+            }
+            // Credentials refused or the endpoint unreachable: nothing was read.
+            Err(e) => {
+                let ms = started.elapsed().as_millis() as u64;
+                let mut r = ScanResult::default();
+                r.outcomes
+                    .push(ScopeOutcome::failed(name, &self.sub.id, &e, ms));
+                r.problems.push(drydock_api::ScanProblem {
+                    provider: name.to_string(),
+                    scope: e.resource.clone(),
+                    message: e.to_string(),
+                });
+                r
+            }
+        };
         progress(ScanProgress {
             provider: self.sub.name.clone(),
             scope,

@@ -73,6 +73,8 @@ pub struct Scanner<'a> {
     pub sub: &'a AzureSubscription,
     pub client: &'a Client,
     pub now: DateTime<Utc>,
+    /// The lists that failed while the rest was read (the scope's outcome is partial).
+    pub failed: std::sync::Mutex<Vec<ProviderError>>,
 }
 
 impl Scanner<'_> {
@@ -94,6 +96,10 @@ impl Scanner<'_> {
                     scope: scope.to_string(),
                     message: mapped.to_string(),
                 });
+                self.failed
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(mapped);
                 Ok(())
             }
         }
