@@ -87,6 +87,13 @@ pub trait CloudConnector: Send + Sync {
         context: &Context,
         rt: &tokio::runtime::Runtime,
     ) -> Result<Arc<dyn Provider>, ConnectError>;
+
+    /// The member accounts of an AWS Organization (its OU tree walked, tags read).
+    fn discover_aws(
+        &self,
+        org: &drydock_api::accounts::aws::AwsOrganization,
+        rt: &tokio::runtime::Runtime,
+    ) -> Result<Vec<drydock_api::accounts::org::OrgAccount>, drydock_api::ProviderError>;
 }
 
 /// The registry's connector, if the binary gave it one.
@@ -106,7 +113,11 @@ impl std::fmt::Debug for Connector {
 /// Every context of a configuration, and how to build their providers.
 #[derive(Clone, Default)]
 pub struct Registry {
-    contexts: Vec<Context>,
+    pub(crate) contexts: Vec<Context>,
+    /// Outcomes of what organisation discovery left out: skipped accounts, organisations
+    /// that could not be read.
+    pub(crate) discovery: Vec<drydock_api::ScopeOutcome>,
+    scan: crate::config::ScanConfig,
     demo: crate::config::DemoConfig,
     /// Where the demo clouds keep their state (`None`: in memory only).
     demo_state: Option<Arc<dyn drydock_store::Store>>,
@@ -208,6 +219,8 @@ impl Registry {
         }
         Registry {
             contexts,
+            discovery: Vec::new(),
+            scan: config.scan.clone(),
             demo: config.demo.clone(),
             demo_state: None,
             connector: Connector::default(),
@@ -225,6 +238,21 @@ impl Registry {
     pub fn with_demo_state(mut self, store: Option<Arc<dyn drydock_store::Store>>) -> Registry {
         self.demo_state = store;
         self
+    }
+
+    /// The connector the binary gave, if any.
+    pub fn connector(&self) -> Option<&dyn CloudConnector> {
+        self.connector.0.as_deref()
+    }
+
+    /// How to scan this registry's contexts: the timeout, how many at once, and the
+    /// outcomes of the accounts discovery left out (`skipped`, or a failed discovery).
+    pub fn scan_options(&self) -> crate::scan::ScanOptions {
+        crate::scan::ScanOptions {
+            timeout: Duration::from_secs(self.scan.context_timeout_secs.max(1)),
+            at_once: self.scan.contexts_at_once.max(1),
+            outcomes: self.discovery.clone(),
+        }
     }
 
     /// Where the demo clouds keep their state.

@@ -4,6 +4,7 @@
 //!
 //! - [`config`]: layered configuration, its errors, and the data directory (`DataDir`);
 //! - [`contexts`]: the registry of contexts (demo, AWS, Azure, named) and their providers;
+//!   [`organizations`]: the contexts of whole AWS Organizations, discovered and cached;
 //! - [`model`]: the provider-neutral inventory and snapshots;
 //! - [`drift`]: policy → a verdict and a reason for every image and VM (pure);
 //! - [`report`]: filters and the table, JSON, CSV and Markdown writers, snapshot diffs;
@@ -25,6 +26,7 @@ pub mod gate;
 pub mod history;
 pub mod image_lists;
 pub mod model;
+pub mod organizations;
 pub mod plan;
 pub mod report;
 pub mod sbom;

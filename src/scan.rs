@@ -11,30 +11,56 @@ use std::time::Duration;
 /// go on): `[scan] context_timeout`.
 pub const DEFAULT_CONTEXT_TIMEOUT: Duration = Duration::from_secs(600);
 
-/// Scans every provider at once, reporting progress through `progress`.
+/// How a scan of many contexts runs.
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    /// Each context's own time limit.
+    pub timeout: Duration,
+    /// Contexts scanned at once (each assumes its role when its turn comes).
+    pub at_once: usize,
+    /// Outcomes of contexts not scanned (skipped by a rule, an organisation that could
+    /// not be discovered), kept in the inventory.
+    pub outcomes: Vec<ScopeOutcome>,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions {
+            timeout: DEFAULT_CONTEXT_TIMEOUT,
+            at_once: 16,
+            outcomes: Vec::new(),
+        }
+    }
+}
+
+/// Scans every provider, reporting progress through `progress`.
 pub async fn scan_all(
     providers: &[Arc<dyn Provider>],
     progress: Arc<dyn Fn(ScanProgress) + Send + Sync>,
     scanned_at: impl FnOnce() -> DateTime<Utc>,
 ) -> Inventory {
-    scan_all_within(providers, progress, scanned_at, DEFAULT_CONTEXT_TIMEOUT, &[]).await
+    scan_all_within(providers, progress, scanned_at, &ScanOptions::default()).await
 }
 
-/// Scans every provider at once, each within `timeout`: a context that fails or times out
-/// gets its outcome (denied, unreachable...) and never stops the others. `skipped` are the
-/// outcomes of contexts deliberately not scanned (excluded by a rule), kept in the inventory.
+/// Scans the providers, `at_once` at a time, each within its `timeout`: a context that
+/// fails or times out gets its outcome (denied, unreachable...) and never stops or slows
+/// the others beyond its own limit.
 pub async fn scan_all_within(
     providers: &[Arc<dyn Provider>],
     progress: Arc<dyn Fn(ScanProgress) + Send + Sync>,
     scanned_at: impl FnOnce() -> DateTime<Utc>,
-    timeout: Duration,
-    skipped: &[ScopeOutcome],
+    options: &ScanOptions,
 ) -> Inventory {
+    let timeout = options.timeout;
+    let turns = Arc::new(tokio::sync::Semaphore::new(options.at_once.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
     for (i, p) in providers.iter().enumerate() {
         let p = Arc::clone(p);
         let progress = Arc::clone(&progress);
+        let turns = Arc::clone(&turns);
         tasks.spawn(async move {
+            // The semaphore is never closed; a failed acquire only means "go ahead".
+            let _turn = turns.acquire_owned().await.ok();
             let started = std::time::Instant::now();
             let r = match tokio::time::timeout(timeout, p.scan(&*progress)).await {
                 Ok(r) => r,
@@ -91,7 +117,7 @@ pub async fn scan_all_within(
             }
         }
     }
-    merged.outcomes.extend(skipped.iter().cloned());
+    merged.outcomes.extend(options.outcomes.iter().cloned());
     let sources = providers.iter().map(|p| p.name().to_string()).collect();
     let mut inventory = Inventory::from_scan(scanned_at(), sources, merged);
     inventory.accounts = accounts;

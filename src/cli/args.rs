@@ -88,6 +88,10 @@ pub enum Command {
     Store(StoreCommand),
     /// Every change the gate let through or refused: when, who, where, what, outcome.
     Audit(AuditArgs),
+    /// AWS Organizations: the member accounts drydock scans as contexts, and why others
+    /// are skipped. The list is cached in the store (`cache_ttl_secs`).
+    #[command(subcommand)]
+    Org(OrgCommand),
     /// Print a shell completion script: `drydock completions bash > /etc/bash_completion.d/drydock`
     /// (zsh: a file named `_drydock` on $fpath; fish: ~/.config/fish/completions/drydock.fish).
     Completions {
@@ -111,6 +115,15 @@ pub enum StoreCommand {
         #[arg(long, value_name = "URL")]
         to: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    /// Walk each organisation's OU tree now (ignoring the cache), cache the accounts and
+    /// list them with the context each becomes or why it is skipped.
+    Refresh,
+    /// List the accounts as cached (discovering only an organisation not cached yet).
+    List,
 }
 
 #[derive(Debug, Args)]

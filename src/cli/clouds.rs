@@ -31,4 +31,12 @@ impl CloudConnector for Clouds {
             }
         }
     }
+
+    fn discover_aws(
+        &self,
+        org: &drydock_aws::AwsOrganization,
+        rt: &tokio::runtime::Runtime,
+    ) -> Result<Vec<drydock_api::accounts::org::OrgAccount>, drydock_api::ProviderError> {
+        rt.block_on(drydock_aws::org::discover(org))
+    }
 }

@@ -82,6 +82,11 @@ pub fn run(ctx: &Ctx, cli: &Cli, logs: drydock::tui::logbuf::LogBuffer) -> Resul
         clock,
         data: ctx.data.clone(),
         journal: super::store::journal(ctx).map_err(|e| e.to_string()),
+        scan: if demo {
+            Default::default()
+        } else {
+            ctx.registry.scan_options()
+        },
     };
     app.sboms = super::store::store(ctx).ok();
     rt.block_on(runtime.run(app))?;

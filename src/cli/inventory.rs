@@ -24,7 +24,13 @@ fn scan_providers(
         }
     });
     let now = ctx.now;
-    rt.block_on(drydock::scan::scan_all(&providers, progress, move || now))
+    let options = ctx.registry.scan_options();
+    rt.block_on(drydock::scan::scan_all_within(
+        &providers,
+        progress,
+        move || now,
+        &options,
+    ))
 }
 
 /// Where an inventory comes from: a snapshot, the demo, or the configured accounts.
@@ -38,6 +44,17 @@ pub fn load_inventory(ctx: &Ctx, source: &Source, show_progress: bool) -> Result
     } else {
         ctx.registry.cloud_providers(&rt)?
     };
+    let gaps: Vec<String> = ctx
+        .registry
+        .scan_options()
+        .outcomes
+        .iter()
+        .filter(|o| o.state.is_gap())
+        .map(|o| format!("{}: {}", o.context, o.reason.as_deref().unwrap_or("")))
+        .collect();
+    if providers.is_empty() && !gaps.is_empty() {
+        bail!("nothing to scan: {}", gaps.join("; "));
+    }
     if providers.is_empty() {
         bail!(
             "no inventory: pass --demo for the embedded demo fleet, --snapshot FILE, or {}",

@@ -14,6 +14,7 @@ mod info;
 mod inspect;
 mod inventory;
 mod lint;
+mod org;
 mod plan;
 mod progress;
 mod report;
@@ -160,6 +161,7 @@ fn run(cli: Cli) -> Result<Exit> {
             | Some(Command::Report(_))
             | Some(Command::Scan(_))
             | Some(Command::Info(_))
+            | Some(Command::Org(_))
     )
     .then(|| store::open(&config, data.as_ref()));
     // Image lists feed the verdicts: fetched for the commands that judge images now
@@ -204,9 +206,23 @@ fn run(cli: Cli) -> Result<Exit> {
     let operator =
         drydock::config::operator::resolve(config.operator.as_deref(), &|k| std::env::var(k).ok());
     // The demo clouds keep their state in the store, shared by every process using it.
-    let registry = Registry::new(&config)
+    let mut registry = Registry::new(&config)
         .with_demo_state(store.as_ref().and_then(|s| s.as_ref().ok()).cloned())
         .with_connector(std::sync::Arc::new(clouds::Clouds));
+    // Organisations become contexts (their account lists cached in the store) for the
+    // commands that reach the clouds.
+    if !config.aws.organizations.is_empty() && reaches_clouds(&cli) {
+        let rt = runtime()?;
+        let shared = store.as_ref().and_then(|s| s.as_ref().ok()).cloned();
+        let finder = drydock::organizations::Organizations {
+            store: shared.as_deref(),
+            connector: Some(&clouds::Clouds),
+            rt: &rt,
+            now: Utc::now(),
+            force: false,
+        };
+        registry = registry.with_organizations(&config.aws.organizations, &finder);
+    }
     let mut gate = Gate::new(&registry, config.general.readonly, cli.dry_run);
     match &store {
         Some(Ok(s)) => {
@@ -248,7 +264,21 @@ fn run(cli: Cli) -> Result<Exit> {
         Some(Command::Lint(args)) => lint::run(args),
         Some(Command::Store(cmd)) => store::run(&ctx, cmd),
         Some(Command::Audit(args)) => store::audit(&ctx, args),
+        Some(Command::Org(cmd)) => org::run(&ctx, cmd),
         Some(Command::Completions { .. } | Command::Man) => unreachable!("handled before"),
+    }
+}
+
+/// Whether `command` reads or changes the configured clouds (not the demo, not a snapshot).
+fn reaches_clouds(cli: &Cli) -> bool {
+    match &cli.command {
+        None => !cli.demo && cli.snapshot.is_none(),
+        Some(Command::Report(a)) => {
+            !a.source.demo && a.source.snapshot.is_none() && a.diff.is_none()
+        }
+        Some(Command::Scan(a)) => !a.demo,
+        Some(Command::Plan(_) | Command::Transfer(_) | Command::Info(_)) => true,
+        _ => false,
     }
 }
 

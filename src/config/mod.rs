@@ -136,6 +136,28 @@ pub struct ContextConfig {
 pub struct AwsConfig {
     /// `[[aws.accounts]]`: one context per account.
     pub accounts: Vec<drydock_api::accounts::aws::AwsAccount>,
+    /// `[[aws.organizations]]`: one context per member account, discovered.
+    pub organizations: Vec<drydock_api::accounts::aws::AwsOrganization>,
+}
+
+/// `[scan]`: how a scan of many contexts behaves.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScanConfig {
+    /// Contexts scanned (and roles assumed) at once.
+    pub contexts_at_once: usize,
+    /// A context not done after this many seconds is given up as unreachable; the others
+    /// go on.
+    pub context_timeout_secs: u64,
+}
+
+impl Default for ScanConfig {
+    fn default() -> Self {
+        ScanConfig {
+            contexts_at_once: 16,
+            context_timeout_secs: 600,
+        }
+    }
 }
 
 /// `[azure]`
@@ -186,6 +208,7 @@ pub struct Config {
     pub aws: AwsConfig,
     pub azure: AzureConfig,
     pub store: StoreConfig,
+    pub scan: ScanConfig,
 }
 
 /// The variable that names the store, over `[store] url`.

@@ -32,6 +32,8 @@ pub struct Runtime {
     /// The plan journal in the store (shared with the team on PostgreSQL); `None`: the
     /// store could not be opened (the Plans view says why).
     pub journal: Result<Arc<crate::plan::Journal>, String>,
+    /// How refreshes scan (time limit, contexts at once, outcomes of skipped accounts).
+    pub scan: crate::scan::ScanOptions,
 }
 
 const TICK: Duration = Duration::from_millis(250);
@@ -340,6 +342,7 @@ impl Runtime {
     fn spawn_scan(&self, tx: UnboundedSender<Action>) {
         let providers = self.providers.clone();
         let clock = Arc::clone(&self.clock);
+        let options = self.scan.clone();
         let progress_tx = tx.clone();
         let progress: Arc<dyn Fn(ScanProgress) + Send + Sync> = Arc::new(move |p: ScanProgress| {
             tracing::debug!(provider = %p.provider, scope = %p.scope, "scanned {}/{}", p.done, p.total);
@@ -355,7 +358,8 @@ impl Runtime {
                 panic!("injected fault: scan task panicked (DRYDOCK_TUI_FAULT=scan-panic)");
             }
             tracing::info!("refreshing from {} provider(s)", providers.len());
-            let inv: Inventory = crate::scan::scan_all(&providers, progress, move || clock()).await;
+            let inv: Inventory =
+                crate::scan::scan_all_within(&providers, progress, move || clock(), &options).await;
             for p in &inv.problems {
                 tracing::warn!(provider = %p.provider, "{}: {}", p.scope, p.message);
             }

@@ -110,11 +110,17 @@ fn report_over_a_seeded_subscription_gives_the_expected_verdicts() {
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert_eq!(doc["complete"], false);
     let ctx = &doc["contexts"][0];
-    assert_eq!((ctx["context"].as_str(), ctx["state"].as_str()), (Some("prod-az"), Some("partial")));
+    assert_eq!(
+        (ctx["context"].as_str(), ctx["state"].as_str()),
+        (Some("prod-az"), Some("partial"))
+    );
     let failed = ctx["scopes"][0]["failed_calls"].to_string();
     assert!(failed.contains("Gallery"), "{ctx}");
     assert_eq!(ctx["vms"], 11, "{ctx}");
-    assert!(err.contains("incomplete scan: 1 of 1 contexts") && err.contains("prod-az partial"), "{err}");
+    assert!(
+        err.contains("incomplete scan: 1 of 1 contexts") && err.contains("prod-az partial"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -5,4 +5,5 @@ mod common;
 
 mod aws_e2e;
 mod azure_e2e;
+mod org_moto;
 mod team_moto;

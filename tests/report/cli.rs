@@ -490,15 +490,15 @@ fn colour_only_when_asked_and_never_with_no_color() {
 fn a_report_over_an_incomplete_scan_exits_3_unless_partial_is_allowed() {
     let h = home();
     let snap = h.path().join("snap.json");
-    let (code, _, err) = run(drydock(h.path())
-        .args(["scan", "--demo", "-o"])
-        .arg(&snap));
+    let (code, _, err) = run(drydock(h.path()).args(["scan", "--demo", "-o"]).arg(&snap));
     assert_eq!(code, 0, "{err}");
     // Every context of a complete scan has an outcome: ok, with counts.
     let mut doc: Value = serde_json::from_slice(&fs::read(&snap).unwrap()).unwrap();
     let outcomes = doc["outcomes"].as_array_mut().unwrap();
     assert_eq!(outcomes.len(), 2, "{outcomes:?}");
-    assert!(outcomes.iter().all(|o| o["state"] == "ok" && o["vms"].as_u64() > Some(0)));
+    assert!(outcomes
+        .iter()
+        .all(|o| o["state"] == "ok" && o["vms"].as_u64() > Some(0)));
     // A third account the scanner was refused in, and a region it could not reach.
     outcomes.push(serde_json::json!({
         "context": "payments", "scope": "eu-west-1", "state": "denied", "vms": 0, "images": 0,
@@ -518,8 +518,14 @@ fn a_report_over_an_incomplete_scan_exits_3_unless_partial_is_allowed() {
     };
     let (code, out, _) = report(&["--format", "table"]);
     assert_eq!(code, 3, "an incomplete scan proves no absence of drift");
-    assert!(out.contains("incomplete scan: 1 of 3 contexts not fully read"), "{out}");
-    assert!(out.contains("payments denied (eu-west-1): DescribeInstances"), "{out}");
+    assert!(
+        out.contains("incomplete scan: 1 of 3 contexts not fully read"),
+        "{out}"
+    );
+    assert!(
+        out.contains("payments denied (eu-west-1): DescribeInstances"),
+        "{out}"
+    );
     assert!(out.contains("role/Audit"), "{out}");
     // JSON: every context with its state; the summary on stderr.
     let (code, out, err) = report(&["--format", "json"]);
@@ -534,13 +540,20 @@ fn a_report_over_an_incomplete_scan_exits_3_unless_partial_is_allowed() {
         .collect();
     assert_eq!(
         states,
-        [("demo-aws", "ok"), ("demo-azure", "ok"), ("payments", "denied")]
+        [
+            ("demo-aws", "ok"),
+            ("demo-azure", "ok"),
+            ("payments", "denied")
+        ]
     );
     assert!(err.contains("payments denied"), "{err}");
     // CSV stays rows only.
     let (code, out, err) = report(&["--format", "csv"]);
     assert_eq!(code, 3);
-    assert!(!out.contains("incomplete") && err.contains("incomplete scan"), "{err}");
+    assert!(
+        !out.contains("incomplete") && err.contains("incomplete scan"),
+        "{err}"
+    );
     // --allow-partial: the drift codes as if complete.
     let (code, _, _) = report(&["--allow-partial"]);
     assert_eq!(code, 0);

@@ -14,7 +14,7 @@ fn report(args: &[&str]) -> String {
     for line in out.split_inclusive('\n') {
         match line.find("\"duration_ms\": ") {
             Some(at) => {
-                let end = line[at..].find(|c: char| c == ',' || c == '\n').map_or(line.len(), |e| at + e);
+                let end = line[at..].find([',', '\n']).map_or(line.len(), |e| at + e);
                 stable.push_str(&line[..at]);
                 stable.push_str("\"duration_ms\": \"(elapsed)\"");
                 stable.push_str(&line[end..]);

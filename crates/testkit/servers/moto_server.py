@@ -10,6 +10,12 @@ With DRYDOCK_MOTO_LATENCY_MS and DRYDOCK_MOTO_FAULT_RATE set, every request wait
 and that share of EC2 mutations fail with 503 RequestLimitExceeded: half before moto acts,
 half after (the change is made, the answer is lost), as a real API under load does. The
 faults are seeded (DRYDOCK_MOTO_FAULT_SEED) so a run can be repeated.
+
+moto does not enforce IAM. With DRYDOCK_MOTO_DENY_ROLES naming a file of lines (parts of
+role ARNs, read at each call), STS AssumeRole of a matching role by the session `drydock`
+is refused with 403 AccessDenied, as AWS refuses a role that does not exist or does not trust the caller.
+With DRYDOCK_MOTO_CALLS set to a file, every API call is logged there as `CALL Action`
+(Query `Action=` or JSON `X-Amz-Target`), so a test can count Organizations calls.
 """
 
 import datetime
@@ -99,6 +105,13 @@ MUTATIONS = {
     "DeregisterImage", "EnableImageDeprecation", "DisableImageDeprecation", "DisableImage",
 }
 
+DENIED = (
+    b'<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>'
+    b"<Code>AccessDenied</Code><Message>User: arn:aws:iam::123456789012:user/test is not "
+    b"authorized to perform: sts:AssumeRole on resource: %s</Message></Error>"
+    b"<RequestId>denied</RequestId></ErrorResponse>"
+)
+
 THROTTLED = (
     b'<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error>'
     b"<Code>RequestLimitExceeded</Code><Message>Request limit exceeded (injected).</Message>"
@@ -129,10 +142,13 @@ class Slow:
             f.write(f"MUTATION {action} {target}\n")
 
     def __init__(self, app, latency, rate, seed):
+        import os
         import random
         import threading
 
         self.app, self.latency, self.rate = app, latency, rate
+        self.deny = os.environ.get("DRYDOCK_MOTO_DENY_ROLES")
+        self.calls = os.environ.get("DRYDOCK_MOTO_CALLS")
         self.rng, self.lock = random.Random(seed), threading.Lock()
         # RunInstances answers by client token: AWS makes a retried launch idempotent,
         # moto does not, and a lost answer is retried here.
@@ -147,7 +163,22 @@ class Slow:
         size = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(size) if size else b""
         environ["wsgi.input"] = io.BytesIO(body)
-        action = urllib.parse.parse_qs(body.decode("utf-8", "replace")).get("Action", [""])[0]
+        query = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+        action = query.get("Action", [""])[0]
+        if self.calls:
+            called = action or environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")[2]
+            with self.lock, open(self.calls, "a", encoding="utf-8") as f:
+                f.write(f"CALL {called}\n")
+        if action == "AssumeRole" and query.get("RoleSessionName", [""])[0] == "drydock":
+            role = query.get("RoleArn", [""])[0]
+            try:
+                with open(self.deny or "/nonexistent", encoding="utf-8") as f:
+                    deny = [d.strip() for d in f if d.strip()]
+            except OSError:
+                deny = []
+            if any(d in role for d in deny):
+                start_response("403 Forbidden", [("Content-Type", "text/xml")])
+                return [DENIED % role.encode()]
         fault = None
         if action in MUTATIONS:
             with self.lock:
@@ -189,7 +220,8 @@ if __name__ == "__main__":
     port = sys.argv[1] if len(sys.argv) > 1 else "5000"
     latency = float(os.environ.get("DRYDOCK_MOTO_LATENCY_MS", "0")) / 1000.0
     rate = float(os.environ.get("DRYDOCK_MOTO_FAULT_RATE", "0"))
-    if latency == 0 and rate == 0:
+    plain = not (os.environ.get("DRYDOCK_MOTO_DENY_ROLES") or os.environ.get("DRYDOCK_MOTO_CALLS"))
+    if latency == 0 and rate == 0 and plain:
         main(["-H", "127.0.0.1", "-p", port])
     else:
         from moto.server import DomainDispatcherApplication, create_backend_app

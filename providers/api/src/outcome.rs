@@ -239,7 +239,10 @@ mod tests {
         ];
         let c = by_context(&all);
         assert_eq!(c.len(), 3);
-        assert_eq!((c[0].state, c[0].vms, c[0].duration_ms), (ScopeState::Denied, 2, 30));
+        assert_eq!(
+            (c[0].state, c[0].vms, c[0].duration_ms),
+            (ScopeState::Denied, 2, 30)
+        );
         assert_eq!(c[0].reason(), Some(all[1].reason.as_deref().unwrap()));
         assert_eq!(c[1].state, ScopeState::Skipped);
         assert_eq!(c[2].state, ScopeState::Ok);

@@ -85,6 +85,8 @@ fn main() {
             name: "bench".into(),
             profile: None,
             role_arn: None,
+            role_chain: Vec::new(),
+            external_id: None,
             regions: Regions::List(REGIONS.iter().map(|r| r.to_string()).collect()),
             endpoint_url: Some(url.clone()),
             readonly: false,

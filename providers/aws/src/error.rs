@@ -90,7 +90,7 @@ where
 
 /// An error and its sources as one line, each cause once: "a: b: c" (the SDK wraps the
 /// same cause in several layers), at most 240 characters.
-fn causes(err: &dyn std::error::Error) -> String {
+pub(crate) fn causes(err: &dyn std::error::Error) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut next: Option<&dyn std::error::Error> = Some(err);
     while let Some(e) = next {

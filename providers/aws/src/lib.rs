@@ -5,12 +5,14 @@ mod boot;
 mod error;
 mod images;
 mod ops;
+pub mod org;
 mod provider;
 mod records;
 mod rollout;
+mod session;
 pub mod transfer;
 
-pub use drydock_api::accounts::aws::{AwsAccount, Regions};
+pub use drydock_api::accounts::aws::{AwsAccount, AwsOrganization, Regions};
 pub use error::kind_of;
 pub use ops::TAG_TOKEN;
 pub use provider::{sdk_loader, AwsProvider};

@@ -67,15 +67,27 @@ impl AwsProvider {
             loader = loader.endpoint_url(u);
         }
         let mut base = loader.load().await;
-        if let Some(role) = &account.role_arn {
-            let assumed = aws_config::sts::AssumeRoleProvider::builder(role)
-                .session_name("drydock")
-                .configure(&base)
-                .build()
-                .await;
+        // Each hop assumes its role with the credentials of the one before; the external
+        // id goes with the account's own role. The SDK caches each session until it expires.
+        let hops = account.role_chain.iter().map(|r| (r, None)).chain(
+            account
+                .role_arn
+                .iter()
+                .map(|r| (r, account.external_id.as_deref())),
+        );
+        for (role, external_id) in hops {
+            let mut assume =
+                aws_config::sts::AssumeRoleProvider::builder(role).session_name("drydock");
+            if let Some(id) = external_id {
+                assume = assume.external_id(id);
+            }
+            let assumed = assume.configure(&base).build().await;
+            let session = crate::session::Session::new(
+                aws_sdk_ec2::config::SharedCredentialsProvider::new(assumed),
+            );
             base = base
                 .into_builder()
-                .credentials_provider(aws_sdk_ec2::config::SharedCredentialsProvider::new(assumed))
+                .credentials_provider(aws_sdk_ec2::config::SharedCredentialsProvider::new(session))
                 .build();
         }
         AwsProvider {
@@ -118,6 +130,36 @@ impl AwsProvider {
     {
         let resource = format!("{} ({resource})", self.account.name);
         map(e, call, &resource, &self.account.credential_source())
+    }
+
+    /// Resolves the assumed role's credentials (nothing to do without a role).
+    async fn assumed(&self) -> Result<(), ProviderError> {
+        use aws_sdk_ec2::config::ProvideCredentials;
+        let Some(role) = &self.account.role_arn else {
+            return Ok(());
+        };
+        let Some(creds) = self.base.credentials_provider() else {
+            return Ok(());
+        };
+        creds.provide_credentials().await.map(|_| ()).map_err(|e| {
+            let said = crate::error::causes(&e);
+            let (kind, hint) = if said.contains("dispatch failure") || said.contains("timed out") {
+                (
+                    drydock_api::ProviderErrorKind::Unreachable,
+                    "check `endpoint_url` and the network to STS".to_string(),
+                )
+            } else {
+                (
+                    drydock_api::ProviderErrorKind::Auth,
+                    format!(
+                        "{} was refused: check the role exists in the account and trusts the caller{}",
+                        self.account.credential_source(),
+                        if self.account.external_id.is_some() { " with this external_id" } else { "" }
+                    ),
+                )
+            };
+            ProviderError::new(kind, "AssumeRole", role, said, hint)
+        })
     }
 
     /// The regions to scan: the configured list, or every region DescribeRegions returns.
@@ -349,6 +391,14 @@ impl Provider for AwsProvider {
 
     async fn scan(&self, progress: ProgressSink<'_>) -> Result<ScanResult, ProviderError> {
         let name = self.account.name.as_str();
+        // A role that cannot be assumed fails the whole context at once, named: no region
+        // would be readable, and the error would otherwise surface once per call.
+        if let Err(e) = self.assumed().await {
+            let mut out = ScanResult::default();
+            out.outcomes.push(ScopeOutcome::failed(name, "*", &e, 0));
+            out.problems.push(problem(name, &e));
+            return Ok(out);
+        }
         let regions = match self.regions().await {
             Ok(r) => r,
             // Without the region list nothing can be read: one outcome for the context.

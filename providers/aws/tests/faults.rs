@@ -113,6 +113,8 @@ fn account(port: u16, profile: Option<&str>) -> AwsAccount {
         name: "proxied".into(),
         profile: profile.map(String::from),
         role_arn: None,
+        role_chain: Vec::new(),
+        external_id: None,
         regions: Regions::List(vec![
             "eu-west-1".into(),
             "us-east-1".into(),

@@ -129,7 +129,10 @@ impl Provider for AzureProvider {
         let name = self.sub.name.as_str();
         let result = match scanner.scan().await {
             Ok(mut r) => {
-                let failed = scanner.failed.into_inner().unwrap_or_else(|e| e.into_inner());
+                let failed = scanner
+                    .failed
+                    .into_inner()
+                    .unwrap_or_else(|e| e.into_inner());
                 let ms = started.elapsed().as_millis() as u64;
                 r.outcomes.push(
                     ScopeOutcome::ok(name, &self.sub.id, r.vms.len(), r.images.len(), ms)

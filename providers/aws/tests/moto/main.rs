@@ -35,6 +35,8 @@ impl Moto {
             name: "moto".into(),
             profile: None,
             role_arn: None,
+            role_chain: Vec::new(),
+            external_id: None,
             regions: Regions::List(regions.iter().map(|r| r.to_string()).collect()),
             endpoint_url: Some(self.url.clone()),
             readonly: false,

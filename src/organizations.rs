@@ -1,0 +1,190 @@
+//! Organisation-wide contexts: the member accounts of each `[[aws.organizations]]` entry,
+//! discovered through the binary's connector, cached in the store for the entry's TTL
+//! (`drydock org refresh` forces a new discovery), turned into contexts by the entry's
+//! rules, and the outcomes of what was not scanned (skipped accounts, a failed discovery)
+//! kept for the scan's report.
+
+use crate::contexts::{Backend, CloudConnector, Context, Registry};
+use chrono::{DateTime, Utc};
+use drydock_api::accounts::aws::AwsOrganization;
+use drydock_api::accounts::org::{context_names, Decision, OrgAccount};
+use drydock_api::{Cloud, ProviderError, ProviderErrorKind, ScopeOutcome};
+use drydock_store::Store;
+use serde::{Deserialize, Serialize};
+
+/// The kind of the store's documents holding discovered account lists (key `aws:NAME`).
+pub const ORG_ACCOUNTS: &str = "org-accounts";
+
+/// The statuses of an AWS account that is scanned.
+const AWS_ACTIVE: [&str; 1] = ["ACTIVE"];
+
+/// An organisation's account list as discovered, and when.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Discovery {
+    pub discovered_at: DateTime<Utc>,
+    pub accounts: Vec<OrgAccount>,
+}
+
+/// Where an account list came from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Origin {
+    /// The store's copy, younger than the TTL: no Organizations call was made.
+    Cache,
+    /// Discovered now (and cached).
+    Discovered,
+    /// Discovery failed; the store's older copy is used, and why discovery failed.
+    Stale(String),
+}
+
+/// Discovers (or reads from the store) the accounts of AWS organisations.
+pub struct Organizations<'a> {
+    pub store: Option<&'a dyn Store>,
+    pub connector: Option<&'a dyn CloudConnector>,
+    pub rt: &'a tokio::runtime::Runtime,
+    pub now: DateTime<Utc>,
+    /// Discover even when the cached copy is fresh.
+    pub force: bool,
+}
+
+fn cache_key(org: &AwsOrganization) -> String {
+    format!("aws:{}", org.name)
+}
+
+impl Organizations<'_> {
+    /// The account list of `org`.
+    pub fn accounts(&self, org: &AwsOrganization) -> Result<(Discovery, Origin), ProviderError> {
+        let key = cache_key(org);
+        let cached: Option<Discovery> = self
+            .store
+            .and_then(|s| match s.document(ORG_ACCOUNTS, &key) {
+                Ok(d) => d,
+                Err(e) => {
+                    tracing::warn!("cannot read the cached accounts of {}: {e}", org.name);
+                    None
+                }
+            })
+            .and_then(|d| match serde_json::from_slice(&d.body) {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    tracing::warn!("the cached accounts of {} are unreadable: {e}", org.name);
+                    None
+                }
+            });
+        let ttl = chrono::Duration::seconds(org.cache_ttl_secs.min(i64::MAX as u64) as i64);
+        if let Some(c) = &cached {
+            let age = self.now.signed_duration_since(c.discovered_at);
+            if !self.force && age >= chrono::Duration::zero() && age < ttl {
+                return Ok((c.clone(), Origin::Cache));
+            }
+        }
+        let discovered = match self.connector {
+            Some(c) => c.discover_aws(org, self.rt),
+            None => Err(ProviderError::new(
+                ProviderErrorKind::Unsupported,
+                "discover",
+                &org.name,
+                "this program was built without cloud providers",
+                "",
+            )),
+        };
+        match discovered {
+            Ok(accounts) => {
+                let d = Discovery {
+                    discovered_at: self.now,
+                    accounts,
+                };
+                if let Some(store) = self.store {
+                    let body = serde_json::to_vec(&d).unwrap_or_default();
+                    if let Err(e) = store.put_document(ORG_ACCOUNTS, &key, &body, None) {
+                        tracing::warn!("cannot cache the accounts of {}: {e}", org.name);
+                    }
+                }
+                Ok((d, Origin::Discovered))
+            }
+            Err(e) => match cached {
+                Some(c) => {
+                    tracing::warn!(
+                        "discovery of {} failed, using the cached list: {e}",
+                        org.name
+                    );
+                    Ok((c, Origin::Stale(e.to_string())))
+                }
+                None => Err(e),
+            },
+        }
+    }
+}
+
+impl Registry {
+    /// Adds the member accounts of `orgs` as contexts (a `[[contexts]]` entry of the same
+    /// name adds its flags), and records the outcome of each account not scanned and of
+    /// each organisation that could not be discovered.
+    pub fn with_organizations(
+        mut self,
+        orgs: &[AwsOrganization],
+        finder: &Organizations,
+    ) -> Registry {
+        for org in orgs {
+            let (d, origin) = match finder.accounts(org) {
+                Ok(x) => x,
+                Err(e) => {
+                    tracing::warn!("organization {}: {e}", org.name);
+                    self.discovery
+                        .push(ScopeOutcome::failed(&org.name, "organizations", &e, 0));
+                    continue;
+                }
+            };
+            if let Origin::Stale(why) = &origin {
+                tracing::warn!(
+                    "organization {}: using the account list of {} ({why})",
+                    org.name,
+                    d.discovered_at
+                );
+            }
+            let taken = |n: &str| {
+                self.contexts
+                    .iter()
+                    .any(|c| c.name == n && c.backend != Backend::Named)
+            };
+            let names = context_names(&d.accounts, &taken);
+            for (name, a) in names.into_iter().zip(&d.accounts) {
+                match org.rules.decide(a, &AWS_ACTIVE) {
+                    Decision::Skip(why) => self.discovery.push(ScopeOutcome::skipped(
+                        &name,
+                        "*",
+                        format!("{} ({}, {}): {why}", org.name, a.id, a.path),
+                    )),
+                    Decision::Scan {
+                        production,
+                        readonly,
+                    } => {
+                        let backend = Backend::Aws(Box::new(org.account(
+                            name.clone(),
+                            &a.id,
+                            production,
+                            readonly,
+                        )));
+                        match self.contexts.iter_mut().find(|c| c.name == name) {
+                            // Flags from a `[[contexts]]` entry naming the account.
+                            Some(c) => {
+                                c.production |= production;
+                                c.readonly |= readonly;
+                                c.cloud = Some(Cloud::Aws);
+                                c.backend = backend;
+                            }
+                            None => self.contexts.push(Context {
+                                name,
+                                cloud: Some(Cloud::Aws),
+                                production,
+                                readonly,
+                                accent: None,
+                                backend,
+                            }),
+                        }
+                    }
+                }
+            }
+        }
+        self
+    }
+}
