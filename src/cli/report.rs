@@ -26,8 +26,11 @@ pub fn run(ctx: &Ctx, args: &ReportArgs) -> Result<Exit> {
         write_out(out.flush())?;
         return Ok(if d.worsened() { Exit::Drift } else { Exit::Ok });
     }
+    let t0 = std::time::Instant::now();
     let inv = load_inventory(ctx, &args.source, false)?;
+    let t1 = std::time::Instant::now();
     let assessment = drift::evaluate(&inv, policy, ctx.now);
+    let t2 = std::time::Instant::now();
     let opts = ReportOptions {
         format: args.format,
         group_by: args.group_by,
@@ -37,8 +40,27 @@ pub fn run(ctx: &Ctx, args: &ReportArgs) -> Result<Exit> {
         images: args.images,
     };
     let report = Report::build(&inv, &assessment, &opts);
+    let t3 = std::time::Instant::now();
     write_out(report.write(&opts, &mut out))?;
     write_out(out.flush())?;
+    let t4 = std::time::Instant::now();
+    tracing::info!(
+        vms = inv.vms.len(),
+        "report: inventory {:?}, verdicts {:?}, rows {:?}, written {:?}",
+        t1 - t0,
+        t2 - t1,
+        t3 - t2,
+        t4 - t3
+    );
+    if std::env::var_os("DRYDOCK_TIMINGS").is_some() {
+        eprintln!(
+            "timings: inventory {:?}, verdicts {:?}, rows {:?}, written {:?}",
+            t1 - t0,
+            t2 - t1,
+            t3 - t2,
+            t4 - t3
+        );
+    }
     if matches!(opts.format, Format::Csv | Format::Json) {
         // CSV and JSON stay data only (JSON has `contexts`): what the scan missed is told
         // on stderr too.

@@ -314,6 +314,10 @@ impl App {
                     w.flush().map_err(err)?;
                 }
             }
+            (View::Contexts, _, _) => {
+                let rows = self.context_outcomes();
+                out = json(serde_json::to_vec_pretty(&rows))?;
+            }
             (View::Conversions, _, _) => {
                 return Err("the Conversions view has nothing to export".into());
             }

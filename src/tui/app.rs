@@ -96,6 +96,8 @@ pub struct App {
     pub drift_matrix: Vec<super::matrix::MatrixRow>,
     /// The cursor on the Drift matrix's rows (enter opens the Fleet on that cell).
     pub drift: ListState,
+    /// The cursor on the Contexts view.
+    pub ctx_list: ListState,
     /// The terminal's size (columns, rows), from the runtime.
     pub size: (u16, u16),
     pub log: LogState,
@@ -156,6 +158,7 @@ impl App {
             drift_by_region: false,
             drift_matrix: Vec::new(),
             drift: ListState::default(),
+            ctx_list: ListState::default(),
             size: (120, 40),
             log: LogState {
                 follow: true,
@@ -199,6 +202,14 @@ impl App {
     }
 
     /// The settings of a context, if the registry knows it.
+    /// Every context's outcome in the last scan (all contexts, whichever is selected).
+    pub fn context_outcomes(&self) -> Vec<drydock_api::outcome::ContextOutcome<'_>> {
+        self.full
+            .as_ref()
+            .map(|f| drydock_api::outcome::by_context(&f.outcomes))
+            .unwrap_or_default()
+    }
+
     pub fn context_config(&self, name: &str) -> Option<&Context> {
         self.contexts.iter().find(|c| c.name == name)
     }
@@ -496,6 +507,10 @@ impl App {
             View::Plans => (&mut self.plans.list, self.plans.plans.len()),
             View::Conversions => (&mut self.conversions.list, self.conversions.jobs.len()),
             View::Drift => (&mut self.drift, self.drift_matrix.len()),
+            View::Contexts => {
+                let n = self.context_outcomes().len();
+                (&mut self.ctx_list, n)
+            }
         }
     }
 

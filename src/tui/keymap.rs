@@ -14,16 +14,18 @@ pub enum View {
     Log,
     Plans,
     Conversions,
+    Contexts,
 }
 
 impl View {
-    pub const ALL: [View; 6] = [
+    pub const ALL: [View; 7] = [
         View::Fleet,
         View::Images,
         View::Drift,
         View::Log,
         View::Plans,
         View::Conversions,
+        View::Contexts,
     ];
 
     pub fn name(self) -> &'static str {
@@ -34,6 +36,7 @@ impl View {
             View::Log => "log",
             View::Plans => "plans",
             View::Conversions => "conversions",
+            View::Contexts => "contexts",
         }
     }
 
@@ -46,6 +49,7 @@ impl View {
             View::Log => "log",
             View::Plans => "plans",
             View::Conversions => "conv",
+            View::Contexts => "ctx",
         }
     }
 }
@@ -122,6 +126,7 @@ const NAV: &[View] = &[
     View::Log,
     View::Plans,
     View::Conversions,
+    View::Contexts,
 ];
 const TABLES: &[View] = &[View::Fleet, View::Images];
 /// Views with a pane that scrolls on its own.
@@ -168,6 +173,12 @@ pub const BINDINGS: &[Binding] = &[
         Command::Show(View::Conversions),
         &[],
         "conversions view",
+    ),
+    b(
+        &["7"],
+        Command::Show(View::Contexts),
+        &[],
+        "contexts view (:ctx): each context's scan outcome",
     ),
     b(
         &["n"],
@@ -224,6 +235,12 @@ pub const BINDINGS: &[Binding] = &[
         Command::Detail,
         &[View::Drift],
         "open the fleet on this family and account/region",
+    ),
+    b(
+        &["enter"],
+        Command::Detail,
+        &[View::Contexts],
+        "show this context's fleet",
     ),
     b(&["d"], Command::DetailPane, TABLES, "detail pane"),
     b(

@@ -219,13 +219,14 @@ impl App {
                     View::Fleet => self.fleet.rows.filter.to_string(),
                     View::Images => self.images.rows.filter.to_string(),
                     View::Log => self.log.filter.clone(),
-                    View::Drift | View::Plans | View::Conversions => return,
+                    View::Drift | View::Plans | View::Conversions | View::Contexts => return,
                 };
                 self.mode = Mode::Filter(Input::new(current));
             }
             Command::Show(v) => self.view = v,
             Command::Detail if self.view == View::Images => self.open_users(),
             Command::Detail if self.view == View::Drift => self.open_drift_cell(),
+            Command::Detail if self.view == View::Contexts => self.open_context(),
             Command::Detail | Command::DetailPane => self.detail = !self.detail,
             Command::Json => self.open_json(),
             Command::PaneDown => self.pane_scroll = self.pane_scroll.saturating_add(1),
@@ -288,7 +289,7 @@ impl App {
                 self.log.filter = text.trim().to_string();
                 return true;
             }
-            View::Drift | View::Plans | View::Conversions => return true,
+            View::Drift | View::Plans | View::Conversions | View::Contexts => return true,
             _ => Filter::parse(text),
         };
         let filter = match parsed {

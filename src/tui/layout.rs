@@ -19,6 +19,8 @@ pub struct Shape {
     pub footer_lines: u16,
     /// Plans in the Plans view's list.
     pub plans: usize,
+    /// Contexts in the Contexts view's list.
+    pub contexts: usize,
 }
 
 /// Header, body and footer of a frame of `area`.
@@ -100,6 +102,7 @@ pub fn page(shape: &Shape, area: Rect) -> (usize, u16) {
         View::Images => table(images(shape.detail, body).0),
         View::Drift => table(drift(body)[1]),
         View::Plans => table(plans(shape.plans, body)[0]),
+        View::Contexts => table(plans(shape.contexts, body)[0]),
         View::Log => {
             let i = inner(body);
             (i.height as usize, i.y)

@@ -122,6 +122,7 @@ impl App {
                 }
                 vec![]
             }
+            ("context", "") => self.run(Command::Show(View::Contexts)),
             ("context", name) => {
                 self.switch_context(name);
                 vec![]
@@ -139,6 +140,18 @@ impl App {
                 ));
                 vec![]
             }
+        }
+    }
+
+    /// Enter on the Contexts view: that context's fleet.
+    pub(super) fn open_context(&mut self) {
+        let name = self
+            .context_outcomes()
+            .get(self.ctx_list.selected)
+            .map(|c| c.context.to_string());
+        if let Some(name) = name {
+            self.switch_context(&name);
+            self.view = View::Fleet;
         }
     }
 

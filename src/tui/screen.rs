@@ -45,6 +45,7 @@ impl App {
             detail: self.detail,
             footer_lines: self.footer_lines(),
             plans: self.plans.plans.len(),
+            contexts: self.context_outcomes().len(),
         }
     }
 }

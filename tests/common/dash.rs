@@ -116,6 +116,7 @@ pub const VIEWS_AND_DIALOGS: &[(&str, &str)] = &[
     ("log", "4"),
     ("plans", "5"),
     ("conversions", "6"),
+    ("contexts", "7"),
     ("help", "1?"),
     ("help of conversions", "6?"),
     ("messages", "1M"),

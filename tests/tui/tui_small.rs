@@ -16,6 +16,7 @@ fn every_view_at_80_by_20() {
         ("4", "log"),
         ("5", "plans"),
         ("6", "conversions"),
+        ("7", "contexts"),
     ] {
         press(&mut a, key);
         let s = screen(&mut a, 80, 20);
@@ -169,4 +170,47 @@ fn the_drift_trend_counts_only_the_context_in_view() {
     press(&mut a, ":ctx all\n3");
     let s = screen(&mut a, 120, 40);
     assert!(s.contains("0 scans recorded for all contexts"), "{s}");
+}
+
+#[test]
+fn an_incomplete_scan_is_said_on_every_view_and_the_contexts_view_names_why() {
+    use drydock::model::ScopeOutcome;
+    use drydock::tui::Action;
+    let mut a = demo_app();
+    let mut inv = common::demo_inventory(common::now());
+    inv.outcomes.push(ScopeOutcome {
+        context: "payments".into(),
+        scope: "eu-west-1".into(),
+        state: drydock::model::ScopeState::Denied,
+        vms: 0,
+        images: 0,
+        duration_ms: 420,
+        failed_calls: vec!["AssumeRole".into()],
+        reason: Some(
+            "AssumeRole on arn:aws:iam::111122223333:role/OrganizationAccountAccessRole failed: HTTP 403 AccessDenied".into(),
+        ),
+    });
+    a.update(Action::ScanFinished(Box::new(inv)));
+    let fleet = screen(&mut a, 250, 40);
+    assert!(
+        fleet.contains("incomplete: 1 of 3 contexts not read (:ctx)"),
+        "{fleet}"
+    );
+    let narrow = screen(&mut a, 80, 20);
+    assert!(narrow.contains("⚠ incomplete 1/3"), "{narrow}");
+    press(&mut a, ":ctx\n");
+    let s = screen(&mut a, 160, 30);
+    assert!(s.contains("contexts 3 (1 incomplete)"), "{s}");
+    assert!(s.contains("⊘ denied") && s.contains("payments"), "{s}");
+    assert!(s.contains("✓ ok") && s.contains("demo-aws"), "{s}");
+    // The selected context's scopes with the reason in full, wrapped.
+    press(&mut a, "G");
+    let s = screen(&mut a, 100, 30);
+    assert!(s.contains("failed calls: AssumeRole"), "{s}");
+    assert!(s.contains("OrganizationAccountAccessRole"), "{s}");
+    // Enter shows that context's fleet.
+    press(&mut a, "gg\n");
+    assert_eq!(a.context.as_deref(), Some("demo-aws"));
+    assert!(screen(&mut a, 120, 30).contains("context: demo-aws"));
+    common::dash::check_fitted(&mut a, 80, 20, "contexts, incomplete");
 }

@@ -171,10 +171,12 @@ impl ContextOutcome<'_> {
 /// Groups scope outcomes by context, in first-seen order.
 pub fn by_context(outcomes: &[ScopeOutcome]) -> Vec<ContextOutcome<'_>> {
     let mut out: Vec<ContextOutcome<'_>> = Vec::new();
+    let mut index: std::collections::HashMap<&str, usize> = Default::default();
     for o in outcomes {
-        let i = match out.iter().position(|c| c.context == o.context) {
-            Some(i) => i,
+        let i = match index.get(o.context.as_str()) {
+            Some(i) => *i,
             None => {
+                index.insert(&o.context, out.len());
                 out.push(ContextOutcome {
                     context: &o.context,
                     state: ScopeState::Ok,

@@ -111,6 +111,35 @@ pub fn header(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
     if app.refresh.error.is_some() {
         top.push(Span::styled("  refresh failed", theme.danger()));
     }
+    // An inventory with gaps says so on every view: its counts are a lower bound. The
+    // long form on the first line where it fits, else a short one beside the VM count.
+    let mut short_gap = None;
+    if let Some(full) = app.full.as_ref().filter(|f| f.incomplete()) {
+        let all = app.context_outcomes();
+        let gaps = all.iter().filter(|c| c.state.is_gap()).count();
+        let (long, short) = if all.is_empty() {
+            // A snapshot from before outcomes were recorded: its scan problems.
+            let n = crate::words::count(full.problems.len() as u64, "scan problem");
+            (
+                format!("  ⚠ incomplete: {n} (M)"),
+                "⚠ incomplete  ".to_string(),
+            )
+        } else {
+            (
+                format!(
+                    "  ⚠ incomplete: {gaps} of {} contexts not read (:ctx)",
+                    all.len()
+                ),
+                format!("⚠ incomplete {gaps}/{}  ", all.len()),
+            )
+        };
+        let used: usize = top.iter().map(|s| s.content.chars().count()).sum();
+        if used + long.chars().count() <= area.width as usize {
+            top.push(Span::styled(long, theme.danger()));
+        } else {
+            short_gap = Some(short);
+        }
+    }
     let mut counts = vec![Span::raw(" ")];
     if let Some(d) = &app.data {
         let c = d.a.vm_counts();
@@ -118,12 +147,16 @@ pub fn header(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
             format!("{}  ", crate::words::count(d.inv.vms.len() as u64, "VM")),
             theme.title(),
         ));
+        if let Some(gap) = &short_gap {
+            counts.push(Span::styled(gap.clone(), theme.danger()));
+        }
         // Short terminals get "⊘ 34" instead of "⊘ revoked 34".
         let full: usize = Verdict::ALL
             .iter()
             .map(|v| v.as_str().len() + c[*v as usize].to_string().len() + 5)
             .sum::<usize>()
-            + 12;
+            + 12
+            + short_gap.as_ref().map_or(0, |g| g.chars().count());
         let short = full > area.width as usize;
         for v in Verdict::ALL.iter().rev() {
             let text = if short {
@@ -256,7 +289,7 @@ pub fn footer(f: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
             }
             Some(s) => Line::from(Span::styled(format!(" {s}"), theme.warn())),
             None => Line::from(Span::styled(
-                " ? help  / filter  : command  enter detail  1-6 views  r refresh  q quit",
+                " ? help  / filter  : command  enter detail  1-7 views  r refresh  q quit",
                 theme.dim(),
             )),
         },

@@ -3,6 +3,7 @@
 
 mod chrome;
 mod components;
+mod contexts;
 mod conversions;
 mod detail;
 mod drift;
@@ -47,6 +48,7 @@ pub fn draw(f: &mut Frame<'_>, app: &App, theme: Theme) {
         View::Log => lists::log(f, body, app, theme),
         View::Plans => plans::plans(f, body, app, theme),
         View::Conversions => conversions::conversions(f, body, app, theme),
+        View::Contexts => contexts::contexts(f, body, app, theme),
     }
     chrome::footer(f, footer, app, theme);
     // What follows may cover what was drawn (the fit checks tell the two apart).
