@@ -220,7 +220,7 @@ pub fn of_image(img: &Image, rules: &[ClassRule], issues: &mut Vec<String>) -> C
     }
     if let Some((k, v)) = APP_TAGS
         .iter()
-        .find_map(|k| img.tags.get(*k).map(|v| (*k, v)))
+        .find_map(|k| img.tags.get(k).map(|v| (*k, v)))
     {
         return Classed {
             class: ImageClass::Capsule,
@@ -234,38 +234,60 @@ pub fn of_image(img: &Image, rules: &[ClassRule], issues: &mut Vec<String>) -> C
 }
 
 /// The class of a VM, given its image's (when the image resolves).
-pub fn of_vm(vm: &Vm, image: Option<(&Image, &Classed)>) -> Classed {
-    if let Some(class) = vm
-        .tags
-        .get("drydock:class")
-        .and_then(|t| ImageClass::parse(t))
-    {
-        return Classed {
+pub fn of_vm(vm: &Vm, image: Option<(&Image, &Classed)>) -> VmClassed {
+    let tagged = vm.tags.get("drydock:class").and_then(ImageClass::parse);
+    if let Some(class) = tagged {
+        return VmClassed {
             class,
-            reason: "tag drydock:class".into(),
+            why: VmWhy::Tag,
         };
     }
-    let boots = vm.boot_config.join(", ");
-    match image {
-        Some((img, c)) if c.class == ImageClass::Base && !boots.is_empty() => Classed {
-            class: ImageClass::Dynamic,
-            reason: format!(
-                "base image {} + {boots} installs software at boot",
-                img.name
-            ),
-        },
-        Some((img, c)) => Classed {
-            class: c.class,
-            reason: format!("launched from {} image {}", c.class, img.name),
-        },
-        None if !boots.is_empty() => Classed {
-            class: ImageClass::Dynamic,
-            reason: format!("{boots} installs software at boot (image not resolved)"),
-        },
-        None => Classed {
-            class: ImageClass::Base,
-            reason: "image not resolved; counted as a base image".into(),
-        },
+    let boots = !vm.boot_config.is_empty();
+    let (class, why) = match image {
+        Some((_, c)) if c.class == ImageClass::Base && boots => {
+            (ImageClass::Dynamic, VmWhy::BaseWithBoot)
+        }
+        Some((_, c)) => (c.class, VmWhy::Image),
+        None if boots => (ImageClass::Dynamic, VmWhy::BootUnresolved),
+        None => (ImageClass::Base, VmWhy::Unresolved),
+    };
+    VmClassed { class, why }
+}
+
+/// Why a VM has its class (its reason is written when asked: a fleet of a million VMs
+/// keeps one byte per VM, not a sentence).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VmWhy {
+    Tag,
+    BaseWithBoot,
+    Image,
+    BootUnresolved,
+    Unresolved,
+}
+
+/// A VM's class and why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VmClassed {
+    pub class: ImageClass,
+    pub why: VmWhy,
+}
+
+impl VmClassed {
+    /// Why, in words (`image`: the VM's resolved image).
+    pub fn reason(&self, vm: &Vm, image: Option<&Image>) -> String {
+        let boots = || vm.boot_config.join(", ");
+        let name = image.map_or("", |i| i.name.as_str());
+        match self.why {
+            VmWhy::Tag => "tag drydock:class".into(),
+            VmWhy::BaseWithBoot => {
+                format!("base image {name} + {} installs software at boot", boots())
+            }
+            VmWhy::Image => format!("launched from {} image {name}", self.class),
+            VmWhy::BootUnresolved => {
+                format!("{} installs software at boot (image not resolved)", boots())
+            }
+            VmWhy::Unresolved => "image not resolved; counted as a base image".into(),
+        }
     }
 }
 

@@ -127,10 +127,11 @@ fn vms_on_base_images_with_boot_config_are_dynamic() {
     let golden = image("ami-gold", "web-1", false, 10, &[]);
     let b = of_image(&base, &[], &mut Vec::new());
     let g = of_image(&golden, &[], &mut Vec::new());
-    let c = of_vm(&vm("i-1", "ami-base", &["user data"]), Some((&base, &b)));
+    let v1 = vm("i-1", "ami-base", &["user data"]);
+    let c = of_vm(&v1, Some((&base, &b)));
     assert_eq!(c.class, ImageClass::Dynamic);
     assert_eq!(
-        c.reason,
+        c.reason(&v1, Some(&base)),
         "base image ubuntu-jammy-1 + user data installs software at boot"
     );
     let c = of_vm(&vm("i-2", "ami-base", &[]), Some((&base, &b)));

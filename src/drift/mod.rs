@@ -61,21 +61,28 @@ pub struct Assessment {
     pub images: Vec<ImageAssessment>,
     pub vms: Vec<VmAssessment>,
     /// Each VM's class and why, index-aligned with `vms`.
-    pub vm_classes: Vec<class::Classed>,
+    pub vm_classes: Vec<class::VmClassed>,
     /// A VM's own reason where its class's limits judged it apart from its image.
     pub vm_reasons: Vec<Option<String>>,
 }
 
 impl Assessment {
-    /// The reason for VM `i`'s verdict.
-    pub fn vm_reason<'a>(&'a self, inv: &Inventory, i: usize) -> Cow<'a, str> {
+    /// The reason for VM `i`'s verdict (`_inv`: the inventory assessed, for callers that
+    /// pass it; every reason is held by the assessment).
+    pub fn vm_reason<'a>(&'a self, _inv: &Inventory, i: usize) -> Cow<'a, str> {
         if let Some(r) = self.vm_reasons.get(i).and_then(Option::as_ref) {
             return Cow::Borrowed(r);
         }
         match self.vms[i].image {
             Some(img) => Cow::Borrowed(&self.images[img].reason),
-            None => Cow::Owned(unknown_reason(&inv.vms[i].image_id)),
+            None => Cow::Borrowed(UNKNOWN_REASON),
         }
+    }
+
+    /// Why VM `i` has its class, in words.
+    pub fn vm_class_reason(&self, inv: &Inventory, i: usize) -> String {
+        let image = self.vms[i].image.map(|k| &inv.images[k]);
+        self.vm_classes[i].reason(&inv.vms[i], image)
     }
 
     /// VM counts per verdict, least severe first.
@@ -88,10 +95,8 @@ impl Assessment {
     }
 }
 
-fn unknown_reason(image_id: &str) -> String {
-    let _ = image_id;
-    "image cannot be resolved: not found in any scanned account (deleted, or shared from an account drydock cannot read)".to_string()
-}
+/// Why a VM whose image cannot be resolved is `unknown`.
+const UNKNOWN_REASON: &str = "image cannot be resolved: not found in any scanned account (deleted, or shared from an account drydock cannot read)";
 
 /// True when the image may still be launched and counts as a version of its family.
 fn usable(img: &crate::model::Image, prov: &Provenance, now: DateTime<Utc>) -> bool {
@@ -165,7 +170,7 @@ pub fn evaluate(inv: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Assessm
             },
         })
         .collect();
-    let vm_classes: Vec<class::Classed> = inv
+    let vm_classes: Vec<class::VmClassed> = inv
         .vms
         .iter()
         .zip(&vms)

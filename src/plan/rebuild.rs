@@ -99,7 +99,7 @@ impl Executor {
         ]
         .into();
         if let Some(p) = parent {
-            t.insert("drydock:parent".into(), p.to_string());
+            t.insert("drydock:parent", p.to_string());
         }
         let cm = serde_json::json!([
             "drydock",
@@ -108,7 +108,7 @@ impl Executor {
             self.plan.version,
             date
         ]);
-        t.insert("cm-source".into(), cm.to_string());
+        t.insert("cm-source", cm.to_string());
         t
     }
 

@@ -59,9 +59,12 @@ impl Executor {
                 if vm.state == VmState::Terminated {
                     continue;
                 }
-                if vm.tags.get(TAG_PLAN).map(String::as_str) == Some(self.id()) {
+                if vm.tags.get(TAG_PLAN) == Some(self.id()) {
                     if let Some(old) = vm.tags.get(TAG_REPLACES) {
-                        launched.entry(old.clone()).or_default().push(vm.id.clone());
+                        launched
+                            .entry(old.to_string())
+                            .or_default()
+                            .push(vm.id.clone());
                     }
                 }
                 live.insert(vm.id);

@@ -35,7 +35,7 @@ impl Executor {
             place: r.region.clone(),
             image,
         });
-        let get = |k: &str| tags.get(k).cloned();
+        let get = |k: &str| tags.get(k).map(String::from);
         Ok(Request {
             source,
             dest,

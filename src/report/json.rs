@@ -54,7 +54,7 @@ struct Document<'a> {
     summary: Summary<'a>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     groups: Vec<GroupOut<'a>>,
-    vms: &'a [super::VmRow<'a>],
+    vms: Seq<Box<dyn Iterator<Item = super::VmRow<'a>> + 'a>>,
     images: &'a [super::ImageRow<'a>],
     builds: Vec<BuildOut<'a>>,
     problems: &'a [crate::model::ScanProblem],
@@ -88,15 +88,125 @@ pub(super) fn write(r: &Report<'_>, opts: &ReportOptions, out: &mut dyn Write) -
                 verdicts: &g.counts,
             })
             .collect(),
-        vms: &r.vms,
+        vms: Seq(std::cell::RefCell::new(Some(Box::new(r.vm_rows())))),
         images: &r.images,
         builds: builds(r),
         problems: &r.inventory.problems,
         complete: !r.inventory.incomplete(),
         contexts: drydock_api::outcome::by_context(&r.inventory.outcomes),
     };
-    serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
+    let mut ser = serde_json::Serializer::with_formatter(&mut *out, Shallow::default());
+    doc.serialize(&mut ser).map_err(io::Error::other)?;
     out.write_all(b"\n")
+}
+
+/// A sequence serialised from an iterator, once (the rows are made as they are written).
+struct Seq<I>(std::cell::RefCell<Option<I>>);
+
+impl<I: Iterator<Item = T>, T: Serialize> Serialize for Seq<I> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0.borrow_mut().take() {
+            Some(rows) => s.collect_seq(rows),
+            None => s.collect_seq(std::iter::empty::<T>()),
+        }
+    }
+}
+
+/// Indented down to the document's lists; each VM, image, build or context on one line
+/// below that: readable, diffable line by line, and a third of the bytes of full
+/// indentation at a million VMs.
+#[derive(Default)]
+struct Shallow {
+    /// Whether each open container has a value yet.
+    open: Vec<bool>,
+}
+
+/// Containers opened this deep or shallower are indented.
+const INDENTED: usize = 2;
+
+impl Shallow {
+    fn pretty(&self) -> bool {
+        self.open.len() <= INDENTED
+    }
+
+    fn indent<W: ?Sized + Write>(w: &mut W, n: usize) -> io::Result<()> {
+        for _ in 0..n {
+            w.write_all(b"  ")?;
+        }
+        Ok(())
+    }
+
+    fn begin<W: ?Sized + Write>(&mut self, w: &mut W, bracket: &[u8]) -> io::Result<()> {
+        self.open.push(false);
+        w.write_all(bracket)
+    }
+
+    fn end<W: ?Sized + Write>(&mut self, w: &mut W, bracket: &[u8]) -> io::Result<()> {
+        let pretty = self.pretty();
+        let had = self.open.pop().unwrap_or(false);
+        if pretty && had {
+            w.write_all(b"\n")?;
+            Self::indent(w, self.open.len())?;
+        }
+        w.write_all(bracket)
+    }
+
+    fn item<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        if self.pretty() {
+            w.write_all(if first { b"\n" } else { b",\n" })?;
+            Self::indent(w, self.open.len())
+        } else if first {
+            Ok(())
+        } else {
+            w.write_all(b",")
+        }
+    }
+
+    fn had_value(&mut self) {
+        if let Some(last) = self.open.last_mut() {
+            *last = true;
+        }
+    }
+}
+
+impl serde_json::ser::Formatter for Shallow {
+    fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.begin(w, b"[")
+    }
+
+    fn end_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.end(w, b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        self.item(w, first)
+    }
+
+    fn end_array_value<W: ?Sized + Write>(&mut self, _w: &mut W) -> io::Result<()> {
+        self.had_value();
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.begin(w, b"{")
+    }
+
+    fn end_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.end(w, b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        self.item(w, first)
+    }
+
+    fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        w.write_all(if self.pretty() { b": " } else { b":" })
+    }
+
+    fn end_object_value<W: ?Sized + Write>(&mut self, _w: &mut W) -> io::Result<()> {
+        self.had_value();
+        Ok(())
+    }
 }
 
 /// The builds of the images the report lists.

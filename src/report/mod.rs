@@ -101,11 +101,14 @@ pub struct Group {
     pub total: usize,
 }
 
-/// A filtered, sorted view of an assessed inventory, ready to render.
+/// A filtered, sorted view of an assessed inventory, ready to render. The VMs are kept
+/// as indices and their rows made as they are written: a report over a million VMs holds
+/// no second copy of the fleet.
 pub struct Report<'a> {
     pub inventory: &'a Inventory,
     pub assessment: &'a Assessment,
-    pub vms: Vec<VmRow<'a>>,
+    /// The listed VMs (indices into the inventory), in report order.
+    pub vms: Vec<u32>,
     pub images: Vec<ImageRow<'a>>,
     pub counts: Counts,
     pub groups: Vec<Group>,
@@ -113,31 +116,37 @@ pub struct Report<'a> {
     pub failing: usize,
 }
 
-/// The order of VM rows: group, most severe first, name, id. Rows are large and scattered
-/// in memory, so the sort works on compact keys (group rank, verdict, a name prefix) and
-/// only looks at the rows themselves to break a tie.
-fn sort_order<'a>(rows: &[VmRow<'a>], group_by: Option<GroupBy>) -> Vec<u32> {
+/// The order of VM rows: group, most severe first, name, id. The sort works on compact
+/// keys (group rank, verdict, a name prefix) and only looks at the VMs to break a tie.
+fn sort_order<'a>(
+    inv: &'a Inventory,
+    keep: Vec<u32>,
+    row: &dyn Fn(u32) -> VmRow<'a>,
+    group_by: Option<GroupBy>,
+) -> Vec<u32> {
     const PREFIX: usize = 16;
-    let group_key = |r: &VmRow<'a>| -> &'a str { group_by.map_or("", |g| g.key(r)) };
-    let mut groups: Vec<&str> = rows.iter().map(group_key).collect();
+    let mut groups: Vec<&str> = match group_by {
+        Some(g) => keep.iter().map(|&i| g.key(&row(i))).collect(),
+        None => Vec::new(),
+    };
     groups.sort_unstable();
     groups.dedup();
-    let mut keys: Vec<(u32, u8, [u8; PREFIX], u32)> = rows
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            let rank = groups.binary_search(&group_key(r)).unwrap_or(0) as u32;
+    let mut keys: Vec<(u32, u8, [u8; PREFIX], u32)> = keep
+        .into_iter()
+        .map(|i| {
+            let r = row(i);
+            let rank = group_by.map_or(0, |g| groups.binary_search(&g.key(&r)).unwrap_or(0)) as u32;
             let mut prefix = [0u8; PREFIX];
             let name = r.name.as_bytes();
             let n = name.len().min(PREFIX);
             prefix[..n].copy_from_slice(&name[..n]);
-            (rank, u8::MAX - r.verdict as u8, prefix, i as u32)
+            (rank, u8::MAX - r.verdict as u8, prefix, i)
         })
         .collect();
     keys.sort_unstable_by(|a, b| {
         (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)).then_with(|| {
-            let (x, y) = (&rows[a.3 as usize], &rows[b.3 as usize]);
-            x.name.cmp(y.name).then(x.id.cmp(y.id))
+            let (x, y) = (&inv.vms[a.3 as usize], &inv.vms[b.3 as usize]);
+            x.name.cmp(&y.name).then(x.id.cmp(&y.id))
         })
     });
     keys.into_iter().map(|k| k.3).collect()
@@ -162,18 +171,24 @@ impl<'a> Report<'a> {
             .collect()
     }
 
+    /// The listed VMs' rows, in report order, made as they are read.
+    pub fn vm_rows(&self) -> impl ExactSizeIterator<Item = VmRow<'a>> + '_ {
+        let (inv, a) = (self.inventory, self.assessment);
+        self.vms
+            .iter()
+            .map(move |&i| rows::vm_row(inv, a, i as usize))
+    }
+
     /// Filters, groups and sorts (group, then most severe first, then name).
     pub fn build(inv: &'a Inventory, a: &'a Assessment, opts: &ReportOptions) -> Report<'a> {
-        let rows: Vec<VmRow<'a>> = rows::vm_rows(inv, a)
-            .into_iter()
-            .filter(|r| opts.filter.matches(r))
-            .collect();
-        let order = sort_order(&rows, opts.group_by);
-        let mut slots: Vec<Option<VmRow<'a>>> = rows.into_iter().map(Some).collect();
-        let vms: Vec<VmRow<'a>> = order
-            .into_iter()
-            .filter_map(|i| slots[i as usize].take())
-            .collect();
+        let row = |i: u32| rows::vm_row(inv, a, i as usize);
+        let all = 0..inv.vms.len().min(u32::MAX as usize) as u32;
+        let keep: Vec<u32> = if opts.filter.is_empty() {
+            all.collect()
+        } else {
+            all.filter(|&i| opts.filter.matches(&row(i))).collect()
+        };
+        let vms = sort_order(inv, keep, &row, opts.group_by);
         let mut images: Vec<ImageRow<'a>> = rows::image_rows(inv, a)
             .into_iter()
             .filter(|r| opts.filter.matches(r))
@@ -187,8 +202,9 @@ impl<'a> Report<'a> {
         });
         let mut groups: Vec<Group> = Vec::new();
         if let Some(g) = opts.group_by {
-            for row in &vms {
-                let key = g.key(row);
+            for &i in &vms {
+                let row = row(i);
+                let key = g.key(&row);
                 if groups.last().is_none_or(|last| last.key != key) {
                     groups.push(Group {
                         key: key.to_string(),
@@ -201,13 +217,14 @@ impl<'a> Report<'a> {
                 last.total += 1;
             }
         }
-        let failing = opts
-            .fail_on
-            .map_or(0, |level| vms.iter().filter(|r| r.verdict >= level).count());
+        let verdict = |i: &u32| &a.vms[*i as usize].verdict;
+        let failing = opts.fail_on.map_or(0, |level| {
+            vms.iter().filter(|i| *verdict(i) >= level).count()
+        });
         Report {
             inventory: inv,
             assessment: a,
-            counts: count(vms.iter().map(|r| &r.verdict)),
+            counts: count(vms.iter().map(verdict)),
             vms,
             images,
             groups,

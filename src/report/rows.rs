@@ -28,9 +28,30 @@ pub struct VmRow<'a> {
     pub reason: Cow<'a, str>,
     /// base, golden, capsule or dynamic.
     pub class: &'a str,
-    pub class_reason: &'a str,
+    pub class_reason: ClassReason<'a>,
     pub scale_group: Option<&'a str>,
     pub tags: &'a Tags,
+}
+
+/// Why a VM has its class, written out when rendered (rows of a million VMs allocate
+/// nothing).
+#[derive(Debug, Clone, Copy)]
+pub struct ClassReason<'a> {
+    classed: crate::drift::class::VmClassed,
+    vm: &'a crate::model::Vm,
+    image: Option<&'a crate::model::Image>,
+}
+
+impl std::fmt::Display for ClassReason<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.classed.reason(self.vm, self.image))
+    }
+}
+
+impl Serialize for ClassReason<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 /// One image with its verdict.
@@ -82,7 +103,11 @@ pub fn vm_row<'a>(inv: &'a Inventory, a: &'a Assessment, i: usize) -> VmRow<'a> 
         verdict: va.verdict,
         reason: a.vm_reason(inv, i),
         class: a.vm_classes[i].class.as_str(),
-        class_reason: &a.vm_classes[i].reason,
+        class_reason: ClassReason {
+            classed: a.vm_classes[i],
+            vm,
+            image: img.map(|(im, _)| im),
+        },
         scale_group: vm.scale_group.as_deref(),
         tags: &vm.tags,
     }
@@ -155,7 +180,7 @@ impl Filterable for VmRow<'_> {
     }
 
     fn tag(&self, key: &str) -> Option<&str> {
-        self.tags.get(key).map(String::as_str)
+        self.tags.get(key)
     }
 }
 
@@ -179,6 +204,6 @@ impl Filterable for ImageRow<'_> {
     }
 
     fn tag(&self, key: &str) -> Option<&str> {
-        self.tags.get(key).map(String::as_str)
+        self.tags.get(key)
     }
 }

@@ -75,6 +75,70 @@ fn short_id(id: &str) -> &str {
     }
 }
 
+/// Tables longer than this are written row by row on a terminal too (no box drawing, no
+/// wrapping to the terminal's width): comfy-table holds every cell of a table in memory.
+const COMFY_ROWS: usize = 20_000;
+
+/// A table written row by row as comfy-table's `PLAIN` preset lays it out (a blank
+/// before and after each cell, a dashed rule under the header, no trailing blanks): the
+/// column widths come from a first pass over the rows, which are made again for the
+/// second; nothing holds the whole table. With `color` the verdict column is coloured.
+fn stream_table<const N: usize, I>(
+    out: &mut dyn Write,
+    header: &[&str; N],
+    rows: impl Fn() -> I,
+    color: bool,
+) -> io::Result<()>
+where
+    I: Iterator<Item = (Verdict, [String; N])>,
+{
+    use unicode_width::UnicodeWidthStr;
+    let mut widths: [usize; N] = std::array::from_fn(|i| header[i].width());
+    for (_, cells) in rows() {
+        for (w, c) in widths.iter_mut().zip(&cells) {
+            *w = (*w).max(c.width());
+        }
+    }
+    let mut line = String::new();
+    let mut put_line = |out: &mut dyn Write, cells: &[&str], first: Option<Verdict>| {
+        line.clear();
+        for (i, (c, w)) in cells.iter().zip(&widths).enumerate() {
+            line.push(' ');
+            match first.filter(|_| i == 0 && color) {
+                Some(v) => {
+                    let code = ansi(verdict_color(v));
+                    line.push_str(&format!("\x1b[{code}m{c}\x1b[39m"));
+                }
+                None => line.push_str(c),
+            }
+            line.extend(std::iter::repeat_n(' ', w.saturating_sub(c.width()) + 1));
+        }
+        writeln!(out, "{}", line.trim_end())
+    };
+    put_line(out, header, None)?;
+    let rule: usize = widths.iter().map(|w| w + 2).sum();
+    writeln!(out, "{}", "-".repeat(rule))?;
+    for (v, cells) in rows() {
+        let refs: [&str; N] = std::array::from_fn(|i| cells[i].as_str());
+        put_line(out, &refs, Some(v))?;
+    }
+    Ok(())
+}
+
+/// The SGR foreground code of a comfy-table colour.
+fn ansi(c: Color) -> &'static str {
+    match c {
+        Color::Green => "32",
+        Color::Grey => "37",
+        Color::Cyan => "36",
+        Color::Magenta => "35",
+        Color::Yellow => "33",
+        Color::Red => "91",
+        Color::DarkRed => "31",
+        _ => "39",
+    }
+}
+
 /// Writes a table without the trailing blanks comfy-table pads lines with.
 pub(super) fn put(out: &mut dyn Write, t: &Table) -> io::Result<()> {
     for line in t.to_string().lines() {
@@ -168,28 +232,43 @@ pub(super) fn tables(r: &Report<'_>, opts: &ReportOptions, out: &mut dyn Write) 
             "verdict", "vm", "id", "class", "cloud", "account", "region", "image", "image id",
             "family", "version", "age", "reason",
         ];
-        let mut t = new_table(opts, &header);
-        for v in &r.vms {
-            t.add_row(vec![
-                verdict_cell(v.verdict, opts.color),
-                Cell::new(v.name),
-                Cell::new(short_id(v.id)),
-                Cell::new(v.class),
-                Cell::new(v.cloud),
-                Cell::new(v.account),
-                Cell::new(v.region),
-                Cell::new(v.image_name.unwrap_or("-")),
-                Cell::new(short_id(v.image_id)),
-                Cell::new(v.family.unwrap_or("-")),
-                Cell::new(v.version.unwrap_or("-")),
-                Cell::new(age(v.image_age_days)),
-                Cell::new(&v.reason),
-            ]);
+        let cells = |v: &VmRow<'_>| -> [String; 13] {
+            [
+                format!("{} {}", v.verdict.symbol(), v.verdict.as_str()),
+                v.name.to_string(),
+                short_id(v.id).to_string(),
+                v.class.to_string(),
+                v.cloud.to_string(),
+                v.account.to_string(),
+                v.region.to_string(),
+                v.image_name.unwrap_or("-").to_string(),
+                short_id(v.image_id).to_string(),
+                v.family.unwrap_or("-").to_string(),
+                v.version.unwrap_or("-").to_string(),
+                age(v.image_age_days),
+                v.reason.to_string(),
+            ]
+        };
+        if md || (opts.color && r.vms.len() <= COMFY_ROWS) {
+            let mut t = new_table(opts, &header);
+            for v in r.vm_rows() {
+                let [_, rest @ ..] = cells(&v);
+                let mut row = vec![verdict_cell(v.verdict, opts.color)];
+                row.extend(rest.into_iter().map(Cell::new));
+                t.add_row(row);
+            }
+            if md {
+                writeln!(out, "## VMs\n")?;
+            }
+            put(out, &t)?;
+        } else {
+            stream_table(
+                out,
+                &header,
+                || r.vm_rows().map(|v| (v.verdict, cells(&v))),
+                opts.color,
+            )?;
         }
-        if md {
-            writeln!(out, "## VMs\n")?;
-        }
-        put(out, &t)?;
     }
     if !md {
         writeln!(out, "\n{}", summary_line(r, opts))?;
@@ -241,7 +320,7 @@ pub(super) fn csv(r: &Report<'_>, opts: &ReportOptions, out: &mut dyn Write) -> 
     if opts.images {
         images_csv(r.images.iter(), out)
     } else {
-        vms_csv(r.vms.iter(), opts.group_by, out)
+        vms_csv(r.vm_rows(), opts.group_by, out)
     }
 }
 
@@ -276,8 +355,8 @@ pub fn images_csv<'r, 'a: 'r>(
 }
 
 /// VM rows as CSV, with a leading group column when grouped.
-pub fn vms_csv<'r, 'a: 'r>(
-    rows: impl Iterator<Item = &'r VmRow<'a>>,
+pub fn vms_csv<'a>(
+    rows: impl Iterator<Item = VmRow<'a>>,
     group: Option<super::GroupBy>,
     out: &mut dyn Write,
 ) -> io::Result<()> {
@@ -323,7 +402,7 @@ pub fn vms_csv<'r, 'a: 'r>(
             &v.reason,
         ];
         if let Some(g) = group {
-            rec.insert(0, g.key(v));
+            rec.insert(0, g.key(&v));
         }
         w.write_record(&rec)?;
     }

@@ -265,7 +265,9 @@ impl App {
                     .map(|&i| vm_row(&d.inv, &d.a, i as usize))
                     .collect();
                 match format {
-                    ExportFormat::Csv => vms_csv(rows.iter(), None, &mut out).map_err(err)?,
+                    ExportFormat::Csv => {
+                        vms_csv(rows.iter().cloned(), None, &mut out).map_err(err)?
+                    }
                     ExportFormat::Json => out = json(serde_json::to_vec_pretty(&rows))?,
                 }
             }

@@ -145,7 +145,7 @@ impl Filterable for VmRef<'_> {
     }
 
     fn tag(&self, key: &str) -> Option<&str> {
-        self.vm().tags.get(key).map(String::as_str)
+        self.vm().tags.get(key)
     }
 
     fn search_text(&self) -> Option<&str> {
@@ -191,6 +191,6 @@ impl Filterable for ImageRef<'_> {
     }
 
     fn tag(&self, key: &str) -> Option<&str> {
-        self.image().tags.get(key).map(String::as_str)
+        self.image().tags.get(key)
     }
 }

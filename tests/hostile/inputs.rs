@@ -117,16 +117,14 @@ fn the_dashboards_sbom_lookup_refuses_a_fifo_at_once() {
     mkfifo(&fifo);
     let inv = crate::common::demo_inventory(crate::common::now());
     let mut img = inv.images[0].clone();
-    img.tags
-        .insert(drydock::sbom::TAG.into(), fifo.to_str().unwrap().into());
+    img.tags.insert(drydock::sbom::TAG, fifo.to_str().unwrap());
     let started = std::time::Instant::now();
     let found =
         drydock::sbom::lookup(None, &Default::default(), &img).expect("the tag is followed");
     let e = found.expect_err("a FIFO is no SBOM").to_string();
     assert!(e.contains("FIFO"), "{e}");
     assert!(started.elapsed().as_secs() < 2);
-    img.tags
-        .insert(drydock::sbom::TAG.into(), "/dev/zero".into());
+    img.tags.insert(drydock::sbom::TAG, "/dev/zero");
     let e = drydock::sbom::lookup(None, &Default::default(), &img)
         .unwrap()
         .unwrap_err()

@@ -98,8 +98,8 @@ fn a_family_from_cloud_data_never_leaves_the_plans_directory() {
     let mut inv = crate::common::demo_inventory(now);
     let evil = "../../../../../../x/PWNED";
     for img in &mut inv.images {
-        if img.tags.get("drydock:family").map(String::as_str) == Some("app-checkout") {
-            img.tags.insert("drydock:family".into(), evil.into());
+        if img.tags.get("drydock:family") == Some("app-checkout") {
+            img.tags.insert("drydock:family", evil);
         }
     }
     let (config, _) = drydock::config::load(Some(std::path::Path::new("/dev/null")), &[]).unwrap();

@@ -347,7 +347,7 @@ fn two_processes_on_the_demo_clouds_never_overwrite_each_other() {
                 .unwrap()
                 .tags
                 .get("owner")
-                .cloned()
+                .map(String::from)
         };
         assert_eq!(owner(&x).as_deref(), Some("alice"));
         assert_eq!(owner(&y).as_deref(), Some("bob"));

@@ -19,8 +19,8 @@ fn tags(pairs: &[(&str, &str)]) -> Tags {
 fn image(id: &str, family: Option<&str>, version: &str, age_days: i64) -> Image {
     let mut t = Tags::new();
     if let Some(f) = family {
-        t.insert("drydock:family".into(), f.into());
-        t.insert("drydock:version".into(), version.into());
+        t.insert("drydock:family", f);
+        t.insert("drydock:version", version);
     }
     Image {
         id: id.into(),
@@ -183,9 +183,7 @@ fn deprecated_disabled_deregistered_and_revoked_tag() {
     let mut gone = image("gone", Some("w"), "3", 5);
     gone.state = ImageState::Deregistered;
     let mut tagged = image("tag", Some("w"), "4", 5);
-    tagged
-        .tags
-        .insert("drydock:revoked".into(), "CVE-2026-1".into());
+    tagged.tags.insert("drydock:revoked", "CVE-2026-1");
     let mut scheduled = image("past", Some("w"), "5", 5);
     scheduled.deprecation_time = Some(now() - Duration::hours(1));
     let mut future = image("future", Some("w"), "6", 5);
@@ -220,9 +218,9 @@ fn revoked_ancestor_propagates_through_lineage() {
     let mut base = image("base", Some("ubuntu"), "1", 30);
     base.state = ImageState::Deprecated;
     let mut golden = image("golden", Some("web"), "1", 20);
-    golden.tags.insert("drydock:parent".into(), "base".into());
+    golden.tags.insert("drydock:parent", "base");
     let mut app = image("app", Some("checkout"), "1", 10);
-    app.tags.insert("drydock:parent".into(), "golden".into());
+    app.tags.insert("drydock:parent", "golden");
     let inv = inv(vec![base, golden, app], vec![vm("v", "app")]);
     let (v, why) = judge(&inv, &policy(), "app");
     assert_eq!(v, Verdict::Revoked);
@@ -237,11 +235,9 @@ fn eol_of_image_or_ancestor_and_enforcement_switch() {
     let mut base = image("base", Some("al2023"), "1", 200);
     base.end_of_life = Some(now() - Duration::days(12));
     let mut child = image("child", Some("etl"), "1", 10);
-    child.tags.insert("drydock:parent".into(), "base".into());
+    child.tags.insert("drydock:parent", "base");
     let mut tagged = image("tagged", Some("x"), "1", 10);
-    tagged
-        .tags
-        .insert("drydock:eol".into(), "2026-11-01".into());
+    tagged.tags.insert("drydock:eol", "2026-11-01");
     let mut later = image("later", Some("y"), "1", 10);
     later.end_of_life = Some(now() + Duration::days(1));
     let inv = inv(vec![base, child, tagged, later], vec![]);
@@ -330,9 +326,9 @@ fn family_rule_overrides_defaults() {
 #[test]
 fn lineage_cycle_is_reported_not_fatal() {
     let mut a = image("a", Some("bastion"), "3.1", 20);
-    a.tags.insert("drydock:parent".into(), "b".into());
+    a.tags.insert("drydock:parent", "b");
     let mut b = image("b", Some("bastion"), "3.2", 10);
-    b.tags.insert("drydock:parent".into(), "a".into());
+    b.tags.insert("drydock:parent", "a");
     let inv = inv(vec![a, b], vec![vm("v", "b")]);
     let assessment = drift::evaluate(&inv, &policy(), now());
     let b = &assessment.images[1];
@@ -348,10 +344,9 @@ fn lineage_cycle_is_reported_not_fatal() {
 #[test]
 fn self_parent_and_missing_parent_are_issues() {
     let mut a = image("a", Some("w"), "1", 1);
-    a.tags.insert("drydock:parent".into(), "a".into());
+    a.tags.insert("drydock:parent", "a");
     let mut b = image("b", Some("x"), "1", 1);
-    b.tags
-        .insert("drydock:parent".into(), "ami-elsewhere".into());
+    b.tags.insert("drydock:parent", "ami-elsewhere");
     let inv = inv(vec![a, b], vec![]);
     let s = drift::evaluate(&inv, &policy(), now());
     assert_eq!(s.images[0].issues, vec!["lineage cycle: a → a".to_string()]);
@@ -361,8 +356,7 @@ fn self_parent_and_missing_parent_are_issues() {
 #[test]
 fn malformed_cm_source_marks_image_and_keeps_verdict() {
     let mut a = image("a", Some("search"), "1", 12);
-    a.tags
-        .insert("cm-source".into(), "[packer, not-json".into());
+    a.tags.insert("cm-source", "[packer, not-json");
     let mut b = image("b", None, "1", 12);
     b.tags = tags(&[
         ("drydock:family", "svc"),
@@ -456,13 +450,10 @@ fn one_build_in_two_clouds_is_as_old_as_its_first_artifact() {
 #[test]
 fn artifacts_of_one_build_with_different_content_are_flagged() {
     let mut a1 = image("a", Some("web"), "1.0", 5);
-    a1.tags
-        .insert("drydock:source".into(), "file:web.raw sha256:aaaa".into());
+    a1.tags.insert("drydock:source", "file:web.raw sha256:aaaa");
     let mut a2 = image("b", Some("web"), "1.0", 4);
-    a2.tags.insert(
-        "drydock:source".into(),
-        "aws:lab/eu-west-1/a sha256:bbbb".into(),
-    );
+    a2.tags
+        .insert("drydock:source", "aws:lab/eu-west-1/a sha256:bbbb");
     let inv = inv(vec![a1, a2], vec![]);
     let a = drift::evaluate(&inv, &policy(), now());
     let b = &drift::builds::builds(&inv, &a)[0];

@@ -311,7 +311,7 @@ fn a_transfer_between_the_demo_clouds_runs_after_its_confirmation() {
             i.id.ends_with("/galleries/golden/images/reporting/versions/2026.12.9")
         })
         .expect("the transfer registered the version");
-    assert_eq!(made.tags["drydock:family"], "reporting");
+    assert_eq!(&made.tags["drydock:family"], "reporting");
     assert!(made.tags["drydock:source"]
         .starts_with(&format!("aws:demo-aws/us-east-1/{} sha256:", source.id)));
 }

@@ -312,13 +312,12 @@ fn images_view_shows_components_and_the_diff_from_sboms() {
     );
     let mut inv = common::demo_inventory(common::now());
     for img in &mut inv.images {
-        match img.tags.get("drydock:version").map(String::as_str) {
+        match img.tags.get("drydock:version") {
             Some("2026.10.4") if img.name.starts_with("app-checkout") => {
-                img.tags.insert("drydock:sbom".into(), old.clone());
+                img.tags.insert("drydock:sbom", old.clone());
             }
             Some("2026.11.5") if img.name.starts_with("app-checkout") => {
-                img.tags
-                    .insert("drydock:sbom".into(), format!("file://{new}"));
+                img.tags.insert("drydock:sbom", format!("file://{new}"));
             }
             _ => {}
         }
@@ -350,7 +349,7 @@ fn an_sbom_named_by_url_is_fetched_off_the_ui_thread_then_shown() {
     let mut inv = common::demo_inventory(common::now());
     for img in &mut inv.images {
         if img.name == "app-checkout-2026.11.5" {
-            img.tags.insert("drydock:sbom".into(), url.into());
+            img.tags.insert("drydock:sbom", url);
         }
     }
     let mut a = app();

@@ -7,6 +7,7 @@ pub mod operation;
 pub mod outcome;
 pub mod places;
 pub mod records;
+pub mod tags;
 pub mod transfer;
 
 pub use error::{ProviderError, ProviderErrorKind};

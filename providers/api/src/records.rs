@@ -3,11 +3,9 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::fmt;
 
-/// Resource tags, sorted by key so output is stable.
-pub type Tags = BTreeMap<String, String>;
+pub use crate::tags::Tags;
 
 /// Which cloud a record comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -94,7 +92,7 @@ pub struct Vm {
     pub launched_at: DateTime<Utc>,
     /// The image the VM was launched from (AMI id, image resource id, marketplace URN).
     pub image_id: String,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "Tags::is_empty")]
     pub tags: Tags,
     /// The scale group the VM belongs to, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -130,7 +128,7 @@ pub struct Image {
     /// A vendor or public image rather than one the organisation baked.
     #[serde(default)]
     pub vendor: bool,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "Tags::is_empty")]
     pub tags: Tags,
 }
 
@@ -149,7 +147,7 @@ pub struct ScaleGroup {
     /// The launch template the group uses, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub launch_template: Option<String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "Tags::is_empty")]
     pub tags: Tags,
 }
 

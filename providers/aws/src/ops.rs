@@ -203,7 +203,7 @@ async fn create_image(
         });
     }
     let mut tags = tags.clone();
-    tags.insert(TAG_TOKEN.into(), token.into());
+    tags.insert(TAG_TOKEN, token);
     let r = ec2
         .create_image()
         .instance_id(vm)
@@ -288,9 +288,9 @@ async fn launch_replacement(
     }
     let mut tags = crate::records::tags(i.tags());
     tags.retain(|k, _| !k.starts_with("aws:") && k != TAG_TOKEN && k != "drydock:plan");
-    tags.extend(extra.clone());
-    tags.insert("drydock:replaces".into(), old.to_string());
-    tags.insert(TAG_TOKEN.into(), token.to_string());
+    tags.extend(extra.iter());
+    tags.insert("drydock:replaces", old);
+    tags.insert(TAG_TOKEN, token);
     let mut run = ec2
         .run_instances()
         .image_id(image)

@@ -33,7 +33,7 @@ pub fn vm(i: &aws_sdk_ec2::types::Instance, account: &str, region: &str) -> Opti
         _ => VmState::Unknown,
     };
     Some(Vm {
-        name: tags.get("Name").cloned().unwrap_or_else(|| id.clone()),
+        name: tags.get("Name").map_or_else(|| id.clone(), String::from),
         id,
         cloud: Cloud::Aws,
         account: account.to_string(),
@@ -45,7 +45,7 @@ pub fn vm(i: &aws_sdk_ec2::types::Instance, account: &str, region: &str) -> Opti
             .unwrap_or_default(),
         launched_at: time(i.launch_time()),
         image_id: i.image_id().unwrap_or("").to_string(),
-        scale_group: tags.get("aws:autoscaling:groupName").cloned(),
+        scale_group: tags.get("aws:autoscaling:groupName").map(String::from),
         // Filled by the provider from DescribeInstanceAttribute for VMs on vendor images.
         boot_config: Vec::new(),
         tags,

@@ -1,7 +1,7 @@
 //! Retries and clear errors: a fault-injecting HTTP proxy in front of moto answers some
 //! calls itself — throttling every Nth call, or refusing credentials — and passes the rest on.
 
-use drydock_api::{Provider, ProviderErrorKind};
+use drydock_api::Provider;
 use drydock_aws::{AwsAccount, AwsProvider, Regions};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -148,9 +148,14 @@ async fn auth_failure_names_the_account_and_credentials() {
     let m = moto();
     let (port, _) = proxy(m.port, Fault::Auth);
     let p = AwsProvider::new(account(port, None)).await;
-    let err = p.scan(&|_| {}).await.expect_err("every region is refused");
-    assert_eq!(err.kind, ProviderErrorKind::Auth, "{err}");
-    let text = err.to_string();
+    let r = p.scan(&|_| {}).await.unwrap();
+    // Every region is refused: each one's outcome is denied, naming the credentials.
+    assert_eq!(r.outcomes.len(), 3, "{r:?}");
+    assert!(r
+        .outcomes
+        .iter()
+        .all(|o| o.state == drydock_api::ScopeState::Denied));
+    let text = r.outcomes[0].reason.clone().unwrap_or_default();
     assert!(
         text.contains("proxied") && text.contains("AuthFailure"),
         "{text}"

@@ -36,7 +36,7 @@ impl AzureProvider {
                 "the family names the gallery image definition",
             )
         })?;
-        let version = tags.get("drydock:version").map_or(name, String::as_str);
+        let version = tags.get("drydock:version").unwrap_or(name);
         let s = self.sub().id.clone();
         let source = self
             .client()

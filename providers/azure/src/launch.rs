@@ -175,7 +175,7 @@ impl AzureProvider {
         let new_name = replacement_name(&name, token);
         let mut all_tags: Tags = crate::records::tags(&old.get("tags").cloned());
         all_tags.extend(tags.clone());
-        all_tags.insert("drydock:replaces".into(), replaces.to_string());
+        all_tags.insert("drydock:replaces", replaces);
         let body = json!({
             "location": old["location"],
             "tags": all_tags,

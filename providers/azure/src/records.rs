@@ -187,8 +187,9 @@ pub fn gallery_version(
         .unwrap_or(false);
     let mut tags = tags(&v.resource.tags);
     // The version's own name is its version unless provenance says otherwise.
-    tags.entry("drydock:version".into())
-        .or_insert(version.clone());
+    if !tags.contains_key("drydock:version") {
+        tags.insert("drydock:version", version.as_str());
+    }
     Some(Image {
         name: format!("{definition}-{version}"),
         id,
@@ -255,7 +256,7 @@ pub fn scale_set_vm(
         .map_or(VmState::Unknown, |iv| power_state(&iv.statuses));
     let mut tags = tags(&v.resource.tags);
     if let Some(latest) = p.and_then(|p| p.latest_model_applied) {
-        tags.insert("azure:latestModelApplied".into(), latest.to_string());
+        tags.insert("azure:latestModelApplied", latest.to_string());
     }
     Some(Vm {
         name: v.resource.name.clone().unwrap_or_else(|| id.clone()),
@@ -320,7 +321,7 @@ mod tests {
         assert_eq!(vm.size, "Standard_D2s_v3");
         assert!(vm.image_id.ends_with("/images/img"));
         assert_eq!(vm.launched_at.to_rfc3339(), "2026-10-01T00:00:00+00:00");
-        assert_eq!(vm.tags["drydock:family"], "web");
+        assert_eq!(&vm.tags["drydock:family"], "web");
     }
 
     #[test]

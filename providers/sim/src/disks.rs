@@ -162,7 +162,7 @@ fn settings_of(image: &Image) -> ImageSettings {
         .tags
         .get("arch")
         .or_else(|| image.tags.get("architecture"))
-        .cloned()
+        .map(String::from)
         .unwrap_or_else(|| {
             if lower.contains("arm64") || lower.contains("aarch64") {
                 "arm64".into()
@@ -205,7 +205,7 @@ impl ImageTransfer for SimCloud {
             name: format!("{}:{}/{place}/{tail}", self.cloud().as_str(), self.name()),
             size: DISK_SIZE,
             settings: settings_of(&img),
-            tags: img.tags,
+            tags: img.tags.to_map(),
         })
     }
 

@@ -106,10 +106,10 @@ fn image(
     let created = days(now, -ver.created_days_ago);
     let mut tags = fam.tags.clone();
     if fam.provenance && !fam.vendor {
-        tags.insert("drydock:family".into(), fam.name.clone());
-        tags.insert("drydock:version".into(), ver.version.clone());
+        tags.insert("drydock:family", fam.name.clone());
+        tags.insert("drydock:version", ver.version.clone());
         if let Some(p) = &parent {
-            tags.insert("drydock:parent".into(), p.clone());
+            tags.insert("drydock:parent", p.clone());
         }
     }
     if fam.cm_source {
@@ -120,9 +120,9 @@ fn image(
             ver.version,
             created.format("%Y-%m-%d").to_string()
         ]);
-        tags.insert("cm-source".into(), source.to_string());
+        tags.insert("cm-source", source.to_string());
     }
-    tags.extend(ver.tags.iter().map(|(k, v)| (k.clone(), v.clone())));
+    tags.extend(ver.tags.iter());
     Image {
         id: id.to_string(),
         name: fam.name_pattern.replace("{version}", &ver.version),
@@ -178,7 +178,7 @@ fn build_fleet(
         };
         let mut tags = fleet.tags.clone();
         if acct.cloud == Cloud::Aws {
-            tags.insert("Name".into(), name.clone());
+            tags.insert("Name", name.clone());
         }
         members.entry(region.as_str()).or_default().push(id.clone());
         out.vms.push(Vm {

@@ -94,14 +94,14 @@ pub fn generate(spec: GenerateSpec, now: DateTime<Utc>) -> ScanResult {
             };
             let mut tags = Tags::new();
             if !vendor {
-                tags.insert("drydock:family".into(), name.clone());
-                tags.insert("drydock:version".into(), version.clone());
+                tags.insert("drydock:family", name.clone());
+                tags.insert("drydock:version", version.clone());
                 if let Some(p) = parent
                     .and_then(|p| family_images.get(p))
                     .and_then(|(_, v)| v.first())
                 {
                     let pid: &Image = &out.images[*p];
-                    tags.insert("drydock:parent".into(), pid.id.clone());
+                    tags.insert("drydock:parent", pid.id.clone());
                 }
                 if f % 3 == 0 {
                     let cm = serde_json::json!([
@@ -111,7 +111,7 @@ pub fn generate(spec: GenerateSpec, now: DateTime<Utc>) -> ScanResult {
                         version,
                         created.format("%Y-%m-%d").to_string()
                     ]);
-                    tags.insert("cm-source".into(), cm.to_string());
+                    tags.insert("cm-source", cm.to_string());
                 }
             }
             ixs.push(out.images.len());
@@ -165,8 +165,8 @@ pub fn generate(spec: GenerateSpec, now: DateTime<Utc>) -> ScanResult {
             groups.entry(f).or_default().push(id.clone());
         }
         let mut tags = Tags::new();
-        tags.insert("app".into(), format!("app-{}", f % 50));
-        tags.insert("env".into(), ["prod", "staging", "dev"][n % 3].into());
+        tags.insert("app", format!("app-{}", f % 50));
+        tags.insert("env", ["prod", "staging", "dev"][n % 3]);
         out.vms.push(Vm {
             id,
             name,

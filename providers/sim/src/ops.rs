@@ -127,7 +127,7 @@ pub(crate) fn apply_to(
             let mut tags = old.tags.clone();
             tags.retain(|k, _| k != "drydock:replaces" && k != "drydock:plan");
             tags.extend(extra.clone());
-            tags.insert("drydock:replaces".into(), old.id.clone());
+            tags.insert("drydock:replaces", old.id.clone());
             // A replacement joins its predecessor's scale group.
             for sg in &mut st.inventory.scale_groups {
                 if sg.members.contains(&old.id) {

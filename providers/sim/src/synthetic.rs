@@ -177,8 +177,8 @@ impl CloudUpload for SimUpload {
         if self.aborted.load(Ordering::Relaxed) > 0 {
             return Err(not_found("complete upload", &self.resource));
         }
-        let mut all: Tags = self.req.tags.clone();
-        all.extend(tags.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let mut all: Tags = self.req.tags.clone().into();
+        all.extend(tags.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         let backing = self.backing.clone();
         change_state(&self.state, backing.as_deref(), &mut |st| {
             let image = Image {

@@ -138,7 +138,7 @@ async fn mutations_change_the_next_scan() {
     );
 
     let mut tags = Tags::new();
-    tags.insert("drydock:retire".into(), "2026-12-01".into());
+    tags.insert("drydock:retire", "2026-12-01");
     aws.apply(
         &Operation::Tag {
             resource: unused.clone(),
@@ -163,7 +163,7 @@ async fn mutations_change_the_next_scan() {
         .find(|i| i.id == unused)
         .unwrap();
     assert_eq!(img.state, ImageState::Disabled);
-    assert_eq!(img.tags["drydock:retire"], "2026-12-01");
+    assert_eq!(&img.tags["drydock:retire"], "2026-12-01");
 
     // An image still in use is never deregistered.
     let in_use = aws.inventory().vms[0].image_id.clone();

@@ -203,7 +203,11 @@ pub fn vm(f: &mut Frame<'_>, area: Rect, d: &Data, i: usize, scroll: usize, them
             theme,
             w,
             "class",
-            format!("{}: {}", d.a.vm_classes[i].class, d.a.vm_classes[i].reason),
+            format!(
+                "{}: {}",
+                d.a.vm_classes[i].class,
+                d.a.vm_class_reason(&d.inv, i)
+            ),
         ),
     ];
     let mut lines: Vec<Line<'static>> = lines.into_iter().flatten().collect();

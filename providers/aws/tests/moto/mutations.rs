@@ -32,7 +32,7 @@ async fn mutations_dry_run_and_errors() {
     p.apply(&tag, false).await.unwrap();
     let (r, _) = scan(&p).await;
     assert_eq!(
-        r.images.iter().find(|i| i.id == s.golden).unwrap().tags["drydock:retire"],
+        &r.images.iter().find(|i| i.id == s.golden).unwrap().tags["drydock:retire"],
         "2026-12-23"
     );
 
@@ -84,9 +84,9 @@ async fn mutations_dry_run_and_errors() {
     };
     let (r, _) = scan(&p).await;
     let new = r.vms.iter().find(|v| v.id == new_vm).unwrap();
-    assert_eq!(new.tags["drydock:replaces"], old);
+    assert_eq!(&new.tags["drydock:replaces"], old);
     assert_eq!(
-        (new.tags["Name"].as_str(), new.size.as_str()),
+        (&new.tags["Name"], new.size.as_str()),
         ("base-002", "t3.micro")
     );
 

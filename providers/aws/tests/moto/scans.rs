@@ -28,15 +28,15 @@ async fn scan_reads_vms_images_templates_and_groups() {
         (web.region.as_str(), web.size.as_str(), web.account.as_str()),
         ("eu-west-1", "t3.micro", "123456789012")
     );
-    assert_eq!(web.tags["app"], "web");
+    assert_eq!(&web.tags["app"], "web");
     let golden = r
         .images
         .iter()
         .find(|i| i.id == s.golden)
         .expect("owned image");
     assert!(!golden.vendor);
-    assert_eq!(golden.tags["drydock:family"], "web-base");
-    assert_eq!(golden.tags["drydock:parent"], s.vendor);
+    assert_eq!(&golden.tags["drydock:family"], "web-base");
+    assert_eq!(&golden.tags["drydock:parent"], s.vendor);
     let vendor = r
         .images
         .iter()

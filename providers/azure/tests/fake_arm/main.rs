@@ -109,7 +109,7 @@ async fn a_seeded_subscription_scans_into_records() {
     assert_eq!(g.members.len(), 3);
     let old = by("web-vmss_2");
     assert!(old.image_id.ends_with("/versions/2026.9.1"));
-    assert_eq!(old.tags["azure:latestModelApplied"], "false");
+    assert_eq!(&old.tags["azure:latestModelApplied"], "false");
     assert_eq!(old.scale_group.as_deref(), Some(g.id.as_str()));
     assert_eq!(old.size, "Standard_D2s_v3");
     assert_eq!(old.state, VmState::Running);
@@ -132,8 +132,8 @@ async fn a_seeded_subscription_scans_into_records() {
         old.end_of_life.unwrap().to_rfc3339(),
         "2026-11-01T00:00:00+00:00"
     );
-    assert_eq!(old.tags["drydock:family"], "web-base");
-    assert_eq!(old.tags["drydock:version"], "2026.9.1");
+    assert_eq!(&old.tags["drydock:family"], "web-base");
+    assert_eq!(&old.tags["drydock:version"], "2026.9.1");
     assert_eq!(
         img("/versions/2026.10.1").state,
         ImageState::Deprecated,
@@ -173,14 +173,18 @@ async fn all_locations_and_an_unreachable_endpoint() {
         .local_addr()
         .unwrap()
         .port();
-    let e = scan(&provider(
+    let r = scan(&provider(
         &format!("http://127.0.0.1:{port}"),
         Locations::All,
     ))
     .await
-    .unwrap_err();
-    assert!(e.to_string().contains("VirtualMachines_ListAll"), "{e}");
-    assert!(e.to_string().contains("endpoint"), "{e}");
+    .unwrap();
+    // The subscription's outcome: unreachable, naming the call and what to do.
+    let o = &r.outcomes[0];
+    assert_eq!(o.state, drydock_api::ScopeState::Unreachable, "{o:?}");
+    let e = o.reason.clone().unwrap_or_default();
+    assert!(e.contains("VirtualMachines_ListAll"), "{e}");
+    assert!(e.contains("endpoint"), "{e}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -198,10 +202,10 @@ async fn throttling_is_retried_and_a_malformed_answer_names_the_call() {
         "/subscriptions/{SUB}/providers/Microsoft.Compute/virtualMachines"
     )]);
     let fake = FakeArm::start(&s);
-    let e = scan(&provider(&fake.url, Locations::All))
-        .await
-        .unwrap_err();
-    let text = e.to_string();
+    let r = scan(&provider(&fake.url, Locations::All)).await.unwrap();
+    let o = &r.outcomes[0];
+    assert_eq!(o.state, drydock_api::ScopeState::Partial, "{o:?}");
+    let text = o.reason.clone().unwrap_or_default();
     assert!(text.contains("VirtualMachines_ListAll"), "{text}");
     assert!(text.contains("not what the API specifies"), "{text}");
 }

@@ -72,12 +72,12 @@ async fn mutations_round_trip_through_the_fake() {
     .unwrap();
     let after = scan(&p).await.unwrap();
     let w1 = after.vms.iter().find(|v| v.name == "web-001").unwrap();
-    assert_eq!(w1.tags["drydock:retire"], "2026-12-31");
-    assert_eq!(w1.tags["app"], "web", "existing tags kept");
+    assert_eq!(&w1.tags["drydock:retire"], "2026-12-31");
+    assert_eq!(&w1.tags["app"], "web", "existing tags kept");
     let n = img(&after, "/versions/2026.11.1").unwrap();
     assert_eq!(n.end_of_life, Some(at));
-    assert_eq!(n.tags["drydock:retire"], "2026-12-31");
-    assert_eq!(n.tags["drydock:family"], "web-base");
+    assert_eq!(&n.tags["drydock:retire"], "2026-12-31");
+    assert_eq!(&n.tags["drydock:family"], "web-base");
     let m = img(&after, "/versions/2026.10.1").unwrap();
     assert_eq!(m.state, ImageState::Deprecated);
     assert!(m.end_of_life.is_some());

@@ -42,9 +42,9 @@ async fn a_replacement_is_launched_like_the_old_vm_once_per_token_and_its_health
     assert_eq!(new.len(), 1, "one replacement");
     let new = new[0];
     assert_eq!(new.id, id);
-    assert_eq!(new.tags["drydock:replaces"], old.id);
-    assert_eq!(new.tags["drydock:plan"], "plan-1");
-    assert_eq!(new.tags["app"], "web", "the old VM's tags");
+    assert_eq!(&new.tags["drydock:replaces"], old.id);
+    assert_eq!(&new.tags["drydock:plan"], "plan-1");
+    assert_eq!(&new.tags["app"], "web", "the old VM's tags");
     assert_eq!(new.size, old.size);
     assert_eq!(new.image_id, new_image);
     assert_eq!(new.region, old.region);
@@ -115,7 +115,7 @@ async fn a_scale_set_is_repointed_and_rolled_onto_the_new_image() {
         .vms
         .iter()
         .filter(|v| v.scale_group.is_some())
-        .all(|v| v.image_id == new && v.tags["azure:latestModelApplied"] == "true"));
+        .all(|v| v.image_id == new && &v.tags["azure:latestModelApplied"] == "true"));
     assert!(
         fake.log_text().contains("POST /subscriptions/"),
         "manualUpgrade posted"
@@ -159,11 +159,11 @@ async fn a_version_is_captured_from_a_builder_vm_with_its_provenance() {
     );
     let after = scan(&p).await.unwrap();
     let v = after.images.iter().find(|i| i.id == id).unwrap();
-    assert_eq!(v.tags["drydock:parent"], tags["drydock:parent"]);
+    assert_eq!(&v.tags["drydock:parent"], &tags["drydock:parent"]);
     assert_eq!(v.name, "web-base-2026.12.1");
     // No definition for the family: a clear refusal before anything is made.
     let mut other = tags.clone();
-    other.insert("drydock:family".into(), "no-such-family".into());
+    other.insert("drydock:family", "no-such-family");
     let e = p
         .apply(
             &Operation::CreateImage {
