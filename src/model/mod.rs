@@ -1,6 +1,7 @@
 //! The provider-neutral inventory: every VM, image, scale group and launch template from
 //! every scanned provider, with the look-ups the drift engine and the views need.
 
+pub mod packed;
 pub mod snapshot;
 pub mod usage;
 

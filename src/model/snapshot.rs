@@ -1,4 +1,6 @@
-//! Inventory snapshots on disk: a versioned JSON document, written atomically.
+//! Inventory snapshots on disk, written atomically: the packed form (`drydock.snapshot/v2`,
+//! see `packed`) by default, JSON (`drydock.snapshot/v1`) for a file named `*.json`;
+//! either is read, whatever its name.
 
 use super::Inventory;
 use serde::{Deserialize, Serialize};
@@ -6,8 +8,10 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
-/// The schema tag every snapshot carries; readers refuse other major versions.
+/// The schema tag every JSON snapshot carries; readers refuse other major versions.
 pub const SNAPSHOT_SCHEMA: &str = "drydock.snapshot/v1";
+/// The schema of a packed snapshot.
+pub const PACKED_SCHEMA: &str = "drydock.snapshot/v2";
 
 #[derive(Debug, Error)]
 pub enum SnapshotError {
@@ -22,6 +26,11 @@ pub enum SnapshotError {
     },
     #[error("snapshot {path} has schema `{found}`; this drydock reads `{SNAPSHOT_SCHEMA}`")]
     Schema { path: PathBuf, found: String },
+    #[error("snapshot {path} is damaged: {source}")]
+    Packed {
+        path: PathBuf,
+        source: super::packed::PackedError,
+    },
     #[error("cannot write {path}: {source}")]
     Write {
         path: PathBuf,
@@ -71,6 +80,12 @@ pub fn read(path: &Path) -> Result<Inventory, SnapshotError> {
         MAX_SNAPSHOT,
         "a snapshot this large is not one drydock wrote",
     )?;
+    if bytes.starts_with(super::packed::MAGIC) {
+        return super::packed::read(&bytes, PACKED_SCHEMA).map_err(|source| SnapshotError::Packed {
+            path: path.to_path_buf(),
+            source,
+        });
+    }
     let parse_err = |e: serde_json::Error| SnapshotError::Parse {
         path: path.to_path_buf(),
         line: e.line(),
@@ -107,8 +122,23 @@ pub fn read(path: &Path) -> Result<Inventory, SnapshotError> {
     })
 }
 
-/// Writes a snapshot atomically (temp file in the same directory, fsync, rename).
+/// Whether `path` names a JSON snapshot (`*.json`) rather than a packed one.
+pub fn is_json(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+}
+
+/// Writes a snapshot atomically (temp file in the same directory, fsync, rename): JSON for
+/// a `*.json` name, packed otherwise.
 pub fn write(path: &Path, inventory: &Inventory) -> Result<(), SnapshotError> {
+    if !is_json(path) {
+        return write_atomic(path, |w| super::packed::write(w, inventory, PACKED_SCHEMA)).map_err(
+            |source| SnapshotError::Write {
+                path: path.to_path_buf(),
+                source,
+            },
+        );
+    }
     write_atomic(path, |w| {
         serde_json::to_writer(
             &mut *w,

@@ -42,8 +42,9 @@ struct BuildOut<'a> {
     artifacts: Vec<ArtifactOut<'a>>,
 }
 
+/// The fields before `vms`.
 #[derive(Serialize)]
-struct Document<'a> {
+struct Head<'a> {
     schema: &'static str,
     generated_at: String,
     scanned_at: String,
@@ -54,7 +55,11 @@ struct Document<'a> {
     summary: Summary<'a>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     groups: Vec<GroupOut<'a>>,
-    vms: Seq<Box<dyn Iterator<Item = super::VmRow<'a>> + 'a>>,
+}
+
+/// The fields after `vms`.
+#[derive(Serialize)]
+struct Tail<'a> {
     images: &'a [super::ImageRow<'a>],
     builds: Vec<BuildOut<'a>>,
     problems: &'a [crate::model::ScanProblem],
@@ -65,7 +70,7 @@ struct Document<'a> {
 }
 
 pub(super) fn write(r: &Report<'_>, opts: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
-    let doc = Document {
+    let head = Head {
         schema: REPORT_SCHEMA,
         generated_at: r.assessment.now.to_rfc3339(),
         scanned_at: r.inventory.scanned_at.to_rfc3339(),
@@ -88,26 +93,58 @@ pub(super) fn write(r: &Report<'_>, opts: &ReportOptions, out: &mut dyn Write) -
                 verdicts: &g.counts,
             })
             .collect(),
-        vms: Seq(std::cell::RefCell::new(Some(Box::new(r.vm_rows())))),
+    };
+    let tail = Tail {
         images: &r.images,
         builds: builds(r),
         problems: &r.inventory.problems,
         complete: !r.inventory.incomplete(),
         contexts: drydock_api::outcome::by_context(&r.inventory.outcomes),
     };
-    let mut ser = serde_json::Serializer::with_formatter(&mut *out, Shallow::default());
-    doc.serialize(&mut ser).map_err(io::Error::other)?;
+    // One document: the head's fields, the VMs (each on its line, written in chunks on
+    // two threads), the tail's fields.
+    let shallow = |v: &dyn erased::Ser| -> io::Result<Vec<u8>> {
+        let mut b = Vec::new();
+        v.to(&mut serde_json::Serializer::with_formatter(&mut b, Shallow::default()))?;
+        Ok(b)
+    };
+    let h = shallow(&head)?;
+    out.write_all(h.strip_suffix(b"\n}").unwrap_or(&h))?;
+    out.write_all(b",\n  \"vms\": [")?;
+    let (inv, a) = (r.inventory, r.assessment);
+    super::in_parallel(
+        r.vms.len(),
+        &|range, buf| {
+            for k in range {
+                if k > 0 {
+                    buf.push(b',');
+                }
+                buf.extend_from_slice(b"\n    ");
+                let row = super::rows::vm_row(inv, a, r.vms[k] as usize);
+                serde_json::to_writer(&mut *buf, &row).map_err(io::Error::other)?;
+            }
+            Ok(())
+        },
+        out,
+    )?;
+    out.write_all(if r.vms.is_empty() { b"]" } else { b"\n  ]" })?;
+    let t = shallow(&tail)?;
+    out.write_all(b",")?;
+    out.write_all(t.strip_prefix(b"{").unwrap_or(&t))?;
     out.write_all(b"\n")
 }
 
-/// A sequence serialised from an iterator, once (the rows are made as they are written).
-struct Seq<I>(std::cell::RefCell<Option<I>>);
+/// Serialising the head and the tail through one helper.
+mod erased {
+    use std::io;
 
-impl<I: Iterator<Item = T>, T: Serialize> Serialize for Seq<I> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self.0.borrow_mut().take() {
-            Some(rows) => s.collect_seq(rows),
-            None => s.collect_seq(std::iter::empty::<T>()),
+    pub trait Ser {
+        fn to(&self, s: &mut serde_json::Serializer<&mut Vec<u8>, super::Shallow>) -> io::Result<()>;
+    }
+
+    impl<T: serde::Serialize> Ser for T {
+        fn to(&self, s: &mut serde_json::Serializer<&mut Vec<u8>, super::Shallow>) -> io::Result<()> {
+            self.serialize(s).map_err(io::Error::other)
         }
     }
 }

@@ -83,25 +83,31 @@ const COMFY_ROWS: usize = 20_000;
 /// before and after each cell, a dashed rule under the header, no trailing blanks): the
 /// column widths come from a first pass over the rows, which are made again for the
 /// second; nothing holds the whole table. With `color` the verdict column is coloured.
-fn stream_table<const N: usize, I>(
+fn stream_table<const N: usize>(
     out: &mut dyn Write,
     header: &[&str; N],
-    rows: impl Fn() -> I,
+    n: usize,
+    row: &(dyn Fn(usize) -> (Verdict, [String; N]) + Sync),
     color: bool,
-) -> io::Result<()>
-where
-    I: Iterator<Item = (Verdict, [String; N])>,
-{
+) -> io::Result<()> {
     use unicode_width::UnicodeWidthStr;
-    let mut widths: [usize; N] = std::array::from_fn(|i| header[i].width());
-    for (_, cells) in rows() {
-        for (w, c) in widths.iter_mut().zip(&cells) {
-            *w = (*w).max(c.width());
+    let widest = |range: std::ops::Range<usize>| {
+        let mut widths = [0usize; N];
+        for k in range {
+            for (w, c) in widths.iter_mut().zip(&row(k).1) {
+                *w = (*w).max(c.width());
+            }
         }
-    }
-    let mut line = String::new();
-    let mut put_line = |out: &mut dyn Write, cells: &[&str], first: Option<Verdict>| {
-        line.clear();
+        widths
+    };
+    let (front, back) = std::thread::scope(|s| {
+        let other = s.spawn(|| widest(n / 2..n));
+        (widest(0..n / 2), other.join().unwrap_or([usize::MAX; N]))
+    });
+    let widths: [usize; N] =
+        std::array::from_fn(|i| header[i].width().max(front[i]).max(back[i]));
+    let put_line = |buf: &mut Vec<u8>, cells: &[&str], first: Option<Verdict>| {
+        let mut line = String::new();
         for (i, (c, w)) in cells.iter().zip(&widths).enumerate() {
             line.push(' ');
             match first.filter(|_| i == 0 && color) {
@@ -113,16 +119,26 @@ where
             }
             line.extend(std::iter::repeat_n(' ', w.saturating_sub(c.width()) + 1));
         }
-        writeln!(out, "{}", line.trim_end())
+        buf.extend_from_slice(line.trim_end().as_bytes());
+        buf.push(b'\n');
     };
-    put_line(out, header, None)?;
+    let mut head = Vec::new();
+    put_line(&mut head, header, None);
+    out.write_all(&head)?;
     let rule: usize = widths.iter().map(|w| w + 2).sum();
     writeln!(out, "{}", "-".repeat(rule))?;
-    for (v, cells) in rows() {
-        let refs: [&str; N] = std::array::from_fn(|i| cells[i].as_str());
-        put_line(out, &refs, Some(v))?;
-    }
-    Ok(())
+    super::in_parallel(
+        n,
+        &|range, buf| {
+            for k in range {
+                let (v, cells) = row(k);
+                let refs: [&str; N] = std::array::from_fn(|i| cells[i].as_str());
+                put_line(buf, &refs, Some(v));
+            }
+            Ok(())
+        },
+        out,
+    )
 }
 
 /// The SGR foreground code of a comfy-table colour.
@@ -262,12 +278,12 @@ pub(super) fn tables(r: &Report<'_>, opts: &ReportOptions, out: &mut dyn Write) 
             }
             put(out, &t)?;
         } else {
-            stream_table(
-                out,
-                &header,
-                || r.vm_rows().map(|v| (v.verdict, cells(&v))),
-                opts.color,
-            )?;
+            let (inv, a) = (r.inventory, r.assessment);
+            let row = |k: usize| {
+                let v = super::rows::vm_row(inv, a, r.vms[k] as usize);
+                (v.verdict, cells(&v))
+            };
+            stream_table(out, &header, r.vms.len(), &row, opts.color)?;
         }
     }
     if !md {
@@ -320,7 +336,17 @@ pub(super) fn csv(r: &Report<'_>, opts: &ReportOptions, out: &mut dyn Write) -> 
     if opts.images {
         images_csv(r.images.iter(), out)
     } else {
-        vms_csv(r.vm_rows(), opts.group_by, out)
+        // The header, then the rows rendered in chunks on two threads.
+        vms_csv(std::iter::empty(), opts.group_by, &mut *out)?;
+        let (inv, a) = (r.inventory, r.assessment);
+        super::in_parallel(
+            r.vms.len(),
+            &|range, buf| {
+                let rows = range.map(|k| super::rows::vm_row(inv, a, r.vms[k] as usize));
+                vm_records(rows, opts.group_by, buf)
+            },
+            out,
+        )
     }
 }
 
@@ -360,7 +386,7 @@ pub fn vms_csv<'a>(
     group: Option<super::GroupBy>,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
+    let mut w = csv::Writer::from_writer(&mut *out);
     let mut header = vec![
         "verdict",
         "id",
@@ -382,6 +408,18 @@ pub fn vms_csv<'a>(
         header.insert(0, g.as_str());
     }
     w.write_record(&header)?;
+    w.flush()?;
+    drop(w);
+    vm_records(rows, group, out)
+}
+
+/// VM rows as CSV records, without the header.
+fn vm_records<'a>(
+    rows: impl Iterator<Item = VmRow<'a>>,
+    group: Option<super::GroupBy>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
     for v in rows {
         let age = v.image_age_days.map(|d| d.to_string()).unwrap_or_default();
         let mut rec = vec![
