@@ -9,6 +9,7 @@
 //! - [`drift`]: policy → a verdict and a reason for every image and VM (pure);
 //! - [`report`]: filters and the table, JSON, CSV and Markdown writers, snapshot diffs;
 //! - [`scan`]: concurrent provider scans into one inventory; [`history`]: recorded scans;
+//!   [`inventory_store`]: the latest scan kept in the store for the whole team;
 //! - [`image_lists`]: subscribed HEPiX / AppDB image lists and their cached copies;
 //! - [`gate`]: the one mutation gate (read-only, dry-run, confirmation, images in use);
 //! - [`plan`]: planner, wave executor, retire ladder and the crash-safe journal;
@@ -25,6 +26,7 @@ pub mod drift;
 pub mod gate;
 pub mod history;
 pub mod image_lists;
+pub mod inventory_store;
 pub mod model;
 pub mod organizations;
 pub mod plan;

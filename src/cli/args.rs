@@ -458,6 +458,13 @@ pub struct Source {
     /// Read an inventory snapshot written by `drydock scan` or `drydock demo generate`.
     #[arg(long, value_name = "FILE")]
     pub snapshot: Option<PathBuf>,
+    /// Read the inventory the last `drydock scan` kept in the store, however old (the
+    /// default when it is younger than [scan] shared_max_age_secs).
+    #[arg(long, conflicts_with_all = ["demo", "snapshot", "scan"])]
+    pub from_store: bool,
+    /// Scan the configured contexts now, even when the store holds a fresh inventory.
+    #[arg(long, conflicts_with_all = ["demo", "snapshot"])]
+    pub scan: bool,
 }
 
 #[derive(Debug, Args)]
@@ -495,9 +502,10 @@ pub struct ScanArgs {
     /// Scan the embedded demo clouds.
     #[arg(long)]
     pub demo: bool,
-    /// Where to write the snapshot.
+    /// Also write the snapshot to this file (packed; JSON for a `*.json` name). The scan
+    /// is kept in the store either way, for every operator's report and dashboard.
     #[arg(short, long, value_name = "FILE")]
-    pub output: PathBuf,
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

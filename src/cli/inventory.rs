@@ -33,10 +33,59 @@ fn scan_providers(
     ))
 }
 
+/// The inventory `drydock scan` kept in the store: with `--from-store` whatever its age,
+/// by default when younger than `[scan] shared_max_age_secs` (never for `--demo`/`--scan`).
+fn shared(ctx: &Ctx, source: &Source) -> Result<Option<Inventory>> {
+    if source.demo || source.scan {
+        return Ok(None);
+    }
+    let max = ctx.config.scan.shared_max_age_secs;
+    if !source.from_store && max == 0 {
+        return Ok(None);
+    }
+    let store = match super::store::store(ctx) {
+        Ok(s) => s,
+        Err(e) if source.from_store => return Err(e),
+        Err(_) => return Ok(None),
+    };
+    let Some((meta, stored)) = drydock::inventory_store::meta(store.as_ref())? else {
+        if source.from_store {
+            bail!(
+                "{} holds no inventory yet: run `drydock scan` (with a read role in every account) first",
+                store.describe()
+            );
+        }
+        return Ok(None);
+    };
+    let age = chrono::Utc::now() - stored;
+    if !source.from_store && (age.num_seconds() < 0 || age.num_seconds() as u64 > max) {
+        return Ok(None);
+    }
+    let Some(inv) = drydock::inventory_store::get(store.as_ref())? else {
+        return Ok(None);
+    };
+    eprintln!(
+        "inventory from {}: scanned by {} {} ago ({} VMs){}",
+        store.describe(),
+        meta.operator,
+        drydock::plan::journal::ago(age),
+        meta.vms,
+        if source.from_store {
+            ""
+        } else {
+            "; --scan scans now"
+        }
+    );
+    Ok(Some(inv))
+}
+
 /// Where an inventory comes from: a snapshot, the demo, or the configured accounts.
 pub fn load_inventory(ctx: &Ctx, source: &Source, show_progress: bool) -> Result<Inventory> {
     if let Some(path) = &source.snapshot {
         return Ok(snapshot::read(path)?);
+    }
+    if let Some(inv) = shared(ctx, source)? {
+        return Ok(inv);
     }
     let rt = runtime()?;
     let providers = if source.demo {

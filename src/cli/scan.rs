@@ -13,19 +13,29 @@ pub fn run(ctx: &Ctx, args: &ScanArgs) -> Result<Exit> {
     let source = Source {
         demo: args.demo,
         snapshot: None,
+        from_store: false,
+        scan: true,
     };
     let inv = load_inventory(ctx, &source, true)?;
-    snapshot::write(&args.output, &inv)?;
+    if let Some(out) = &args.output {
+        snapshot::write(out, &inv)?;
+    }
+    // Kept in the store for every operator (the team's, on PostgreSQL).
+    let store = super::store::store(ctx)?;
+    drydock::inventory_store::put(store.as_ref(), &inv, &ctx.operator)?;
     record_history(ctx, &inv);
     for line in drydock::report::text::gap_lines(&inv) {
         eprintln!("{line}");
     }
+    let to = match &args.output {
+        Some(p) => format!("{} and {}", p.display(), store.describe()),
+        None => store.describe(),
+    };
     eprintln!(
-        "wrote {} VMs, {} images, {} scale groups to {}",
+        "wrote {} VMs, {} images, {} scale groups to {to}",
         inv.vms.len(),
         inv.images.len(),
         inv.scale_groups.len(),
-        args.output.display()
     );
     Ok(Exit::Ok)
 }

@@ -149,6 +149,9 @@ pub struct ScanConfig {
     /// A context not done after this many seconds is given up as unreachable; the others
     /// go on.
     pub context_timeout_secs: u64,
+    /// `report` reads the inventory `drydock scan` kept in the store instead of scanning
+    /// when it is younger than this (0: never by default; `--from-store` always).
+    pub shared_max_age_secs: u64,
 }
 
 impl Default for ScanConfig {
@@ -156,6 +159,7 @@ impl Default for ScanConfig {
         ScanConfig {
             contexts_at_once: 16,
             context_timeout_secs: 600,
+            shared_max_age_secs: 900,
         }
     }
 }

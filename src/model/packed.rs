@@ -190,7 +190,10 @@ pub fn write(w: &mut dyn Write, inv: &Inventory, schema: &str) -> io::Result<()>
         opt_time(&mut buf, i.deprecation_time);
         opt_time(&mut buf, i.end_of_life);
         varint(&mut buf, table.of(&i.owner));
-        varint(&mut buf, i.newer_base.as_deref().map_or(0, |n| table.of(n) + 1));
+        varint(
+            &mut buf,
+            i.newer_base.as_deref().map_or(0, |n| table.of(n) + 1),
+        );
         buf.push(u8::from(i.vendor));
         put_tags(&mut buf, &table, &i.tags);
         if buf.len() > 1 << 20 {
@@ -271,7 +274,12 @@ pub fn read(bytes: &[u8], schema: &str) -> Result<Inventory, PackedError> {
         let count = usize::try_from(count)
             .ok()
             .filter(|c| *c > 0 && *c <= n - first)
-            .ok_or_else(|| r.error(at, &format!("a VM block of {count} VMs after {first} of {n}")))?;
+            .ok_or_else(|| {
+                r.error(
+                    at,
+                    &format!("a VM block of {count} VMs after {first} of {n}"),
+                )
+            })?;
         let start = r.at;
         r.take(len, "a VM block")?;
         blocks.push((start, len, first, count));
@@ -387,7 +395,11 @@ impl<'a> Reader<'a> {
             .ok_or_else(|| self.error(at, &format!("{what}: string {i} is not in the table")))
     }
 
-    fn opt_shared(&mut self, strings: &[String], what: &str) -> Result<Option<String>, PackedError> {
+    fn opt_shared(
+        &mut self,
+        strings: &[String],
+        what: &str,
+    ) -> Result<Option<String>, PackedError> {
         let at = self.at;
         match self.varint(what)? {
             0 => Ok(None),
@@ -395,7 +407,9 @@ impl<'a> Reader<'a> {
                 .get(usize::try_from(i - 1).unwrap_or(usize::MAX))
                 .cloned()
                 .map(Some)
-                .ok_or_else(|| self.error(at, &format!("{what}: string {} is not in the table", i - 1))),
+                .ok_or_else(|| {
+                    self.error(at, &format!("{what}: string {} is not in the table", i - 1))
+                }),
         }
     }
 
@@ -449,9 +463,9 @@ impl<'a> Reader<'a> {
             created: self.time(what)?,
             state: {
                 let b = self.u8(what)?;
-                *IMAGE_STATES
-                    .get(b as usize)
-                    .ok_or_else(|| self.error(self.at - 1, &format!("{what}: state {b} is unknown")))?
+                *IMAGE_STATES.get(b as usize).ok_or_else(|| {
+                    self.error(self.at - 1, &format!("{what}: state {b} is unknown"))
+                })?
             },
             deprecation_time: self.opt_time(what)?,
             end_of_life: self.opt_time(what)?,
@@ -525,6 +539,9 @@ mod tests {
         }
         let mut longer = bytes.clone();
         longer.push(0);
-        assert!(read(&longer, "s").unwrap_err().what.contains("after the last VM"));
+        assert!(read(&longer, "s")
+            .unwrap_err()
+            .what
+            .contains("after the last VM"));
     }
 }

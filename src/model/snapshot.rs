@@ -81,9 +81,11 @@ pub fn read(path: &Path) -> Result<Inventory, SnapshotError> {
         "a snapshot this large is not one drydock wrote",
     )?;
     if bytes.starts_with(super::packed::MAGIC) {
-        return super::packed::read(&bytes, PACKED_SCHEMA).map_err(|source| SnapshotError::Packed {
-            path: path.to_path_buf(),
-            source,
+        return super::packed::read(&bytes, PACKED_SCHEMA).map_err(|source| {
+            SnapshotError::Packed {
+                path: path.to_path_buf(),
+                source,
+            }
         });
     }
     let parse_err = |e: serde_json::Error| SnapshotError::Parse {

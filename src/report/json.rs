@@ -105,7 +105,10 @@ pub(super) fn write(r: &Report<'_>, opts: &ReportOptions, out: &mut dyn Write) -
     // two threads), the tail's fields.
     let shallow = |v: &dyn erased::Ser| -> io::Result<Vec<u8>> {
         let mut b = Vec::new();
-        v.to(&mut serde_json::Serializer::with_formatter(&mut b, Shallow::default()))?;
+        v.to(&mut serde_json::Serializer::with_formatter(
+            &mut b,
+            Shallow::default(),
+        ))?;
         Ok(b)
     };
     let h = shallow(&head)?;
@@ -139,11 +142,17 @@ mod erased {
     use std::io;
 
     pub trait Ser {
-        fn to(&self, s: &mut serde_json::Serializer<&mut Vec<u8>, super::Shallow>) -> io::Result<()>;
+        fn to(
+            &self,
+            s: &mut serde_json::Serializer<&mut Vec<u8>, super::Shallow>,
+        ) -> io::Result<()>;
     }
 
     impl<T: serde::Serialize> Ser for T {
-        fn to(&self, s: &mut serde_json::Serializer<&mut Vec<u8>, super::Shallow>) -> io::Result<()> {
+        fn to(
+            &self,
+            s: &mut serde_json::Serializer<&mut Vec<u8>, super::Shallow>,
+        ) -> io::Result<()> {
             self.serialize(s).map_err(io::Error::other)
         }
     }

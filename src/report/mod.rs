@@ -152,16 +152,16 @@ fn sort_order<'a>(
     keys.into_iter().map(|k| k.3).collect()
 }
 
+/// Renders a range of rows into a buffer.
+pub(crate) type Render<'r> =
+    dyn Fn(std::ops::Range<usize>, &mut Vec<u8>) -> io::Result<()> + Sync + 'r;
+
 /// Rows per chunk rendered by one thread.
 const CHUNK: usize = 32_768;
 
 /// Renders `n` rows in chunks, two at a time on two threads, and writes the chunks in
 /// order: a million rows are written at twice the speed, holding two chunks at most.
-pub(crate) fn in_parallel(
-    n: usize,
-    render: &(dyn Fn(std::ops::Range<usize>, &mut Vec<u8>) -> io::Result<()> + Sync),
-    out: &mut dyn Write,
-) -> io::Result<()> {
+pub(crate) fn in_parallel(n: usize, render: &Render<'_>, out: &mut dyn Write) -> io::Result<()> {
     let mut start = 0;
     let (mut a, mut b) = (Vec::new(), Vec::new());
     while start < n {

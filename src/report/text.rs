@@ -104,8 +104,7 @@ fn stream_table<const N: usize>(
         let other = s.spawn(|| widest(n / 2..n));
         (widest(0..n / 2), other.join().unwrap_or([usize::MAX; N]))
     });
-    let widths: [usize; N] =
-        std::array::from_fn(|i| header[i].width().max(front[i]).max(back[i]));
+    let widths: [usize; N] = std::array::from_fn(|i| header[i].width().max(front[i]).max(back[i]));
     let put_line = |buf: &mut Vec<u8>, cells: &[&str], first: Option<Verdict>| {
         let mut line = String::new();
         for (i, (c, w)) in cells.iter().zip(&widths).enumerate() {

@@ -560,3 +560,59 @@ fn a_report_over_an_incomplete_scan_exits_3_unless_partial_is_allowed() {
     let (code, _, _) = report(&["--allow-partial", "--fail-on", "outdated"]);
     assert_eq!(code, 1);
 }
+
+#[test]
+fn a_scan_is_kept_in_the_store_and_read_by_reports_that_cannot_scan() {
+    let h = home();
+    let (code, _, err) = run(drydock(h.path()).args(["scan", "--demo"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("store.sqlite"), "{err}");
+    let (_, demo, _) = run(drydock(h.path()).args(["report", "--demo", "--format", "json"]));
+    let vms = json(&demo)["summary"]["vms"].clone();
+    // No cloud configured here: the fresh shared inventory is the default source.
+    let (code, out, err) = run(drydock(h.path()).args(["report", "--format", "json"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("inventory from") && err.contains("--scan scans now"),
+        "{err}"
+    );
+    assert_eq!(json(&out)["summary"]["vms"], vms);
+    let (code, out, _) = run(drydock(h.path()).args(["report", "--from-store", "--format", "csv"]));
+    assert_eq!(code, 0);
+    assert_eq!(out.lines().count() as u64, vms.as_u64().unwrap() + 1);
+    // --scan scans (and nothing is configured); a shared age of 0 turns the default off.
+    let (code, _, err) = run(drydock(h.path()).args(["report", "--scan"]));
+    assert_eq!(code, 2, "{err}");
+    let (code, _, err) = run(drydock(h.path())
+        .env("DRYDOCK_SCAN__SHARED_MAX_AGE_SECS", "0")
+        .args(["report"]));
+    assert_eq!(code, 2, "{err}");
+    // An empty store says what to run.
+    let other = home();
+    let (code, _, err) = run(drydock(other.path()).args(["report", "--from-store"]));
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("holds no inventory yet") && err.contains("drydock scan"),
+        "{err}"
+    );
+
+    // On a team's PostgreSQL: one scanner, another operator with no cloud access reads it.
+    let Some(url) = drydock_testkit::pg::database("shared_inventory") else {
+        return;
+    };
+    let scanner = home();
+    let (code, _, err) = run(drydock(scanner.path())
+        .env("DRYDOCK_STORE_URL", &url)
+        .env("DRYDOCK_OPERATOR", "scanner")
+        .args(["scan", "--demo"]));
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = run(drydock(other.path()).env("DRYDOCK_STORE_URL", &url).args([
+        "report",
+        "--from-store",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("scanned by scanner"), "{err}");
+    assert_eq!(json(&out)["summary"]["vms"], vms);
+}
