@@ -34,6 +34,7 @@ cp ../config/default.toml corpus/config/default
 printf '[general]\nreadonly = true\n\n[[aws.accounts]]\nname = "prod"\nregions = ["eu-west-1"]\nproduction = true\n\n[[azure.subscriptions]]\nname = "az"\nid = "00000000-0000-0000-0000-000000000000"\nlocations = ["westeurope"]\n\n[[contexts]]\nname = "prod"\nreadonly = true\n\n[[policy.image_lists]]\nname = "egi"\nsource = "list.json"\n' > corpus/config/accounts
 # A snapshot and a plan made from it by drydock itself.
 drydock demo generate --vms 30 --images 6 --seed 3 -o corpus/snapshot/small >/dev/null
+drydock demo generate --vms 30 --images 6 --seed 3 -o corpus/snapshot/small.json >/dev/null
 DRYDOCK_DATA_DIR="$tmp/data" drydock plan new --family web-base-0 --snapshot corpus/snapshot/small -o corpus/plan/generated >/dev/null 2>&1 ||
   printf 'id = "web-20261101-000000"\nfamily = "web"\nversion = "2"\ncreated = "2026-11-01T00:00:00Z"\n\n[settings]\nconcurrency = 1\n' > corpus/plan/minimal
 # An image list as AppDB publishes them.
