@@ -26,7 +26,9 @@ fn generate(exe: &str, vms: usize, images: usize, out: &Path, state: &Path) -> f
             .stderr(Stdio::null()),
     );
     assert_eq!(libc::WEXITSTATUS(m.status), 0, "generate failed");
-    std::fs::metadata(out).map(|m| m.len() as f64 / 1e6).unwrap_or(0.0)
+    std::fs::metadata(out)
+        .map(|m| m.len() as f64 / 1e6)
+        .unwrap_or(0.0)
 }
 
 fn main() {

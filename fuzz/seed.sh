@@ -32,6 +32,7 @@ PATH="$PATH:/usr/sbin:/sbin" mkfs.ext4 -q -F -d "$tmp/tree" corpus/filesystem/ex
 mkdir -p corpus/config corpus/plan corpus/image_list corpus/snapshot corpus/packages corpus/ova_unpack
 cp ../config/default.toml corpus/config/default
 printf '[general]\nreadonly = true\n\n[[aws.accounts]]\nname = "prod"\nregions = ["eu-west-1"]\nproduction = true\n\n[[azure.subscriptions]]\nname = "az"\nid = "00000000-0000-0000-0000-000000000000"\nlocations = ["westeurope"]\n\n[[contexts]]\nname = "prod"\nreadonly = true\n\n[[policy.image_lists]]\nname = "egi"\nsource = "list.json"\n' > corpus/config/accounts
+printf '[[aws.organizations]]\nname = "acme"\nprofile = "org"\nregions = "all"\ninclude = ["ou:/Root/*", "111122223333"]\nexclude = ["tag:drydock=skip", "name:sandbox-*"]\nproduction = ["ou:/Root/Prod/*"]\nreadonly = ["tag:env=prod"]\nrole_chain = ["arn:aws:iam::1:role/jump"]\nexternal_id = "x"\n\n[scan]\ncontexts_at_once = 4\ncontext_timeout_secs = 30\nshared_max_age_secs = 0\n' > corpus/config/organizations
 # A snapshot and a plan made from it by drydock itself.
 drydock demo generate --vms 30 --images 6 --seed 3 -o corpus/snapshot/small >/dev/null
 drydock demo generate --vms 30 --images 6 --seed 3 -o corpus/snapshot/small.json >/dev/null

@@ -94,6 +94,13 @@ pub trait CloudConnector: Send + Sync {
         org: &drydock_api::accounts::aws::AwsOrganization,
         rt: &tokio::runtime::Runtime,
     ) -> Result<Vec<drydock_api::accounts::org::OrgAccount>, drydock_api::ProviderError>;
+
+    /// The subscriptions of an Azure tenant (the Subscriptions list).
+    fn discover_azure(
+        &self,
+        tenant: &drydock_api::accounts::azure::AzureTenant,
+        rt: &tokio::runtime::Runtime,
+    ) -> Result<Vec<drydock_api::accounts::org::OrgAccount>, drydock_api::ProviderError>;
 }
 
 /// The registry's connector, if the binary gave it one.

@@ -39,4 +39,13 @@ impl CloudConnector for Clouds {
     ) -> Result<Vec<drydock_api::accounts::org::OrgAccount>, drydock_api::ProviderError> {
         rt.block_on(drydock_aws::org::discover(org))
     }
+
+    fn discover_azure(
+        &self,
+        tenant: &drydock_azure::AzureTenant,
+        rt: &tokio::runtime::Runtime,
+    ) -> Result<Vec<drydock_api::accounts::org::OrgAccount>, drydock_api::ProviderError> {
+        let env = |k: &str| std::env::var(k).ok();
+        rt.block_on(drydock_azure::tenant::discover(tenant, &env))
+    }
 }

@@ -211,7 +211,8 @@ fn run(cli: Cli) -> Result<Exit> {
         .with_connector(std::sync::Arc::new(clouds::Clouds));
     // Organisations become contexts (their account lists cached in the store) for the
     // commands that reach the clouds.
-    if !config.aws.organizations.is_empty() && reaches_clouds(&cli) {
+    let orgs = drydock::organizations::Organization::all(&config);
+    if !orgs.is_empty() && reaches_clouds(&cli) {
         let rt = runtime()?;
         let shared = store.as_ref().and_then(|s| s.as_ref().ok()).cloned();
         let finder = drydock::organizations::Organizations {
@@ -221,7 +222,7 @@ fn run(cli: Cli) -> Result<Exit> {
             now: Utc::now(),
             force: false,
         };
-        registry = registry.with_organizations(&config.aws.organizations, &finder);
+        registry = registry.with_organizations(&orgs, &finder);
     }
     let mut gate = Gate::new(&registry, config.general.readonly, cli.dry_run);
     match &store {

@@ -1,17 +1,18 @@
-//! `drydock org refresh|list`: the accounts of each `[[aws.organizations]]` entry, the
-//! context each becomes (with its production/read-only flags) or why it is skipped.
+//! `drydock org refresh|list`: the accounts of each `[[aws.organizations]]` entry and the
+//! subscriptions of each `[[azure.tenants]]` entry, the context each becomes (with its
+//! production/read-only flags) or why it is skipped.
 
 use super::args::OrgCommand;
 use super::exit::Exit;
 use super::{outln, runtime, Ctx};
 use anyhow::{bail, Result};
-use drydock::organizations::{Organizations, Origin};
+use drydock::organizations::{Organization, Organizations, Origin};
 use drydock_api::accounts::org::{context_names, Decision};
 
 pub fn run(ctx: &Ctx, cmd: &OrgCommand) -> Result<Exit> {
-    let orgs = &ctx.config.aws.organizations;
+    let orgs = Organization::all(&ctx.config);
     if orgs.is_empty() {
-        bail!("no organisation configured: add an [[aws.organizations]] entry (see README, Organisations)");
+        bail!("no organisation configured: add an [[aws.organizations]] or [[azure.tenants]] entry (see README, Organisations)");
     }
     let rt = runtime()?;
     let store = super::store::store(ctx).ok();
@@ -28,7 +29,7 @@ pub fn run(ctx: &Ctx, cmd: &OrgCommand) -> Result<Exit> {
         let (d, origin) = match finder.accounts(org) {
             Ok(x) => x,
             Err(e) => {
-                eprintln!("organization {}: {e}", org.name);
+                eprintln!("organization {}: {e}", org.name());
                 failed = true;
                 continue;
             }
@@ -43,7 +44,7 @@ pub fn run(ctx: &Ctx, cmd: &OrgCommand) -> Result<Exit> {
         };
         outln!(
             "organization {}: {} accounts, {from}",
-            org.name,
+            org.name(),
             d.accounts.len()
         );
         let taken = |n: &str| {
@@ -61,7 +62,7 @@ pub fn run(ctx: &Ctx, cmd: &OrgCommand) -> Result<Exit> {
             "flags / why skipped",
         ]);
         for (name, a) in names.iter().zip(&d.accounts) {
-            let (context, why) = match org.rules.decide(a, &["ACTIVE"]) {
+            let (context, why) = match org.rules().decide(a, org.active()) {
                 Decision::Scan {
                     production,
                     readonly,

@@ -170,6 +170,8 @@ impl Default for ScanConfig {
 pub struct AzureConfig {
     /// `[[azure.subscriptions]]`: one context per subscription.
     pub subscriptions: Vec<drydock_api::accounts::azure::AzureSubscription>,
+    /// `[[azure.tenants]]`: one context per enabled subscription, discovered.
+    pub tenants: Vec<drydock_api::accounts::azure::AzureTenant>,
 }
 
 /// `[store]`: where plans, the journal, leases, claims, the audit log and documents live.

@@ -5,5 +5,6 @@ mod common;
 
 mod aws_e2e;
 mod azure_e2e;
+mod azure_tenant;
 mod org_moto;
 mod team_moto;

@@ -7,7 +7,9 @@ paged with absolute nextLink URLs built from the request's Host header, and
 Usage: fake_arm.py PORT SEED.json | fake_arm.py PORT --demo (a realistic fleet, see demo_seed)
 
 The seed: {"page_size": N, "fail": {"/path": status}, "resources": [ARM resource objects with
-"id", "name", "type", "location", "properties", "tags"]}. Python standard library only.
+"id", "name", "type", "location", "properties", "tags"], "subscriptions": [the tenant's
+subscriptions as Subscriptions_List returns them: "subscriptionId", "displayName", "state",
+"tags"]}. Python standard library only.
 """
 
 import json
@@ -34,6 +36,9 @@ class State:
         self.lock = threading.Lock()
         self.page_size = int(seed.get("page_size", 100))
         self.fail = {k.lower(): v for k, v in seed.get("fail", {}).items()}
+        self.subscriptions = [
+            dict(s, id="/subscriptions/" + s["subscriptionId"]) for s in seed.get("subscriptions", [])
+        ]
         self.resources = {}
         for r in seed.get("resources", []):
             self.resources[r["id"].lower()] = r
@@ -151,6 +156,8 @@ class Handler(BaseHTTPRequestHandler):
             one = st.resources.get(path.lower())
             if one is not None:
                 return self.reply(200, one)
+            if path.lower() == "/subscriptions":
+                return self.page(st, st.subscriptions, path, q)
             # VirtualMachineImages_List: a bare array of the versions offered.
             low = path.lower().split("/")
             if len(low) == 16 and low[5] == "locations" and low[-1] == "versions":
@@ -171,15 +178,18 @@ class Handler(BaseHTTPRequestHandler):
             if last not in COLLECTIONS:
                 return error(self, 404, "ResourceNotFound",
                              "The Resource '%s' was not found." % path)
-            items = st.children(path)
-            skip = int(q.get("$skiptoken", ["0"])[0])
-            page = items[skip: skip + st.page_size]
-            body = {"value": page}
-            if skip + st.page_size < len(items):
-                query = {k: v[0] for k, v in q.items()}
-                query["$skiptoken"] = str(skip + st.page_size)
-                body["nextLink"] = "http://%s%s?%s" % (self.headers["Host"], path, urlencode(query))
-            return self.reply(200, body)
+            return self.page(st, st.children(path), path, q)
+
+    def page(self, st, items, path, q):
+        """One page of `items`, with an absolute nextLink to the next."""
+        skip = int(q.get("$skiptoken", ["0"])[0])
+        page = items[skip: skip + st.page_size]
+        body = {"value": page}
+        if skip + st.page_size < len(items):
+            query = {k: v[0] for k, v in q.items()}
+            query["$skiptoken"] = str(skip + st.page_size)
+            body["nextLink"] = "http://%s%s?%s" % (self.headers["Host"], path, urlencode(query))
+        return self.reply(200, body)
 
 
     def read_body(self):

@@ -103,7 +103,10 @@ async fn bare(url: &str, ids: &[String]) -> usize {
                     vms.len()
                 }
             });
-            futures_util::future::join_all(regions).await.into_iter().sum::<usize>()
+            futures_util::future::join_all(regions)
+                .await
+                .into_iter()
+                .sum::<usize>()
         })
         .buffer_unordered(AT_ONCE)
         .fold(0, |a, n| async move { a + n })
@@ -131,7 +134,11 @@ fn main() {
         .args(["ami-0a100000000000003", "ami-0a100000000000001"])
         .output()
         .unwrap();
-    assert!(seeded.status.success(), "{}", String::from_utf8_lossy(&seeded.stderr));
+    assert!(
+        seeded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&seeded.stderr)
+    );
     let seed: serde_json::Value = serde_json::from_slice(&seeded.stdout).unwrap();
     let ids: Vec<String> = seed["accounts"]
         .as_array()
@@ -144,7 +151,12 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let requests = || std::fs::read_to_string(&calls).unwrap_or_default().lines().count();
+    let requests = || {
+        std::fs::read_to_string(&calls)
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
     let (mut d, mut b) = (Vec::new(), Vec::new());
     let (mut dn, mut bn) = (0, 0);
     for _ in 0..3 {
@@ -164,7 +176,10 @@ fn main() {
     d.sort_by(f64::total_cmp);
     b.sort_by(f64::total_cmp);
     let (d, b) = (d[1], b[1]);
-    println!("{ACCOUNTS} accounts × {} regions, {AT_ONCE} accounts at once", REGIONS.len());
+    println!(
+        "{ACCOUNTS} accounts × {} regions, {AT_ONCE} accounts at once",
+        REGIONS.len()
+    );
     println!("drydock scan: median {d:.2} s, {dn} requests");
     println!("bare loop of the same calls: median {b:.2} s, {bn} requests");
     println!(

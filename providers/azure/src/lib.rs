@@ -16,7 +16,10 @@ pub mod provider;
 pub mod records;
 pub mod scale;
 pub mod scan;
+pub mod tenant;
 pub mod transfer;
 
-pub use drydock_api::accounts::azure::{AzureSubscription, CredentialSource, Locations};
+pub use drydock_api::accounts::azure::{
+    AzureSubscription, AzureTenant, CredentialSource, Locations,
+};
 pub use provider::AzureProvider;

@@ -69,6 +69,54 @@ pub struct AzureSubscription {
     pub credential: CredentialSource,
 }
 
+fn default_cache_ttl() -> u64 {
+    3600
+}
+
+/// `[[azure.tenants]]`: every enabled subscription the credential sees in its tenant as a
+/// context, discovered from the Subscriptions list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AzureTenant {
+    /// The tenant's name in drydock (its discovery outcome and cache key).
+    pub name: String,
+    #[serde(default)]
+    pub credential: CredentialSource,
+    pub locations: Locations,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    /// Selectors: a subscription id, `name:GLOB` or `tag:KEY=VALUE`.
+    #[serde(flatten)]
+    pub rules: crate::accounts::org::Rules,
+    /// How long the discovered subscription list is reused (seconds).
+    #[serde(default = "default_cache_ttl")]
+    pub cache_ttl_secs: u64,
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
+}
+
+impl AzureTenant {
+    /// The context of one subscription of the tenant.
+    pub fn subscription(
+        &self,
+        context: String,
+        id: &str,
+        production: bool,
+        readonly: bool,
+    ) -> AzureSubscription {
+        AzureSubscription {
+            id: id.to_string(),
+            name: context,
+            locations: self.locations.clone(),
+            endpoint: self.endpoint.clone(),
+            readonly,
+            production,
+            concurrency: self.concurrency,
+            credential: self.credential,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
