@@ -6,8 +6,12 @@ use drydock_api::Provider;
 use std::sync::Arc;
 
 /// Builds AWS providers with the SDK's credential chain and Azure providers with
-/// azure_identity (or the token from the environment).
-pub struct Clouds;
+/// azure_identity (or the token from the environment); the subscriptions of one
+/// `[[azure.tenants]]` entry share its Resource Graph query.
+#[derive(Default)]
+pub struct Clouds {
+    graphs: std::sync::Mutex<std::collections::HashMap<String, Arc<drydock_azure::graph::Graph>>>,
+}
 
 impl CloudConnector for Clouds {
     fn connect(
@@ -21,10 +25,19 @@ impl CloudConnector for Clouds {
             )),
             Backend::Azure(s) => {
                 let env = |k: &str| std::env::var(k).ok();
-                Ok(Arc::new(drydock_azure::AzureProvider::new(
-                    (**s).clone(),
-                    &env,
-                )?))
+                let p = drydock_azure::AzureProvider::new((**s).clone(), &env)?;
+                let Some(tenant) = &s.tenant else {
+                    return Ok(Arc::new(p));
+                };
+                let graph = {
+                    let mut graphs = self.graphs.lock().unwrap_or_else(|e| e.into_inner());
+                    Arc::clone(
+                        graphs
+                            .entry(tenant.clone())
+                            .or_insert_with(|| Arc::new(p.new_graph())),
+                    )
+                };
+                Ok(Arc::new(p.with_graph(graph)))
             }
             Backend::Demo | Backend::Named => {
                 Err(format!("context `{}` is not a cloud account", context.name).into())

@@ -208,7 +208,7 @@ fn run(cli: Cli) -> Result<Exit> {
     // The demo clouds keep their state in the store, shared by every process using it.
     let mut registry = Registry::new(&config)
         .with_demo_state(store.as_ref().and_then(|s| s.as_ref().ok()).cloned())
-        .with_connector(std::sync::Arc::new(clouds::Clouds));
+        .with_connector(std::sync::Arc::new(clouds::Clouds::default()));
     // Organisations become contexts (their account lists cached in the store) for the
     // commands that reach the clouds.
     let orgs = drydock::organizations::Organization::all(&config);
@@ -217,7 +217,7 @@ fn run(cli: Cli) -> Result<Exit> {
         let shared = store.as_ref().and_then(|s| s.as_ref().ok()).cloned();
         let finder = drydock::organizations::Organizations {
             store: shared.as_deref(),
-            connector: Some(&clouds::Clouds),
+            connector: Some(&clouds::Clouds::default()),
             rt: &rt,
             now: Utc::now(),
             force: false,

@@ -100,3 +100,93 @@ fn one_tenant_entry_scans_every_enabled_subscription_it_selects() {
         "{out}"
     );
 }
+
+#[test]
+fn a_tenant_of_twelve_subscriptions_is_read_through_resource_graph() {
+    let mut s = seed::seed();
+    // Eleven more subscriptions, each with copies of the seeded subscription's VMs.
+    let subs: Vec<String> = (1..=12)
+        .map(|n| format!("6b1f3c2e-0000-4000-8000-{n:012}"))
+        .collect();
+    let vms: Vec<Value> = s["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["type"] == "Microsoft.Compute/virtualMachines")
+        .cloned()
+        .collect();
+    for sub in &subs[1..] {
+        for v in &vms {
+            let text = v.to_string().replace(
+                &format!("/subscriptions/{}/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachines", seed::SUB),
+                &format!("/subscriptions/{sub}/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachines"),
+            );
+            s["resources"]
+                .as_array_mut()
+                .unwrap()
+                .push(serde_json::from_str(&text).unwrap());
+        }
+    }
+    s["subscriptions"] = Value::Array(
+        subs.iter()
+            .enumerate()
+            .map(|(n, id)| json!({"subscriptionId": id, "displayName": format!("sub-{n:02}"), "state": "Enabled"}))
+            .collect(),
+    );
+    // Pages of 30 rows; sub-06 refused by Resource Graph; two queries a second.
+    s["rg_page_size"] = json!(30);
+    s["rg_refuse"] = json!([subs[6]]);
+    s["rg_quota"] = json!(2);
+    let fake = server::FakeArm::start(&s);
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[azure.tenants]]\nname = \"contoso\"\ncredential = \"token\"\nlocations = [\"westeurope\"]\nendpoint = \"{}\"\n",
+            fake.url
+        ),
+    )
+    .unwrap();
+    let mut c = common::drydock(home.path());
+    c.env("DRYDOCK_AZURE_TOKEN", "test-token")
+        .arg("--config")
+        .arg(&config)
+        .args(["report", "--format", "json", "--allow-partial"]);
+    let (code, out, err) = common::run(&mut c);
+    assert_eq!(code, 0, "{err}");
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    let log = fake.log_text();
+    let queries = log
+        .lines()
+        .filter(|l| l.starts_with("POST /providers/Microsoft.ResourceGraph/resources"))
+        .count();
+    // 12 × the seeded VMs in westeurope: every one, whichever way it was read.
+    let per_sub = doc["vms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["account"] == seed::SUB && v["scale_group"].is_null())
+        .count();
+    let all_loose = doc["vms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["scale_group"].is_null())
+        .count();
+    assert!(per_sub > 0);
+    assert_eq!(all_loose, 12 * per_sub, "{err}");
+    // ≥ 3 pages, plus the query the refusal interrupted; the quota was waited for, not hit.
+    assert!(queries >= 4, "{queries} queries\n{log}");
+    assert!(!log.contains("RG 429"), "{log}");
+    // Only the refused subscription listed its own VMs.
+    let listed: Vec<&str> = log
+        .lines()
+        .filter(|l| {
+            l.starts_with("GET /subscriptions/")
+                && l.contains("/providers/Microsoft.Compute/virtualMachines?")
+        })
+        .collect();
+    assert!(!listed.is_empty());
+    assert!(listed.iter().all(|l| l.contains(&subs[6])), "{listed:?}");
+}

@@ -9,7 +9,14 @@ Usage: fake_arm.py PORT SEED.json | fake_arm.py PORT --demo (a realistic fleet, 
 The seed: {"page_size": N, "fail": {"/path": status}, "resources": [ARM resource objects with
 "id", "name", "type", "location", "properties", "tags"], "subscriptions": [the tenant's
 subscriptions as Subscriptions_List returns them: "subscriptionId", "displayName", "state",
-"tags"]}. Python standard library only.
+"tags"], "rg_page_size": rows per Resource Graph page (default 1000), "rg_refuse": [subscription
+ids Resource Graph answers 403 for], "rg_quota": queries allowed per second (0: no limit)}.
+
+Resource Graph (POST /providers/Microsoft.ResourceGraph/resources): the VMs of the requested
+subscriptions in id order, paged by $top/$skipToken, with x-ms-user-quota-remaining and
+x-ms-user-quota-resets-after on every answer (429 once the second's quota is spent), and
+403 AuthorizationFailed naming the refused subscriptions in its details. Python standard
+library only.
 """
 
 import json
@@ -36,6 +43,10 @@ class State:
         self.lock = threading.Lock()
         self.page_size = int(seed.get("page_size", 100))
         self.fail = {k.lower(): v for k, v in seed.get("fail", {}).items()}
+        self.rg_page_size = int(seed.get("rg_page_size", 1000))
+        self.rg_refuse = {s.lower() for s in seed.get("rg_refuse", [])}
+        self.rg_quota = int(seed.get("rg_quota", 0))
+        self.rg_window = (0.0, 0)
         self.subscriptions = [
             dict(s, id="/subscriptions/" + s["subscriptionId"]) for s in seed.get("subscriptions", [])
         ]
@@ -261,6 +272,8 @@ class Handler(BaseHTTPRequestHandler):
         path = urlparse(self.path).path.rstrip("/")
         body = self.read_body()
         base, _, action = path.rpartition("/")
+        if path.lower() == "/providers/microsoft.resourcegraph/resources":
+            return self.graph(st, body)
         with st.lock:
             st.requests += 1
             if fake_disks.is_disk(base) and action.lower() in ("begingetaccess", "endgetaccess"):
@@ -280,6 +293,63 @@ class Handler(BaseHTTPRequestHandler):
                     inst["properties"].setdefault("storageProfile", {})["imageReference"] = model
                     inst["properties"]["latestModelApplied"] = True
             self.accepted(st)
+
+    def graph(self, st, body):
+        """Resources_Query: VMs only (what drydock asks for), ordered by id."""
+        import time
+        with st.lock:
+            st.requests += 1
+            now = time.time()
+            start, used = st.rg_window
+            if now - start >= 1.0:
+                start, used = now, 0
+            left_ms = max(0, int((start + 1.0 - now) * 1000))
+            resets = "00:00:%02d.%03d" % (left_ms // 1000, left_ms % 1000)
+            if st.rg_quota and used >= st.rg_quota:
+                sys.stderr.write("RG 429 quota spent\n")
+                out = json.dumps({"error": {"code": "RateLimiting", "message": "quota spent"}}).encode()
+                self.send_response(429)
+                self.send_header("x-ms-user-quota-remaining", "0")
+                self.send_header("x-ms-user-quota-resets-after", resets)
+                self.send_header("Content-Length", str(len(out)))
+                self.end_headers()
+                self.wfile.write(out)
+                return
+            used += 1
+            st.rg_window = (start, used)
+            remaining = str(max(0, st.rg_quota - used)) if st.rg_quota else "15"
+            quota = [("x-ms-user-quota-remaining", remaining), ("x-ms-user-quota-resets-after", resets)]
+            subs = [s.lower() for s in body.get("subscriptions", [])]
+            refused = [s for s in subs if s in st.rg_refuse]
+            if refused:
+                return self.reply(403, {"error": {
+                    "code": "AuthorizationFailed",
+                    "message": "no read access to %d subscriptions" % len(refused),
+                    "details": [{"code": "NoReadAccess", "subscriptionId": s,
+                                 "message": "subscription %s" % s} for s in refused]}}, quota)
+            rows = sorted(
+                (r for r in st.resources.values()
+                 if r["type"].lower() == "microsoft.compute/virtualmachines"
+                 and r["id"].lower().split("/")[2] in subs),
+                key=lambda r: r["id"].lower())
+            opts = body.get("options", {})
+            top = min(int(opts.get("$top", 1000)), st.rg_page_size)
+            skip = int(opts.get("$skipToken") or 0)
+            page = []
+            for r in rows[skip: skip + top]:
+                row = dict(r, subscriptionId=r["id"].split("/")[2])
+                power = r.get("properties", {}).get("instanceView", {}).get("statuses", [])
+                code = next((s["code"] for s in power if s["code"].startswith("PowerState/")), None)
+                if code:
+                    props = dict(row.get("properties", {}))
+                    props["extended"] = {"instanceView": {"powerState": {"code": code}}}
+                    row["properties"] = props
+                page.append(row)
+            out = {"totalRecords": len(rows), "count": len(page), "data": page,
+                   "resultTruncated": "false"}
+            if skip + top < len(rows):
+                out["$skipToken"] = str(skip + top)
+            return self.reply(200, out, quota)
 
     def accepted(self, st):
         op = str(len(st.operations) + 1)

@@ -142,6 +142,7 @@ fn main() {
             production: false,
             concurrency: 4,
             credential: CredentialSource::Token,
+            tenant: None,
         };
         let p = AzureProvider::with_credential(sub, cred.clone()).unwrap();
         let t = Instant::now();

@@ -7,6 +7,7 @@ pub mod capture;
 pub mod cleanup;
 pub mod credential;
 pub mod error;
+pub mod graph;
 pub mod launch;
 pub mod lro;
 pub mod marketplace;

@@ -20,6 +20,8 @@ pub struct AzureProvider {
     sub: AzureSubscription,
     client: Client,
     credential: Arc<dyn TokenCredential>,
+    /// The tenant's Resource Graph, when its VMs are read through it.
+    graph: Option<Arc<crate::graph::Graph>>,
 }
 
 impl AzureProvider {
@@ -64,7 +66,21 @@ impl AzureProvider {
             sub,
             client,
             credential: cred,
+            graph: None,
         })
+    }
+
+    /// Reads this subscription's VMs through `graph` (the tenant's, shared).
+    pub fn with_graph(mut self, graph: Arc<crate::graph::Graph>) -> AzureProvider {
+        graph.add(&self.sub.id);
+        self.graph = Some(graph);
+        self
+    }
+
+    /// A Resource Graph for this provider's tenant, with its endpoint and credential (the
+    /// tenant's other subscriptions join it with `with_graph`).
+    pub fn new_graph(&self) -> crate::graph::Graph {
+        crate::graph::Graph::new(self.client_endpoint(), Arc::clone(&self.credential))
     }
 
     pub(crate) fn sub(&self) -> &AzureSubscription {
@@ -124,6 +140,7 @@ impl Provider for AzureProvider {
             client: &self.client,
             now: chrono::Utc::now(),
             failed: Default::default(),
+            graph: self.graph.as_deref(),
         };
         let started = std::time::Instant::now();
         let name = self.sub.name.as_str();

@@ -75,6 +75,8 @@ pub struct Scanner<'a> {
     pub now: DateTime<Utc>,
     /// The lists that failed while the rest was read (the scope's outcome is partial).
     pub failed: std::sync::Mutex<Vec<ProviderError>>,
+    /// The tenant's Resource Graph, when VMs are read through it.
+    pub graph: Option<&'a crate::graph::Graph>,
 }
 
 impl Scanner<'_> {
@@ -105,6 +107,37 @@ impl Scanner<'_> {
         }
     }
 
+    /// This subscription's VMs from the tenant's Resource Graph query (`None`: no graph, the
+    /// query failed, or Resource Graph refused this subscription: read its own list).
+    async fn graph_vms(&self) -> Option<Vec<models::VirtualMachine>> {
+        let rows = match self.graph?.rows().await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(
+                    "Resource Graph: {e}; reading {} by its own lists",
+                    self.sub.name
+                );
+                return None;
+            }
+        };
+        let sub = self.sub.id.to_lowercase();
+        if rows.refused.contains(&sub) {
+            tracing::info!(
+                "Resource Graph refused {}: reading its own lists",
+                self.sub.name
+            );
+            return None;
+        }
+        Some(
+            rows.vms
+                .get(&sub)
+                .into_iter()
+                .flatten()
+                .filter_map(|r| serde_json::from_value(r.clone()).ok())
+                .collect(),
+        )
+    }
+
     pub async fn scan(&self) -> Result<ScanResult, ProviderError> {
         let s = &self.sub.id;
         let scope = format!("{}/{}", self.sub.name, s);
@@ -112,17 +145,20 @@ impl Scanner<'_> {
         let vms_client = self.client.virtual_machines_client();
         // VMs with their power states: one list with statusOnly, whose items carry the model
         // (as the specification's example shows) and the instance view's statuses.
-        let vms = match all(
-            vms_client.list_all(s).status_only("true").into_stream(),
-            |p| p.value,
-        )
-        .await
-        {
-            Ok(v) => v,
-            Err(e) => {
-                self.problem(&e, "VirtualMachines_ListAll", &scope, &mut result)?;
-                Vec::new()
-            }
+        let vms = match self.graph_vms().await {
+            Some(v) => v,
+            None => match all(
+                vms_client.list_all(s).status_only("true").into_stream(),
+                |p| p.value,
+            )
+            .await
+            {
+                Ok(v) => v,
+                Err(e) => {
+                    self.problem(&e, "VirtualMachines_ListAll", &scope, &mut result)?;
+                    Vec::new()
+                }
+            },
         };
         let states: HashMap<String, VmState> = vms
             .iter()

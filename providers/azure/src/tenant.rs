@@ -37,6 +37,7 @@ pub async fn discover(
         production: false,
         concurrency: 1,
         credential: tenant.credential,
+        tenant: None,
     };
     let p = AzureProvider::new(anchor, env).map_err(setup)?;
     let mut out = Vec::new();

@@ -67,6 +67,10 @@ pub struct AzureSubscription {
     pub concurrency: usize,
     #[serde(default)]
     pub credential: CredentialSource,
+    /// The `[[azure.tenants]]` entry it was discovered from: its VMs are read through the
+    /// tenant's Resource Graph query.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
 }
 
 fn default_cache_ttl() -> u64 {
@@ -93,6 +97,14 @@ pub struct AzureTenant {
     pub cache_ttl_secs: u64,
     #[serde(default = "default_concurrency")]
     pub concurrency: usize,
+    /// Read VMs across the tenant with one Resource Graph query (false: each subscription's
+    /// own lists).
+    #[serde(default = "yes")]
+    pub resource_graph: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl AzureTenant {
@@ -113,6 +125,7 @@ impl AzureTenant {
             production,
             concurrency: self.concurrency,
             credential: self.credential,
+            tenant: self.resource_graph.then(|| self.name.clone()),
         }
     }
 }

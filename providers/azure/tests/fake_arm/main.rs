@@ -27,6 +27,7 @@ fn provider(url: &str, locations: Locations) -> AzureProvider {
         production: false,
         concurrency: 4,
         credential: CredentialSource::Token,
+        tenant: None,
     };
     AzureProvider::with_credential(sub, Arc::new(StaticToken::new("test-token"))).unwrap()
 }
