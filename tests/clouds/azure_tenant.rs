@@ -189,4 +189,16 @@ fn a_tenant_of_twelve_subscriptions_is_read_through_resource_graph() {
         .collect();
     assert!(!listed.is_empty());
     assert!(listed.iter().all(|l| l.contains(&subs[6])), "{listed:?}");
+    // Scale-set instances came from Resource Graph too: no list per scale set.
+    let in_sets = doc["vms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| !v["scale_group"].is_null())
+        .count();
+    assert_eq!(in_sets, 3, "the seeded scale set's instances");
+    assert!(
+        !log.contains("/virtualMachineScaleSets/web-vmss/virtualMachines?"),
+        "{log}"
+    );
 }

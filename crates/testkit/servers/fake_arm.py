@@ -12,8 +12,8 @@ subscriptions as Subscriptions_List returns them: "subscriptionId", "displayName
 "tags"], "rg_page_size": rows per Resource Graph page (default 1000), "rg_refuse": [subscription
 ids Resource Graph answers 403 for], "rg_quota": queries allowed per second (0: no limit)}.
 
-Resource Graph (POST /providers/Microsoft.ResourceGraph/resources): the VMs of the requested
-subscriptions in id order, paged by $top/$skipToken, with x-ms-user-quota-remaining and
+Resource Graph (POST /providers/Microsoft.ResourceGraph/resources): the VMs (or, for a query
+naming them, the scale-set VMs) of the requested subscriptions in id order, paged by $top/$skipToken, with x-ms-user-quota-remaining and
 x-ms-user-quota-resets-after on every answer (429 once the second's quota is spent), and
 403 AuthorizationFailed naming the refused subscriptions in its details. Python standard
 library only.
@@ -327,9 +327,12 @@ class Handler(BaseHTTPRequestHandler):
                     "message": "no read access to %d subscriptions" % len(refused),
                     "details": [{"code": "NoReadAccess", "subscriptionId": s,
                                  "message": "subscription %s" % s} for s in refused]}}, quota)
+            kind = ("microsoft.compute/virtualmachinescalesets/virtualmachines"
+                    if "virtualmachinescalesets/virtualmachines" in body.get("query", "").lower()
+                    else "microsoft.compute/virtualmachines")
             rows = sorted(
                 (r for r in st.resources.values()
-                 if r["type"].lower() == "microsoft.compute/virtualmachines"
+                 if r["type"].lower() == kind
                  and r["id"].lower().split("/")[2] in subs),
                 key=lambda r: r["id"].lower())
             opts = body.get("options", {})

@@ -1,4 +1,5 @@
-//! Azure Resource Graph: a tenant's VMs across all its subscriptions in one paged query
+//! Azure Resource Graph: a tenant's VMs and scale-set VMs across all its subscriptions in
+//! one paged query each
 //! (`POST /providers/Microsoft.ResourceGraph/resources`, 1,000 rows a page, `$skipToken`,
 //! ordered by id so pages neither skip nor repeat rows), the user quota headers honoured
 //! (`x-ms-user-quota-remaining` / `x-ms-user-quota-resets-after`), the 10,000-subscription
@@ -21,14 +22,18 @@ pub const GRAPH_API: &str = "2022-10-01";
 const PAGE: u64 = 1000;
 /// Pages followed at most (a million VMs).
 const MAX_PAGES: usize = 2000;
-/// The query: VMs with what a scan reads of them, in id order.
-const QUERY: &str = "Resources | where type =~ 'microsoft.compute/virtualmachines' | project id, name, type, location, subscriptionId, tags, properties | order by id asc";
+/// The queries: VMs, and scale-set VMs (the `ComputeResources` table), with what a scan
+/// reads of them, in id order.
+const VMS: &str = "Resources | where type =~ 'microsoft.compute/virtualmachines' | project id, name, type, location, subscriptionId, tags, properties | order by id asc";
+const SCALE_SET_VMS: &str = "ComputeResources | where type =~ 'microsoft.compute/virtualmachinescalesets/virtualmachines' | project id, name, type, location, subscriptionId, tags, sku, properties | order by id asc";
 
 /// What the query returned, by subscription.
 #[derive(Debug, Default)]
 pub struct Rows {
     /// Lower-cased subscription id → its VMs (ARM resource JSON, power state included).
     pub vms: HashMap<String, Vec<Value>>,
+    /// Lower-cased subscription id → its scale-set VMs.
+    pub scale_set_vms: HashMap<String, Vec<Value>>,
     /// Subscriptions Resource Graph refused (lower-cased): read by their own lists.
     pub refused: HashSet<String>,
     pub pages: usize,
@@ -103,6 +108,22 @@ impl Graph {
             .unwrap_or_else(|e| e.into_inner())
             .clone();
         let mut rows = Rows::default();
+        rows.vms = self.run(VMS, &mut subs, &mut rows).await?;
+        if !subs.is_empty() {
+            rows.scale_set_vms = self.run(SCALE_SET_VMS, &mut subs, &mut rows).await?;
+        }
+        Ok(rows)
+    }
+
+    /// Pages through `query` over `subs`; a subscription refused is taken out of `subs` and
+    /// noted in `rows`, and the query starts again without it.
+    async fn run(
+        &self,
+        query: &str,
+        subs: &mut Vec<String>,
+        rows: &mut Rows,
+    ) -> Result<HashMap<String, Vec<Value>>, ProviderError> {
+        let mut found: HashMap<String, Vec<Value>> = HashMap::new();
         let mut skip: Option<String> = None;
         let mut waits = 0;
         while !subs.is_empty() {
@@ -113,7 +134,7 @@ impl Graph {
             if let Some(t) = &skip {
                 options["$skipToken"] = json!(t);
             }
-            let body = json!({"subscriptions": subs, "query": QUERY, "options": options});
+            let body = json!({"subscriptions": subs, "query": query, "options": options});
             let (status, headers, answer) = self.post(&body).await?;
             let (remaining, resets) = headers;
             if status == 429 && waits < 10 {
@@ -135,11 +156,11 @@ impl Graph {
                 if named.is_empty() || subs.len() == before {
                     // Refused as a whole: every subscription reads its own lists.
                     rows.refused.extend(subs.iter().map(|s| s.to_lowercase()));
-                    return Ok(rows);
+                    subs.clear();
+                    return Ok(HashMap::new());
                 }
                 rows.refused.extend(named);
-                rows.vms.clear();
-                rows.pages = 0;
+                found.clear();
                 skip = None;
                 continue;
             }
@@ -161,7 +182,7 @@ impl Graph {
                 let Some(sub) = r["subscriptionId"].as_str() else {
                     continue;
                 };
-                rows.vms
+                found
                     .entry(sub.to_lowercase())
                     .or_default()
                     .push(with_power_state(r.clone()));
@@ -180,7 +201,7 @@ impl Graph {
                 None => break,
             }
         }
-        Ok(rows)
+        Ok(found)
     }
 
     /// One POST; (status, (quota remaining, resets after), JSON body).

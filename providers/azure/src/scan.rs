@@ -201,6 +201,30 @@ impl Scanner<'_> {
         Ok(result)
     }
 
+    /// The scale-set VMs of this subscription from the tenant's Resource Graph query, by
+    /// lower-cased scale set id (`None`: read each set's own list).
+    async fn graph_instances(
+        &self,
+    ) -> Option<HashMap<String, Vec<models::VirtualMachineScaleSetVm>>> {
+        let rows = self.graph?.rows().await.ok()?;
+        let sub = self.sub.id.to_lowercase();
+        if rows.refused.contains(&sub) {
+            return None;
+        }
+        let mut by_set: HashMap<String, Vec<models::VirtualMachineScaleSetVm>> = HashMap::new();
+        for r in rows.scale_set_vms.get(&sub).into_iter().flatten() {
+            let Some(id) = r["id"].as_str() else { continue };
+            let lower = id.to_lowercase();
+            let Some(at) = lower.rfind("/virtualmachines/") else {
+                continue;
+            };
+            if let Ok(v) = serde_json::from_value(r.clone()) {
+                by_set.entry(lower[..at].to_string()).or_default().push(v);
+            }
+        }
+        Some(by_set)
+    }
+
     /// Scale sets and their instances (each with its own image and power state).
     async fn scale_sets(&self, scope: &str, result: &mut ScanResult) -> Result<(), ProviderError> {
         let s = &self.sub.id;
@@ -213,10 +237,13 @@ impl Scanner<'_> {
             .into_iter()
             .filter(|x| self.sub.locations.contains(&x.resource.location))
             .collect();
+        // From Resource Graph when the tenant's query has them: no list per set.
+        let mut from_graph = self.graph_instances().await;
         // Owned inputs for each list, so the concurrent futures borrow nothing.
         let jobs: Vec<(usize, String, String)> = sets
             .iter()
             .enumerate()
+            .filter(|_| from_graph.is_none())
             .filter_map(|(i, x)| {
                 let (rg, name) = x.resource.id.as_deref().and_then(group_and_name)?;
                 Some((i, rg, name))
@@ -238,7 +265,16 @@ impl Scanner<'_> {
             .buffer_unordered(self.sub.concurrency.max(1))
             .collect()
             .await;
-        for (i, r) in lists {
+        let graph_lists = from_graph.as_mut().map(|by_set| {
+            sets.iter()
+                .enumerate()
+                .map(|(i, x)| {
+                    let id = x.resource.id.as_deref().unwrap_or("").to_lowercase();
+                    (i, Ok(by_set.remove(&id).unwrap_or_default()))
+                })
+                .collect::<Vec<_>>()
+        });
+        for (i, r) in lists.into_iter().chain(graph_lists.into_iter().flatten()) {
             let set = &sets[i];
             let instances = match r {
                 Ok(v) => v,
