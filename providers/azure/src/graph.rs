@@ -46,8 +46,13 @@ pub struct Graph {
     endpoint: Url,
     credential: Arc<dyn TokenCredential>,
     subscriptions: Mutex<Vec<String>>,
-    rows: tokio::sync::OnceCell<Result<Arc<Rows>, ProviderError>>,
+    /// The last answer and when it came: the providers of one scan share it; the next scan
+    /// (a dashboard refresh, a plan's reconcile) queries again.
+    rows: tokio::sync::Mutex<Option<(std::time::Instant, Result<Arc<Rows>, ProviderError>)>>,
 }
+
+/// How long one query's rows serve the tenant's providers (one scan).
+const FRESH: Duration = Duration::from_secs(30);
 
 impl std::fmt::Debug for Graph {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -77,7 +82,7 @@ impl Graph {
             endpoint,
             credential,
             subscriptions: Mutex::new(Vec::new()),
-            rows: tokio::sync::OnceCell::new(),
+            rows: tokio::sync::Mutex::new(None),
         }
     }
 
@@ -89,12 +94,18 @@ impl Graph {
         }
     }
 
-    /// The rows, queried on the first call.
+    /// The rows: queried by the first provider of a scan, shared with the others (they wait
+    /// for it), queried again once older than a scan.
     pub async fn rows(&self) -> Result<Arc<Rows>, ProviderError> {
-        self.rows
-            .get_or_init(|| async { self.query().await.map(Arc::new) })
-            .await
-            .clone()
+        let mut held = self.rows.lock().await;
+        if let Some((at, rows)) = held.as_ref() {
+            if at.elapsed() < FRESH {
+                return rows.clone();
+            }
+        }
+        let rows = self.query().await.map(Arc::new);
+        *held = Some((std::time::Instant::now(), rows.clone()));
+        rows
     }
 
     fn error(&self, kind: ProviderErrorKind, message: String, hint: &str) -> ProviderError {
