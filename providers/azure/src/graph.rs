@@ -48,8 +48,11 @@ pub struct Graph {
     subscriptions: Mutex<Vec<String>>,
     /// The last answer and when it came: the providers of one scan share it; the next scan
     /// (a dashboard refresh, a plan's reconcile) queries again.
-    rows: tokio::sync::Mutex<Option<(std::time::Instant, Result<Arc<Rows>, ProviderError>)>>,
+    rows: tokio::sync::Mutex<Option<(std::time::Instant, Answer)>>,
 }
+
+/// What one query gave.
+type Answer = Result<Arc<Rows>, ProviderError>;
 
 /// How long one query's rows serve the tenant's providers (one scan).
 const FRESH: Duration = Duration::from_secs(30);
