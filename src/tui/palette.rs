@@ -145,14 +145,27 @@ impl App {
 
     /// Enter on the Contexts view: that context's fleet.
     pub(super) fn open_context(&mut self) {
-        let name = self
+        let picked = self
             .context_outcomes()
             .get(self.ctx_list.selected)
-            .map(|c| c.context.to_string());
-        if let Some(name) = name {
-            self.switch_context(&name);
-            self.view = View::Fleet;
+            .map(|c| (c.context.to_string(), c.state, c.reason().map(String::from)));
+        let Some((name, state, reason)) = picked else {
+            return;
+        };
+        let scanned = self
+            .full
+            .as_ref()
+            .is_some_and(|f| f.sources.contains(&name));
+        if !scanned {
+            // A skipped or undiscovered context has no fleet to show: say why.
+            self.status = Some(format!(
+                "{name} was not scanned ({state}): {}",
+                reason.as_deref().unwrap_or("no reason recorded")
+            ));
+            return;
         }
+        self.switch_context(&name);
+        self.view = View::Fleet;
     }
 
     fn switch_context(&mut self, name: &str) {

@@ -214,3 +214,24 @@ fn an_incomplete_scan_is_said_on_every_view_and_the_contexts_view_names_why() {
     assert!(screen(&mut a, 120, 30).contains("context: demo-aws"));
     common::dash::check_fitted(&mut a, 80, 20, "contexts, incomplete");
 }
+
+#[test]
+fn enter_on_a_context_that_was_not_scanned_says_why() {
+    use drydock::model::ScopeOutcome;
+    use drydock::tui::Action;
+    let mut a = demo_app();
+    let mut inv = common::demo_inventory(common::now());
+    inv.outcomes.push(ScopeOutcome::skipped(
+        "lab",
+        "*",
+        "acme (111122223333): excluded by tag:drydock=skip",
+    ));
+    a.update(Action::ScanFinished(Box::new(inv)));
+    press(&mut a, "7G\n");
+    assert_eq!(a.context, None, "still every context");
+    let status = a.status.clone().unwrap_or_default();
+    assert!(
+        status.contains("lab was not scanned (skipped)") && status.contains("excluded by tag"),
+        "{status}"
+    );
+}
