@@ -122,6 +122,7 @@ fn sort_order<'a>(
     inv: &'a Inventory,
     keep: Vec<u32>,
     row: &dyn Fn(u32) -> VmRow<'a>,
+    verdict: &dyn Fn(u32) -> Verdict,
     group_by: Option<GroupBy>,
 ) -> Vec<u32> {
     const PREFIX: usize = 16;
@@ -134,13 +135,14 @@ fn sort_order<'a>(
     let mut keys: Vec<(u32, u8, [u8; PREFIX], u32)> = keep
         .into_iter()
         .map(|i| {
-            let r = row(i);
-            let rank = group_by.map_or(0, |g| groups.binary_search(&g.key(&r)).unwrap_or(0)) as u32;
+            // A row only when grouped: the name and verdict are read where they are.
+            let rank =
+                group_by.map_or(0, |g| groups.binary_search(&g.key(&row(i))).unwrap_or(0)) as u32;
             let mut prefix = [0u8; PREFIX];
-            let name = r.name.as_bytes();
+            let name = inv.vms[i as usize].name.as_bytes();
             let n = name.len().min(PREFIX);
             prefix[..n].copy_from_slice(&name[..n]);
-            (rank, u8::MAX - r.verdict as u8, prefix, i)
+            (rank, u8::MAX - verdict(i) as u8, prefix, i)
         })
         .collect();
     keys.sort_unstable_by(|a, b| {
@@ -218,7 +220,13 @@ impl<'a> Report<'a> {
         } else {
             all.filter(|&i| opts.filter.matches(&row(i))).collect()
         };
-        let vms = sort_order(inv, keep, &row, opts.group_by);
+        let vms = sort_order(
+            inv,
+            keep,
+            &row,
+            &|i| a.vms[i as usize].verdict,
+            opts.group_by,
+        );
         let mut images: Vec<ImageRow<'a>> = rows::image_rows(inv, a)
             .into_iter()
             .filter(|r| opts.filter.matches(r))
