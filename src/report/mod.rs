@@ -132,26 +132,29 @@ fn sort_order<'a>(
     };
     groups.sort_unstable();
     groups.dedup();
-    let mut keys: Vec<(u32, u8, [u8; PREFIX], u32)> = keep
+    // (group rank and severity, the name's first 16 bytes big-endian, index): integer
+    // comparisons, the same order as comparing the bytes.
+    let mut keys: Vec<(u64, u128, u32)> = keep
         .into_iter()
         .map(|i| {
             // A row only when grouped: the name and verdict are read where they are.
             let rank =
-                group_by.map_or(0, |g| groups.binary_search(&g.key(&row(i))).unwrap_or(0)) as u32;
+                group_by.map_or(0, |g| groups.binary_search(&g.key(&row(i))).unwrap_or(0)) as u64;
             let mut prefix = [0u8; PREFIX];
             let name = inv.vms[i as usize].name.as_bytes();
             let n = name.len().min(PREFIX);
             prefix[..n].copy_from_slice(&name[..n]);
-            (rank, u8::MAX - verdict(i) as u8, prefix, i)
+            let head = rank << 8 | u64::from(u8::MAX - verdict(i) as u8);
+            (head, u128::from_be_bytes(prefix), i)
         })
         .collect();
     keys.sort_unstable_by(|a, b| {
-        (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)).then_with(|| {
-            let (x, y) = (&inv.vms[a.3 as usize], &inv.vms[b.3 as usize]);
+        (a.0, a.1).cmp(&(b.0, b.1)).then_with(|| {
+            let (x, y) = (&inv.vms[a.2 as usize], &inv.vms[b.2 as usize]);
             x.name.cmp(&y.name).then(x.id.cmp(&y.id))
         })
     });
-    keys.into_iter().map(|k| k.3).collect()
+    keys.into_iter().map(|k| k.2).collect()
 }
 
 /// Renders a range of rows into a buffer.
