@@ -73,6 +73,20 @@ impl Organization<'_> {
         }
     }
 
+    /// What each of `accounts` becomes: its context name (unique, not one `taken`) and the
+    /// rules' decision.
+    pub fn decisions<'d>(
+        &self,
+        accounts: &'d [OrgAccount],
+        taken: &dyn Fn(&str) -> bool,
+    ) -> Vec<(String, &'d OrgAccount, Decision)> {
+        context_names(accounts, taken)
+            .into_iter()
+            .zip(accounts)
+            .map(|(name, a)| (name, a, self.rules().decide(a, self.active())))
+            .collect()
+    }
+
     fn cloud(&self) -> Cloud {
         match self {
             Organization::Aws(_) => Cloud::Aws,
@@ -215,9 +229,8 @@ impl Registry {
                     .iter()
                     .any(|c| c.name == n && c.backend != Backend::Named)
             };
-            let names = context_names(&d.accounts, &taken);
-            for (name, a) in names.into_iter().zip(&d.accounts) {
-                match org.rules().decide(a, org.active()) {
+            for (name, a, decision) in org.decisions(&d.accounts, &taken) {
+                match decision {
                     Decision::Skip(why) => self.discovery.push(ScopeOutcome::skipped(
                         &name,
                         "*",

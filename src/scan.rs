@@ -109,11 +109,7 @@ pub async fn scan_all_within(
                 merged
                     .outcomes
                     .push(ScopeOutcome::failed(name, "*", &e, ms));
-                merged.problems.push(ScanProblem {
-                    provider: name.to_string(),
-                    scope: e.resource.clone(),
-                    message: e.to_string(),
-                });
+                merged.problems.push(ScanProblem::of(name, &e));
             }
         }
     }

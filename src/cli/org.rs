@@ -7,7 +7,7 @@ use super::exit::Exit;
 use super::{outln, runtime, Ctx};
 use anyhow::{bail, Result};
 use drydock::organizations::{Organization, Organizations, Origin};
-use drydock_api::accounts::org::{context_names, Decision};
+use drydock_api::accounts::org::Decision;
 
 pub fn run(ctx: &Ctx, cmd: &OrgCommand) -> Result<Exit> {
     let orgs = Organization::all(&ctx.config);
@@ -51,7 +51,6 @@ pub fn run(ctx: &Ctx, cmd: &OrgCommand) -> Result<Exit> {
             ctx.config.aws.accounts.iter().any(|a| a.name == n)
                 || ctx.config.azure.subscriptions.iter().any(|s| s.name == n)
         };
-        let names = context_names(&d.accounts, &taken);
         let mut t = comfy_table::Table::new();
         t.load_preset(drydock::report::text::PLAIN).set_header([
             "account",
@@ -61,8 +60,8 @@ pub fn run(ctx: &Ctx, cmd: &OrgCommand) -> Result<Exit> {
             "context",
             "flags / why skipped",
         ]);
-        for (name, a) in names.iter().zip(&d.accounts) {
-            let (context, why) = match org.rules().decide(a, org.active()) {
+        for (name, a, decision) in org.decisions(&d.accounts, &taken) {
+            let (context, why) = match decision {
                 Decision::Scan {
                     production,
                     readonly,

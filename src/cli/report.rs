@@ -44,22 +44,16 @@ pub fn run(ctx: &Ctx, args: &ReportArgs) -> Result<Exit> {
     write_out(report.write(&opts, &mut out))?;
     write_out(out.flush())?;
     let t4 = std::time::Instant::now();
-    tracing::info!(
-        vms = inv.vms.len(),
-        "report: inventory {:?}, verdicts {:?}, rows {:?}, written {:?}",
+    let timings = format!(
+        "inventory {:?}, verdicts {:?}, rows {:?}, written {:?}",
         t1 - t0,
         t2 - t1,
         t3 - t2,
         t4 - t3
     );
+    tracing::info!(vms = inv.vms.len(), "report: {timings}");
     if std::env::var_os("DRYDOCK_TIMINGS").is_some() {
-        eprintln!(
-            "timings: inventory {:?}, verdicts {:?}, rows {:?}, written {:?}",
-            t1 - t0,
-            t2 - t1,
-            t3 - t2,
-            t4 - t3
-        );
+        eprintln!("timings: {timings}");
     }
     if matches!(opts.format, Format::Csv | Format::Json) {
         // CSV and JSON stay data only (JSON has `contexts`): what the scan missed is told

@@ -172,6 +172,17 @@ pub struct ScanProblem {
     pub message: String,
 }
 
+impl ScanProblem {
+    /// The failed call `e` as a problem of `provider`'s scan, scoped to its resource.
+    pub fn of(provider: &str, e: &crate::ProviderError) -> ScanProblem {
+        ScanProblem {
+            provider: provider.to_string(),
+            scope: e.resource.clone(),
+            message: e.to_string(),
+        }
+    }
+}
+
 /// Everything one provider's scan found.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ScanResult {

@@ -396,7 +396,7 @@ impl Provider for AwsProvider {
         if let Err(e) = self.assumed().await {
             let mut out = ScanResult::default();
             out.outcomes.push(ScopeOutcome::failed(name, "*", &e, 0));
-            out.problems.push(problem(name, &e));
+            out.problems.push(ScanProblem::of(name, &e));
             return Ok(out);
         }
         let regions = match self.regions().await {
@@ -405,7 +405,7 @@ impl Provider for AwsProvider {
             Err(e) => {
                 let mut out = ScanResult::default();
                 out.outcomes.push(ScopeOutcome::failed(name, "*", &e, 0));
-                out.problems.push(problem(name, &e));
+                out.problems.push(ScanProblem::of(name, &e));
                 return Ok(out);
             }
         };
@@ -434,7 +434,7 @@ impl Provider for AwsProvider {
                         .with_failures(&soft);
                     for e in &soft {
                         tracing::warn!(account = %name, %region, "scan call failed: {e}");
-                        out.problems.push(problem(name, e));
+                        out.problems.push(ScanProblem::of(name, e));
                     }
                     out.outcomes.push(outcome);
                     out.merge(r);
@@ -443,7 +443,7 @@ impl Provider for AwsProvider {
                     tracing::warn!(account = %name, %region, "scan failed: {e}");
                     out.outcomes
                         .push(ScopeOutcome::failed(name, &region, &e, ms));
-                    out.problems.push(problem(name, &e));
+                    out.problems.push(ScanProblem::of(name, &e));
                 }
             }
         }
@@ -464,14 +464,5 @@ impl Provider for AwsProvider {
 
     fn transfer(&self) -> Option<&dyn drydock_api::transfer::ImageTransfer> {
         Some(self)
-    }
-}
-
-/// A failed call as a scan problem of context `name`.
-fn problem(name: &str, e: &ProviderError) -> ScanProblem {
-    ScanProblem {
-        provider: name.to_string(),
-        scope: e.resource.clone(),
-        message: e.to_string(),
     }
 }

@@ -163,11 +163,7 @@ impl Provider for AzureProvider {
                 let mut r = ScanResult::default();
                 r.outcomes
                     .push(ScopeOutcome::failed(name, &self.sub.id, &e, ms));
-                r.problems.push(drydock_api::ScanProblem {
-                    provider: name.to_string(),
-                    scope: e.resource.clone(),
-                    message: e.to_string(),
-                });
+                r.problems.push(drydock_api::ScanProblem::of(name, &e));
                 r
             }
         };

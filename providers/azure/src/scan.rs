@@ -93,11 +93,9 @@ impl Scanner<'_> {
         match error::status(e) {
             Some(401) | None => Err(mapped),
             Some(_) => {
-                result.problems.push(ScanProblem {
-                    provider: self.sub.name.clone(),
-                    scope: scope.to_string(),
-                    message: mapped.to_string(),
-                });
+                result
+                    .problems
+                    .push(ScanProblem::of(&self.sub.name, &mapped));
                 self.failed
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
