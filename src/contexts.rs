@@ -252,6 +252,12 @@ impl Registry {
         self.connector.0.as_deref()
     }
 
+    /// The outcomes of what organisation discovery left out (skipped accounts, an
+    /// organisation that could not be read).
+    pub fn discovery(&self) -> &[drydock_api::ScopeOutcome] {
+        &self.discovery
+    }
+
     /// How to scan this registry's contexts: the timeout, how many at once, and the
     /// outcomes of the accounts discovery left out (`skipped`, or a failed discovery).
     pub fn scan_options(&self) -> crate::scan::ScanOptions {

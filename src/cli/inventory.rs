@@ -93,18 +93,18 @@ pub fn load_inventory(ctx: &Ctx, source: &Source, show_progress: bool) -> Result
     } else {
         ctx.registry.cloud_providers(&rt)?
     };
-    let gaps: Vec<String> = ctx
-        .registry
-        .scan_options()
-        .outcomes
-        .iter()
-        .filter(|o| o.state.is_gap())
-        .map(|o| format!("{}: {}", o.context, o.reason.as_deref().unwrap_or("")))
-        .collect();
-    if providers.is_empty() && !gaps.is_empty() {
-        bail!("nothing to scan: {}", gaps.join("; "));
-    }
     if providers.is_empty() {
+        // Discovery that found nothing to scan says why.
+        let gaps: Vec<String> = ctx
+            .registry
+            .discovery()
+            .iter()
+            .filter(|o| o.state.is_gap())
+            .map(|o| format!("{}: {}", o.context, o.reason.as_deref().unwrap_or("")))
+            .collect();
+        if !gaps.is_empty() {
+            bail!("nothing to scan: {}", gaps.join("; "));
+        }
         bail!(
             "no inventory: pass --demo for the embedded demo fleet, --snapshot FILE, or {}",
             drydock::contexts::CONFIGURE_HINT
