@@ -81,13 +81,13 @@ impl Inventory {
         let ids = scan
             .vms
             .iter()
-            .map(|v| &v.account)
-            .chain(scan.images.iter().map(|i| &i.account))
-            .chain(scan.scale_groups.iter().map(|s| &s.account));
+            .map(|v| v.account.as_str())
+            .chain(scan.images.iter().map(|i| i.account.as_str()))
+            .chain(scan.scale_groups.iter().map(|s| s.account.as_str()));
         for id in ids {
-            accounts
-                .entry(id.clone())
-                .or_insert_with(|| provider.to_string());
+            if !accounts.contains_key(id) {
+                accounts.insert(id.to_string(), provider.to_string());
+            }
         }
     }
 

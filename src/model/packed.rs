@@ -14,6 +14,7 @@ use super::{Cloud, Image, ImageState, Inventory, Tags, Vm, VmState};
 use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::fmt;
 use std::io::{self, Write};
 
 /// The first bytes of a packed snapshot.
@@ -256,7 +257,7 @@ pub fn read(bytes: &[u8], schema: &str) -> Result<Inventory, PackedError> {
     let n = r.len("the string count")?;
     let mut strings = Vec::with_capacity(n);
     for k in 0..n {
-        strings.push(r.str(&format!("string {k}"))?.to_string());
+        strings.push(r.str(Item("string", k))?.to_string());
     }
     let n = r.len("the image count")?;
     let mut images = Vec::with_capacity(n);
@@ -285,32 +286,38 @@ pub fn read(bytes: &[u8], schema: &str) -> Result<Inventory, PackedError> {
         blocks.push((start, len, first, count));
         first += count;
     }
-    let decode = |&(start, len, first, count): &(usize, usize, usize, usize)| {
-        let mut b = Reader {
-            bytes: &bytes[..start + len],
-            at: start,
-        };
-        let mut out = Vec::with_capacity(count);
-        for k in first..first + count {
-            out.push(b.vm(&strings, k)?);
+    let decode = |blocks: &[(usize, usize, usize, usize)], out: &mut Vec<Vm>| {
+        for &(start, len, first, count) in blocks {
+            let mut b = Reader {
+                bytes: &bytes[..start + len],
+                at: start,
+            };
+            for k in first..first + count {
+                out.push(b.vm(&strings, k)?);
+            }
+            if b.at != start + len {
+                return Err(b.error(b.at, &format!("bytes left in the block of VMs {first}..")));
+            }
         }
-        if b.at != start + len {
-            return Err(b.error(b.at, &format!("bytes left in the block of VMs {first}..")));
-        }
-        Ok(out)
+        Ok(())
     };
+    // The front half is decoded into the inventory's own vector, the back half beside it
+    // and appended: never a second copy of every VM.
     let half = blocks.len().div_ceil(2);
     let (front, back) = blocks.split_at(half);
-    let (a, b) = std::thread::scope(|s| {
-        let other = s.spawn(|| back.iter().map(decode).collect::<Result<Vec<_>, _>>());
-        let mine = front.iter().map(decode).collect::<Result<Vec<_>, _>>();
-        (mine, other.join())
-    });
-    let b = b.map_err(|_| r.error(0, "a decoding thread stopped"))?;
+    let back_count = back.iter().map(|b| b.3).sum();
     let mut vms = Vec::with_capacity(n);
-    for part in a?.into_iter().chain(b?) {
-        vms.extend(part);
-    }
+    let (mine, other) = std::thread::scope(|s| {
+        let other = s.spawn(|| {
+            let mut out = Vec::with_capacity(back_count);
+            decode(back, &mut out).map(|()| out)
+        });
+        (decode(front, &mut vms), other.join())
+    });
+    mine?;
+    let mut rest = other.map_err(|_| r.error(0, "a decoding thread stopped"))??;
+    vms.append(&mut rest);
+    drop(rest);
     if r.at != bytes.len() {
         return Err(r.error(r.at, "bytes after the last VM"));
     }
@@ -327,6 +334,16 @@ pub fn read(bytes: &[u8], schema: &str) -> Result<Inventory, PackedError> {
     })
 }
 
+/// What is being read, for an error: a kind and its index (formatted only on error).
+#[derive(Clone, Copy)]
+struct Item(&'static str, usize);
+
+impl fmt::Display for Item {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.0, self.1)
+    }
+}
+
 struct Reader<'a> {
     bytes: &'a [u8],
     at: usize,
@@ -340,7 +357,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], PackedError> {
+    fn take(&mut self, n: usize, what: impl fmt::Display + Copy) -> Result<&'a [u8], PackedError> {
         let end = self
             .at
             .checked_add(n)
@@ -351,11 +368,11 @@ impl<'a> Reader<'a> {
         Ok(s)
     }
 
-    fn u8(&mut self, what: &str) -> Result<u8, PackedError> {
+    fn u8(&mut self, what: impl fmt::Display + Copy) -> Result<u8, PackedError> {
         Ok(self.take(1, what)?[0])
     }
 
-    fn varint(&mut self, what: &str) -> Result<u64, PackedError> {
+    fn varint(&mut self, what: impl fmt::Display + Copy) -> Result<u64, PackedError> {
         let start = self.at;
         let mut v: u64 = 0;
         for shift in (0..64).step_by(7) {
@@ -369,7 +386,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A count or length: never more than the bytes left (each item takes one at least).
-    fn len(&mut self, what: &str) -> Result<usize, PackedError> {
+    fn len(&mut self, what: impl fmt::Display + Copy) -> Result<usize, PackedError> {
         let at = self.at;
         let n = self.varint(what)?;
         let left = (self.bytes.len() - self.at) as u64;
@@ -379,14 +396,18 @@ impl<'a> Reader<'a> {
         Ok(n as usize)
     }
 
-    fn str(&mut self, what: &str) -> Result<&'a str, PackedError> {
+    fn str(&mut self, what: impl fmt::Display + Copy) -> Result<&'a str, PackedError> {
         let n = self.len(what)?;
         let at = self.at;
         std::str::from_utf8(self.take(n, what)?)
             .map_err(|_| self.error(at, &format!("{what} is not UTF-8")))
     }
 
-    fn shared<'s>(&mut self, strings: &'s [String], what: &str) -> Result<&'s str, PackedError> {
+    fn shared<'s>(
+        &mut self,
+        strings: &'s [String],
+        what: impl fmt::Display + Copy,
+    ) -> Result<&'s str, PackedError> {
         let at = self.at;
         let i = self.varint(what)?;
         strings
@@ -395,25 +416,24 @@ impl<'a> Reader<'a> {
             .ok_or_else(|| self.error(at, &format!("{what}: string {i} is not in the table")))
     }
 
-    fn opt_shared(
+    fn opt_shared<'s>(
         &mut self,
-        strings: &[String],
-        what: &str,
-    ) -> Result<Option<String>, PackedError> {
+        strings: &'s [String],
+        what: impl fmt::Display + Copy,
+    ) -> Result<Option<&'s str>, PackedError> {
         let at = self.at;
         match self.varint(what)? {
             0 => Ok(None),
             i => strings
                 .get(usize::try_from(i - 1).unwrap_or(usize::MAX))
-                .cloned()
-                .map(Some)
+                .map(|s| Some(s.as_str()))
                 .ok_or_else(|| {
                     self.error(at, &format!("{what}: string {} is not in the table", i - 1))
                 }),
         }
     }
 
-    fn time(&mut self, what: &str) -> Result<DateTime<Utc>, PackedError> {
+    fn time(&mut self, what: impl fmt::Display + Copy) -> Result<DateTime<Utc>, PackedError> {
         let at = self.at;
         let z = self.varint(what)?;
         let secs = ((z >> 1) as i64) ^ -((z & 1) as i64);
@@ -424,7 +444,10 @@ impl<'a> Reader<'a> {
             .ok_or_else(|| self.error(at, &format!("{what}: not a time")))
     }
 
-    fn opt_time(&mut self, what: &str) -> Result<Option<DateTime<Utc>>, PackedError> {
+    fn opt_time(
+        &mut self,
+        what: impl fmt::Display + Copy,
+    ) -> Result<Option<DateTime<Utc>>, PackedError> {
         match self.u8(what)? {
             0 => Ok(None),
             1 => self.time(what).map(Some),
@@ -432,7 +455,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn cloud(&mut self, what: &str) -> Result<Cloud, PackedError> {
+    fn cloud(&mut self, what: impl fmt::Display + Copy) -> Result<Cloud, PackedError> {
         match self.u8(what)? {
             0 => Ok(Cloud::Aws),
             1 => Ok(Cloud::Azure),
@@ -440,20 +463,23 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn tags(&mut self, strings: &[String], what: &str) -> Result<Tags, PackedError> {
+    fn tags(
+        &mut self,
+        strings: &[String],
+        what: impl fmt::Display + Copy,
+    ) -> Result<Tags, PackedError> {
         let n = self.len(what)?;
-        let mut pairs = Vec::with_capacity(n);
+        let mut tags = Tags::with_capacity(n);
         for _ in 0..n {
             let k = self.shared(strings, what)?;
             let v = self.shared(strings, what)?;
-            pairs.push((k, v));
+            tags.insert(k, v);
         }
-        Ok(pairs.into_iter().collect())
+        Ok(tags)
     }
 
     fn image(&mut self, strings: &[String], k: usize) -> Result<Image, PackedError> {
-        let what = format!("image {k}");
-        let what = what.as_str();
+        let what = Item("image", k);
         Ok(Image {
             id: self.str(what)?.to_string(),
             name: self.str(what)?.to_string(),
@@ -470,27 +496,26 @@ impl<'a> Reader<'a> {
             deprecation_time: self.opt_time(what)?,
             end_of_life: self.opt_time(what)?,
             owner: self.shared(strings, what)?.to_string(),
-            newer_base: self.opt_shared(strings, what)?,
+            newer_base: self.opt_shared(strings, what)?.map(String::from),
             vendor: self.u8(what)? != 0,
             tags: self.tags(strings, what)?,
         })
     }
 
     fn vm(&mut self, strings: &[String], k: usize) -> Result<Vm, PackedError> {
-        let what = format!("VM {k}");
-        let what = what.as_str();
-        let id = self.str(what)?.to_string();
-        let name = self.str(what)?.to_string();
+        let what = Item("VM", k);
+        let id = self.str(what)?.into();
+        let name = self.str(what)?.into();
         let cloud = self.cloud(what)?;
-        let account = self.shared(strings, what)?.to_string();
-        let region = self.shared(strings, what)?.to_string();
+        let account = self.shared(strings, what)?.into();
+        let region = self.shared(strings, what)?.into();
         let b = self.u8(what)?;
         let state = *VM_STATES
             .get(b as usize)
             .ok_or_else(|| self.error(self.at - 1, &format!("{what}: state {b} is unknown")))?;
-        let size = self.shared(strings, what)?.to_string();
+        let size = self.shared(strings, what)?.into();
         let launched_at = self.time(what)?;
-        let image_id = self.shared(strings, what)?.to_string();
+        let image_id = self.shared(strings, what)?.into();
         let tags = self.tags(strings, what)?;
         let scale_group = self.opt_shared(strings, what)?;
         let n = self.len(what)?;
@@ -509,7 +534,7 @@ impl<'a> Reader<'a> {
             launched_at,
             image_id,
             tags,
-            scale_group,
+            scale_group: scale_group.map(Into::into),
             boot_config,
         })
     }

@@ -34,7 +34,11 @@ impl Usage {
     pub fn build(inv: &Inventory) -> Usage {
         let mut by_image: HashMap<String, ImageUsage> = HashMap::new();
         for (i, vm) in inv.vms.iter().enumerate() {
-            by_image.entry(vm.image_id.clone()).or_default().vms.push(i);
+            by_image
+                .entry(vm.image_id.to_string())
+                .or_default()
+                .vms
+                .push(i);
         }
         for (i, sg) in inv.scale_groups.iter().enumerate() {
             by_image
@@ -81,7 +85,9 @@ impl BlastRadius {
                     inv.scale_groups
                         .iter()
                         .enumerate()
-                        .filter(|(_, s)| &s.name == sg && s.members.contains(&inv.vms[v].id))
+                        .filter(|(_, s)| {
+                            s.name == sg && s.members.iter().any(|m| *m == inv.vms[v].id)
+                        })
                         .map(|(i, _)| i),
                 );
             }
@@ -94,8 +100,8 @@ impl BlastRadius {
             r.launch_templates.extend(&u.launch_templates);
         }
         for &v in &r.vms {
-            r.accounts.insert(inv.vms[v].account.clone());
-            r.regions.insert(inv.vms[v].region.clone());
+            r.accounts.insert(inv.vms[v].account.to_string());
+            r.regions.insert(inv.vms[v].region.to_string());
         }
         for &i in &r.images {
             r.accounts.insert(inv.images[i].account.clone());

@@ -174,8 +174,8 @@ pub fn build(
             continue;
         }
         let skip = |reason: String| Skipped {
-            vm: vm.id.clone(),
-            name: vm.name.clone(),
+            vm: vm.id.to_string(),
+            name: vm.name.to_string(),
             reason,
         };
         let Some(provider) = provider_of(&vm.account) else {
@@ -186,16 +186,16 @@ pub fn build(
             skipped.push(skip(format!("VM is {}", vm.state.as_str())));
             continue;
         }
-        if let Some(holder) = req.claimed.get(&vm.id) {
+        if let Some(holder) = req.claimed.get(vm.id.as_str()) {
             skipped.push(skip(format!("claimed by plan {holder}")));
             continue;
         }
         let pv = PlanVm {
-            id: vm.id.clone(),
-            name: vm.name.clone(),
+            id: vm.id.to_string(),
+            name: vm.name.to_string(),
             provider,
-            region: vm.region.clone(),
-            image: vm.image_id.clone(),
+            region: vm.region.to_string(),
+            image: vm.image_id.to_string(),
             group: match group_of_vm.get(vm.id.as_str()) {
                 Some(g) => format!("sg:{g}"),
                 None => match vm.tags.get(&req.settings.app_tag) {
@@ -324,7 +324,7 @@ fn rebuild_step(
         let vm = inv
             .vms
             .iter()
-            .find(|v| &v.id == vm_id || &v.name == vm_id)
+            .find(|v| v.id == vm_id || v.name == vm_id)
             .ok_or_else(|| {
                 PlanError::Build(format!("--builder-vm {vm_id}: no such VM in the scan"))
             })?;
@@ -335,13 +335,13 @@ fn rebuild_step(
         })?;
         return Ok(Rebuild {
             provider: provider.to_string(),
-            region: vm.region.clone(),
-            builder_vm: Some(vm.id.clone()),
+            region: vm.region.to_string(),
+            builder_vm: Some(vm.id.to_string()),
             command: None,
             from: None,
             gallery: None,
             name,
-            parent: req.parent.clone().or_else(|| Some(vm.image_id.clone())),
+            parent: req.parent.clone().or_else(|| Some(vm.image_id.to_string())),
             lint: req.lint,
             timeout,
         });

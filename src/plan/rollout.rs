@@ -64,10 +64,10 @@ impl Executor {
                         launched
                             .entry(old.to_string())
                             .or_default()
-                            .push(vm.id.clone());
+                            .push(vm.id.to_string());
                     }
                 }
-                live.insert(vm.id);
+                live.insert(vm.id.to_string());
             }
         }
         let (mut adopted, mut finished, mut reset) = (0, 0, 0);

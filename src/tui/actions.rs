@@ -61,30 +61,36 @@ impl App {
             .map(|&v| {
                 let vm = &inv.vms[v];
                 (
-                    &vm.id,
-                    &vm.name,
-                    &vm.account,
-                    &vm.region,
+                    vm.id.as_str(),
+                    vm.name.as_str(),
+                    vm.account.as_str(),
+                    vm.region.as_str(),
                     ImageUsage::default(),
                 )
             })
             .chain(images.iter().map(|&i| {
                 let img = &inv.images[i];
                 let usage = d.usage.of(&img.id).clone();
-                (&img.id, &img.name, &img.account, &img.region, usage)
+                (
+                    img.id.as_str(),
+                    img.name.as_str(),
+                    img.account.as_str(),
+                    img.region.as_str(),
+                    usage,
+                )
             }));
         for (id, name, account, region, usage) in targets {
             let Some(provider) = inv.provider_of(account) else {
-                unowned.push(name.clone());
+                unowned.push(name.to_string());
                 continue;
             };
             let op = match c {
                 Command::Deprecate => Operation::Deprecate {
-                    image: id.clone(),
+                    image: id.to_string(),
                     at: self.now,
                 },
                 _ => Operation::Tag {
-                    resource: id.clone(),
+                    resource: id.to_string(),
                     tags: retire_tags.clone(),
                 },
             };

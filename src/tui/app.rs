@@ -467,7 +467,7 @@ impl App {
         let retry = std::mem::take(&mut self.retry);
         if !retry.is_empty() {
             for (i, vm) in data.inv.vms.iter().enumerate() {
-                if retry.contains(&vm.id) {
+                if retry.contains(vm.id.as_str()) {
                     self.fleet.rows.marked.insert(i as u32);
                 }
             }

@@ -33,10 +33,10 @@ pub fn build(data: &Data, by_region: bool) -> Vec<MatrixRow> {
         let vm = r.vm();
         let key = if by_region { &vm.region } else { &vm.account };
         let row = rows
-            .entry((family.to_string(), key.clone()))
+            .entry((family.to_string(), key.to_string()))
             .or_insert_with(|| MatrixRow {
                 family: family.to_string(),
-                key: key.clone(),
+                key: key.to_string(),
                 counts: [0; Verdict::ALL.len()],
                 total: 0,
             });

@@ -81,7 +81,7 @@ fn marks_and_the_confirm_gate() {
         .rows
         .marked
         .iter()
-        .map(|&i| a.data.as_ref().unwrap().inv.vms[i as usize].id.clone())
+        .map(|&i| a.data.as_ref().unwrap().inv.vms[i as usize].id.to_string())
         .collect();
     assert_eq!(
         marked,

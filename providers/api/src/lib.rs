@@ -15,7 +15,7 @@ pub use operation::{Operation, OperationOutcome};
 pub use outcome::{ScopeOutcome, ScopeState};
 pub use places::Places;
 pub use records::{
-    Cloud, Image, ImageState, LaunchTemplate, ScaleGroup, ScanProblem, ScanResult, Tags, Vm,
+    Cloud, Image, ImageState, LaunchTemplate, ScaleGroup, ScanProblem, ScanResult, Tags, Text, Vm,
     VmState,
 };
 

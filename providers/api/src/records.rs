@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-pub use crate::tags::Tags;
+pub use crate::tags::{Tags, Text};
 
 /// Which cloud a record comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -79,24 +79,24 @@ impl ImageState {
 /// A virtual machine (EC2 instance, Azure VM or scale-set instance).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Vm {
-    pub id: String,
-    pub name: String,
+    pub id: Text,
+    pub name: Text,
     pub cloud: Cloud,
     /// AWS account id or Azure subscription id.
-    pub account: String,
+    pub account: Text,
     /// AWS region or Azure location.
-    pub region: String,
+    pub region: Text,
     pub state: VmState,
     /// Instance type or VM size.
-    pub size: String,
+    pub size: Text,
     pub launched_at: DateTime<Utc>,
     /// The image the VM was launched from (AMI id, image resource id, marketplace URN).
-    pub image_id: String,
+    pub image_id: Text,
     #[serde(default, skip_serializing_if = "Tags::is_empty")]
     pub tags: Tags,
     /// The scale group the VM belongs to, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scale_group: Option<String>,
+    pub scale_group: Option<Text>,
     /// What installs software on the VM at boot ("user data", "custom data",
     /// "extension CustomScript"): a VM on a base image with any of these is `dynamic`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -200,11 +200,20 @@ pub struct ScanResult {
 impl ScanResult {
     /// Appends another result (from another region or provider).
     pub fn merge(&mut self, other: ScanResult) {
-        self.vms.extend(other.vms);
-        self.images.extend(other.images);
-        self.scale_groups.extend(other.scale_groups);
-        self.launch_templates.extend(other.launch_templates);
-        self.problems.extend(other.problems);
-        self.outcomes.extend(other.outcomes);
+        // Into an empty result (the first, or only, provider's) the vectors are moved, not
+        // copied: a million VMs are not held twice.
+        fn append<T>(to: &mut Vec<T>, more: Vec<T>) {
+            if to.is_empty() {
+                *to = more;
+            } else {
+                to.extend(more);
+            }
+        }
+        append(&mut self.vms, other.vms);
+        append(&mut self.images, other.images);
+        append(&mut self.scale_groups, other.scale_groups);
+        append(&mut self.launch_templates, other.launch_templates);
+        append(&mut self.problems, other.problems);
+        append(&mut self.outcomes, other.outcomes);
     }
 }

@@ -20,6 +20,11 @@ impl Tags {
         Tags(Vec::new())
     }
 
+    /// Room for `n` tags.
+    pub fn with_capacity(n: usize) -> Tags {
+        Tags(Vec::with_capacity(n))
+    }
+
     fn find(&self, key: &str) -> Result<usize, usize> {
         self.0.binary_search_by(|(k, _)| k.as_str().cmp(key))
     }
@@ -36,6 +41,11 @@ impl Tags {
     /// Sets `key`, returning its previous value.
     pub fn insert(&mut self, key: impl Into<Text>, value: impl Into<Text>) -> Option<Text> {
         let (key, value) = (key.into(), value.into());
+        // Tags read in order (a snapshot, a sorted map) go on the end without a search.
+        if self.0.last().is_none_or(|(last, _)| *last < key) {
+            self.0.push((key, value));
+            return None;
+        }
         match self.find(&key) {
             Ok(i) => Some(std::mem::replace(&mut self.0[i].1, value)),
             Err(i) => {
@@ -106,6 +116,8 @@ impl<K: Into<Text>, V: Into<Text>> FromIterator<(K, V)> for Tags {
 
 impl<K: Into<Text>, V: Into<Text>> Extend<(K, V)> for Tags {
     fn extend<I: IntoIterator<Item = (K, V)>>(&mut self, iter: I) {
+        let iter = iter.into_iter();
+        self.0.reserve(iter.size_hint().0);
         for (k, v) in iter {
             self.insert(k, v);
         }

@@ -30,7 +30,7 @@ impl AwsProvider {
             .iter()
             .enumerate()
             .filter(|(_, v)| !owned.contains(v.image_id.as_str()))
-            .map(|(i, v)| (i, v.id.clone()))
+            .map(|(i, v)| (i, v.id.to_string()))
             .collect();
         if ask.len() > MAX_USER_DATA_READS {
             out.problems.push(drydock_api::ScanProblem {

@@ -72,7 +72,7 @@ impl AwsProvider {
             .vms
             .iter()
             .filter(|v| !v.image_id.is_empty() && !known.contains(v.image_id.as_str()))
-            .map(|v| v.id.clone())
+            .map(|v| v.id.to_string())
             .collect();
         let mut found: HashMap<String, drydock_api::Image> = HashMap::new();
         let skip = std::sync::atomic::Ordering::Relaxed;

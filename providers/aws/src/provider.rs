@@ -239,7 +239,7 @@ impl AwsProvider {
         let missing: Vec<String> = out
             .vms
             .iter()
-            .map(|v| v.image_id.clone())
+            .map(|v| v.image_id.to_string())
             .filter(|id| !id.is_empty() && !have.contains(id.as_str()))
             .collect::<BTreeSet<_>>()
             .into_iter()
@@ -305,12 +305,16 @@ impl AwsProvider {
         for id in out
             .vms
             .iter()
-            .map(|v| &v.id)
-            .chain(out.images.iter().map(|i| &i.id))
-            .chain(out.scale_groups.iter().flat_map(|g| [&g.id, &g.name]))
-            .chain(out.launch_templates.iter().map(|t| &t.id))
+            .map(|v| v.id.as_str())
+            .chain(out.images.iter().map(|i| i.id.as_str()))
+            .chain(
+                out.scale_groups
+                    .iter()
+                    .flat_map(|g| [g.id.as_str(), g.name.as_str()]),
+            )
+            .chain(out.launch_templates.iter().map(|t| t.id.as_str()))
         {
-            index.insert(id.clone(), region.to_string());
+            index.insert(id.to_string(), region.to_string());
         }
         Ok((out, soft))
     }

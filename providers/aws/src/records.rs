@@ -33,19 +33,21 @@ pub fn vm(i: &aws_sdk_ec2::types::Instance, account: &str, region: &str) -> Opti
         _ => VmState::Unknown,
     };
     Some(Vm {
-        name: tags.get("Name").map_or_else(|| id.clone(), String::from),
-        id,
+        name: tags
+            .get("Name")
+            .map_or_else(|| id.as_str().into(), Into::into),
+        id: id.into(),
         cloud: Cloud::Aws,
-        account: account.to_string(),
-        region: region.to_string(),
+        account: account.into(),
+        region: region.into(),
         state,
         size: i
             .instance_type()
-            .map(|t| t.as_str().to_string())
+            .map(|t| t.as_str().into())
             .unwrap_or_default(),
         launched_at: time(i.launch_time()),
-        image_id: i.image_id().unwrap_or("").to_string(),
-        scale_group: tags.get("aws:autoscaling:groupName").map(String::from),
+        image_id: i.image_id().unwrap_or("").into(),
+        scale_group: tags.get("aws:autoscaling:groupName").map(Into::into),
         // Filled by the provider from DescribeInstanceAttribute for VMs on vendor images.
         boot_config: Vec::new(),
         tags,

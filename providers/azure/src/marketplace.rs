@@ -36,7 +36,7 @@ impl Scanner<'_> {
                         p.to_string(),
                         o.to_string(),
                         s.to_string(),
-                        v.region.clone(),
+                        v.region.to_string(),
                         ver.to_string(),
                     )),
                     _ => None,

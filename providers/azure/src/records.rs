@@ -92,19 +92,20 @@ pub fn vm(
         .unwrap_or_default();
     let image = launched_from(p.and_then(|p| p.storage_profile.as_ref()));
     Some(Vm {
-        name: v.resource.name.clone().unwrap_or_else(|| id.clone()),
-        id,
+        name: v.resource.name.as_deref().unwrap_or(&id).into(),
+        id: id.into(),
         cloud: Cloud::Azure,
-        account: subscription.to_string(),
-        region: v.resource.location.to_lowercase(),
+        account: subscription.into(),
+        region: v.resource.location.to_lowercase().into(),
         state: state.unwrap_or(VmState::Unknown),
-        size,
+        size: size.into(),
         launched_at: p.and_then(|p| p.time_created).map_or(fallback, utc),
-        image_id: image,
+        image_id: image.into(),
         tags: tags(&v.resource.tags),
         scale_group: p
             .and_then(|p| p.virtual_machine_scale_set.as_ref())
-            .and_then(|s| s.id.clone()),
+            .and_then(|s| s.id.as_deref())
+            .map(Into::into),
         boot_config: boot_config(
             p.and_then(|p| p.os_profile.as_ref()),
             p.and_then(|p| p.user_data.as_deref()),
@@ -259,22 +260,23 @@ pub fn scale_set_vm(
         tags.insert("azure:latestModelApplied", latest.to_string());
     }
     Some(Vm {
-        name: v.resource.name.clone().unwrap_or_else(|| id.clone()),
-        id,
+        name: v.resource.name.as_deref().unwrap_or(&id).into(),
+        id: id.into(),
         cloud: Cloud::Azure,
-        account: subscription.to_string(),
-        region: v.resource.location.to_lowercase(),
+        account: subscription.into(),
+        region: v.resource.location.to_lowercase().into(),
         state,
         size: v
             .sku
             .as_ref()
             .or(set.sku.as_ref())
-            .and_then(|s| s.name.clone())
-            .unwrap_or_default(),
+            .and_then(|s| s.name.as_deref())
+            .unwrap_or_default()
+            .into(),
         launched_at: p.and_then(|p| p.time_created).map_or(fallback, utc),
-        image_id: image,
+        image_id: image.into(),
         tags,
-        scale_group: set.resource.id.clone(),
+        scale_group: set.resource.id.as_deref().map(Into::into),
         boot_config: boot_config(
             p.and_then(|p| p.os_profile.as_ref()),
             p.and_then(|p| p.user_data.as_deref()),

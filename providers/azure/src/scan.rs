@@ -56,16 +56,17 @@ fn resolve_latest(result: &mut ScanResult) {
             && !l.contains("/versions/")
             && l.split("/images/").count() == 2
     };
-    let resolve = |id: &mut String| {
-        if let Some(version) = is_definition(id).then(|| latest(id)).flatten() {
-            *id = version;
+    let resolved = |id: &str| is_definition(id).then(|| latest(id)).flatten();
+    for v in &mut result.vms {
+        if let Some(version) = resolved(&v.image_id) {
+            v.image_id = version.into();
         }
-    };
-    result.vms.iter_mut().for_each(|v| resolve(&mut v.image_id));
-    result
-        .scale_groups
-        .iter_mut()
-        .for_each(|g| resolve(&mut g.model_image_id));
+    }
+    for g in &mut result.scale_groups {
+        if let Some(version) = resolved(&g.model_image_id) {
+            g.model_image_id = version;
+        }
+    }
 }
 
 /// What one subscription's scan needs.
@@ -287,7 +288,7 @@ impl Scanner<'_> {
                 .iter()
                 .filter_map(|v| records::scale_set_vm(v, set, s, self.now))
                 .collect();
-            let members = vms.iter().map(|v| v.id.clone()).collect();
+            let members = vms.iter().map(|v| v.id.to_string()).collect();
             result
                 .scale_groups
                 .extend(records::scale_group(set, s, members));

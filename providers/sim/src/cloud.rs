@@ -126,7 +126,7 @@ impl SimCloud {
         let set: BTreeSet<(String, String)> = inv
             .vms
             .iter()
-            .map(|v| (v.account.clone(), v.region.clone()))
+            .map(|v| (v.account.to_string(), v.region.to_string()))
             .chain(
                 inv.images
                     .iter()

@@ -66,14 +66,19 @@ impl SimCloud {
                 inv.vms
                     .iter()
                     .filter(|v| v.region == place)
-                    .map(|v| v.account.clone()),
+                    .map(|v| v.account.to_string()),
             )
             .next()
     }
 
     fn places(&self) -> Vec<String> {
         let st = self.lock();
-        let mut p: Vec<String> = st.inventory.vms.iter().map(|v| v.region.clone()).collect();
+        let mut p: Vec<String> = st
+            .inventory
+            .vms
+            .iter()
+            .map(|v| v.region.to_string())
+            .collect();
         p.sort();
         p.dedup();
         p

@@ -182,17 +182,17 @@ fn build_fleet(
         }
         members.entry(region.as_str()).or_default().push(id.clone());
         out.vms.push(Vm {
-            id,
-            name,
+            id: id.into(),
+            name: name.into(),
             cloud: acct.cloud,
-            account: acct.id.clone(),
-            region: region.clone(),
+            account: acct.id.clone().into(),
+            region: region.clone().into(),
             state: fleet.state,
-            size: fleet.size.clone(),
+            size: fleet.size.clone().into(),
             launched_at: days(now, -fleet.launched_days_ago) + Duration::minutes(n as i64),
-            image_id,
+            image_id: image_id.into(),
             tags,
-            scale_group: fleet.scale_group.clone(),
+            scale_group: fleet.scale_group.clone().map(Into::into),
             boot_config: fleet.boot_config.clone(),
         });
     }

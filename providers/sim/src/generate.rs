@@ -168,11 +168,11 @@ pub fn generate(spec: GenerateSpec, now: DateTime<Utc>) -> ScanResult {
         tags.insert("app", format!("app-{}", f % 50));
         tags.insert("env", ["prod", "staging", "dev"][n % 3]);
         out.vms.push(Vm {
-            id,
-            name,
+            id: id.into(),
+            name: name.into(),
             cloud: scope.cloud,
-            account: scope.account.clone(),
-            region: scope.region.to_string(),
+            account: scope.account.clone().into(),
+            region: scope.region.to_string().into(),
             state: if n % 17 == 0 {
                 VmState::Stopped
             } else {
@@ -180,9 +180,9 @@ pub fn generate(spec: GenerateSpec, now: DateTime<Utc>) -> ScanResult {
             },
             size: SIZES[n % SIZES.len()].into(),
             launched_at: now - Duration::hours(rng.gen_range(1..24 * 200)),
-            image_id,
+            image_id: image_id.into(),
             tags,
-            scale_group: group,
+            scale_group: group.map(Into::into),
             boot_config: if n % 11 == 0 {
                 vec!["user data".into()]
             } else {

@@ -39,14 +39,14 @@ pub(crate) fn apply_to(
                 id: id.clone(),
                 name: name.clone(),
                 cloud: vm.cloud,
-                account: vm.account.clone(),
-                region: vm.region.clone(),
+                account: vm.account.to_string(),
+                region: vm.region.to_string(),
                 created: now,
                 state: ImageState::Available,
                 deprecation_time: None,
                 end_of_life: None,
                 newer_base: None,
-                owner: vm.account.clone(),
+                owner: vm.account.to_string(),
                 vendor: false,
                 tags: tags.clone(),
             });
@@ -130,14 +130,14 @@ pub(crate) fn apply_to(
             tags.insert("drydock:replaces", old.id.clone());
             // A replacement joins its predecessor's scale group.
             for sg in &mut st.inventory.scale_groups {
-                if sg.members.contains(&old.id) {
+                if sg.members.iter().any(|m| *m == old.id) {
                     sg.members.push(id.clone());
                 }
             }
             st.inventory.vms.push(Vm {
-                id: id.clone(),
+                id: id.clone().into(),
                 launched_at: now,
-                image_id: image.clone(),
+                image_id: image.clone().into(),
                 state: VmState::Running,
                 tags,
                 ..old
@@ -170,8 +170,8 @@ pub(crate) fn apply_to(
             let members = st.inventory.scale_groups[sg].members.clone();
             st.inventory.scale_groups[sg].model_image_id = image.clone();
             for vm in &mut st.inventory.vms {
-                if members.contains(&vm.id) {
-                    vm.image_id = image.clone();
+                if members.iter().any(|m| *m == vm.id) {
+                    vm.image_id = image.clone().into();
                     vm.launched_at = now;
                 }
             }

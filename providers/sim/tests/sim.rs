@@ -110,7 +110,7 @@ async fn mutations_change_the_next_scan() {
         .unwrap()
         .id
         .clone();
-    let vm = inv.vms[0].id.clone();
+    let vm = inv.vms[0].id.to_string();
 
     let op = Operation::Deprecate {
         image: image.clone(),
@@ -166,7 +166,7 @@ async fn mutations_change_the_next_scan() {
     assert_eq!(&img.tags["drydock:retire"], "2026-12-01");
 
     // An image still in use is never deregistered.
-    let in_use = aws.inventory().vms[0].image_id.clone();
+    let in_use = aws.inventory().vms[0].image_id.to_string();
     let err = aws
         .apply(
             &Operation::Deregister {
@@ -250,7 +250,7 @@ async fn mutations_change_the_next_scan() {
     assert!(sg
         .members
         .iter()
-        .all(|m| inv.vms.iter().find(|v| &v.id == m).unwrap().image_id == current));
+        .all(|m| inv.vms.iter().find(|v| v.id == m).unwrap().image_id == current));
 
     let created = aws
         .apply(

@@ -69,7 +69,7 @@ async fn mutations_dry_run_and_errors() {
         .id
         .clone();
     let launch = Operation::LaunchReplacement {
-        replaces: old.clone(),
+        replaces: old.to_string(),
         image: s.vendor.clone(),
         client_token: "plan-1-wave-1-base-002".into(),
         tags: Tags::new(),
@@ -203,9 +203,14 @@ async fn repoint_a_group_and_read_vm_health() {
         p.vm_health(&web.id).await.unwrap(),
         drydock_api::VmHealth::Healthy
     );
-    p.apply(&Operation::Terminate { vm: web.id.clone() }, false)
-        .await
-        .unwrap();
+    p.apply(
+        &Operation::Terminate {
+            vm: web.id.to_string(),
+        },
+        false,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         p.vm_health(&web.id).await.unwrap(),
         drydock_api::VmHealth::Gone

@@ -43,7 +43,7 @@ fn vm_id(r: &ScanResult, name: &str) -> String {
         .find(|v| v.name == name)
         .unwrap_or_else(|| panic!("no VM {name}"))
         .id
-        .clone()
+        .to_string()
 }
 
 /// The id of the scanned image whose id ends with `suffix`.

@@ -12,7 +12,7 @@ async fn a_replacement_is_launched_like_the_old_vm_once_per_token_and_its_health
     let old = r.vms.iter().find(|v| v.name == "web-001").unwrap().clone();
     let new_image = image_id(&r, "/versions/2026.11.1");
     let launch = Operation::LaunchReplacement {
-        replaces: old.id.clone(),
+        replaces: old.id.to_string(),
         image: new_image.clone(),
         client_token: "plan-1/vm:web-001".into(),
         tags: [("drydock:plan".to_string(), "plan-1".to_string())].into(),
