@@ -94,17 +94,90 @@ pub trait Filterable {
     }
 }
 
+/// A glob as it is matched: the common shapes (`web`, `web-*`, `*-prod`, `*web*`, `*`)
+/// compared directly on ASCII text, anything else (and non-ASCII text) by the glob crate.
+/// A million rows are tested on each keystroke of the dashboard's filter.
+#[derive(Debug, Clone)]
+struct Glob {
+    pattern: Pattern,
+    shape: Shape,
+}
+
+#[derive(Debug, Clone)]
+enum Shape {
+    Exact(String),
+    Prefix(String),
+    Suffix(String),
+    Contains(String),
+    Any,
+    Other,
+}
+
+impl Glob {
+    fn new(term: &str, s: &str) -> Result<Glob, FilterError> {
+        let pattern = pattern(term, s)?;
+        let (lead, rest) = match s.strip_prefix('*') {
+            Some(r) => (true, r),
+            None => (false, s),
+        };
+        let (trail, core) = match rest.strip_suffix('*') {
+            Some(c) => (true, c),
+            None => (false, rest),
+        };
+        let plain = core.is_ascii() && !core.contains(['*', '?', '[', ']']);
+        let core = core.to_ascii_lowercase();
+        let shape = match (plain, lead, trail) {
+            (false, ..) => Shape::Other,
+            (true, true, true) if core.is_empty() => Shape::Any,
+            (true, false, false) => Shape::Exact(core),
+            (true, false, true) => Shape::Prefix(core),
+            (true, true, false) => Shape::Suffix(core),
+            (true, true, true) => Shape::Contains(core),
+        };
+        Ok(Glob { pattern, shape })
+    }
+
+    fn as_str(&self) -> &str {
+        self.pattern.as_str()
+    }
+
+    fn matches(&self, v: &str) -> bool {
+        if !v.is_ascii() {
+            return self.pattern.matches_with(v, OPTS);
+        }
+        let (v, eq) = (v.as_bytes(), |a: &[u8], b: &str| {
+            a.eq_ignore_ascii_case(b.as_bytes())
+        });
+        match &self.shape {
+            Shape::Exact(c) => eq(v, c),
+            Shape::Prefix(c) => v.len() >= c.len() && eq(&v[..c.len()], c),
+            Shape::Suffix(c) => v.len() >= c.len() && eq(&v[v.len() - c.len()..], c),
+            Shape::Contains(c) => {
+                c.is_empty()
+                    || v.windows(c.len())
+                        .any(|w| w.eq_ignore_ascii_case(c.as_bytes()))
+            }
+            Shape::Any => true,
+            Shape::Other => self
+                .pattern
+                .matches_with(std::str::from_utf8(v).unwrap_or(""), OPTS),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 enum Test {
-    Field(Field, Vec<Pattern>),
+    Field(Field, Vec<Glob>),
     /// Tag key (exact) and an optional value pattern.
-    Tag(String, Option<Pattern>),
+    Tag(String, Option<Glob>),
     /// Lower-cased text and a searcher for it, built once per filter, not per row.
     Text(String, Box<memchr::memmem::Finder<'static>>),
 }
 
 #[derive(Debug, Clone)]
 struct Term {
+    /// The term as written.
+    raw: String,
     negate: bool,
     test: Test,
 }
@@ -155,7 +228,7 @@ impl Filter {
             let test = match body.split_once(':') {
                 Some(("tag", kv)) => {
                     let (k, v) = match kv.split_once('=') {
-                        Some((k, v)) => (k, Some(pattern(raw, v)?)),
+                        Some((k, v)) => (k, Some(Glob::new(raw, v)?)),
                         None => (kv, None),
                     };
                     Test::Tag(k.to_string(), v)
@@ -172,9 +245,9 @@ impl Filter {
                                 FIELDS.map(|(n, _)| n).join(", ")
                             ),
                         })?;
-                    let alts: Vec<Pattern> = value
+                    let alts: Vec<Glob> = value
                         .split(',')
-                        .map(|v| pattern(raw, v))
+                        .map(|v| Glob::new(raw, v))
                         .collect::<Result<_, _>>()?;
                     if value.is_empty() {
                         return Err(FilterError {
@@ -183,9 +256,7 @@ impl Filter {
                         });
                     }
                     if let Some(valid) = closed_values(field) {
-                        if let Some(bad) = alts
-                            .iter()
-                            .find(|p| !valid.iter().any(|v| p.matches_with(v, OPTS)))
+                        if let Some(bad) = alts.iter().find(|p| !valid.iter().any(|v| p.matches(v)))
                         {
                             return Err(FilterError {
                                 term: raw.into(),
@@ -205,7 +276,11 @@ impl Filter {
                     Test::Text(needle, Box::new(finder))
                 }
             };
-            terms.push(Term { negate, test });
+            terms.push(Term {
+                raw: raw.to_string(),
+                negate,
+                test,
+            });
         }
         Ok(Filter {
             terms,
@@ -215,6 +290,23 @@ impl Filter {
 
     pub fn is_empty(&self) -> bool {
         self.terms.is_empty()
+    }
+
+    /// True when every row this filter lets through, `before` let through too: each of
+    /// `before`'s terms is here unchanged, or as a longer search text containing it (what
+    /// typing one more character does), and any further terms only narrow. The rows
+    /// `before` showed are then all that need testing.
+    pub fn narrows(&self, before: &Filter) -> bool {
+        self.terms.len() >= before.terms.len()
+            && self.terms.iter().zip(&before.terms).all(|(new, old)| {
+                new.raw == old.raw
+                    || match (&new.test, &old.test) {
+                        (Test::Text(n, _), Test::Text(o, _)) => {
+                            !new.negate && !old.negate && n.contains(o.as_str())
+                        }
+                        _ => false,
+                    }
+            })
     }
 
     /// True when every term holds for `row`.
@@ -230,10 +322,10 @@ impl Test {
                 .values(*field)
                 .iter()
                 .flatten()
-                .any(|v| alts.iter().any(|p| p.matches_with(v, OPTS))),
+                .any(|v| alts.iter().any(|p| p.matches(v))),
             Test::Tag(key, value) => row
                 .tag(key)
-                .is_some_and(|v| value.as_ref().is_none_or(|p| p.matches_with(v, OPTS))),
+                .is_some_and(|v| value.as_ref().is_none_or(|p| p.matches(v))),
             Test::Text(needle, finder) => {
                 if let Some(hay) = row.search_text() {
                     return finder.find(hay.as_bytes()).is_some();
@@ -301,6 +393,63 @@ mod tests {
         assert!(m("tag:env=prod") && m("tag:env") && !m("tag:env=dev") && !m("tag:team"));
         assert!(!m("size:*"), "a missing field matches nothing");
         assert!(m("!size:*"));
+    }
+
+    #[test]
+    fn the_direct_glob_shapes_agree_with_the_glob_crate() {
+        let values = [
+            "",
+            "web",
+            "WEB",
+            "web-001",
+            "my-web",
+            "Web-Base-Ubuntu22",
+            "eu-west-1",
+            "x*y",
+            "naïve-web",
+            "WEB-ß",
+            "a?b",
+            "[x]",
+        ];
+        let globs = [
+            "web", "web*", "*web", "*web*", "*", "**", "WEB-*", "*-1", "*-*", "w?b", "[w]eb*",
+            "*naïve*", "x*y", "*ß", "",
+        ];
+        for g in globs {
+            let mine = Glob::new(g, g).unwrap();
+            let theirs = Pattern::new(g).unwrap();
+            for v in values {
+                assert_eq!(
+                    mine.matches(v),
+                    theirs.matches_with(v, OPTS),
+                    "glob `{g}` on `{v}` ({:?})",
+                    mine.shape
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_filter_narrows_when_typing_only_adds_to_it() {
+        let f = |e: &str| Filter::parse(e).unwrap();
+        assert!(f("vm-0421").narrows(&f("vm-042")));
+        assert!(f("vm-042").narrows(&f("")));
+        assert!(f("verdict:eol web").narrows(&f("verdict:eol")));
+        assert!(f("verdict:eol web").narrows(&f("verdict:eol we")));
+        assert!(
+            !f("vm-042").narrows(&f("vm-0421")),
+            "shorter text is broader"
+        );
+        assert!(
+            !f("!vm-0421").narrows(&f("!vm-042")),
+            "a longer negated text is broader"
+        );
+        assert!(
+            !f("family:web-b*").narrows(&f("family:web-*")),
+            "globs are not compared"
+        );
+        assert!(!f("region:eu").narrows(&f("verdict:eol")));
+        assert!(!f("").narrows(&f("web")));
     }
 
     #[test]

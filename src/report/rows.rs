@@ -42,6 +42,13 @@ pub struct ClassReason<'a> {
     image: Option<&'a crate::model::Image>,
 }
 
+impl ClassReason<'_> {
+    /// The reason, written out.
+    pub fn text(&self) -> String {
+        self.classed.reason(self.vm, self.image)
+    }
+}
+
 impl std::fmt::Display for ClassReason<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.classed.reason(self.vm, self.image))

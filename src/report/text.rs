@@ -5,6 +5,7 @@ use super::{Format, ImageRow, Report, ReportOptions, VmRow};
 use crate::drift::Verdict;
 use comfy_table::presets::{ASCII_MARKDOWN, UTF8_FULL_CONDENSED};
 use comfy_table::{Attribute, Cell, Color, ContentArrangement, Table};
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 /// Plain output for pipes and NO_COLOR: aligned columns, a dashed rule under the header,
@@ -83,19 +84,18 @@ const COMFY_ROWS: usize = 20_000;
 /// before and after each cell, a dashed rule under the header, no trailing blanks): the
 /// column widths come from a first pass over the rows, which are made again for the
 /// second; nothing holds the whole table. With `color` the verdict column is coloured.
-fn stream_table<const N: usize>(
+fn stream_table<'a, const N: usize>(
     out: &mut dyn Write,
     header: &[&str; N],
     n: usize,
-    row: &(dyn Fn(usize) -> (Verdict, [String; N]) + Sync),
+    row: &(dyn Fn(usize) -> (Verdict, [Cow<'a, str>; N]) + Sync),
     color: bool,
 ) -> io::Result<()> {
-    use unicode_width::UnicodeWidthStr;
     let widest = |range: std::ops::Range<usize>| {
         let mut widths = [0usize; N];
         for k in range {
             for (w, c) in widths.iter_mut().zip(&row(k).1) {
-                *w = (*w).max(c.width());
+                *w = (*w).max(width(c));
             }
         }
         widths
@@ -104,21 +104,24 @@ fn stream_table<const N: usize>(
         let other = s.spawn(|| widest(n / 2..n));
         (widest(0..n / 2), other.join().unwrap_or([usize::MAX; N]))
     });
-    let widths: [usize; N] = std::array::from_fn(|i| header[i].width().max(front[i]).max(back[i]));
+    let widths: [usize; N] = std::array::from_fn(|i| width(header[i]).max(front[i]).max(back[i]));
+    // Written into the chunk's buffer in place, then cut to the line's trimmed end.
     let put_line = |buf: &mut Vec<u8>, cells: &[&str], first: Option<Verdict>| {
-        let mut line = String::new();
+        let start = buf.len();
         for (i, (c, w)) in cells.iter().zip(&widths).enumerate() {
-            line.push(' ');
+            buf.push(b' ');
             match first.filter(|_| i == 0 && color) {
                 Some(v) => {
                     let code = ansi(verdict_color(v));
-                    line.push_str(&format!("\x1b[{code}m{c}\x1b[39m"));
+                    buf.extend_from_slice(format!("\x1b[{code}m{c}\x1b[39m").as_bytes());
                 }
-                None => line.push_str(c),
+                None => buf.extend_from_slice(c.as_bytes()),
             }
-            line.extend(std::iter::repeat_n(' ', w.saturating_sub(c.width()) + 1));
+            let pad = w.saturating_sub(width(c)) + 1;
+            buf.resize(buf.len() + pad, b' ');
         }
-        buf.extend_from_slice(line.trim_end().as_bytes());
+        let line = std::str::from_utf8(&buf[start..]).map_or(0, |l| l.trim_end().len());
+        buf.truncate(start + line);
         buf.push(b'\n');
     };
     let mut head = Vec::new();
@@ -131,13 +134,24 @@ fn stream_table<const N: usize>(
         &|range, buf| {
             for k in range {
                 let (v, cells) = row(k);
-                let refs: [&str; N] = std::array::from_fn(|i| cells[i].as_str());
+                let refs: [&str; N] = std::array::from_fn(|i| cells[i].as_ref());
                 put_line(buf, &refs, Some(v));
             }
             Ok(())
         },
         out,
     )
+}
+
+/// The columns a cell takes: its length for printable ASCII (almost every cell, checked
+/// in one pass), else its Unicode width.
+fn width(s: &str) -> usize {
+    use unicode_width::UnicodeWidthStr;
+    if s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        s.len()
+    } else {
+        s.width()
+    }
 }
 
 /// The SGR foreground code of a comfy-table colour.
@@ -190,7 +204,11 @@ fn summary_line(r: &Report<'_>, opts: &ReportOptions) -> String {
     line
 }
 
-pub(super) fn tables(r: &Report<'_>, opts: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
+pub(super) fn tables<'a>(
+    r: &Report<'a>,
+    opts: &ReportOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let md = opts.format == Format::Markdown;
     if md {
         writeln!(out, "# drydock report\n\n{}\n", summary_line(r, opts))?;
@@ -247,28 +265,29 @@ pub(super) fn tables(r: &Report<'_>, opts: &ReportOptions, out: &mut dyn Write) 
             "verdict", "vm", "id", "class", "cloud", "account", "region", "image", "image id",
             "family", "version", "age", "reason",
         ];
-        let cells = |v: &VmRow<'_>| -> [String; 13] {
+        let cells = |v: VmRow<'a>| -> [Cow<'a, str>; 13] {
             [
-                format!("{} {}", v.verdict.symbol(), v.verdict.as_str()),
-                v.name.to_string(),
-                short_id(v.id).to_string(),
-                v.class.to_string(),
-                v.cloud.to_string(),
-                v.account.to_string(),
-                v.region.to_string(),
-                v.image_name.unwrap_or("-").to_string(),
-                short_id(v.image_id).to_string(),
-                v.family.unwrap_or("-").to_string(),
-                v.version.unwrap_or("-").to_string(),
-                age(v.image_age_days),
-                v.reason.to_string(),
+                format!("{} {}", v.verdict.symbol(), v.verdict.as_str()).into(),
+                v.name.into(),
+                short_id(v.id).into(),
+                v.class.into(),
+                v.cloud.into(),
+                v.account.into(),
+                v.region.into(),
+                v.image_name.unwrap_or("-").into(),
+                short_id(v.image_id).into(),
+                v.family.unwrap_or("-").into(),
+                v.version.unwrap_or("-").into(),
+                age(v.image_age_days).into(),
+                v.reason,
             ]
         };
         if md || (opts.color && r.vms.len() <= COMFY_ROWS) {
             let mut t = new_table(opts, &header);
             for v in r.vm_rows() {
-                let [_, rest @ ..] = cells(&v);
-                let mut row = vec![verdict_cell(v.verdict, opts.color)];
+                let verdict = v.verdict;
+                let [_, rest @ ..] = cells(v);
+                let mut row = vec![verdict_cell(verdict, opts.color)];
                 row.extend(rest.into_iter().map(Cell::new));
                 t.add_row(row);
             }
@@ -280,7 +299,7 @@ pub(super) fn tables(r: &Report<'_>, opts: &ReportOptions, out: &mut dyn Write) 
             let (inv, a) = (r.inventory, r.assessment);
             let row = |k: usize| {
                 let v = super::rows::vm_row(inv, a, r.vms[k] as usize);
-                (v.verdict, cells(&v))
+                (v.verdict, cells(v))
             };
             stream_table(out, &header, r.vms.len(), &row, opts.color)?;
         }
