@@ -41,4 +41,10 @@ impl ImagesState {
     pub fn refilter(&mut self, data: &Data) {
         self.rows.refilter(|f, i| f.matches(&data.image(i)));
     }
+
+    /// Sets the filter, narrowing the rows shown when it can.
+    pub fn set_filter(&mut self, filter: crate::report::Filter, data: &Data) {
+        self.rows
+            .set_filter(filter, |f, i| f.matches(&data.image(i)));
+    }
 }

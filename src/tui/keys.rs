@@ -302,12 +302,10 @@ impl App {
         let Some(d) = &self.data else { return true };
         match view {
             View::Fleet => {
-                self.fleet.rows.filter = filter;
-                self.fleet.refilter(d);
+                self.fleet.set_filter(filter, d);
             }
             View::Images => {
-                self.images.rows.filter = filter;
-                self.images.refilter(d);
+                self.images.set_filter(filter, d);
             }
             _ => {}
         }

@@ -18,18 +18,26 @@ pub struct Rows {
 
 impl Rows {
     /// Re-applies the filter to the ordered rows; `matches` tests one row against it.
-    pub fn refilter(&mut self, matches: impl Fn(&Filter, u32) -> bool) {
-        let filter = &self.filter;
-        self.shown = if filter.is_empty() {
+    pub fn refilter(&mut self, matches: impl Fn(&Filter, u32) -> bool + Sync) {
+        self.shown = if self.filter.is_empty() {
             self.ordered.clone()
         } else {
-            self.ordered
-                .iter()
-                .copied()
-                .filter(|&i| matches(filter, i))
-                .collect()
+            keep(&self.ordered, &self.filter, &matches)
         };
         self.list.clamp(self.shown.len());
+    }
+
+    /// Sets the filter. One that only narrows the last (a character typed at the end of a
+    /// search word, a term added) tests just the rows shown, in the same order.
+    pub fn set_filter(&mut self, filter: Filter, matches: impl Fn(&Filter, u32) -> bool + Sync) {
+        let narrows = filter.narrows(&self.filter);
+        self.filter = filter;
+        if narrows {
+            self.shown = keep(&self.shown, &self.filter, &matches);
+            self.list.clamp(self.shown.len());
+        } else {
+            self.refilter(matches);
+        }
     }
 
     /// The row under the cursor.
@@ -55,4 +63,28 @@ impl Rows {
             self.list.down(1, self.shown.len());
         }
     }
+}
+
+/// The rows of `rows` `filter` lets through, in order; a long list is tested on two threads.
+fn keep(
+    rows: &[u32],
+    filter: &Filter,
+    matches: &(impl Fn(&Filter, u32) -> bool + Sync),
+) -> Vec<u32> {
+    let test = |part: &[u32]| -> Vec<u32> {
+        part.iter()
+            .copied()
+            .filter(|&i| matches(filter, i))
+            .collect()
+    };
+    if rows.len() < 20_000 {
+        return test(rows);
+    }
+    let (front, back) = rows.split_at(rows.len() / 2);
+    let (mut kept, rest) = std::thread::scope(|s| {
+        let other = s.spawn(|| test(back));
+        (test(front), other.join())
+    });
+    kept.extend(rest.unwrap_or_else(|_| test(back)));
+    kept
 }

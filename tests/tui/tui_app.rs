@@ -59,6 +59,50 @@ fn scan_fills_every_view_and_records_history() {
     assert_eq!(a.history.len(), 2);
 }
 
+/// The rows a filter typed key by key shows (narrowed from the last rows where it can) are
+/// the rows the same text shows when applied afresh to the whole fleet, in the same order.
+#[test]
+fn a_filter_typed_key_by_key_shows_what_it_shows_applied_afresh() {
+    let mut a = app();
+    key(&mut a, "s");
+    key(&mut a, "/");
+    let text = "vm web-0 !eu- verdict:outdated";
+    let fresh = |a: &App, upto: &str| -> Vec<u32> {
+        let f = drydock::report::Filter::parse(upto).unwrap();
+        let d = a.data.as_ref().unwrap();
+        let rows = &a.fleet.rows.ordered;
+        rows.iter()
+            .copied()
+            .filter(|&i| f.matches(&d.vm(i)))
+            .collect()
+    };
+    let mut checked = 0;
+    for n in 1..=text.len() {
+        key(&mut a, &text[n - 1..n].replace(' ', "space"));
+        if a.filter_error.is_none() {
+            assert_eq!(
+                a.fleet.rows.shown,
+                fresh(&a, &text[..n]),
+                "after `{}`",
+                &text[..n]
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 20, "{checked} steps had a valid filter");
+    for n in (1..text.len()).rev().take(12) {
+        key(&mut a, "backspace");
+        if a.filter_error.is_none() {
+            assert_eq!(
+                a.fleet.rows.shown,
+                fresh(&a, &text[..n]),
+                "back to `{}`",
+                &text[..n]
+            );
+        }
+    }
+}
+
 #[test]
 fn filter_is_live_and_esc_clears_it() {
     let mut a = app();
@@ -344,4 +388,22 @@ fn mouse_scrolls_and_clicks_select_rows() {
         a.fleet.rows.list.selected, 7,
         "clicks above the rows select nothing"
     );
+}
+
+/// The lengths measured when the data arrives (without making the cells) are the lengths
+/// of the cells the Fleet view draws, for every VM of the demo (Azure ids shortened and cut,
+/// VMs whose image is unknown, every verdict).
+#[test]
+fn measured_lengths_are_the_drawn_cells_lengths() {
+    let a = app();
+    let d = a.data.as_ref().unwrap();
+    for i in 0..d.inv.vms.len() as u32 {
+        let cells = drydock::tui::fleet::cells(d, i, false);
+        let counted: [u8; 12] = std::array::from_fn(|k| cells[k].chars().count().min(255) as u8);
+        assert_eq!(
+            drydock::tui::fleet::lens(d, i),
+            counted,
+            "VM {i}: {cells:?}"
+        );
+    }
 }
