@@ -309,6 +309,27 @@ impl Filter {
             })
     }
 
+    /// The terms but the last, as written (one space between): what the filter was before
+    /// its last term was begun. None for a filter of no terms.
+    pub fn head(&self) -> Option<String> {
+        let (_, head) = self.terms.split_last()?;
+        Some(
+            head.iter()
+                .map(|t| t.raw.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+        )
+    }
+
+    /// Every term as written, one space between.
+    pub fn terms_text(&self) -> String {
+        self.terms
+            .iter()
+            .map(|t| t.raw.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
     /// True when every term holds for `row`.
     pub fn matches(&self, row: &dyn Filterable) -> bool {
         self.terms.iter().all(|t| t.negate != t.test.holds(row))

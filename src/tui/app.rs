@@ -85,7 +85,7 @@ pub struct App {
     pub dry_run: bool,
     pub demo: bool,
     pub keymap: Keymap,
-    pub full: Option<Inventory>,
+    pub full: Option<std::sync::Arc<Inventory>>,
     pub data: Option<Data>,
     pub view: View,
     pub mode: Mode,
@@ -411,7 +411,7 @@ impl App {
         self.refresh.progress.clear();
         self.refresh.error = None;
         self.refresh.last = Some(inv.scanned_at);
-        self.full = Some(inv);
+        self.full = Some(std::sync::Arc::new(inv));
         self.rebuild();
         let mut effects = vec![];
         if let Some(d) = &self.data {

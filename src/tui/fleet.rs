@@ -169,6 +169,47 @@ pub fn lens(data: &Data, i: u32) -> [u8; 12] {
     c.map(|l| l.min(255) as u8)
 }
 
+/// The Fleet view's order of VMs `a` and `b` sorted by `col`: by its value (ascending or
+/// not), then by name, then by index (a total order). [`FleetState::resort`] sorts by keys
+/// that give this order.
+pub fn order(data: &Data, col: Column, ascending: bool, a: u32, b: u32) -> Ordering {
+    let primary = match col {
+        Column::Verdict => data.vm(a).verdict().cmp(&data.vm(b).verdict()),
+        Column::Age => data.vm(a).age_days().cmp(&data.vm(b).age_days()),
+        Column::Version => crate::drift::version::compare(text(data, a, col), text(data, b, col)),
+        Column::Reason => data
+            .a
+            .vm_reason(&data.inv, a as usize)
+            .cmp(&data.a.vm_reason(&data.inv, b as usize)),
+        _ => text(data, a, col).cmp(text(data, b, col)),
+    };
+    let primary = if ascending {
+        primary
+    } else {
+        primary.reverse()
+    };
+    let name = |i: u32| data.inv.vms[i as usize].name.as_str();
+    primary.then_with(|| name(a).cmp(name(b))).then(a.cmp(&b))
+}
+
+/// The last byte of a [`text_key`] of a text longer than its first 15 bytes.
+const INEXACT: u8 = 255;
+
+/// A text's sort key: its first 15 bytes (big-endian, zero-padded) and its length, or
+/// [`INEXACT`] when it is longer; keys order as the texts do, and equal keys short of
+/// `INEXACT` are equal texts.
+fn text_key(s: &str) -> u128 {
+    let mut b = [0u8; 16];
+    let n = s.len().min(15);
+    b[..n].copy_from_slice(&s.as_bytes()[..n]);
+    b[15] = if s.len() <= 15 {
+        s.len() as u8
+    } else {
+        INEXACT
+    };
+    u128::from_be_bytes(b)
+}
+
 /// A sortable value of one VM in one column.
 fn text(data: &Data, i: u32, col: Column) -> &str {
     let r = data.vm(i);
@@ -219,37 +260,38 @@ impl FleetState {
 
     /// Re-sorts every VM by the current column, then re-applies the filter.
     pub fn resort(&mut self, data: &Data) {
-        let n = data.inv.vms.len() as u32;
-        let mut order: Vec<u32> = (0..n).collect();
-        let by_name = |a: &u32, b: &u32| {
-            data.inv.vms[*a as usize]
-                .name
-                .cmp(&data.inv.vms[*b as usize].name)
-                .then(a.cmp(b))
-        };
-        let col = self.sort;
-        let cmp = |a: &u32, b: &u32| -> Ordering {
+        let (col, asc) = (self.sort, self.ascending);
+        // Integer keys first (a million VMs: comparing records at random is slow); the
+        // view's order itself only where keys tie and are not exact.
+        let key = |i: u32| -> (u128, u128, u32) {
             let primary = match col {
-                Column::Verdict => data.vm(*a).verdict().cmp(&data.vm(*b).verdict()),
-                Column::Age => data.vm(*a).age_days().cmp(&data.vm(*b).age_days()),
-                Column::Version => {
-                    crate::drift::version::compare(text(data, *a, col), text(data, *b, col))
-                }
-                Column::Reason => data
-                    .a
-                    .vm_reason(&data.inv, *a as usize)
-                    .cmp(&data.a.vm_reason(&data.inv, *b as usize)),
-                _ => text(data, *a, col).cmp(text(data, *b, col)),
+                Column::Verdict => data.vm(i).verdict() as u128,
+                Column::Age => data
+                    .vm(i)
+                    .age_days()
+                    .map_or(0, |d| (i128::from(d) - i128::from(i64::MIN) + 1) as u128),
+                Column::Version => 0,
+                Column::Reason => text_key(&data.a.vm_reason(&data.inv, i as usize)),
+                _ => text_key(text(data, i, col)),
             };
-            primary
+            let primary = if asc { primary } else { !primary };
+            (primary, text_key(&data.inv.vms[i as usize].name), i)
         };
-        let asc = self.ascending;
-        order.sort_unstable_by(|a, b| {
-            let o = cmp(a, b);
-            let o = if asc { o } else { o.reverse() };
-            o.then_with(|| by_name(a, b))
+        let exact_primary = |k: u128| {
+            let low = if asc { k as u8 } else { !(k as u8) };
+            !matches!(col, Column::Version) && low != INEXACT
+        };
+        let mut keyed: Vec<(u128, u128, u32)> = (0..data.inv.vms.len() as u32).map(key).collect();
+        keyed.sort_unstable_by(|x, y| {
+            x.0.cmp(&y.0).then_with(|| {
+                if !exact_primary(x.0) || x.1 as u8 == INEXACT {
+                    order(data, col, asc, x.2, y.2)
+                } else {
+                    x.1.cmp(&y.1).then(x.2.cmp(&y.2))
+                }
+            })
         });
-        self.rows.ordered = order;
+        self.rows.ordered = keyed.iter().map(|k| k.2).collect();
         self.refilter(data);
     }
 

@@ -23,7 +23,8 @@ impl MatrixRow {
 
 /// Builds the matrix, sorted by family then key.
 pub fn build(data: &Data, by_region: bool) -> Vec<MatrixRow> {
-    let mut rows: BTreeMap<(String, String), MatrixRow> = BTreeMap::new();
+    // Counted under borrowed keys (a million VMs, a few thousand rows); owned at the end.
+    let mut rows: BTreeMap<(&str, &str), [usize; Verdict::ALL.len()]> = BTreeMap::new();
     for i in 0..data.inv.vms.len() as u32 {
         let r = data.vm(i);
         let family = r.family().unwrap_or(match r.verdict() {
@@ -32,16 +33,14 @@ pub fn build(data: &Data, by_region: bool) -> Vec<MatrixRow> {
         });
         let vm = r.vm();
         let key = if by_region { &vm.region } else { &vm.account };
-        let row = rows
-            .entry((family.to_string(), key.to_string()))
-            .or_insert_with(|| MatrixRow {
-                family: family.to_string(),
-                key: key.to_string(),
-                counts: [0; Verdict::ALL.len()],
-                total: 0,
-            });
-        row.counts[r.verdict() as usize] += 1;
-        row.total += 1;
+        rows.entry((family, key.as_str())).or_default()[r.verdict() as usize] += 1;
     }
-    rows.into_values().collect()
+    rows.into_iter()
+        .map(|((family, key), counts)| MatrixRow {
+            family: family.to_string(),
+            key: key.to_string(),
+            counts,
+            total: counts.iter().sum(),
+        })
+        .collect()
 }

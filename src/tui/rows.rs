@@ -14,11 +14,16 @@ pub struct Rows {
     pub filter: Filter,
     pub list: ListState,
     pub marked: BTreeSet<u32>,
+    /// The rows of a filter of fewer terms (its terms as written, then its rows in order):
+    /// while the last term of a longer one is typed or edited, only these are tested.
+    base: Option<(String, Vec<u32>)>,
 }
 
 impl Rows {
     /// Re-applies the filter to the ordered rows; `matches` tests one row against it.
     pub fn refilter(&mut self, matches: impl Fn(&Filter, u32) -> bool + Sync) {
+        // The order may have changed: rows kept for a shorter filter are out of it.
+        self.base = None;
         self.shown = if self.filter.is_empty() {
             self.ordered.clone()
         } else {
@@ -31,12 +36,30 @@ impl Rows {
     /// search word, a term added) tests just the rows shown, in the same order.
     pub fn set_filter(&mut self, filter: Filter, matches: impl Fn(&Filter, u32) -> bool + Sync) {
         let narrows = filter.narrows(&self.filter);
+        let head = filter.head();
+        // A term begun after the last filter: that filter's rows are the new one's base.
+        if head.is_some() && head == Some(self.filter.terms_text()) {
+            self.base = Some((self.filter.terms_text(), self.shown.clone()));
+        }
         self.filter = filter;
-        if narrows {
-            self.shown = keep(&self.shown, &self.filter, &matches);
-            self.list.clamp(self.shown.len());
+        let from = if narrows {
+            Some(&self.shown)
         } else {
-            self.refilter(matches);
+            self.base
+                .as_ref()
+                .filter(|(text, _)| Some(text) == head.as_ref())
+                .map(|(_, rows)| rows)
+        };
+        match from {
+            Some(rows) => {
+                self.shown = keep(rows, &self.filter, &matches);
+                self.list.clamp(self.shown.len());
+            }
+            None => {
+                let base = self.base.take();
+                self.refilter(matches);
+                self.base = base;
+            }
         }
     }
 
@@ -65,26 +88,45 @@ impl Rows {
     }
 }
 
-/// The rows of `rows` `filter` lets through, in order; a long list is tested on two threads.
+/// The rows of `rows` `filter` lets through, in order. A long list is tested in the order
+/// its records lie in memory (a sorted view visits them at random, a cache miss each), on
+/// two threads, and then picked out in the list's order.
 fn keep(
     rows: &[u32],
     filter: &Filter,
     matches: &(impl Fn(&Filter, u32) -> bool + Sync),
 ) -> Vec<u32> {
-    let test = |part: &[u32]| -> Vec<u32> {
-        part.iter()
+    if rows.len() < 20_000 {
+        return rows
+            .iter()
             .copied()
             .filter(|&i| matches(filter, i))
-            .collect()
-    };
-    if rows.len() < 20_000 {
-        return test(rows);
+            .collect();
     }
-    let (front, back) = rows.split_at(rows.len() / 2);
-    let (mut kept, rest) = std::thread::scope(|s| {
-        let other = s.spawn(|| test(back));
-        (test(front), other.join())
+    // Rows are distinct: as many as the highest index + 1 means every index is one.
+    let total = rows.iter().max().map_or(0, |&m| m as usize + 1);
+    let every = rows.len() == total;
+    let mut passes = vec![every; total];
+    if !every {
+        for &i in rows {
+            passes[i as usize] = true;
+        }
+    }
+    let half = total / 2;
+    let test = |part: &mut [bool], first: usize| {
+        for (k, pass) in part.iter_mut().enumerate() {
+            if *pass {
+                *pass = matches(filter, (first + k) as u32);
+            }
+        }
+    };
+    let (front, back) = passes.split_at_mut(half);
+    std::thread::scope(|s| {
+        s.spawn(|| test(back, half));
+        test(front, 0);
     });
-    kept.extend(rest.unwrap_or_else(|_| test(back)));
-    kept
+    rows.iter()
+        .copied()
+        .filter(|&i| passes[i as usize])
+        .collect()
 }

@@ -407,3 +407,30 @@ fn measured_lengths_are_the_drawn_cells_lengths() {
         );
     }
 }
+
+/// The keyed sort gives the view's order for every column, both ways: each row comes
+/// strictly before the next by `fleet::order` (which breaks every tie).
+#[test]
+fn every_column_sorts_both_ways_in_the_views_order() {
+    use drydock::tui::fleet::{order, Column};
+    let mut a = app();
+    for _ in 0..Column::ALL.len() {
+        for _ in 0..2 {
+            let d = a.data.as_ref().unwrap();
+            let (col, asc) = (a.fleet.sort, a.fleet.ascending);
+            let rows = &a.fleet.rows.ordered;
+            assert_eq!(rows.len(), d.inv.vms.len());
+            for w in rows.windows(2) {
+                assert_eq!(
+                    order(d, col, asc, w[0], w[1]),
+                    std::cmp::Ordering::Less,
+                    "{col:?} ascending {asc}: VM {} before VM {}",
+                    w[0],
+                    w[1]
+                );
+            }
+            key(&mut a, "S");
+        }
+        key(&mut a, "s");
+    }
+}
