@@ -275,18 +275,38 @@ pub struct VmClassed {
 impl VmClassed {
     /// Why, in words (`image`: the VM's resolved image).
     pub fn reason(&self, vm: &Vm, image: Option<&Image>) -> String {
+        let mut s = String::new();
+        let _ = self.write_reason(vm, image, &mut s);
+        s
+    }
+
+    /// The same, written into `out` (a report of a million VMs makes no string per VM).
+    pub fn write_reason(
+        &self,
+        vm: &Vm,
+        image: Option<&Image>,
+        out: &mut dyn std::fmt::Write,
+    ) -> std::fmt::Result {
         let boots = || vm.boot_config.join(", ");
         let name = image.map_or("", |i| i.name.as_str());
         match self.why {
-            VmWhy::Tag => "tag drydock:class".into(),
+            VmWhy::Tag => out.write_str("tag drydock:class"),
             VmWhy::BaseWithBoot => {
-                format!("base image {name} + {} installs software at boot", boots())
+                write!(
+                    out,
+                    "base image {name} + {} installs software at boot",
+                    boots()
+                )
             }
-            VmWhy::Image => format!("launched from {} image {name}", self.class),
+            VmWhy::Image => write!(out, "launched from {} image {name}", self.class),
             VmWhy::BootUnresolved => {
-                format!("{} installs software at boot (image not resolved)", boots())
+                write!(
+                    out,
+                    "{} installs software at boot (image not resolved)",
+                    boots()
+                )
             }
-            VmWhy::Unresolved => "image not resolved; counted as a base image".into(),
+            VmWhy::Unresolved => out.write_str("image not resolved; counted as a base image"),
         }
     }
 }

@@ -105,6 +105,17 @@ fn usable(img: &crate::model::Image, prov: &Provenance, now: DateTime<Utc>) -> b
         && prov.revoked.is_none()
 }
 
+/// `f` of `0..n`, in order, the halves on two threads (a hundred thousand images).
+fn on_two_threads<T: Send>(n: usize, f: &(dyn Fn(usize) -> T + Sync)) -> Vec<T> {
+    let half = n / 2;
+    let (mut front, back) = std::thread::scope(|s| {
+        let other = s.spawn(|| (half..n).map(f).collect::<Vec<_>>());
+        ((0..half).map(f).collect::<Vec<_>>(), other.join())
+    });
+    front.extend(back.unwrap_or_else(|_| (half..n).map(f).collect()));
+    front
+}
+
 /// Assesses every image and VM of `inv` under `policy` at `now`.
 pub fn evaluate(inv: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Assessment {
     let index = inv.image_index();
@@ -140,9 +151,9 @@ pub fn evaluate(inv: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Assessm
         }
     }
     catalog.finish();
-    let lineages: Vec<_> = (0..inv.images.len())
-        .map(|i| lineage::ancestors(inv, &index, &provs, i))
-        .collect();
+    let lineages: Vec<_> = on_two_threads(inv.images.len(), &|i| {
+        lineage::ancestors(inv, &index, &provs, i)
+    });
     let ctx = judge::Context {
         inv,
         provs: &provs,
@@ -150,9 +161,9 @@ pub fn evaluate(inv: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Assessm
         lists: &policy.lists,
         now,
     };
-    let mut images: Vec<ImageAssessment> = (0..inv.images.len())
-        .map(|i| judge::image(&ctx, i, &classes[i], &lineages[i], kinds[i].clone()))
-        .collect();
+    let mut images: Vec<ImageAssessment> = on_two_threads(inv.images.len(), &|i| {
+        judge::image(&ctx, i, &classes[i], &lineages[i], kinds[i].clone())
+    });
     // Each VM: its image's verdict and its class; a million of them on two threads.
     let judge_vm = |vm: &crate::model::Vm| {
         let image = index.get(vm.image_id.as_str()).copied();

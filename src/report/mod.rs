@@ -199,9 +199,13 @@ impl<'a> Report<'a> {
     /// The builds of the images the report lists (a filter narrows them too).
     pub fn builds(&self) -> Vec<crate::drift::builds::Build> {
         let inv = self.inventory;
+        let all = crate::drift::builds::builds(inv, self.assessment);
+        // One row per image: as many rows as images is every image.
+        if self.images.len() == inv.images.len() {
+            return all;
+        }
         let listed: std::collections::HashSet<&str> = self.images.iter().map(|i| i.id).collect();
-        crate::drift::builds::builds(inv, self.assessment)
-            .into_iter()
+        all.into_iter()
             .filter_map(|b| b.retain(inv, |i| listed.contains(inv.images[i].id.as_str())))
             .collect()
     }

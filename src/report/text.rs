@@ -298,6 +298,7 @@ pub(super) fn tables<'a>(
         } else {
             let (inv, a) = (r.inventory, r.assessment);
             let row = |k: usize| {
+                super::rows::ahead(inv, a, &r.vms, k, r.vms.len());
                 let v = super::rows::vm_row(inv, a, r.vms[k] as usize);
                 (v.verdict, cells(v))
             };
@@ -360,7 +361,11 @@ pub(super) fn csv(r: &Report<'_>, opts: &ReportOptions, out: &mut dyn Write) -> 
         super::in_parallel(
             r.vms.len(),
             &|range, buf| {
-                let rows = range.map(|k| super::rows::vm_row(inv, a, r.vms[k] as usize));
+                let end = range.end;
+                let rows = range.map(|k| {
+                    super::rows::ahead(inv, a, &r.vms, k, end);
+                    super::rows::vm_row(inv, a, r.vms[k] as usize)
+                });
                 vm_records(rows, opts.group_by, buf)
             },
             out,

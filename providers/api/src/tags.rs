@@ -64,6 +64,14 @@ impl Tags {
         self.0.retain(|(k, v)| keep(k, v));
     }
 
+    /// Where the tags are stored and how many bytes (for a prefetch: no read of them).
+    pub fn storage(&self) -> (*const u8, usize) {
+        (
+            self.0.as_ptr().cast(),
+            std::mem::size_of_val(self.0.as_slice()),
+        )
+    }
+
     pub fn len(&self) -> usize {
         self.0.len()
     }
