@@ -1,6 +1,7 @@
 //! Benchmark: the figures of a million VMs and 100,000 images (`drydock demo generate`):
 //! the snapshot's size, packed and JSON, and `drydock report` in json, csv and table from
-//! each (wall time and peak RSS), against the targets (< 3 s, < 1 GB, snapshot ≤ 150 MB).
+//! each (wall time and peak RSS; the median of three runs, these machines being shared),
+//! against the targets (< 3 s, < 1 GB, snapshot ≤ 150 MB).
 //!
 //! Run: `cargo bench --bench million` (sizes: DRYDOCK_BENCH_VMS, DRYDOCK_BENCH_IMAGES).
 
@@ -46,21 +47,28 @@ fn main() {
     );
     for (what, snap) in [("packed", &packed), ("json", &json)] {
         for format in ["json", "csv", "table"] {
-            let m = measure::measure(
-                Command::new(exe)
-                    .args(["report", "--format", format, "--snapshot"])
-                    .arg(snap)
-                    .env("XDG_STATE_HOME", dir.path())
-                    .env("DRYDOCK_DATA_DIR", dir.path())
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null()),
-            );
-            assert_eq!(libc::WEXITSTATUS(m.status), 0, "report failed");
-            let gb = m.maxrss_kib as f64 * 1024.0 / 1e9;
+            let mut runs: Vec<(f64, f64)> = (0..3)
+                .map(|_| {
+                    let m = measure::measure(
+                        Command::new(exe)
+                            .args(["report", "--format", format, "--snapshot"])
+                            .arg(snap)
+                            .env("XDG_STATE_HOME", dir.path())
+                            .env("DRYDOCK_DATA_DIR", dir.path())
+                            .stdout(Stdio::null())
+                            .stderr(Stdio::null()),
+                    );
+                    assert_eq!(libc::WEXITSTATUS(m.status), 0, "report failed");
+                    (m.secs, m.maxrss_kib as f64 * 1024.0 / 1e9)
+                })
+                .collect();
+            runs.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let (secs, gb) = runs[1];
+            let all: Vec<String> = runs.iter().map(|r| format!("{:.2}", r.0)).collect();
             println!(
-                "report --format {format:5} from the {what:6} snapshot: {:.2} s (target < 3 s: {}), peak RSS {gb:.2} GB (target < 1 GB: {})",
-                m.secs,
-                if m.secs < 3.0 { "met" } else { "MISSED" },
+                "report --format {format:5} from the {what:6} snapshot: {secs:.2} s median of {} (target < 3 s: {}), peak RSS {gb:.2} GB (target < 1 GB: {})",
+                all.join(" / "),
+                if secs < 3.0 { "met" } else { "MISSED" },
                 if gb < 1.0 { "met" } else { "MISSED" },
             );
         }

@@ -3,7 +3,6 @@
 
 use super::provenance::Provenance;
 use crate::model::Inventory;
-use std::collections::HashMap;
 
 /// Lineage chains longer than this are cut (and reported) to bound the work per image.
 pub const MAX_DEPTH: usize = 32;
@@ -18,7 +17,7 @@ pub struct Lineage {
 /// Walks `drydock:parent` links from image `i`.
 pub fn ancestors(
     inv: &Inventory,
-    index: &HashMap<&str, usize>,
+    index: &crate::model::ImageIndex<'_>,
     provs: &[Provenance],
     i: usize,
 ) -> Lineage {

@@ -119,30 +119,20 @@ fn on_two_threads<T: Send>(n: usize, f: &(dyn Fn(usize) -> T + Sync)) -> Vec<T> 
 /// Assesses every image and VM of `inv` under `policy` at `now`.
 pub fn evaluate(inv: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Assessment {
     let index = inv.image_index();
-    let mut provs: Vec<Provenance> = inv
-        .images
-        .iter()
-        .map(|img| Provenance::from_tags(&img.tags))
-        .collect();
-    let kinds: Vec<class::Classed> = inv
-        .images
-        .iter()
-        .zip(provs.iter_mut())
-        .map(|(img, p)| class::of_image(img, &policy.classes, &mut p.issues))
-        .collect();
-    let classes: Vec<_> = inv
-        .images
-        .iter()
-        .zip(&provs)
-        .zip(&kinds)
-        .map(|((img, p), k)| {
+    // Each image's provenance, class and policy family, on two threads.
+    let (provs, (kinds, classes)): (Vec<Provenance>, (Vec<class::Classed>, Vec<_>)) =
+        on_two_threads(inv.images.len(), &|i| {
+            let img = &inv.images[i];
+            let mut p = Provenance::from_tags(&img.tags);
+            let k = class::of_image(img, &policy.classes, &mut p.issues);
             let mut c = policy.classify(&img.name, p.family.as_deref(), p.version.as_deref());
             if let Some(l) = policy.class_limits.get(&k.class) {
                 c.limits = l.tighten(c.limits);
             }
-            c
+            (p, (k, c))
         })
-        .collect();
+        .into_iter()
+        .unzip();
     let mut catalog = Catalog::default();
     for ((img, prov), class) in inv.images.iter().zip(&provs).zip(&classes) {
         if let (Some(fam), true) = (&class.family, usable(img, prov, now)) {

@@ -34,6 +34,10 @@ pub struct Inventory {
     pub outcomes: Vec<ScopeOutcome>,
 }
 
+/// Image id → index into `Inventory::images`; hashed with foldhash (a million look-ups
+/// per assessment; the ids are not chosen by anyone hostile to the hash).
+pub type ImageIndex<'a> = HashMap<&'a str, usize, foldhash::fast::RandomState>;
+
 impl Inventory {
     /// Assembles an inventory from scan results. Terminated VMs are dropped; an image seen
     /// twice (two providers sharing a vendor image) is kept once.
@@ -148,7 +152,7 @@ impl Inventory {
     }
 
     /// Image id → index into `images`.
-    pub fn image_index(&self) -> HashMap<&str, usize> {
+    pub fn image_index(&self) -> ImageIndex<'_> {
         self.images
             .iter()
             .enumerate()

@@ -11,7 +11,7 @@ use crate::model::usage::Usage;
 use crate::model::Inventory;
 use chrono::{DateTime, Utc};
 use drydock_api::Operation;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 const RUNGS: [&str; 3] = ["deprecate", "disable", "deregister"];
 
@@ -100,7 +100,7 @@ impl Executor {
             }
             let inv = self.fresh_inventory().await?;
             let usage = Usage::build(&inv);
-            let index: HashMap<&str, usize> = inv.image_index();
+            let index = inv.image_index();
             for r in due {
                 if level > 0 {
                     let prev = &steps[&format!("{}:{}", RUNGS[level - 1], r.image)];

@@ -172,8 +172,7 @@ fn write_vm_row(buf: &mut Vec<u8>, row: &super::rows::VmRow<'_>, scratch: &mut S
         ],
     );
     key(buf, "launched_at");
-    // chrono's own serialisation (RFC 3339, nanoseconds as it writes them).
-    let _ = serde_json::to_writer(&mut *buf, &row.launched_at);
+    time(buf, row.launched_at);
     texts(
         buf,
         &[
@@ -212,6 +211,48 @@ fn write_vm_row(buf: &mut Vec<u8>, row: &super::rows::VmRow<'_>, scratch: &mut S
         string(buf, v);
     }
     buf.extend_from_slice(b"}}");
+}
+
+/// A time as chrono serialises it (RFC 3339 in UTC with `Z`, the fraction in 3, 6 or 9
+/// digits as it needs, none when whole), without the formatting machinery; years outside
+/// 0–9999 and leap seconds through chrono itself.
+fn time(buf: &mut Vec<u8>, t: chrono::DateTime<chrono::Utc>) {
+    use chrono::{Datelike, Timelike};
+    let (year, nanos) = (t.year(), t.nanosecond());
+    if !(0..=9999).contains(&year) || nanos >= 1_000_000_000 {
+        let _ = serde_json::to_writer(&mut *buf, &t);
+        return;
+    }
+    let digits = |buf: &mut Vec<u8>, v: u32, n: usize| {
+        let mut d = [b'0'; 9];
+        let mut v = v;
+        for k in (0..n).rev() {
+            d[k] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+        buf.extend_from_slice(&d[..n]);
+    };
+    buf.push(b'"');
+    digits(buf, year as u32, 4);
+    for (sep, v) in [
+        (b'-', t.month()),
+        (b'-', t.day()),
+        (b'T', t.hour()),
+        (b':', t.minute()),
+        (b':', t.second()),
+    ] {
+        buf.push(sep);
+        digits(buf, v, 2);
+    }
+    if nanos != 0 {
+        buf.push(b'.');
+        match (nanos % 1_000_000, nanos % 1_000) {
+            (0, _) => digits(buf, nanos / 1_000_000, 3),
+            (_, 0) => digits(buf, nanos / 1_000, 6),
+            _ => digits(buf, nanos, 9),
+        }
+    }
+    buf.extend_from_slice(b"Z\"");
 }
 
 /// A JSON string: copied whole when no byte needs escaping (the test of every byte is one
@@ -415,6 +456,36 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn the_hand_written_time_is_chronos() {
+        for (y, nanos) in [
+            (2026, 0),
+            (2026, 5_000_000),
+            (2026, 120_000_000),
+            (2026, 7_000),
+            (2026, 123_456_789),
+            (2026, 1),
+            (1999, 999_999_999),
+            (1, 40),
+            (0, 0),
+            (9999, 999_000),
+            (10000, 5),
+            (-3, 5),
+        ] {
+            let t = chrono::NaiveDate::from_ymd_opt(y, 3, 7)
+                .and_then(|d| d.and_hms_nano_opt(4, 5, 6, nanos))
+                .unwrap()
+                .and_utc();
+            let mut mine = Vec::new();
+            time(&mut mine, t);
+            assert_eq!(
+                String::from_utf8(mine).unwrap(),
+                serde_json::to_string(&t).unwrap(),
+                "{t:?}"
+            );
         }
     }
 
