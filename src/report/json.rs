@@ -57,11 +57,9 @@ struct Head<'a> {
     groups: Vec<GroupOut<'a>>,
 }
 
-/// The fields after `vms`.
+/// The fields after `vms`, `images` and `builds`.
 #[derive(Serialize)]
 struct Tail<'a> {
-    images: &'a [super::ImageRow<'a>],
-    builds: Vec<BuildOut<'a>>,
     problems: &'a [crate::model::ScanProblem],
     /// Whether every context and region was read in full.
     complete: bool,
@@ -95,14 +93,12 @@ pub(super) fn write(r: &Report<'_>, opts: &ReportOptions, out: &mut dyn Write) -
             .collect(),
     };
     let tail = Tail {
-        images: &r.images,
-        builds: builds(r),
         problems: &r.inventory.problems,
         complete: !r.inventory.incomplete(),
         contexts: drydock_api::outcome::by_context(&r.inventory.outcomes),
     };
-    // One document: the head's fields, the VMs (each on its line, written in chunks on
-    // two threads), the tail's fields.
+    // One document: the head's fields, the VMs, images and builds (each on its line,
+    // written in chunks on two threads), the tail's fields.
     let shallow = |v: &dyn erased::Ser| -> io::Result<Vec<u8>> {
         let mut b = Vec::new();
         v.to(&mut serde_json::Serializer::with_formatter(
@@ -113,30 +109,52 @@ pub(super) fn write(r: &Report<'_>, opts: &ReportOptions, out: &mut dyn Write) -
     };
     let h = shallow(&head)?;
     out.write_all(h.strip_suffix(b"\n}").unwrap_or(&h))?;
-    out.write_all(b",\n  \"vms\": [")?;
     let (inv, a) = (r.inventory, r.assessment);
-    super::in_parallel(
-        r.vms.len(),
-        &|range, buf| {
-            let mut scratch = String::new();
-            for k in range.clone() {
-                super::rows::ahead(inv, a, &r.vms, k, range.end);
-                if k > 0 {
-                    buf.push(b',');
-                }
-                buf.extend_from_slice(b"\n    ");
-                let row = super::rows::vm_row(inv, a, r.vms[k] as usize);
-                write_vm_row(buf, &row, &mut scratch);
-            }
-            Ok(())
-        },
-        out,
-    )?;
-    out.write_all(if r.vms.is_empty() { b"]" } else { b"\n  ]" })?;
+    list(out, "vms", r.vms.len(), &|range, buf| {
+        let mut scratch = String::new();
+        for k in range.clone() {
+            super::rows::ahead(inv, a, &r.vms, k, range.end);
+            item(buf, k);
+            let row = super::rows::vm_row(inv, a, r.vms[k] as usize);
+            write_vm_row(buf, &row, &mut scratch);
+        }
+        Ok(())
+    })?;
+    list(out, "images", r.images.len(), &|range, buf| {
+        for k in range {
+            item(buf, k);
+            serde_json::to_writer(&mut *buf, &r.images[k]).map_err(io::Error::other)?;
+        }
+        Ok(())
+    })?;
+    let builds = builds(r);
+    list(out, "builds", builds.len(), &|range, buf| {
+        for k in range {
+            item(buf, k);
+            serde_json::to_writer(&mut *buf, &builds[k]).map_err(io::Error::other)?;
+        }
+        Ok(())
+    })?;
     let t = shallow(&tail)?;
     out.write_all(b",")?;
     out.write_all(t.strip_prefix(b"{").unwrap_or(&t))?;
     out.write_all(b"\n")
+}
+
+/// A list field of the top-level object: `,` and its name, its items (each on its line,
+/// rendered in chunks on two threads by `render`, which starts each with [`item`]), `]`.
+fn list(out: &mut dyn Write, name: &str, n: usize, render: &super::Render<'_>) -> io::Result<()> {
+    write!(out, ",\n  \"{name}\": [")?;
+    super::in_parallel(n, render, out)?;
+    out.write_all(if n == 0 { b"]" } else { b"\n  ]" })
+}
+
+/// What goes before item `k` of a list.
+fn item(buf: &mut Vec<u8>, k: usize) {
+    if k > 0 {
+        buf.push(b',');
+    }
+    buf.extend_from_slice(b"\n    ");
 }
 
 /// One VM row as serde_json writes it (byte for byte: a test holds them equal), by hand:
