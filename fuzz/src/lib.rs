@@ -131,3 +131,12 @@ pub fn fuzz_ova_unpack(data: &[u8]) {
     let Ok(dir) = tempfile::tempdir() else { return };
     let _ = drydock_convert::ova::unpack(&input.0, dir.path(), &mut |_| true);
 }
+
+/// A filter expression as `report --filter` and the dashboard's `/` take it: two of them
+/// (before and after a line break, as typed one after the other), parsed, matched, and the
+/// narrowing the dashboard relies on checked.
+pub fn fuzz_filter(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let (before, after) = text.split_once('\n').unwrap_or((&text[..], ""));
+    drydock::report::filter::check_narrowing(before, after);
+}

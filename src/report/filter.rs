@@ -369,6 +369,54 @@ fn contains_ci(hay: &str, needle_lower: &str) -> bool {
     hay.to_lowercase().contains(needle_lower)
 }
 
+/// Checks the promise the dashboard's narrowing relies on, for the fuzzer and its replay:
+/// `before` and `after` (filter expressions, as typed one after the other) are parsed, and
+/// when `after` narrows `before`, no row `after` lets through is one `before` did not. The
+/// rows take their values from the expressions' own words (so that terms match) and from
+/// fixed ones; panics when the promise is broken.
+pub fn check_narrowing(before: &str, after: &str) {
+    let (Ok(b), Ok(a)) = (Filter::parse(before), Filter::parse(after)) else {
+        return;
+    };
+    let mut words: Vec<&str> = vec!["", "web-001", "eu-west-1", "WEB", "naïve", "outdated"];
+    for w in before
+        .split_whitespace()
+        .chain(after.split_whitespace())
+        .take(16)
+    {
+        let w = w.trim_start_matches('!');
+        words.push(w);
+        if let Some((_, v)) = w.split_once(':') {
+            words.push(v);
+            words.push(v.trim_matches('*'));
+        }
+    }
+    struct Row<'w>(&'w str, &'w str);
+    impl Filterable for Row<'_> {
+        fn values(&self, field: Field) -> Values<'_> {
+            match field {
+                Field::Image => [Some(self.0), Some(self.1)],
+                _ if (field as usize).is_multiple_of(2) => [Some(self.0), None],
+                _ => [Some(self.1), None],
+            }
+        }
+        fn tag(&self, _key: &str) -> Option<&str> {
+            Some(self.1)
+        }
+    }
+    let narrows = a.narrows(&b);
+    for x in &words {
+        for y in &words {
+            let row = Row(x, y);
+            let (was, is) = (b.matches(&row), a.matches(&row));
+            assert!(
+                !(narrows && is && !was),
+                "`{after}` narrows `{before}` but lets through ({x:?}, {y:?}), which it did not"
+            );
+        }
+    }
+}
+
 impl fmt::Display for Filter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.source)

@@ -148,13 +148,32 @@ fn sort_order<'a>(
             (head, u128::from_be_bytes(prefix), i)
         })
         .collect();
-    keys.sort_unstable_by(|a, b| {
+    let cmp = |a: &(u64, u128, u32), b: &(u64, u128, u32)| {
         (a.0, a.1).cmp(&(b.0, b.1)).then_with(|| {
             let (x, y) = (&inv.vms[a.2 as usize], &inv.vms[b.2 as usize]);
             x.name.cmp(&y.name).then(x.id.cmp(&y.id))
         })
+    };
+    // Each half sorted on its own thread, then merged (the first half first on ties).
+    let n = keys.len();
+    let (front, back) = keys.split_at_mut(n / 2);
+    std::thread::scope(|s| {
+        s.spawn(|| back.sort_unstable_by(cmp));
+        front.sort_unstable_by(cmp);
     });
-    keys.into_iter().map(|k| k.2).collect()
+    let mut order = Vec::with_capacity(n);
+    let (mut i, mut j) = (0, 0);
+    while i < front.len() && j < back.len() {
+        if cmp(&back[j], &front[i]).is_lt() {
+            order.push(back[j].2);
+            j += 1;
+        } else {
+            order.push(front[i].2);
+            i += 1;
+        }
+    }
+    order.extend(front[i..].iter().chain(&back[j..]).map(|k| k.2));
+    order
 }
 
 /// Renders a range of rows into a buffer.

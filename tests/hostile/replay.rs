@@ -41,6 +41,10 @@ fn replay(target: &str, path: &Path) {
             let _ = drydock::inspect::packages::dep5_licenses(&text);
             let _ = drydock::inspect::packages::parse_rpm_header(&bytes);
         }
+        "filter" => {
+            let (before, after) = text.split_once('\n').unwrap_or((&text[..], ""));
+            drydock::report::filter::check_narrowing(before, after);
+        }
         "config" => {
             let _ = drydock::config::load(Some(path), &[]);
         }
