@@ -29,6 +29,7 @@ pub mod image_lists;
 pub mod inventory_store;
 pub mod model;
 pub mod organizations;
+pub mod par;
 pub mod plan;
 pub mod report;
 pub mod sbom;

@@ -105,23 +105,12 @@ fn usable(img: &crate::model::Image, prov: &Provenance, now: DateTime<Utc>) -> b
         && prov.revoked.is_none()
 }
 
-/// `f` of `0..n`, in order, the halves on two threads (a hundred thousand images).
-fn on_two_threads<T: Send>(n: usize, f: &(dyn Fn(usize) -> T + Sync)) -> Vec<T> {
-    let half = n / 2;
-    let (mut front, back) = std::thread::scope(|s| {
-        let other = s.spawn(|| (half..n).map(f).collect::<Vec<_>>());
-        ((0..half).map(f).collect::<Vec<_>>(), other.join())
-    });
-    front.extend(back.unwrap_or_else(|_| (half..n).map(f).collect()));
-    front
-}
-
 /// Assesses every image and VM of `inv` under `policy` at `now`.
 pub fn evaluate(inv: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Assessment {
     let index = inv.image_index();
     // Each image's provenance, class and policy family, on two threads.
     let (provs, (kinds, classes)): (Vec<Provenance>, (Vec<class::Classed>, Vec<_>)) =
-        on_two_threads(inv.images.len(), &|i| {
+        crate::par::on_two_threads(inv.images.len(), &|i| {
             let img = &inv.images[i];
             let mut p = Provenance::from_tags(&img.tags);
             let k = class::of_image(img, &policy.classes, &mut p.issues);
@@ -141,7 +130,7 @@ pub fn evaluate(inv: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Assessm
         }
     }
     catalog.finish();
-    let lineages: Vec<_> = on_two_threads(inv.images.len(), &|i| {
+    let lineages: Vec<_> = crate::par::on_two_threads(inv.images.len(), &|i| {
         lineage::ancestors(inv, &index, &provs, i)
     });
     let ctx = judge::Context {
@@ -151,7 +140,7 @@ pub fn evaluate(inv: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Assessm
         lists: &policy.lists,
         now,
     };
-    let mut images: Vec<ImageAssessment> = on_two_threads(inv.images.len(), &|i| {
+    let mut images: Vec<ImageAssessment> = crate::par::on_two_threads(inv.images.len(), &|i| {
         judge::image(&ctx, i, &classes[i], &lineages[i], kinds[i].clone())
     });
     // Each VM: its image's verdict and its class; a million of them on two threads.
@@ -164,15 +153,10 @@ pub fn evaluate(inv: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Assessm
         let c = class::of_vm(vm, image.map(|i| (&inv.images[i], &kinds[i])));
         (va, c)
     };
-    let half = inv.vms.len() / 2;
-    let (front, back) = std::thread::scope(|s| {
-        let other = s.spawn(|| inv.vms[half..].iter().map(judge_vm).collect::<Vec<_>>());
-        let mine: Vec<_> = inv.vms[..half].iter().map(judge_vm).collect();
-        (mine, other.join())
-    });
-    let back = back.unwrap_or_else(|_| inv.vms[half..].iter().map(judge_vm).collect());
     let (mut vms, vm_classes): (Vec<VmAssessment>, Vec<class::VmClassed>) =
-        front.into_iter().chain(back).unzip();
+        crate::par::on_two_threads(inv.vms.len(), &|i| judge_vm(&inv.vms[i]))
+            .into_iter()
+            .unzip();
     for va in &vms {
         if let Some(i) = va.image {
             images[i].vm_count += 1;

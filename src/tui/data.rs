@@ -74,13 +74,7 @@ impl Data {
             }
         };
         // A million VMs: on two threads.
-        let n = inv.vms.len();
-        let part = |r: std::ops::Range<usize>| r.map(text).collect::<Vec<_>>();
-        let (mut search, rest) = std::thread::scope(|s| {
-            let other = s.spawn(|| part(n / 2..n));
-            (part(0..n / 2), other.join())
-        });
-        search.extend(rest.unwrap_or_else(|_| part(n / 2..n)));
+        let search = crate::par::on_two_threads(inv.vms.len(), &text);
         let recorded = crate::sbom::recorded(sboms);
         let sboms = inv
             .images

@@ -231,14 +231,7 @@ fn text(data: &Data, i: u32, col: Column) -> &str {
 impl FleetState {
     /// Measures every VM's cells (once per data: a scan or a context switch).
     pub fn measure(&mut self, data: &Data) {
-        let n = data.inv.vms.len() as u32;
-        let part = |r: std::ops::Range<u32>| r.map(|i| lens(data, i)).collect::<Vec<_>>();
-        let (mut front, back) = std::thread::scope(|s| {
-            let other = s.spawn(|| part(n / 2..n));
-            (part(0..n / 2), other.join())
-        });
-        front.extend(back.unwrap_or_else(|_| part(n / 2..n)));
-        self.lens = front;
+        self.lens = crate::par::on_two_threads(data.inv.vms.len(), &|i| lens(data, i as u32));
     }
 
     /// The widths the filtered rows need: the longest text of each column (the name keeps
