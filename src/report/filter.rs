@@ -313,21 +313,12 @@ impl Filter {
     /// its last term was begun. None for a filter of no terms.
     pub fn head(&self) -> Option<String> {
         let (_, head) = self.terms.split_last()?;
-        Some(
-            head.iter()
-                .map(|t| t.raw.as_str())
-                .collect::<Vec<_>>()
-                .join(" "),
-        )
+        Some(written(head))
     }
 
     /// Every term as written, one space between.
     pub fn terms_text(&self) -> String {
-        self.terms
-            .iter()
-            .map(|t| t.raw.as_str())
-            .collect::<Vec<_>>()
-            .join(" ")
+        written(&self.terms)
     }
 
     /// True when every term holds for `row`.
@@ -415,6 +406,15 @@ pub fn check_narrowing(before: &str, after: &str) {
             );
         }
     }
+}
+
+/// Terms as written, one space between.
+fn written(terms: &[Term]) -> String {
+    terms
+        .iter()
+        .map(|t| t.raw.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 impl fmt::Display for Filter {

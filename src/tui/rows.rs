@@ -38,8 +38,9 @@ impl Rows {
         let narrows = filter.narrows(&self.filter);
         let head = filter.head();
         // A term begun after the last filter: that filter's rows are the new one's base.
-        if head.is_some() && head == Some(self.filter.terms_text()) {
-            self.base = Some((self.filter.terms_text(), self.shown.clone()));
+        let before = self.filter.terms_text();
+        if head.as_ref() == Some(&before) {
+            self.base = Some((before, self.shown.clone()));
         }
         self.filter = filter;
         let from = if narrows {
