@@ -9,6 +9,20 @@ use drydock_testkit::fake_arm as server;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
+/// A config of one `[[azure.tenants]]` entry, `contoso` on the fake at `url`, with `more`
+/// lines, written into `home`.
+fn tenant_config(home: &std::path::Path, url: &str, more: &str) -> std::path::PathBuf {
+    let config = home.join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[azure.tenants]]\nname = \"contoso\"\ncredential = \"token\"\nlocations = [\"westeurope\"]\nendpoint = \"{url}\"\n{more}"
+        ),
+    )
+    .unwrap();
+    config
+}
+
 #[test]
 fn one_tenant_entry_scans_every_enabled_subscription_it_selects() {
     let mut s = seed::seed();
@@ -23,15 +37,11 @@ fn one_tenant_entry_scans_every_enabled_subscription_it_selects() {
     s["page_size"] = json!(2);
     let fake = server::FakeArm::start(&s);
     let home = tempfile::tempdir().unwrap();
-    let config = home.path().join("config.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[[azure.tenants]]\nname = \"contoso\"\ncredential = \"token\"\nlocations = [\"westeurope\"]\nendpoint = \"{}\"\nexclude = [\"tag:drydock=skip\"]\nproduction = [\"tag:env=prod\"]\n",
-            fake.url
-        ),
-    )
-    .unwrap();
+    let config = tenant_config(
+        home.path(),
+        &fake.url,
+        "exclude = [\"tag:drydock=skip\"]\nproduction = [\"tag:env=prod\"]\n",
+    );
     let drydock = |args: &[&str]| {
         let mut c = common::drydock(home.path());
         c.env("DRYDOCK_AZURE_TOKEN", "test-token")
@@ -139,15 +149,7 @@ fn a_tenant_of_twelve_subscriptions_is_read_through_resource_graph() {
     s["rg_quota"] = json!(2);
     let fake = server::FakeArm::start(&s);
     let home = tempfile::tempdir().unwrap();
-    let config = home.path().join("config.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[[azure.tenants]]\nname = \"contoso\"\ncredential = \"token\"\nlocations = [\"westeurope\"]\nendpoint = \"{}\"\n",
-            fake.url
-        ),
-    )
-    .unwrap();
+    let config = tenant_config(home.path(), &fake.url, "");
     let mut c = common::drydock(home.path());
     c.env("DRYDOCK_AZURE_TOKEN", "test-token")
         .arg("--config")
