@@ -2,12 +2,12 @@
 //! drydock knows (name, cloud, production, read-only, accent) and the builders of their
 //! providers. The CLI, the plan commands, the mutation gate and the dashboard all ask it.
 //! The library links no cloud SDK: the binary hands the registry a `CloudConnector` that
-//! builds AWS and Azure providers; adding a cloud touches this module, the connector and
+//! builds AWS, Azure and OpenStack providers; adding a cloud touches this module, the connector and
 //! the cloud's own crate, nothing else.
 
 use crate::config::{Accent, Config};
 use chrono::{DateTime, Utc};
-use drydock_api::accounts::{aws::AwsAccount, azure::AzureSubscription};
+use drydock_api::accounts::{aws::AwsAccount, azure::AzureSubscription, openstack::OpenStackCloud};
 use drydock_api::{Cloud, Provider};
 use drydock_sim::SimSettings;
 use std::path::PathBuf;
@@ -21,7 +21,7 @@ pub const DEMO_CONTEXTS: [(&str, Cloud); 2] =
 
 /// How to configure a cloud account, for messages that say there is none.
 pub const CONFIGURE_HINT: &str =
-    "configure [[aws.accounts]] or [[azure.subscriptions]] (see README, AWS and Azure)";
+    "configure [[aws.accounts]], [[azure.subscriptions]] or [[openstack.clouds]] (see README, AWS, Azure and OpenStack)";
 
 /// Where a context's provider comes from.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,6 +32,8 @@ pub enum Backend {
     Aws(Box<AwsAccount>),
     /// An `[[azure.subscriptions]]` entry.
     Azure(Box<AzureSubscription>),
+    /// An `[[openstack.clouds]]` entry.
+    OpenStack(Box<OpenStackCloud>),
     /// Only named in `[[contexts]]` (e.g. a snapshot's provider): nothing to build.
     Named,
 }
@@ -80,7 +82,7 @@ pub type ConnectError = Box<dyn std::error::Error + Send + Sync>;
 /// Builds the provider of a real cloud's context. The binary supplies one (it links the
 /// AWS and Azure crates); the library and the tests that talk to no cloud do without.
 pub trait CloudConnector: Send + Sync {
-    /// The provider of `context` (an `Aws` or `Azure` backend), built inside `rt`, which
+    /// The provider of `context` (an `Aws`, `Azure` or `OpenStack` backend), built inside `rt`, which
     /// will run it.
     fn connect(
         &self,
@@ -205,6 +207,16 @@ impl Registry {
                 readonly: s.readonly,
                 accent: None,
                 backend: Backend::Azure(Box::new(s.clone())),
+            });
+        }
+        for o in &config.openstack.clouds {
+            contexts.push(Context {
+                name: o.context(),
+                cloud: Some(Cloud::OpenStack),
+                production: o.production,
+                readonly: o.readonly,
+                accent: None,
+                backend: Backend::OpenStack(Box::new(o.clone())),
             });
         }
         for c in &config.contexts {
@@ -343,7 +355,10 @@ impl Registry {
     ) -> Result<Vec<Arc<dyn Provider>>, RegistryError> {
         let mut out = Vec::new();
         for c in &self.contexts {
-            if matches!(c.backend, Backend::Aws(_) | Backend::Azure(_)) {
+            if matches!(
+                c.backend,
+                Backend::Aws(_) | Backend::Azure(_) | Backend::OpenStack(_)
+            ) {
                 let Some(connector) = &self.connector.0 else {
                     return Err(RegistryError::NoConnector(c.name.clone()));
                 };
@@ -376,7 +391,12 @@ impl Registry {
         if want(|b| matches!(b, Backend::Demo)) {
             out.extend(self.demo_providers(now)?);
         }
-        if want(|b| matches!(b, Backend::Aws(_) | Backend::Azure(_))) {
+        if want(|b| {
+            matches!(
+                b,
+                Backend::Aws(_) | Backend::Azure(_) | Backend::OpenStack(_)
+            )
+        }) {
             out.extend(self.cloud_providers(rt)?);
         }
         if let Some(missing) = names.iter().find(|n| !out.iter().any(|p| p.name() == **n)) {

@@ -1,4 +1,4 @@
-//! The cloud connector: the one place the binary turns an AWS or Azure context into its
+//! The cloud connector: the one place the binary turns an AWS, Azure or OpenStack context into its
 //! provider (the library's registry asks it; the library itself links no cloud SDK).
 
 use drydock::contexts::{Backend, CloudConnector, ConnectError, Context};
@@ -38,6 +38,12 @@ impl CloudConnector for Clouds {
                     )
                 };
                 Ok(Arc::new(p.with_graph(graph)))
+            }
+            Backend::OpenStack(o) => {
+                let env = |k: &str| std::env::var(k).ok();
+                Ok(Arc::new(drydock_openstack::OpenStackProvider::new(
+                    o, &env,
+                )?))
             }
             Backend::Demo | Backend::Named => {
                 Err(format!("context `{}` is not a cloud account", context.name).into())

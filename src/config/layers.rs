@@ -103,6 +103,23 @@ fn check_context_names(config: &Config, text: &str, origin: &Origin) -> Result<(
     for (i, s) in config.azure.subscriptions.iter().enumerate() {
         defined.push((format!("azure.subscriptions[{i}].name"), s.name.clone()));
     }
+    for (i, c) in config.openstack.clouds.iter().enumerate() {
+        if let Err(message) = c.check() {
+            return Err(ConfigError {
+                origin: origin.clone(),
+                // The line of the entry's `[[openstack.clouds]]` header.
+                line: text
+                    .lines()
+                    .enumerate()
+                    .filter(|(_, l)| l.trim().replace(' ', "") == "[[openstack.clouds]]")
+                    .nth(i)
+                    .map(|(n, _)| n + 1),
+                key: Some(format!("openstack.clouds[{i}]")),
+                message,
+            });
+        }
+        defined.push((format!("openstack.clouds[{i}].name"), c.context()));
+    }
     let flags: Vec<(String, String)> = config
         .contexts
         .iter()

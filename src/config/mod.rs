@@ -174,6 +174,14 @@ pub struct AzureConfig {
     pub tenants: Vec<drydock_api::accounts::azure::AzureTenant>,
 }
 
+/// `[openstack]`
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OpenStackConfig {
+    /// `[[openstack.clouds]]`: one context per cloud (a project and its regions).
+    pub clouds: Vec<drydock_api::accounts::openstack::OpenStackCloud>,
+}
+
 /// `[store]`: where plans, the journal, leases, claims, the audit log and documents live.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -213,6 +221,7 @@ pub struct Config {
     pub contexts: Vec<ContextConfig>,
     pub aws: AwsConfig,
     pub azure: AzureConfig,
+    pub openstack: OpenStackConfig,
     pub store: StoreConfig,
     pub scan: ScanConfig,
 }

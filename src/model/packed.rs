@@ -113,6 +113,7 @@ fn cloud_code(c: Cloud) -> u8 {
     match c {
         Cloud::Aws => 0,
         Cloud::Azure => 1,
+        Cloud::OpenStack => 2,
     }
 }
 
@@ -459,6 +460,7 @@ impl<'a> Reader<'a> {
         match self.u8(what)? {
             0 => Ok(Cloud::Aws),
             1 => Ok(Cloud::Azure),
+            2 => Ok(Cloud::OpenStack),
             b => Err(self.error(self.at - 1, &format!("{what}: cloud {b} is unknown"))),
         }
     }

@@ -16,6 +16,7 @@ Tokens come from password, token or application-credential auth; every other cal
 import copy
 import hashlib
 import json
+import re
 import sys
 import threading
 import uuid
@@ -189,7 +190,7 @@ class Site:
             "OS-EXT-STS:vm_state": s["status"].lower(),
             "OS-EXT-STS:task_state": s["task_state"],
             "OS-EXT-STS:power_state": s["power_state"],
-            "OS-EXT-AZ:availability_zone": "nova",
+            "OS-EXT-AZ:availability_zone": s.get("availability_zone") or "nova",
             "OS-EXT-SRV-ATTR:user_data": s.get("user_data"),
             "links": [{"rel": "self", "href": self.base + "/compute/v2.1/servers/" + s["id"]}],
         }
@@ -345,6 +346,10 @@ class Handler(BaseHTTPRequestHandler):
             items = [i for i in items if i["os_hidden"] == hidden]
             if "visibility" in query:
                 items = [i for i in items if i["visibility"] == query["visibility"][0]]
+            # Any other key filters on a property of that name (custom ones included).
+            for key, values in query.items():
+                if key not in ("limit", "marker", "os_hidden", "visibility", "sort_key", "sort_dir"):
+                    items = [i for i in items if str(i.get(key)) == values[0]]
             chunk, nxt = page(items, query, "/v2/images")
             body = {"images": chunk, "first": "/v2/images", "schema": "/v2/schemas/images"}
             if nxt:
@@ -445,6 +450,10 @@ class Handler(BaseHTTPRequestHandler):
             with site.lock:
                 items = [site.server_view(s) for s in
                          sorted(site.servers.values(), key=lambda s: s["id"])]
+            if "name" in query:
+                # Nova's name filter is a regular expression.
+                pattern = re.compile(query["name"][0])
+                items = [s for s in items if pattern.search(s["name"])]
             chunk, nxt = page(items, query, site.base + "/compute/v2.1/servers/detail")
             body = {"servers": chunk}
             if nxt:
@@ -459,18 +468,36 @@ class Handler(BaseHTTPRequestHandler):
                     return self.error(400, "Can not find requested image")
                 if req["flavorRef"] not in site.flavors:
                     return self.error(400, "Flavor %s could not be found." % req["flavorRef"])
+                boot_volume = None
+                for bdm in req.get("block_device_mapping_v2", []):
+                    if bdm.get("boot_index") == 0 and bdm.get("source_type") == "image":
+                        if bdm.get("uuid") not in site.images:
+                            return self.error(400, "Can not find requested image")
+                        boot_volume = str(uuid.uuid4())
+                        site.volumes[boot_volume] = {
+                            "id": boot_volume, "bootable": "true", "size": bdm.get("volume_size", 1),
+                            "volume_image_metadata": {"image_id": bdm["uuid"],
+                                                      "image_name": site.images[bdm["uuid"]]["name"]}}
+                if not req.get("imageRef") and boot_volume is None:
+                    return self.error(400, "a server needs imageRef or a boot volume")
                 s = site.add_server({
-                    "id": str(uuid.uuid4()), "name": req["name"],
+                    "id": str(uuid.uuid4()), "name": req["name"], "boot_volume": boot_volume,
+                    "tags": req.get("tags", []), "availability_zone": req.get("availability_zone"),
                     "image": req.get("imageRef", ""), "flavor": req["flavorRef"],
                     "metadata": req.get("metadata", {}), "key_name": req.get("key_name"),
                     "user_data": req.get("user_data"),
-                    "networks": {"private": ["10.0.1.%d" % (len(site.servers) + 10)]},
+                    "networks": {(n.get("uuid", "net-private")[4:] or "private"):
+                                 ["10.0.1.%d" % (len(site.servers) + 10)]
+                                 for n in (req.get("networks") if isinstance(req.get("networks"), list)
+                                           else [])},
                     "security_groups": [g["name"] for g in req.get("security_groups", [])] or ["default"],
                 })
             return self.answer(202, {"server": {"id": s["id"], "adminPass": "x",
                                                 "links": [{"rel": "self", "href": site.base + "/compute/v2.1/servers/" + s["id"]}],
                                                 "security_groups": [{"name": g} for g in s["security_groups"]]}},
                                headers={"Location": site.base + "/compute/v2.1/servers/" + s["id"]})
+        if parts == ["flavors", "detail"] and cmd == "GET":
+            return self.answer(200, {"flavors": list(site.flavors.values())})
         if parts[:1] == ["flavors"] and len(parts) == 2 and cmd == "GET":
             f = site.flavors.get(parts[1])
             return self.answer(200, {"flavor": f}) if f else self.error(404, "no flavor")
@@ -488,6 +515,20 @@ class Handler(BaseHTTPRequestHandler):
             with site.lock:
                 site.servers.pop(s["id"], None)
             return self.answer(204)
+        if rest == ["os-interface"] and cmd == "GET":
+            return self.answer(200, {"interfaceAttachments": [
+                {"net_id": "net-" + net, "port_id": "port-%s-%s" % (s["id"][:8], net),
+                 "port_state": "ACTIVE", "fixed_ips": [{"ip_address": a} for a in addrs]}
+                for net, addrs in s["networks"].items()]})
+        if rest[:1] == ["tags"] and len(rest) == 2 and cmd in ("PUT", "DELETE"):
+            with site.lock:
+                if cmd == "PUT" and rest[1] not in s["tags"]:
+                    s["tags"].append(rest[1])
+                elif cmd == "DELETE":
+                    if rest[1] not in s["tags"]:
+                        return self.error(404, "no tag " + rest[1])
+                    s["tags"].remove(rest[1])
+            return self.answer(204 if cmd == "DELETE" else 201)
         if rest == ["os-server-user-data"] or (rest == ["action"] and cmd == "POST"):
             req = self.json_body() or {}
             if "createImage" in req:
@@ -497,6 +538,10 @@ class Handler(BaseHTTPRequestHandler):
                         "id": str(uuid.uuid4()), "name": spec.get("name", s["name"] + "-image"),
                         "status": "active", "owner": site.project["id"],
                         "instance_uuid": s["id"], "base_image_ref": s["image"]}))
+                    if s.get("boot_volume"):
+                        # A server booted from a volume is captured as a snapshot of it.
+                        img["block_device_mapping"] = json.dumps([{"source_type": "snapshot"}])
+                    site.store(img, ("captured from " + s["name"]).encode())
                 return self.answer(202, {"image_id": img["id"]},
                                    headers={"Location": site.base + "/image/v2/images/" + img["id"]})
             if "os-stop" in req or "os-start" in req:

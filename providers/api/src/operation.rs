@@ -82,6 +82,18 @@ impl fmt::Display for Operation {
     }
 }
 
+/// A replacement VM's name: the old name (cut to leave room) and a digest of the client
+/// token, within `max` characters; the same token always gives the same name, so a
+/// repeated launch finds the VM it made.
+pub fn replacement_name(old: &str, token: &str, max: usize) -> String {
+    let mut h: u32 = 0x811c_9dc5;
+    for b in token.bytes() {
+        h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+    }
+    let keep: String = old.chars().take(max.saturating_sub(10)).collect();
+    format!("{keep}-r{h:08x}")
+}
+
 /// What an applied operation produced.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]

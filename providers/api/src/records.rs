@@ -13,6 +13,8 @@ pub use crate::tags::{Tags, Text};
 pub enum Cloud {
     Aws,
     Azure,
+    #[serde(rename = "openstack")]
+    OpenStack,
 }
 
 impl Cloud {
@@ -20,6 +22,7 @@ impl Cloud {
         match self {
             Cloud::Aws => "aws",
             Cloud::Azure => "azure",
+            Cloud::OpenStack => "openstack",
         }
     }
 }

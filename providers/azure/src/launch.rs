@@ -10,15 +10,10 @@ use azure_mgmt_compute::package_2024_07_01::models;
 use drydock_api::{OperationOutcome, ProviderError, ProviderErrorKind, Tags, VmHealth};
 use serde_json::{json, Value};
 
-/// The replacement's name: the old name (cut to leave room) and a digest of the client
-/// token, within Azure's 64 characters; the same token always gives the same name.
+/// The replacement's name within Azure's 64 characters (see
+/// [`drydock_api::operation::replacement_name`]).
 pub fn replacement_name(old: &str, token: &str) -> String {
-    let mut h: u32 = 0x811c_9dc5;
-    for b in token.bytes() {
-        h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
-    }
-    let keep: String = old.chars().take(54).collect();
-    format!("{keep}-r{h:08x}")
+    drydock_api::operation::replacement_name(old, token, 64)
 }
 
 /// A marketplace URN `publisher:offer:sku:version`, or a resource id.

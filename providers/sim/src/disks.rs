@@ -110,7 +110,7 @@ impl SimCloud {
                     &[account, &req.place, &req.name, &req.token],
                 ))
             }
-            Cloud::Azure => {
+            Cloud::Azure | Cloud::OpenStack => {
                 let parts: Vec<&str> = req.target.split('/').collect();
                 let id = match parts.as_slice() {
                     [g, d, v] => format!(
@@ -254,7 +254,7 @@ impl ImageTransfer for SimCloud {
                     if req.settings.architecture.is_empty() { "x86_64" } else { &req.settings.architecture }
                 ),
             ],
-            Cloud::Azure => vec![
+            Cloud::Azure | Cloud::OpenStack => vec![
                 format!("create an upload disk of {} MiB in {where_} and write the blocks with data", req.size.div_ceil(MIB)),
                 format!("create gallery image version {id} from it, then delete the disk"),
             ],
@@ -270,7 +270,7 @@ impl ImageTransfer for SimCloud {
         let image_id = self.new_image_id(req, &account)?;
         let resource = match self.cloud() {
             Cloud::Aws => ids::aws("snap", &[&account, &req.place, &req.token]),
-            Cloud::Azure => format!("drydock-upload-{}", req.token),
+            Cloud::Azure | Cloud::OpenStack => format!("drydock-upload-{}", req.token),
         };
         Ok(Box::new(SimUpload {
             state: self.state.clone(),

@@ -31,7 +31,7 @@ pub fn build(spec: &FleetSpec, now: DateTime<Utc>) -> Result<ScanResult, SpecErr
         let regions = fam.regions.clone().unwrap_or_else(|| acct.regions.clone());
         let regions = match acct.cloud {
             // A gallery image version is one resource replicated to many locations.
-            Cloud::Azure => regions.into_iter().take(1).collect(),
+            Cloud::Azure | Cloud::OpenStack => regions.into_iter().take(1).collect(),
             Cloud::Aws => regions,
         };
         for ver in &fam.versions {
@@ -82,8 +82,8 @@ pub fn build(spec: &FleetSpec, now: DateTime<Utc>) -> Result<ScanResult, SpecErr
 fn image_id(acct: &AccountSpec, fam: &FamilySpec, ver: &VersionSpec, region: &str) -> String {
     match (acct.cloud, fam.vendor) {
         (Cloud::Aws, _) => ids::aws("ami", &[&fam.name, &ver.version, region]),
-        (Cloud::Azure, true) => fam.name_pattern.replace("{version}", &ver.version),
-        (Cloud::Azure, false) => format!(
+        (Cloud::Azure | Cloud::OpenStack, true) => fam.name_pattern.replace("{version}", &ver.version),
+        (Cloud::Azure | Cloud::OpenStack, false) => format!(
             "/subscriptions/{}/resourceGroups/rg-images/providers/Microsoft.Compute/galleries/golden/images/{}/versions/{}",
             acct.id, fam.name, ver.version
         ),
@@ -171,7 +171,7 @@ fn build_fleet(
         };
         let id = match acct.cloud {
             Cloud::Aws => ids::aws("i", &[&acct.id, region, &name]),
-            Cloud::Azure => format!(
+            Cloud::Azure | Cloud::OpenStack => format!(
                 "/subscriptions/{}/resourceGroups/rg-{}/providers/Microsoft.Compute/virtualMachines/{}",
                 acct.id, fleet.name, name
             ),
@@ -224,7 +224,7 @@ fn build_fleet(
                 );
                 (arn, Some(lt_id))
             }
-            Cloud::Azure => (
+            Cloud::Azure | Cloud::OpenStack => (
                 format!(
                     "/subscriptions/{}/resourceGroups/rg-{}/providers/Microsoft.Compute/virtualMachineScaleSets/{group}",
                     acct.id, fleet.name

@@ -90,7 +90,7 @@ pub fn generate(spec: GenerateSpec, now: DateTime<Utc>) -> ScanResult {
             let created = now - Duration::seconds((age * 86_400.0) as i64);
             let id = match scope.cloud {
                 Cloud::Aws => ids::aws("ami", &[&name, &version, &spec.seed.to_string()]),
-                Cloud::Azure => format!("/subscriptions/{}/resourceGroups/rg-images/providers/Microsoft.Compute/galleries/g/images/{name}/versions/{version}", scope.account),
+                Cloud::Azure | Cloud::OpenStack => format!("/subscriptions/{}/resourceGroups/rg-images/providers/Microsoft.Compute/galleries/g/images/{name}/versions/{version}", scope.account),
             };
             let mut tags = Tags::new();
             if !vendor {
@@ -155,7 +155,7 @@ pub fn generate(spec: GenerateSpec, now: DateTime<Utc>) -> ScanResult {
         let name = format!("vm-{n:06}");
         let id = match scope.cloud {
             Cloud::Aws => ids::aws("i", &[&name, &spec.seed.to_string()]),
-            Cloud::Azure => format!(
+            Cloud::Azure | Cloud::OpenStack => format!(
                 "/subscriptions/{}/resourceGroups/rg-fleet/providers/Microsoft.Compute/virtualMachines/{name}",
                 scope.account
             ),

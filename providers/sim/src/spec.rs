@@ -20,6 +20,7 @@ pub struct FleetSpec {
 pub struct AccountSpec {
     /// Short name used by families and fleets to refer to this account.
     pub name: String,
+    #[serde(deserialize_with = "simulated_cloud")]
     pub cloud: Cloud,
     /// Account id or subscription id.
     pub id: String,
@@ -114,6 +115,17 @@ pub struct VmFleetSpec {
     /// base image with any of these are `dynamic`.
     #[serde(default)]
     pub boot_config: Vec<String>,
+}
+
+/// The clouds the simulator models: AWS and Azure (an OpenStack site is tested against the
+/// fake OpenStack, not simulated).
+fn simulated_cloud<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Cloud, D::Error> {
+    match Cloud::deserialize(d)? {
+        Cloud::OpenStack => Err(serde::de::Error::custom(
+            "the simulated fleet has aws and azure accounts only",
+        )),
+        c => Ok(c),
+    }
 }
 
 fn running() -> VmState {

@@ -127,7 +127,7 @@ impl CloudUpload for SimUpload {
     fn block(&self) -> u64 {
         match self.cloud {
             Cloud::Aws => 512 * 1024,
-            Cloud::Azure => 4 * MIB,
+            Cloud::Azure | Cloud::OpenStack => 4 * MIB,
         }
     }
 
@@ -138,7 +138,7 @@ impl CloudUpload for SimUpload {
     fn disk_size(&self) -> u64 {
         match self.cloud {
             Cloud::Aws => self.req.size.div_ceil(GIB).saturating_mul(GIB),
-            Cloud::Azure => self.req.size.saturating_add(512),
+            Cloud::Azure | Cloud::OpenStack => self.req.size.saturating_add(512),
         }
     }
 

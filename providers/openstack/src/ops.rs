@@ -1,0 +1,826 @@
+//! Mutations on an OpenStack cloud, each applied only when drydock's gate hands it over:
+//! image properties and tags (json-patch), deprecate (`os_hidden`), disable (deactivate),
+//! deregister (delete, refused while a server runs it), capture (createImage, waited for
+//! until active, provenance set), launch a replacement like the old server (idempotent by a
+//! name derived from the client token), delete a server, and a server's health. A dry run
+//! reads what the change would touch (GET) and changes nothing.
+
+use crate::provider::OpenStackProvider;
+use crate::records::{GlanceImage, NovaServer, TAG_PREFIX};
+use crate::scan::{self, glance_root};
+use crate::session::Request;
+use chrono::{DateTime, Utc};
+use drydock_api::{Operation, OperationOutcome, ProviderError, ProviderErrorKind, Tags, VmHealth};
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::time::Duration;
+
+/// The image property that records the client token of the capture that made it.
+pub const CLIENT_TOKEN: &str = "drydock:client-token";
+/// The property that records when an image is (to be) deprecated.
+pub const DEPRECATION_TIME: &str = "drydock:deprecation-time";
+/// Glance's json-patch media type.
+pub const JSON_PATCH: &str = "application/openstack-images-v2.1-json-patch";
+/// How long a capture may take to become active.
+const CAPTURE_TIMEOUT: Duration = Duration::from_secs(3600);
+
+fn err(kind: ProviderErrorKind, call: &str, id: &str, msg: String, hint: &str) -> ProviderError {
+    ProviderError::new(kind, call, id, msg, hint)
+}
+
+#[derive(Deserialize)]
+struct ServerBody {
+    server: NovaServer,
+}
+
+#[derive(Deserialize)]
+struct Interfaces {
+    #[serde(rename = "interfaceAttachments", default)]
+    attachments: Vec<Interface>,
+}
+
+#[derive(Deserialize)]
+struct Interface {
+    net_id: String,
+}
+
+#[derive(Deserialize)]
+struct Flavors {
+    flavors: Vec<Flavor>,
+}
+
+#[derive(Deserialize)]
+struct Flavor {
+    id: String,
+    name: String,
+}
+
+/// Where an image or a server lives.
+pub(crate) struct Located<T> {
+    pub region: String,
+    pub item: T,
+}
+
+impl OpenStackProvider {
+    /// The image `id` and its region (each region's Glance asked in turn).
+    pub(crate) async fn find_image(
+        &self,
+        id: &str,
+        call: &str,
+    ) -> Result<Located<GlanceImage>, ProviderError> {
+        for region in self.regions().await? {
+            let root = self.glance(&region).await?;
+            let url = format!("{root}/v2/images/{id}");
+            match self
+                .session
+                .json::<GlanceImage>(Request::get(&url, "GET /v2/images/{id}", id))
+                .await
+            {
+                Ok(item) => return Ok(Located { region, item }),
+                Err(e) if e.kind == ProviderErrorKind::NotFound => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(err(
+            ProviderErrorKind::NotFound,
+            call,
+            id,
+            format!("no image {id} in {}'s regions", self.name),
+            "it may have been deleted; scan again",
+        ))
+    }
+
+    /// The server `id` and its region.
+    pub(crate) async fn find_server(
+        &self,
+        id: &str,
+        call: &str,
+    ) -> Result<Located<NovaServer>, ProviderError> {
+        for region in self.regions().await? {
+            let compute = self.session.endpoint("compute", &region).await?;
+            let url = format!("{compute}/servers/{id}");
+            match self
+                .session
+                .json::<ServerBody>(Request::get(&url, "GET /servers/{id}", id))
+                .await
+            {
+                Ok(b) => {
+                    return Ok(Located {
+                        region,
+                        item: b.server,
+                    })
+                }
+                Err(e) if e.kind == ProviderErrorKind::NotFound => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(err(
+            ProviderErrorKind::NotFound,
+            call,
+            id,
+            format!("no server {id} in {}'s regions", self.name),
+            "it may have been deleted; scan again",
+        ))
+    }
+
+    pub(crate) async fn glance(&self, region: &str) -> Result<String, ProviderError> {
+        Ok(glance_root(&self.session.endpoint("image", region).await?).to_string())
+    }
+
+    async fn patch_image(
+        &self,
+        region: &str,
+        id: &str,
+        ops: &[Value],
+    ) -> Result<(), ProviderError> {
+        if ops.is_empty() {
+            return Ok(());
+        }
+        let url = format!("{}/v2/images/{id}", self.glance(region).await?);
+        self.session
+            .send(
+                Request::new(Method::PATCH, &url, "PATCH /v2/images/{id}", id)
+                    .body(JSON_PATCH, Value::Array(ops.to_vec()).to_string()),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Properties as json-patch `add` operations (Glance's `add` replaces an existing one)
+    /// and Glance tags (`tag:NAME`) as tag calls.
+    async fn tag_image(
+        &self,
+        at: &Located<GlanceImage>,
+        tags: &Tags,
+        dry_run: bool,
+    ) -> Result<OperationOutcome, ProviderError> {
+        if dry_run {
+            return Ok(OperationOutcome::WouldSucceed);
+        }
+        let id = &at.item.id;
+        let mut ops = Vec::new();
+        for (k, v) in tags.iter() {
+            if let Some(tag) = k.strip_prefix(TAG_PREFIX) {
+                let url = format!(
+                    "{}/v2/images/{id}/tags/{tag}",
+                    self.glance(&at.region).await?
+                );
+                let remove = v == "false" || v.is_empty();
+                if remove && !at.item.tags.iter().any(|t| t == tag) {
+                    continue;
+                }
+                let (m, call) = if remove {
+                    (Method::DELETE, "DELETE /v2/images/{id}/tags/{tag}")
+                } else {
+                    (Method::PUT, "PUT /v2/images/{id}/tags/{tag}")
+                };
+                self.session.send(Request::new(m, &url, call, id)).await?;
+            } else {
+                ops.push(json!({"op": "add", "path": format!("/{}", escape(k)), "value": v}));
+            }
+        }
+        self.patch_image(&at.region, id, &ops).await?;
+        Ok(OperationOutcome::Done { created: None })
+    }
+
+    async fn tag_server(
+        &self,
+        at: &Located<NovaServer>,
+        tags: &Tags,
+        dry_run: bool,
+    ) -> Result<OperationOutcome, ProviderError> {
+        if dry_run {
+            return Ok(OperationOutcome::WouldSucceed);
+        }
+        let id = &at.item.id;
+        let compute = self.session.endpoint("compute", &at.region).await?;
+        let mut metadata = serde_json::Map::new();
+        for (k, v) in tags.iter() {
+            if let Some(tag) = k.strip_prefix(TAG_PREFIX) {
+                let url = format!("{compute}/servers/{id}/tags/{tag}");
+                let (m, call) = if v == "false" || v.is_empty() {
+                    (Method::DELETE, "DELETE /servers/{id}/tags/{tag}")
+                } else {
+                    (Method::PUT, "PUT /servers/{id}/tags/{tag}")
+                };
+                self.session.send(Request::new(m, &url, call, id)).await?;
+            } else {
+                metadata.insert(k.to_string(), Value::String(v.to_string()));
+            }
+        }
+        if !metadata.is_empty() {
+            let url = format!("{compute}/servers/{id}/metadata");
+            self.session
+                .send(
+                    Request::new(Method::POST, &url, "POST /servers/{id}/metadata", id)
+                        .json(&json!({ "metadata": metadata })),
+                )
+                .await?;
+        }
+        Ok(OperationOutcome::Done { created: None })
+    }
+
+    /// The servers of `region` that run `image` (booted from it, or from a volume made
+    /// from it), by name.
+    pub(crate) async fn users_of(
+        &self,
+        region: &str,
+        image: &str,
+    ) -> Result<Vec<String>, ProviderError> {
+        let compute = self.session.endpoint("compute", region).await?;
+        let scope = format!("{}/{region}", self.name);
+        let servers = scan::list_servers(&self.session, &compute, &scope).await?;
+        let volume = if servers.iter().any(|s| s.image_id().is_none()) {
+            Some(self.session.endpoint("volume", region).await?)
+        } else {
+            None
+        };
+        let mut users = Vec::new();
+        for s in &servers {
+            if scan::server_image(&self.session, volume.as_deref(), s).await? == image {
+                users.push(format!("{} ({})", s.name, s.id));
+            }
+        }
+        Ok(users)
+    }
+
+    async fn deregister(
+        &self,
+        at: &Located<GlanceImage>,
+        dry_run: bool,
+    ) -> Result<OperationOutcome, ProviderError> {
+        let id = &at.item.id;
+        let users = self.users_of(&at.region, id).await?;
+        if !users.is_empty() {
+            return Err(err(
+                ProviderErrorKind::Rejected,
+                "DELETE /v2/images/{id}",
+                id,
+                format!(
+                    "{} server(s) still run this image: {}",
+                    users.len(),
+                    users.join(", ")
+                ),
+                "replace or delete those servers first (a plan's waves do)",
+            ));
+        }
+        if at.item.rest.get("protected").and_then(Value::as_bool) == Some(true) {
+            return Err(err(
+                ProviderErrorKind::Rejected,
+                "DELETE /v2/images/{id}",
+                id,
+                "the image is protected".into(),
+                "unprotect it first if it is really to go (openstack image set --unprotected)",
+            ));
+        }
+        if dry_run {
+            return Ok(OperationOutcome::WouldSucceed);
+        }
+        let url = format!("{}/v2/images/{id}", self.glance(&at.region).await?);
+        self.session
+            .send(Request::new(
+                Method::DELETE,
+                &url,
+                "DELETE /v2/images/{id}",
+                id,
+            ))
+            .await?;
+        Ok(OperationOutcome::Done { created: None })
+    }
+
+    async fn deprecate(
+        &self,
+        at: &Located<GlanceImage>,
+        when: DateTime<Utc>,
+        dry_run: bool,
+    ) -> Result<OperationOutcome, ProviderError> {
+        if dry_run {
+            return Ok(OperationOutcome::WouldSucceed);
+        }
+        let mut ops = vec![
+            json!({"op": "add", "path": format!("/{}", escape(DEPRECATION_TIME)),
+                                  "value": when.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)}),
+        ];
+        // Glance cannot hide an image later: hidden now when the time has come.
+        if when <= Utc::now() + chrono::Duration::minutes(1) {
+            ops.push(json!({"op": "replace", "path": "/os_hidden", "value": true}));
+        }
+        self.patch_image(&at.region, &at.item.id, &ops).await?;
+        Ok(OperationOutcome::Done { created: None })
+    }
+
+    async fn disable(
+        &self,
+        at: &Located<GlanceImage>,
+        dry_run: bool,
+    ) -> Result<OperationOutcome, ProviderError> {
+        let id = &at.item.id;
+        if at.item.status != "active" && at.item.status != "deactivated" {
+            return Err(err(
+                ProviderErrorKind::Rejected,
+                "POST /v2/images/{id}/actions/deactivate",
+                id,
+                format!(
+                    "the image is {}; only an active image can be deactivated",
+                    at.item.status
+                ),
+                "",
+            ));
+        }
+        if dry_run || at.item.status == "deactivated" {
+            return Ok(if dry_run {
+                OperationOutcome::WouldSucceed
+            } else {
+                OperationOutcome::Done { created: None }
+            });
+        }
+        let url = format!(
+            "{}/v2/images/{id}/actions/deactivate",
+            self.glance(&at.region).await?
+        );
+        self.session
+            .send(Request::new(
+                Method::POST,
+                &url,
+                "POST /v2/images/{id}/actions/deactivate",
+                id,
+            ))
+            .await?;
+        Ok(OperationOutcome::Done { created: None })
+    }
+
+    /// An image of `region` whose property `key` is `value`, if any (Glance filters on
+    /// custom properties).
+    pub(crate) async fn image_with(
+        &self,
+        region: &str,
+        key: &str,
+        value: &str,
+    ) -> Result<Option<GlanceImage>, ProviderError> {
+        let root = self.glance(region).await?;
+        let scope = format!("{}/{region}", self.name);
+        let extra = format!("&{}={}", enc(key), enc(value));
+        let found = scan::list_images(&self.session, &root, &extra, &scope).await?;
+        Ok(found
+            .into_iter()
+            .find(|i| i.property(key).as_deref() == Some(value)))
+    }
+
+    async fn capture(
+        &self,
+        vm: &str,
+        name: &str,
+        tags: &Tags,
+        token: &str,
+        dry_run: bool,
+    ) -> Result<OperationOutcome, ProviderError> {
+        let at = self.find_server(vm, "createImage").await?;
+        if dry_run {
+            return Ok(OperationOutcome::WouldSucceed);
+        }
+        let id = match self.image_with(&at.region, CLIENT_TOKEN, token).await? {
+            Some(done) => done.id,
+            None => {
+                let compute = self.session.endpoint("compute", &at.region).await?;
+                let url = format!("{compute}/servers/{vm}/action");
+                let resp = self
+                    .session
+                    .send(
+                        Request::new(
+                            Method::POST,
+                            &url,
+                            "POST /servers/{id}/action createImage",
+                            vm,
+                        )
+                        .json(&json!({"createImage": {"name": name,
+                                          "metadata": {CLIENT_TOKEN: token}}})),
+                    )
+                    .await?;
+                let location = resp
+                    .headers()
+                    .get("Location")
+                    .and_then(|v| v.to_str().ok())
+                    .map(String::from);
+                let body = crate::session::read_capped(resp, 1 << 20, "createImage", vm).await?;
+                let from_body = serde_json::from_slice::<Value>(&body)
+                    .ok()
+                    .and_then(|v| v.get("image_id").and_then(|i| i.as_str()).map(String::from));
+                from_body
+                    .or_else(|| location.and_then(|l| l.rsplit('/').next().map(String::from)))
+                    .ok_or_else(|| {
+                        err(
+                            ProviderErrorKind::Other,
+                            "POST /servers/{id}/action createImage",
+                            vm,
+                            "Nova named no image (neither image_id nor Location)".into(),
+                            "check the new image in Glance by the server's name",
+                        )
+                    })?
+            }
+        };
+        let image = self.wait_active(&at.region, &id).await?;
+        self.tag_image(
+            &Located {
+                region: at.region.clone(),
+                item: image,
+            },
+            tags,
+            false,
+        )
+        .await?;
+        Ok(OperationOutcome::Done { created: Some(id) })
+    }
+
+    /// Polls image `id` until it is active; killed or deleted is an error.
+    pub(crate) async fn wait_active(
+        &self,
+        region: &str,
+        id: &str,
+    ) -> Result<GlanceImage, ProviderError> {
+        let url = format!("{}/v2/images/{id}", self.glance(region).await?);
+        let started = std::time::Instant::now();
+        let mut wait = Duration::from_millis(100);
+        loop {
+            let img: GlanceImage = self
+                .session
+                .json(Request::get(&url, "GET /v2/images/{id}", id))
+                .await?;
+            match img.status.as_str() {
+                "active" => return Ok(img),
+                "killed" | "deleted" | "pending_delete" | "deactivated" => {
+                    return Err(err(
+                        ProviderErrorKind::Other,
+                        "wait for image",
+                        id,
+                        format!("the image became {} instead of active", img.status),
+                        "look at the server's and the image service's logs; capture again",
+                    ))
+                }
+                _ => {}
+            }
+            if started.elapsed() > CAPTURE_TIMEOUT {
+                return Err(err(
+                    ProviderErrorKind::Unreachable,
+                    "wait for image",
+                    id,
+                    format!("still {} after {} s", img.status, CAPTURE_TIMEOUT.as_secs()),
+                    "the image may still finish; scan later",
+                ));
+            }
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(Duration::from_secs(5));
+        }
+    }
+
+    async fn flavor_id(&self, compute: &str, old: &NovaServer) -> Result<String, ProviderError> {
+        if let Some(id) = old.flavor.get("id").and_then(|v| v.as_str()) {
+            return Ok(id.to_string());
+        }
+        let name = old.flavor_name();
+        let url = format!("{compute}/flavors/detail");
+        let all: Flavors = self
+            .session
+            .json(Request::get(&url, "GET /flavors/detail", &old.id))
+            .await?;
+        all.flavors
+            .into_iter()
+            .find(|f| f.name == name)
+            .map(|f| f.id)
+            .ok_or_else(|| {
+                err(
+                    ProviderErrorKind::NotFound,
+                    "GET /flavors/detail",
+                    &old.id,
+                    format!("no flavor named {name} any more"),
+                    "launch the replacement by hand with a current flavor",
+                )
+            })
+    }
+
+    async fn launch_replacement(
+        &self,
+        replaces: &str,
+        image: &str,
+        token: &str,
+        extra: &Tags,
+        dry_run: bool,
+    ) -> Result<OperationOutcome, ProviderError> {
+        let call = "POST /servers";
+        let at = self.find_server(replaces, call).await?;
+        let old = &at.item;
+        let target = self.find_image(image, call).await?;
+        if target.region != at.region {
+            return Err(err(
+                ProviderErrorKind::Rejected,
+                call,
+                replaces,
+                format!(
+                    "image {image} is in {}, the server in {}",
+                    target.region, at.region
+                ),
+                "copy the image to the server's region first (drydock transfer)",
+            ));
+        }
+        if target.item.status != "active" || target.item.os_hidden {
+            return Err(err(
+                ProviderErrorKind::Rejected,
+                call,
+                replaces,
+                format!(
+                    "image {image} is {}{}",
+                    target.item.status,
+                    if target.item.os_hidden {
+                        ", hidden"
+                    } else {
+                        ""
+                    }
+                ),
+                "replace with an active image",
+            ));
+        }
+        let compute = self.session.endpoint("compute", &at.region).await?;
+        let name = drydock_api::operation::replacement_name(&old.name, token, 255);
+        // The same token names the same server: a repeated launch finds it.
+        let url = format!(
+            "{compute}/servers/detail?name=^{}$",
+            enc(&regex_escape(&name))
+        );
+        let page: crate::records::ServerPage = self
+            .session
+            .json(Request::get(&url, "GET /servers/detail", replaces))
+            .await?;
+        if let Some(s) = page.servers.iter().find(|s| s.name == name) {
+            return Ok(if dry_run {
+                OperationOutcome::WouldSucceed
+            } else {
+                OperationOutcome::Done {
+                    created: Some(s.id.clone()),
+                }
+            });
+        }
+        let flavor = self.flavor_id(&compute, old).await?;
+        let url = format!("{compute}/servers/{replaces}/os-interface");
+        let networks: Vec<Value> = match self
+            .session
+            .json::<Interfaces>(Request::get(
+                &url,
+                "GET /servers/{id}/os-interface",
+                replaces,
+            ))
+            .await
+        {
+            Ok(i) => {
+                let mut nets: Vec<String> = i.attachments.into_iter().map(|a| a.net_id).collect();
+                nets.dedup();
+                nets.into_iter().map(|n| json!({ "uuid": n })).collect()
+            }
+            Err(e) if e.kind == ProviderErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(e),
+        };
+        if dry_run {
+            return Ok(OperationOutcome::WouldSucceed);
+        }
+        let mut metadata: serde_json::Map<String, Value> = old
+            .metadata
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect();
+        for (k, v) in extra.iter() {
+            if !k.starts_with(TAG_PREFIX) {
+                metadata.insert(k.to_string(), Value::String(v.to_string()));
+            }
+        }
+        metadata.insert("drydock:replaces".into(), Value::String(old.id.clone()));
+        let mut server = json!({
+            "name": name,
+            "flavorRef": flavor,
+            "metadata": metadata,
+            "networks": if networks.is_empty() { json!("none") } else { Value::Array(networks) },
+            "security_groups": old.security_groups.iter().map(|g| json!({"name": g.name})).collect::<Vec<_>>(),
+        });
+        if old.image_id().is_none() && !old.volumes.is_empty() {
+            // Booted from a volume: the replacement too, the volume made from the image.
+            let size = old
+                .flavor
+                .get("disk")
+                .and_then(Value::as_u64)
+                .filter(|d| *d > 0)
+                .unwrap_or(20);
+            server["imageRef"] = json!("");
+            server["block_device_mapping_v2"] = json!([{"boot_index": 0, "uuid": image,
+                "source_type": "image", "destination_type": "volume", "volume_size": size,
+                "delete_on_termination": true}]);
+        } else {
+            server["imageRef"] = json!(image);
+        }
+        if let Some(k) = &old.key_name {
+            server["key_name"] = json!(k);
+        }
+        if let Some(u) = old.user_data.as_ref().filter(|u| !u.is_empty()) {
+            server["user_data"] = json!(u);
+        }
+        if let Some(z) = &old.availability_zone {
+            server["availability_zone"] = json!(z);
+        }
+        let tags: Vec<&str> = old.tags.iter().map(String::as_str).collect();
+        if !tags.is_empty() {
+            server["tags"] = json!(tags);
+        }
+        let url = format!("{compute}/servers");
+        #[derive(Deserialize)]
+        struct Created {
+            server: CreatedServer,
+        }
+        #[derive(Deserialize)]
+        struct CreatedServer {
+            id: String,
+        }
+        let made: Created = self
+            .session
+            .json(
+                Request::new(Method::POST, &url, call, replaces).json(&json!({ "server": server })),
+            )
+            .await?;
+        Ok(OperationOutcome::Done {
+            created: Some(made.server.id),
+        })
+    }
+
+    async fn terminate(&self, vm: &str, dry_run: bool) -> Result<OperationOutcome, ProviderError> {
+        let at = self.find_server(vm, "DELETE /servers/{id}").await?;
+        if dry_run {
+            return Ok(OperationOutcome::WouldSucceed);
+        }
+        let compute = self.session.endpoint("compute", &at.region).await?;
+        let url = format!("{compute}/servers/{vm}");
+        self.session
+            .send(Request::new(
+                Method::DELETE,
+                &url,
+                "DELETE /servers/{id}",
+                vm,
+            ))
+            .await?;
+        Ok(OperationOutcome::Done { created: None })
+    }
+
+    /// A server's health: ACTIVE, running and with no task is healthy; building or busy with
+    /// a task is starting; anything else unhealthy, with Nova's words.
+    pub(crate) async fn health(&self, vm: &str) -> Result<VmHealth, ProviderError> {
+        let at = match self.find_server(vm, "GET /servers/{id}").await {
+            Ok(a) => a,
+            Err(e) if e.kind == ProviderErrorKind::NotFound => return Ok(VmHealth::Gone),
+            Err(e) => return Err(e),
+        };
+        Ok(health_of(&at.item))
+    }
+
+    pub(crate) async fn apply_op(
+        &self,
+        op: &Operation,
+        dry_run: bool,
+    ) -> Result<OperationOutcome, ProviderError> {
+        match op {
+            Operation::Tag { resource, tags } => match self.find_image(resource, "tag").await {
+                Ok(at) => self.tag_image(&at, tags, dry_run).await,
+                Err(e) if e.kind == ProviderErrorKind::NotFound => {
+                    let at = self.find_server(resource, "tag").await?;
+                    self.tag_server(&at, tags, dry_run).await
+                }
+                Err(e) => Err(e),
+            },
+            Operation::Deprecate { image, at } => {
+                let img = self.find_image(image, "deprecate").await?;
+                self.deprecate(&img, *at, dry_run).await
+            }
+            Operation::Disable { image } => {
+                let img = self.find_image(image, "deactivate").await?;
+                self.disable(&img, dry_run).await
+            }
+            Operation::Deregister { image } => {
+                let img = self.find_image(image, "DELETE /v2/images/{id}").await?;
+                self.deregister(&img, dry_run).await
+            }
+            Operation::CreateImage {
+                source_vm,
+                name,
+                tags,
+                client_token,
+            } => {
+                self.capture(source_vm, name, tags, client_token, dry_run)
+                    .await
+            }
+            Operation::LaunchReplacement {
+                replaces,
+                image,
+                client_token,
+                tags,
+            } => {
+                self.launch_replacement(replaces, image, client_token, tags, dry_run)
+                    .await
+            }
+            Operation::Terminate { vm } => self.terminate(vm, dry_run).await,
+            Operation::StartRollingUpgrade { .. } | Operation::Repoint { .. } => Err(err(
+                ProviderErrorKind::Unsupported,
+                op.verb(),
+                op.target(),
+                format!(
+                    "{} has no scale groups or launch templates (OpenStack)",
+                    self.name
+                ),
+                "replace the servers one by one (a plan's waves do)",
+            )),
+        }
+    }
+}
+
+/// Health from a server's status, task state and power state.
+pub fn health_of(s: &NovaServer) -> VmHealth {
+    let power = match s.power_state {
+        Some(0) => "no state",
+        Some(1) => "running",
+        Some(3) => "paused",
+        Some(4) => "shutdown",
+        Some(6) => "crashed",
+        Some(7) => "suspended",
+        _ => "unknown",
+    };
+    match (s.status.as_str(), s.task_state.as_deref(), s.power_state) {
+        ("ACTIVE", None, Some(1)) => VmHealth::Healthy,
+        ("BUILD" | "REBUILD" | "REBOOT" | "HARD_REBOOT", _, _) | ("ACTIVE", Some(_), _) => {
+            VmHealth::Starting
+        }
+        ("DELETED" | "SOFT_DELETED", _, _) => VmHealth::Gone,
+        (status, task, _) => VmHealth::Unhealthy(format!(
+            "status {status}, power state {power}{}",
+            task.map(|t| format!(", task {t}")).unwrap_or_default()
+        )),
+    }
+}
+
+/// A JSON pointer segment (`~` and `/` escaped).
+fn escape(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+/// Percent-encoding of a query value.
+pub(crate) fn enc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A name as a literal in Nova's regular-expression name filter.
+fn regex_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if "\\.+*?()|[]{}^$".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn health_reads_status_task_and_power() {
+        let s = |j: &str| -> NovaServer { serde_json::from_str(j).unwrap() };
+        assert_eq!(
+            health_of(&s(
+                r#"{"id":"a","status":"ACTIVE","OS-EXT-STS:power_state":1}"#
+            )),
+            VmHealth::Healthy
+        );
+        assert_eq!(
+            health_of(&s(
+                r#"{"id":"a","status":"BUILD","OS-EXT-STS:power_state":0}"#
+            )),
+            VmHealth::Starting
+        );
+        assert_eq!(
+            health_of(&s(
+                r#"{"id":"a","status":"ACTIVE","OS-EXT-STS:task_state":"rebooting","OS-EXT-STS:power_state":1}"#
+            )),
+            VmHealth::Starting
+        );
+        assert_eq!(
+            health_of(&s(
+                r#"{"id":"a","status":"SHUTOFF","OS-EXT-STS:power_state":4}"#
+            )),
+            VmHealth::Unhealthy("status SHUTOFF, power state shutdown".into())
+        );
+        assert_eq!(enc("drydock:client-token"), "drydock%3Aclient-token");
+        assert_eq!(regex_escape("web-1.r"), "web-1\\.r");
+    }
+}
