@@ -397,4 +397,39 @@ mod tests {
         assert_eq!(line_of("a\nb\nc", 0), 1);
         assert_eq!(line_of("a\nb\nc", 2), 2);
     }
+
+    #[test]
+    fn openstack_entries_are_checked_with_their_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("config.toml");
+        std::fs::write(
+            &file,
+            "[[openstack.clouds]]\ncloud = \"a\"\n\n[[openstack.clouds]]\nauth_url = \"https://k:5000\"\n",
+        )
+        .unwrap();
+        let err = load(Some(&file), &[]).unwrap_err().to_string();
+        assert!(
+            err.contains("line 4")
+                && err.contains("openstack.clouds[1]")
+                && err.contains("application_credential_id"),
+            "{err}"
+        );
+        std::fs::write(
+            &file,
+            "[[openstack.clouds]]\ncloud = \"a\"\n\n[[openstack.clouds]]\ncloud = \"b\"\nname = \"a\"\n",
+        )
+        .unwrap();
+        let err = load(Some(&file), &[]).unwrap_err().to_string();
+        assert!(err.contains("defined twice"), "{err}");
+        std::fs::write(
+            &file,
+            "[[openstack.clouds]]\ncloud = \"site\"\nregions = [\"RegionOne\"]\nreadonly = true\n",
+        )
+        .unwrap();
+        let (config, _) = load(Some(&file), &[]).unwrap();
+        let r = crate::contexts::Registry::new(&config);
+        let site = r.get("site").unwrap();
+        assert_eq!(site.cloud, Some(drydock_api::Cloud::OpenStack));
+        assert!(site.readonly);
+    }
 }
