@@ -1,5 +1,6 @@
 //! The two sides of a transfer as the command line names them: a local file,
-//! `aws:CONTEXT/REGION[/ami-…]` or `azure:CONTEXT/LOCATION[/gallery/definition[/version]]`.
+//! `aws:CONTEXT/REGION[/ami-…]`, `azure:CONTEXT/LOCATION[/gallery/definition[/version]]` or
+//! `openstack:CONTEXT/REGION[/IMAGE-ID]`.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -62,23 +63,23 @@ pub struct EndpointError {
 }
 
 impl Endpoint {
-    /// Parse a side. Anything not starting with `aws:` or `azure:` is a local path (write
+    /// Parse a side. Anything not starting with `aws:`, `azure:` or `openstack:` is a local path (write
     /// `./aws:x` for a file of that name).
     pub fn parse(text: &str) -> Result<Endpoint, EndpointError> {
         let Some((cloud, rest)) = text.split_once(':') else {
             return Ok(Endpoint::Local(PathBuf::from(text)));
         };
-        if cloud != "aws" && cloud != "azure" {
+        if cloud != "aws" && cloud != "azure" && cloud != "openstack" {
             return Ok(Endpoint::Local(PathBuf::from(text)));
         }
         let parts: Vec<&str> = rest.split('/').collect();
         let usage = |why: &str| EndpointError {
             side: text.to_string(),
             why: why.to_string(),
-            form: if cloud == "aws" {
-                "aws:CONTEXT/REGION[/ami-…]"
-            } else {
-                "azure:CONTEXT/LOCATION[/gallery/definition[/version]]"
+            form: match cloud {
+                "aws" => "aws:CONTEXT/REGION[/ami-…]",
+                "openstack" => "openstack:CONTEXT/REGION[/IMAGE-ID]",
+                _ => "azure:CONTEXT/LOCATION[/gallery/definition[/version]]",
             },
         };
         if parts.len() < 2 || parts[0].is_empty() || parts[1].is_empty() {
@@ -91,6 +92,10 @@ impl Endpoint {
             }
             if !image.is_empty() && !image.starts_with("ami-") {
                 return Err(usage(&format!("{image} is not an AMI id")));
+            }
+        } else if cloud == "openstack" {
+            if parts.len() > 3 {
+                return Err(usage("too many parts"));
             }
         } else if parts.len() > 5 || parts[2..].iter().any(|p| p.is_empty()) {
             return Err(usage("too many or empty parts"));
@@ -132,6 +137,15 @@ mod tests {
         assert!(Endpoint::parse("aws:prod").is_err());
         assert!(Endpoint::parse("aws:prod/eu-west-1/snap-1").is_err());
         assert!(Endpoint::parse("azure:p/l/g//v").is_err());
+        let Endpoint::Cloud(o) = Endpoint::parse("openstack:site/RegionOne/1111-22").unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(
+            (o.cloud.as_str(), o.image.as_str()),
+            ("openstack", "1111-22")
+        );
+        assert!(Endpoint::parse("openstack:site/RegionOne/a/b").is_err());
         assert_eq!(
             Endpoint::parse("C:/disk.raw").unwrap(),
             Endpoint::Local("C:/disk.raw".into())

@@ -189,10 +189,10 @@ pub fn prepare(
             if c.image.is_empty() {
                 return Err(TransferError::Usage(format!(
                     "{c}: a source names its image ({})",
-                    if c.cloud == "aws" {
-                        "aws:CONTEXT/REGION/ami-…"
-                    } else {
-                        "azure:CONTEXT/LOCATION/gallery/definition[/version]"
+                    match c.cloud.as_str() {
+                        "aws" => "aws:CONTEXT/REGION/ami-…",
+                        "openstack" => "openstack:CONTEXT/REGION/IMAGE-ID",
+                        _ => "azure:CONTEXT/LOCATION/gallery/definition[/version]",
                     }
                 )));
             }
@@ -291,7 +291,7 @@ fn upload_request(
         }
     } else if !c.image.is_empty() {
         return Err(TransferError::Usage(format!(
-            "{c}: a destination names a region, not an image (the AMI is new)"
+            "{c}: a destination names a region, not an image (the image is new)"
         )));
     }
     let name = match (&req.name, family, version) {

@@ -11,7 +11,7 @@ use super::{provenance, Destination, Opened, Transfer, TransferError};
 use crate::convert::disk::{Chunk, ChunkWriter};
 use crate::convert::{self, pipeline, DiskReader, Progress};
 use crate::gate::Admitted;
-use drydock_api::transfer::{CloudDisk, ImageTransfer};
+use drydock_api::transfer::{CloudDisk, ImageTransfer, StreamFormat, StreamUpload};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -144,9 +144,28 @@ pub fn run(
     } = t;
     let admitted_in = |context: &str| admitted.iter().find(|a| a.context() == context);
     let mut local_disk = None;
+    // A downloaded source's file, removed when the transfer ends.
+    let mut downloaded = None;
     let (mut reader, cloud_disk): (Box<dyn DiskReader>, _) = match source {
         Opened::Local { reader, path } => {
             local_disk = Some(path);
+            (reader, None)
+        }
+        Opened::Cloud {
+            provider,
+            cref,
+            image: _,
+        } if super::transfer_in(&provider, &cref)?.streams() => {
+            // The image's file, downloaded whole and verified, read by the engine.
+            let t = super::transfer_in(&provider, &cref)?;
+            let file = tempfile::Builder::new()
+                .prefix(".drydock-download-")
+                .tempfile()
+                .map_err(|e| TransferError::Usage(format!("a temporary file for {cref}: {e}")))?;
+            let format = rt.block_on(t.download(&cref.place, &cref.image, file.path()))?;
+            tracing::info!("transfer: downloaded {cref} ({format})");
+            let reader = convert::open_reader(file.path(), None)?;
+            downloaded = Some(file);
             (reader, None)
         }
         Opened::Cloud {
@@ -187,6 +206,9 @@ pub fn run(
     // What the cloud reports once the disk is open is exact (a description may round).
     if let Some((disk, _, _)) = &cloud_disk {
         virtual_size = disk.layout().size;
+    }
+    if downloaded.is_some() {
+        virtual_size = reader.info().virtual_size;
     }
     // The destination's part; whatever its outcome, a temporary read disk is given back.
     let written = (|| -> Result<Outcome, TransferError> {
@@ -234,6 +256,25 @@ pub fn run(
                     )));
                 };
                 out_removed(&mut out.removed, ledger, rt, t, admitted.context())?;
+                if t.streams() {
+                    let (created, data, sha, sent) = stream_upload(
+                        t,
+                        &upload,
+                        &cref,
+                        reader,
+                        ledger,
+                        rt,
+                        progress,
+                        &source_name,
+                        &mut tags,
+                    )?;
+                    out.created = created;
+                    out.data_bytes = data;
+                    out.sha256 = sha;
+                    out.sent = sent;
+                    out.tags = tags;
+                    return Ok(out);
+                }
                 let pending = Pending {
                     token: upload.token.clone(),
                     context: cref.context.clone(),
@@ -305,6 +346,119 @@ pub fn run(
     let mut out = written?;
     out.elapsed = started.elapsed();
     Ok(out)
+}
+
+/// Sends the engine's bytes to `sink` in pieces of about 1 MiB.
+struct Batching<'a> {
+    up: &'a dyn StreamUpload,
+    rt: &'a tokio::runtime::Handle,
+    buf: Vec<u8>,
+}
+
+const BATCH: usize = 1 << 20;
+
+impl Batching<'_> {
+    fn flush(&mut self) -> convert::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let data = std::mem::replace(&mut self.buf, Vec::with_capacity(BATCH));
+        self.rt
+            .block_on(self.up.send(data))
+            .map_err(|e| convert::ConvertError::Remote(e.to_string()))
+    }
+}
+
+impl convert::stream::ByteSink for Batching<'_> {
+    fn send(&mut self, data: Vec<u8>) -> convert::Result<()> {
+        if self.buf.is_empty() && data.len() >= BATCH {
+            self.buf = data;
+            return self.flush();
+        }
+        self.buf.extend_from_slice(&data);
+        if self.buf.len() >= BATCH {
+            self.flush()?;
+        }
+        Ok(())
+    }
+}
+
+/// A destination that takes the disk as one stream (Glance): the image is created, the
+/// engine's output in the site's format streamed into it, verified and tagged; on any
+/// failure the image is deleted. Returns (image id, data bytes, sha256, what was sent).
+#[allow(clippy::too_many_arguments)]
+fn stream_upload(
+    t: &dyn ImageTransfer,
+    upload: &drydock_api::transfer::UploadRequest,
+    cref: &super::CloudRef,
+    reader: &mut dyn DiskReader,
+    ledger: &Ledger,
+    rt: &tokio::runtime::Handle,
+    progress: &mut dyn FnMut(Progress) -> bool,
+    source_name: &str,
+    tags: &mut std::collections::BTreeMap<String, String>,
+) -> Result<(String, u64, String, Sent), TransferError> {
+    let pending = Pending {
+        token: upload.token.clone(),
+        context: cref.context.clone(),
+        place: upload.place.clone(),
+        what: upload.name.clone(),
+        started: chrono::Utc::now().to_rfc3339(),
+    };
+    ledger.record(&pending).map_err(ledger_err)?;
+    let up = rt.block_on(t.start_stream(upload))?;
+    tracing::info!("transfer {}: writing {}", upload.token, up.resource());
+    let result = (|| -> Result<(String, u64, String, Sent), TransferError> {
+        let sink = Batching {
+            up: up.as_ref(),
+            rt,
+            buf: Vec::with_capacity(BATCH),
+        };
+        let mut writer = match up.format() {
+            StreamFormat::Raw => convert::stream::StreamWriter::raw(sink),
+            StreamFormat::Qcow2 => {
+                let clusters = convert::stream::allocated_clusters(reader)?;
+                convert::stream::StreamWriter::qcow2(sink, reader.info().virtual_size, clusters)?
+            }
+        };
+        let (data, sha) = pump_hashed(reader, &mut writer, progress)?;
+        let sent = writer.sent;
+        writer.into_sink().flush()?;
+        tags.insert(
+            provenance::SOURCE.into(),
+            provenance::source_value(source_name, &sha),
+        );
+        let image = rt.block_on(up.complete(sent, tags))?;
+        Ok((
+            image,
+            data,
+            sha,
+            Sent {
+                puts: 1,
+                bytes: sent,
+            },
+        ))
+    })();
+    match result {
+        Ok(r) => {
+            let _ = ledger.clear(&upload.token);
+            Ok(r)
+        }
+        Err(e) => {
+            match rt.block_on(up.abort()) {
+                Ok(()) => {
+                    let _ = ledger.clear(&upload.token);
+                }
+                Err(a) => tracing::warn!(
+                    "transfer {}: could not remove {} ({a}); the next transfer to {} removes it",
+                    upload.token,
+                    up.resource(),
+                    cref.context
+                ),
+            }
+            Err(e)
+        }
+    }
 }
 
 fn ledger_err(e: drydock_store::StoreError) -> TransferError {

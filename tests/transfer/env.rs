@@ -10,6 +10,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 pub struct Env {
+    /// The fake OpenStack (demo site) as context `lab-os`, when asked for.
+    pub openstack: Option<drydock_testkit::fake_openstack::FakeOpenStack>,
     pub moto: moto::MotoServer,
     pub azurite: azurite::Azurite,
     pub arm: server::FakeArm,
@@ -69,11 +71,38 @@ impl Env {
         )
         .unwrap();
         Env {
+            openstack: None,
             moto,
             azurite,
             arm,
             home,
         }
+    }
+
+    /// The same plus the fake OpenStack's demo site as context `lab-os` (RegionOne), by an
+    /// inline application credential whose secret is in `LAB_OS_SECRET`.
+    pub fn with_openstack() -> Env {
+        use drydock_testkit::fake_openstack::{FakeOpenStack, APP_CREDENTIAL};
+        let mut env = Env::new();
+        let os = FakeOpenStack::demo();
+        let cfg = env.home.path().join("config/drydock/config.toml");
+        let mut text = std::fs::read_to_string(&cfg).unwrap();
+        text.push_str(&format!(
+            "\n[[openstack.clouds]]\nname = \"lab-os\"\nauth_url = \"{}\"\napplication_credential_id = \"{}\"\napplication_credential_secret_env = \"LAB_OS_SECRET\"\nregions = [\"RegionOne\"]\n",
+            os.auth_url(),
+            APP_CREDENTIAL.0
+        ));
+        std::fs::write(&cfg, text).unwrap();
+        env.openstack = Some(os);
+        env
+    }
+
+    /// The fake OpenStack's request log.
+    pub fn openstack_log(&self) -> String {
+        self.openstack
+            .as_ref()
+            .map(|o| o.log_text())
+            .unwrap_or_default()
     }
 
     pub fn process(&self, args: &[&str]) -> std::process::Command {
@@ -82,6 +111,10 @@ impl Env {
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .env("DRYDOCK_AZURE_TOKEN", "test-token")
+            .env(
+                "LAB_OS_SECRET",
+                drydock_testkit::fake_openstack::APP_CREDENTIAL.1,
+            )
             .env_remove("DRYDOCK_NOW")
             .current_dir(self.home.path())
             .args(args);

@@ -14,6 +14,7 @@ use drydock_testkit::moto;
 
 mod demo;
 mod env;
+mod openstack;
 mod plans;
 mod refusals;
 mod sparse;

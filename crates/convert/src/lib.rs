@@ -14,6 +14,7 @@ pub mod qcow2;
 pub mod raw;
 pub mod sink;
 pub mod source;
+pub mod stream;
 pub mod vhd;
 pub mod vhdx;
 pub mod vmdk;

@@ -105,6 +105,7 @@ class Site:
         self.lock = threading.Lock()
         self.base = base
         self.region = seed.get("region", "RegionOne")
+        self.disk_formats = seed.get("disk_formats", ["raw", "qcow2", "vmdk", "vhd", "iso"])
         self.project = seed["project"]
         self.users = {u["name"]: u for u in seed.get("users", [])}
         self.app_creds = {c["id"]: c for c in seed.get("application_credentials", [])}
@@ -143,7 +144,11 @@ class Site:
     def store(self, i, body):
         self.data[i["id"]] = body
         i["size"] = len(body)
-        i["virtual_size"] = len(body)
+        # Glance reads a qcow2's virtual size from its header; a raw image's is its size.
+        if i.get("disk_format") == "qcow2" and body[:4] == b"QFI\xfb" and len(body) >= 32:
+            i["virtual_size"] = int.from_bytes(body[24:32], "big")
+        else:
+            i["virtual_size"] = len(body)
         i["checksum"] = hashlib.md5(body).hexdigest()
         i["os_hash_algo"] = "sha512"
         i["os_hash_value"] = hashlib.sha512(body).hexdigest()
@@ -250,13 +255,16 @@ class Handler(BaseHTTPRequestHandler):
         if n:
             return self.rfile.read(n)
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            out = b""
+            parts = []
             while True:
                 size = int(self.rfile.readline().strip().split(b";")[0], 16)
                 if size == 0:
                     self.rfile.readline()
-                    return out
-                out += self.rfile.read(size)
+                    return b"".join(parts)
+                part = self.rfile.read(size)
+                if len(part) < size:
+                    raise ConnectionResetError("the body ended early")
+                parts.append(part)
                 self.rfile.readline()
         return b""
 
@@ -355,10 +363,18 @@ class Handler(BaseHTTPRequestHandler):
             if nxt:
                 body["next"] = nxt
             return self.answer(200, body)
+        if parts == ["schemas", "image"] and cmd == "GET":
+            return self.answer(200, {"name": "image", "properties": {
+                "disk_format": {"type": ["null", "string"],
+                                "enum": [None] + site.disk_formats},
+                "container_format": {"type": ["null", "string"],
+                                     "enum": [None, "bare", "ovf", "ova"]}}})
         if parts == ["images"] and cmd == "POST":
             req = self.json_body()
             if req is None:
                 return self.error(400, "body is not JSON")
+            if req.get("disk_format") not in (None, *site.disk_formats):
+                return self.error(400, "Invalid disk format '%s' for image." % req.get("disk_format"))
             req.setdefault("id", str(uuid.uuid4()))
             req["status"] = "queued"
             with site.lock:
@@ -407,12 +423,18 @@ class Handler(BaseHTTPRequestHandler):
                 return self.error(409, "image is %s, not queued" % img["status"])
             with site.lock:
                 img["status"] = "saving"
+            sys.stderr.write("BEGIN PUT %s\n" % self.path)
+            sys.stderr.flush()
             try:
                 data = self.body()
             except (OSError, ValueError):
+                # The client went away mid-upload: the image stays without data.
                 with site.lock:
                     img["status"] = "queued"
-                raise
+                sys.stderr.write("ABORTED PUT %s\n" % self.path)
+                sys.stderr.flush()
+                self.close_connection = True
+                return None
             with site.lock:
                 site.store(img, data)
                 img["status"] = "active"

@@ -111,9 +111,81 @@ pub trait CloudUpload: Send + Sync {
     async fn abort(&self) -> Result<(), ProviderError>;
 }
 
+/// The format of a disk sent as one ordered stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StreamFormat {
+    Raw,
+    Qcow2,
+}
+
+impl StreamFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StreamFormat::Raw => "raw",
+            StreamFormat::Qcow2 => "qcow2",
+        }
+    }
+}
+
+/// A destination that takes the disk as one ordered byte stream in a disk format (Glance's
+/// image data upload), rather than as blocks at offsets.
+#[async_trait]
+pub trait StreamUpload: Send + Sync {
+    /// What the bytes sent must be.
+    fn format(&self) -> StreamFormat;
+    /// What was created so far (the queued image), to name in messages.
+    fn resource(&self) -> String;
+    /// The next bytes of the file, in order.
+    async fn send(&self, data: Vec<u8>) -> Result<(), ProviderError>;
+    /// The stream is whole (`sent` bytes): wait for the cloud to take it, verify its digest,
+    /// tag the image with `tags`; returns its id.
+    async fn complete(
+        &self,
+        sent: u64,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<String, ProviderError>;
+    /// Stop and remove the never-completed image.
+    async fn abort(&self) -> Result<(), ProviderError>;
+}
+
 /// What a provider can do for `drydock transfer`.
 #[async_trait]
 pub trait ImageTransfer: Send + Sync {
+    /// Whether uploads are one ordered stream ([`ImageTransfer::start_stream`]) rather than
+    /// blocks ([`ImageTransfer::start_upload`]), and reads a download of the image's file
+    /// ([`ImageTransfer::download`]) rather than blocks ([`ImageTransfer::open`]).
+    fn streams(&self) -> bool {
+        false
+    }
+    /// Create the image to be streamed into.
+    async fn start_stream(
+        &self,
+        req: &UploadRequest,
+    ) -> Result<Box<dyn StreamUpload>, ProviderError> {
+        Err(ProviderError::new(
+            crate::ProviderErrorKind::Unsupported,
+            "start stream",
+            &req.place,
+            "this cloud takes disks as blocks",
+            "",
+        ))
+    }
+    /// Write image `image`'s file (in its disk format) to `to`, verified against the
+    /// cloud's digests; returns its disk format.
+    async fn download(
+        &self,
+        place: &str,
+        image: &str,
+        _to: &std::path::Path,
+    ) -> Result<String, ProviderError> {
+        Err(ProviderError::new(
+            crate::ProviderErrorKind::Unsupported,
+            "download",
+            format!("{place}/{image}"),
+            "this cloud's disks are read as blocks",
+            "",
+        ))
+    }
     /// Describe an image and check its disk can be read (not encrypted, a disk at all);
     /// changes nothing. `image` is an AMI id or `gallery/definition[/version]` (without a
     /// version, the latest).

@@ -1,7 +1,8 @@
 //! The OpenStack provider: Nova servers and Glance images of one project (in one or more
 //! regions), reached through Keystone v3 and its service catalog, behind drydock's
-//! provider API. Typed calls on reqwest (see the crate's README note in DESIGN: openstack_sdk
-//! would bring a second TLS stack and HTTP client into the build).
+//! provider API, and Glance as a side of `drydock transfer`. Typed calls on the workspace's
+//! reqwest 0.12 (rustls on ring): openstack_sdk 0.22 would bring reqwest 0.13, rustls on
+//! aws-lc-rs (a C build) and every auth plugin into the build.
 
 pub mod clouds;
 pub mod error;
@@ -10,6 +11,7 @@ pub mod provider;
 pub mod records;
 pub mod scan;
 pub mod session;
+pub mod transfer;
 
 pub use drydock_api::accounts::openstack::OpenStackCloud;
 pub use provider::{OpenStackProvider, SetupError};

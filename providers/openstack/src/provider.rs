@@ -221,4 +221,8 @@ impl Provider for OpenStackProvider {
     async fn vm_health(&self, vm: &str) -> Result<drydock_api::VmHealth, ProviderError> {
         self.health(vm).await
     }
+
+    fn transfer(&self) -> Option<&dyn drydock_api::transfer::ImageTransfer> {
+        Some(self)
+    }
 }

@@ -322,6 +322,9 @@ impl Session {
             if let Some((ctype, body)) = &req.body {
                 b = b.header("Content-Type", *ctype).body(body.clone());
             }
+            if let Some((from, to)) = req.range {
+                b = b.header("Range", format!("bytes={from}-{to}"));
+            }
             self.requests.fetch_add(1, Ordering::Relaxed);
             let resp = match b.send().await {
                 Ok(r) => r,
@@ -354,6 +357,34 @@ impl Session {
             let body = resp.bytes().await.unwrap_or_default();
             return Err(error::status(status, &body, req.call, req.resource));
         }
+    }
+
+    /// A PUT whose body is a stream (an image's data): sent once, never retried (a stream
+    /// cannot be replayed); a token about to expire is renewed first.
+    pub async fn send_stream(
+        &self,
+        url: &str,
+        body: reqwest::Body,
+        call: &str,
+        resource: &str,
+    ) -> Result<(), ProviderError> {
+        let token = self.token(false).await?;
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let resp = self
+            .http
+            .put(url)
+            .header("X-Auth-Token", &token.value)
+            .header("Content-Type", "application/octet-stream")
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| error::transport(&e, call, resource))?;
+        let status = resp.status().as_u16();
+        if resp.status().is_success() {
+            return Ok(());
+        }
+        let body = resp.bytes().await.unwrap_or_default();
+        Err(error::status(status, &body, call, resource))
     }
 
     /// `send`, then the body as JSON of type `T` (bodies over 64 MiB are refused).
@@ -411,6 +442,8 @@ pub struct Request<'a> {
     /// What it is about (an image id, `context/region`).
     pub resource: &'a str,
     pub body: Option<(&'static str, bytes::Bytes)>,
+    /// Only these bytes of the answer (`Range`).
+    pub range: Option<(u64, u64)>,
 }
 
 impl<'a> Request<'a> {
@@ -421,6 +454,7 @@ impl<'a> Request<'a> {
             call,
             resource,
             body: None,
+            range: None,
         }
     }
 
@@ -436,7 +470,14 @@ impl<'a> Request<'a> {
             call,
             resource,
             body: None,
+            range: None,
         }
+    }
+
+    /// Only bytes `from..=to` of the answer.
+    pub fn range(mut self, from: u64, to: u64) -> Request<'a> {
+        self.range = Some((from, to));
+        self
     }
 
     /// With a JSON body.

@@ -1,0 +1,585 @@
+//! Glance as a side of `drydock transfer`. Upload: a queued image is created with the disk
+//! format the site takes (qcow2 where its schema allows, else raw) and the transfer's token
+//! as a property, then its file is one streamed `PUT /v2/images/{id}/file` fed by the
+//! engine; once Glance has it, the image must be active with the SHA-512 (`os_hash_value`,
+//! or the MD5 `checksum` on a Glance without it) of exactly the bytes sent. Download: the
+//! image's file streamed to a local file, verified the same way. Whatever an interrupted
+//! upload leaves (a queued or saving image) is found by its token and deleted.
+
+use crate::ops::{enc, JSON_PATCH};
+use crate::provider::OpenStackProvider;
+use crate::records::GlanceImage;
+use crate::scan;
+use crate::session::Request;
+use async_trait::async_trait;
+use drydock_api::transfer::{
+    CloudDisk, ImageSettings, ImageTransfer, SourceImage, StreamFormat, StreamUpload, UploadRequest,
+};
+use drydock_api::{ProviderError, ProviderErrorKind};
+use reqwest::Method;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha512};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use tokio::sync::mpsc;
+
+/// The image property naming the transfer that created an image.
+pub const TRANSFER_TOKEN: &str = "drydock:transfer-token";
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn err(kind: ProviderErrorKind, call: &str, id: &str, msg: String, hint: &str) -> ProviderError {
+    ProviderError::new(kind, call, id, msg, hint)
+}
+
+/// The digests of a stream of bytes, as Glance records them.
+#[derive(Default)]
+struct Digests {
+    sha512: Sha512,
+    md5: md5::Md5,
+    len: u64,
+}
+
+impl Digests {
+    fn update(&mut self, b: &[u8]) {
+        self.sha512.update(b);
+        md5::Digest::update(&mut self.md5, b);
+        self.len += b.len() as u64;
+    }
+
+    /// Checks `img` (after its data was taken) against what passed.
+    fn verify(self, img: &GlanceImage, call: &str) -> Result<(), ProviderError> {
+        let sha = hex(&self.sha512.finalize());
+        let md5 = hex(&md5::Digest::finalize(self.md5));
+        let mismatch = |what: &str, theirs: &str, ours: &str| {
+            err(
+                ProviderErrorKind::Other,
+                call,
+                &img.id,
+                format!("the image's {what} is {theirs}, the bytes' {ours}"),
+                "the data was corrupted on the way; the image is not used",
+            )
+        };
+        if let Some(size) = img.size {
+            if size != self.len {
+                return Err(mismatch("size", &size.to_string(), &self.len.to_string()));
+            }
+        }
+        match (img.os_hash_algo.as_deref(), img.os_hash_value.as_deref()) {
+            (Some("sha512"), Some(v)) if v != sha => Err(mismatch("os_hash_value", v, &sha)),
+            (Some("sha512"), Some(_)) => Ok(()),
+            _ => match img.property("checksum") {
+                Some(c) if c != md5 => Err(mismatch("checksum", &c, &md5)),
+                Some(_) => Ok(()),
+                None => Err(err(
+                    ProviderErrorKind::Other,
+                    call,
+                    &img.id,
+                    "Glance recorded no digest of the data".into(),
+                    "the data cannot be verified; check the image by hand",
+                )),
+            },
+        }
+    }
+}
+
+type Piece = Result<bytes::Bytes, std::io::Error>;
+
+/// An upload being streamed into a queued Glance image.
+pub struct GlanceUpload {
+    provider: OpenStackProvider,
+    root: String,
+    id: String,
+    format: StreamFormat,
+    tx: Mutex<Option<mpsc::Sender<Piece>>>,
+    put: Mutex<Option<tokio::task::JoinHandle<Result<(), ProviderError>>>>,
+    digests: Mutex<Digests>,
+}
+
+impl GlanceUpload {
+    fn sender(&self) -> Option<mpsc::Sender<Piece>> {
+        self.tx.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The PUT's own error, once it has ended.
+    async fn put_result(&self) -> Result<(), ProviderError> {
+        let handle = self.put.lock().unwrap_or_else(|e| e.into_inner()).take();
+        match handle {
+            Some(h) => h.await.map_err(|e| {
+                err(
+                    ProviderErrorKind::Other,
+                    "PUT /v2/images/{id}/file",
+                    &self.id,
+                    format!("the upload task failed: {e}"),
+                    "",
+                )
+            })?,
+            None => Ok(()),
+        }
+    }
+}
+
+#[async_trait]
+impl StreamUpload for GlanceUpload {
+    fn format(&self) -> StreamFormat {
+        self.format
+    }
+
+    fn resource(&self) -> String {
+        format!("Glance image {}", self.id)
+    }
+
+    async fn send(&self, data: Vec<u8>) -> Result<(), ProviderError> {
+        self.digests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .update(&data);
+        let Some(tx) = self.sender() else {
+            return Err(err(
+                ProviderErrorKind::Other,
+                "PUT /v2/images/{id}/file",
+                &self.id,
+                "the upload was already closed".into(),
+                "",
+            ));
+        };
+        if tx.send(Ok(data.into())).await.is_err() {
+            // The PUT ended early: its error says why.
+            self.put_result().await?;
+            return Err(err(
+                ProviderErrorKind::Other,
+                "PUT /v2/images/{id}/file",
+                &self.id,
+                "the image service closed the upload early".into(),
+                "retry the transfer",
+            ));
+        }
+        Ok(())
+    }
+
+    async fn complete(
+        &self,
+        sent: u64,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<String, ProviderError> {
+        let call = "PUT /v2/images/{id}/file";
+        drop(self.tx.lock().unwrap_or_else(|e| e.into_inner()).take());
+        self.put_result().await?;
+        let url = format!("{}/v2/images/{}", self.root, self.id);
+        let img: GlanceImage = self
+            .provider
+            .session
+            .json(Request::get(&url, "GET /v2/images/{id}", &self.id))
+            .await?;
+        if img.status != "active" {
+            return Err(err(
+                ProviderErrorKind::Other,
+                call,
+                &self.id,
+                format!("the image is {} after its data was sent", img.status),
+                "look at the image service's logs; the transfer removes the image",
+            ));
+        }
+        let digests = std::mem::take(&mut *self.digests.lock().unwrap_or_else(|e| e.into_inner()));
+        if digests.len != sent {
+            return Err(err(
+                ProviderErrorKind::Other,
+                call,
+                &self.id,
+                format!("{} bytes passed, {sent} were to", digests.len),
+                "",
+            ));
+        }
+        digests.verify(&img, call)?;
+        let ops: Vec<Value> = tags
+            .iter()
+            .map(|(k, v)| {
+                json!({"op": "add", "path": format!("/{}", k.replace('~', "~0").replace('/', "~1")),
+                       "value": v})
+            })
+            .collect();
+        if !ops.is_empty() {
+            self.provider
+                .session
+                .send(
+                    Request::new(Method::PATCH, &url, "PATCH /v2/images/{id}", &self.id)
+                        .body(JSON_PATCH, Value::Array(ops).to_string()),
+                )
+                .await?;
+        }
+        Ok(self.id.clone())
+    }
+
+    async fn abort(&self) -> Result<(), ProviderError> {
+        drop(self.tx.lock().unwrap_or_else(|e| e.into_inner()).take());
+        if let Some(h) = self.put.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            h.abort();
+        }
+        let url = format!("{}/v2/images/{}", self.root, self.id);
+        match self
+            .provider
+            .session
+            .send(Request::new(
+                Method::DELETE,
+                &url,
+                "DELETE /v2/images/{id}",
+                &self.id,
+            ))
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if e.kind == ProviderErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// The disk formats the site's image schema allows (empty: it does not say).
+async fn disk_formats(p: &OpenStackProvider, root: &str) -> Vec<String> {
+    let url = format!("{root}/v2/schemas/image");
+    match p
+        .session
+        .json::<Value>(Request::get(&url, "GET /v2/schemas/image", &p.name))
+        .await
+    {
+        Ok(v) => v["properties"]["disk_format"]["enum"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|f| f.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// qcow2 where the site takes it, else raw.
+fn pick_format(allowed: &[String]) -> Result<StreamFormat, String> {
+    if allowed.is_empty() || allowed.iter().any(|f| f == "qcow2") {
+        Ok(StreamFormat::Qcow2)
+    } else if allowed.iter().any(|f| f == "raw") {
+        Ok(StreamFormat::Raw)
+    } else {
+        Err(format!(
+            "the image service takes neither qcow2 nor raw (it takes {})",
+            allowed.join(", ")
+        ))
+    }
+}
+
+/// The settings of a Glance image, from its properties.
+fn settings_of(img: &GlanceImage) -> ImageSettings {
+    let arch = match img.property("architecture").as_deref() {
+        Some("aarch64" | "arm64") => "arm64",
+        _ => "x86_64",
+    };
+    let boot = match img.property("hw_firmware_type").as_deref() {
+        Some("uefi") => "uefi",
+        Some("bios") => "legacy-bios",
+        _ => "",
+    };
+    ImageSettings {
+        architecture: arch.into(),
+        boot_mode: boot.into(),
+        ena: false,
+        root_device: String::new(),
+        os_type: img
+            .property("os_type")
+            .unwrap_or_else(|| "linux".to_string()),
+    }
+}
+
+impl OpenStackProvider {
+    /// The virtual size in a qcow2 image's header (its first bytes, by a ranged GET).
+    async fn header_size(&self, url: &str, image: &str) -> Result<u64, ProviderError> {
+        let call = "GET /v2/images/{id}/file (first bytes)";
+        let file = format!("{url}/file");
+        let resp = self
+            .session
+            .send(Request::get(&file, call, image).range(0, 511))
+            .await?;
+        let head = crate::session::read_capped(resp, 1 << 20, call, image).await?;
+        match head.get(..32) {
+            Some(h) if h[..4] == *b"QFI\xfb" => {
+                Ok(u64::from_be_bytes(h[24..32].try_into().unwrap_or([0; 8])))
+            }
+            _ => Err(err(
+                ProviderErrorKind::Other,
+                call,
+                image,
+                "Glance recorded no virtual size and the data is not a qcow2".into(),
+                "set the image's virtual size, or convert it to qcow2 or raw",
+            )),
+        }
+    }
+}
+
+#[async_trait]
+impl ImageTransfer for OpenStackProvider {
+    fn streams(&self) -> bool {
+        true
+    }
+
+    async fn describe(&self, place: &str, image: &str) -> Result<SourceImage, ProviderError> {
+        let root = self.glance(place).await?;
+        let url = format!("{root}/v2/images/{image}");
+        let img: GlanceImage = self
+            .session
+            .json(Request::get(&url, "GET /v2/images/{id}", image))
+            .await?;
+        if img.status != "active" {
+            return Err(err(
+                ProviderErrorKind::Rejected,
+                "GET /v2/images/{id}/file",
+                image,
+                format!(
+                    "the image is {}; only an active image's data can be read",
+                    img.status
+                ),
+                if img.status == "deactivated" {
+                    "reactivate it first if its data is really wanted"
+                } else {
+                    ""
+                },
+            ));
+        }
+        let record = img.to_image(&self.session.project().await?, place, chrono::Utc::now());
+        let size = match (img.virtual_size, img.disk_format.as_deref()) {
+            (Some(v), _) => v,
+            (None, Some("raw") | None) => img.size.unwrap_or(0),
+            // A Glance that did not record it: the qcow2 header says.
+            (None, Some(_)) => self.header_size(&url, image).await?,
+        };
+        Ok(SourceImage {
+            name: format!("openstack:{}/{place}/{image}", self.name),
+            size,
+            tags: record
+                .tags
+                .to_map()
+                .into_iter()
+                .filter(|(k, _)| k.starts_with("drydock:") || k == "cm-source")
+                .filter(|(k, _)| k != TRANSFER_TOKEN && k != crate::ops::CLIENT_TOKEN)
+                .collect(),
+            settings: settings_of(&img),
+        })
+    }
+
+    async fn download(
+        &self,
+        place: &str,
+        image: &str,
+        to: &std::path::Path,
+    ) -> Result<String, ProviderError> {
+        let call = "GET /v2/images/{id}/file";
+        let root = self.glance(place).await?;
+        let url = format!("{root}/v2/images/{image}");
+        let img: GlanceImage = self
+            .session
+            .json(Request::get(&url, "GET /v2/images/{id}", image))
+            .await?;
+        let file_url = format!("{url}/file");
+        let mut resp = self
+            .session
+            .send(Request::get(&file_url, call, image))
+            .await?;
+        if resp.status().as_u16() == 204 {
+            return Err(err(
+                ProviderErrorKind::Rejected,
+                call,
+                image,
+                "the image has no data".into(),
+                "",
+            ));
+        }
+        let io = |e: std::io::Error| {
+            err(
+                ProviderErrorKind::Other,
+                call,
+                image,
+                format!("{}: {e}", to.display()),
+                "check the space and permissions where the download goes",
+            )
+        };
+        let mut file =
+            std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(to).map_err(io)?);
+        let mut digests = Digests::default();
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|e| crate::error::transport(&e, call, image))?
+        {
+            digests.update(&chunk);
+            file.write_all(&chunk).map_err(io)?;
+        }
+        file.flush().map_err(io)?;
+        digests.verify(&img, call)?;
+        Ok(img.disk_format.unwrap_or_else(|| "raw".into()))
+    }
+
+    async fn open(
+        &self,
+        place: &str,
+        image: &str,
+        _token: &str,
+    ) -> Result<Box<dyn CloudDisk>, ProviderError> {
+        Err(err(
+            ProviderErrorKind::Unsupported,
+            "open",
+            &format!("{place}/{image}"),
+            "Glance images are downloaded whole, not read by blocks".into(),
+            "",
+        ))
+    }
+
+    async fn plan_upload(&self, req: &UploadRequest) -> Result<Vec<String>, ProviderError> {
+        let root = self.glance(&req.place).await?;
+        let format = pick_format(&disk_formats(self, &root).await).map_err(|m| {
+            err(
+                ProviderErrorKind::Unsupported,
+                "GET /v2/schemas/image",
+                &req.place,
+                m,
+                "",
+            )
+        })?;
+        Ok(vec![format!(
+            "create Glance image {} in {}/{} (disk_format {}, container_format bare, private) and stream the disk into it (PUT /v2/images/{{id}}/file), verified by its SHA-512",
+            req.name,
+            self.name,
+            req.place,
+            format.as_str()
+        )])
+    }
+
+    async fn start_upload(
+        &self,
+        req: &UploadRequest,
+    ) -> Result<Box<dyn drydock_api::transfer::CloudUpload>, ProviderError> {
+        Err(err(
+            ProviderErrorKind::Unsupported,
+            "start upload",
+            &req.place,
+            "Glance takes an image's data as one stream".into(),
+            "",
+        ))
+    }
+
+    async fn start_stream(
+        &self,
+        req: &UploadRequest,
+    ) -> Result<Box<dyn StreamUpload>, ProviderError> {
+        let root = self.glance(&req.place).await?;
+        let format = pick_format(&disk_formats(self, &root).await).map_err(|m| {
+            err(
+                ProviderErrorKind::Unsupported,
+                "GET /v2/schemas/image",
+                &req.place,
+                m,
+                "",
+            )
+        })?;
+        let mut body = json!({
+            "name": req.name,
+            "disk_format": format.as_str(),
+            "container_format": "bare",
+            "visibility": "private",
+            TRANSFER_TOKEN: req.token,
+        });
+        if req.settings.architecture == "arm64" {
+            body["architecture"] = json!("aarch64");
+        } else if !req.settings.architecture.is_empty() {
+            body["architecture"] = json!(req.settings.architecture);
+        }
+        match req.settings.boot_mode.as_str() {
+            "uefi" => body["hw_firmware_type"] = json!("uefi"),
+            "legacy-bios" => body["hw_firmware_type"] = json!("bios"),
+            _ => {}
+        }
+        if !req.settings.os_type.is_empty() {
+            body["os_type"] = json!(req.settings.os_type);
+        }
+        let url = format!("{root}/v2/images");
+        let created: GlanceImage = self
+            .session
+            .json(Request::new(Method::POST, &url, "POST /v2/images", &req.place).json(&body))
+            .await?;
+        let id = created.id;
+        let (tx, rx) = mpsc::channel::<Piece>(8);
+        let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|piece| (piece, rx))
+        });
+        let session = Arc::clone(&self.session);
+        let file_url = format!("{root}/v2/images/{id}/file");
+        let put_id = id.clone();
+        let put = tokio::spawn(async move {
+            session
+                .send_stream(
+                    &file_url,
+                    reqwest::Body::wrap_stream(stream),
+                    "PUT /v2/images/{id}/file",
+                    &put_id,
+                )
+                .await
+        });
+        tracing::info!("transfer {}: streaming into Glance image {id}", req.token);
+        Ok(Box::new(GlanceUpload {
+            provider: self.clone(),
+            root,
+            id,
+            format,
+            tx: Mutex::new(Some(tx)),
+            put: Mutex::new(Some(put)),
+            digests: Mutex::new(Digests::default()),
+        }))
+    }
+
+    async fn remove_leftovers(
+        &self,
+        place: &str,
+        token: &str,
+    ) -> Result<Vec<String>, ProviderError> {
+        let root = self.glance(place).await?;
+        let scope = format!("{}/{place}", self.name);
+        let extra = format!("&{}={}", enc(TRANSFER_TOKEN), enc(token));
+        let mut removed = Vec::new();
+        for img in scan::list_images(&self.session, &root, &extra, &scope).await? {
+            if img.property(TRANSFER_TOKEN).as_deref() != Some(token) {
+                continue;
+            }
+            let url = format!("{root}/v2/images/{}", img.id);
+            match self
+                .session
+                .send(Request::new(
+                    Method::DELETE,
+                    &url,
+                    "DELETE /v2/images/{id}",
+                    &img.id,
+                ))
+                .await
+            {
+                Ok(_) => removed.push(format!("Glance image {} ({})", img.id, img.status)),
+                Err(e) if e.kind == ProviderErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(removed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_format_is_the_sites() {
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(pick_format(&[]), Ok(StreamFormat::Qcow2));
+        assert_eq!(pick_format(&s(&["raw", "qcow2"])), Ok(StreamFormat::Qcow2));
+        assert_eq!(pick_format(&s(&["raw", "vmdk"])), Ok(StreamFormat::Raw));
+        assert!(pick_format(&s(&["vmdk"])).is_err());
+    }
+}

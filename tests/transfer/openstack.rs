@@ -1,0 +1,209 @@
+//! Glance as a transfer side: a local disk streamed into a new image (qcow2, the site's
+//! format, checked by qemu-img), then OpenStack → Azure → local with the bytes unchanged and
+//! one build across the clouds; a killed upload leaves no active image and the rerun
+//! removes what it left.
+
+use crate::env::{raw_disk, same_disk, Env};
+use std::time::{Duration, Instant};
+
+/// A GET on the fake with the demo's application credential: the JSON answer.
+fn glance_get(env: &Env, path: &str) -> serde_json::Value {
+    let os = env.openstack.as_ref().unwrap();
+    let http = reqwest::blocking::Client::new();
+    let auth = serde_json::json!({"auth": {"identity": {"methods": ["application_credential"],
+        "application_credential": {"id": drydock_testkit::fake_openstack::APP_CREDENTIAL.0,
+                                   "secret": drydock_testkit::fake_openstack::APP_CREDENTIAL.1}}}});
+    let r = http
+        .post(format!("{}/auth/tokens", os.auth_url()))
+        .header("Content-Type", "application/json")
+        .body(auth.to_string())
+        .send()
+        .unwrap();
+    let token = r.headers()["X-Subject-Token"].to_str().unwrap().to_string();
+    let body = http
+        .get(format!("{}/image{path}", os.url))
+        .header("X-Auth-Token", token)
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    serde_json::from_str(&body).unwrap()
+}
+
+fn named(env: &Env, name: &str) -> Vec<serde_json::Value> {
+    let all = glance_get(env, &format!("/v2/images?limit=1000&name={name}"));
+    all["images"].as_array().cloned().unwrap_or_default()
+}
+
+#[test]
+fn local_to_openstack_to_azure_to_local_is_one_build_byte_for_byte() {
+    let env = Env::with_openstack();
+    let raw = env.path("web.raw");
+    raw_disk(&raw, 40 << 20, 3, 300);
+    // A dry run says what it would create and creates nothing.
+    let (code, out, err) = env.cmd(&[
+        "transfer",
+        "web.raw",
+        "openstack:lab-os/RegionOne",
+        "--family",
+        "web-base",
+        "--version",
+        "2026.12.5",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("disk_format qcow2"), "{out}");
+    assert!(named(&env, "web-base-2026.12.5").is_empty());
+    let up = env.transfer(&[
+        "web.raw",
+        "openstack:lab-os/RegionOne",
+        "--family",
+        "web-base",
+        "--version",
+        "2026.12.5",
+        "--execute",
+        "--yes",
+    ]);
+    let id = up["created"].as_str().unwrap().to_string();
+    let img = glance_get(&env, &format!("/v2/images/{id}"));
+    assert_eq!(img["status"], "active");
+    assert_eq!(img["disk_format"], "qcow2");
+    assert_eq!(img["drydock:family"], "web-base");
+    assert!(img["drydock:source"]
+        .as_str()
+        .unwrap()
+        .starts_with("file:web.raw sha256:"));
+    // What Glance holds is a valid qcow2 of the disk (qemu-img's word).
+    let os = env.openstack.as_ref().unwrap();
+    let file = env.path("glance.qcow2");
+    let http = reqwest::blocking::Client::new();
+    let auth = serde_json::json!({"auth": {"identity": {"methods": ["application_credential"],
+        "application_credential": {"id": "ac-1", "secret": "ac-secret"}}}});
+    let token = http
+        .post(format!("{}/auth/tokens", os.auth_url()))
+        .body(auth.to_string())
+        .send()
+        .unwrap()
+        .headers()["X-Subject-Token"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let bytes = http
+        .get(format!("{}/image/v2/images/{id}/file", os.url))
+        .header("X-Auth-Token", token)
+        .send()
+        .unwrap()
+        .bytes()
+        .unwrap();
+    std::fs::write(&file, &bytes).unwrap();
+    let check = std::process::Command::new("qemu-img")
+        .args(["check", "-f", "qcow2"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(check.status.success(), "{check:?}");
+    let cmp = std::process::Command::new("qemu-img")
+        .args(["compare", "-f", "raw", "-F", "qcow2"])
+        .arg(&raw)
+        .arg(&file)
+        .status()
+        .unwrap();
+    assert!(cmp.success(), "qemu-img compare");
+    // Only the data went: far less than the virtual size.
+    assert!((bytes.len() as u64) < 20 << 20, "{} bytes", bytes.len());
+
+    // OpenStack → Azure: the gallery version is the same build.
+    let to_az = env.transfer(&[
+        &format!("openstack:lab-os/RegionOne/{id}"),
+        "azure:lab-az/westeurope/golden/web-base",
+        "--execute",
+        "--yes",
+    ]);
+    assert!(
+        to_az["created"]
+            .as_str()
+            .unwrap()
+            .ends_with("/versions/2026.12.5"),
+        "{to_az}"
+    );
+    // Azure → local: the same bytes.
+    env.transfer(&[
+        "azure:lab-az/westeurope/golden/web-base/2026.12.5",
+        "back.raw",
+    ]);
+    assert!(same_disk(&raw, &env.path("back.raw")), "bytes differ");
+    // OpenStack → local too.
+    env.transfer(&[&format!("openstack:lab-os/RegionOne/{id}"), "os.raw"]);
+    assert!(same_disk(&raw, &env.path("os.raw")), "bytes differ");
+    // One build in the report, on both clouds.
+    let (code, out, err) = env.cmd(&["report", "--images", "--format", "json"]);
+    assert!(code == 0 || code == 1, "{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let build = doc["builds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["family"] == "web-base" && b["version"] == "2026.12.5")
+        .unwrap_or_else(|| panic!("no build 2026.12.5: {out}"))
+        .clone();
+    assert_eq!(
+        build["clouds"],
+        serde_json::json!(["azure", "openstack"]),
+        "{build}"
+    );
+    assert_eq!(build["consistent"], true, "{build}");
+}
+
+#[test]
+fn a_killed_upload_leaves_no_active_image_and_the_rerun_removes_it() {
+    let env = Env::with_openstack();
+    raw_disk(&env.path("k.raw"), 256 << 20, 1, 900);
+    let args = [
+        "transfer",
+        "k.raw",
+        "openstack:lab-os/RegionOne",
+        "--name",
+        "killed-os",
+        "--execute",
+        "--yes",
+    ];
+    let mut child = env
+        .process(&args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while !env.openstack_log().contains("BEGIN PUT") {
+        assert!(child.try_wait().unwrap().is_none(), "ended before the kill");
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "no upload began"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let start = Instant::now();
+    while !env.openstack_log().contains("ABORTED PUT") {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "{}",
+            env.openstack_log()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let left = named(&env, "killed-os");
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert_ne!(left[0]["status"], "active", "no active image after a kill");
+    // The rerun removes the queued image first, then completes.
+    let done = env.transfer(&args[1..]);
+    let removed = done["removed"].as_array().unwrap();
+    assert_eq!(removed.len(), 1, "{done}");
+    assert!(removed[0]
+        .as_str()
+        .unwrap()
+        .contains(left[0]["id"].as_str().unwrap()));
+    let now = named(&env, "killed-os");
+    assert_eq!(now.len(), 1, "{now:?}");
+    assert_eq!(now[0]["status"], "active");
+}
