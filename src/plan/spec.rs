@@ -116,7 +116,7 @@ impl Rebuild {
     pub fn from_context(&self) -> Option<&str> {
         let from = self.from.as_deref()?;
         let (cloud, rest) = from.split_once(':')?;
-        if cloud != "aws" && cloud != "azure" {
+        if !matches!(cloud, "aws" | "azure" | "openstack") {
             return None;
         }
         rest.split('/').next().filter(|c| !c.is_empty())

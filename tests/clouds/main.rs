@@ -9,3 +9,4 @@ mod azure_tenant;
 mod openstack_e2e;
 mod org_moto;
 mod team_moto;
+mod three_clouds;

@@ -207,3 +207,63 @@ fn a_killed_upload_leaves_no_active_image_and_the_rerun_removes_it() {
     assert_eq!(now.len(), 1, "{now:?}");
     assert_eq!(now[0]["status"], "active");
 }
+
+#[test]
+fn a_plan_rebuilds_by_transferring_into_glance_and_rolls_the_servers_onto_it() {
+    let env = Env::with_openstack();
+    raw_disk(&env.path("golden.raw"), 24 << 20, 2, 128);
+    let (code, out, err) = env.cmd(&[
+        "plan",
+        "new",
+        "--family",
+        "web-base",
+        "--to",
+        "2026.12.1",
+        "--from",
+        "golden.raw",
+        "--builder-context",
+        "lab-os",
+        "--builder-region",
+        "RegionOne",
+        "--waves",
+        "1,100%",
+        "--grace",
+        "0s",
+        "--undo-window",
+        "0s",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("by transfer from golden.raw"), "{out}");
+    let id = err
+        .lines()
+        .find_map(|l| l.strip_prefix("wrote "))
+        .and_then(|p| std::path::Path::new(p.trim()).file_stem())
+        .map(|s| s.to_string_lossy().to_string())
+        .expect("plan id");
+    let mut status = String::new();
+    for _ in 0..4 {
+        let (_, _, err) = env.cmd(&["plan", "run", &id, "--execute", "--yes"]);
+        status = err;
+        if status.contains(": complete") {
+            break;
+        }
+    }
+    assert!(
+        status.contains(": complete"),
+        "{status}\n{}",
+        env.openstack_log()
+    );
+    let (_, out, _) = env.cmd(&["report", "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let web: Vec<&serde_json::Value> = doc["vms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["family"] == "web-base")
+        .collect();
+    assert_eq!(web.len(), 3, "{out}");
+    for v in web {
+        assert_eq!(v["version"], "2026.12.1", "{v}");
+        assert_eq!(v["verdict"], "current", "{v}");
+    }
+}
