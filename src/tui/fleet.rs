@@ -70,7 +70,7 @@ impl Column {
 }
 
 /// Column caps (characters), in `Column::ALL` order.
-pub const CAPS: [u16; 12] = [11, 26, 24, 5, 14, 14, 30, 20, 16, 5, 7, 200];
+pub const CAPS: [u16; 12] = [11, 26, 24, 9, 14, 14, 30, 20, 16, 5, 7, 200];
 
 /// Sort order and rows of the Fleet view, and the width each column needs.
 #[derive(Debug, Clone)]
