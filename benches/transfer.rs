@@ -50,27 +50,12 @@ fn run(program: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
 
 /// 2 of every 5 MiB hold pseudo-random data; the rest is holes. Kept between runs.
 fn make_input(path: &Path, size: u64) -> u64 {
-    let mibs = size / MIB;
-    let data = (0..mibs).filter(|m| m % 5 < 2).count() as u64 * MIB;
+    let data = (0..size / MIB).filter(|m| m % 5 < 2).count() as u64 * MIB;
     if std::fs::metadata(path).is_ok_and(|m| m.len() == size) {
         return data;
     }
     eprintln!("making {} ...", path.display());
-    let f = std::fs::File::create(path).unwrap();
-    f.set_len(size).unwrap();
-    let mut buf = vec![0u8; MIB as usize];
-    let mut x = 0x9E37_79B9_7F4A_7C15u64;
-    for m in (0..mibs).filter(|m| m % 5 < 2) {
-        for chunk in buf.chunks_exact_mut(8) {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            chunk.copy_from_slice(&x.to_le_bytes());
-        }
-        std::os::unix::fs::FileExt::write_all_at(&f, &buf, m * MIB).unwrap();
-    }
-    f.sync_all().unwrap();
-    data
+    drydock_testkit::disks::forty_percent(path, size)
 }
 
 fn coldsnap() -> Option<String> {

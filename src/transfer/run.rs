@@ -40,22 +40,74 @@ pub struct Outcome {
 /// Hashes the virtual disk as it passes, then hands chunks on. The digest covers the bytes
 /// up to the last non-zero one: a cloud that pads a disk with zeros (EBS to whole GiB)
 /// keeps its digest, so copies of one build compare equal across clouds; for a disk that
-/// ends in data it is the SHA-256 of the raw image.
+/// ends in data it is the SHA-256 of the raw image. The hashing itself runs on a thread of
+/// its own (at most [`HASH_LAG`] pieces behind), so it never holds the destination back.
 struct Hashing<'a> {
     inner: &'a mut dyn ChunkWriter,
-    hash: Sha256,
-    /// Zero bytes seen since the last non-zero one, not hashed yet.
+    tx: std::sync::mpsc::SyncSender<Piece>,
+    /// Zero bytes seen since the last non-zero one, not handed over yet.
     pending: u64,
-    zeros: Vec<u8>,
+}
+
+/// What the hashing thread hashes next.
+enum Piece {
+    Data(Vec<u8>),
+    Zeros(u64),
+}
+
+/// Chunks (of 1 MiB) the hashing thread may fall behind by.
+const HASH_LAG: usize = 128;
+
+/// The SHA-256 of what a [`Hashing`] handed over, once its thread is done.
+struct PendingDigest(std::thread::JoinHandle<String>);
+
+impl PendingDigest {
+    fn start() -> Result<(std::sync::mpsc::SyncSender<Piece>, PendingDigest), TransferError> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Piece>(HASH_LAG);
+        let thread = std::thread::Builder::new()
+            .name("drydock-sha256".into())
+            .spawn(move || {
+                let mut hash = Sha256::new();
+                let zeros = vec![0u8; 1 << 20];
+                while let Ok(piece) = rx.recv() {
+                    match piece {
+                        Piece::Data(d) => hash.update(&d),
+                        Piece::Zeros(mut n) => {
+                            while n > 0 {
+                                let k = n.min(zeros.len() as u64) as usize;
+                                hash.update(&zeros[..k]);
+                                n -= k as u64;
+                            }
+                        }
+                    }
+                }
+                hex(&hash.finalize())
+            })
+            .map_err(|e| TransferError::Usage(format!("cannot start the hashing thread: {e}")))?;
+        Ok((tx, PendingDigest(thread)))
+    }
+
+    /// The digest (waits for the thread to hash what is left).
+    fn finish(self) -> Result<String, TransferError> {
+        self.0
+            .join()
+            .map_err(|_| TransferError::Usage("the hashing thread failed".into()))
+    }
 }
 
 impl Hashing<'_> {
-    fn flush_zeros(&mut self) {
-        while self.pending > 0 {
-            let n = self.pending.min(self.zeros.len() as u64) as usize;
-            self.hash.update(&self.zeros[..n]);
-            self.pending -= n as u64;
+    fn hand(&mut self, piece: Piece) -> convert::Result<()> {
+        self.tx
+            .send(piece)
+            .map_err(|_| convert::ConvertError::Usage("the hashing thread stopped".into()))
+    }
+
+    fn flush_zeros(&mut self) -> convert::Result<()> {
+        if self.pending > 0 {
+            let n = std::mem::take(&mut self.pending);
+            self.hand(Piece::Zeros(n))?;
         }
+        Ok(())
     }
 }
 
@@ -78,8 +130,8 @@ impl ChunkWriter for Hashing<'_> {
                         .map_or(from, |i| from + i + 1)
                 });
                 if end > 0 {
-                    self.flush_zeros();
-                    self.hash.update(&d[..end]);
+                    self.flush_zeros()?;
+                    self.hand(Piece::Data(d[..end].to_vec()))?;
                 }
                 self.pending += (d.len() - end) as u64;
             }
@@ -103,20 +155,30 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Pump `reader` into `writer`, hashing; returns the data bytes and the digest to come.
+fn pump_hashing(
+    reader: &mut dyn DiskReader,
+    writer: &mut dyn ChunkWriter,
+    progress: &mut dyn FnMut(Progress) -> bool,
+) -> Result<(u64, PendingDigest), TransferError> {
+    let (tx, digest) = PendingDigest::start()?;
+    let mut hashing = Hashing {
+        inner: writer,
+        tx,
+        pending: 0,
+    };
+    let data = pipeline::pump(reader, &mut hashing, progress)?;
+    Ok((data, digest))
+}
+
 /// Pump `reader` into `writer`, hashing; returns (data bytes, sha256).
 fn pump_hashed(
     reader: &mut dyn DiskReader,
     writer: &mut dyn ChunkWriter,
     progress: &mut dyn FnMut(Progress) -> bool,
 ) -> Result<(u64, String), TransferError> {
-    let mut hashing = Hashing {
-        inner: writer,
-        hash: Sha256::new(),
-        pending: 0,
-        zeros: vec![0; 1 << 20],
-    };
-    let data = pipeline::pump(reader, &mut hashing, progress)?;
-    Ok((data, hex(&hashing.hash.finalize())))
+    let (data, digest) = pump_hashing(reader, writer, progress)?;
+    Ok((data, digest.finish()?))
 }
 
 /// Run `t`. A cloud destination, and a cloud source whose reading creates a temporary
@@ -268,6 +330,13 @@ pub fn run(
                         &source_name,
                         &mut tags,
                     )?;
+                    // What the published disk holds, for the Images view and diffs.
+                    if let Some(disk) = &local_disk {
+                        match crate::sbom::record(store.as_ref(), &created, disk) {
+                            Ok(p) => out.sbom = Some(p),
+                            Err(e) => tracing::warn!("{created}: no SBOM recorded: {e}"),
+                        }
+                    }
                     out.created = created;
                     out.data_bytes = data;
                     out.sha256 = sha;
@@ -421,9 +490,13 @@ fn stream_upload(
                 convert::stream::StreamWriter::qcow2(sink, reader.info().virtual_size, clusters)?
             }
         };
-        let (data, sha) = pump_hashed(reader, &mut writer, progress)?;
+        up.expect_len(writer.total_len(reader.info().virtual_size));
+        let (data, digest) = pump_hashing(reader, &mut writer, progress)?;
         let sent = writer.sent;
         writer.into_sink().flush()?;
+        // The stream ends now: the cloud verifies and stores it while the digest finishes.
+        rt.block_on(up.close());
+        let sha = digest.finish()?;
         tags.insert(
             provenance::SOURCE.into(),
             provenance::source_value(source_name, &sha),

@@ -237,6 +237,15 @@ impl<S: ByteSink> StreamWriter<S> {
         })
     }
 
+    /// The bytes the whole stream will be (of a disk of `size` bytes): what a Content-Length
+    /// says.
+    pub fn total_len(&self, size: u64) -> u64 {
+        match &self.kind {
+            Kind::Raw => size,
+            Kind::Qcow2 { layout, .. } => layout.total_clusters * CLUSTER,
+        }
+    }
+
     /// The sink, once every chunk was written.
     pub fn into_sink(self) -> S {
         self.sink
@@ -265,7 +274,8 @@ impl<S: ByteSink> StreamWriter<S> {
         };
         let first = offset / CLUSTER;
         let end = (offset + len).div_ceil(CLUSTER);
-        let mut out: Vec<Vec<u8>> = Vec::new();
+        // The span's allocated clusters, one after another, in one piece.
+        let mut out: Vec<u8> = Vec::new();
         for c in first..end {
             let allocated = layout.clusters.get(*next) == Some(&c);
             let rel = (c * CLUSTER - offset) as usize;
@@ -273,9 +283,15 @@ impl<S: ByteSink> StreamWriter<S> {
             let bytes = data.and_then(|ch| (!ch.is_zero(rel, n)).then(|| ch.bytes(rel, n)));
             if allocated {
                 *next += 1;
-                let mut cluster = bytes.map_or_else(|| vec![0; CLUSTER as usize], <[u8]>::to_vec);
-                cluster.resize(CLUSTER as usize, 0);
-                out.push(cluster);
+                if out.is_empty() {
+                    out.reserve(((end - c) * CLUSTER) as usize);
+                }
+                let at = out.len();
+                match bytes {
+                    Some(b) => out.extend_from_slice(b),
+                    None => out.resize(at + n, 0),
+                }
+                out.resize(at + CLUSTER as usize, 0);
             } else if bytes.is_some() {
                 return Err(ConvertError::Usage(format!(
                     "the source's map called cluster {c} (offset {}) empty, but it holds data",
@@ -283,8 +299,8 @@ impl<S: ByteSink> StreamWriter<S> {
                 )));
             }
         }
-        for b in out {
-            self.send(b)?;
+        if !out.is_empty() {
+            self.send(out)?;
         }
         Ok(())
     }
@@ -349,8 +365,10 @@ mod tests {
         })
         .unwrap();
         let sent = w.sent;
+        let total = w.total_len(size);
         let bytes = w.into_sink().0;
         assert_eq!(sent, bytes.len() as u64);
+        assert_eq!(total, sent);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.qcow2");
         std::fs::write(&path, &bytes).unwrap();

@@ -141,17 +141,19 @@ class Site:
         self.images[i["id"]] = i
         return i
 
-    def store(self, i, body):
+    def store(self, i, body, md5=None, sha512=None):
         self.data[i["id"]] = body
+        md5 = md5 or hashlib.md5(body)
+        sha512 = sha512 or hashlib.sha512(body)
         i["size"] = len(body)
         # Glance reads a qcow2's virtual size from its header; a raw image's is its size.
         if i.get("disk_format") == "qcow2" and body[:4] == b"QFI\xfb" and len(body) >= 32:
             i["virtual_size"] = int.from_bytes(body[24:32], "big")
         else:
             i["virtual_size"] = len(body)
-        i["checksum"] = hashlib.md5(body).hexdigest()
+        i["checksum"] = md5.hexdigest()
         i["os_hash_algo"] = "sha512"
-        i["os_hash_value"] = hashlib.sha512(body).hexdigest()
+        i["os_hash_value"] = sha512.hexdigest()
 
     def add_server(self, s):
         s.setdefault("status", "ACTIVE")
@@ -228,6 +230,9 @@ def page(items, query, base_path):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body are separate writes: without this, Nagle's algorithm and the
+    # client's delayed ACK hold every answer back ~40 ms.
+    disable_nagle_algorithm = True
     site = None
 
     def log_message(self, fmt, *args):
@@ -250,23 +255,33 @@ class Handler(BaseHTTPRequestHandler):
     def error(self, status, message):
         self.answer(status, {"error": {"code": status, "message": message}})
 
-    def body(self):
+    def body(self, each=None):
+        """The request body (Content-Length or chunked); `each` sees every piece as it
+        arrives (Glance hashes image data while it streams it to the store)."""
+        parts = []
+
+        def take(n):
+            while n > 0:
+                part = self.rfile.read(min(n, 8 << 20))
+                if not part:
+                    raise ConnectionResetError("the body ended early")
+                if each:
+                    each(part)
+                parts.append(part)
+                n -= len(part)
+
         n = int(self.headers.get("Content-Length") or 0)
         if n:
-            return self.rfile.read(n)
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            parts = []
+            take(n)
+        elif self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             while True:
                 size = int(self.rfile.readline().strip().split(b";")[0], 16)
                 if size == 0:
                     self.rfile.readline()
-                    return b"".join(parts)
-                part = self.rfile.read(size)
-                if len(part) < size:
-                    raise ConnectionResetError("the body ended early")
-                parts.append(part)
+                    break
+                take(size)
                 self.rfile.readline()
-        return b""
+        return b"".join(parts)
 
     def json_body(self):
         try:
@@ -368,7 +383,9 @@ class Handler(BaseHTTPRequestHandler):
                 "disk_format": {"type": ["null", "string"],
                                 "enum": [None] + site.disk_formats},
                 "container_format": {"type": ["null", "string"],
-                                     "enum": [None, "bare", "ovf", "ova"]}}})
+                                     "enum": [None, "bare", "ovf", "ova"]},
+                "os_hash_algo": {"type": ["null", "string"], "readOnly": True},
+                "os_hash_value": {"type": ["null", "string"], "readOnly": True}}})
         if parts == ["images"] and cmd == "POST":
             req = self.json_body()
             if req is None:
@@ -425,8 +442,14 @@ class Handler(BaseHTTPRequestHandler):
                 img["status"] = "saving"
             sys.stderr.write("BEGIN PUT %s\n" % self.path)
             sys.stderr.flush()
+            md5, sha512 = hashlib.md5(), hashlib.sha512()
+
+            def digest(part):
+                md5.update(part)
+                sha512.update(part)
+
             try:
-                data = self.body()
+                data = self.body(digest)
             except (OSError, ValueError):
                 # The client went away mid-upload: the image stays without data.
                 with site.lock:
@@ -436,7 +459,7 @@ class Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
                 return None
             with site.lock:
-                site.store(img, data)
+                site.store(img, data, md5, sha512)
                 img["status"] = "active"
             return self.answer(204)
         if rest == ["file"] and cmd == "GET":

@@ -239,3 +239,26 @@ pub fn rpm_db(root: &Path, packages: &[(&str, &str, &str, &str)]) {
             .arg(&rpm));
     }
 }
+
+/// A sparse raw disk of `size` bytes whose every first 2 of 5 MiB hold pseudo-random data
+/// (40 % data, incompressible); the rest are holes. Returns the data bytes.
+pub fn forty_percent(path: &Path, size: u64) -> u64 {
+    let mibs = size / MIB;
+    let f = std::fs::File::create(path).unwrap();
+    f.set_len(size).unwrap();
+    let mut buf = vec![0u8; MIB as usize];
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    let mut data = 0;
+    for m in (0..mibs).filter(|m| m % 5 < 2) {
+        for chunk in buf.chunks_exact_mut(8) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            chunk.copy_from_slice(&x.to_le_bytes());
+        }
+        f.write_all_at(&buf, m * MIB).unwrap();
+        data += MIB;
+    }
+    f.sync_all().unwrap();
+    data
+}

@@ -80,6 +80,11 @@ impl ScriptServer {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// The server's process id (a benchmark pins it to a CPU).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn log_path(&self) -> &Path {
         &self.log
     }

@@ -135,8 +135,12 @@ pub trait StreamUpload: Send + Sync {
     fn format(&self) -> StreamFormat;
     /// What was created so far (the queued image), to name in messages.
     fn resource(&self) -> String;
+    /// The file will be `len` bytes (said before the first `send`, when known).
+    fn expect_len(&self, _len: u64) {}
     /// The next bytes of the file, in order.
     async fn send(&self, data: Vec<u8>) -> Result<(), ProviderError>;
+    /// The stream is whole: end it (the cloud starts taking it in) without waiting.
+    async fn close(&self);
     /// The stream is whole (`sent` bytes): wait for the cloud to take it, verify its digest,
     /// tag the image with `tags`; returns its id.
     async fn complete(

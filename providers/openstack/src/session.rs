@@ -359,22 +359,29 @@ impl Session {
         }
     }
 
-    /// A PUT whose body is a stream (an image's data): sent once, never retried (a stream
-    /// cannot be replayed); a token about to expire is renewed first.
+    /// A PUT whose body is a stream (an image's data), of `len` bytes if known: sent once,
+    /// never retried (a stream cannot be replayed); a token about to expire is renewed
+    /// first.
     pub async fn send_stream(
         &self,
         url: &str,
         body: reqwest::Body,
+        len: Option<u64>,
         call: &str,
         resource: &str,
     ) -> Result<(), ProviderError> {
         let token = self.token(false).await?;
         self.requests.fetch_add(1, Ordering::Relaxed);
-        let resp = self
+        let mut req = self
             .http
             .put(url)
             .header("X-Auth-Token", &token.value)
-            .header("Content-Type", "application/octet-stream")
+            .header("Content-Type", "application/octet-stream");
+        // With its length known the body is sent as is, not chunked.
+        if let Some(n) = len {
+            req = req.header("Content-Length", n);
+        }
+        let resp = req
             .body(body)
             .send()
             .await

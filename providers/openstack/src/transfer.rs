@@ -18,7 +18,6 @@ use drydock_api::transfer::{
 use drydock_api::{ProviderError, ProviderErrorKind};
 use reqwest::Method;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha512};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -35,25 +34,46 @@ fn err(kind: ProviderErrorKind, call: &str, id: &str, msg: String, hint: &str) -
     ProviderError::new(kind, call, id, msg, hint)
 }
 
-/// The digests of a stream of bytes, as Glance records them.
-#[derive(Default)]
+/// Which digest the site records: SHA-512 (`os_hash_value`, Glance since Rocky) or only
+/// the legacy MD5 `checksum`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Algo {
+    Sha512,
+    Md5,
+}
+
+/// The digest of a stream of bytes, as Glance records it.
+enum Digest {
+    Sha512(ring::digest::Context),
+    Md5(md5::Md5),
+}
+
 struct Digests {
-    sha512: Sha512,
-    md5: md5::Md5,
+    digest: Digest,
     len: u64,
 }
 
 impl Digests {
+    fn new(algo: Algo) -> Digests {
+        Digests {
+            digest: match algo {
+                Algo::Sha512 => Digest::Sha512(ring::digest::Context::new(&ring::digest::SHA512)),
+                Algo::Md5 => Digest::Md5(md5::Md5::default()),
+            },
+            len: 0,
+        }
+    }
+
     fn update(&mut self, b: &[u8]) {
-        self.sha512.update(b);
-        md5::Digest::update(&mut self.md5, b);
+        match &mut self.digest {
+            Digest::Sha512(c) => c.update(b),
+            Digest::Md5(m) => md5::Digest::update(m, b),
+        }
         self.len += b.len() as u64;
     }
 
     /// Checks `img` (after its data was taken) against what passed.
     fn verify(self, img: &GlanceImage, call: &str) -> Result<(), ProviderError> {
-        let sha = hex(&self.sha512.finalize());
-        let md5 = hex(&md5::Digest::finalize(self.md5));
         let mismatch = |what: &str, theirs: &str, ours: &str| {
             err(
                 ProviderErrorKind::Other,
@@ -68,21 +88,83 @@ impl Digests {
                 return Err(mismatch("size", &size.to_string(), &self.len.to_string()));
             }
         }
-        match (img.os_hash_algo.as_deref(), img.os_hash_value.as_deref()) {
-            (Some("sha512"), Some(v)) if v != sha => Err(mismatch("os_hash_value", v, &sha)),
-            (Some("sha512"), Some(_)) => Ok(()),
-            _ => match img.property("checksum") {
-                Some(c) if c != md5 => Err(mismatch("checksum", &c, &md5)),
-                Some(_) => Ok(()),
-                None => Err(err(
-                    ProviderErrorKind::Other,
-                    call,
-                    &img.id,
-                    "Glance recorded no digest of the data".into(),
-                    "the data cannot be verified; check the image by hand",
-                )),
-            },
+        let none = || {
+            err(
+                ProviderErrorKind::Other,
+                call,
+                &img.id,
+                "Glance recorded no digest of the data to compare".into(),
+                "the data cannot be verified; check the image by hand",
+            )
+        };
+        match self.digest {
+            Digest::Sha512(c) => {
+                let ours = hex(c.finish().as_ref());
+                match (img.os_hash_algo.as_deref(), img.os_hash_value.as_deref()) {
+                    (Some("sha512"), Some(v)) if v == ours => Ok(()),
+                    (Some("sha512"), Some(v)) => Err(mismatch("os_hash_value", v, &ours)),
+                    _ => Err(none()),
+                }
+            }
+            Digest::Md5(m) => {
+                let ours = hex(&md5::Digest::finalize(m));
+                match img.property("checksum") {
+                    Some(c) if c == ours => Ok(()),
+                    Some(c) => Err(mismatch("checksum", &c, &ours)),
+                    None => Err(none()),
+                }
+            }
         }
+    }
+}
+
+/// Digests bytes on a thread of its own, so hashing never holds the stream back; at most
+/// `LAG` pieces wait for it.
+struct Hasher {
+    tx: Option<std::sync::mpsc::SyncSender<bytes::Bytes>>,
+    done: Option<std::thread::JoinHandle<Digests>>,
+}
+
+/// Pieces (of about 1 MiB) the hashing thread may fall behind by.
+const LAG: usize = 512;
+
+impl Hasher {
+    fn start(algo: Algo) -> Hasher {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<bytes::Bytes>(LAG);
+        let done = std::thread::spawn(move || {
+            let mut d = Digests::new(algo);
+            while let Ok(b) = rx.recv() {
+                d.update(&b);
+            }
+            d
+        });
+        Hasher {
+            tx: Some(tx),
+            done: Some(done),
+        }
+    }
+
+    /// Hands `b` to the thread (waiting only when it is `LAG` pieces behind).
+    async fn update(&self, b: bytes::Bytes) {
+        let Some(tx) = &self.tx else { return };
+        match tx.try_send(b) {
+            Ok(()) => {}
+            Err(std::sync::mpsc::TrySendError::Full(b)) => {
+                let tx = tx.clone();
+                let _ = tokio::task::spawn_blocking(move || tx.send(b)).await;
+            }
+            Err(std::sync::mpsc::TrySendError::Disconnected(_)) => {}
+        }
+    }
+
+    /// The digests of everything handed over.
+    async fn finish(&mut self) -> Option<Digests> {
+        drop(self.tx.take());
+        let done = self.done.take()?;
+        tokio::task::spawn_blocking(move || done.join().ok())
+            .await
+            .ok()
+            .flatten()
     }
 }
 
@@ -95,11 +177,41 @@ pub struct GlanceUpload {
     id: String,
     format: StreamFormat,
     tx: Mutex<Option<mpsc::Sender<Piece>>>,
+    /// The body's end, until the PUT starts with it (at the first bytes).
+    rx: Mutex<Option<mpsc::Receiver<Piece>>>,
+    /// The runtime the upload was started on (the PUT runs there, whoever starts it).
+    runtime: tokio::runtime::Handle,
     put: Mutex<Option<tokio::task::JoinHandle<Result<(), ProviderError>>>>,
-    digests: Mutex<Digests>,
+    hasher: tokio::sync::Mutex<Hasher>,
 }
 
 impl GlanceUpload {
+    /// Starts the PUT (once), its body what `send` hands over; with `len`, sent with a
+    /// Content-Length rather than chunked.
+    fn start_put(&self, len: Option<u64>) {
+        let Some(rx) = self.rx.lock().unwrap_or_else(|e| e.into_inner()).take() else {
+            return;
+        };
+        let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|piece| (piece, rx))
+        });
+        let session = Arc::clone(&self.provider.session);
+        let file_url = format!("{}/v2/images/{}/file", self.root, self.id);
+        let put_id = self.id.clone();
+        let put = self.runtime.spawn(async move {
+            session
+                .send_stream(
+                    &file_url,
+                    reqwest::Body::wrap_stream(stream),
+                    len,
+                    "PUT /v2/images/{id}/file",
+                    &put_id,
+                )
+                .await
+        });
+        *self.put.lock().unwrap_or_else(|e| e.into_inner()) = Some(put);
+    }
+
     fn sender(&self) -> Option<mpsc::Sender<Piece>> {
         self.tx.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
@@ -132,11 +244,14 @@ impl StreamUpload for GlanceUpload {
         format!("Glance image {}", self.id)
     }
 
+    fn expect_len(&self, len: u64) {
+        self.start_put(Some(len));
+    }
+
     async fn send(&self, data: Vec<u8>) -> Result<(), ProviderError> {
-        self.digests
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .update(&data);
+        self.start_put(None);
+        let data = bytes::Bytes::from(data);
+        self.hasher.lock().await.update(data.clone()).await;
         let Some(tx) = self.sender() else {
             return Err(err(
                 ProviderErrorKind::Other,
@@ -146,7 +261,7 @@ impl StreamUpload for GlanceUpload {
                 "",
             ));
         };
-        if tx.send(Ok(data.into())).await.is_err() {
+        if tx.send(Ok(data)).await.is_err() {
             // The PUT ended early: its error says why.
             self.put_result().await?;
             return Err(err(
@@ -158,6 +273,12 @@ impl StreamUpload for GlanceUpload {
             ));
         }
         Ok(())
+    }
+
+    async fn close(&self) {
+        // An empty disk still PUTs its (empty) file.
+        self.start_put(None);
+        drop(self.tx.lock().unwrap_or_else(|e| e.into_inner()).take());
     }
 
     async fn complete(
@@ -183,7 +304,15 @@ impl StreamUpload for GlanceUpload {
                 "look at the image service's logs; the transfer removes the image",
             ));
         }
-        let digests = std::mem::take(&mut *self.digests.lock().unwrap_or_else(|e| e.into_inner()));
+        let Some(digests) = self.hasher.lock().await.finish().await else {
+            return Err(err(
+                ProviderErrorKind::Other,
+                call,
+                &self.id,
+                "the digest of the bytes sent was lost".into(),
+                "retry the transfer",
+            ));
+        };
         if digests.len != sent {
             return Err(err(
                 ProviderErrorKind::Other,
@@ -237,23 +366,31 @@ impl StreamUpload for GlanceUpload {
     }
 }
 
-/// The disk formats the site's image schema allows (empty: it does not say).
-async fn disk_formats(p: &OpenStackProvider, root: &str) -> Vec<String> {
+/// The disk formats the site's image schema allows (empty: it does not say) and the digest
+/// it records (SHA-512 where the schema has `os_hash_value`).
+async fn schema(p: &OpenStackProvider, root: &str) -> (Vec<String>, Algo) {
     let url = format!("{root}/v2/schemas/image");
     match p
         .session
         .json::<Value>(Request::get(&url, "GET /v2/schemas/image", &p.name))
         .await
     {
-        Ok(v) => v["properties"]["disk_format"]["enum"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|f| f.as_str().map(String::from))
-                    .collect()
-            })
-            .unwrap_or_default(),
-        Err(_) => Vec::new(),
+        Ok(v) => (
+            v["properties"]["disk_format"]["enum"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|f| f.as_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            if v["properties"].get("os_hash_value").is_some() {
+                Algo::Sha512
+            } else {
+                Algo::Md5
+            },
+        ),
+        Err(_) => (Vec::new(), Algo::Sha512),
     }
 }
 
@@ -406,7 +543,11 @@ impl ImageTransfer for OpenStackProvider {
         };
         let mut file =
             std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(to).map_err(io)?);
-        let mut digests = Digests::default();
+        let mut digests = Digests::new(if img.os_hash_algo.as_deref() == Some("sha512") {
+            Algo::Sha512
+        } else {
+            Algo::Md5
+        });
         while let Some(chunk) = resp
             .chunk()
             .await
@@ -437,7 +578,7 @@ impl ImageTransfer for OpenStackProvider {
 
     async fn plan_upload(&self, req: &UploadRequest) -> Result<Vec<String>, ProviderError> {
         let root = self.glance(&req.place).await?;
-        let format = pick_format(&disk_formats(self, &root).await).map_err(|m| {
+        let format = pick_format(&schema(self, &root).await.0).map_err(|m| {
             err(
                 ProviderErrorKind::Unsupported,
                 "GET /v2/schemas/image",
@@ -447,7 +588,7 @@ impl ImageTransfer for OpenStackProvider {
             )
         })?;
         Ok(vec![format!(
-            "create Glance image {} in {}/{} (disk_format {}, container_format bare, private) and stream the disk into it (PUT /v2/images/{{id}}/file), verified by its SHA-512",
+            "create Glance image {} in {}/{} (disk_format {}, container_format bare, private) and stream the disk into it (PUT /v2/images/{{id}}/file), verified by its digest",
             req.name,
             self.name,
             req.place,
@@ -473,7 +614,8 @@ impl ImageTransfer for OpenStackProvider {
         req: &UploadRequest,
     ) -> Result<Box<dyn StreamUpload>, ProviderError> {
         let root = self.glance(&req.place).await?;
-        let format = pick_format(&disk_formats(self, &root).await).map_err(|m| {
+        let (formats, algo) = schema(self, &root).await;
+        let format = pick_format(&formats).map_err(|m| {
             err(
                 ProviderErrorKind::Unsupported,
                 "GET /v2/schemas/image",
@@ -509,22 +651,6 @@ impl ImageTransfer for OpenStackProvider {
             .await?;
         let id = created.id;
         let (tx, rx) = mpsc::channel::<Piece>(8);
-        let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-            rx.recv().await.map(|piece| (piece, rx))
-        });
-        let session = Arc::clone(&self.session);
-        let file_url = format!("{root}/v2/images/{id}/file");
-        let put_id = id.clone();
-        let put = tokio::spawn(async move {
-            session
-                .send_stream(
-                    &file_url,
-                    reqwest::Body::wrap_stream(stream),
-                    "PUT /v2/images/{id}/file",
-                    &put_id,
-                )
-                .await
-        });
         tracing::info!("transfer {}: streaming into Glance image {id}", req.token);
         Ok(Box::new(GlanceUpload {
             provider: self.clone(),
@@ -532,8 +658,10 @@ impl ImageTransfer for OpenStackProvider {
             id,
             format,
             tx: Mutex::new(Some(tx)),
-            put: Mutex::new(Some(put)),
-            digests: Mutex::new(Digests::default()),
+            rx: Mutex::new(Some(rx)),
+            runtime: tokio::runtime::Handle::current(),
+            put: Mutex::new(None),
+            hasher: tokio::sync::Mutex::new(Hasher::start(algo)),
         }))
     }
 
