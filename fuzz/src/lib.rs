@@ -15,7 +15,11 @@ struct Input(PathBuf);
 impl Input {
     fn new(data: &[u8]) -> Option<Input> {
         let shm = std::path::Path::new("/dev/shm");
-        let dir = if shm.is_dir() { shm.to_path_buf() } else { std::env::temp_dir() };
+        let dir = if shm.is_dir() {
+            shm.to_path_buf()
+        } else {
+            std::env::temp_dir()
+        };
         let path = dir.join(format!("drydock-fuzz-{}.img", std::process::id()));
         let mut f = std::fs::File::create(&path).ok()?;
         f.write_all(data).ok()?;
@@ -33,7 +37,9 @@ impl Drop for Input {
 /// the first 64 MiB of the virtual disk through the pipeline; then `drydock inspect FILE`.
 /// Errors are fine; panics, hangs and unbounded allocations are what the fuzzer looks for.
 pub fn fuzz_image(data: &[u8]) {
-    let Some(input) = Input::new(data) else { return };
+    let Some(input) = Input::new(data) else {
+        return;
+    };
     let _ = drydock_convert::check(&input.0, None, &mut |p| p.done < 64 << 20);
     let _ = drydock_inspect::inspect(&input.0);
 }
@@ -41,7 +47,9 @@ pub fn fuzz_image(data: &[u8]) {
 /// `drydock inspect FILE` and `drydock lint FILE`: the partition table, each partition's
 /// filesystem, what an ext filesystem holds and the lint checks over it.
 pub fn fuzz_disk(data: &[u8]) {
-    let Some(input) = Input::new(data) else { return };
+    let Some(input) = Input::new(data) else {
+        return;
+    };
     let _ = drydock_inspect::inspect(&input.0);
     let _ = drydock_inspect::lint::lint(&input.0, &LintOptions::default());
 }
@@ -59,7 +67,9 @@ pub fn fuzz_filesystem(data: &[u8]) {
 
 /// `drydock --config FILE report`: the config file read (bounded), parsed and typed.
 pub fn fuzz_config(data: &[u8]) {
-    let Some(input) = Input::new(data) else { return };
+    let Some(input) = Input::new(data) else {
+        return;
+    };
     let Ok((config, _)) = drydock::config::load(Some(&input.0), &[]) else {
         return;
     };
@@ -84,7 +94,9 @@ pub fn fuzz_config(data: &[u8]) {
 
 /// `drydock plan show FILE`: a plan file read and validated.
 pub fn fuzz_plan(data: &[u8]) {
-    let Some(input) = Input::new(data) else { return };
+    let Some(input) = Input::new(data) else {
+        return;
+    };
     let _ = drydock::plan::Plan::read(&input.0);
 }
 
@@ -96,7 +108,9 @@ pub fn fuzz_image_list(data: &[u8]) {
 
 /// `drydock report --snapshot FILE`: the snapshot read, judged and reported as JSON.
 pub fn fuzz_snapshot(data: &[u8]) {
-    let Some(input) = Input::new(data) else { return };
+    let Some(input) = Input::new(data) else {
+        return;
+    };
     let Ok((config, _)) = drydock::config::load(Some(std::path::Path::new("/dev/null")), &[])
     else {
         return;
@@ -127,7 +141,9 @@ pub fn fuzz_packages(data: &[u8]) {
 
 /// `drydock ova unpack FILE DIR`: members listed, the manifest checked, files written.
 pub fn fuzz_ova_unpack(data: &[u8]) {
-    let Some(input) = Input::new(data) else { return };
+    let Some(input) = Input::new(data) else {
+        return;
+    };
     let Ok(dir) = tempfile::tempdir() else { return };
     let _ = drydock_convert::ova::unpack(&input.0, dir.path(), &mut |_| true);
 }
@@ -139,4 +155,57 @@ pub fn fuzz_filter(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let (before, after) = text.split_once('\n').unwrap_or((&text[..], ""));
     drydock::report::filter::check_narrowing(before, after);
+}
+
+/// What drydock reads of an OpenStack cloud, by the first byte: a `clouds.yaml` found
+/// through `OS_CLIENT_CONFIG_FILE` (as `[[openstack.clouds]] cloud = "site"` loads it),
+/// a Glance image page, a Nova server page, a Cinder volume or an error body, each taken
+/// into drydock's records as a scan does.
+pub fn fuzz_openstack(data: &[u8]) {
+    use drydock_openstack::records::{ImagePage, ServerPage, VolumeBody};
+    let Some((&kind, rest)) = data.split_first() else {
+        return;
+    };
+    let now = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default();
+    match kind % 5 {
+        0 => {
+            let Some(input) = Input::new(rest) else {
+                return;
+            };
+            let path = input.0.display().to_string();
+            let env = |k: &str| (k == "OS_CLIENT_CONFIG_FILE").then(|| path.clone());
+            let _ = drydock_openstack::clouds::load("site", &env);
+        }
+        1 => {
+            if let Ok(page) = serde_json::from_slice::<ImagePage>(rest) {
+                let mut images: Vec<_> = page
+                    .images
+                    .iter()
+                    .map(|i| i.to_image("project", "RegionOne", now))
+                    .collect();
+                drydock_openstack::records::newer_bases(&mut images);
+                if let Some(next) = &page.next {
+                    let _ = drydock_openstack::scan::follow("http://glance", next);
+                }
+            }
+        }
+        2 => {
+            if let Ok(page) = serde_json::from_slice::<ServerPage>(rest) {
+                for s in &page.servers {
+                    let _ = s.to_vm("project", "RegionOne", s.image_id().unwrap_or(""), now);
+                    let _ = drydock_openstack::ops::health_of(s);
+                    let _ = s.flavor_ref();
+                }
+                let _ = page.next();
+            }
+        }
+        3 => {
+            if let Ok(v) = serde_json::from_slice::<VolumeBody>(rest) {
+                let _ = v.volume.image_id();
+            }
+        }
+        _ => {
+            let _ = drydock_openstack::error::status(400, rest, "call", "resource");
+        }
+    }
 }

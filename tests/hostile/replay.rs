@@ -6,6 +6,52 @@
 
 use std::path::{Path, PathBuf};
 
+/// fuzz_openstack: the first byte picks clouds.yaml, a Glance page, a Nova page, a Cinder
+/// volume or an error body.
+fn replay_openstack(bytes: &[u8]) {
+    use drydock_openstack::records::{ImagePage, ServerPage, VolumeBody};
+    let Some((&kind, rest)) = bytes.split_first() else {
+        return;
+    };
+    let now = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+    match kind % 5 {
+        0 => {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("clouds.yaml");
+            std::fs::write(&path, rest).unwrap();
+            let path = path.display().to_string();
+            let env = |k: &str| (k == "OS_CLIENT_CONFIG_FILE").then(|| path.clone());
+            let _ = drydock_openstack::clouds::load("site", &env);
+        }
+        1 => {
+            if let Ok(page) = serde_json::from_slice::<ImagePage>(rest) {
+                let mut images: Vec<_> = page
+                    .images
+                    .iter()
+                    .map(|i| i.to_image("project", "RegionOne", now))
+                    .collect();
+                drydock_openstack::records::newer_bases(&mut images);
+            }
+        }
+        2 => {
+            if let Ok(page) = serde_json::from_slice::<ServerPage>(rest) {
+                for s in &page.servers {
+                    let _ = s.to_vm("project", "RegionOne", s.image_id().unwrap_or(""), now);
+                    let _ = drydock_openstack::ops::health_of(s);
+                }
+            }
+        }
+        3 => {
+            if let Ok(v) = serde_json::from_slice::<VolumeBody>(rest) {
+                let _ = v.volume.image_id();
+            }
+        }
+        _ => {
+            let _ = drydock_openstack::error::status(400, rest, "call", "resource");
+        }
+    }
+}
+
 fn files(dir: &Path) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
         .map(|d| {
@@ -74,6 +120,7 @@ fn replay(target: &str, path: &Path) {
             let dir = tempfile::tempdir().unwrap();
             let _ = drydock::convert::ova::unpack(path, dir.path(), &mut |_| true);
         }
+        "openstack" => replay_openstack(&bytes),
         other => panic!("fuzz/seeds/{other}: no such fuzz target"),
     }
 }

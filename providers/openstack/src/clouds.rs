@@ -100,6 +100,7 @@ pub enum CloudsError {
     },
 }
 
+/// A parsed `clouds.yaml`.
 #[derive(Deserialize, Default)]
 struct File {
     #[serde(default)]
@@ -133,12 +134,36 @@ fn first_in(dirs: &[PathBuf], stem: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// The largest clouds.yaml read.
+const MAX_FILE: u64 = 4 << 20;
+
 fn parse(file: &Path) -> Result<File, CloudsError> {
-    let text = std::fs::read_to_string(file).map_err(|e| CloudsError::Unreadable {
+    let unreadable = |message: String| CloudsError::Unreadable {
         file: file.to_path_buf(),
-        message: e.to_string(),
-    })?;
-    yaml_serde::from_str(&text).map_err(|e| CloudsError::Malformed {
+        message,
+    };
+    // A regular file of bounded size only: never a FIFO, a device or a directory.
+    let meta = std::fs::metadata(file).map_err(|e| unreadable(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(unreadable("not a regular file".into()));
+    }
+    if meta.len() > MAX_FILE {
+        return Err(unreadable(format!(
+            "{} bytes; a clouds.yaml is at most {MAX_FILE}",
+            meta.len()
+        )));
+    }
+    let mut text = String::new();
+    use std::io::Read;
+    std::fs::File::open(file)
+        .and_then(|f| f.take(MAX_FILE).read_to_string(&mut text))
+        .map_err(|e| unreadable(e.to_string()))?;
+    parse_text(file, &text)
+}
+
+/// A `clouds.yaml` (or `secure.yaml`) text, `file` naming it in errors.
+fn parse_text(file: &Path, text: &str) -> Result<File, CloudsError> {
+    yaml_serde::from_str(text).map_err(|e| CloudsError::Malformed {
         file: file.to_path_buf(),
         line: e.location().map_or(0, |l| l.line()),
         message: e.to_string(),
@@ -335,5 +360,29 @@ mod tests {
             let e = load("a", &none).unwrap_err().to_string();
             assert!(e.starts_with("no clouds.yaml found"), "{e}");
         }
+    }
+
+    #[test]
+    fn only_a_bounded_regular_file_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("clouds.yaml");
+        assert!(std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success());
+        let path = fifo.display().to_string();
+        let env = move |k: &str| (k == "OS_CLIENT_CONFIG_FILE").then(|| path.clone());
+        let err = load("site", &env).unwrap_err().to_string();
+        assert!(err.contains("not a regular file"), "{err}");
+        let big = dir.path().join("big.yaml");
+        std::fs::File::create(&big)
+            .unwrap()
+            .set_len(MAX_FILE + 1)
+            .unwrap();
+        let path = big.display().to_string();
+        let env = move |k: &str| (k == "OS_CLIENT_CONFIG_FILE").then(|| path.clone());
+        let err = load("site", &env).unwrap_err().to_string();
+        assert!(err.contains("at most"), "{err}");
     }
 }

@@ -288,3 +288,50 @@ async fn every_mutation_round_trips_and_dry_runs_change_nothing() {
         .unwrap_err();
     assert_eq!(err.kind, drydock_api::ProviderErrorKind::Unsupported);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_auth_from_clouds_yaml_scans_too() {
+    let site = FakeOpenStack::demo();
+    let auth = serde_json::json!({"auth": {"identity": {"methods": ["password"], "password": {
+        "user": {"name": fake::USER, "password": fake::PASSWORD, "domain": {"name": "Default"}}}}}});
+    let r = reqwest::Client::new()
+        .post(format!("{}/auth/tokens", site.auth_url()))
+        .json(&auth)
+        .send()
+        .await
+        .unwrap();
+    let token = r.headers()["X-Subject-Token"].to_str().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("clouds.yml");
+    std::fs::write(
+        &file,
+        format!(
+            "clouds:\n  site:\n    auth_type: v3token\n    auth:\n      auth_url: {}\n      token: {token}\n      project_id: {}\n    regions: [RegionOne]\n    interface: internal\n",
+            site.auth_url(),
+            fake::PROJECT_ID
+        ),
+    )
+    .unwrap();
+    let path = file.display().to_string();
+    let env = move |k: &str| (k == "OS_CLIENT_CONFIG_FILE").then(|| path.clone());
+    let cfg: OpenStackCloud = toml::from_str("cloud = \"site\"").unwrap();
+    let p = OpenStackProvider::new(&cfg, &env).unwrap();
+    assert!(!format!("{:?}", cfg).contains(&token));
+    let r = scan(&p).await;
+    assert_eq!(r.vms.len(), 5);
+    // A region the catalog lacks is that region's failure, named.
+    let cfg: OpenStackCloud = toml::from_str("cloud = \"site\"\nregions = [\"Nowhere\"]").unwrap();
+    let path = file.display().to_string();
+    let env = move |k: &str| (k == "OS_CLIENT_CONFIG_FILE").then(|| path.clone());
+    let r = OpenStackProvider::new(&cfg, &env)
+        .unwrap()
+        .scan(&|_| {})
+        .await
+        .unwrap();
+    assert!(
+        r.problems[0].message.contains("no compute endpoint")
+            && r.problems[0].message.contains("Nowhere"),
+        "{:?}",
+        r.problems
+    );
+}
