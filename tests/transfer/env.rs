@@ -82,9 +82,14 @@ impl Env {
     /// The same plus the fake OpenStack's demo site as context `lab-os` (RegionOne), by an
     /// inline application credential whose secret is in `LAB_OS_SECRET`.
     pub fn with_openstack() -> Env {
+        Env::with_openstack_site(None)
+    }
+
+    /// The same with the fake serving `seed` instead of its demo site.
+    pub fn with_openstack_site(seed: Option<serde_json::Value>) -> Env {
         use drydock_testkit::fake_openstack::{FakeOpenStack, APP_CREDENTIAL};
         let mut env = Env::new();
-        let os = FakeOpenStack::demo();
+        let os = seed.map_or_else(FakeOpenStack::demo, |s| FakeOpenStack::start(&s));
         let cfg = env.home.path().join("config/drydock/config.toml");
         let mut text = std::fs::read_to_string(&cfg).unwrap();
         text.push_str(&format!(

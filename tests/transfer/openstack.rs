@@ -267,3 +267,30 @@ fn a_plan_rebuilds_by_transferring_into_glance_and_rolls_the_servers_onto_it() {
         assert_eq!(v["verdict"], "current", "{v}");
     }
 }
+
+#[test]
+fn a_site_that_takes_only_raw_gets_raw_and_the_same_bytes_back() {
+    use drydock_testkit::fake_openstack::{APP_CREDENTIAL, PROJECT_ID};
+    let env = Env::with_openstack_site(Some(serde_json::json!({
+        "project": {"id": PROJECT_ID, "name": "raw-only"},
+        "users": [{"name": "u", "password": "p", "id": "u"}],
+        "application_credentials": [{"id": APP_CREDENTIAL.0, "secret": APP_CREDENTIAL.1}],
+        "disk_formats": ["raw", "iso"],
+    })));
+    let raw = env.path("r.raw");
+    raw_disk(&raw, 12 << 20, 4, 100);
+    let up = env.transfer(&[
+        "r.raw",
+        "openstack:lab-os/RegionOne",
+        "--name",
+        "raw-only",
+        "--execute",
+        "--yes",
+    ]);
+    let id = up["created"].as_str().unwrap().to_string();
+    let img = glance_get(&env, &format!("/v2/images/{id}"));
+    assert_eq!(img["disk_format"], "raw");
+    assert_eq!(img["size"], 12u64 << 20, "a raw upload is the whole disk");
+    env.transfer(&[&format!("openstack:lab-os/RegionOne/{id}"), "back.raw"]);
+    assert!(same_disk(&raw, &env.path("back.raw")), "bytes differ");
+}
