@@ -270,13 +270,9 @@ fn a_plan_rebuilds_by_transferring_into_glance_and_rolls_the_servers_onto_it() {
 
 #[test]
 fn a_site_that_takes_only_raw_gets_raw_and_the_same_bytes_back() {
-    use drydock_testkit::fake_openstack::{APP_CREDENTIAL, PROJECT_ID};
-    let env = Env::with_openstack_site(Some(serde_json::json!({
-        "project": {"id": PROJECT_ID, "name": "raw-only"},
-        "users": [{"name": "u", "password": "p", "id": "u"}],
-        "application_credentials": [{"id": APP_CREDENTIAL.0, "secret": APP_CREDENTIAL.1}],
-        "disk_formats": ["raw", "iso"],
-    })));
+    let env = Env::with_openstack_site(Some(site(
+        serde_json::json!({"disk_formats": ["raw", "iso"]}),
+    )));
     let raw = env.path("r.raw");
     raw_disk(&raw, 12 << 20, 4, 100);
     let up = env.transfer(&[
@@ -293,4 +289,67 @@ fn a_site_that_takes_only_raw_gets_raw_and_the_same_bytes_back() {
     assert_eq!(img["size"], 12u64 << 20, "a raw upload is the whole disk");
     env.transfer(&[&format!("openstack:lab-os/RegionOne/{id}"), "back.raw"]);
     assert!(same_disk(&raw, &env.path("back.raw")), "bytes differ");
+}
+
+/// A minimal site: the demo's project and application credential, and `extra` keys.
+fn site(extra: serde_json::Value) -> serde_json::Value {
+    use drydock_testkit::fake_openstack::{APP_CREDENTIAL, PROJECT_ID};
+    let mut seed = serde_json::json!({
+        "project": {"id": PROJECT_ID, "name": "site"},
+        "users": [{"name": "u", "password": "p", "id": "u"}],
+        "application_credentials": [{"id": APP_CREDENTIAL.0, "secret": APP_CREDENTIAL.1}],
+    });
+    for (k, v) in extra.as_object().unwrap() {
+        seed[k] = v.clone();
+    }
+    seed
+}
+
+#[test]
+fn an_upload_the_store_refuses_leaves_no_image_and_says_which_call_failed() {
+    let env = Env::with_openstack_site(Some(site(serde_json::json!({"failing_store": true}))));
+    raw_disk(&env.path("f.raw"), 8 << 20, 2, 100);
+    let (code, _, err) = env.cmd(&[
+        "transfer",
+        "f.raw",
+        "openstack:lab-os/RegionOne",
+        "--name",
+        "refused",
+        "--execute",
+        "--yes",
+    ]);
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("PUT /v2/images/{id}/file") && err.contains("503"),
+        "{err}"
+    );
+    assert!(
+        named(&env, "refused").is_empty(),
+        "the queued image was deleted"
+    );
+    assert!(env.openstack_log().contains("DELETE /image/v2/images/"));
+}
+
+#[test]
+fn a_glance_without_virtual_size_is_sized_from_the_qcow2_header() {
+    let env = Env::with_openstack_site(Some(site(serde_json::json!({"no_virtual_size": true}))));
+    let raw = env.path("v.raw");
+    raw_disk(&raw, 10 << 20, 3, 100);
+    let up = env.transfer(&[
+        "v.raw",
+        "openstack:lab-os/RegionOne",
+        "--name",
+        "unsized",
+        "--execute",
+        "--yes",
+    ]);
+    let id = up["created"].as_str().unwrap().to_string();
+    assert!(glance_get(&env, &format!("/v2/images/{id}"))["virtual_size"].is_null());
+    let down = env.transfer(&[&format!("openstack:lab-os/RegionOne/{id}"), "v-back.raw"]);
+    assert_eq!(down["virtual_size"], 10u64 << 20);
+    assert!(same_disk(&raw, &env.path("v-back.raw")));
+    assert!(
+        env.openstack_log().contains("file 206"),
+        "a ranged GET read the header"
+    );
 }

@@ -106,6 +106,11 @@ class Site:
         self.base = base
         self.region = seed.get("region", "RegionOne")
         self.disk_formats = seed.get("disk_formats", ["raw", "qcow2", "vmdk", "vhd", "iso"])
+        # A store that fails every upload once the data is in (Glance answers 5xx and the
+        # image goes back to queued).
+        self.failing_store = seed.get("failing_store", False)
+        # A Glance that records no virtual_size (before Pike), and serves Range requests.
+        self.no_virtual_size = seed.get("no_virtual_size", False)
         self.project = seed["project"]
         self.users = {u["name"]: u for u in seed.get("users", [])}
         self.app_creds = {c["id"]: c for c in seed.get("application_credentials", [])}
@@ -151,6 +156,8 @@ class Site:
             i["virtual_size"] = int.from_bytes(body[24:32], "big")
         else:
             i["virtual_size"] = len(body)
+        if self.no_virtual_size:
+            i["virtual_size"] = None
         i["checksum"] = md5.hexdigest()
         i["os_hash_algo"] = "sha512"
         i["os_hash_value"] = sha512.hexdigest()
@@ -458,6 +465,10 @@ class Handler(BaseHTTPRequestHandler):
                 sys.stderr.flush()
                 self.close_connection = True
                 return None
+            if site.failing_store:
+                with site.lock:
+                    img["status"] = "queued"
+                return self.error(503, "Error in store configuration. Adding images to store is disabled.")
             with site.lock:
                 site.store(img, data, md5, sha512)
                 img["status"] = "active"
@@ -469,6 +480,12 @@ class Handler(BaseHTTPRequestHandler):
                 return self.answer(204)
             if img["status"] == "deactivated":
                 return self.error(403, "image is deactivated")
+            rng = re.match(r"bytes=(\d+)-(\d+)$", self.headers.get("Range", ""))
+            if rng:
+                a, b = int(rng.group(1)), int(rng.group(2))
+                part = data[a:b + 1]
+                return self.answer(206, raw=part, ctype="application/octet-stream", headers={
+                    "Content-Range": "bytes %d-%d/%d" % (a, a + len(part) - 1, len(data))})
             return self.answer(200, raw=data, ctype="application/octet-stream",
                                headers={"Content-MD5": img["checksum"]})
         if rest[:1] == ["actions"] and cmd == "POST" and rest[1:] in (["deactivate"], ["reactivate"]):
