@@ -318,86 +318,39 @@ pub fn run(
                     )));
                 };
                 out_removed(&mut out.removed, ledger, rt, t, admitted.context())?;
-                if t.streams() {
-                    let (created, data, sha, sent) = stream_upload(
-                        t,
-                        &upload,
-                        &cref,
-                        reader,
-                        ledger,
-                        rt,
-                        progress,
-                        &source_name,
-                        &mut tags,
-                    )?;
-                    // What the published disk holds, for the Images view and diffs.
-                    if let Some(disk) = &local_disk {
-                        match crate::sbom::record(store.as_ref(), &created, disk) {
-                            Ok(p) => out.sbom = Some(p),
-                            Err(e) => tracing::warn!("{created}: no SBOM recorded: {e}"),
-                        }
-                    }
-                    out.created = created;
-                    out.data_bytes = data;
-                    out.sha256 = sha;
-                    out.sent = sent;
-                    out.tags = tags;
-                    return Ok(out);
-                }
-                let pending = Pending {
-                    token: upload.token.clone(),
-                    context: cref.context.clone(),
-                    place: upload.place.clone(),
-                    what: upload.name.clone(),
-                    started: chrono::Utc::now().to_rfc3339(),
+                ledger
+                    .record(&Pending {
+                        token: upload.token.clone(),
+                        context: cref.context.clone(),
+                        place: upload.place.clone(),
+                        what: upload.name.clone(),
+                        started: chrono::Utc::now().to_rfc3339(),
+                    })
+                    .map_err(ledger_err)?;
+                let to = Publish {
+                    t,
+                    upload: &upload,
+                    context: &cref.context,
+                    ledger,
+                    rt,
+                    source_name: &source_name,
                 };
-                ledger.record(&pending).map_err(ledger_err)?;
-                let up: Arc<dyn drydock_api::transfer::CloudUpload> =
-                    Arc::from(rt.block_on(t.start_upload(&upload))?);
-                tracing::info!("transfer {}: writing {}", upload.token, up.resource());
-                let mut writer = CloudWriter::new(up.clone(), rt.clone(), concurrency);
-                let pumped = pump_hashed(reader, &mut writer, progress);
-                let drained = writer.drain();
-                let result = pumped.and_then(|(data, sha)| {
-                    let sent = drained?;
-                    tags.insert(
-                        provenance::SOURCE.into(),
-                        provenance::source_value(&source_name, &sha),
-                    );
-                    let image = rt.block_on(up.complete(sent.puts, &tags))?;
-                    Ok((data, sha, sent, image))
-                });
-                match result {
-                    Ok((data, sha, sent, image)) => {
-                        let _ = ledger.clear(&upload.token);
-                        // What the published disk holds, for the Images view and diffs.
-                        if let Some(disk) = &local_disk {
-                            match crate::sbom::record(store.as_ref(), &image, disk) {
-                                Ok(p) => out.sbom = Some(p),
-                                Err(e) => tracing::warn!("{image}: no SBOM recorded: {e}"),
-                            }
-                        }
-                        out.created = image;
-                        out.data_bytes = data;
-                        out.sha256 = sha;
-                        out.sent = sent;
-                    }
-                    Err(e) => {
-                        // Nothing half-made stays: the partial snapshot or disk goes.
-                        match rt.block_on(up.abort()) {
-                            Ok(()) => {
-                                let _ = ledger.clear(&upload.token);
-                            }
-                            Err(a) => tracing::warn!(
-                                "transfer {}: could not remove {} ({a}); the next transfer to {} removes it",
-                                upload.token,
-                                up.resource(),
-                                cref.context
-                            ),
-                        }
-                        return Err(e);
+                let (image, data, sha, sent) = if t.streams() {
+                    to.stream(reader, progress, &mut tags)?
+                } else {
+                    to.blocks(reader, progress, &mut tags, concurrency)?
+                };
+                // What the published disk holds, for the Images view and diffs.
+                if let Some(disk) = &local_disk {
+                    match crate::sbom::record(store.as_ref(), &image, disk) {
+                        Ok(p) => out.sbom = Some(p),
+                        Err(e) => tracing::warn!("{image}: no SBOM recorded: {e}"),
                     }
                 }
+                out.created = image;
+                out.data_bytes = data;
+                out.sha256 = sha;
+                out.sent = sent;
             }
         }
         out.tags = tags;
@@ -452,85 +405,120 @@ impl convert::stream::ByteSink for Batching<'_> {
     }
 }
 
-/// A destination that takes the disk as one stream (Glance): the image is created, the
-/// engine's output in the site's format streamed into it, verified and tagged; on any
-/// failure the image is deleted. Returns (image id, data bytes, sha256, what was sent).
-#[allow(clippy::too_many_arguments)]
-fn stream_upload(
-    t: &dyn ImageTransfer,
-    upload: &drydock_api::transfer::UploadRequest,
-    cref: &super::CloudRef,
-    reader: &mut dyn DiskReader,
-    ledger: &Ledger,
-    rt: &tokio::runtime::Handle,
-    progress: &mut dyn FnMut(Progress) -> bool,
-    source_name: &str,
-    tags: &mut std::collections::BTreeMap<String, String>,
-) -> Result<(String, u64, String, Sent), TransferError> {
-    let pending = Pending {
-        token: upload.token.clone(),
-        context: cref.context.clone(),
-        place: upload.place.clone(),
-        what: upload.name.clone(),
-        started: chrono::Utc::now().to_rfc3339(),
-    };
-    ledger.record(&pending).map_err(ledger_err)?;
-    let up = rt.block_on(t.start_stream(upload))?;
-    tracing::info!("transfer {}: writing {}", upload.token, up.resource());
-    let result = (|| -> Result<(String, u64, String, Sent), TransferError> {
-        let sink = Batching {
-            up: up.as_ref(),
-            rt,
-            buf: Vec::with_capacity(BATCH),
-        };
-        let mut writer = match up.format() {
-            StreamFormat::Raw => convert::stream::StreamWriter::raw(sink),
-            StreamFormat::Qcow2 => {
-                let clusters = convert::stream::allocated_clusters(reader)?;
-                convert::stream::StreamWriter::qcow2(sink, reader.info().virtual_size, clusters)?
-            }
-        };
-        up.expect_len(writer.total_len(reader.info().virtual_size));
-        let (data, digest) = pump_hashing(reader, &mut writer, progress)?;
-        let sent = writer.sent;
-        writer.into_sink().flush()?;
-        // The stream ends now: the cloud verifies and stores it while the digest finishes.
-        rt.block_on(up.close());
-        let sha = digest.finish()?;
+/// What an upload published: (image id, data bytes, SHA-256, what was sent).
+type Published = (String, u64, String, Sent);
+
+/// One upload into a cloud, its ledger record made: the bytes moved by blocks or as one
+/// stream, the image registered and tagged with the provenance, the record cleared. On
+/// failure what the upload created is removed and the record cleared; if it cannot be
+/// removed, the record stays for the next transfer to the context.
+struct Publish<'a> {
+    t: &'a dyn ImageTransfer,
+    upload: &'a drydock_api::transfer::UploadRequest,
+    context: &'a str,
+    ledger: &'a Ledger,
+    rt: &'a tokio::runtime::Handle,
+    source_name: &'a str,
+}
+
+impl Publish<'_> {
+    /// `tags` completed with `drydock:source` for the digest `sha`.
+    fn source(&self, tags: &mut std::collections::BTreeMap<String, String>, sha: &str) {
         tags.insert(
             provenance::SOURCE.into(),
-            provenance::source_value(source_name, &sha),
+            provenance::source_value(self.source_name, sha),
         );
-        let image = rt.block_on(up.complete(sent, tags))?;
-        Ok((
-            image,
-            data,
-            sha,
-            Sent {
+    }
+
+    /// The upload's outcome settled in the ledger: cleared when it succeeded, or when its
+    /// leftovers (`resource`) were removed by `abort`.
+    fn settle(
+        &self,
+        result: Result<Published, TransferError>,
+        resource: String,
+        abort: impl std::future::Future<Output = Result<(), drydock_api::ProviderError>>,
+    ) -> Result<Published, TransferError> {
+        if result.is_ok() {
+            let _ = self.ledger.clear(&self.upload.token);
+            return result;
+        }
+        // Nothing half-made stays: the partial snapshot, disk or image goes.
+        match self.rt.block_on(abort) {
+            Ok(()) => {
+                let _ = self.ledger.clear(&self.upload.token);
+            }
+            Err(a) => tracing::warn!(
+                "transfer {}: could not remove {resource} ({a}); the next transfer to {} removes it",
+                self.upload.token,
+                self.context
+            ),
+        }
+        result
+    }
+
+    /// Blocks that hold data, `concurrency` puts at a time, then the image registered.
+    fn blocks(
+        &self,
+        reader: &mut dyn DiskReader,
+        progress: &mut dyn FnMut(Progress) -> bool,
+        tags: &mut std::collections::BTreeMap<String, String>,
+        concurrency: usize,
+    ) -> Result<Published, TransferError> {
+        let up: Arc<dyn drydock_api::transfer::CloudUpload> =
+            Arc::from(self.rt.block_on(self.t.start_upload(self.upload))?);
+        tracing::info!("transfer {}: writing {}", self.upload.token, up.resource());
+        let mut writer = CloudWriter::new(up.clone(), self.rt.clone(), concurrency);
+        let pumped = pump_hashed(reader, &mut writer, progress);
+        let drained = writer.drain();
+        let result = pumped.and_then(|(data, sha)| {
+            let sent = drained?;
+            self.source(tags, &sha);
+            let image = self.rt.block_on(up.complete(sent.puts, tags))?;
+            Ok((image, data, sha, sent))
+        });
+        self.settle(result, up.resource(), up.abort())
+    }
+
+    /// The disk as one stream in the format the cloud takes (Glance), closed before the
+    /// digest is awaited so the cloud verifies and stores it meanwhile.
+    fn stream(
+        &self,
+        reader: &mut dyn DiskReader,
+        progress: &mut dyn FnMut(Progress) -> bool,
+        tags: &mut std::collections::BTreeMap<String, String>,
+    ) -> Result<Published, TransferError> {
+        let rt = self.rt;
+        let up = rt.block_on(self.t.start_stream(self.upload))?;
+        tracing::info!("transfer {}: writing {}", self.upload.token, up.resource());
+        let result = (|| -> Result<Published, TransferError> {
+            let sink = Batching {
+                up: up.as_ref(),
+                rt,
+                buf: Vec::with_capacity(BATCH),
+            };
+            let size = reader.info().virtual_size;
+            let mut writer = match up.format() {
+                StreamFormat::Raw => convert::stream::StreamWriter::raw(sink),
+                StreamFormat::Qcow2 => {
+                    let clusters = convert::stream::allocated_clusters(reader)?;
+                    convert::stream::StreamWriter::qcow2(sink, size, clusters)?
+                }
+            };
+            up.expect_len(writer.total_len(size));
+            let (data, digest) = pump_hashing(reader, &mut writer, progress)?;
+            let sent = writer.sent;
+            writer.into_sink().flush()?;
+            rt.block_on(up.close());
+            let sha = digest.finish()?;
+            self.source(tags, &sha);
+            let image = rt.block_on(up.complete(sent, tags))?;
+            let sent = Sent {
                 puts: 1,
                 bytes: sent,
-            },
-        ))
-    })();
-    match result {
-        Ok(r) => {
-            let _ = ledger.clear(&upload.token);
-            Ok(r)
-        }
-        Err(e) => {
-            match rt.block_on(up.abort()) {
-                Ok(()) => {
-                    let _ = ledger.clear(&upload.token);
-                }
-                Err(a) => tracing::warn!(
-                    "transfer {}: could not remove {} ({a}); the next transfer to {} removes it",
-                    upload.token,
-                    up.resource(),
-                    cref.context
-                ),
-            }
-            Err(e)
-        }
+            };
+            Ok((image, data, sha, sent))
+        })();
+        self.settle(result, up.resource(), up.abort())
     }
 }
 
