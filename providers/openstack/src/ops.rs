@@ -63,32 +63,44 @@ pub(crate) struct Located<T> {
 }
 
 impl OpenStackProvider {
+    /// `GET {prefix}{id}` on `service` in each region in turn: the first answer, and where.
+    async fn locate<B: serde::de::DeserializeOwned>(
+        &self,
+        service: &str,
+        prefix: &str,
+        id: &str,
+        call: &str,
+    ) -> Result<Located<B>, ProviderError> {
+        let get = format!("GET {prefix}{{id}}");
+        for region in self.regions().await? {
+            let url = format!("{}{prefix}{id}", self.root(service, &region).await?);
+            match self.session.json::<B>(Request::get(&url, &get, id)).await {
+                Ok(item) => return Ok(Located { region, item }),
+                Err(e) if e.kind == ProviderErrorKind::NotFound => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        let what = if service == "image" {
+            "image"
+        } else {
+            "server"
+        };
+        Err(err(
+            ProviderErrorKind::NotFound,
+            call,
+            id,
+            format!("no {what} {id} in {}'s regions", self.name),
+            "it may have been deleted; scan again",
+        ))
+    }
+
     /// The image `id` and its region (each region's Glance asked in turn).
     pub(crate) async fn find_image(
         &self,
         id: &str,
         call: &str,
     ) -> Result<Located<GlanceImage>, ProviderError> {
-        for region in self.regions().await? {
-            let root = self.glance(&region).await?;
-            let url = format!("{root}/v2/images/{id}");
-            match self
-                .session
-                .json::<GlanceImage>(Request::get(&url, "GET /v2/images/{id}", id))
-                .await
-            {
-                Ok(item) => return Ok(Located { region, item }),
-                Err(e) if e.kind == ProviderErrorKind::NotFound => continue,
-                Err(e) => return Err(e),
-            }
-        }
-        Err(err(
-            ProviderErrorKind::NotFound,
-            call,
-            id,
-            format!("no image {id} in {}'s regions", self.name),
-            "it may have been deleted; scan again",
-        ))
+        self.locate("image", "/v2/images/", id, call).await
     }
 
     /// The server `id` and its region.
@@ -97,54 +109,65 @@ impl OpenStackProvider {
         id: &str,
         call: &str,
     ) -> Result<Located<NovaServer>, ProviderError> {
-        for region in self.regions().await? {
-            let compute = self.session.endpoint("compute", &region).await?;
-            let url = format!("{compute}/servers/{id}");
-            match self
-                .session
-                .json::<ServerBody>(Request::get(&url, "GET /servers/{id}", id))
-                .await
-            {
-                Ok(b) => {
-                    return Ok(Located {
-                        region,
-                        item: b.server,
-                    })
-                }
-                Err(e) if e.kind == ProviderErrorKind::NotFound => continue,
-                Err(e) => return Err(e),
-            }
-        }
-        Err(err(
-            ProviderErrorKind::NotFound,
-            call,
-            id,
-            format!("no server {id} in {}'s regions", self.name),
-            "it may have been deleted; scan again",
-        ))
+        let found: Located<ServerBody> = self.locate("compute", "/servers/", id, call).await?;
+        Ok(Located {
+            region: found.region,
+            item: found.item.server,
+        })
+    }
+
+    /// Where `service`'s paths start in `region`: the catalog's URL (Glance's without a
+    /// version suffix: its paths carry `/v2`).
+    async fn root(&self, service: &str, region: &str) -> Result<String, ProviderError> {
+        let url = self.session.endpoint(service, region).await?;
+        Ok(if service == "image" {
+            glance_root(&url).to_string()
+        } else {
+            url
+        })
     }
 
     pub(crate) async fn glance(&self, region: &str) -> Result<String, ProviderError> {
-        Ok(glance_root(&self.session.endpoint("image", region).await?).to_string())
+        self.root("image", region).await
     }
 
-    async fn patch_image(
+    /// A json-patch of image `id` under Glance root `root` (nothing sent for no operations).
+    pub(crate) async fn patch(
         &self,
-        region: &str,
+        root: &str,
         id: &str,
-        ops: &[Value],
+        ops: Vec<Value>,
     ) -> Result<(), ProviderError> {
         if ops.is_empty() {
             return Ok(());
         }
-        let url = format!("{}/v2/images/{id}", self.glance(region).await?);
+        let url = format!("{root}/v2/images/{id}");
         self.session
             .send(
                 Request::new(Method::PATCH, &url, "PATCH /v2/images/{id}", id)
-                    .body(JSON_PATCH, Value::Array(ops.to_vec()).to_string()),
+                    .body(JSON_PATCH, Value::Array(ops).to_string()),
             )
             .await?;
         Ok(())
+    }
+
+    /// Deletes image `id` under Glance root `root`; `false` if it was already gone.
+    pub(crate) async fn delete_image(&self, root: &str, id: &str) -> Result<bool, ProviderError> {
+        let url = format!("{root}/v2/images/{id}");
+        match self
+            .session
+            .send(Request::new(
+                Method::DELETE,
+                &url,
+                "DELETE /v2/images/{id}",
+                id,
+            ))
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e) if e.kind == ProviderErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     /// Properties as json-patch `add` operations (Glance's `add` replaces an existing one)
@@ -177,10 +200,10 @@ impl OpenStackProvider {
                 };
                 self.session.send(Request::new(m, &url, call, id)).await?;
             } else {
-                ops.push(json!({"op": "add", "path": format!("/{}", escape(k)), "value": v}));
+                ops.push(property_op(k, v));
             }
         }
-        self.patch_image(&at.region, id, &ops).await?;
+        self.patch(&self.glance(&at.region).await?, id, ops).await?;
         Ok(OperationOutcome::Done { created: None })
     }
 
@@ -298,15 +321,16 @@ impl OpenStackProvider {
         if dry_run {
             return Ok(OperationOutcome::WouldSucceed);
         }
-        let mut ops = vec![
-            json!({"op": "add", "path": format!("/{}", escape(DEPRECATION_TIME)),
-                                  "value": when.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)}),
-        ];
+        let mut ops = vec![property_op(
+            DEPRECATION_TIME,
+            &when.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        )];
         // Glance cannot hide an image later: hidden now when the time has come.
         if when <= Utc::now() + chrono::Duration::minutes(1) {
             ops.push(json!({"op": "replace", "path": "/os_hidden", "value": true}));
         }
-        self.patch_image(&at.region, &at.item.id, &ops).await?;
+        self.patch(&self.glance(&at.region).await?, &at.item.id, ops)
+            .await?;
         Ok(OperationOutcome::Done { created: None })
     }
 
@@ -350,21 +374,20 @@ impl OpenStackProvider {
         Ok(OperationOutcome::Done { created: None })
     }
 
-    /// An image of `region` whose property `key` is `value`, if any (Glance filters on
-    /// custom properties).
-    pub(crate) async fn image_with(
+    /// The images of `region` whose property `key` is `value` (Glance filters on custom
+    /// properties; the answer is checked too).
+    pub(crate) async fn images_with(
         &self,
         region: &str,
         key: &str,
         value: &str,
-    ) -> Result<Option<GlanceImage>, ProviderError> {
+    ) -> Result<Vec<GlanceImage>, ProviderError> {
         let root = self.glance(region).await?;
         let scope = format!("{}/{region}", self.name);
         let extra = format!("&{}={}", enc(key), enc(value));
-        let found = scan::list_images(&self.session, &root, &extra, &scope).await?;
-        Ok(found
-            .into_iter()
-            .find(|i| i.property(key).as_deref() == Some(value)))
+        let mut found = scan::list_images(&self.session, &root, &extra, &scope).await?;
+        found.retain(|i| i.property(key).as_deref() == Some(value));
+        Ok(found)
     }
 
     async fn capture(
@@ -379,7 +402,8 @@ impl OpenStackProvider {
         if dry_run {
             return Ok(OperationOutcome::WouldSucceed);
         }
-        let id = match self.image_with(&at.region, CLIENT_TOKEN, token).await? {
+        let done = self.images_with(&at.region, CLIENT_TOKEN, token).await?;
+        let id = match done.into_iter().next() {
             Some(done) => done.id,
             None => {
                 let compute = self.session.endpoint("compute", &at.region).await?;
@@ -759,9 +783,11 @@ pub fn health_of(s: &NovaServer) -> VmHealth {
     }
 }
 
-/// A JSON pointer segment (`~` and `/` escaped).
-fn escape(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
+/// The json-patch operation that sets property `key` to `value` (Glance's `add` replaces
+/// an existing one); the key a JSON pointer segment (`~` and `/` escaped).
+pub(crate) fn property_op(key: &str, value: &str) -> Value {
+    let path = format!("/{}", key.replace('~', "~0").replace('/', "~1"));
+    json!({"op": "add", "path": path, "value": value})
 }
 
 /// Percent-encoding of a query value.

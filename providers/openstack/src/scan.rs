@@ -29,6 +29,38 @@ pub fn follow(root: &str, next: &str) -> String {
     }
 }
 
+/// Every item of a paged listing, from `url` on: `split` takes each page apart into its
+/// items and the next page's URL. A next link already followed would loop forever: the
+/// `service` is broken, and it is an error.
+async fn paged<P: serde::de::DeserializeOwned, T>(
+    s: &Session,
+    mut url: String,
+    call: &str,
+    scope: &str,
+    service: &str,
+    split: impl Fn(P) -> (Vec<T>, Option<String>),
+) -> Result<Vec<T>, ProviderError> {
+    let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    loop {
+        let (items, next) = split(s.json(Request::get(&url, call, scope)).await?);
+        out.extend(items);
+        match next {
+            Some(n) if seen.insert(n.clone()) => url = n,
+            Some(n) => {
+                return Err(ProviderError::new(
+                    drydock_api::ProviderErrorKind::Other,
+                    call,
+                    scope,
+                    format!("the next link {n} repeats an earlier page"),
+                    format!("the {service} service pages wrongly; report it to the cloud's admins"),
+                ))
+            }
+            None => return Ok(out),
+        }
+    }
+}
+
 /// Every image of a listing, `extra` query terms added (`&os_hidden=true`).
 pub async fn list_images(
     s: &Session,
@@ -36,27 +68,11 @@ pub async fn list_images(
     extra: &str,
     scope: &str,
 ) -> Result<Vec<GlanceImage>, ProviderError> {
-    let mut out = Vec::new();
-    let mut url = format!("{root}/v2/images?limit={PAGE}{extra}");
-    let mut seen = std::collections::HashSet::new();
-    loop {
-        let page: ImagePage = s.json(Request::get(&url, "GET /v2/images", scope)).await?;
-        out.extend(page.images);
-        match page.next {
-            // A link already followed would loop forever: a broken service.
-            Some(n) if seen.insert(n.clone()) => url = follow(root, &n),
-            Some(n) => {
-                return Err(ProviderError::new(
-                    drydock_api::ProviderErrorKind::Other,
-                    "GET /v2/images",
-                    scope,
-                    format!("the next link {n} repeats an earlier page"),
-                    "the image service pages wrongly; report it to the cloud's admins",
-                ))
-            }
-            None => return Ok(out),
-        }
-    }
+    let url = format!("{root}/v2/images?limit={PAGE}{extra}");
+    paged(s, url, "GET /v2/images", scope, "image", |p: ImagePage| {
+        (p.images, p.next.map(|n| follow(root, &n)))
+    })
+    .await
 }
 
 /// Every server of the project in this region.
@@ -65,29 +81,19 @@ pub async fn list_servers(
     compute: &str,
     scope: &str,
 ) -> Result<Vec<NovaServer>, ProviderError> {
-    let mut out = Vec::new();
-    let mut url = format!("{compute}/servers/detail?limit={PAGE}");
-    let mut seen = std::collections::HashSet::new();
-    loop {
-        let page: ServerPage = s
-            .json(Request::get(&url, "GET /servers/detail", scope))
-            .await?;
-        let next = page.next().map(String::from);
-        out.extend(page.servers);
-        match next {
-            Some(n) if seen.insert(n.clone()) => url = n,
-            Some(n) => {
-                return Err(ProviderError::new(
-                    drydock_api::ProviderErrorKind::Other,
-                    "GET /servers/detail",
-                    scope,
-                    format!("the next link {n} repeats an earlier page"),
-                    "the compute service pages wrongly; report it to the cloud's admins",
-                ))
-            }
-            None => return Ok(out),
-        }
-    }
+    let url = format!("{compute}/servers/detail?limit={PAGE}");
+    paged(
+        s,
+        url,
+        "GET /servers/detail",
+        scope,
+        "compute",
+        |p: ServerPage| {
+            let next = p.next().map(String::from);
+            (p.servers, next)
+        },
+    )
+    .await
 }
 
 /// The image a volume was created from, if Cinder records one.

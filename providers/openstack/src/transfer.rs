@@ -6,10 +6,9 @@
 //! image's file streamed to a local file, verified the same way. Whatever an interrupted
 //! upload leaves (a queued or saving image) is found by its token and deleted.
 
-use crate::ops::{enc, JSON_PATCH};
+use crate::ops::property_op;
 use crate::provider::OpenStackProvider;
 use crate::records::GlanceImage;
-use crate::scan;
 use crate::session::Request;
 use async_trait::async_trait;
 use drydock_api::transfer::{
@@ -323,22 +322,8 @@ impl StreamUpload for GlanceUpload {
             ));
         }
         digests.verify(&img, call)?;
-        let ops: Vec<Value> = tags
-            .iter()
-            .map(|(k, v)| {
-                json!({"op": "add", "path": format!("/{}", k.replace('~', "~0").replace('/', "~1")),
-                       "value": v})
-            })
-            .collect();
-        if !ops.is_empty() {
-            self.provider
-                .session
-                .send(
-                    Request::new(Method::PATCH, &url, "PATCH /v2/images/{id}", &self.id)
-                        .body(JSON_PATCH, Value::Array(ops).to_string()),
-                )
-                .await?;
-        }
+        let ops = tags.iter().map(|(k, v)| property_op(k, v)).collect();
+        self.provider.patch(&self.root, &self.id, ops).await?;
         Ok(self.id.clone())
     }
 
@@ -347,22 +332,8 @@ impl StreamUpload for GlanceUpload {
         if let Some(h) = self.put.lock().unwrap_or_else(|e| e.into_inner()).take() {
             h.abort();
         }
-        let url = format!("{}/v2/images/{}", self.root, self.id);
-        match self
-            .provider
-            .session
-            .send(Request::new(
-                Method::DELETE,
-                &url,
-                "DELETE /v2/images/{id}",
-                &self.id,
-            ))
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if e.kind == ProviderErrorKind::NotFound => Ok(()),
-            Err(e) => Err(e),
-        }
+        self.provider.delete_image(&self.root, &self.id).await?;
+        Ok(())
     }
 }
 
@@ -671,27 +642,10 @@ impl ImageTransfer for OpenStackProvider {
         token: &str,
     ) -> Result<Vec<String>, ProviderError> {
         let root = self.glance(place).await?;
-        let scope = format!("{}/{place}", self.name);
-        let extra = format!("&{}={}", enc(TRANSFER_TOKEN), enc(token));
         let mut removed = Vec::new();
-        for img in scan::list_images(&self.session, &root, &extra, &scope).await? {
-            if img.property(TRANSFER_TOKEN).as_deref() != Some(token) {
-                continue;
-            }
-            let url = format!("{root}/v2/images/{}", img.id);
-            match self
-                .session
-                .send(Request::new(
-                    Method::DELETE,
-                    &url,
-                    "DELETE /v2/images/{id}",
-                    &img.id,
-                ))
-                .await
-            {
-                Ok(_) => removed.push(format!("Glance image {} ({})", img.id, img.status)),
-                Err(e) if e.kind == ProviderErrorKind::NotFound => {}
-                Err(e) => return Err(e),
+        for img in self.images_with(place, TRANSFER_TOKEN, token).await? {
+            if self.delete_image(&root, &img.id).await? {
+                removed.push(format!("Glance image {} ({})", img.id, img.status));
             }
         }
         Ok(removed)
