@@ -37,7 +37,7 @@ fn replay_openstack(bytes: &[u8]) {
             if let Ok(page) = serde_json::from_slice::<ServerPage>(rest) {
                 for s in &page.servers {
                     let _ = s.to_vm("project", "RegionOne", s.image_id().unwrap_or(""), now);
-                    let _ = drydock_openstack::ops::health_of(s);
+                    let _ = drydock_openstack::servers::health_of(s);
                 }
             }
         }

@@ -5,11 +5,13 @@
 //! aws-lc-rs (a C build) and every auth plugin into the build.
 
 pub mod clouds;
+mod digest;
 pub mod error;
 pub mod ops;
 pub mod provider;
 pub mod records;
 pub mod scan;
+pub mod servers;
 pub mod session;
 pub mod transfer;
 
