@@ -42,75 +42,44 @@ fn make_input(dir: &Path) -> PathBuf {
     qcow
 }
 
-struct Glance {
-    http: reqwest::blocking::Client,
-    base: String,
+/// Glance on the fake, by its raw HTTP helpers.
+struct Glance<'a> {
+    fake: &'a FakeOpenStack,
     token: String,
 }
 
-impl Glance {
-    fn new(fake: &FakeOpenStack) -> Glance {
-        let http = reqwest::blocking::Client::new();
-        let auth = serde_json::json!({"auth": {"identity": {"methods": ["application_credential"],
-            "application_credential": {"id": APP_CREDENTIAL.0, "secret": APP_CREDENTIAL.1}}}});
-        let r = http
-            .post(format!("{}/auth/tokens", fake.auth_url()))
-            .body(auth.to_string())
-            .send()
-            .unwrap();
-        let token = r.headers()["X-Subject-Token"].to_str().unwrap().to_string();
-        Glance {
-            http,
-            base: format!("{}/image/v2/images", fake.url),
-            token,
-        }
+impl Glance<'_> {
+    fn base(&self) -> String {
+        format!("{}/image/v2/images", self.fake.url)
     }
 
     fn create(&self, name: &str) -> String {
         let body =
             serde_json::json!({"name": name, "disk_format": "qcow2", "container_format": "bare"});
-        let r: serde_json::Value = self
-            .http
-            .post(&self.base)
-            .header("X-Auth-Token", &self.token)
-            .body(body.to_string())
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
+        let (status, body) =
+            self.fake
+                .authed("POST", "/image/v2/images", body.to_string().as_bytes());
+        assert_eq!(status, 201);
+        let r: serde_json::Value = serde_json::from_slice(&body).unwrap();
         r["id"].as_str().unwrap().to_string()
     }
 
     fn fetch(&self, id: &str, to: &Path) {
-        let bytes = self
-            .http
-            .get(format!("{}/{id}/file", self.base))
-            .header("X-Auth-Token", &self.token)
-            .send()
-            .unwrap()
-            .bytes()
-            .unwrap();
+        let (status, bytes) = self
+            .fake
+            .authed("GET", &format!("/image/v2/images/{id}/file"), b"");
+        assert_eq!(status, 200);
         std::fs::write(to, &bytes).unwrap();
     }
 
     fn status(&self, id: &str) -> String {
-        let r: serde_json::Value = self
-            .http
-            .get(format!("{}/{id}", self.base))
-            .header("X-Auth-Token", &self.token)
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
+        let r = self.fake.get_json(&format!("/image/v2/images/{id}"));
         r["status"].as_str().unwrap_or("").to_string()
     }
 
     fn delete(&self, id: &str) {
-        self.http
-            .delete(format!("{}/{id}", self.base))
-            .header("X-Auth-Token", &self.token)
-            .send()
-            .unwrap();
+        self.fake
+            .authed("DELETE", &format!("/image/v2/images/{id}"), b"");
     }
 }
 
@@ -122,7 +91,7 @@ fn curl_put(mut curl: Command, glance: &Glance, target: &str, file: &Path) -> f6
         .arg(file)
         .args(["-H", &format!("X-Auth-Token: {}", glance.token)])
         .args(["-H", "Content-Type: application/octet-stream"])
-        .arg(format!("{}/{target}/file", glance.base))
+        .arg(format!("{}/{target}/file", glance.base()))
         .status()
         .unwrap()
         .success();
@@ -162,7 +131,10 @@ fn main() {
             Command::new(program)
         }
     };
-    let glance = Glance::new(&fake);
+    let glance = Glance {
+        fake: &fake,
+        token: fake.token(),
+    };
     let home = tempfile::tempdir().unwrap();
     let config = home.path().join("config.toml");
     std::fs::write(

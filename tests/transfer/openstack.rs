@@ -6,28 +6,12 @@
 use crate::env::{raw_disk, same_disk, Env};
 use std::time::{Duration, Instant};
 
-/// A GET on the fake with the demo's application credential: the JSON answer.
+/// A GET of Glance on the fake, with a token: the JSON answer.
 fn glance_get(env: &Env, path: &str) -> serde_json::Value {
-    let os = env.openstack.as_ref().unwrap();
-    let http = reqwest::blocking::Client::new();
-    let auth = serde_json::json!({"auth": {"identity": {"methods": ["application_credential"],
-        "application_credential": {"id": drydock_testkit::fake_openstack::APP_CREDENTIAL.0,
-                                   "secret": drydock_testkit::fake_openstack::APP_CREDENTIAL.1}}}});
-    let r = http
-        .post(format!("{}/auth/tokens", os.auth_url()))
-        .header("Content-Type", "application/json")
-        .body(auth.to_string())
-        .send()
-        .unwrap();
-    let token = r.headers()["X-Subject-Token"].to_str().unwrap().to_string();
-    let body = http
-        .get(format!("{}/image{path}", os.url))
-        .header("X-Auth-Token", token)
-        .send()
+    env.openstack
+        .as_ref()
         .unwrap()
-        .text()
-        .unwrap();
-    serde_json::from_str(&body).unwrap()
+        .get_json(&format!("/image{path}"))
 }
 
 fn named(env: &Env, name: &str) -> Vec<serde_json::Value> {
@@ -75,25 +59,8 @@ fn local_to_openstack_to_azure_to_local_is_one_build_byte_for_byte() {
     // What Glance holds is a valid qcow2 of the disk (qemu-img's word).
     let os = env.openstack.as_ref().unwrap();
     let file = env.path("glance.qcow2");
-    let http = reqwest::blocking::Client::new();
-    let auth = serde_json::json!({"auth": {"identity": {"methods": ["application_credential"],
-        "application_credential": {"id": "ac-1", "secret": "ac-secret"}}}});
-    let token = http
-        .post(format!("{}/auth/tokens", os.auth_url()))
-        .body(auth.to_string())
-        .send()
-        .unwrap()
-        .headers()["X-Subject-Token"]
-        .to_str()
-        .unwrap()
-        .to_string();
-    let bytes = http
-        .get(format!("{}/image/v2/images/{id}/file", os.url))
-        .header("X-Auth-Token", token)
-        .send()
-        .unwrap()
-        .bytes()
-        .unwrap();
+    let (status, bytes) = os.authed("GET", &format!("/image/v2/images/{id}/file"), b"");
+    assert_eq!(status, 200);
     std::fs::write(&file, &bytes).unwrap();
     let check = std::process::Command::new("qemu-img")
         .args(["check", "-f", "qcow2"])

@@ -3,47 +3,6 @@
 //! a volume whose image is in the volume's metadata, and 401 without a token.
 
 use drydock_testkit::fake_openstack::{FakeOpenStack, PASSWORD, PROJECT_ID, USER};
-use std::io::{Read, Write};
-
-/// One HTTP/1.1 exchange (`Connection: close`): status, headers (lower-cased names), body.
-fn call(
-    base: &str,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> (u16, Vec<(String, String)>, Vec<u8>) {
-    let host = base.trim_start_matches("http://");
-    let mut s = std::net::TcpStream::connect(host).unwrap();
-    let mut req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    s.write_all(req.as_bytes()).unwrap();
-    s.write_all(body).unwrap();
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).unwrap();
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
-    let head = String::from_utf8_lossy(&raw[..split]).to_string();
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers = lines
-        .filter_map(|l| l.split_once(": "))
-        .map(|(k, v)| (k.to_ascii_lowercase(), v.to_string()))
-        .collect();
-    (status, headers, raw[split + 4..].to_vec())
-}
 
 fn json(body: &[u8]) -> serde_json::Value {
     serde_json::from_slice(body).unwrap()
@@ -56,8 +15,7 @@ fn the_demo_site_answers_in_the_api_references_shapes() {
         "identity": {"methods": ["password"], "password": {"user": {
             "name": USER, "domain": {"id": "default"}, "password": PASSWORD}}},
         "scope": {"project": {"id": PROJECT_ID}}}});
-    let (status, headers, body) = call(
-        &os.url,
+    let (status, headers, body) = os.call(
         "POST",
         "/identity/v3/auth/tokens",
         &[("Content-Type", "application/json")],
@@ -80,18 +38,12 @@ fn the_demo_site_answers_in_the_api_references_shapes() {
     let auth_h = [("X-Auth-Token", token.as_str())];
 
     // Glance pages by `next`; the hidden image is only in `os_hidden=true` lists.
-    let (_, _, body) = call(&os.url, "GET", "/image/v2/images?limit=2", &auth_h, b"");
+    let (_, _, body) = os.call("GET", "/image/v2/images?limit=2", &auth_h, b"");
     let first = json(&body);
     assert_eq!(first["images"].as_array().unwrap().len(), 2);
     let next = first["next"].as_str().unwrap().to_string();
     assert!(next.starts_with("/v2/images?"), "{next}");
-    let (_, _, body) = call(
-        &os.url,
-        "GET",
-        &format!("/image{next}&limit=10"),
-        &auth_h,
-        b"",
-    );
+    let (_, _, body) = os.call("GET", &format!("/image{next}&limit=10"), &auth_h, b"");
     let rest = json(&body);
     let statuses: Vec<&str> = rest["images"]
         .as_array()
@@ -100,23 +52,11 @@ fn the_demo_site_answers_in_the_api_references_shapes() {
         .map(|i| i["status"].as_str().unwrap())
         .collect();
     assert!(statuses.contains(&"deactivated"), "{statuses:?}");
-    let (_, _, body) = call(
-        &os.url,
-        "GET",
-        "/image/v2/images?os_hidden=true",
-        &auth_h,
-        b"",
-    );
+    let (_, _, body) = os.call("GET", "/image/v2/images?os_hidden=true", &auth_h, b"");
     assert_eq!(json(&body)["images"][0]["name"], "web-base-2026.09.1");
 
     // Nova pages by `servers_links`; a boot-from-volume server has no image of its own.
-    let (_, _, body) = call(
-        &os.url,
-        "GET",
-        "/compute/v2.1/servers/detail?limit=3",
-        &auth_h,
-        b"",
-    );
+    let (_, _, body) = os.call("GET", "/compute/v2.1/servers/detail?limit=3", &auth_h, b"");
     let servers = json(&body);
     assert_eq!(servers["servers_links"][0]["rel"], "next");
     let bfv = &servers["servers"][2];
@@ -124,8 +64,7 @@ fn the_demo_site_answers_in_the_api_references_shapes() {
     let vol = bfv["os-extended-volumes:volumes_attached"][0]["id"]
         .as_str()
         .unwrap();
-    let (_, _, body) = call(
-        &os.url,
+    let (_, _, body) = os.call(
         "GET",
         &format!("/volume/v3/{PROJECT_ID}/volumes/{vol}"),
         &auth_h,
@@ -137,8 +76,7 @@ fn the_demo_site_answers_in_the_api_references_shapes() {
     );
 
     // An upload: queued, then active with the data's sha512; the data comes back.
-    let (status, _, body) = call(
-        &os.url,
+    let (status, _, body) = os.call(
         "POST",
         "/image/v2/images",
         &auth_h,
@@ -151,21 +89,15 @@ fn the_demo_site_answers_in_the_api_references_shapes() {
     let data = b"QFI\xfb some disk bytes";
     let file = format!("/image/v2/images/{id}/file");
     let octets = [auth_h[0], ("Content-Type", "application/octet-stream")];
-    assert_eq!(call(&os.url, "PUT", &file, &octets, data).0, 204);
-    let (_, _, body) = call(
-        &os.url,
-        "GET",
-        &format!("/image/v2/images/{id}"),
-        &auth_h,
-        b"",
-    );
+    assert_eq!(os.call("PUT", &file, &octets, data).0, 204);
+    let (_, _, body) = os.call("GET", &format!("/image/v2/images/{id}"), &auth_h, b"");
     let img = json(&body);
     assert_eq!(img["status"], "active");
     assert_eq!(img["os_hash_algo"], "sha512");
     assert_eq!(img["os_hash_value"].as_str().unwrap().len(), 128);
-    assert_eq!(call(&os.url, "GET", &file, &auth_h, b"").2, data);
+    assert_eq!(os.call("GET", &file, &auth_h, b"").2, data);
 
     // No token, no answer.
-    assert_eq!(call(&os.url, "GET", "/image/v2/images", &[], b"").0, 401);
+    assert_eq!(os.call("GET", "/image/v2/images", &[], b"").0, 401);
     assert!(os.log_text().contains("GET /image/v2/images 401"));
 }

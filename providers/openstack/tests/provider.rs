@@ -292,15 +292,7 @@ async fn every_mutation_round_trips_and_dry_runs_change_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn token_auth_from_clouds_yaml_scans_too() {
     let site = FakeOpenStack::demo();
-    let auth = serde_json::json!({"auth": {"identity": {"methods": ["password"], "password": {
-        "user": {"name": fake::USER, "password": fake::PASSWORD, "domain": {"name": "Default"}}}}}});
-    let r = reqwest::Client::new()
-        .post(format!("{}/auth/tokens", site.auth_url()))
-        .json(&auth)
-        .send()
-        .await
-        .unwrap();
-    let token = r.headers()["X-Subject-Token"].to_str().unwrap().to_string();
+    let token = site.token();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("clouds.yml");
     std::fs::write(
