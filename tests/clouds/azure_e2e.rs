@@ -285,16 +285,9 @@ fn a_plan_rebuilds_from_a_builder_vm_rolls_out_repoints_and_stops_at_a_used_vers
 
 #[test]
 fn the_dashboard_shows_an_azure_context_like_an_aws_one() {
-    use drydock::tui::{Action, App, AppOptions};
-    let (_fake, config, now, inv) = scanned_production_subscription();
-    let mut app = App::new(
-        AppOptions {
-            demo: false,
-            ..AppOptions::from_config(&config, false, now)
-        },
-        drydock::tui::logbuf::LogBuffer::new(10),
-    );
-    app.update(Action::ScanFinished(Box::new(inv)));
+    use drydock::tui::Action;
+    let (_fake, scanned) = scanned_production_subscription();
+    let mut app = scanned.app();
     let s = common::dash::screen(&mut app, 120, 40);
     assert!(s.contains("[PRODUCTION]") && !s.contains("DEMO"), "{s}");
     assert!(s.contains("Fleet 11 / 11"), "{s}");
@@ -316,29 +309,13 @@ fn the_dashboard_shows_an_azure_context_like_an_aws_one() {
 
 #[test]
 fn every_view_and_dialog_fits_the_resource_managers_fleet_at_every_size() {
-    use drydock::tui::{Action, App, AppOptions};
-    let (_fake, config, now, inv) = scanned_production_subscription();
-    common::dash::check_every_view(&|| {
-        let mut app = App::new(
-            AppOptions {
-                demo: false,
-                ..AppOptions::from_config(&config, false, now)
-            },
-            drydock::tui::logbuf::LogBuffer::new(10),
-        );
-        app.update(Action::ScanFinished(Box::new(inv.clone())));
-        app
-    });
+    let (_fake, scanned) = scanned_production_subscription();
+    common::dash::check_every_view(&|| scanned.app());
 }
 
 /// The seeded subscription as a production context `prod-az` on a fake Resource Manager,
-/// scanned now: the fake (kept running), the config, the instant and the inventory.
-fn scanned_production_subscription() -> (
-    server::FakeArm,
-    drydock::config::Config,
-    chrono::DateTime<chrono::Utc>,
-    drydock::model::Inventory,
-) {
+/// scanned now (the fake kept running).
+fn scanned_production_subscription() -> (server::FakeArm, common::dash::Scanned) {
     let fake = server::FakeArm::start(&seed::seed());
     let config: drydock::config::Config = toml::from_str(&format!(
         "[[azure.subscriptions]]\nid = \"{}\"\nname = \"prod-az\"\nlocations = [\"westeurope\"]\nendpoint = \"{}\"\ncredential = \"token\"\nproduction = true\n",
@@ -351,17 +328,6 @@ fn scanned_production_subscription() -> (
         std::sync::Arc::new(drydock_azure::credential::StaticToken::new("t")),
     )
     .unwrap();
-    let providers: Vec<std::sync::Arc<dyn drydock_api::Provider>> =
-        vec![std::sync::Arc::new(provider)];
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let now = chrono::Utc::now();
-    let inv = rt.block_on(drydock::scan::scan_all(
-        &providers,
-        std::sync::Arc::new(|_| {}),
-        move || now,
-    ));
-    (fake, config, now, inv)
+    let scanned = common::dash::Scanned::new(config, std::sync::Arc::new(provider));
+    (fake, scanned)
 }

@@ -206,13 +206,8 @@ fn a_plan_rebuilds_from_a_builder_server_rolls_out_and_retires_the_old_versions(
     }
 }
 
-/// The demo site as production context `site`, scanned now.
-fn scanned_site() -> (
-    FakeOpenStack,
-    drydock::config::Config,
-    chrono::DateTime<chrono::Utc>,
-    drydock::model::Inventory,
-) {
+/// The demo site as production context `site`, scanned now (the fake kept running).
+fn scanned_site() -> (FakeOpenStack, common::dash::Scanned) {
     let fake = FakeOpenStack::demo();
     let config: drydock::config::Config = toml::from_str(&format!(
         "[[openstack.clouds]]\nname = \"site\"\nauth_url = \"{}\"\napplication_credential_id = \"{}\"\napplication_credential_secret = \"{}\"\nproduction = true\n",
@@ -223,37 +218,15 @@ fn scanned_site() -> (
     .unwrap();
     let provider =
         drydock_openstack::OpenStackProvider::new(&config.openstack.clouds[0], &|_| None).unwrap();
-    let providers: Vec<std::sync::Arc<dyn drydock_api::Provider>> =
-        vec![std::sync::Arc::new(provider)];
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let now = chrono::Utc::now();
-    let inv = rt.block_on(drydock::scan::scan_all(
-        &providers,
-        std::sync::Arc::new(|_| {}),
-        move || now,
-    ));
-    (fake, config, now, inv)
-}
-
-fn app(config: &drydock::config::Config, now: chrono::DateTime<chrono::Utc>) -> drydock::tui::App {
-    drydock::tui::App::new(
-        drydock::tui::AppOptions {
-            demo: false,
-            ..drydock::tui::AppOptions::from_config(config, false, now)
-        },
-        drydock::tui::logbuf::LogBuffer::new(10),
-    )
+    let scanned = common::dash::Scanned::new(config, std::sync::Arc::new(provider));
+    (fake, scanned)
 }
 
 #[test]
 fn the_dashboard_shows_an_openstack_context_like_the_others() {
     use drydock::tui::Action;
-    let (_fake, config, now, inv) = scanned_site();
-    let mut app = app(&config, now);
-    app.update(Action::ScanFinished(Box::new(inv)));
+    let (_fake, scanned) = scanned_site();
+    let mut app = scanned.app();
     let s = common::dash::screen(&mut app, 160, 40);
     assert!(s.contains("[PRODUCTION]") && !s.contains("DEMO"), "{s}");
     assert!(s.contains("Fleet 5 / 5"), "{s}");
@@ -272,11 +245,6 @@ fn the_dashboard_shows_an_openstack_context_like_the_others() {
 
 #[test]
 fn every_view_and_dialog_fits_the_sites_fleet_at_every_size() {
-    use drydock::tui::Action;
-    let (_fake, config, now, inv) = scanned_site();
-    common::dash::check_every_view(&|| {
-        let mut app = app(&config, now);
-        app.update(Action::ScanFinished(Box::new(inv.clone())));
-        app
-    });
+    let (_fake, scanned) = scanned_site();
+    common::dash::check_every_view(&|| scanned.app());
 }

@@ -245,3 +245,44 @@ pub fn check_every_view(make: &dyn Fn() -> App) {
         }
     }
 }
+
+/// A cloud context scanned now through its provider, for dashboard tests on a real
+/// component's fleet.
+pub struct Scanned {
+    pub config: drydock::config::Config,
+    pub now: chrono::DateTime<chrono::Utc>,
+    pub inv: drydock::model::Inventory,
+}
+
+impl Scanned {
+    /// `provider` (a context of `config`) scanned at this instant.
+    pub fn new(
+        config: drydock::config::Config,
+        provider: std::sync::Arc<dyn drydock_api::Provider>,
+    ) -> Scanned {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let now = chrono::Utc::now();
+        let inv = rt.block_on(drydock::scan::scan_all(
+            &[provider],
+            std::sync::Arc::new(|_| {}),
+            move || now,
+        ));
+        Scanned { config, now, inv }
+    }
+
+    /// A dashboard (not the demo's) with the scan delivered.
+    pub fn app(&self) -> App {
+        let mut app = App::new(
+            AppOptions {
+                demo: false,
+                ..AppOptions::from_config(&self.config, false, self.now)
+            },
+            LogBuffer::new(10),
+        );
+        app.update(Action::ScanFinished(Box::new(self.inv.clone())));
+        app
+    }
+}

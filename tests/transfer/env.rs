@@ -150,10 +150,30 @@ impl Env {
 
     /// The images of the report (`report --images --format json`).
     pub fn images(&self) -> Vec<serde_json::Value> {
+        let doc = self.image_report();
+        doc["images"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// `report --images --format json`, which must not fail on its own account (exit 0 or
+    /// 1, a verdict at or above `--fail-on`).
+    pub fn image_report(&self) -> serde_json::Value {
         let (code, out, err) = self.cmd(&["report", "--images", "--format", "json"]);
         assert!(code == 0 || code == 1, "{err}");
-        let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
-        doc["images"].as_array().cloned().unwrap_or_default()
+        serde_json::from_str(&out).unwrap()
+    }
+
+    /// The build `family` `version` of the image report (its artifacts, clouds, whether
+    /// their content agrees).
+    pub fn build(&self, family: &str, version: &str) -> serde_json::Value {
+        let doc = self.image_report();
+        doc["builds"]
+            .as_array()
+            .and_then(|b| {
+                b.iter()
+                    .find(|b| b["family"] == family && b["version"] == version)
+            })
+            .cloned()
+            .unwrap_or_else(|| panic!("no build {family} {version}: {doc}"))
     }
 }
 

@@ -150,15 +150,7 @@ fn aws_to_azure_to_aws_keeps_bytes_and_provenance() {
         .unwrap()
         .starts_with("azure:lab-az/westeurope/golden/web-base/2026.12.1 sha256:"));
     // One build with three artifacts in two clouds, the same content, one verdict.
-    let (code, out, err) = env.cmd(&["report", "--images", "--format", "json"]);
-    assert!(code == 0 || code == 1, "{err}");
-    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let build = doc["builds"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| b["family"] == "web-base" && b["version"] == "2026.12.1")
-        .expect("the build is reported");
+    let build = env.build("web-base", "2026.12.1");
     assert_eq!(
         build["clouds"],
         serde_json::json!(["aws", "azure"]),

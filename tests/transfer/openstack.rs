@@ -102,16 +102,7 @@ fn local_to_openstack_to_azure_to_local_is_one_build_byte_for_byte() {
     env.transfer(&[&format!("openstack:lab-os/RegionOne/{id}"), "os.raw"]);
     assert!(same_disk(&raw, &env.path("os.raw")), "bytes differ");
     // One build in the report, on both clouds.
-    let (code, out, err) = env.cmd(&["report", "--images", "--format", "json"]);
-    assert!(code == 0 || code == 1, "{err}");
-    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let build = doc["builds"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| b["family"] == "web-base" && b["version"] == "2026.12.5")
-        .unwrap_or_else(|| panic!("no build 2026.12.5: {out}"))
-        .clone();
+    let build = env.build("web-base", "2026.12.5");
     assert_eq!(
         build["clouds"],
         serde_json::json!(["azure", "openstack"]),
