@@ -8,6 +8,7 @@
 pub mod cloud_read;
 pub mod cloud_write;
 pub mod endpoint;
+mod hashing;
 pub mod pending;
 pub mod provenance;
 mod run;
